@@ -1,0 +1,84 @@
+"""plugrad: tensors and autograd with PyTorch's programming model, computed by device
+plugins (``cpu`` with NumPy, ``opencl`` with pyopencl, or your own).
+
+``import plugrad as torch`` runs ordinary PyTorch-style code.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+                     promote_types, set_default_dtype, uint8)
+from .dtypes import float16 as half, float32 as float, float64 as double, int16 as short, int32 as int, \
+    int64 as long
+from .device import device, get_default_device, set_default_device
+from .layout import Size
+from .tensor import Tensor
+from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
+from .backend import UnsupportedOperation
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                       scalar_tensor, tensor, zeros, zeros_like)
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .printing import set_printoptions
+from .ops.elementwise import (abs, absolute, acos, add, addcdiv, addcmul, allclose, arccos, arcsin, arctan, asin,
+                              atan, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos,
+                              cosh, div, divide, eq, equal, exp, exp2, expm1, floor, floor_divide, fmod, ge, greater,
+                              greater_equal, gt, isclose, isfinite, isinf, isnan, le, lerp, less, less_equal, log,
+                              log1p, log2, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum,
+                              mul, multiply, ne, neg, negative, not_equal, pow, reciprocal, relu, remainder, round,
+                              rsqrt, rsub, sigmoid, sign, sin, sinh, sqrt, square, sub, subtract, tan, tanh,
+                              true_divide, trunc, where)
+from .ops.reduction import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumprod, cumsum,
+                            log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, std_mean, sum, var,
+                            var_mean)
+from .ops.views import (as_strided, chunk, clone, flatten, flip, movedim, moveaxis, narrow, permute, reshape,
+                        select, split, squeeze, swapaxes, swapdims, t, tile, transpose, unbind, unflatten,
+                        unsqueeze, diagonal)
+from .ops.indexing import (argwhere, gather, index_add, index_put, index_select, masked_fill, masked_select, nonzero,
+                           scatter, scatter_add, take)
+from .ops.join import cat, concat, concatenate, hstack, stack, vstack
+from .ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, vdot
+from .plugins import registry as _registry
+
+def _legacy_type(name, default):
+    def __new__(cls, *args, **kwargs):
+        from .creation import legacy_new
+        return legacy_new(Tensor, default, *args, **kwargs)
+    return type(name, (), {"__new__": __new__, "__doc__": f"Legacy constructor of {default!r} tensors."})
+
+
+FloatTensor = _legacy_type("FloatTensor", float32)
+DoubleTensor = _legacy_type("DoubleTensor", float64)
+HalfTensor = _legacy_type("HalfTensor", float16)
+LongTensor = _legacy_type("LongTensor", int64)
+IntTensor = _legacy_type("IntTensor", int32)
+ByteTensor = _legacy_type("ByteTensor", uint8)
+BoolTensor = _legacy_type("BoolTensor", bool)
+
+
+def is_tensor(obj):
+    """True when ``obj`` is a plugrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def __getattr__(name):
+    """``plugrad.<device type>`` (and ``plugrad.cuda``) are availability modules."""
+    module = _registry.device_module(name)
+    if module is None:
+        raise AttributeError(f"module 'plugrad' has no attribute {name!r}")
+    return module
+
+
+if _registry.autoload_enabled():
+    _registry.load_plugins()

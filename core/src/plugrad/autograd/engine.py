@@ -1,0 +1,235 @@
+"""The backward engine: walks the graph iteratively, in dependency order.
+
+1. Count, for every node reachable from the roots, how many edges point at it
+   (an explicit stack: a 100,000-op chain needs no recursion).
+2. Run nodes whose gradients have all arrived, newest first; sum gradients that
+   arrive at the same node from several uses.
+3. Before a gradient enters an input's edge it is summed down to the input's
+   shape (un-broadcasting, done here once for every op) and cast to its dtype.
+"""
+
+from __future__ import annotations
+
+import heapq
+import weakref
+
+from . import anomaly_mode
+from .grad_mode import STATE
+from .graph import AccumulateGrad
+
+__all__ = ["run_backward", "call_node", "retain_grad_hook"]
+
+
+def _adjust(grad, meta):
+    """Sum a gradient down to its input's shape and cast it to the input's dtype."""
+    shape, dtype = meta
+    if grad._shape != shape:
+        from ..ops.reduction import sum_to
+        grad = sum_to(grad, shape)
+    if grad._dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def call_node(node, grads):
+    """Run one node's backward on the gradients of its outputs; return one adjusted
+    gradient (or None) per input edge."""
+    result = node.backward(*grads)
+    if type(result) is not tuple:
+        result = (result,)
+    metas = node._in_meta
+    if len(result) != len(metas):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(metas)}, got {len(result)})")
+    out = []
+    for g, meta, (nxt, _) in zip(result, metas, node.next_functions):
+        if g is None or nxt is None:
+            out.append(None)
+        else:
+            out.append(_adjust(g, meta) if (g._shape != meta[0] or g._dtype is not meta[1]) else g)
+    return out
+
+
+def _check_anomaly(node, grads):
+    for i, g in enumerate(grads):
+        if g is not None and g._dtype.is_floating_point and bool(g.isnan().any()):
+            where = node._trace or "(enable detect_anomaly() before the forward pass to see where)\n"
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.\n"
+                               f"The forward op was created at:\n{where}")
+
+
+def _apply_pre_hooks(node, buffer):
+    hooks = node._pre_hooks
+    if not hooks:
+        return buffer
+    for output_nr, fns in hooks.items():
+        if output_nr is None:
+            for fn in list(fns):
+                r = fn(tuple(buffer))
+                if r is not None:
+                    buffer = list(r)
+            continue
+        g = buffer[output_nr]
+        if g is None:
+            continue
+        for fn in list(fns):
+            r = fn(g)
+            if r is not None:
+                g = r
+        buffer[output_nr] = g
+    return buffer
+
+
+def accumulate(acc: AccumulateGrad, grad, create_graph: bool) -> None:
+    """Add ``grad`` into the leaf's ``.grad`` (a private copy the first time)."""
+    var = acc.variable
+    if var._hooks:
+        for fn in list(var._hooks):
+            r = fn(grad)
+            if r is not None:
+                grad = r
+    if var._grad is None:
+        var._grad = grad if create_graph else grad.detach().clone()
+    elif create_graph:
+        var._grad = var._grad + grad
+    else:
+        var._grad.add_(grad.detach())
+
+
+def retain_grad_hook(tensor):
+    """The hook ``retain_grad()`` installs: it keeps a weak reference, so retaining a
+    gradient never keeps the tensor alive."""
+    ref = weakref.ref(tensor)
+
+    def hook(grad):
+        t = ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = grad.detach().clone() if not STATE.enabled else grad
+            else:
+                t._grad = t._grad + grad
+        return None
+    return hook
+
+
+def _collect(roots):
+    """Dependency counts of every node reachable from ``roots``."""
+    deps = {}
+    seen = set()
+    stack = []
+    for r in roots:
+        if r not in seen:
+            seen.add(r)
+            stack.append(r)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None,
+                 accumulate_into_leaves: bool = True):
+    """Propagate ``root_grads`` from the ``roots`` edges.
+
+    ``capture`` maps edges ``(node, output_nr)`` to slots: the gradient arriving at
+    such an edge is stored there instead of (for leaves) accumulated; this is how
+    ``autograd.grad`` and ``backward(inputs=...)`` select what they compute."""
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        return _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves)
+    finally:
+        STATE.enabled = prev
+
+
+def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves):
+    captured = {}
+    root_nodes = [n for n, _ in roots]
+    deps = _collect(root_nodes)
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = []
+    for node in buffers:
+        if deps.get(node, 0) == 0:
+            heapq.heappush(ready, (-node._seq, id(node), node))
+    check_nan = anomaly_mode.ENABLED
+    needed = _NeededSet({k[0] for k in capture}) if capture is not None else None
+    while ready:
+        _, _, node = heapq.heappop(ready)
+        buffer = buffers.pop(node)
+        buffer = _apply_pre_hooks(node, buffer)
+        if capture is not None:
+            for nr, g in enumerate(buffer):
+                key = (node, nr)
+                if key in capture and g is not None:
+                    captured[key] = g if key not in captured else captured[key] + g
+        if type(node) is AccumulateGrad:
+            if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
+                accumulate(node, buffer[0], create_graph)
+            continue
+        if needed is not None and node not in needed:
+            grads = [None] * len(node.next_functions)
+        elif all(g is None for g in buffer):
+            grads = [None] * len(node.next_functions)
+        else:
+            grads = call_node(node, buffer)
+            if check_nan:
+                _check_anomaly(node, grads)
+            if node._hooks:
+                for fn in list(node._hooks):
+                    r = fn(tuple(grads), tuple(buffer))
+                    if r is not None:
+                        grads = list(r)
+        if not retain_graph:
+            node.release()
+        for (nxt, nr), g in zip(node.next_functions, grads):
+            if nxt is None:
+                continue
+            buf = buffers.get(nxt)
+            if buf is None:
+                buf = buffers[nxt] = [None] * nxt.n_outputs
+            if g is not None:
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+            left = deps[nxt] - 1
+            deps[nxt] = left
+            if left == 0:
+                heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+    return captured
+
+
+class _NeededSet:
+    """Lazily answers "does a captured edge lie below this node?" with memoisation,
+    iteratively (deep graphs must not recurse)."""
+
+    def __init__(self, targets):
+        self.targets = targets
+        self.memo = {}
+
+    def __contains__(self, node):
+        memo = self.memo
+        if node in memo:
+            return memo[node]
+        stack = [(node, False)]
+        while stack:
+            n, expanded = stack.pop()
+            if n in memo:
+                continue
+            if not expanded:
+                stack.append((n, True))
+                for nxt, _ in n.next_functions:
+                    if nxt is not None and nxt not in memo:
+                        stack.append((nxt, False))
+            else:
+                memo[n] = any(nxt is not None and (nxt in self.targets or memo.get(nxt, False))
+                              for nxt, _ in n.next_functions)
+        return memo[node]

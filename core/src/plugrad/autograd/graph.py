@@ -1,0 +1,187 @@
+"""Graph nodes: what an op leaves behind so that backward can run later.
+
+A node (``MulBackward0``, ``AccumulateGrad``...) knows the edges to the nodes of
+its inputs (``next_functions``), the shapes and dtypes its input gradients must
+have, and the tensors it saved. The engine un-broadcasts and casts every gradient
+to the input's shape and dtype, so backward formulas never do it themselves.
+
+Lifetime rules, so that dropping the output frees everything:
+
+* a tensor holds its ``grad_fn`` strongly; a node holds only its input nodes;
+* a node that needs its own output saves a detached alias (no ``grad_fn``), and
+  rebuilds the link to itself when a double backward needs it;
+* a leaf holds its ``AccumulateGrad`` weakly; the accumulator holds the leaf.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from . import anomaly_mode
+from .grad_mode import STATE
+
+__all__ = ["Node", "AccumulateGrad", "record", "edge_of"]
+
+_sequence = itertools.count()
+_FREED = object()
+
+
+class Node:
+    """Base of every backward node. Subclasses define ``backward(self, *grads)``
+    returning one gradient (or None) per input, in the order the inputs were recorded."""
+
+    __slots__ = ("next_functions", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
+                 "_hooks", "_trace", "__weakref__")
+
+    n_outputs = 1
+
+    def __init__(self):
+        self._saved = None
+        self._pre_hooks = None
+        self._hooks = None
+        self._seq = next(_sequence)
+        self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
+
+    # ---- saving tensors ---------------------------------------------------
+    def save(self, *tensors):
+        """Keep tensors (or None) for backward, remembering their versions so that a
+        later in-place change is detected instead of giving a wrong gradient."""
+        self._saved = tensors
+        self._versions = tuple(t._storage.version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or to read the saved tensors of "
+                f"{self.name()} after backward freed them). Pass retain_graph=True to the first "
+                f"backward() or autograd.grad() call if you need to go through the graph again.")
+        if saved is None:
+            return ()
+        for i, (t, v) in enumerate(zip(saved, self._versions)):
+            if t is not None and t._storage.version != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{t._type_label()} {list(t._shape)}], saved tensor {i} of "
+                    f"{self.name()}, is at version {t._storage.version}; expected version {v} instead. "
+                    f"Hint: use out-of-place ops (or .clone()) on tensors that a later backward needs.")
+        return saved
+
+    def output_alias(self, saved):
+        """A saved output of this node as backward should use it: linked back to this
+        node while a double backward is being recorded (so ``d(output)/d(input)`` is
+        part of the new graph), plain otherwise."""
+        if not STATE.enabled:
+            return saved
+        alias = saved.detach()
+        alias._grad_fn, alias._output_nr, alias._requires_grad = self, 0, True
+        return alias
+
+    def release(self):
+        """Free the saved tensors (after a backward without ``retain_graph``)."""
+        if self._saved is not None:
+            self._saved = _FREED
+
+    # ---- introspection ------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; it may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
+        return self._add_pre_hook(None, fn)
+
+    def _add_pre_hook(self, output_nr, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+    def backward(self, *grads):  # pragma: no cover - every concrete node overrides it
+        raise RuntimeError(f"{self.name()} has no backward formula")
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        try:
+            self._hooks.remove(self._fn)
+        except ValueError:
+            pass
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the arriving gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+        self.next_functions = ()
+        self._in_meta = ()
+
+    def backward(self, grad):  # the engine accumulates; see engine.accumulate
+        return ()
+
+
+def edge_of(t):
+    """The (node, output_nr) edge that gradients for tensor ``t`` flow into."""
+    if not t._requires_grad:
+        return (None, 0)
+    fn = t._grad_fn
+    if fn is None:
+        ref = t._acc
+        acc = ref() if ref is not None else None
+        if acc is None:
+            acc = AccumulateGrad(t)
+            t._acc = weakref.ref(acc)
+        return (acc, 0)
+    if t._base is not None and t._view_version != t._storage.version:
+        fn = _regenerate_view_fn(t)
+    return (fn, t._output_nr)
+
+
+def _regenerate_view_fn(t):
+    """A view whose base was changed in place gets its history from the base again."""
+    from ..ops.views import AsStridedBackward0
+    base = t._base
+    node = AsStridedBackward0(base, t._shape, t._strides, t._offset)
+    record(node, (base,), t)
+    t._view_version = t._storage.version
+    return node
+
+
+def record(node: Node, inputs, out) -> None:
+    """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
+    (``out`` may be a tuple of outputs for multi-output nodes)."""
+    node.next_functions = tuple(edge_of(t) if t is not None else (None, 0) for t in inputs)
+    node._in_meta = tuple((t._shape, t._dtype) if t is not None else None for t in inputs)
+    if type(out) is tuple:
+        for i, o in enumerate(out):
+            if o is not None and o._dtype.is_floating_point:
+                o._grad_fn = node
+                o._output_nr = i
+                o._requires_grad = True
+    else:
+        out._grad_fn = node
+        out._output_nr = 0
+        out._requires_grad = True

@@ -1,0 +1,230 @@
+"""The kernel interface: what a device must implement, and nothing more.
+
+A backend is one object per device (``cpu``, ``opencl:0``...). The core computes
+every shape, stride, dtype and broadcast; a backend receives arrays whose layout
+is already decided and only computes. Arrays are opaque handles that the backend
+creates (a NumPy array, an OpenCL buffer plus a layout, a Python list...).
+
+Conventions shared by every primitive
+-------------------------------------
+* ``shape`` and ``strides`` are tuples of ints; strides and offsets count elements.
+* An output ``out`` is preallocated by the core with its final dtype and shape; it
+  may be a strided view (in-place ops write through views). An input may be the
+  very same array as ``out`` (``x.add_(y)``); partially overlapping inputs and
+  outputs never occur.
+* Array operands of one call share one dtype, the *compute dtype*, unless a
+  primitive says otherwise; the core casts before calling.
+* Inputs of elementwise primitives have shapes that broadcast to ``out``'s shape
+  (NumPy rules). ``plugrad.layout.broadcast_strides`` gives the stride-0 layout.
+* A Python scalar may stand for an array operand of a binary primitive; it is
+  already of the compute dtype's Python type (bool, int or float).
+* Zero-size arrays are legal everywhere; a kernel on them does nothing.
+
+Optional kernels
+----------------
+A method of this class that is not abstract has a default written with the
+primitives. A backend may override it with a faster, fused version; the
+conformance suite checks both paths.
+"""
+
+from __future__ import annotations
+
+import abc
+import struct
+
+from .dtypes import dtype
+from .layout import contiguous_strides, numel
+
+__all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
+           "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation"]
+
+#: Version of the contract in this module. A plugin declares the version it
+#: implements; a different major version is refused at load time.
+KERNEL_INTERFACE_VERSION = "1.0"
+
+#: ``unary(op, x, out)``: out has x's dtype, except the predicates (bool out).
+UNARY_OPS = frozenset({
+    "neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
+    "sign", "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1",
+    "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2",
+    "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
+})
+#: unary predicates whose ``out`` is bool
+UNARY_PREDICATES = frozenset({"logical_not", "isnan", "isinf", "isfinite"})
+
+#: ``binary(op, a, b, out)``. ``div`` is true division (floats only), ``floordiv``
+#: rounds toward minus infinity, ``remainder`` has the sign of the divisor (Python's
+#: ``%``), ``fmod`` the sign of the dividend. Integer division by zero never reaches a
+#: kernel: the core raises first.
+BINARY_OPS = frozenset({
+    "add", "sub", "mul", "div", "floordiv", "remainder", "fmod", "pow", "maximum", "minimum",
+    "atan2", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+})
+#: binary ops whose ``out`` is bool
+COMPARISON_OPS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor"})
+
+#: ``reduce(op, x, axes, out)``: ``out`` has x's shape with ``axes`` set to 1 and x's
+#: dtype (bool for ``any``/``all``). ``max``/``min`` over a zero-size axis never reach
+#: a kernel. NaN propagates through ``max``/``min``.
+REDUCE_OPS = frozenset({"sum", "prod", "max", "min", "any", "all"})
+#: ``arg_reduce(op, x, axis, out)``: int64 ``out`` with ``axis`` set to 1; the first
+#: index of the extreme value wins, and NaN counts as the extreme.
+ARG_REDUCE_OPS = frozenset({"argmax", "argmin"})
+#: ``scan(op, x, axis, out)``: inclusive prefix along ``axis``, same shape and dtype.
+SCAN_OPS = frozenset({"cumsum", "cumprod"})
+#: ``random(dist, out, seed, low, high)``: ``uniform`` in [low, high), ``normal`` with
+#: mean ``low`` and std ``high``, ``randint`` in [low, high), ``bernoulli`` with
+#: probability ``low`` (1 with probability p, else 0).
+RANDOM_DISTRIBUTIONS = frozenset({"uniform", "normal", "randint", "bernoulli"})
+
+
+class UnsupportedOperation(RuntimeError):
+    """A device cannot run an op for a dtype. Names the op, the device and the dtype."""
+
+    def __init__(self, op: str, device, dtype_=None, why: str = ""):
+        what = f"'{op}'" + (f" for dtype {dtype_!r}" if dtype_ is not None else "")
+        msg = f"{what} is not supported on device '{device}'"
+        super().__init__(msg + (f": {why}" if why else ""))
+        self.op, self.device, self.dtype = op, device, dtype_
+
+
+_STRUCT_CODE = {"bool": "?", "uint8": "B", "int8": "b", "int16": "h", "int32": "i", "int64": "q",
+                "float16": "e", "float32": "f", "float64": "d"}
+
+
+def struct_code(d: dtype) -> str:
+    """The ``struct``/``memoryview`` format character of a dtype (little-endian bytes)."""
+    return _STRUCT_CODE[d.name]
+
+
+class Backend(abc.ABC):
+    """One device. Subclass it, implement every abstract method, register a factory.
+
+    Attributes set by the subclass: ``dtypes`` (the frozenset of supported
+    :class:`plugrad.dtype` objects) and ``deterministic`` (True when the same op on
+    the same inputs always gives the same bits). The registry sets ``device``.
+    """
+
+    device = None
+    dtypes: frozenset = frozenset()
+    deterministic: bool = True
+
+    # ---- memory and transfers -------------------------------------------------
+    @abc.abstractmethod
+    def empty(self, shape: tuple, dtype: dtype):
+        """A new contiguous array of ``shape`` and ``dtype``; contents undefined."""
+
+    @abc.abstractmethod
+    def from_bytes(self, data, shape: tuple, dtype: dtype):
+        """A new contiguous array holding ``data`` (a bytes-like object in row-major
+        order, native little-endian, ``numel(shape) * dtype.itemsize`` bytes)."""
+
+    @abc.abstractmethod
+    def to_bytes(self, array) -> bytes:
+        """The array's elements in row-major order of its own layout, as bytes. This is
+        a synchronisation point: it waits for queued work on the array."""
+
+    @abc.abstractmethod
+    def view(self, base, shape: tuple, strides: tuple, offset: int):
+        """An array sharing ``base``'s memory, reading element ``offset + sum(i*s)``.
+
+        ``base`` is an array returned by ``empty``, ``from_bytes`` or ``wrap_host`` (a
+        storage), never a view. Writes through the view are visible in ``base``."""
+
+    # ---- compute ---------------------------------------------------------------
+    @abc.abstractmethod
+    def copy(self, src, out) -> None:
+        """``out[...] = src``, converting the dtype when they differ (float to int
+        truncates toward zero, anything to bool is ``!= 0``); ``src`` broadcasts."""
+
+    @abc.abstractmethod
+    def fill(self, out, value) -> None:
+        """Set every element of ``out`` to ``value`` (a Python scalar of out's kind)."""
+
+    @abc.abstractmethod
+    def unary(self, op: str, x, out) -> None:
+        """``out = op(x)`` elementwise, ``op`` in :data:`UNARY_OPS`."""
+
+    @abc.abstractmethod
+    def binary(self, op: str, a, b, out) -> None:
+        """``out = op(a, b)`` elementwise with broadcasting, ``op`` in :data:`BINARY_OPS`."""
+
+    @abc.abstractmethod
+    def where(self, cond, a, b, out) -> None:
+        """``out = a if cond else b`` elementwise; ``cond`` is bool, a/b arrays or scalars."""
+
+    @abc.abstractmethod
+    def reduce(self, op: str, x, axes: tuple, out) -> None:
+        """Reduce ``x`` over the (sorted, non-empty) ``axes``; see :data:`REDUCE_OPS`."""
+
+    @abc.abstractmethod
+    def arg_reduce(self, op: str, x, axis: int, out) -> None:
+        """Index of the max/min along ``axis``; see :data:`ARG_REDUCE_OPS`."""
+
+    @abc.abstractmethod
+    def scan(self, op: str, x, axis: int, out) -> None:
+        """Inclusive cumulative sum/product along ``axis``; see :data:`SCAN_OPS`."""
+
+    @abc.abstractmethod
+    def matmul(self, a, b, out) -> None:
+        """Matrix product ``out = a @ b``: 2-d operands ``(M, K) @ (K, N)``, or 3-d batched
+        ones ``(B, M, K) @ (B, K, N)`` (batch strides may be 0: a broadcast operand).
+        K is never 0 (the core fills zeros itself)."""
+
+    @abc.abstractmethod
+    def take(self, base, index, out) -> None:
+        """Gather by storage position: ``out[i] = base[index[i]]`` where ``index`` is an
+        int64 array of element offsets into storage ``base`` (already bounds-checked),
+        with ``out``'s shape."""
+
+    @abc.abstractmethod
+    def put(self, base, index, values, accumulate: bool) -> None:
+        """Scatter by storage position: ``base[index[i]] = values[i]`` (or ``+=`` when
+        ``accumulate``, summing duplicates). ``values`` broadcasts to ``index``'s shape.
+        With duplicates and no accumulation, which value wins is unspecified."""
+
+    @abc.abstractmethod
+    def nonzero(self, x):
+        """Indices of the non-zero elements of ``x`` as a new contiguous int64 array of
+        shape ``(count, x.ndim)`` in row-major order; returns ``(array, count)``."""
+
+    @abc.abstractmethod
+    def random(self, dist: str, out, seed: int, low, high) -> None:
+        """Fill ``out`` from a distribution, see :data:`RANDOM_DISTRIBUTIONS`. ``seed``
+        (a 64-bit int drawn by the core from the generator of ``manual_seed``) fully
+        determines the values, so a seeded program is reproducible on one device."""
+
+    # ---- optional -----------------------------------------------------------
+    def synchronize(self) -> None:
+        """Wait until queued work is done. Devices that compute eagerly do nothing."""
+
+    def to_list(self, array, dtype_: dtype, n: int) -> list:
+        """The array's ``n`` elements as Python scalars in row-major order."""
+        if n == 0:
+            return []
+        return list(struct.unpack(f"<{n}{struct_code(dtype_)}", self.to_bytes(array)))
+
+    def wrap_host(self, obj, copy: bool):
+        """A storage over a host array such as a NumPy array (``from_numpy``, ``tensor``):
+        return ``(storage, dtype_name, shape, strides, offset)``, sharing the host memory
+        unless ``copy``; None when this device cannot read host arrays."""
+        return None
+
+    def host_view(self, array):
+        """A host array sharing memory with ``array`` (``Tensor.numpy()``), or None."""
+        return None
+
+
+def pack(values: list, dtype_: dtype) -> bytes:
+    """Flat Python scalars to the little-endian bytes ``from_bytes`` expects."""
+    return struct.pack(f"<{len(values)}{struct_code(dtype_)}", *values)
+
+
+def contiguous_layout(shape: tuple):
+    """``(shape, strides, offset)`` of a fresh contiguous array."""
+    return shape, contiguous_strides(shape), 0
+
+
+def nbytes(shape: tuple, d: dtype) -> int:
+    return numel(shape) * d.itemsize

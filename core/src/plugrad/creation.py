@@ -1,0 +1,412 @@
+"""Making tensors: from data, from host arrays, and the factory functions."""
+
+from __future__ import annotations
+
+import math
+
+from . import dtypes as _dt
+from .backend import pack
+from .device import device as _device, get_default_device
+from .layout import Size, numel
+from .plugins.registry import backend_for
+from .random import default_generator
+from .tensor import Storage, Tensor, _empty_tensor, make
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "rand", "randn",
+           "randint", "randperm", "arange", "linspace", "eye", "empty_like", "zeros_like", "ones_like",
+           "full_like", "rand_like", "randn_like", "randint_like", "scalar_tensor", "normal"]
+
+
+# ---- argument helpers ---------------------------------------------------------
+
+def _backend(device):
+    return backend_for(get_default_device() if device is None else device)
+
+
+def _check_dtype(dtype, default):
+    if dtype is None:
+        return default
+    if not isinstance(dtype, _dt.dtype):
+        raise TypeError(f"dtype must be a plugrad dtype (like plugrad.float32), got {dtype!r}")
+    return dtype
+
+
+def _device_supports(backend, dtype):
+    if dtype not in backend.dtypes:
+        from .backend import UnsupportedOperation
+        raise UnsupportedOperation("tensor creation", backend.device, dtype,
+                                   f"the device does not support {dtype!r}")
+
+
+def _size(args, fname) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)`` all mean shape (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    shape = []
+    for n in args:
+        if isinstance(n, Tensor):
+            n = n.item() if n.numel() == 1 and not n.is_floating_point() else n
+        if isinstance(n, bool) or not hasattr(n, "__index__"):
+            raise TypeError(f"{fname}(): argument 'size' must be a sequence of ints, but got "
+                            f"{type(n).__name__}")
+        n = n.__index__()
+        if n < 0:
+            raise RuntimeError(f"{fname}(): trying to create tensor with negative dimension {n}: {list(args)}")
+        shape.append(n)
+    return tuple(shape)
+
+
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _new(shape, dtype, device):
+    backend = _backend(device)
+    _device_supports(backend, dtype)
+    return make(backend, backend.empty(shape, dtype), shape, dtype)
+
+
+# ---- from data ------------------------------------------------------------------
+
+def _convert(dtype):
+    """The function that turns a Python scalar into a value ``struct`` accepts for dtype."""
+    if dtype is _dt.bool_:
+        return bool
+    if dtype.is_floating_point:
+        return float
+    bits = dtype.itemsize * 8
+    mask = (1 << bits) - 1
+    if dtype.is_signed:
+        half = 1 << (bits - 1)
+        return lambda v: ((int(v) + half) & mask) - half
+    return lambda v: int(v) & mask
+
+
+def _flatten(data, fname="tensor"):
+    """Nested sequences to (flat values, shape, inferred dtype)."""
+    flat = []
+    kinds = set()
+    shape = None
+
+    def walk(obj, depth, path):
+        nonlocal shape
+        if isinstance(obj, Tensor):
+            if obj._requires_grad and obj._grad_fn is not None:
+                pass
+            kinds.add(obj._dtype)
+            vals = obj.detach().tolist()
+            return walk(vals, depth, path) if obj._shape else add_scalar(vals, depth, path)
+        if isinstance(obj, (list, tuple)):
+            dims = shape_so_far.setdefault(depth, len(obj))
+            if dims != len(obj):
+                raise ValueError(f"expected sequence of length {dims} at dim {depth} (got {len(obj)})")
+            for item in obj:
+                walk(item, depth + 1, path)
+            if not obj:
+                leaf_depths.add(depth + 1)
+            return None
+        return add_scalar(obj, depth, path)
+
+    def add_scalar(v, depth, path):
+        if isinstance(v, bool):
+            kinds.add(_dt.bool_)
+        elif isinstance(v, int):
+            kinds.add(_dt.int64)
+        elif isinstance(v, float):
+            kinds.add(_dt.get_default_dtype())
+        elif hasattr(v, "__array_interface__") or hasattr(v, "dtype"):
+            # a NumPy scalar inside a list
+            kinds.add(_host_dtype(v))
+            v = v.item()
+        else:
+            raise TypeError(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
+                            f"bools or (nested) sequences of them")
+        leaf_depths.add(depth)
+        flat.append(v)
+        return None
+
+    shape_so_far = {}
+    leaf_depths = set()
+    walk(data, 0, ())
+    if len(leaf_depths) > 1:
+        raise ValueError(f"{fname}(): nested sequences have inconsistent depth (a number and a sequence at the "
+                         f"same level)")
+    depth = leaf_depths.pop() if leaf_depths else 0
+    shape = tuple(shape_so_far[d] for d in range(depth))
+    inferred = None
+    for k in kinds:
+        inferred = k if inferred is None else _dt.promote_types(inferred, k)
+    return flat, shape, inferred or _dt.get_default_dtype()
+
+
+def _host_dtype(obj):
+    typestr = obj.__array_interface__["typestr"] if hasattr(obj, "__array_interface__") else str(obj.dtype)
+    from .backend import _STRUCT_CODE  # noqa: F401 (documents the supported set)
+    names = {"b1": "bool", "u1": "uint8", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
+             "f2": "float16", "f4": "float32", "f8": "float64"}
+    key = typestr[1:] if typestr[:1] in "<>|=" else typestr
+    if key not in names:
+        raise TypeError(f"can't convert an array of type {typestr!r}. The only supported types are: float64, "
+                        f"float32, float16, int64, int32, int16, int8, uint8, and bool.")
+    return _dt.dtype_from_name(names[key])
+
+
+def _is_host_array(obj) -> bool:
+    return not isinstance(obj, Tensor) and (hasattr(obj, "__array_interface__") or hasattr(obj, "__array__"))
+
+
+def _from_host(obj, share: bool) -> Tensor:
+    """A CPU tensor over a NumPy-like array (sharing its memory when ``share``)."""
+    cpu = backend_for(_device("cpu"))
+    wrapped = cpu.wrap_host(obj, copy=not share)
+    if wrapped is None:
+        raise TypeError(f"cannot convert {type(obj).__name__} to a tensor")
+    base, dtype_name, shape, strides, offset = wrapped
+    dtype = _dt.dtype_from_name(dtype_name)
+    t = _empty_tensor(Tensor)
+    t._a = cpu.view(base, shape, strides, offset)
+    t._shape, t._strides, t._offset, t._dtype = shape, strides, offset, dtype
+    t._backend, t._storage, t._base, t._requires_grad = cpu, Storage(base), None, False
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, arrays or tensors).
+
+    Python floats give float32, ints int64, bools bool, unless ``dtype`` says otherwise."""
+    dtype = _check_dtype(dtype, None)
+    if isinstance(data, Tensor):
+        src = data.detach()
+        t = src.to(device=device if device is not None else src.device, dtype=dtype or src._dtype, copy=True)
+        return _finish(t, requires_grad)
+    if _is_host_array(data):
+        src = _from_host(data, share=False)
+        t = src.to(device=device if device is not None else get_default_device(), dtype=dtype or src._dtype)
+        if t._storage is src._storage and t._backend is src._backend:
+            t = t.clone()
+        return _finish(t, requires_grad)
+    flat, shape, inferred = _flatten(data)
+    dtype = dtype or inferred
+    backend = _backend(device)
+    _device_supports(backend, dtype)
+    conv = _convert(dtype)
+    raw = pack([conv(v) for v in flat], dtype)
+    return _finish(make(backend, backend.from_bytes(raw, shape, dtype), shape, dtype), requires_grad)
+
+
+def scalar_tensor(value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(value, dtype=dtype or _dt.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but without a copy when ``data`` already has the right dtype and
+    device (a tensor, or a NumPy array going to the CPU)."""
+    dtype = _check_dtype(dtype, None)
+    if isinstance(data, Tensor):
+        return data.to(device=device if device is not None else data.device, dtype=dtype or data._dtype)
+    if _is_host_array(data):
+        src = _from_host(data, share=True)
+        return src.to(device=device if device is not None else get_default_device(), dtype=dtype or src._dtype)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array: writes on either side show in both."""
+    if not hasattr(array, "__array_interface__") or type(array).__name__ != "ndarray":
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return _from_host(array, share=True)
+
+
+def legacy_new(cls, default_dtype, *args, device=None, dtype=None):
+    """``Tensor(...)``/``FloatTensor(...)``: data gives a copy, ints give an uninitialised shape."""
+    dtype = dtype or default_dtype
+    if not args:
+        return _new((0,), dtype, device)
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = args[0]
+        if isinstance(data, Size):
+            return _new(tuple(data), dtype, device)
+        return tensor(data, dtype=dtype, device=device)
+    return _new(_size(args, "Tensor"), dtype, device)
+
+
+# ---- factories -----------------------------------------------------------------
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, **_ignored) -> Tensor:
+    """An uninitialised tensor of the given shape."""
+    shape = _size(size, "empty")
+    return _finish(_new(shape, _check_dtype(dtype, _dt.get_default_dtype()), device), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    """A tensor filled with ``fill_value`` (its dtype follows the value: ints give int64)."""
+    shape = _size((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = _check_dtype(dtype, _dt.scalar_dtype(fill_value))
+    t = _new(shape, dtype, device)
+    t._backend.fill(t._a, dtype.python_type(fill_value))
+    return _finish(t, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    t = _new(_size(size, "zeros"), dtype, device)
+    t._backend.fill(t._a, dtype.python_type(0))
+    return _finish(t, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    t = _new(_size(size, "ones"), dtype, device)
+    t._backend.fill(t._a, dtype.python_type(1))
+    return _finish(t, requires_grad)
+
+
+def _random(dist, shape, dtype, device, low, high, generator, requires_grad):
+    t = _new(shape, dtype, device)
+    gen = generator or default_generator
+    if numel(shape):
+        t._backend.random(dist, t._a, gen.next_seed(), low, high)
+    return _finish(t, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **_ignored) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    _require_float("rand", dtype)
+    return _random("uniform", _size(size, "rand"), dtype, device, 0.0, 1.0, generator, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **_ignored) -> Tensor:
+    """Standard normal samples."""
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    _require_float("randn", dtype)
+    return _random("normal", _size(size, "randn"), dtype, device, 0.0, 1.0, generator, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples with the given mean and std (Python numbers)."""
+    if size is None:
+        raise TypeError("normal(): pass size= when mean and std are numbers")
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    return _random("normal", _size((size,), "normal"), dtype, device, float(mean), float(std), generator,
+                   requires_grad)
+
+
+def _require_float(name, dtype):
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name}(): expected a floating point dtype, got {dtype!r}")
+
+
+def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None,
+            **_ignored) -> Tensor:
+    """Integers uniform in [low, high) (``randint(high, size)`` means low=0)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint(): missing the 'size' argument (a tuple of ints)")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = _check_dtype(dtype, _dt.int64)
+    return _random("randint", _size((size,), "randint"), dtype, device, int(low), int(high), generator,
+                   requires_grad)
+
+
+def randperm(n, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0..n-1``."""
+    gen = generator or default_generator
+    return tensor(gen.shuffle(int(n)), dtype=_check_dtype(dtype, _dt.int64), device=device,
+                  requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    """Values from ``start`` up to (not including) ``end`` by ``step``; int64 when all
+    arguments are ints, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    is_int = all(isinstance(v, int) for v in vals)
+    dtype = _check_dtype(dtype, _dt.int64 if is_int else _dt.get_default_dtype())
+    n = max(0, math.ceil((end - start) / step))
+    values = [start + i * step for i in range(n)]
+    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad) if n else \
+        _finish(_new((0,), dtype, device), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if not isinstance(steps, int) or steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be a non-negative int, got {steps!r}")
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    start, end = float(start), float(end)
+    if steps == 1:
+        values = [start]
+    else:
+        step = (end - start) / (steps - 1)
+        half = steps // 2
+        values = [start + i * step if i < half else end - (steps - 1 - i) * step for i in range(steps)]
+    if steps == 0:
+        return _finish(_new((0,), dtype, device), requires_grad)
+    return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    """The identity matrix (``n`` by ``m``)."""
+    m = n if m is None else m
+    dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    t = zeros(n, m, dtype=dtype, device=device)
+    k = min(n, m)
+    if k:
+        diag = t.as_strided((k,), (m + 1,), 0)
+        diag.fill_(1)
+    return _finish(t, requires_grad)
+
+
+def _like(src, dtype, device):
+    return (dtype or src._dtype), (device if device is not None else src.device)
+
+
+def empty_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return empty(t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return zeros(t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return ones(t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return full(t._shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return rand(t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randn(t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(t, low, high=None, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
+    dtype, device = _like(t, dtype, device)
+    return randint(low, high, t._shape, dtype=dtype, device=device, requires_grad=requires_grad)

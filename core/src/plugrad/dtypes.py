@@ -1,0 +1,168 @@
+"""Data types and PyTorch's type-promotion rules.
+
+A dtype is a plain object with a name and a few properties; devices map it to
+their own representation. Promotion is computed here, once, so every device
+returns the same result dtype for the same expression.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "dtype", "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+    "promote_types", "result_type_of", "get_default_dtype", "set_default_dtype", "can_cast",
+    "ALL_DTYPES", "dtype_from_name",
+]
+
+
+class dtype:
+    """A tensor element type (``plugrad.float32`` and friends).
+
+    ``repr`` prints ``torch.float32`` on purpose: tutorial code written for PyTorch
+    prints dtypes, and plugrad promises to print what PyTorch prints.
+    """
+
+    __slots__ = ("name", "itemsize", "kind", "rank", "is_floating_point", "is_signed", "_py")
+
+    def __init__(self, name: str, itemsize: int, kind: str, rank: int):
+        self.name = name          # canonical name, also the NumPy name ("bool" for bool)
+        self.itemsize = itemsize  # bytes per element
+        self.kind = kind          # "b" bool, "u" unsigned int, "i" signed int, "f" float
+        self.rank = rank          # order used by promotion within a category
+        self.is_floating_point = kind == "f"
+        self.is_signed = kind in "if"
+        self._py = {"b": bool, "u": int, "i": int, "f": float}[kind]
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    @property
+    def python_type(self):
+        """The Python type of ``item()`` for this dtype (bool, int or float)."""
+        return self._py
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+    def __reduce__(self):
+        return (dtype_from_name, (self.name,))
+
+
+bool_ = dtype("bool", 1, "b", 0)
+uint8 = dtype("uint8", 1, "u", 1)
+int8 = dtype("int8", 1, "i", 2)
+int16 = dtype("int16", 2, "i", 3)
+int32 = dtype("int32", 4, "i", 4)
+int64 = dtype("int64", 8, "i", 5)
+float16 = dtype("float16", 2, "f", 6)
+float32 = dtype("float32", 4, "f", 7)
+float64 = dtype("float64", 8, "f", 8)
+
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update({
+    "half": float16, "float": float32, "double": float64, "short": int16, "int": int32,
+    "long": int64, "bool_": bool_,
+})
+
+
+def dtype_from_name(name: str) -> dtype:
+    """Look a dtype up by its name or alias (``"float"``, ``"long"``...)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise TypeError(f"unknown dtype name {name!r}; expected one of {sorted(_BY_NAME)}") from None
+
+
+def _category(d: dtype) -> int:
+    return 0 if d.kind == "b" else (2 if d.kind == "f" else 1)
+
+
+def _promote_uncached(a: dtype, b: dtype) -> dtype:
+    if a is b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    if ca == 2:
+        return a if a.rank > b.rank else b
+    # integers: uint8 only mixes with signed types by widening to the next signed type
+    if a.kind == b.kind:
+        return a if a.rank > b.rank else b
+    signed, unsigned = (a, b) if a.kind == "i" else (b, a)
+    if signed.itemsize > unsigned.itemsize:
+        return signed
+    return int16 if unsigned.itemsize == 1 else int64
+
+
+_PROMOTE = {(a, b): _promote_uncached(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to without losing their category."""
+    return _PROMOTE[a, b]
+
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of Python floats turned into tensors (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Change the default floating dtype (float16, float32 or float64)."""
+    global _default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
+    _default_float = d
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype PyTorch gives a Python scalar: bool, int64, or the default float."""
+    if value is True or value is False:
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return _default_float
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def combine_tiers(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """PyTorch's rule for merging the three priority tiers of operands."""
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point:
+        return _PROMOTE[higher, lower]
+    return higher
+
+
+def result_type_of(dim_dtypes, zero_dim_dtypes, scalar_dtypes) -> dtype:
+    """Result dtype of an op given the dtypes of its operands by tier.
+
+    Tensors with dimensions win over 0-d tensors, which win over Python scalars,
+    unless the lower tier is of a higher category (bool < integer < float): then
+    its dtype joins the promotion. ``int_tensor + 2.5`` is float32; ``uint8_tensor
+    + 300`` stays uint8.
+    """
+    tiers = []
+    for group in (dim_dtypes, zero_dim_dtypes, scalar_dtypes):
+        r = None
+        for d in group:
+            r = d if r is None else _PROMOTE[r, d]
+        tiers.append(r)
+    result = combine_tiers(tiers[0], combine_tiers(tiers[1], tiers[2]))
+    if result is None:
+        raise ValueError("result_type needs at least one operand")
+    return result
+
+
+def can_cast(src: dtype, dst: dtype) -> bool:
+    """True when ``src`` converts to ``dst`` without going down a category (PyTorch's rule
+    for in-place ops and ``out=``: float results cannot be written to an int tensor)."""
+    return _category(src) <= _category(dst)

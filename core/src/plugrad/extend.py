@@ -1,0 +1,23 @@
+"""Everything a backend author (or a custom-Function author) needs, in one module.
+
+A device plugin imports only from here: the kernel interface to implement, the
+hook marker and registration types, the typed errors, the dtypes and the layout
+helpers a kernel needs. Nothing private is required to write a backend.
+"""
+
+from .autograd.function import Function, FunctionCtx
+from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, RANDOM_DISTRIBUTIONS,
+                      REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, UnsupportedOperation,
+                      struct_code)
+from .dtypes import ALL_DTYPES, dtype, dtype_from_name
+from .layout import broadcast_shapes, broadcast_strides, contiguous_strides, is_contiguous, numel
+from .plugins.hookspec import hookimpl
+from .plugins.registry import BackendSpec, Expectations
+
+__all__ = [
+    "Backend", "BackendSpec", "Expectations", "hookimpl", "KERNEL_INTERFACE_VERSION", "UnsupportedOperation",
+    "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
+    "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "ALL_DTYPES", "dtype", "dtype_from_name", "struct_code",
+    "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
+    "Function", "FunctionCtx",
+]

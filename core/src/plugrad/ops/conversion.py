@@ -1,0 +1,227 @@
+"""Moving and converting data: ``to``, ``copy_``, ``fill_``, ``zero_``, and the in-place
+forms of the math ops (``add_``, ``mul_``, ``exp_``, ...)."""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..device import device as _device
+from ..dtypes import can_cast, dtype as _dtype_cls
+from ..layout import broadcast_shapes
+from ..plugins.registry import backend_for
+from ..tensor import Tensor, make
+from . import elementwise as ew
+from .dispatch import as_operand, binary_dtype, check_inplace_target, check_same_device, inplace
+
+__all__ = ["to", "copy_", "fill_", "zero_", "inplace_binary", "inplace_unary", "transfer"]
+
+
+# ---- device and dtype conversion -----------------------------------------------------------
+
+class ToCopyBackward0(Node):
+    """d a.to(device, dtype) = g moved back to a's device and dtype"""
+    __slots__ = ("device", "dtype")
+
+    def backward(self, g):
+        return (to(g, self.device, self.dtype),)
+
+
+def transfer(src: Tensor, backend, dtype) -> Tensor:
+    """A contiguous copy of ``src`` on ``backend`` with ``dtype`` (untracked)."""
+    if dtype not in backend.dtypes:
+        from ..backend import UnsupportedOperation
+        raise UnsupportedOperation("to", backend.device, dtype, "the device does not support this dtype")
+    if src._backend is backend:
+        out = make(backend, backend.empty(src._shape, dtype), src._shape, dtype)
+        backend.copy(src._a, out._a)
+        return out
+    data = src._backend.to_bytes(src._a)
+    moved = make(backend, backend.from_bytes(data, src._shape, src._dtype), src._shape, src._dtype)
+    if dtype is not src._dtype:
+        return transfer(moved, backend, dtype)
+    return moved
+
+
+def _parse_to(args, kwargs):
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, _dtype_cls):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a.device, a._dtype
+        elif isinstance(a, (str, _device)):
+            dev = a
+        elif isinstance(a, bool):
+            pass  # legacy non_blocking positional flag
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__} is not a device, "
+                            f"a dtype or a Tensor")
+    return dev, dt, copy
+
+
+def to(input, *args, **kwargs) -> Tensor:
+    """This tensor on another device and/or with another dtype (itself when nothing
+    changes, unless ``copy=True``)."""
+    dev, dt, copy = _parse_to(args, dict(kwargs))
+    backend = input._backend if dev is None else backend_for(dev)
+    dt = dt or input._dtype
+    if backend is input._backend and dt is input._dtype and not copy:
+        return input
+    r = transfer(input, backend, dt)
+    if STATE.enabled and input._requires_grad and dt.is_floating_point:
+        node = ToCopyBackward0()
+        node.device, node.dtype = input.device, input._dtype
+        record(node, (input,), r)
+    return r
+
+
+# ---- copy / fill ------------------------------------------------------------------------------
+
+def _check_writable(self: Tensor, fname: str):
+    for n, s in zip(self._shape, self._strides):
+        if s == 0 and n > 1:
+            raise RuntimeError(f"{fname}: unsupported operation: more than one element of the written-to tensor "
+                               f"refers to a single memory location. Please clone() the tensor before performing "
+                               f"the operation.")
+
+
+class CopyBackwards(Node):
+    """d self.copy_(src) = (nothing for the overwritten self, g moved back to src)"""
+    __slots__ = ("src_device", "src_dtype")
+
+    def backward(self, g):
+        return None, to(g, self.src_device, self.src_dtype)
+
+
+def copy_(self, src, non_blocking=False) -> Tensor:
+    """Overwrite ``self`` with ``src`` (broadcast, converted to self's dtype and device)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    _check_writable(self, "copy_")
+    if broadcast_shapes(src._shape, self._shape) != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "
+                           f"{list(broadcast_shapes(src._shape, self._shape))}")
+    tracked = STATE.enabled and (self._requires_grad or src._requires_grad)
+    check_inplace_target(self, tracked, "copy_")
+    moved = src if src._backend is self._backend else transfer(src, self._backend, src._dtype)
+    if not tracked:
+        self._backend.copy(moved._a, self._a)
+        self._storage.version += 1
+        return self
+    from ..autograd.inplace import snapshot
+    from .views import expand
+    result = transfer(expand(moved.detach(), self._shape), self._backend, self._dtype)
+    node = CopyBackwards()
+    node.src_device, node.src_dtype = src.device, src._dtype
+    record(node, (snapshot(self) if self._requires_grad else None, src), result)
+    return inplace(self, result, "copy_")
+
+
+class FillBackward0(Node):
+    """d fill_(a, v) = nothing (every element is overwritten)"""
+
+    def backward(self, g):
+        return (None,)
+
+
+class ZeroBackward0(FillBackward0):
+    """d zero_(a) = nothing (every element is overwritten)"""
+
+
+def fill_(self, value) -> Tensor:
+    """Set every element to ``value``."""
+    if isinstance(value, Tensor):
+        if value.dim():
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
+                               f"dimensions.")
+        value = value.item()
+    return _fill(self, value, FillBackward0, "fill_")
+
+
+def zero_(self) -> Tensor:
+    """Set every element to zero."""
+    return _fill(self, 0, ZeroBackward0, "zero_")
+
+
+def _fill(self, value, node_cls, fname):
+    value = as_operand(value, fname, "value")
+    _check_writable(self, fname)
+    tracked = STATE.enabled and self._requires_grad
+    check_inplace_target(self, tracked, fname)
+    if not tracked:
+        self._backend.fill(self._a, self._dtype._py(value))
+        self._storage.version += 1
+        return self
+    from ..autograd.inplace import snapshot
+    from ..creation import full
+    result = full(self._shape, self._dtype._py(value), dtype=self._dtype, device=self.device)
+    record(node_cls(), (snapshot(self),), result)
+    return inplace(self, result, fname)
+
+
+# ---- in-place math -------------------------------------------------------------------------------
+
+def inplace_binary(fn, kernel_op, fname):
+    """The in-place form of a binary op: a direct kernel into self when nothing is
+    tracked and no dtype change is needed; else the out-of-place op plus a write."""
+    def method(self, other, **kwargs):
+        other = as_operand(other, fname)
+        other_t = isinstance(other, Tensor)
+        tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
+        _check_writable(self, fname)
+        if not tracked and kernel_op is not None and not kwargs:
+            if other_t and other._backend is not self._backend:
+                other = check_same_device(self, other, fname)
+                other_t = isinstance(other, Tensor)
+            dt = binary_dtype(self, other)
+            same_shape = not other_t or other._shape == self._shape or \
+                broadcast_shapes(other._shape, self._shape) == self._shape
+            # true division of ints gives floats: that case takes the general path and its checks
+            if dt is self._dtype and same_shape and (kernel_op != "div" or dt.is_floating_point):
+                if kernel_op in ("floordiv", "remainder"):
+                    ew._check_int_zero_division(self, other, fname)
+                b = other._a if other_t else dt._py(other)
+                self._backend.binary(kernel_op, self._a, b, self._a)
+                self._storage.version += 1
+                return self
+        check_inplace_target(self, tracked, fname)
+        if tracked:
+            from ..autograd.inplace import snapshot
+            src = snapshot(self)
+        else:
+            src = self
+        return inplace(self, fn(src, other, **kwargs), fname)
+    method.__name__ = fname
+    method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
+    return method
+
+
+def inplace_unary(fn, fname, kernel_op=None):
+    """The in-place form of a unary op (see ``inplace_binary``)."""
+    def method(self, *args, **kwargs):
+        tracked = STATE.enabled and self._requires_grad
+        _check_writable(self, fname)
+        if not tracked and kernel_op is not None and not args and not kwargs and self._dtype.is_floating_point:
+            self._backend.unary(kernel_op, self._a, self._a)
+            self._storage.version += 1
+            return self
+        check_inplace_target(self, tracked, fname)
+        if tracked:
+            from ..autograd.inplace import snapshot
+            src = snapshot(self)
+        else:
+            src = self
+        r = fn(src, *args, **kwargs)
+        if not can_cast(r._dtype, self._dtype):
+            raise RuntimeError(f"{fname}: result type {r._dtype.name.capitalize()} can't be cast to the desired "
+                               f"output type {self._dtype.name.capitalize()}")
+        return inplace(self, r, fname)
+    method.__name__ = fname
+    method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
+    return method

@@ -1,0 +1,833 @@
+"""Elementwise ops: arithmetic, comparisons, math functions, ``where``, ``clamp``.
+
+Each op is here once: its dtype rule, its kernel call and its backward formula.
+Gradients are written with plugrad ops (so they are differentiable again) and are
+never un-broadcast here: the engine sums them to each input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..dtypes import bool_, get_default_dtype, uint8
+from ..layout import broadcast_shapes
+from ..tensor import Tensor, make
+from .dispatch import as_operand, binary_dtype, cast, check_inplace_target, check_same_device, inplace, write_out
+
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "abs",
+    "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sign", "floor", "ceil",
+    "round", "trunc", "reciprocal", "log1p", "expm1", "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2",
+    "square", "maximum", "minimum", "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "isnan", "isinf",
+    "isfinite", "where", "clamp", "clip", "rsub", "negative", "subtract", "multiply", "divide", "absolute",
+    "arcsin", "arccos", "arctan", "greater", "greater_equal", "less", "less_equal", "not_equal", "lerp",
+    "addcmul", "addcdiv", "isclose", "allclose", "equal",
+]
+
+
+# ---- kernels without autograd ---------------------------------------------------
+
+def _lift(x, like: Tensor):
+    """A Python number in the first position becomes a 0-d tensor on like's device."""
+    from ..creation import tensor
+    return tensor(x, device=like.device)
+
+
+def compute_binary(op: str, a, b, fname: str, *, bool_out: bool = False, dtype=None) -> Tensor:
+    """``a op b`` as a new tensor (one of a/b may be a Python number), untracked."""
+    if isinstance(a, Tensor):
+        t = a
+        if isinstance(b, Tensor):
+            if b._backend is not a._backend:
+                b = check_same_device(a, b, fname)
+    else:
+        t = b
+    backend = t._backend
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        cd = dtype or binary_dtype(a, b)
+        sa, sb = a._shape, b._shape
+        shape = sa if sa == sb else broadcast_shapes(sa, sb)
+        aa = a._a if a._dtype is cd else cast(a, cd)._a
+        bb = b._a if b._dtype is cd else cast(b, cd)._a
+    elif t is a:
+        cd = dtype or binary_dtype(a, b)
+        shape = a._shape
+        aa = a._a if a._dtype is cd else cast(a, cd)._a
+        bb = cd._py(b)
+    else:
+        cd = dtype or binary_dtype(b, a)
+        shape = b._shape
+        aa = cd._py(a)
+        bb = b._a if b._dtype is cd else cast(b, cd)._a
+    od = bool_ if bool_out else cd
+    out = backend.empty(shape, od)
+    backend.binary(op, aa, bb, out)
+    return make(backend, out, shape, od)
+
+
+def compute_unary(op: str, x: Tensor, *, dtype=None, bool_out: bool = False) -> Tensor:
+    """``op(x)`` as a new tensor, computed in ``dtype`` (default x's), untracked."""
+    cd = dtype or x._dtype
+    xa = x._a if x._dtype is cd else cast(x, cd)._a
+    backend = x._backend
+    od = bool_ if bool_out else cd
+    out = backend.empty(x._shape, od)
+    backend.unary(op, xa, out)
+    return make(backend, out, x._shape, od)
+
+
+def _tracked(a, b=None) -> bool:
+    if not STATE.enabled:
+        return False
+    return (isinstance(a, Tensor) and a._requires_grad) or (isinstance(b, Tensor) and b._requires_grad)
+
+
+def _inputs(a, b):
+    """The tensor operands, in order (Python numbers are not graph inputs)."""
+    if isinstance(a, Tensor):
+        return (a, b) if isinstance(b, Tensor) else (a,)
+    return (b,)
+
+
+def _finish(r, out, fname):
+    return r if out is None else write_out(out, r, fname)
+
+
+# ---- binary arithmetic ------------------------------------------------------------
+
+class AddBackward0(Node):
+    """d(a + alpha*b) = (g, alpha*g)"""
+    __slots__ = ("alpha", "n")
+
+    def backward(self, g):
+        if self.n == 1:
+            return (g,)
+        return (g, g if self.alpha == 1 else g * self.alpha)
+
+
+class SubBackward0(Node):
+    """d(a - alpha*b) = (g, -alpha*g)"""
+    __slots__ = ("alpha", "n", "first_is_tensor")
+
+    def backward(self, g):
+        if self.n == 1:
+            return (g,) if self.first_is_tensor else (-g,)
+        return (g, -g if self.alpha == 1 else g * -self.alpha)
+
+
+class RsubBackward1(Node):
+    """d(s - a) = -g"""
+
+    def backward(self, g):
+        return (-g,)
+
+
+class MulBackward0(Node):
+    """d(a*b) = (g*b, g*a)"""
+    __slots__ = ("scalar",)
+
+    def backward(self, g):
+        if len(self.next_functions) == 1:
+            return (g * self.scalar,)
+        a, b = self.saved_tensors
+        return (None if b is None else g * b, None if a is None else g * a)
+
+
+class DivBackward0(Node):
+    """d(a/b) = (g/b, -g*a/b^2)"""
+    __slots__ = ("scalar",)
+
+    def backward(self, g):
+        if not self._saved:
+            return (g / self.scalar,)
+        a, b = self.saved_tensors
+        ga = g / b if self.next_functions[0][0] is not None else None
+        gb = -g * a / (b * b) if len(self.next_functions) > 1 and self.next_functions[1][0] is not None else None
+        return (ga, gb) if len(self.next_functions) > 1 else (ga,)
+
+
+def _alpha(alpha, fname):
+    if alpha is None:
+        return 1
+    if not isinstance(alpha, (int, float)):
+        raise TypeError(f"{fname}(): argument 'alpha' must be a number, not {type(alpha).__name__}")
+    return alpha
+
+
+def add(input, other, *, alpha=1, out=None) -> Tensor:
+    """``input + alpha * other`` with broadcasting and type promotion."""
+    if not isinstance(input, Tensor):
+        input = _lift(as_operand(input, "add", "input"), other)
+    other = as_operand(other, "add")
+    alpha = _alpha(alpha, "add")
+    if input._dtype is bool_ and isinstance(other, Tensor) and other._dtype is bool_ and alpha != 1:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    b = other if alpha == 1 else (compute_binary("mul", other, alpha, "add") if isinstance(other, Tensor)
+                                  else other * alpha)
+    r = compute_binary("add", input, b, "add", dtype=binary_dtype(input, other))
+    if _tracked(input, other):
+        node = AddBackward0()
+        node.alpha = alpha
+        ins = _inputs(input, other)
+        node.n = len(ins)
+        record(node, ins, r)
+    return _finish(r, out, "add")
+
+
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
+    """``input - alpha * other``."""
+    first_is_tensor = isinstance(input, Tensor)
+    other = as_operand(other, "sub")
+    alpha = _alpha(alpha, "sub")
+    for x in (input, other):
+        if isinstance(x, Tensor) and x._dtype is bool_ and (not isinstance(input, Tensor) or not isinstance(
+                other, Tensor) or (input._dtype is bool_ and other._dtype is bool_)):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    b = other if alpha == 1 else (compute_binary("mul", other, alpha, "sub") if isinstance(other, Tensor)
+                                  else other * alpha)
+    r = compute_binary("sub", input, b, "sub")
+    if _tracked(input, other):
+        if not first_is_tensor:
+            node = RsubBackward1()
+            record(node, (other,), r)
+        else:
+            node = SubBackward0()
+            node.alpha = alpha
+            ins = _inputs(input, other)
+            node.n = len(ins)
+            node.first_is_tensor = True
+            record(node, ins, r)
+    return _finish(r, out, "sub")
+
+
+def rsub(input, other, *, alpha=1) -> Tensor:
+    """``other - alpha * input``."""
+    return sub(other, input * alpha if alpha != 1 else input)
+
+
+def mul(input, other, *, out=None) -> Tensor:
+    """Elementwise product with broadcasting."""
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    other = as_operand(other, "mul")
+    r = compute_binary("mul", input, other, "mul")
+    if _tracked(input, other):
+        node = MulBackward0()
+        if isinstance(other, Tensor):
+            # save only what a gradient needs: a for d/db, b for d/da
+            node.save(input if other._requires_grad else None, other if input._requires_grad else None)
+            record(node, (input, other), r)
+        else:
+            node.scalar = other
+            record(node, (input,), r)
+    return _finish(r, out, "mul")
+
+
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
+    """True division (ints give floats); ``rounding_mode`` "floor" or "trunc" rounds."""
+    if not isinstance(input, Tensor):
+        input = _lift(as_operand(input, "div", "input"), other)
+    other = as_operand(other, "div")
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(input, other, out=out)
+        if rounding_mode == "trunc":
+            return _finish(_trunc_divide(input, other), out, "div")
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    cd = binary_dtype(input, other)
+    if not cd.is_floating_point:
+        cd = get_default_dtype()
+    r = compute_binary("div", input, other, "div", dtype=cd)
+    if _tracked(input, other):
+        node = DivBackward0()
+        if isinstance(other, Tensor):
+            node.save(input, other)
+            record(node, (input, other), r)
+        else:
+            node.scalar = other
+            record(node, (input,), r)
+    return _finish(r, out, "div")
+
+
+def _check_int_zero_division(input, other, fname):
+    cd = binary_dtype(input, other) if isinstance(input, Tensor) else binary_dtype(other, input)
+    if cd.is_floating_point:
+        return
+    if isinstance(other, Tensor):
+        if bool((other == 0).any()):
+            raise RuntimeError(f"ZeroDivisionError: integer division by zero in {fname}")
+    elif other == 0:
+        raise RuntimeError(f"ZeroDivisionError: integer division by zero in {fname}")
+
+
+class FloorDivideBackward0(Node):
+    """floor division is piecewise constant: zero gradient"""
+
+    def backward(self, g):
+        return tuple(g * 0 for _ in self.next_functions)
+
+
+def floor_divide(input, other, *, out=None) -> Tensor:
+    """Division rounded toward minus infinity (Python's ``//``)."""
+    if not isinstance(input, Tensor):
+        input = _lift(as_operand(input, "floor_divide", "input"), other)
+    other = as_operand(other, "floor_divide")
+    _check_int_zero_division(input, other, "floor_divide")
+    r = compute_binary("floordiv", input, other, "floor_divide")
+    if _tracked(input, other):
+        record(FloorDivideBackward0(), _inputs(input, other), r)
+    return _finish(r, out, "floor_divide")
+
+
+def _trunc_divide(input, other):
+    cd = binary_dtype(input, other)
+    if cd.is_floating_point:
+        return trunc(div(input, other))
+    _check_int_zero_division(input, other, "div")
+    rem = compute_binary("fmod", input, other, "div")
+    return compute_binary("floordiv", compute_binary("sub", input, rem, "div"), other, "div")
+
+
+class RemainderBackward0(Node):
+    """d(a mod b) = (g, -g*floor(a/b))"""
+
+    def backward(self, g):
+        if len(self.next_functions) == 1:
+            return (g,)
+        a, b = self.saved_tensors
+        return (g, -g * floor_divide(a, b))
+
+
+class FmodBackward0(Node):
+    """d(fmod(a, b)) = (g, -g*trunc(a/b))"""
+
+    def backward(self, g):
+        if len(self.next_functions) == 1:
+            return (g,)
+        a, b = self.saved_tensors
+        return (g, -g * trunc(a / b))
+
+
+def remainder(input, other, *, out=None) -> Tensor:
+    """Python's ``%``: the result has the sign of the divisor."""
+    if not isinstance(input, Tensor):
+        input = _lift(as_operand(input, "remainder", "input"), other)
+    other = as_operand(other, "remainder")
+    _check_int_zero_division(input, other, "remainder")
+    r = compute_binary("remainder", input, other, "remainder")
+    if _tracked(input, other):
+        node = RemainderBackward0()
+        if isinstance(other, Tensor):
+            node.save(input, other)
+        record(node, _inputs(input, other), r)
+    return _finish(r, out, "remainder")
+
+
+def fmod(input, other, *, out=None) -> Tensor:
+    """C's ``fmod``: the result has the sign of the dividend."""
+    other = as_operand(other, "fmod")
+    _check_int_zero_division(input, other, "fmod")
+    r = compute_binary("fmod", input, other, "fmod")
+    if _tracked(input, other):
+        node = FmodBackward0()
+        if isinstance(other, Tensor):
+            node.save(input, other)
+        record(node, _inputs(input, other), r)
+    return _finish(r, out, "fmod")
+
+
+class PowBackward0(Node):
+    """d(a^e) = g*e*a^(e-1)  (e a number)"""
+    __slots__ = ("exponent",)
+
+    def backward(self, g):
+        (a,) = self.saved_tensors
+        e = self.exponent
+        if e == 0:
+            return (g * 0,)
+        return (g * e * (a ** (e - 1)) if e != 2 else g * 2 * a,)
+
+
+class PowBackward1(Node):
+    """d(a^b) = (g*b*a^(b-1), g*a^b*log(a)), the second taken as 0 where a == 0 and b >= 0"""
+
+    def backward(self, g):
+        a, b, result = self.saved_tensors
+        ga = g * b * a ** (b - 1) if self.next_functions[0][0] is not None else None
+        gb = None
+        if self.next_functions[1][0] is not None:
+            gb = where((a == 0) & (b >= 0), 0.0, g * result * log(a))
+        return ga, gb
+
+
+class PowBackward2(Node):
+    """d(s^b) = g*s^b*log(s)  (s a number)"""
+    __slots__ = ("base",)
+
+    def backward(self, g):
+        (result,) = self.saved_tensors
+        if self.base == 0:
+            return (g * 0,)
+        return (g * result * math.log(self.base),)
+
+
+def pow(input, exponent, *, out=None) -> Tensor:
+    """``input ** exponent`` (either may be a number)."""
+    if not isinstance(input, Tensor):
+        base = as_operand(input, "pow", "input")
+        r = compute_binary("pow", base, exponent, "pow",
+                           dtype=binary_dtype(exponent, base) if not isinstance(base, float) or
+                           exponent._dtype.is_floating_point else get_default_dtype())
+        if _tracked(exponent):
+            node = PowBackward2()
+            node.base = base
+            node.save(r.detach())
+            record(node, (exponent,), r)
+        return _finish(r, out, "pow")
+    exponent = as_operand(exponent, "pow", "exponent")
+    cd = binary_dtype(input, exponent)
+    if not cd.is_floating_point:
+        neg = (exponent < 0) if not isinstance(exponent, Tensor) else bool((exponent < 0).any())
+        if neg:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    r = compute_binary("pow", input, exponent, "pow")
+    if _tracked(input, exponent):
+        if isinstance(exponent, Tensor):
+            node = PowBackward1()
+            node.save(input, exponent, r.detach())
+            record(node, (input, exponent), r)
+        else:
+            node = PowBackward0()
+            node.exponent = exponent
+            node.save(input)
+            record(node, (input,), r)
+    return _finish(r, out, "pow")
+
+
+class MaximumBackward0(Node):
+    """d max(a, b): the larger side gets g; ties split it in half"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        half = g * 0.5
+        return where(a > b, g, where(a == b, half, 0.0)), where(b > a, g, where(a == b, half, 0.0))
+
+
+class MinimumBackward0(Node):
+    """d min(a, b): the smaller side gets g; ties split it in half"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        half = g * 0.5
+        return where(a < b, g, where(a == b, half, 0.0)), where(b < a, g, where(a == b, half, 0.0))
+
+
+def _minmax(op, node_cls, input, other, out):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    r = compute_binary(op, input, other, op)
+    if _tracked(input, other):
+        node = node_cls()
+        node.save(input, other)
+        record(node, (input, other), r)
+    return _finish(r, out, op)
+
+
+def maximum(input, other, *, out=None) -> Tensor:
+    """Elementwise maximum (NaN propagates)."""
+    return _minmax("maximum", MaximumBackward0, input, other, out)
+
+
+def minimum(input, other, *, out=None) -> Tensor:
+    """Elementwise minimum (NaN propagates)."""
+    return _minmax("minimum", MinimumBackward0, input, other, out)
+
+
+class Atan2Backward0(Node):
+    """d atan2(a, b) = (g*b/(a^2+b^2), -g*a/(a^2+b^2))"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        denom = a * a + b * b
+        return g * b / denom, -g * a / denom
+
+
+def atan2(input, other, *, out=None) -> Tensor:
+    """Angle of the point (other, input), in radians."""
+    cd = binary_dtype(input, other)
+    r = compute_binary("atan2", input, other, "atan2", dtype=cd if cd.is_floating_point else get_default_dtype())
+    if _tracked(input, other):
+        node = Atan2Backward0()
+        node.save(input, other)
+        record(node, (input, other), r)
+    return _finish(r, out, "atan2")
+
+
+# ---- comparisons and logic (never differentiable) ------------------------------------
+
+def _make_compare(op):
+    def compare(input, other, *, out=None) -> Tensor:
+        if not isinstance(input, Tensor):
+            input = _lift(as_operand(input, op, "input"), other)
+        other = as_operand(other, op)
+        return _finish(compute_binary(op, input, other, op, bool_out=True), out, op)
+    compare.__name__ = op
+    compare.__doc__ = f"Elementwise ``{op}`` comparison with broadcasting; returns a bool tensor."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_make_compare(o) for o in ("eq", "ne", "lt", "le", "gt", "ge"))
+logical_and, logical_or, logical_xor = (_make_compare(o) for o in ("logical_and", "logical_or", "logical_xor"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _make_bitwise(op):
+    def bitwise(input, other, *, out=None) -> Tensor:
+        other = as_operand(other, op)
+        cd = binary_dtype(input, other)
+        if cd.is_floating_point:
+            raise RuntimeError(f"\"{op}_cpu\" not implemented for '{cd.name.capitalize()}': bitwise ops need "
+                               f"integer or bool tensors")
+        return _finish(compute_binary(op, input, other, op), out, op)
+    bitwise.__name__ = op
+    bitwise.__doc__ = f"Elementwise ``{op}`` of integer or bool tensors."
+    return bitwise
+
+
+bitwise_and, bitwise_or, bitwise_xor = (_make_bitwise(o) for o in ("bitwise_and", "bitwise_or", "bitwise_xor"))
+
+
+def logical_not(input, *, out=None) -> Tensor:
+    return _finish(compute_unary("logical_not", input, bool_out=True), out, "logical_not")
+
+
+def bitwise_not(input, *, out=None) -> Tensor:
+    if input._dtype.is_floating_point:
+        raise RuntimeError("bitwise_not is only supported for integer and bool tensors, got "
+                           f"{input._dtype!r}")
+    return _finish(compute_unary("bitwise_not", input), out, "bitwise_not")
+
+
+def isnan(input) -> Tensor:
+    return compute_unary("isnan", input, bool_out=True)
+
+
+def isinf(input) -> Tensor:
+    return compute_unary("isinf", input, bool_out=True)
+
+
+def isfinite(input) -> Tensor:
+    return compute_unary("isfinite", input, bool_out=True)
+
+
+# ---- unary math ---------------------------------------------------------------------
+
+class _UnaryNode(Node):
+    """A unary op's node: ``formula(g, x, result)`` gives the input gradient."""
+    __slots__ = ()
+    formula = None
+    uses = "x"  # which tensor the formula needs: "x", "result", or "" (none)
+
+    def backward(self, g):
+        if self.uses == "":
+            return (type(self).formula(g, None, None),)
+        (t,) = self.saved_tensors
+        if self.uses == "x":
+            return (type(self).formula(g, t, None),)
+        return (type(self).formula(g, None, self.output_alias(t)),)
+
+
+_UNARY_NODES = {}
+
+
+def _unary(name, kernel, formula, uses="x", float_only=True, node_name=None):
+    """Define a unary op from its kernel name and its gradient formula."""
+    node_cls = type(node_name or (name.capitalize() + "Backward0"), (_UnaryNode,),
+                    {"__slots__": (), "formula": staticmethod(formula) if formula else None, "uses": uses,
+                     "__doc__": f"backward of {name}"})
+    _UNARY_NODES[name] = node_cls
+
+    def op(input, *, out=None) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        dtype = None
+        if float_only and not input._dtype.is_floating_point:
+            dtype = get_default_dtype()
+        r = compute_unary(kernel, input, dtype=dtype)
+        if formula is not None and STATE.enabled and input._requires_grad:
+            node = node_cls()
+            if uses == "x":
+                node.save(input)
+            elif uses == "result":
+                node.save(r.detach())
+            record(node, (input,), r)
+        return r if out is None else write_out(out, r, name)
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}."
+    return op
+
+
+def _zero_grad(g, x, y):
+    return g * 0
+
+
+exp = _unary("exp", "exp", lambda g, x, y: g * y, "result")
+log = _unary("log", "log", lambda g, x, y: g / x)
+sqrt = _unary("sqrt", "sqrt", lambda g, x, y: g / (2 * y), "result")
+rsqrt = _unary("rsqrt", "rsqrt", lambda g, x, y: -0.5 * g * y * y * y, "result")
+sin = _unary("sin", "sin", lambda g, x, y: g * cos(x))
+cos = _unary("cos", "cos", lambda g, x, y: -g * sin(x))
+tan = _unary("tan", "tan", lambda g, x, y: g * (1 + y * y), "result")
+tanh = _unary("tanh", "tanh", lambda g, x, y: g * (1 - y * y), "result")
+sigmoid = _unary("sigmoid", "sigmoid", lambda g, x, y: g * y * (1 - y), "result")
+reciprocal = _unary("reciprocal", "reciprocal", lambda g, x, y: -g * y * y, "result")
+log1p = _unary("log1p", "log1p", lambda g, x, y: g / (1 + x))
+expm1 = _unary("expm1", "expm1", lambda g, x, y: g * (y + 1), "result")
+asin = _unary("asin", "asin", lambda g, x, y: g / sqrt(1 - x * x))
+acos = _unary("acos", "acos", lambda g, x, y: -g / sqrt(1 - x * x))
+atan = _unary("atan", "atan", lambda g, x, y: g / (1 + x * x))
+sinh = _unary("sinh", "sinh", lambda g, x, y: g * cosh(x))
+cosh = _unary("cosh", "cosh", lambda g, x, y: g * sinh(x))
+log2 = _unary("log2", "log2", lambda g, x, y: g / (x * math.log(2)))
+exp2 = _unary("exp2", "exp2", lambda g, x, y: g * y * math.log(2), "result")
+floor = _unary("floor", "floor", _zero_grad, "", float_only=False)
+ceil = _unary("ceil", "ceil", _zero_grad, "", float_only=False)
+trunc = _unary("trunc", "trunc", _zero_grad, "", float_only=False)
+sign = _unary("sign", "sign", _zero_grad, "", float_only=False)
+_round = _unary("round", "round", _zero_grad, "", float_only=False)
+arcsin, arccos, arctan = asin, acos, atan
+
+
+def round(input, decimals: int = 0, *, out=None) -> Tensor:
+    """Round half to even (to ``decimals`` places)."""
+    if decimals == 0:
+        return _round(input, out=out)
+    scale = 10.0 ** decimals
+    return _finish(_round(input * scale) / scale, out, "round")
+
+
+class NegBackward0(Node):
+    """d(-a) = -g"""
+
+    def backward(self, g):
+        return (-g,)
+
+
+def neg(input, *, out=None) -> Tensor:
+    """``-input``."""
+    if input._dtype is bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    r = compute_unary("neg", input)
+    if STATE.enabled and input._requires_grad:
+        record(NegBackward0(), (input,), r)
+    return _finish(r, out, "neg")
+
+
+negative = neg
+
+
+class AbsBackward0(Node):
+    """d|a| = g*sign(a)"""
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * sign(x),)
+
+
+def abs(input, *, out=None) -> Tensor:
+    """Absolute value."""
+    if input._dtype is bool_:
+        raise RuntimeError("abs is not supported for bool tensors")
+    r = compute_unary("abs", input)
+    if STATE.enabled and input._requires_grad:
+        node = AbsBackward0()
+        node.save(input)
+        record(node, (input,), r)
+    return _finish(r, out, "abs")
+
+
+absolute = abs
+
+
+class ReluBackward0(Node):
+    """d relu(a) = g where the result is positive"""
+
+    def backward(self, g):
+        (result,) = self.saved_tensors
+        return (where(result > 0, g, 0.0),)
+
+
+def relu(input) -> Tensor:
+    """``max(input, 0)``."""
+    if input._dtype is bool_:
+        raise RuntimeError("relu is not supported for bool tensors")
+    r = compute_binary("maximum", input, input._dtype._py(0), "relu")
+    if STATE.enabled and input._requires_grad:
+        node = ReluBackward0()
+        node.save(r.detach())
+        record(node, (input,), r)
+    return r
+
+
+def square(input) -> Tensor:
+    return pow(input, 2)
+
+
+# ---- where, clamp, lerp, addcmul ---------------------------------------------------------
+
+class WhereBackward0(Node):
+    """d where(c, a, b) = (g where c, g where not c)"""
+
+    def backward(self, g):
+        (cond,) = self.saved_tensors
+        ga = where(cond, g, 0.0) if self.next_functions[0][0] is not None else None
+        gb = where(cond, 0.0, g) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """``input`` where ``condition`` holds, else ``other`` (numbers allowed); with one
+    argument, the indices of the true elements (like ``nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
+    if condition._dtype is not bool_:
+        if condition._dtype is uint8:
+            condition = cast(condition, bool_)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{condition._dtype.name.capitalize()}")
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(ref, Tensor):
+        from ..creation import tensor
+        ref = input = tensor(input, device=condition.device)
+    backend = ref._backend
+    for t in (condition, input, other):
+        if isinstance(t, Tensor) and t._backend is not backend:
+            check_same_device(ref, t, "where")
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        cd = binary_dtype(input, other)
+    elif isinstance(input, Tensor):
+        cd = binary_dtype(input, as_operand(other, "where"))
+    else:
+        cd = binary_dtype(other, as_operand(input, "where", "input"))
+    shape = condition._shape
+    for t in (input, other):
+        if isinstance(t, Tensor):
+            shape = broadcast_shapes(shape, t._shape)
+    a = cast(input, cd)._a if isinstance(input, Tensor) else cd._py(input)
+    b = cast(other, cd)._a if isinstance(other, Tensor) else cd._py(other)
+    o = backend.empty(shape, cd)
+    backend.where(condition._a, a, b, o)
+    r = make(backend, o, shape, cd)
+    if STATE.enabled and ((isinstance(input, Tensor) and input._requires_grad) or
+                          (isinstance(other, Tensor) and other._requires_grad)):
+        node = WhereBackward0()
+        node.save(condition)
+        record(node, (input if isinstance(input, Tensor) else None, other if isinstance(other, Tensor) else None), r)
+    return _finish(r, out, "where")
+
+
+class ClampBackward1(Node):
+    """d clamp(a, lo, hi) = g inside [lo, hi], 0 outside"""
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        lo, hi = self.lo, self.hi
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            m2 = x <= hi
+            mask = m2 if mask is None else mask & m2
+        return (where(mask, g, 0.0),)
+
+
+class ClampMinBackward0(ClampBackward1):
+    """d clamp(a, min=lo) = g where a >= lo"""
+
+
+class ClampMaxBackward0(ClampBackward1):
+    """d clamp(a, max=hi) = g where a <= hi"""
+
+
+def clamp(input, min=None, max=None, *, out=None) -> Tensor:
+    """Limit values to ``[min, max]`` (either bound may be omitted)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    r = input
+    if min is not None:
+        r = compute_binary("maximum", r, as_operand(min, "clamp", "min"), "clamp")
+    if max is not None:
+        r = compute_binary("minimum", r, as_operand(max, "clamp", "max"), "clamp")
+    if r is input:
+        r = input.clone()
+    if STATE.enabled and input._requires_grad:
+        node = (ClampBackward1 if (min is not None and max is not None) else
+                ClampMinBackward0 if min is not None else ClampMaxBackward0)()
+        node.lo, node.hi = min, max
+        node.save(input)
+        record(node, (input,), r)
+    return _finish(r, out, "clamp")
+
+
+clip = clamp
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``."""
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2``."""
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2``."""
+    return input + value * tensor1 / tensor2
+
+
+def true_divide(input, other, *, out=None) -> Tensor:
+    return div(input, other, out=out)
+
+
+subtract, multiply, divide = sub, mul, div
+
+
+# ---- closeness -----------------------------------------------------------------------------
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|``."""
+    if input._dtype is not other._dtype:
+        raise RuntimeError(f"isclose(): input ({input._dtype!r}) and other ({other._dtype!r}) must have the same "
+                           f"dtype")
+    if not input._dtype.is_floating_point:
+        return eq(input, other)
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        close = eq(input, other) | (abs(input - other) <= atol + rtol * abs(other))
+        if equal_nan:
+            close = close | (isnan(input) & isnan(other))
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element is close (see ``isclose``)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and the same values."""
+    if input._shape != other._shape:
+        return False
+    return bool(eq(input, other).all())

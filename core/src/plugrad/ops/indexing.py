@@ -1,0 +1,645 @@
+"""Indexing: ``x[key]``, ``x[key] = v``, gather/scatter, take/put, masks, nonzero.
+
+Basic indexing (ints, slices, None, Ellipsis) gives views. Advanced indexing (int or
+bool tensors and lists) copies: the core turns the indices into element positions
+and the backend's ``take``/``put`` kernels move the data. Two position systems
+are used: *storage* positions for kernels, and *logical* positions (row-major
+index into the flattened tensor) for the differentiable ``take``/``put`` pair that
+every indexing gradient is written with.
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..dtypes import bool_, int64, uint8
+from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
+from ..tensor import Tensor, make
+from .dispatch import cast, inplace, check_inplace_target
+from .views import select, slice_dim, unsqueeze
+
+__all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
+           "index_put", "masked_fill", "masked_select", "nonzero", "index_add", "argwhere"]
+
+
+# ---- key parsing -----------------------------------------------------------------------
+
+def _as_index_tensor(obj, device):
+    from ..creation import tensor
+    if isinstance(obj, Tensor):
+        return obj
+    t = tensor(obj, device=device)
+    if t._dtype.is_floating_point and t.numel() == 0:
+        t = cast(t, int64)
+    return t
+
+
+def _is_advanced(item) -> bool:
+    return isinstance(item, (Tensor, list)) or (hasattr(item, "__array_interface__") and getattr(item, "ndim", 0) > 0)
+
+
+def _consumed(item) -> int:
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, Tensor) and item._dtype in (bool_, uint8):
+        return max(item.dim(), 1) if item.dim() else 0
+    return 1
+
+
+def _basic_and_advanced(x: Tensor, key):
+    """Apply the basic part of ``key`` to ``x``; return the view and the advanced
+    indices as ``[(dim in the view, int64 index tensor), ...]``."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    key = tuple(_as_index_tensor(k, x.device) if _is_advanced(k) else k for k in key)
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(_consumed(k) for k in key)
+    if used > x.dim():
+        raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
+    v = x
+    d = 0
+    adv = []
+    for item in key:
+        if item is Ellipsis:
+            d += x.dim() - used
+        elif item is None:
+            v = unsqueeze(v, d)
+            d += 1
+        elif isinstance(item, bool):
+            v = unsqueeze(v, d)
+            if not item:
+                v = slice_dim(v, d, 0, 0)
+            d += 1
+        elif isinstance(item, slice):
+            step = 1 if item.step is None else _int(item.step)
+            if step <= 0:
+                raise ValueError("step must be greater than zero")
+            start = None if item.start is None else _int(item.start)
+            stop = None if item.stop is None else _int(item.stop)
+            v = slice_dim(v, d, start, stop, step)
+            d += 1
+        elif isinstance(item, Tensor):
+            if item._backend is not x._backend and item._backend.device.type != "cpu":
+                raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
+                                   f"({x.device})")
+            if item._backend is not x._backend:
+                item = item.to(x.device)
+            if item._dtype in (bool_, uint8):
+                k = item.dim()
+                if k == 0:
+                    v = unsqueeze(v, d)
+                    mask = item.reshape(1)
+                    k = 1
+                else:
+                    mask = item
+                for j in range(k):
+                    if mask._shape[j] != v._shape[d + j]:
+                        raise IndexError(f"The shape of the mask {list(mask._shape)} at index {j} does not match "
+                                         f"the shape of the indexed tensor {list(v._shape)} at index {d + j}")
+                nz = nonzero(mask)
+                for j in range(k):
+                    adv.append((d + j, select(nz, 1, j)))
+                d += k
+            elif item._dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            else:
+                adv.append((d, item))
+                d += 1
+        else:
+            i = _int(item)
+            n = v._shape[d]
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {n}")
+            v = select(v, d, i)
+    return v, adv
+
+
+def _int(i):
+    if isinstance(i, Tensor):
+        return i.__index__()
+    if isinstance(i, bool) or not hasattr(i, "__index__"):
+        raise TypeError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are valid "
+                        f"indices (got {type(i).__name__})")
+    return i.__index__()
+
+
+def _positions(v: Tensor, adv, strides, offset):
+    """Element positions (in the given layout system) of ``v[adv]`` and the result shape."""
+    idx_shape = ()
+    for _, t in adv:
+        idx_shape = broadcast_shapes(idx_shape, t._shape)
+    dims = [d for d, _ in adv]
+    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
+    rest = [d for d in range(v.dim()) if d not in dims]
+    from ..creation import arange, full
+    pos = full((), offset, dtype=int64, device=v.device)
+    for d, t in adv:
+        n = v._shape[d]
+        t = cast(t, int64)
+        if t.numel():
+            lo, hi = int(t.min()), int(t.max())
+            if lo < -n or hi >= n:
+                bad = lo if lo < -n else hi
+                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+            if lo < 0:
+                t = t + (t < 0) * n
+        pos = pos + t * strides[d]
+    if adjacent:
+        before, after = [d for d in rest if d < dims[0]], [d for d in rest if d > dims[-1]]
+        out_shape = tuple(v._shape[d] for d in before) + idx_shape + tuple(v._shape[d] for d in after)
+        pos = pos.reshape((1,) * len(before) + idx_shape + (1,) * len(after)) if idx_shape or before or after \
+            else pos
+        lead = len(before)
+        placed = [(d, i) for i, d in enumerate(before)] + \
+                 [(d, lead + len(idx_shape) + i) for i, d in enumerate(after)]
+    else:
+        out_shape = idx_shape + tuple(v._shape[d] for d in rest)
+        pos = pos.reshape(idx_shape + (1,) * len(rest))
+        placed = [(d, len(idx_shape) + i) for i, d in enumerate(rest)]
+    nd = len(out_shape)
+    for d, at in placed:
+        shape = [1] * nd
+        shape[at] = v._shape[d]
+        pos = pos + arange(v._shape[d], device=v.device).reshape(shape) * strides[d]
+    return pos.expand(out_shape) if pos._shape != out_shape else pos, out_shape
+
+
+def _take_storage(v: Tensor, positions: Tensor) -> Tensor:
+    backend = v._backend
+    out = backend.empty(positions._shape, v._dtype)
+    if positions.numel():
+        backend.take(v._storage.base, positions._a, out)
+    return make(backend, out, positions._shape, v._dtype)
+
+
+# ---- take / put: the differentiable pair -----------------------------------------------------
+
+class TakeBackward0(Node):
+    """d take(a, idx) = zeros with g added at idx"""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        from ..creation import zeros
+        return (put(zeros(self.shape, dtype=g._dtype, device=g.device), index, g, accumulate=True),)
+
+
+def take(input, index) -> Tensor:
+    """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
+    if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is bool_:
+        raise TypeError("take(): argument 'index' must be an integer Tensor")
+    n = input.numel()
+    flat = input.reshape(-1).detach()
+    idx = cast(index, int64)
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} "
+                             f"elements.")
+        if lo < 0:
+            idx = idx + (idx < 0) * n
+    positions = idx * flat._strides[0] + flat._offset if flat._shape else idx * 0 + flat._offset
+    r = _take_storage(flat, positions)
+    if STATE.enabled and input._requires_grad:
+        node = TakeBackward0()
+        node.shape = input._shape
+        node.save(idx)
+        record(node, (input,), r)
+    return r
+
+
+class PutBackward0(Node):
+    """d put(a, idx, v) = (g with idx cleared unless accumulating, g taken at idx)"""
+    __slots__ = ("accumulate",)
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        ga = gv = None
+        if self.next_functions[0][0] is not None:
+            ga = g if self.accumulate else put(g, index, 0.0 * take(g, index), accumulate=False)
+        if self.next_functions[1][0] is not None:
+            gv = take(g, index)
+        return ga, gv
+
+
+def put(input, index, source, accumulate=False) -> Tensor:
+    """A copy of ``input`` with ``source`` written (or added) at flat positions ``index``."""
+    r = input.detach().clone()
+    idx = cast(index, int64)
+    n = r.numel()
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} "
+                             f"elements.")
+        if lo < 0:
+            idx = idx + (idx < 0) * n
+    src = source if isinstance(source, Tensor) else None
+    _put_storage(r, idx, source, accumulate)
+    if STATE.enabled and (input._requires_grad or (src is not None and src._requires_grad)):
+        node = PutBackward0()
+        node.accumulate = accumulate
+        node.save(idx)
+        record(node, (input, src), r)
+    return r
+
+
+def _put_storage(r: Tensor, logical_idx: Tensor, values, accumulate):
+    """Write ``values`` at logical positions of the contiguous tensor ``r``."""
+    backend = r._backend
+    if not logical_idx.numel():
+        return
+    if isinstance(values, Tensor):
+        if values._backend is not backend:
+            values = values.to(r.device)
+        vals = cast(values.detach(), r._dtype)
+        if vals._shape != logical_idx._shape:
+            vals = vals.expand(broadcast_shapes(vals._shape, logical_idx._shape)) \
+                if broadcast_shapes(vals._shape, logical_idx._shape) == logical_idx._shape \
+                else vals.reshape(logical_idx._shape)
+        va = vals._a
+    else:
+        va = r._dtype._py(values)
+    backend.put(r._storage.base, logical_idx._a, va, accumulate)
+    r._storage.version += 1
+
+
+# ---- getitem / setitem --------------------------------------------------------------------
+
+class IndexBackward0(Node):
+    """d a[idx] = zeros with g added at the indexed positions"""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        (positions,) = self.saved_tensors
+        from ..creation import zeros
+        return (put(zeros(self.shape, dtype=g._dtype, device=g.device), positions, g, accumulate=True),)
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    """``x[key]`` with PyTorch's semantics (views for basic indexing, copies otherwise)."""
+    v, adv = _basic_and_advanced(x, key)
+    if not adv:
+        return v
+    positions, _ = _positions(v, adv, v._strides, v._offset)
+    r = _take_storage(v, positions)
+    if STATE.enabled and v._requires_grad:
+        logical, _ = _positions(v, adv, contiguous_strides(v._shape), 0)
+        node = IndexBackward0()
+        node.shape = v._shape
+        node.save(logical)
+        record(node, (v,), r)
+    return r
+
+
+def setitem(x: Tensor, key, value) -> None:
+    """``x[key] = value``: writes through to ``x`` (and every view of its storage)."""
+    if isinstance(key, Tensor) and key._dtype is bool_ and key._shape == x._shape and \
+            not isinstance(value, Tensor) and not (STATE.enabled and x._requires_grad):
+        masked_fill_(x, key, value)
+        return
+    v, adv = _basic_and_advanced(x, key)
+    if not adv:
+        if isinstance(value, Tensor):
+            v.copy_(value)
+        else:
+            _check_value(value)
+            v.fill_(value)
+        return
+    positions, out_shape = _positions(v, adv, contiguous_strides(v._shape), 0)
+    if isinstance(value, Tensor):
+        if broadcast_shapes(value._shape, out_shape) != out_shape:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(out_shape)}")
+    else:
+        _check_value(value)
+    tracked = STATE.enabled and (v._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if not tracked and v.is_contiguous() and v._storage is x._storage:
+        storage_pos = positions + v._offset
+        _put_storage_at(v, storage_pos, value)
+        return
+    from ..autograd.inplace import snapshot
+    check_inplace_target(v, tracked, "index_put_")
+    src = snapshot(v) if tracked else v
+    r = index_put(src, None, value, positions=positions)
+    inplace(v, r, "index_put_")
+
+
+def _put_storage_at(v: Tensor, storage_pos: Tensor, values):
+    backend = v._backend
+    if not storage_pos.numel():
+        return
+    if isinstance(values, Tensor):
+        vals = cast(values.detach().to(v.device), v._dtype).expand(storage_pos._shape)
+        va = vals._a
+    else:
+        va = v._dtype._py(values)
+    backend.put(v._storage.base, storage_pos._a, va, False)
+    v._storage.version += 1
+
+
+def _check_value(value):
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a tensor; expected a number or a Tensor")
+
+
+class IndexPutBackward0(Node):
+    """d index_put(a, idx, v) = (g with idx cleared unless accumulating, g at idx)"""
+    __slots__ = ("accumulate",)
+
+    def backward(self, g):
+        (positions,) = self.saved_tensors
+        ga = gv = None
+        if self.next_functions[0][0] is not None:
+            ga = g if self.accumulate else put(g, positions, 0.0 * take(g, positions), accumulate=False)
+        if self.next_functions[1][0] is not None:
+            gv = take(g, positions)
+        return ga, gv
+
+
+def index_put(input, indices, values, accumulate=False, *, positions=None) -> Tensor:
+    """A copy of ``input`` with ``input[indices] = values`` (or ``+=`` when accumulating)."""
+    if positions is None:
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError("index_put(): indices must be a tuple of tensors")
+        _, adv = _basic_and_advanced(input, tuple(indices))
+        positions, _ = _positions(input, adv, contiguous_strides(input._shape), 0)
+    r = input.detach().clone()
+    if not isinstance(values, Tensor):
+        from ..creation import tensor
+        values = tensor(values, dtype=input._dtype, device=input.device)
+    _put_storage(r, positions, values.expand(positions._shape) if values._shape != positions._shape and
+                 broadcast_shapes(values._shape, positions._shape) == positions._shape else values, accumulate)
+    if STATE.enabled and (input._requires_grad or values._requires_grad):
+        node = IndexPutBackward0()
+        node.accumulate = accumulate
+        node.save(positions)
+        record(node, (input, values), r)
+    return r
+
+
+# ---- masks ----------------------------------------------------------------------------------
+
+class MaskedFillBackward0(Node):
+    """d masked_fill(a, m, v) = g where not m"""
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        from .elementwise import where
+        return (where(mask, 0.0, g),)
+
+
+def _check_mask(mask, fname):
+    if not isinstance(mask, Tensor) or mask._dtype is not bool_:
+        raise RuntimeError(f"{fname} only supports boolean masks, but got mask with dtype "
+                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
+
+
+def masked_fill(input, mask, value) -> Tensor:
+    """A copy of ``input`` with ``value`` where ``mask`` is true."""
+    _check_mask(mask, "masked_fill_")
+    if isinstance(value, Tensor):
+        if value.dim():
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        value = value.item()
+    shape = broadcast_shapes(input._shape, mask._shape)
+    if shape != input._shape:
+        raise RuntimeError(f"masked_fill: the mask of shape {list(mask._shape)} must broadcast to the input's shape "
+                           f"{list(input._shape)}")
+    backend = input._backend
+    out = backend.empty(shape, input._dtype)
+    backend.where(mask._a, input._dtype._py(value), input._a, out)
+    r = make(backend, out, shape, input._dtype)
+    if STATE.enabled and input._requires_grad:
+        node = MaskedFillBackward0()
+        node.save(mask)
+        record(node, (input,), r)
+    return r
+
+
+def masked_fill_(input, mask, value) -> Tensor:
+    """Set ``input`` to ``value`` where ``mask`` is true, in place."""
+    _check_mask(mask, "masked_fill_")
+    if not (STATE.enabled and input._requires_grad) and broadcast_shapes(input._shape, mask._shape) == input._shape \
+            and not isinstance(value, Tensor):
+        input._backend.where(mask._a, input._dtype._py(value), input._a, input._a)
+        input._storage.version += 1
+        return input
+    return inplace(input, masked_fill(input, mask, value), "masked_fill_")
+
+
+def masked_select(input, mask) -> Tensor:
+    """The elements of ``input`` where ``mask`` is true, as a 1-d tensor."""
+    _check_mask(mask, "masked_select")
+    shape = broadcast_shapes(input._shape, mask._shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or one 1-d tensor
+    per dim with ``as_tuple=True``."""
+    backend = input._backend
+    arr, n = backend.nonzero(input._a)
+    r = make(backend, arr, (n, input.dim()), int64)
+    if as_tuple:
+        if input.dim() == 0:
+            return (r.reshape(-1)[:n],)
+        return tuple(select(r, 1, j) for j in range(input.dim()))
+    return r
+
+
+def argwhere(input) -> Tensor:
+    return nonzero(input)
+
+
+# ---- dim-wise gather / scatter -------------------------------------------------------------------
+
+def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname):
+    """Positions for gather/scatter: every coordinate from index's position, except
+    ``dim``, which comes from index's values."""
+    nd = len(x_shape)
+    if index.dim() != nd and not (nd == 0 and index.dim() <= 1):
+        raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as input tensor")
+    idx = cast(index, int64)
+    n = x_shape[dim] if nd else 1
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise RuntimeError(f"{fname}(): index {lo if lo < -n else hi} is out of bounds for dimension {dim} with "
+                               f"size {n}")
+        if lo < 0:
+            idx = idx + (idx < 0) * n
+    for d in range(nd):
+        if d != dim and index._shape[d] > x_shape[d]:
+            raise RuntimeError(f"{fname}(): Size does not match at dimension {d} expected index {list(index._shape)} "
+                               f"to be smaller than self {list(x_shape)} apart from dimension {dim}")
+    from ..creation import arange
+    pos = idx * (strides[dim] if nd else 0) + offset
+    for d in range(nd):
+        if d == dim:
+            continue
+        shape = [1] * nd
+        shape[d] = index._shape[d]
+        pos = pos + arange(index._shape[d], device=index.device).reshape(shape) * strides[d]
+    return pos
+
+
+class GatherBackward0(Node):
+    """d gather(a, dim, idx) = zeros with g added at idx along dim"""
+    __slots__ = ("shape", "dim")
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        from ..creation import zeros
+        return (scatter_add(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, index, g),)
+
+
+def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
+    """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
+    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
+    r = _take_storage(input, positions)
+    if STATE.enabled and input._requires_grad:
+        node = GatherBackward0()
+        node.shape, node.dim = input._shape, d
+        node.save(index)
+        record(node, (input,), r)
+    return r
+
+
+class ScatterBackward0(Node):
+    """d scatter(a, dim, idx, src) = (g with idx cleared, g gathered at idx)"""
+    __slots__ = ("dim", "accumulate")
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        ga = gs = None
+        if self.next_functions[0][0] is not None:
+            if self.accumulate:
+                ga = g
+            else:
+                positions = _dim_positions(g._shape, contiguous_strides(g._shape), 0, self.dim, index, "scatter")
+                ga = put(g, positions, 0.0 * take(g, positions), accumulate=False)
+        if len(self.next_functions) > 1 and self.next_functions[1][0] is not None:
+            gs = gather(g, self.dim, index)
+        return (ga, gs) if len(self.next_functions) > 1 else (ga,)
+
+
+class ScatterAddBackward0(ScatterBackward0):
+    """d scatter_add(a, dim, idx, src) = (g, g gathered at idx)"""
+
+
+def _scatter(input, dim, index, src, accumulate, fname, node_cls):
+    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    r = input.detach().clone()
+    positions = _dim_positions(r._shape, r._strides, 0, d, index, fname)
+    if isinstance(src, Tensor):
+        for k in range(index.dim()):
+            if index._shape[k] > src._shape[k]:
+                raise RuntimeError(f"{fname}(): Expected index {list(index._shape)} to be smaller than src "
+                                   f"{list(src._shape)} in every dimension")
+        if src._shape != index._shape:
+            src = src[tuple(slice(0, n) for n in index._shape)]
+        values = src
+    else:
+        values = src
+    _put_storage(r, positions, values, accumulate)
+    if STATE.enabled and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
+        node = node_cls()
+        node.dim, node.accumulate = d, accumulate
+        node.save(index)
+        record(node, (input, src) if isinstance(src, Tensor) else (input,), r)
+    return r
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
+    if src is None:
+        src = value
+    if reduce == "add":
+        return scatter_add(input, dim, index, src)
+    if reduce is not None:
+        raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}; only "
+                           f"'add' is supported here")
+    return _scatter(input, dim, index, src, False, "scatter", ScatterBackward0)
+
+
+def scatter_add(input, dim, index, src) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (duplicates sum)."""
+    return _scatter(input, dim, index, src, True, "scatter_add", ScatterAddBackward0)
+
+
+class IndexSelectBackward0(Node):
+    """d index_select(a, dim, idx) = zeros with g added at idx along dim"""
+    __slots__ = ("shape", "dim")
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        return (index_add(_zeros(self.shape, g), self.dim, index, g),)
+
+
+def _zeros(shape, like):
+    from ..creation import zeros
+    return zeros(shape, dtype=like._dtype, device=like.device)
+
+
+def index_select(input, dim, index) -> Tensor:
+    """The slices of ``input`` at ``index`` along ``dim``."""
+    if not isinstance(index, Tensor) or index.dim() > 1 or index._dtype.is_floating_point:
+        raise IndexError("index_select(): Index is supposed to be a vector of integers")
+    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    key = (slice(None),) * d + (index.reshape(-1),)
+    with _no_grad():
+        r = getitem(input.detach(), key) if input.dim() else getitem(input.detach().reshape(1), key).reshape(())
+    if STATE.enabled and input._requires_grad:
+        node = IndexSelectBackward0()
+        node.shape, node.dim = input._shape, d
+        node.save(index.reshape(-1))
+        record(node, (input,), r)
+    return r
+
+
+def _no_grad():
+    from ..autograd.grad_mode import no_grad
+    return no_grad()
+
+
+class IndexAddBackward0(Node):
+    """d index_add(a, dim, idx, s) = (g, g selected at idx along dim)"""
+    __slots__ = ("dim", "alpha")
+
+    def backward(self, g):
+        (index,) = self.saved_tensors
+        gs = None
+        if self.next_functions[1][0] is not None:
+            gs = index_select(g, self.dim, index) * self.alpha
+        return g, gs
+
+
+def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    idx = cast(index.reshape(-1), int64)
+    r = input.detach().clone()
+    n = r._shape[d] if r.dim() else 1
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise IndexError(f"index_add(): index {lo if lo < -n else hi} is out of bounds for dimension {d} with "
+                             f"size {n}")
+    key = (slice(None),) * d + (idx,)
+    _, adv = _basic_and_advanced(r, key)
+    positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
+    src = source.detach() * alpha if alpha != 1 else source.detach()
+    if src._shape != out_shape:
+        raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match the indexed shape "
+                           f"{list(out_shape)}")
+    _put_storage(r, positions, src, True)
+    if STATE.enabled and (input._requires_grad or source._requires_grad):
+        node = IndexAddBackward0()
+        node.dim, node.alpha = d, alpha
+        node.save(idx)
+        record(node, (input, source), r)
+    return r

@@ -1,0 +1,215 @@
+"""Matrix products: ``mm``, ``bmm``, ``matmul``, ``dot``, ``mv``, ``outer``, ``addmm``.
+
+Every product runs on the backend's one batched kernel, ``matmul(a, b, out)`` with
+3-d operands; the core folds and broadcasts batch dims into that form.
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..layout import broadcast_shapes
+from ..tensor import Tensor, make
+from .dispatch import write_out
+
+__all__ = ["mm", "bmm", "matmul", "dot", "vdot", "mv", "outer", "ger", "addmm", "inner"]
+
+
+def _bmm3(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` for 3-d ``(B, M, K)`` and ``(B, K, N)`` operands."""
+    backend = a._backend
+    nb, m, k, n = a._shape[0], a._shape[1], a._shape[2], b._shape[2]
+    out = backend.empty((nb, m, n), a._dtype)
+    if nb and m and n:
+        if k:
+            backend.matmul(a._a, b._a, out)
+        else:
+            backend.fill(out, a._dtype._py(0))
+    return make(backend, out, (nb, m, n), a._dtype)
+
+
+def _common(a, b, fname):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{fname}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
+    if a._backend is not b._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{a.device} and {b.device}! (in {fname})")
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a._dtype.name} != {b._dtype.name}"
+                           f" (in {fname})")
+
+
+class MmBackward0(Node):
+    """d(a @ b) = (g @ b^T, a^T @ g)"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = mm(g, b.t()) if self.next_functions[0][0] is not None else None
+        gb = mm(a.t(), g) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def mm(input, mat2, *, out=None) -> Tensor:
+    """Matrix product of two 2-d tensors."""
+    _common(input, mat2, "mm")
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix (mm got {input.dim()}-d and "
+                           f"{mat2.dim()}-d tensors)")
+    if input._shape[1] != mat2._shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({input._shape[0]}x{input._shape[1]} and "
+                           f"{mat2._shape[0]}x{mat2._shape[1]})")
+    r = _mm2(input, mat2)
+    if STATE.enabled and (input._requires_grad or mat2._requires_grad):
+        node = MmBackward0()
+        node.save(input, mat2)
+        record(node, (input, mat2), r)
+    return r if out is None else write_out(out, r, "mm")
+
+
+def _mm2(a, b):
+    backend = a._backend
+    m, k, n = a._shape[0], a._shape[1], b._shape[1]
+    out = backend.empty((m, n), a._dtype)
+    if m and n:
+        if k:
+            backend.matmul(a._a, b._a, out)
+        else:
+            backend.fill(out, a._dtype._py(0))
+    return make(backend, out, (m, n), a._dtype)
+
+
+class BmmBackward0(Node):
+    """d(a @ b) batched = (g @ b^T, a^T @ g)"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = bmm(g, b.transpose(1, 2)) if self.next_functions[0][0] is not None else None
+        gb = bmm(a.transpose(1, 2), g) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+def bmm(input, mat2, *, out=None) -> Tensor:
+    """Batched matrix product of two 3-d tensors with the same batch size."""
+    _common(input, mat2, "bmm")
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (bmm got {input.dim()}-d and {mat2.dim()}-d tensors)")
+    if input._shape[0] != mat2._shape[0] or input._shape[2] != mat2._shape[1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input._shape[0]}, {input._shape[2]}] but got: [{mat2._shape[0]}, {mat2._shape[1]}].")
+    r = _bmm3(input, mat2)
+    if STATE.enabled and (input._requires_grad or mat2._requires_grad):
+        node = BmmBackward0()
+        node.save(input, mat2)
+        record(node, (input, mat2), r)
+    return r if out is None else write_out(out, r, "bmm")
+
+
+class DotBackward0(Node):
+    """d(a . b) = (g b, g a)"""
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return (g * b if self.next_functions[0][0] is not None else None,
+                g * a if self.next_functions[1][0] is not None else None)
+
+
+def dot(input, other, *, out=None) -> Tensor:
+    """Inner product of two 1-d tensors."""
+    _common(input, other, "dot")
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    if input._shape[0] != other._shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and src [{other._shape[0]}] "
+                           f"to have the same number of elements, but got {input._shape[0]} and {other._shape[0]} "
+                           f"elements respectively")
+    r = _mm2(input.detach().reshape(1, -1), other.detach().reshape(-1, 1)).reshape(())
+    if STATE.enabled and (input._requires_grad or other._requires_grad):
+        node = DotBackward0()
+        node.save(input, other)
+        record(node, (input, other), r)
+    return r if out is None else write_out(out, r, "dot")
+
+
+vdot = inner = dot
+
+
+class MvBackward0(Node):
+    """d(A v) = (outer(g, v), A^T g)"""
+
+    def backward(self, g):
+        a, v = self.saved_tensors
+        ga = outer(g, v) if self.next_functions[0][0] is not None else None
+        gv = mv(a.t(), g) if self.next_functions[1][0] is not None else None
+        return ga, gv
+
+
+def mv(input, vec, *, out=None) -> Tensor:
+    """Matrix-vector product."""
+    _common(input, vec, "mv")
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
+    if input._shape[1] != vec._shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input._shape[0]}), mat ({input._shape[0]}x{input._shape[1]}), "
+                           f"vec ({vec._shape[0]})")
+    r = _mm2(input.detach(), vec.detach().reshape(-1, 1)).reshape(-1)
+    if STATE.enabled and (input._requires_grad or vec._requires_grad):
+        node = MvBackward0()
+        node.save(input, vec)
+        record(node, (input, vec), r)
+    return r if out is None else write_out(out, r, "mv")
+
+
+def outer(input, vec2) -> Tensor:
+    """Outer product of two vectors."""
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    prod = mm(mat1, mat2)
+    if alpha != 1:
+        prod = prod * alpha
+    return prod + (input if beta == 1 else input * beta)
+
+
+def matmul(input, other, *, out=None) -> Tensor:
+    """The ``@`` operator: dot, matrix-vector, matrix and batched products, with
+    broadcasting of batch dims (NumPy's ``matmul`` rules)."""
+    _common(input, other, "matmul")
+    da, db = input.dim(), other.dim()
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if da == 1 and db == 1:
+        r = dot(input, other)
+    elif da == 2 and db == 1:
+        r = mv(input, other)
+    elif da == 1 and db == 2:
+        if input._shape[0] != other._shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{input._shape[0]} and "
+                               f"{other._shape[0]}x{other._shape[1]})")
+        r = mm(input.unsqueeze(0), other).squeeze(0)
+    elif da == 2 and db == 2:
+        r = mm(input, other)
+    elif da == 3 and db == 3 and input._shape[0] == other._shape[0]:
+        r = bmm(input, other)
+    else:
+        a = input.unsqueeze(0) if da == 1 else input
+        b = other.unsqueeze(-1) if db == 1 else other
+        if a._shape[-1] != b._shape[-2]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{a._shape[-1]}, {b._shape[-2]}]: shapes {list(input._shape)} and "
+                               f"{list(other._shape)} cannot be multiplied")
+        batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
+        m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
+        a3 = a.expand(batch + (m, k)).reshape(-1, m, k)
+        b3 = b.expand(batch + (k, n)).reshape(-1, k, n)
+        r = bmm(a3, b3).reshape(batch + (m, n))
+        if da == 1:
+            r = r.squeeze(-2)
+        if db == 1:
+            r = r.squeeze(-1)
+    return r if out is None else write_out(out, r, "matmul")
+

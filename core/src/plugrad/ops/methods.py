@@ -1,0 +1,201 @@
+"""Tensor methods and Python operators: the op functions bound to ``Tensor``.
+
+This is the one table that maps ``x.sum()``, ``x + y``, ``x.add_(y)`` and friends to
+the op definitions; no op is defined here.
+"""
+
+from __future__ import annotations
+
+from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from ..tensor import Tensor
+from . import conversion as cv
+from . import elementwise as ew
+from . import indexing as ix
+from . import join, linalg
+from . import reduction as rd
+from . import views as vw
+
+
+def _rtruediv(self, other):
+    return ew.mul(ew.reciprocal(self), ew.as_operand(other, "div"))
+
+
+def _rsub(self, other):
+    return ew.sub(ew.as_operand(other, "sub"), self)
+
+
+def _rpow(self, other):
+    return ew.pow(ew.as_operand(other, "pow", "self"), self)
+
+
+def _rfloordiv(self, other):
+    return ew.floor_divide(other, self)
+
+
+def _rmod(self, other):
+    return ew.remainder(other, self)
+
+
+def _rmatmul(self, other):
+    return linalg.matmul(other, self)
+
+
+def _binop(fn):
+    def op(self, other):
+        if not isinstance(other, (Tensor, bool, int, float)) and not hasattr(other, "dtype"):
+            return NotImplemented
+        return fn(self, other)
+    op.__name__ = fn.__name__
+    return op
+
+
+def _type(self, dtype=None, non_blocking=False, **_):
+    if dtype is None:
+        return self._type_label()
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        for d, label in _LEGACY_TYPES.items():
+            if label == name:
+                return cv.to(self, d)
+        raise TypeError(f"invalid type: {dtype!r}")
+    return cv.to(self, dtype)
+
+
+_LEGACY_TYPES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+                 int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
+                 bool_: "BoolTensor"}
+
+
+def _caster(dtype):
+    def cast(self, memory_format=None):
+        return cv.to(self, dtype)
+    cast.__doc__ = f"``self.to({dtype!r})``"
+    return cast
+
+
+def _new(factory):
+    def new(self, *args, dtype=None, device=None, requires_grad=False, **kwargs):
+        return factory(*args, dtype=dtype or self._dtype, device=device if device is not None else self.device,
+                       requires_grad=requires_grad, **kwargs)
+    return new
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    from ..creation import tensor
+    return tensor(data, dtype=dtype or self._dtype, device=device if device is not None else self.device,
+                  requires_grad=requires_grad)
+
+
+def _setitem(self, key, value):
+    ix.setitem(self, key, value)
+
+
+def _max(self, dim=None, keepdim=False):
+    return rd.max(self, dim, keepdim)
+
+
+def _min(self, dim=None, keepdim=False):
+    return rd.min(self, dim, keepdim)
+
+
+def _bind():
+    from .. import creation
+    T = Tensor
+    methods = {
+        # arithmetic
+        "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "true_divide": ew.true_divide,
+        "floor_divide": ew.floor_divide, "remainder": ew.remainder, "fmod": ew.fmod, "pow": ew.pow,
+        "neg": ew.neg, "negative": ew.neg, "abs": ew.abs, "absolute": ew.abs, "exp": ew.exp, "log": ew.log,
+        "sqrt": ew.sqrt, "rsqrt": ew.rsqrt, "sin": ew.sin, "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh,
+        "sigmoid": ew.sigmoid, "relu": ew.relu, "sign": ew.sign, "floor": ew.floor, "ceil": ew.ceil,
+        "round": ew.round, "trunc": ew.trunc, "reciprocal": ew.reciprocal, "log1p": ew.log1p, "expm1": ew.expm1,
+        "asin": ew.asin, "acos": ew.acos, "atan": ew.atan, "arcsin": ew.asin, "arccos": ew.acos,
+        "arctan": ew.atan, "sinh": ew.sinh, "cosh": ew.cosh, "log2": ew.log2, "exp2": ew.exp2,
+        "square": ew.square, "maximum": ew.maximum, "minimum": ew.minimum, "atan2": ew.atan2,
+        "clamp": ew.clamp, "clip": ew.clamp, "lerp": ew.lerp, "addcmul": ew.addcmul, "addcdiv": ew.addcdiv,
+        "subtract": ew.sub, "multiply": ew.mul, "divide": ew.div, "rsub": ew.rsub,
+        # comparison and logic
+        "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge, "greater": ew.gt,
+        "greater_equal": ew.ge, "less": ew.lt, "less_equal": ew.le, "not_equal": ew.ne,
+        "logical_and": ew.logical_and, "logical_or": ew.logical_or, "logical_xor": ew.logical_xor,
+        "logical_not": ew.logical_not, "bitwise_not": ew.bitwise_not, "bitwise_and": ew.bitwise_and,
+        "bitwise_or": ew.bitwise_or, "bitwise_xor": ew.bitwise_xor, "isnan": ew.isnan, "isinf": ew.isinf,
+        "isfinite": ew.isfinite, "isclose": ew.isclose, "allclose": ew.allclose, "equal": ew.equal,
+        "where": lambda self, condition, other: ew.where(condition, self, other),
+        # reductions
+        "sum": rd.sum, "mean": rd.mean, "prod": rd.prod, "max": _max, "min": _min, "amax": rd.amax,
+        "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin, "var": rd.var, "std": rd.std,
+        "all": rd.all, "any": rd.any, "cumsum": rd.cumsum, "cumprod": rd.cumprod, "logsumexp": rd.logsumexp,
+        "softmax": rd.softmax, "log_softmax": rd.log_softmax, "norm": rd.norm, "count_nonzero": rd.count_nonzero,
+        # shapes and views
+        "view": vw.view, "reshape": vw.reshape, "view_as": vw.view_as, "reshape_as": vw.reshape_as,
+        "permute": vw.permute, "transpose": vw.transpose, "swapaxes": vw.transpose, "swapdims": vw.transpose,
+        "t": vw.t, "squeeze": vw.squeeze, "unsqueeze": vw.unsqueeze, "expand": vw.expand,
+        "expand_as": vw.expand_as, "flatten": vw.flatten, "unflatten": vw.unflatten, "narrow": vw.narrow,
+        "select": vw.select, "chunk": vw.chunk, "split": vw.split, "unbind": vw.unbind,
+        "contiguous": vw.contiguous, "as_strided": vw.as_strided, "movedim": vw.movedim,
+        "moveaxis": vw.movedim, "diagonal": vw.diagonal, "clone": vw.clone, "flip": vw.flip,
+        "repeat": vw.repeat, "tile": vw.tile,
+        # indexing
+        "__getitem__": ix.getitem, "__setitem__": _setitem, "index_select": ix.index_select,
+        "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add, "take": ix.take,
+        "put": ix.put, "index_put": ix.index_put, "masked_fill": ix.masked_fill,
+        "masked_select": ix.masked_select, "nonzero": ix.nonzero, "index_add": ix.index_add,
+        "argwhere": ix.argwhere,
+        # products
+        "mm": linalg.mm, "bmm": linalg.bmm, "matmul": linalg.matmul, "dot": linalg.dot, "mv": linalg.mv,
+        "outer": linalg.outer, "addmm": linalg.addmm, "inner": linalg.inner,
+        # conversion
+        "to": cv.to, "copy_": cv.copy_, "fill_": cv.fill_, "zero_": cv.zero_, "type": _type,
+        "cpu": lambda self, *a, **k: cv.to(self, "cpu"),
+        "cuda": lambda self, device=None, *a, **k: cv.to(self, "cuda" if device is None else
+                                                         f"cuda:{device}" if isinstance(device, int) else device),
+        "float": _caster(float32), "double": _caster(float64), "half": _caster(float16),
+        "long": _caster(int64), "int": _caster(int32), "short": _caster(int16), "char": _caster(int8),
+        "byte": _caster(uint8), "bool": _caster(bool_),
+        "new_tensor": _new_tensor, "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
+        "new_empty": _new(creation.empty), "new_full": _new(creation.full),
+        "masked_fill_": ix.masked_fill_,
+        # operators
+        "__add__": _binop(ew.add), "__radd__": _binop(ew.add), "__sub__": _binop(ew.sub), "__rsub__": _binop(_rsub),
+        "__mul__": _binop(ew.mul), "__rmul__": _binop(ew.mul), "__truediv__": _binop(ew.div),
+        "__rtruediv__": _binop(_rtruediv), "__floordiv__": _binop(ew.floor_divide),
+        "__rfloordiv__": _binop(_rfloordiv), "__mod__": _binop(ew.remainder), "__rmod__": _binop(_rmod),
+        "__pow__": _binop(ew.pow), "__rpow__": _binop(_rpow), "__matmul__": linalg.matmul,
+        "__rmatmul__": _rmatmul, "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
+        "__invert__": ew.bitwise_not, "__eq__": _binop(ew.eq), "__ne__": _binop(ew.ne), "__lt__": _binop(ew.lt),
+        "__le__": _binop(ew.le), "__gt__": _binop(ew.gt), "__ge__": _binop(ew.ge),
+        "__and__": _binop(ew.bitwise_and), "__or__": _binop(ew.bitwise_or), "__xor__": _binop(ew.bitwise_xor),
+        "__rand__": _binop(ew.bitwise_and), "__ror__": _binop(ew.bitwise_or), "__rxor__": _binop(ew.bitwise_xor),
+    }
+    inplace_binary = {
+        "add_": (ew.add, "add"), "sub_": (ew.sub, "sub"), "mul_": (ew.mul, "mul"), "div_": (ew.div, "div"),
+        "pow_": (ew.pow, "pow"), "floor_divide_": (ew.floor_divide, "floordiv"),
+        "remainder_": (ew.remainder, "remainder"), "fmod_": (ew.fmod, "fmod"),
+        "maximum_": (ew.maximum, "maximum"), "minimum_": (ew.minimum, "minimum"),
+        "subtract_": (ew.sub, "sub"), "multiply_": (ew.mul, "mul"), "divide_": (ew.div, "div"),
+        "true_divide_": (ew.div, "div"), "atan2_": (ew.atan2, None), "lerp_": (ew.lerp, None),
+        "logical_and_": (ew.logical_and, None), "logical_or_": (ew.logical_or, None),
+        "bitwise_and_": (ew.bitwise_and, "bitwise_and"), "bitwise_or_": (ew.bitwise_or, "bitwise_or"),
+    }
+    for name, (fn, kop) in inplace_binary.items():
+        methods[name] = cv.inplace_binary(fn, kop, name)
+    for op, dunder in (("add_", "__iadd__"), ("sub_", "__isub__"), ("mul_", "__imul__"), ("div_", "__itruediv__"),
+                       ("floor_divide_", "__ifloordiv__"), ("remainder_", "__imod__"), ("pow_", "__ipow__"),
+                       ("bitwise_and_", "__iand__"), ("bitwise_or_", "__ior__")):
+        methods[dunder] = methods[op]
+    unary_kernels = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
+                     "sigmoid": "sigmoid", "abs": "abs", "neg": "neg", "floor": "floor", "ceil": "ceil",
+                     "trunc": "trunc", "reciprocal": "reciprocal", "rsqrt": "rsqrt", "log1p": "log1p",
+                     "expm1": "expm1", "sign": "sign", "tan": "tan"}
+    for name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "neg",
+                 "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1", "sign", "clamp", "clip",
+                 "square", "logical_not", "negative", "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2"):
+        fn = methods[name]
+        methods[name + "_"] = cv.inplace_unary(fn, name + "_", unary_kernels.get(name))
+    for name, fn in methods.items():
+        setattr(T, name, fn)
+    T.__hash__ = lambda self: id(self)
+
+
+_bind()

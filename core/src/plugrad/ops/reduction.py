@@ -1,0 +1,658 @@
+"""Reductions over dims: sum, mean, prod, max/min, arg max/min, var/std, any/all,
+cumulative sums and products, logsumexp, softmax and log_softmax."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..dtypes import bool_, int64
+from ..layout import contiguous_strides, normalize_dim, numel, reduced_shape
+from ..tensor import Tensor, make
+from .dispatch import cast, write_out
+from .elementwise import exp, log, where
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
+           "std_mean", "all", "any", "cumsum", "cumprod", "logsumexp", "softmax", "log_softmax", "sum_to",
+           "count_nonzero", "norm", "aminmax"]
+
+_values_indices = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+def reduce_axes(dim, ndim: int, fname: str) -> tuple:
+    """Normalised, sorted axes of a ``dim`` argument (None means every dim)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        axes = []
+        for d in dim:
+            a = normalize_dim(d, ndim)
+            if a in axes:
+                raise RuntimeError(f"{fname}(): dim {a} appears multiple times in the list of dims")
+            axes.append(a)
+        return tuple(sorted(axes))
+    return (normalize_dim(dim, ndim),) if ndim else ()
+
+
+def run_reduce(op: str, x: Tensor, axes: tuple, keepdim: bool, out_dtype=None) -> Tensor:
+    """Call the reduce kernel; the result has the reduced (or keepdim) shape."""
+    backend = x._backend
+    od = out_dtype or x._dtype
+    kd_shape = reduced_shape(x._shape, axes, True)
+    arr = backend.empty(kd_shape, od)
+    if axes:
+        backend.reduce(op, x._a, axes, arr)
+    else:
+        backend.copy(x._a, arr)
+    t = make(backend, arr, kd_shape, od)
+    if keepdim or kd_shape == x._shape and not axes:
+        return t
+    shape = reduced_shape(x._shape, axes, False)
+    t._a = backend.view(arr, shape, contiguous_strides(shape), 0)
+    t._shape = shape
+    t._strides = contiguous_strides(shape)
+    return t
+
+
+def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
+    """Gradient of a reduction, brought back to the input's shape."""
+    if not keepdim and axes:
+        g = g.reshape(reduced_shape(in_shape, axes, True))
+    return g.expand(in_shape)
+
+
+def sum_to(g: Tensor, shape: tuple) -> Tensor:
+    """Sum ``g`` down to ``shape`` (undoing a broadcast): the one place gradients are
+    un-broadcast."""
+    lead = len(g._shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g._shape[i + lead] != 1)
+    if not axes:
+        return g.reshape(shape) if g._shape != shape else g
+    r = sum(g, axes, keepdim=True)
+    return r.reshape(shape) if r._shape != shape else r
+
+
+# ---- sum / mean / prod -------------------------------------------------------------
+
+class SumBackward0(Node):
+    """d sum(a) = g broadcast to a's shape"""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        return (g.expand(self.shape),)
+
+
+class SumBackward1(Node):
+    """d sum(a, dims) = g broadcast back over dims"""
+    __slots__ = ("shape", "axes", "keepdim")
+
+    def backward(self, g):
+        return (_expand_back(g, self.shape, self.axes, self.keepdim),)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
+    """Sum over ``dim`` (all dims by default); bool and int inputs sum in int64."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"sum(): argument 'input' must be Tensor, not {type(input).__name__}")
+    axes = reduce_axes(dim, len(input._shape), "sum")
+    od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
+    x = cast(input, od)
+    r = run_reduce("sum", x, axes, keepdim)
+    if STATE.enabled and input._requires_grad:
+        if dim is None:
+            node = SumBackward0()
+            node.shape = input._shape
+        else:
+            node = SumBackward1()
+            node.shape, node.axes, node.keepdim = input._shape, axes, keepdim
+        record(node, (input,), r)
+    return r if out is None else write_out(out, r, "sum")
+
+
+class MeanBackward0(Node):
+    """d mean(a) = g / n broadcast"""
+    __slots__ = ("shape", "n")
+
+    def backward(self, g):
+        return ((g / self.n).expand(self.shape),)
+
+
+class MeanBackward1(Node):
+    """d mean(a, dims) = g / n broadcast back over dims"""
+    __slots__ = ("shape", "axes", "keepdim", "n")
+
+    def backward(self, g):
+        return (_expand_back(g / self.n, self.shape, self.axes, self.keepdim),)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
+    """Average over ``dim`` (all dims by default); needs a floating dtype."""
+    od = dtype or input._dtype
+    if not od.is_floating_point:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {input._dtype.name.capitalize()}")
+    axes = reduce_axes(dim, len(input._shape), "mean")
+    n = 1
+    for a in axes:
+        n *= input._shape[a]
+    x = cast(input, od)
+    s = run_reduce("sum", x, axes, keepdim)
+    backend = s._backend
+    arr = backend.empty(s._shape, od)
+    backend.binary("div", s._a, float(n) if n else float("nan"), arr)
+    r = make(backend, arr, s._shape, od)
+    if STATE.enabled and input._requires_grad:
+        if dim is None:
+            node = MeanBackward0()
+            node.shape, node.n = input._shape, n
+        else:
+            node = MeanBackward1()
+            node.shape, node.axes, node.keepdim, node.n = input._shape, axes, keepdim, n
+        record(node, (input,), r)
+    return r if out is None else write_out(out, r, "mean")
+
+
+class ProdBackward0(Node):
+    """d prod(a) = g * prod of the other elements (exact with zeros)"""
+    __slots__ = ("shape", "axes", "keepdim")
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        res = _expand_back(result, self.shape, self.axes, self.keepdim)
+        zero = x == 0
+        if not bool(zero.any()):
+            return (g * res / x,)
+        # with zeros: product of the others, computed without dividing
+        others = _prod_of_others(x, self.axes)
+        return (g * others,)
+
+
+class ProdBackward1(ProdBackward0):
+    """d prod(a, dim) = g * prod of the other elements along dim"""
+
+
+def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
+    """For every element, the product of the other elements in its reduction group."""
+    keep = [d for d in range(x.dim()) if d not in axes]
+    perm = keep + list(axes)
+    xp = x.permute(perm)
+    lead = [x._shape[d] for d in keep]
+    n = numel([x._shape[d] for d in axes])
+    flat = xp.reshape(lead + [n])
+    ones = flat[..., :1] * 0 + 1
+    left = cumprod(flat[..., :-1], -1) if n > 1 else flat[..., :0]
+    left = _cat_last(ones, left)
+    rev = flat.flip(-1)
+    right = cumprod(rev[..., :-1], -1) if n > 1 else rev[..., :0]
+    right = _cat_last(ones, right).flip(-1)
+    others = (left * right).reshape([x._shape[d] for d in perm])
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return others.permute(inv)
+
+
+def _cat_last(a, b):
+    from .join import cat
+    return cat([a, b], -1)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """Product over ``dim`` (all dims when None); ints multiply in int64."""
+    od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
+    axes = reduce_axes(dim, len(input._shape), "prod")
+    r = run_reduce("prod", cast(input, od), axes, keepdim)
+    if STATE.enabled and input._requires_grad:
+        node = ProdBackward0() if dim is None else ProdBackward1()
+        node.shape, node.axes, node.keepdim = input._shape, axes, keepdim if dim is not None else False
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r
+
+
+# ---- max / min -----------------------------------------------------------------------
+
+class MaxBackward1(Node):
+    """d max(a) = g shared equally among the elements equal to the max"""
+    __slots__ = ("shape", "axes", "keepdim")
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        res = _expand_back(result, self.shape, self.axes, self.keepdim)
+        mask = (x == res)
+        count = _expand_back(sum(mask, self.axes, keepdim=self.keepdim), self.shape, self.axes, self.keepdim)
+        return (where(mask, _expand_back(g, self.shape, self.axes, self.keepdim) / count, 0.0),)
+
+
+class MinBackward1(MaxBackward1):
+    """d min(a) = g shared equally among the elements equal to the min"""
+
+
+class AmaxBackward0(MaxBackward1):
+    """d amax(a, dims) = g shared equally among the maxima"""
+
+
+class AminBackward0(MaxBackward1):
+    """d amin(a, dims) = g shared equally among the minima"""
+
+
+class MaxBackward0(Node):
+    """d max(a, dim) = g at the index of the max, 0 elsewhere"""
+    __slots__ = ("shape", "dim", "keepdim")
+
+    def backward(self, g):
+        (indices,) = self.saved_tensors
+        from .indexing import scatter
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+            indices = indices.unsqueeze(self.dim)
+        from ..creation import zeros
+        return (scatter(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, indices, g),)
+
+
+class MinBackward0(MaxBackward0):
+    """d min(a, dim) = g at the index of the min, 0 elsewhere"""
+
+
+def _extreme(kind, input, dim, keepdim, out):
+    if isinstance(dim, Tensor):
+        from . import elementwise
+        return getattr(elementwise, "maximum" if kind == "max" else "minimum")(input, dim, out=out)
+    if dim is None:
+        if numel(input._shape) == 0:
+            raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               f"Specify the reduction dim with the 'dim' argument.")
+        axes = tuple(range(len(input._shape)))
+        r = run_reduce(kind, input, axes, False)
+        if STATE.enabled and input._requires_grad:
+            node = (MaxBackward1 if kind == "max" else MinBackward1)()
+            node.shape, node.axes, node.keepdim = input._shape, axes, False
+            node.save(input, r.detach())
+            record(node, (input,), r)
+        return r
+    d = normalize_dim(dim, len(input._shape))
+    if input._shape and input._shape[d] == 0:
+        raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size.")
+    axes = (d,) if input._shape else ()
+    values = run_reduce(kind, input, axes, keepdim)
+    indices = _arg(("argmax" if kind == "max" else "argmin"), input, d, keepdim)
+    if STATE.enabled and input._requires_grad:
+        node = (MaxBackward0 if kind == "max" else MinBackward0)()
+        node.shape, node.dim, node.keepdim = input._shape, d, keepdim
+        node.save(indices)
+        record(node, (input,), values)
+    result = _values_indices[kind](values, indices)
+    if out is not None:
+        write_out(out[0], values, kind)
+        write_out(out[1], indices, kind)
+        return _values_indices[kind](out[0], out[1])
+    return result
+
+
+def max(input, dim=None, keepdim=False, *, out=None):
+    """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
+    the elementwise maximum."""
+    return _extreme("max", input, dim, keepdim, out)
+
+
+def min(input, dim=None, keepdim=False, *, out=None):
+    """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
+    the elementwise minimum."""
+    return _extreme("min", input, dim, keepdim, out)
+
+
+def _amaxmin(kind, input, dim, keepdim):
+    axes = reduce_axes(dim if dim != () else None, len(input._shape), "a" + kind)
+    for a in axes:
+        if input._shape[a] == 0:
+            raise IndexError(f"a{kind}(): Expected reduction dim {a} to have non-zero size.")
+    r = run_reduce(kind, input, axes, keepdim)
+    if STATE.enabled and input._requires_grad:
+        node = (AmaxBackward0 if kind == "max" else AminBackward0)()
+        node.shape, node.axes, node.keepdim = input._shape, axes, keepdim
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r
+
+
+def amax(input, dim=(), keepdim=False) -> Tensor:
+    """Maximum over dims (gradient shared among ties)."""
+    return _amaxmin("max", input, dim, keepdim)
+
+
+def amin(input, dim=(), keepdim=False) -> Tensor:
+    """Minimum over dims (gradient shared among ties)."""
+    return _amaxmin("min", input, dim, keepdim)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim)
+
+
+def _arg(op, input, d, keepdim):
+    backend = input._backend
+    if not input._shape:
+        return make(backend, _zero_index(backend), (), int64)
+    kd_shape = reduced_shape(input._shape, (d,), True)
+    arr = backend.empty(kd_shape, int64)
+    backend.arg_reduce(op, input._a, d, arr)
+    t = make(backend, arr, kd_shape, int64)
+    if keepdim:
+        return t
+    shape = reduced_shape(input._shape, (d,), False)
+    t._a = backend.view(arr, shape, contiguous_strides(shape), 0)
+    t._shape, t._strides = shape, contiguous_strides(shape)
+    return t
+
+
+def _zero_index(backend):
+    arr = backend.empty((), int64)
+    backend.fill(arr, 0)
+    return arr
+
+
+def argmax(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    return _argext("argmax", input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    return _argext("argmin", input, dim, keepdim)
+
+
+def _argext(op, input, dim, keepdim):
+    if numel(input._shape) == 0 and (dim is None or input._shape[normalize_dim(dim, input.dim())] == 0):
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        flat = input.reshape(-1)
+        r = _arg(op, flat, 0, False)
+        return r.reshape([1] * input.dim()) if keepdim else r
+    return _arg(op, input, normalize_dim(dim, input.dim()), keepdim)
+
+
+# ---- var / std --------------------------------------------------------------------
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+class VarBackward0(Node):
+    """d var(a) = g * 2 (a - mean) / (n - correction)"""
+    __slots__ = ("axes", "keepdim", "denom")
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        centered = x - mean(x, self.axes, keepdim=True)
+        return (_expand_back(g, x._shape, self.axes, self.keepdim) * 2 * centered / self.denom,)
+
+
+class StdBackward0(Node):
+    """d std(a) = g (a - mean) / ((n - correction) std)"""
+    __slots__ = ("axes", "keepdim", "denom")
+
+    def backward(self, g):
+        (x, result) = self.saved_tensors
+        centered = x - mean(x, self.axes, keepdim=True)
+        res = _expand_back(result, x._shape, self.axes, self.keepdim)
+        return (_expand_back(g, x._shape, self.axes, self.keepdim) * centered / (self.denom * res),)
+
+
+def _var_impl(input, dim, unbiased, keepdim, correction, fname):
+    if isinstance(dim, bool):  # var(x, False) is the legacy var(x, unbiased=False)
+        unbiased, dim = dim, None
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"{fname}(): input dtype should be a floating point dtype, got {input._dtype!r}")
+    c = _correction(unbiased, correction)
+    axes = reduce_axes(dim, len(input._shape), fname)
+    n = 1
+    for a in axes:
+        n *= input._shape[a]
+    denom = n - c
+    with no_grad():
+        centered = input - mean(input, axes, keepdim=True)
+        squares = sum(centered * centered, axes, keepdim=keepdim)
+        # no degrees of freedom left: NaN, as in PyTorch
+        v = squares / denom if denom > 0 else squares * float("nan")
+    return v, axes, denom
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
+    v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "var")
+    if STATE.enabled and input._requires_grad:
+        node = VarBackward0()
+        node.axes, node.keepdim, node.denom = axes, keepdim, denom
+        node.save(input)
+        record(node, (input,), v)
+    return v
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+    """Standard deviation over ``dim`` (``correction=1`` by default)."""
+    v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "std")
+    with no_grad():
+        s = v.sqrt()
+    if STATE.enabled and input._requires_grad:
+        node = StdBackward0()
+        node.axes, node.keepdim, node.denom = axes, keepdim, denom
+        node.save(input, s.detach())
+        record(node, (input,), s)
+    return s
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+# ---- any / all / count ------------------------------------------------------------------
+
+def all(input, dim=None, keepdim=False) -> Tensor:
+    """True where every element along ``dim`` is non-zero."""
+    axes = reduce_axes(dim, len(input._shape), "all")
+    return run_reduce("all", cast(input, bool_), axes, keepdim)
+
+
+def any(input, dim=None, keepdim=False) -> Tensor:
+    """True where some element along ``dim`` is non-zero."""
+    axes = reduce_axes(dim, len(input._shape), "any")
+    return run_reduce("any", cast(input, bool_), axes, keepdim)
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    return sum(cast(input, bool_), dim)
+
+
+# ---- cumulative --------------------------------------------------------------------------
+
+class CumsumBackward0(Node):
+    """d cumsum(a) = reversed cumulative sum of g"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        return (sum(g, self.dim, keepdim=True) - cumsum(g, self.dim) + g,)
+
+
+class CumprodBackward0(Node):
+    """d cumprod(a)_i = sum over j >= i of g_j * prod_{k <= j, k != i} a_k"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        d = self.dim
+        if not bool((x == 0).any()):
+            gr = g * result
+            return ((sum(gr, d, keepdim=True) - cumsum(gr, d) + gr) / x,)
+        return (_cumprod_grad_exact(x, g, d),)
+
+
+def _cumprod_grad_exact(x, g, d):
+    """Exact cumprod gradient for inputs with zeros: O(n^2) along ``d``."""
+    n = x._shape[d]
+    xm = x.movedim(d, -1)
+    gm = g.movedim(d, -1)
+    from ..creation import eye
+    eye_n = eye(n, dtype=x._dtype, device=x.device) > 0
+    # m[..., i, k] = x_k for k != i, 1 for k == i
+    m = where(eye_n, 1.0, xm.unsqueeze(-2).expand(*xm._shape[:-1], n, n))
+    partial = cumprod(m, -1)                         # prod_{k <= j, k != i}
+    from ..creation import arange
+    idx = arange(n, device=x.device)
+    upper = idx.unsqueeze(0) >= idx.unsqueeze(1)   # [i, j]: j >= i
+    contrib = where(upper, gm.unsqueeze(-2) * partial, 0.0)
+    return sum(contrib, -1).movedim(-1, d)
+
+
+def _scan(op, input, dim, dtype):
+    d = normalize_dim(dim, len(input._shape)) if input._shape else 0
+    od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
+    x = cast(input, od)
+    backend = x._backend
+    arr = backend.empty(x._shape, od)
+    if x._shape:
+        backend.scan(op, x._a, d, arr)
+    else:
+        backend.copy(x._a, arr)
+    return make(backend, arr, x._shape, od), d
+
+
+def cumsum(input, dim, *, dtype=None) -> Tensor:
+    """Running sum along ``dim``."""
+    r, d = _scan("cumsum", input, dim, dtype)
+    if STATE.enabled and input._requires_grad:
+        node = CumsumBackward0()
+        node.dim = d
+        record(node, (input,), r)
+    return r
+
+
+def cumprod(input, dim, *, dtype=None) -> Tensor:
+    """Running product along ``dim``."""
+    r, d = _scan("cumprod", input, dim, dtype)
+    if STATE.enabled and input._requires_grad:
+        node = CumprodBackward0()
+        node.dim = d
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r
+
+
+# ---- logsumexp, softmax -------------------------------------------------------------------
+
+class LogsumexpBackward0(Node):
+    """d logsumexp(a) = g * exp(a - result)"""
+    __slots__ = ("axes", "keepdim")
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        res = _expand_back(result, x._shape, self.axes, self.keepdim)
+        return (_expand_back(g, x._shape, self.axes, self.keepdim) * exp(x - res),)
+
+
+def _stable_max(x, axes):
+    m = amax(x, axes, keepdim=True) if axes else x
+    return where(m.isinf(), 0.0, m)
+
+
+def logsumexp(input, dim, keepdim=False) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    axes = reduce_axes(dim, len(input._shape), "logsumexp")
+    with no_grad():
+        x = input if input._dtype.is_floating_point else input.float()
+        m = _stable_max(x, axes)
+        r = log(sum(exp(x - m), axes, keepdim=True)) + m
+        if not keepdim:
+            r = r.reshape(reduced_shape(x._shape, axes, False))
+    if STATE.enabled and input._requires_grad:
+        node = LogsumexpBackward0()
+        node.axes, node.keepdim = axes, keepdim
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r
+
+
+class SoftmaxBackward0(Node):
+    """d softmax = y * (g - sum(g * y))"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        y = self.output_alias(y)
+        return (y * (g - sum(g * y, self.dim, keepdim=True)),)
+
+
+class LogSoftmaxBackward0(Node):
+    """d log_softmax = g - exp(y) * sum(g)"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        (y,) = self.saved_tensors
+        y = self.output_alias(y)
+        return (g - exp(y) * sum(g, self.dim, keepdim=True),)
+
+
+def _softmax_dim(input, dim, fname):
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return normalize_dim(dim, len(input._shape)) if input._shape else 0
+
+
+def softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
+    d = _softmax_dim(input, dim, "softmax")
+    x = cast(input, dtype) if dtype is not None else input
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"softmax(): expected a floating point tensor, got {x._dtype!r}")
+    axes = (d,) if x._shape else ()
+    with no_grad():
+        e = exp(x - _stable_max(x, axes))
+        r = e / sum(e, axes, keepdim=True) if axes else e / e
+    if STATE.enabled and input._requires_grad:
+        node = SoftmaxBackward0()
+        node.dim = axes
+        node.save(r.detach())
+        record(node, (input,), r)
+    return r
+
+
+def log_softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``."""
+    d = _softmax_dim(input, dim, "log_softmax")
+    x = cast(input, dtype) if dtype is not None else input
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"log_softmax(): expected a floating point tensor, got {x._dtype!r}")
+    axes = (d,) if x._shape else ()
+    with no_grad():
+        shifted = x - _stable_max(x, axes)
+        r = shifted - log(sum(exp(shifted), axes, keepdim=True)) if axes else shifted - shifted
+    if STATE.enabled and input._requires_grad:
+        node = LogSoftmaxBackward0()
+        node.dim = axes
+        node.save(r.detach())
+        record(node, (input,), r)
+    return r
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (Frobenius / 2-norm by default)."""
+    x = input if dtype is None else input.to(dtype)
+    if p in ("fro", 2, 2.0):
+        return (x * x).sum(dim, keepdim=keepdim).sqrt() if dim is not None else (x * x).sum().sqrt()
+    if p in (float("inf"), "inf"):
+        return x.abs().amax(dim if dim is not None else (), keepdim)
+    if p == 1:
+        return x.abs().sum(dim, keepdim=keepdim) if dim is not None else x.abs().sum()
+    s = (x.abs() ** p).sum(dim, keepdim=keepdim) if dim is not None else (x.abs() ** p).sum()
+    return s ** (1.0 / p)

@@ -1,0 +1,200 @@
+"""The ``cpu`` device: every primitive of plugrad's kernel interface with NumPy.
+
+Arrays are NumPy arrays. A storage is a C-contiguous array; a view is an
+``ndarray`` over the storage's buffer with the core's strides and offset, so views
+really share memory and ``Tensor.numpy()`` returns the very same memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from plugrad.extend import ALL_DTYPES, Backend, UnsupportedOperation, contiguous_strides
+
+_NP = {d: np.dtype(d.name) for d in ALL_DTYPES}
+# PyTorch does not warn on overflow, 0/0 or log(0). NumPy's floating-point warnings
+# are attributed to the calling frame, so this filter silences exactly the ones raised
+# by this module's kernel calls, at no cost on the per-op path.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
+
+def _sigmoid(x, out):
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+
+
+def _rsqrt(x, out):
+    np.sqrt(x, out=out)
+    np.reciprocal(out, out=out)
+
+
+def _sign(x, out):
+    if x.dtype == np.bool_:
+        np.copyto(out, x)
+    else:
+        np.sign(x, out=out)
+
+
+def _bitwise_not(x, out):
+    if x.dtype == np.bool_:
+        np.logical_not(x, out=out)
+    else:
+        np.invert(x, out=out)
+
+
+def _ufunc_unary(f):
+    return lambda x, out: f(x, out=out)
+
+
+_UNARY = {
+    "neg": _ufunc_unary(np.negative), "abs": _ufunc_unary(np.absolute), "exp": _ufunc_unary(np.exp),
+    "log": _ufunc_unary(np.log), "sqrt": _ufunc_unary(np.sqrt), "rsqrt": _rsqrt, "sin": _ufunc_unary(np.sin),
+    "cos": _ufunc_unary(np.cos), "tan": _ufunc_unary(np.tan), "tanh": _ufunc_unary(np.tanh),
+    "sigmoid": _sigmoid, "sign": _sign, "floor": _ufunc_unary(np.floor), "ceil": _ufunc_unary(np.ceil),
+    "round": _ufunc_unary(np.rint), "trunc": _ufunc_unary(np.trunc), "reciprocal": _ufunc_unary(np.reciprocal),
+    "log1p": _ufunc_unary(np.log1p), "expm1": _ufunc_unary(np.expm1), "asin": _ufunc_unary(np.arcsin),
+    "acos": _ufunc_unary(np.arccos), "atan": _ufunc_unary(np.arctan), "sinh": _ufunc_unary(np.sinh),
+    "cosh": _ufunc_unary(np.cosh), "log2": _ufunc_unary(np.log2), "exp2": _ufunc_unary(np.exp2),
+    "logical_not": _ufunc_unary(np.logical_not), "bitwise_not": _bitwise_not,
+    "isnan": _ufunc_unary(np.isnan), "isinf": _ufunc_unary(np.isinf), "isfinite": _ufunc_unary(np.isfinite),
+}
+
+_BINARY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide, "floordiv": np.floor_divide,
+    "remainder": np.remainder, "fmod": np.fmod, "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+    "atan2": np.arctan2, "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+    "bitwise_xor": np.bitwise_xor, "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+    "gt": np.greater, "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
+    "logical_xor": np.logical_xor,
+}
+
+_REDUCE = {"sum": np.add.reduce, "prod": np.multiply.reduce, "max": np.maximum.reduce,
+           "min": np.minimum.reduce, "any": np.logical_or.reduce, "all": np.logical_and.reduce}
+
+_ARG = {"argmax": np.argmax, "argmin": np.argmin}
+_SCAN = {"cumsum": np.cumsum, "cumprod": np.cumprod}
+
+
+class NumpyBackend(Backend):
+    """NumPy implementation of the kernel interface (see ``plugrad.backend``)."""
+
+    dtypes = frozenset(ALL_DTYPES)
+    deterministic = True
+
+    # ---- memory ----------------------------------------------------------------
+    def empty(self, shape, dtype):
+        return np.empty(shape, _NP[dtype])
+
+    def from_bytes(self, data, shape, dtype):
+        return np.frombuffer(data, dtype=_NP[dtype]).reshape(shape).copy()
+
+    def to_bytes(self, array):
+        return np.ascontiguousarray(array).tobytes()
+
+    def to_list(self, array, dtype, n):
+        return array.reshape(-1).tolist()
+
+    def view(self, base, shape, strides, offset):
+        isz = base.itemsize
+        return np.ndarray(shape, base.dtype, buffer=base, offset=offset * isz,
+                          strides=tuple(s * isz for s in strides))
+
+    def wrap_host(self, obj, copy):
+        arr = np.asarray(obj)
+        if arr.dtype.name not in _SUPPORTED_NAMES:
+            raise TypeError(f"can't convert np.ndarray of type numpy.{arr.dtype.name}. The only supported types "
+                            f"are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        if copy or arr.flags.c_contiguous and not arr.flags.writeable:
+            arr = np.array(arr, copy=True, order="C")
+        isz = arr.itemsize
+        if arr.flags.c_contiguous:
+            strides = contiguous_strides(arr.shape)
+            return arr, arr.dtype.name, arr.shape, strides, 0
+        if any(s < 0 for s in arr.strides):
+            raise ValueError("At least one stride in the given numpy array is negative, and tensors with "
+                             "negative strides are not supported. (Make a copy of the array with "
+                             "array.copy() first.)")
+        if any(s % isz for s in arr.strides):
+            raise ValueError("given numpy array strides are not a multiple of the element byte size. Copy the "
+                             "numpy array to reallocate the memory.")
+        strides = tuple(s // isz for s in arr.strides)
+        span = 1 + sum((n - 1) * s for n, s in zip(arr.shape, strides)) if arr.size else 0
+        base = np.lib.stride_tricks.as_strided(arr, (span,), (isz,))
+        return base, arr.dtype.name, arr.shape, strides, 0
+
+    def host_view(self, array):
+        return array
+
+    # ---- compute ---------------------------------------------------------------
+    def copy(self, src, out):
+        np.copyto(out, src, casting="unsafe")
+
+    def fill(self, out, value):
+        out.fill(value)
+
+    def unary(self, op, x, out):
+        _UNARY[op](x, out)
+
+    def binary(self, op, a, b, out):
+        _BINARY[op](a, b, out=out)
+
+    def where(self, cond, a, b, out):
+        np.copyto(out, b, casting="unsafe")
+        np.copyto(out, a, casting="unsafe", where=cond)
+
+    def reduce(self, op, x, axes, out):
+        _REDUCE[op](x, axis=axes, keepdims=True, out=out)
+
+    def arg_reduce(self, op, x, axis, out):
+        _ARG[op](x, axis=axis, keepdims=True, out=out)
+
+    def scan(self, op, x, axis, out):
+        _SCAN[op](x, axis=axis, out=out)
+
+    def matmul(self, a, b, out):
+        if out.dtype == np.bool_:
+            np.copyto(out, np.matmul(a.astype(np.uint8), b.astype(np.uint8)) != 0)
+            return
+        np.matmul(a, b, out=out)
+
+    def take(self, base, index, out):
+        out[...] = base.reshape(-1)[index]
+
+    def put(self, base, index, values, accumulate):
+        flat = base.reshape(-1)
+        if accumulate:
+            np.add.at(flat, index, values)
+        else:
+            flat[index] = values
+
+    def nonzero(self, x):
+        idx = np.argwhere(x)
+        return idx.astype(np.int64, copy=False), idx.shape[0]
+
+    def random(self, dist, out, seed, low, high):
+        rng = np.random.Generator(np.random.PCG64(seed))
+        if dist == "uniform":
+            vals = rng.random(out.shape, dtype=np.float64 if out.dtype == np.float64 else np.float32)
+            if (low, high) != (0.0, 1.0):
+                vals = vals * (high - low) + low
+        elif dist == "normal":
+            vals = rng.standard_normal(out.shape, dtype=np.float64 if out.dtype == np.float64 else np.float32)
+            if (low, high) != (0.0, 1.0):
+                vals = vals * high + low
+        elif dist == "randint":
+            vals = rng.integers(low, high, out.shape, dtype=np.int64)
+        elif dist == "bernoulli":
+            vals = rng.random(out.shape) < low
+        else:
+            raise UnsupportedOperation(f"random {dist}", self.device)
+        np.copyto(out, vals, casting="unsafe")
+
+
+_SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)
+
