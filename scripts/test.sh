@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up the environment (scripts/setup_env.sh) and run every test: the unit and
+# integration tests of all distributions, then the conformance suite on every
+# installed device. HYPOTHESIS_PROFILE=thorough runs the long version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+bash scripts/setup_env.sh
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
+"$VENV/bin/python" -m pytest -q "$@"
+for dev in $("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import device_types; print(" ".join(d for d in device_types() if getattr(plugrad, d).is_available()))'); do
+  echo "== conformance suite on '$dev' =="
+  "$VENV/bin/plugrad-conformance" --device "$dev" --profile "$HYPOTHESIS_PROFILE" --markdown "conformance-$dev.md"
+done
