@@ -7,6 +7,8 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node, edge_of
+from .function import Function, FunctionCtx
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "Function", "gradcheck", "gradgradcheck",
@@ -109,6 +111,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError(f"grad_outputs has {len(grad_outputs)} entries but there are {len(outs)} outputs")
     retain_graph = create_graph if retain_graph is None else retain_graph
     allow_unused = materialize_grads if allow_unused is None else allow_unused
+    if is_grads_batched:
+        return _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _make_grads(outs, grad_outputs, create_graph)
     roots, root_grads = _roots(outs, grads)
     capture = {}
@@ -134,6 +138,32 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def _batched_grad(outs, ins, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` for grad_outputs that carry a leading batch dim: one backward per batch
+    element (over the same graph), results stacked along a new first dim."""
+    from ..ops.join import stack
+    from ..tensor import Tensor
+    sizes = set()
+    for i, g in enumerate(grad_outputs):
+        if not isinstance(g, Tensor) or g.dim() == 0:
+            raise RuntimeError(f"is_grads_batched=True needs every grad_output to be a tensor with a leading batch "
+                               f"dim; grad_output {i} is {g if not isinstance(g, Tensor) else 'a 0-d tensor'}")
+        sizes.add(g._shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"is_grads_batched=True needs the same batch size in every grad_output, got {sorted(sizes)}")
+    (batch,) = sizes
+    per_sample = []
+    for b in range(batch):
+        keep = retain_graph if b == batch - 1 else True
+        per_sample.append(grad(outs, ins, [g[b] for g in grad_outputs], retain_graph=keep, create_graph=create_graph,
+                               allow_unused=allow_unused, materialize_grads=materialize_grads))
+    result = []
+    for i in range(len(ins)):
+        column = [sample[i] for sample in per_sample]
+        result.append(None if not column or column[0] is None else stack(column))
+    return tuple(result)
+
+
 def Variable(data=None, requires_grad=False, volatile=False):
     """The legacy wrapper: returns a Tensor, as modern PyTorch does.
 
@@ -153,14 +183,8 @@ def Variable(data=None, requires_grad=False, volatile=False):
 
 
 def __getattr__(name):
-    # heavier parts load on first use
-    if name in ("Function", "FunctionCtx"):
-        from . import function
-        return getattr(function, name)
-    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
-        from . import gradcheck as gc
-        return getattr(gc, name)
-    if name == "functional":
-        from . import functional
-        return functional
+    # submodules that are not needed by the engine load on first use
+    if name in ("functional", "graphviz"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'plugrad.autograd' has no attribute {name!r}")
