@@ -1,0 +1,183 @@
+"""Run the benchmark workloads and report ratios against NumPy and PyTorch.
+
+    python bench/run.py [--quick] [--devices cpu,opencl] [--only W1,W2] [--out bench/results]
+
+Each (workload, implementation, device) runs in a fresh interpreter, in the same
+order every time; timings are medians over repetitions after warm-ups, with the
+spread (interquartile range) beside them. Writes ``results.md``, ``results.json``
+and, when matplotlib is installed, ``results.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workloads import WORKLOADS  # noqa: E402
+
+SCALE = {"us/iter": 1e6, "ms/iter": 1e3}
+
+
+def _worker(workload: str, impl: str, device: str, quick: bool) -> dict:
+    """Run one measurement in a fresh interpreter and return its JSON result."""
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); from workloads import WORKLOADS; "
+            f"fn = WORKLOADS[{workload!r}][{impl!r}]; "
+            f"r = fn({device!r}, {quick}) if {impl!r} == 'plugrad' else fn({quick}); "
+            f"print('RESULT' + json.dumps(r))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return {"ok": True, "data": json.loads(line[6:])}
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+    return {"ok": False, "error": tail[0]}
+
+
+def _summary(times: list, unit: str) -> dict:
+    scale = SCALE[unit]
+    q = statistics.quantiles(times, n=4) if len(times) >= 4 else [min(times), 0, max(times)]
+    return {"median": statistics.median(times) * scale, "iqr": (q[2] - q[0]) * scale}
+
+
+def _installed_devices() -> list:
+    code = ("import plugrad; from plugrad.plugins import device_types; "
+            "print(' '.join(d for d in device_types() if getattr(plugrad, d).is_available()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
+    return sorted(out, key=lambda d: (d != "cpu", d))
+
+
+def _has_torch() -> bool:
+    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def measure(names, devices, quick, torch_ok) -> dict:
+    results = {}
+    for name in names:
+        spec = WORKLOADS[name]
+        entry = results[name] = {"title": spec["title"], "unit": spec["unit"], "target": spec.get("target"),
+                                 "rows": {}}
+        impls = [("numpy", None)] if "numpy" in spec else []
+        if torch_ok and "torch" in spec:
+            impls.append(("torch", None))
+        impls += [("plugrad", d) for d in devices]
+        for impl, dev in impls:
+            label = impl if dev is None else f"plugrad:{dev}"
+            print(f"  {name} {label} ...", end="", flush=True, file=sys.stderr)
+            t0 = time.perf_counter()
+            r = _worker(name, impl, dev or "", quick)
+            print(f" {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+            if not r["ok"]:
+                entry["rows"][label] = {"error": r["error"]}
+                continue
+            data = r["data"]
+            row = {}
+            if isinstance(data, list):
+                row.update(_summary(data, spec["unit"]))
+            elif "times" in data:
+                row.update(_summary(data["times"], spec["unit"]))
+                row["peak_rss_mb"] = data["peak_rss_mb"]
+            else:
+                row.update(data)
+            entry["rows"][label] = row
+    return results
+
+
+def _ratio(row, ref):
+    if ref is None or "median" not in row or "median" not in ref or not ref["median"]:
+        return ""
+    return f"{row['median'] / ref['median']:.2f}x"
+
+
+def to_markdown(results: dict, meta: dict) -> str:
+    lines = [f"# plugrad benchmarks", "",
+             f"{meta['machine']}; Python {meta['python']}; {meta['date']}; mode: {meta['mode']}.", "",
+             "| workload | implementation | median | spread (IQR) | x NumPy | x PyTorch | target (x NumPy) | met |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, entry in results.items():
+        if name == "MEM":
+            continue
+        rows = entry["rows"]
+        ref_np, ref_torch = rows.get("numpy"), rows.get("torch")
+        for label, row in rows.items():
+            if "error" in row:
+                lines.append(f"| {name} {entry['title']} | {label} | error: {row['error']} | | | | | |")
+                continue
+            target = entry["target"] if label.startswith("plugrad") else None
+            met = ""
+            if target and ref_np and "median" in ref_np:
+                met = "yes" if row["median"] <= target * ref_np["median"] else "no"
+            extra = f" (peak RSS {row['peak_rss_mb']:.0f} MB)" if "peak_rss_mb" in row else ""
+            lines.append(f"| {name} {entry['title']} | {label} | {row['median']:.1f} {entry['unit']}{extra} | "
+                         f"{row['iqr']:.1f} | {_ratio(row, ref_np)} | {_ratio(row, ref_torch)} | "
+                         f"{target or ''} | {met} |")
+    mem = results.get("MEM")
+    if mem:
+        lines += ["", "| memory | device | RSS after 100 iterations | RSS after all | iterations | growth |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for label, row in mem["rows"].items():
+            if "error" in row:
+                lines.append(f"| W1 loop | {label} | error: {row['error']} | | | |")
+                continue
+            growth = row["rss_after_all_mb"] - row["rss_after_100_mb"]
+            lines.append(f"| W1 loop | {label} | {row['rss_after_100_mb']:.1f} MB | {row['rss_after_all_mb']:.1f} MB "
+                         f"| {row['iterations']} | {growth:+.1f} MB |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict, path: pathlib.Path) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    names = [n for n in results if n != "MEM"]
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        rows = {k: v for k, v in results[name]["rows"].items() if "median" in v}
+        ax.bar(list(rows), [v["median"] for v in rows.values()], color="#4c72b0")
+        ax.set_title(f"{name}: {results[name]['title']}", fontsize=9)
+        ax.set_ylabel(results[name]["unit"])
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="plugrad benchmarks")
+    ap.add_argument("--quick", action="store_true", help="few repetitions: checks that everything runs")
+    ap.add_argument("--devices", help="comma-separated plugrad devices (default: every installed one)")
+    ap.add_argument("--only", help="comma-separated workloads (default: all)")
+    ap.add_argument("--out", default=str(HERE / "results"))
+    args = ap.parse_args(argv)
+    devices = args.devices.split(",") if args.devices else _installed_devices()
+    names = args.only.split(",") if args.only else list(WORKLOADS)
+    meta = {"machine": f"{platform.machine()} {os.cpu_count()} cores", "python": platform.python_version(),
+            "date": time.strftime("%Y-%m-%d"), "mode": "quick" if args.quick else "full"}
+    results = measure(names, devices, args.quick, _has_torch())
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = to_markdown(results, meta)
+    (out / "results.md").write_text(md)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    chart(results, out / "results.png")
+    print(md)
+    failed = [f"{n}:{label}" for n, e in results.items() for label, row in e["rows"].items() if "error" in row]
+    if failed:
+        print("errors in: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
