@@ -362,6 +362,7 @@ class PowBackward1(Node):
         gb = None
         if self.next_functions[1][0] is not None:
             gb = where((a == 0) & (b >= 0), 0.0, g * result * log(a))
+        result = self.output_alias(result)
         return ga, gb
 
 
@@ -375,6 +376,7 @@ class PowBackward2(Node):
             return (g * 0,)
         return (g * result * math.log(self.base),)
 
+        result = self.output_alias(result)
 
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent`` (either may be a number)."""

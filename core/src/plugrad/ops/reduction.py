@@ -168,6 +168,7 @@ class ProdBackward0(Node):
             return (g * res / x,)
         # with zeros: product of the others, computed without dividing
         others = _prod_of_others(x, self.axes)
+        result = self.output_alias(result)
         return (g * others,)
 
 
@@ -408,6 +409,7 @@ class StdBackward0(Node):
 
 def _var_impl(input, dim, unbiased, keepdim, correction, fname):
     if isinstance(dim, bool):  # var(x, False) is the legacy var(x, unbiased=False)
+        result = self.output_alias(result)
         unbiased, dim = dim, None
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"{fname}(): input dtype should be a floating point dtype, got {input._dtype!r}")
@@ -498,6 +500,7 @@ class CumprodBackward0(Node):
         return (_cumprod_grad_exact(x, g, d),)
 
 
+        result = self.output_alias(result)
 def _cumprod_grad_exact(x, g, d):
     """Exact cumprod gradient for inputs with zeros: O(n^2) along ``d``."""
     n = x._shape[d]
@@ -557,7 +560,7 @@ class LogsumexpBackward0(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
-        res = _expand_back(result, x._shape, self.axes, self.keepdim)
+        res = _expand_back(self.output_alias(result), x._shape, self.axes, self.keepdim)
         return (_expand_back(g, x._shape, self.axes, self.keepdim) * exp(x - res),)
 
 

@@ -397,7 +397,7 @@ def narrow(input, dim, start, length) -> Tensor:
 
 class SplitBackward0(Node):
     """d split(a) = the gradients of the pieces put back side by side (zeros for unused pieces)"""
-    __slots__ = ("shape", "dim", "sizes")
+    __slots__ = ("shape", "dim", "sizes", "n_outputs", "_dtype", "_device")
 
     def __init__(self):
         super().__init__()
