@@ -71,17 +71,12 @@ def _new(shape, dtype, device):
 # ---- from data ------------------------------------------------------------------
 
 def _convert(dtype):
-    """The function that turns a Python scalar into a value ``struct`` accepts for dtype."""
-    if dtype is _dt.bool_:
-        return bool
-    if dtype.is_floating_point:
-        return float
-    bits = dtype.itemsize * 8
-    mask = (1 << bits) - 1
-    if dtype.is_signed:
-        half = 1 << (bits - 1)
-        return lambda v: ((int(v) + half) & mask) - half
-    return lambda v: int(v) & mask
+    """The function that turns a Python scalar of the data into a value ``struct`` packs
+    for ``dtype``: floats too large become infinities, integer targets refuse values
+    out of their range (PyTorch's rule for data)."""
+    if dtype.is_floating_point or dtype is _dt.bool_:
+        return dtype._py
+    return dtype.checked_scalar
 
 
 def _flatten(data, fname="tensor"):
@@ -110,16 +105,16 @@ def _flatten(data, fname="tensor"):
         return add_scalar(obj, depth, path)
 
     def add_scalar(v, depth, path):
-        if isinstance(v, bool):
+        if hasattr(v, "dtype") and hasattr(v, "item"):
+            # a NumPy scalar inside a list keeps its dtype (np.float64 is also a Python float)
+            kinds.add(_host_dtype(v))
+            v = v.item()
+        elif isinstance(v, bool):
             kinds.add(_dt.bool_)
         elif isinstance(v, int):
             kinds.add(_dt.int64)
         elif isinstance(v, float):
             kinds.add(_dt.get_default_dtype())
-        elif hasattr(v, "__array_interface__") or hasattr(v, "dtype"):
-            # a NumPy scalar inside a list
-            kinds.add(_host_dtype(v))
-            v = v.item()
         else:
             raise TypeError(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
                             f"bools or (nested) sequences of them")
@@ -247,21 +242,21 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, **_igno
         fill_value = fill_value.item()
     dtype = _check_dtype(dtype, _dt.scalar_dtype(fill_value))
     t = _new(shape, dtype, device)
-    t._backend.fill(t._a, dtype.python_type(fill_value))
+    t._backend.fill(t._a, dtype.checked_scalar(fill_value))
     return _finish(t, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
     t = _new(_size(size, "zeros"), dtype, device)
-    t._backend.fill(t._a, dtype.python_type(0))
+    t._backend.fill(t._a, dtype._py(0))
     return _finish(t, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
     t = _new(_size(size, "ones"), dtype, device)
-    t._backend.fill(t._a, dtype.python_type(1))
+    t._backend.fill(t._a, dtype._py(1))
     return _finish(t, requires_grad)
 
 

@@ -7,11 +7,53 @@ returns the same result dtype for the same expression.
 
 from __future__ import annotations
 
+import math as _math
+
 __all__ = [
     "dtype", "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
     "promote_types", "result_type_of", "get_default_dtype", "set_default_dtype", "can_cast",
     "ALL_DTYPES", "dtype_from_name",
 ]
+
+
+#: largest finite float16/float32/float64 value, by itemsize
+_FLOAT_MAX = {2: 65504.0, 4: 3.4028234663852886e38, 8: 1.7976931348623157e308}
+#: values at or beyond these round to infinity when stored as float16/float32
+_FLOAT_OVERFLOW = {2: 65520.0, 4: 3.4028235677973366e38}
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def _scalar_converter(kind: str, itemsize: int):
+    """The function that turns a Python number into the scalar a kernel gets for a dtype.
+
+    Arithmetic with a Python scalar follows PyTorch, which converts the scalar the way
+    C casts do: integers wrap around (``int8_tensor + 200`` adds -56), floats too large
+    for float16/float32 become infinities. Integers beyond 64 bits are an OverflowError.
+    """
+    if kind == "b":
+        return bool
+    if kind == "f":
+        if itemsize == 8:
+            return float
+        limit = _FLOAT_OVERFLOW[itemsize]
+
+        def to_float(v):
+            v = float(v)
+            return v if -limit < v < limit or v != v else _math.copysign(_math.inf, v)
+        return to_float
+    bits = itemsize * 8
+    mask = (1 << bits) - 1
+    lo = -(1 << (bits - 1)) if kind == "i" else 0
+    hi = lo + mask
+
+    def to_int(v):
+        v = int(v)
+        if lo <= v <= hi:
+            return v
+        if not _INT64_MIN <= v <= _UINT64_MAX:
+            raise OverflowError(f"Python int {v} too big to convert to a 64-bit integer")
+        return ((v - lo) & mask) + lo
+    return to_int
 
 
 class dtype:
@@ -30,7 +72,8 @@ class dtype:
         self.rank = rank          # order used by promotion within a category
         self.is_floating_point = kind == "f"
         self.is_signed = kind in "if"
-        self._py = {"b": bool, "u": int, "i": int, "f": float}[kind]
+        # ``_py(v)``: v as the Python scalar a kernel receives for this dtype (see _scalar_converter)
+        self._py = _scalar_converter(kind, itemsize)
 
     @property
     def is_complex(self) -> bool:
@@ -39,7 +82,31 @@ class dtype:
     @property
     def python_type(self):
         """The Python type of ``item()`` for this dtype (bool, int or float)."""
-        return self._py
+        return {"b": bool, "u": int, "i": int, "f": float}[self.kind]
+
+    def checked_scalar(self, value):
+        """``value`` converted for this dtype, or RuntimeError when it does not fit.
+
+        PyTorch's rule for values written as they are (``fill_``, ``full``, data given to
+        ``tensor``): integers accept whole or fractional values within the type's range
+        (unsigned types also accept negatives down to minus their maximum, which wrap);
+        floats accept everything but a finite value beyond the largest finite one."""
+        if self.kind == "b":
+            return bool(value)
+        if self.kind == "f":
+            v = float(value)
+            if _math.isfinite(v) and abs(v) > _FLOAT_MAX[self.itemsize]:
+                raise RuntimeError(f"value cannot be converted to type {self.name} without overflow")
+            return self._py(v)
+        if isinstance(value, float) and not _math.isfinite(value):
+            raise RuntimeError(f"value cannot be converted to type {self.name} without overflow")
+        v = int(value)
+        bits = self.itemsize * 8
+        hi = (1 << bits) - 1 if self.kind == "u" else (1 << (bits - 1)) - 1
+        lo = -hi if self.kind == "u" else -hi - 1
+        if not lo <= v <= hi:
+            raise RuntimeError(f"value cannot be converted to type {self.name} without overflow")
+        return self._py(v)
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"

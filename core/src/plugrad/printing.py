@@ -126,7 +126,8 @@ def _body(flat, shape, fmt, indent, summarize, offset=0):
         width = fmt.width + 2
         per_line = max(1, math.floor((OPTIONS.linewidth - indent) / width))
         if summarize and n > 2 * e:
-            items = [fmt.format(flat[offset + i]) for i in range(e)] + ["..."] + \
+            # the ellipsis is a line item of its own, written " ..." (PyTorch's spacing)
+            items = [fmt.format(flat[offset + i]) for i in range(e)] + [" ..."] + \
                     [fmt.format(flat[offset + i]) for i in range(n - e, n)]
         else:
             items = [fmt.format(flat[offset + i]) for i in range(n)]
@@ -185,9 +186,11 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
         suffixes.append(f"device='{dev}'")
     default = t._dtype in (get_default_dtype(), int64, bool_)
     if t.numel() == 0:
+        # an empty tensor has no values to show whether it holds ints: only the
+        # default float dtype goes unnamed
         if t.dim() != 1:
             suffixes.append(f"size={tuple(t._shape)}")
-        if not default:
+        if t._dtype is not get_default_dtype():
             suffixes.append(f"dtype={t._dtype!r}")
         body = "[]"
     else:

@@ -155,12 +155,12 @@ def _fill(self, value, node_cls, fname):
     tracked = STATE.enabled and self._requires_grad
     check_inplace_target(self, tracked, fname)
     if not tracked:
-        self._backend.fill(self._a, self._dtype._py(value))
+        self._backend.fill(self._a, self._dtype.checked_scalar(value))
         self._storage.version += 1
         return self
     from ..autograd.inplace import snapshot
     from ..creation import full
-    result = full(self._shape, self._dtype._py(value), dtype=self._dtype, device=self.device)
+    result = full(self._shape, self._dtype.checked_scalar(value), dtype=self._dtype, device=self.device)
     record(node_cls(), (snapshot(self),), result)
     return inplace(self, result, fname)
 
@@ -186,6 +186,8 @@ def inplace_binary(fn, kernel_op, fname):
             if dt is self._dtype and same_shape and (kernel_op != "div" or dt.is_floating_point):
                 if kernel_op in ("floordiv", "remainder"):
                     ew._check_int_zero_division(self, other, fname)
+                elif kernel_op == "sub":
+                    ew._check_sub_operands(self, other)
                 b = other._a if other_t else dt._py(other)
                 self._backend.binary(kernel_op, self._a, b, self._a)
                 self._storage.version += 1

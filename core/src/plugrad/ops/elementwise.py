@@ -182,11 +182,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     first_is_tensor = isinstance(input, Tensor)
     other = as_operand(other, "sub")
     alpha = _alpha(alpha, "sub")
-    for x in (input, other):
-        if isinstance(x, Tensor) and x._dtype is bool_ and (not isinstance(input, Tensor) or not isinstance(
-                other, Tensor) or (input._dtype is bool_ and other._dtype is bool_)):
-            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    _check_sub_operands(input, other)
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "sub") if isinstance(other, Tensor)
                                   else other * alpha)
     r = compute_binary("sub", input, b, "sub")
@@ -202,6 +198,14 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
             node.first_is_tensor = True
             record(node, ins, r)
     return _finish(r, out, "sub")
+
+
+def _check_sub_operands(input, other):
+    """PyTorch refuses subtraction when either operand is bool (a tensor or True/False)."""
+    for x in (input, other):
+        if x is True or x is False or (isinstance(x, Tensor) and x._dtype is bool_):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:

@@ -119,7 +119,7 @@ def _int(i):
     if isinstance(i, Tensor):
         return i.__index__()
     if isinstance(i, bool) or not hasattr(i, "__index__"):
-        raise TypeError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are valid "
+        raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are valid "
                         f"indices (got {type(i).__name__})")
     return i.__index__()
 

@@ -90,6 +90,19 @@ def _setitem(self, key, value):
     ix.setitem(self, key, value)
 
 
+def _numpy_t(self):
+    """``x.T``: all dims reversed (a view, recorded as a permute like PyTorch's)."""
+    return vw.permute(self, tuple(range(self.dim() - 1, -1, -1)))
+
+
+def _matrix_t(self):
+    """``x.mT``: the last two dims swapped (batches of matrices)."""
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D "
+                           f"tensor.")
+    return vw.transpose(self, -2, -1)
+
+
 def _max(self, dim=None, keepdim=False):
     return rd.max(self, dim, keepdim)
 
@@ -195,6 +208,8 @@ def _bind():
         methods[name + "_"] = cv.inplace_unary(fn, name + "_", unary_kernels.get(name))
     for name, fn in methods.items():
         setattr(T, name, fn)
+    T.T = property(_numpy_t)
+    T.mT = property(_matrix_t)
     T.__hash__ = lambda self: id(self)
 
 

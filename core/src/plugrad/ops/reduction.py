@@ -17,7 +17,14 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmi
            "std_mean", "all", "any", "cumsum", "cumprod", "logsumexp", "softmax", "log_softmax", "sum_to",
            "count_nonzero", "norm", "aminmax"]
 
-_values_indices = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
+def _values_indices_type(name):
+    """The (values, indices) result of max/min(dim), printed as PyTorch prints it."""
+    cls = namedtuple(name, ["values", "indices"])
+    cls.__repr__ = lambda self: f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return cls
+
+
+_values_indices = {name: _values_indices_type(name) for name in ("max", "min")}
 
 
 # ---- helpers ------------------------------------------------------------------------

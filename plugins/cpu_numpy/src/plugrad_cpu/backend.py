@@ -174,8 +174,8 @@ class NumpyBackend(Backend):
             flat[index] = values
 
     def nonzero(self, x):
-        idx = np.argwhere(x)
-        return idx.astype(np.int64, copy=False), idx.shape[0]
+        idx = np.argwhere(x)  # argwhere's result is column-major: the contract wants a contiguous array
+        return np.ascontiguousarray(idx, dtype=np.int64), idx.shape[0]
 
     def random(self, dist, out, seed, low, high):
         rng = np.random.Generator(np.random.PCG64(seed))
