@@ -362,11 +362,11 @@ class PowBackward1(Node):
 
     def backward(self, g):
         a, b, result = self.saved_tensors
+        result = self.output_alias(result)
         ga = g * b * a ** (b - 1) if self.next_functions[0][0] is not None else None
         gb = None
         if self.next_functions[1][0] is not None:
             gb = where((a == 0) & (b >= 0), 0.0, g * result * log(a))
-        result = self.output_alias(result)
         return ga, gb
 
 
@@ -376,11 +376,11 @@ class PowBackward2(Node):
 
     def backward(self, g):
         (result,) = self.saved_tensors
+        result = self.output_alias(result)
         if self.base == 0:
             return (g * 0,)
         return (g * result * math.log(self.base),)
 
-        result = self.output_alias(result)
 
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent`` (either may be a number)."""
@@ -592,7 +592,7 @@ tan = _unary("tan", "tan", lambda g, x, y: g * (1 + y * y), "result")
 tanh = _unary("tanh", "tanh", lambda g, x, y: g * (1 - y * y), "result")
 sigmoid = _unary("sigmoid", "sigmoid", lambda g, x, y: g * y * (1 - y), "result")
 reciprocal = _unary("reciprocal", "reciprocal", lambda g, x, y: -g * y * y, "result")
-log1p = _unary("log1p", "log1p", lambda g, x, y: g / (1 + x))
+log1p = _unary("log1p", "log1p", lambda g, x, y: g / (1 + x), node_name="Log1PBackward0")
 expm1 = _unary("expm1", "expm1", lambda g, x, y: g * (y + 1), "result")
 asin = _unary("asin", "asin", lambda g, x, y: g / sqrt(1 - x * x))
 acos = _unary("acos", "acos", lambda g, x, y: -g / sqrt(1 - x * x))
@@ -743,7 +743,8 @@ def where(condition, input=None, other=None, *, out=None):
 
 
 class ClampBackward1(Node):
-    """d clamp(a, lo, hi) = g inside [lo, hi], 0 outside"""
+    """d clamp(a, lo, hi) = g inside [lo, hi], 0 outside  (lo, hi numbers or None)"""
+    __slots__ = ("lo", "hi")
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -757,40 +758,104 @@ class ClampBackward1(Node):
         return (where(mask, g, 0.0),)
 
 
-class ClampMinBackward0(ClampBackward1):
-    """d clamp(a, min=lo) = g where a >= lo"""
+class ClampBackward0(Node):
+    """d clamp(a, lo, hi) with tensor bounds = (g where lo <= a <= hi, g where a < lo, g where a > hi);
+    when lo > hi the result is hi, so hi gets all of g"""
 
-
-class ClampMaxBackward0(ClampBackward1):
-    """d clamp(a, max=hi) = g where a <= hi"""
+    def backward(self, g):
+        x, lo, hi = self.saved_tensors
+        lo = lo if lo is not None else self.lo_value
+        hi = hi if hi is not None else self.hi_value
+        inside = None
+        below = above = None
+        if lo is not None:
+            inside = x >= lo
+            below = x < lo
+        if hi is not None:
+            le = x <= hi
+            inside = le if inside is None else inside & le
+            above = x > hi
+            if lo is not None:
+                crossed = lo > hi
+                below = below & ~crossed
+                above = above | crossed
+                inside = inside & ~crossed
+        needs = [e[0] is not None for e in self.next_functions]
+        return (where(inside, g, 0.0) if needs[0] else None,
+                where(below, g, 0.0) if needs[1] else None,
+                where(above, g, 0.0) if needs[2] else None)
 
 
 def clamp(input, min=None, max=None, *, out=None) -> Tensor:
-    """Limit values to ``[min, max]`` (either bound may be omitted)."""
+    """Limit values to ``[min, max]`` (either bound may be omitted; bounds may be
+    numbers or tensors, and tensor bounds get gradients too)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo = None if min is None else as_operand(min, "clamp", "min")
+    hi = None if max is None else as_operand(max, "clamp", "max")
     r = input
-    if min is not None:
-        r = compute_binary("maximum", r, as_operand(min, "clamp", "min"), "clamp")
-    if max is not None:
-        r = compute_binary("minimum", r, as_operand(max, "clamp", "max"), "clamp")
-    if r is input:
-        r = input.clone()
-    if STATE.enabled and input._requires_grad:
-        node = (ClampBackward1 if (min is not None and max is not None) else
-                ClampMinBackward0 if min is not None else ClampMaxBackward0)()
-        node.lo, node.hi = min, max
-        node.save(input)
-        record(node, (input,), r)
+    if lo is not None:
+        r = compute_binary("maximum", r, lo, "clamp")
+    if hi is not None:
+        r = compute_binary("minimum", r, hi, "clamp")
+    lo_t = lo if isinstance(lo, Tensor) else None
+    hi_t = hi if isinstance(hi, Tensor) else None
+    if lo_t is None and hi_t is None:
+        if STATE.enabled and input._requires_grad:
+            node = ClampBackward1()
+            node.lo, node.hi = lo, hi
+            node.save(input)
+            record(node, (input,), r)
+    elif STATE.enabled and any(t is not None and t._requires_grad for t in (input, lo_t, hi_t)):
+        node = ClampBackward0()
+        node.lo_value, node.hi_value = (None if lo_t is not None else lo), (None if hi_t is not None else hi)
+        node.save(input, lo_t, hi_t)
+        record(node, (input, lo_t, hi_t), r)
     return _finish(r, out, "clamp")
 
 
 clip = clamp
 
 
+class LerpBackward0(Node):
+    """d lerp(a, b, w) = (g (1 - w), g w)  (w a number)"""
+    __slots__ = ("weight",)
+
+    def backward(self, g):
+        w = self.weight
+        return g * (1 - w), g * w
+
+
+class LerpBackward1(Node):
+    """d lerp(a, b, w) = (g (1 - w), g w, g (b - a))  (w a tensor)"""
+
+    def backward(self, g):
+        a, b, w = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        return (g * (1 - w) if needs[0] else None, g * w if needs[1] else None,
+                g * (b - a) if needs[2] else None)
+
+
 def lerp(input, end, weight) -> Tensor:
-    """``input + weight * (end - input)``."""
-    return input + weight * (end - input)
+    """Linear interpolation ``input + weight * (end - input)``."""
+    weight = as_operand(weight, "lerp", "weight")
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        r = add(input, mul(sub(end, input), weight))
+    finally:
+        STATE.enabled = prev
+    w_t = weight if isinstance(weight, Tensor) else None
+    if _tracked(input, end) or (STATE.enabled and w_t is not None and w_t._requires_grad):
+        if w_t is None:
+            node = LerpBackward0()
+            node.weight = weight
+            record(node, (input, end), r)
+        else:
+            node = LerpBackward1()
+            node.save(input, end, w_t)
+            record(node, (input, end, w_t), r)
+    return r
 
 
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:

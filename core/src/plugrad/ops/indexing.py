@@ -430,11 +430,27 @@ def masked_fill_(input, mask, value) -> Tensor:
     return inplace(input, masked_fill(input, mask, value), "masked_fill_")
 
 
+class MaskedSelectBackward0(Node):
+    """d masked_select(a, m) = zeros with g placed where m is true"""
+    __slots__ = ("shape",)
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        return (index_put(_zeros(self.shape, g), (mask,), g),)
+
+
 def masked_select(input, mask) -> Tensor:
     """The elements of ``input`` where ``mask`` is true, as a 1-d tensor."""
     _check_mask(mask, "masked_select")
     shape = broadcast_shapes(input._shape, mask._shape)
-    return getitem(input.expand(shape), mask.expand(shape))
+    full_mask = mask.expand(shape)
+    r = getitem(input.detach().expand(shape), full_mask)
+    if STATE.enabled and input._requires_grad:
+        node = MaskedSelectBackward0()
+        node.shape = shape
+        node.save(full_mask)
+        record(node, (input,), r)
+    return r
 
 
 def nonzero(input, *, as_tuple=False):
@@ -527,6 +543,10 @@ class ScatterBackward0(Node):
         return (ga, gs) if len(self.next_functions) > 1 else (ga,)
 
 
+class ScatterBackward1(ScatterBackward0):
+    """d scatter(a, dim, idx, value) = g with idx cleared (value a number)"""
+
+
 class ScatterAddBackward0(ScatterBackward0):
     """d scatter_add(a, dim, idx, src) = (g, g gathered at idx)"""
 
@@ -563,7 +583,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     if reduce is not None:
         raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}; only "
                            f"'add' is supported here")
-    return _scatter(input, dim, index, src, False, "scatter", ScatterBackward0)
+    return _scatter(input, dim, index, src, False, "scatter",
+                    ScatterBackward0 if isinstance(src, Tensor) else ScatterBackward1)
 
 
 def scatter_add(input, dim, index, src) -> Tensor:

@@ -167,12 +167,43 @@ def outer(input, vec2) -> Tensor:
 ger = outer
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * (mat1 @ mat2)``."""
-    prod = mm(mat1, mat2)
-    if alpha != 1:
-        prod = prod * alpha
-    return prod + (input if beta == 1 else input * beta)
+class AddmmBackward0(Node):
+    """d(beta c + alpha a @ b) = (beta g, alpha g @ b^T, alpha a^T @ g)"""
+    __slots__ = ("alpha", "beta")
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        alpha, beta = self.alpha, self.beta
+        gc = (g if beta == 1 else g * beta) if needs[0] else None
+        ga = gb = None
+        if needs[1]:
+            ga = mm(g, b.t())
+            ga = ga if alpha == 1 else ga * alpha
+        if needs[2]:
+            gb = mm(a.t(), g)
+            gb = gb if alpha == 1 else gb * alpha
+        return gc, ga, gb
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
+    ignored, NaNs included)."""
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        prod = mm(mat1, mat2)
+        if broadcast_shapes(input._shape, prod._shape) != prod._shape:
+            raise RuntimeError(f"addmm: input of shape {list(input._shape)} does not broadcast to the product's "
+                               f"shape {list(prod._shape)}")
+        if alpha != 1:
+            prod = prod * alpha
+        r = prod if beta == 0 else prod + (input if beta == 1 else input * beta)
+    if STATE.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad):
+        node = AddmmBackward0()
+        node.alpha, node.beta = alpha, beta
+        node.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
+        record(node, (input, mat1, mat2), r)
+    return r if out is None else write_out(out, r, "addmm")
 
 
 def matmul(input, other, *, out=None) -> Tensor:

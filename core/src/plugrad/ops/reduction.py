@@ -168,6 +168,7 @@ class ProdBackward0(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
+        result = self.output_alias(result)
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
         res = _expand_back(result, self.shape, self.axes, self.keepdim)
         zero = x == 0
@@ -175,7 +176,6 @@ class ProdBackward0(Node):
             return (g * res / x,)
         # with zeros: product of the others, computed without dividing
         others = _prod_of_others(x, self.axes)
-        result = self.output_alias(result)
         return (g * others,)
 
 
@@ -409,6 +409,7 @@ class StdBackward0(Node):
 
     def backward(self, g):
         (x, result) = self.saved_tensors
+        result = self.output_alias(result)
         centered = x - mean(x, self.axes, keepdim=True)
         res = _expand_back(result, x._shape, self.axes, self.keepdim)
         return (_expand_back(g, x._shape, self.axes, self.keepdim) * centered / (self.denom * res),)
@@ -416,7 +417,6 @@ class StdBackward0(Node):
 
 def _var_impl(input, dim, unbiased, keepdim, correction, fname):
     if isinstance(dim, bool):  # var(x, False) is the legacy var(x, unbiased=False)
-        result = self.output_alias(result)
         unbiased, dim = dim, None
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"{fname}(): input dtype should be a floating point dtype, got {input._dtype!r}")
@@ -500,6 +500,7 @@ class CumprodBackward0(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
+        result = self.output_alias(result)
         d = self.dim
         if not bool((x == 0).any()):
             gr = g * result
@@ -507,7 +508,6 @@ class CumprodBackward0(Node):
         return (_cumprod_grad_exact(x, g, d),)
 
 
-        result = self.output_alias(result)
 def _cumprod_grad_exact(x, g, d):
     """Exact cumprod gradient for inputs with zeros: O(n^2) along ``d``."""
     n = x._shape[d]
@@ -655,14 +655,61 @@ def log_softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
     return r
 
 
+class LinalgVectorNormBackward0(Node):
+    """d ||a||_p = g sign(a) |a|^(p-1) / ||a||^(p-1)  (p=1: g sign(a); p=2: g a / ||a||; p=+-inf: g sign(a)
+    shared among the elements of extreme |a|; p=0: none). Zero where the norm is zero."""
+    __slots__ = ("p", "axes", "keepdim")
+
+    def backward(self, g):
+        from .elementwise import abs as _abs, sign
+        x, result = self.saved_tensors
+        p, axes, keepdim, shape = self.p, self.axes, self.keepdim, x._shape
+        g = _expand_back(g, shape, axes, keepdim)
+        if p == 0:
+            return (None,)  # the count of non-zeros is piecewise constant: no gradient, as in PyTorch
+        if p == 1:
+            return (g * sign(x),)
+        n = _expand_back(self.output_alias(result), shape, axes, keepdim)
+        if p in (float("inf"), float("-inf")):
+            mask = _abs(x) == n
+            count = _expand_back(sum(mask, axes, keepdim=True), shape, axes, True)
+            return (where(mask, g * sign(x) / count, 0.0),)
+        safe = where(n == 0, 1.0, n)  # x is 0 wherever the norm is 0: the gradient there is 0
+        if p == 2:
+            return (g * x / safe,)
+        return (g * sign(x) * _abs(x) ** (p - 1) / safe ** (p - 1),)
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
-    """Vector p-norm over ``dim`` (Frobenius / 2-norm by default)."""
+    """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
+    ``-inf``, or "fro" (the 2-norm)."""
+    from .elementwise import abs as _abs, ne
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} is not supported; use a number, inf, -inf or 'fro'")
     x = input if dtype is None else input.to(dtype)
-    if p in ("fro", 2, 2.0):
-        return (x * x).sum(dim, keepdim=keepdim).sqrt() if dim is not None else (x * x).sum().sqrt()
-    if p in (float("inf"), "inf"):
-        return x.abs().amax(dim if dim is not None else (), keepdim)
-    if p == 1:
-        return x.abs().sum(dim, keepdim=keepdim) if dim is not None else x.abs().sum()
-    s = (x.abs() ** p).sum(dim, keepdim=keepdim) if dim is not None else (x.abs() ** p).sum()
-    return s ** (1.0 / p)
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {x._dtype!r}")
+    axes = reduce_axes(dim, len(x._shape), "norm")
+    p = float(p)
+    with no_grad():
+        a = _abs(x)
+        if p == float("inf"):
+            r = amax(a, axes, keepdim)
+        elif p == float("-inf"):
+            r = amin(a, axes, keepdim)
+        elif p == 0:
+            r = sum(cast(ne(a, 0), x._dtype), axes, keepdim)
+        elif p == 1:
+            r = sum(a, axes, keepdim)
+        elif p == 2:
+            r = sum(a * a, axes, keepdim).sqrt()
+        else:
+            r = sum(a ** p, axes, keepdim) ** (1.0 / p)
+    if STATE.enabled and x._requires_grad:
+        node = LinalgVectorNormBackward0()
+        node.p, node.axes, node.keepdim = p, axes, keepdim
+        node.save(x, r.detach())
+        record(node, (x,), r)
+    return r

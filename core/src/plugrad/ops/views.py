@@ -639,6 +639,18 @@ def flip(input, dims) -> Tensor:
     return r
 
 
+class RepeatBackward0(Node):
+    """d repeat(a, sizes) = g summed over the copies"""
+    __slots__ = ("sizes", "shape")
+
+    def backward(self, g):
+        inter = []
+        for r, n in zip(self.sizes, self.shape):
+            inter += [r, n]
+        summed = g.reshape(inter).sum(tuple(range(0, len(inter), 2)))
+        return (summed,)
+
+
 def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dim (a copy)."""
     sizes = _shape_arg(sizes, "repeat")
@@ -646,7 +658,8 @@ def repeat(input, *sizes) -> Tensor:
     if len(sizes) < nd:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    x = input.reshape((1,) * (len(sizes) - nd) + input._shape)
+    padded = (1,) * (len(sizes) - nd) + input._shape
+    x = input.detach().reshape(padded)
     # interleave a repeat axis before each dim, expand it, then merge
     inter = []
     exp = []
@@ -654,7 +667,14 @@ def repeat(input, *sizes) -> Tensor:
         inter += [1, n]
         exp += [r, n]
     out_shape = tuple(r * n for r, n in zip(sizes, x._shape))
-    return x.reshape(inter).expand(exp).reshape(out_shape)
+    r = x.reshape(inter).expand(exp).reshape(out_shape)
+    if r._storage is input._storage:
+        r = _copy_contiguous(r)
+    if STATE.enabled and input._requires_grad:
+        node = RepeatBackward0()
+        node.sizes, node.shape = sizes, padded
+        record(node, (input,), r)
+    return r
 
 
 def tile(input, dims) -> Tensor:
