@@ -123,25 +123,45 @@ def copy_(self, src, non_blocking=False) -> Tensor:
     return inplace(self, result, "copy_")
 
 
-class FillBackward0(Node):
-    """d fill_(a, v) = nothing (every element is overwritten)"""
+class FillBackward2(Node):
+    """d fill_(a, v) = nothing (every element is overwritten by the number v)"""
 
     def backward(self, g):
         return (None,)
 
 
-class ZeroBackward0(FillBackward0):
+class FillBackward3(Node):
+    """d fill_(a, v) = (nothing, sum(g))  (v a 0-d tensor: every element is a copy of it)"""
+
+    def backward(self, g):
+        return None, g.sum()
+
+
+class ZeroBackward0(FillBackward2):
     """d zero_(a) = nothing (every element is overwritten)"""
 
 
 def fill_(self, value) -> Tensor:
-    """Set every element to ``value``."""
+    """Set every element to ``value`` (a number or a 0-d tensor, which then gets the
+    sum of the gradient)."""
     if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.dim()} "
                                f"dimensions.")
+        if STATE.enabled and value._requires_grad:
+            return _fill_from_tensor(self, value)
         value = value.item()
-    return _fill(self, value, FillBackward0, "fill_")
+    return _fill(self, value, FillBackward2, "fill_")
+
+
+def _fill_from_tensor(self, value):
+    from ..autograd.inplace import snapshot
+    from ..creation import full
+    _check_writable(self, "fill_")
+    check_inplace_target(self, True, "fill_")
+    result = full(self._shape, self._dtype.checked_scalar(value.item()), dtype=self._dtype, device=self.device)
+    record(FillBackward3(), (snapshot(self) if self._requires_grad else None, value), result)
+    return inplace(self, result, "fill_")
 
 
 def zero_(self) -> Tensor:

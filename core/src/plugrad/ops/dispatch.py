@@ -111,7 +111,15 @@ def check_inplace_target(self: Tensor, result_requires_grad: bool, fname: str) -
     """The autograd rules for modifying ``self`` in place."""
     if not STATE.enabled:
         return
-    if self._requires_grad and self._grad_fn is None:
+    fn = self._grad_fn
+    if self._base is not None and fn is not None and fn.n_outputs > 1 and self._requires_grad:
+        name = fn.name()
+        name = name[:-len("Backward0")] if name.endswith("Backward0") else name
+        raise RuntimeError(f"Output {self._output_nr} of {name} is a view and is being modified inplace. This view "
+                           f"is the output of a function that returns multiple views. Such functions do not allow "
+                           f"the output views to be modified inplace. You should replace the inplace operation by "
+                           f"an out-of-place one.")
+    if self._requires_grad and fn is None:
         if self._base is not None:
             raise RuntimeError(f"{fname}: a view of a leaf Variable that requires grad is being used in an "
                                f"in-place operation.")
