@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import heapq
+import warnings
 import weakref
 
 from . import anomaly_mode
@@ -42,20 +43,44 @@ def call_node(node, grads):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(metas)}, got {len(result)})")
     out = []
-    for g, meta, (nxt, _) in zip(result, metas, node.next_functions):
+    for i, (g, meta, (nxt, _)) in enumerate(zip(result, metas, node.next_functions)):
         if g is None or nxt is None:
             out.append(None)
+        elif g._shape != meta[0] or g._dtype is not meta[1]:
+            if g._shape != meta[0] and not _sums_to(g._shape, meta[0]):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(g._shape)} but expected shape compatible with {list(meta[0])}")
+            out.append(_adjust(g, meta))
         else:
-            out.append(_adjust(g, meta) if (g._shape != meta[0] or g._dtype is not meta[1]) else g)
+            out.append(g)
     return out
 
 
-def _check_anomaly(node, grads):
-    for i, g in enumerate(grads):
-        if g is not None and g._dtype.is_floating_point and bool(g.isnan().any()):
-            where = node._trace or "(enable detect_anomaly() before the forward pass to see where)\n"
-            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.\n"
-                               f"The forward op was created at:\n{where}")
+def _sums_to(shape, target) -> bool:
+    """True when ``target`` broadcasts to ``shape`` (so a gradient of ``shape`` sums
+    down to ``target``)."""
+    if len(target) > len(shape):
+        return False
+    lead = len(shape) - len(target)
+    return all(t == s or t == 1 for t, s in zip(target, shape[lead:]))
+
+
+def _call_with_anomaly(node, buffer):
+    """``call_node`` under anomaly detection: an error in a backward formula is
+    reported with the place its forward op ran, and NaN gradients stop the pass."""
+    where = node._trace or "(no trace: the forward ran before anomaly detection was enabled)\n"
+    try:
+        grads = call_node(node, buffer)
+    except Exception:
+        warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{where}",
+                      UserWarning, stacklevel=4)
+        raise
+    if anomaly_mode.CHECK_NAN:
+        for i, g in enumerate(grads):
+            if g is not None and g._dtype.is_floating_point and bool(g.isnan().any()):
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.\n"
+                                   f"The forward op was created at:\n{where}")
+    return grads
 
 
 def _apply_pre_hooks(node, buffer):
@@ -162,7 +187,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
     for node in buffers:
         if deps.get(node, 0) == 0:
             heapq.heappush(ready, (-node._seq, id(node), node))
-    check_nan = anomaly_mode.ENABLED
+    anomaly = anomaly_mode.ENABLED
     needed = _NeededSet({k[0] for k in capture}) if capture is not None else None
     while ready:
         _, _, node = heapq.heappop(ready)
@@ -182,9 +207,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
         elif all(g is None for g in buffer):
             grads = [None] * len(node.next_functions)
         else:
-            grads = call_node(node, buffer)
-            if check_nan:
-                _check_anomaly(node, grads)
+            if anomaly:
+                grads = _call_with_anomaly(node, buffer)
+            else:
+                grads = call_node(node, buffer)
             if node._hooks:
                 for fn in list(node._hooks):
                     r = fn(tuple(grads), tuple(buffer))

@@ -69,14 +69,16 @@ class Node:
                     f"Hint: use out-of-place ops (or .clone()) on tensors that a later backward needs.")
         return saved
 
-    def output_alias(self, saved):
+    def output_alias(self, saved, output_nr: int = 0):
         """A saved output of this node as backward should use it: linked back to this
         node while a double backward is being recorded (so ``d(output)/d(input)`` is
-        part of the new graph), plain otherwise."""
+        part of the new graph), plain otherwise. Saving the output itself would make a
+        reference cycle (output -> node -> output); saving a detached alias and
+        relinking it here does not."""
         if not STATE.enabled:
             return saved
         alias = saved.detach()
-        alias._grad_fn, alias._output_nr, alias._requires_grad = self, 0, True
+        alias._grad_fn, alias._output_nr, alias._requires_grad = self, output_nr, True
         return alias
 
     def release(self):
