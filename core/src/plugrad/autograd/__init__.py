@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .graph import Node, edge_of
 from .function import Function, FunctionCtx
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "Function", "gradcheck", "gradgradcheck",
-           "GradcheckError", "functional", "graph", "Node"]
+           "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly", "Function",
+           "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError", "functional", "graphviz", "Node"]
 
 
 def _tensors(x, name):

@@ -1,11 +1,16 @@
-"""Grad mode: whether ops record a graph. Thread-local, as in PyTorch.
+"""Grad mode: whether ops record a graph. Thread-local, as in PyTorch: a ``no_grad``
+block in one thread does not change what another thread records (a new thread
+starts with recording on).
 
-Each context manager also works as a decorator.
+Each switch is a context manager and a decorator (with or without parentheses for
+those that take no argument); a decorated generator function runs each of its
+steps under the mode.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -27,18 +32,20 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """True inside an ``inference_mode()`` block."""
     return STATE.inference
 
 
 class _Mode:
     """Base of the grad-mode switches: a context manager and a decorator."""
 
-    def _enter_value(self) -> bool:
-        raise TypeError  # every subclass defines it
+    def _enter_state(self):
+        """The (enabled, inference) state inside the block, given the state outside."""
+        raise TypeError(f"{type(self).__name__} must define _enter_state")  # every subclass defines it
 
     def __enter__(self):
         self._prev = (STATE.enabled, STATE.inference)
-        STATE.enabled = self._enter_value()
+        STATE.enabled, STATE.inference = self._enter_state()
         return self
 
     def __exit__(self, *exc):
@@ -46,9 +53,33 @@ class _Mode:
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                with self.clone():
+                    value = next(gen)
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with self.clone():
+                            value = gen.throw(exc)
+                        continue
+                    with self.clone():
+                        try:
+                            value = gen.send(sent)
+                        except StopIteration as stop:
+                            return stop.value
+            return generator
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__(*self._args()):
+            with self.clone():
                 return fn(*args, **kwargs)
         return wrapper
 
@@ -56,33 +87,59 @@ class _Mode:
         return ()
 
     def clone(self):
-        return self.__class__(*self._args())
+        """A fresh switch with the same settings (each ``with`` needs its own)."""
+        return _new_mode(type(self), *self._args())
 
 
-class no_grad(_Mode):
+def _new_mode(cls, *args):
+    obj = object.__new__(cls)
+    obj.__init__(*args)
+    return obj
+
+
+class _NoArgMode(_Mode):
+    """A switch without arguments: ``@switch`` works like ``@switch()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return _new_mode(cls)(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_NoArgMode):
     """Ops inside record no graph; results do not require grad."""
 
-    def _enter_value(self):
-        return False
+    def _enter_state(self):
+        return False, STATE.inference
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoArgMode):
     """Turn recording back on inside a ``no_grad`` block."""
 
-    def _enter_value(self):
-        return True
+    def _enter_state(self):
+        return True, STATE.inference
 
 
 class set_grad_enabled(_Mode):
-    """Set grad mode to ``mode``; takes effect at once, and is undone when used with ``with``."""
+    """Set grad mode to ``mode``: takes effect at once, and is undone at the end of a
+    ``with`` block; as a decorator, applies to each call only."""
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._prev = (STATE.enabled, STATE.inference)
         STATE.enabled = self.mode
 
-    def _enter_value(self):
-        return self.mode
+    def _enter_state(self):
+        return self.mode, STATE.inference
+
+    def __enter__(self):
+        if self._prev is None:  # a clone made for one decorated call
+            self._prev = (STATE.enabled, STATE.inference)
+        STATE.enabled = self.mode  # the state before the constructor ran is what __exit__ restores
+        return self
 
     def _args(self):
         return (self.mode,)
@@ -92,21 +149,28 @@ class set_grad_enabled(_Mode):
         STATE.enabled, STATE.inference = self._prev
         return super().__call__(fn)
 
+    def clone(self):
+        clone = object.__new__(set_grad_enabled)
+        clone.mode, clone._prev = self.mode, None
+        return clone
+
 
 class inference_mode(_Mode):
-    """Like ``no_grad``, for code that will never need gradients (``mode=False`` is a no-op)."""
+    """Like ``no_grad``, for code that will never need gradients; ``mode=False``
+    changes nothing. Works as ``@inference_mode`` and ``@inference_mode()``."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return _new_mode(cls, True)(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
 
-    def _enter_value(self):
-        return STATE.enabled if not self.mode else False
-
-    def __enter__(self):
-        super().__enter__()
-        if self.mode:
-            STATE.inference = True
-        return self
+    def _enter_state(self):
+        if not self.mode:
+            return STATE.enabled, STATE.inference
+        return False, True
 
     def _args(self):
         return (self.mode,)
