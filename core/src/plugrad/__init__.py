@@ -15,7 +15,7 @@ from .device import device, get_default_device, set_default_device
 from .layout import Size
 from .tensor import Tensor
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from . import autograd
 from .backend import UnsupportedOperation
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
