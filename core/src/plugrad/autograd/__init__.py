@@ -72,14 +72,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if len(grad_tensors) != len(outputs):
         raise RuntimeError(f"got {len(grad_tensors)} gradients for {len(outputs)} outputs")
     retain_graph = create_graph if retain_graph is None else retain_graph
+    if inputs is not None:
+        inputs = _tensors(inputs, "inputs")
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     grads = _make_grads(outputs, grad_tensors, create_graph)
     roots, root_grads = _roots(outputs, grads)
     if inputs is None:
         run_backward(roots, root_grads, retain_graph, create_graph)
         return
-    inputs = _tensors(inputs, "inputs")
-    if not inputs:
-        raise RuntimeError("backward(): 'inputs' argument must not be empty")
     capture = {}
     for t in inputs:
         if not t._requires_grad:

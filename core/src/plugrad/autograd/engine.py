@@ -84,24 +84,32 @@ def _call_with_anomaly(node, buffer):
 
 
 def _apply_pre_hooks(node, buffer):
+    """PyTorch's order: hooks of the tensors (per output), then ``retain_grad`` (so a
+    retained ``.grad`` includes what tensor hooks changed), then the node's pre-hooks."""
     hooks = node._pre_hooks
     if not hooks:
         return buffer
+    retains = []
     for output_nr, fns in hooks.items():
         if output_nr is None:
-            for fn in list(fns):
-                r = fn(tuple(buffer))
-                if r is not None:
-                    buffer = list(r)
-            continue
-        g = buffer[output_nr]
-        if g is None:
             continue
         for fn in list(fns):
+            if getattr(fn, "retains_grad", False):
+                retains.append((output_nr, fn))
+                continue
+            g = buffer[output_nr]
+            if g is None:
+                break
             r = fn(g)
             if r is not None:
-                g = r
-        buffer[output_nr] = g
+                buffer[output_nr] = r
+    for output_nr, fn in retains:
+        if buffer[output_nr] is not None:
+            fn(buffer[output_nr])
+    for fn in list(hooks.get(None, ())):
+        r = fn(tuple(buffer))
+        if r is not None:
+            buffer = list(r)
     return buffer
 
 
@@ -134,6 +142,7 @@ def retain_grad_hook(tensor):
             else:
                 t._grad = t._grad + grad
         return None
+    hook.retains_grad = True
     return hook
 
 
