@@ -127,18 +127,20 @@ def basic_keys(draw, shape):
     use_ellipsis = draw(st.booleans()) and dims_left > 0
     ellipsis_at = draw(st.integers(0, dims_left)) if use_ellipsis else -1
     d = 0
+    after_ellipsis = False  # parts after an Ellipsis must reach the last dim: no early stop
     while d < len(shape):
         if d == ellipsis_at:
             key.append(Ellipsis)
-            skip = draw(st.integers(0, len(shape) - d))
-            d += skip
+            d += draw(st.integers(0, len(shape) - d))
             ellipsis_at = -1
+            after_ellipsis = True
             continue
         if draw(st.integers(0, 5)) == 0:
             key.append(None)
             continue
         n = shape[d]
-        kind = draw(st.sampled_from(["int", "slice", "slice", "stop"] if n else ["slice", "stop"]))
+        kinds = ["int", "slice", "slice"] if n else ["slice"]
+        kind = draw(st.sampled_from(kinds if after_ellipsis else kinds + ["stop"]))
         if kind == "int":
             key.append(draw(st.integers(-n, n - 1)))
         elif kind == "slice":

@@ -59,6 +59,7 @@ def _basic_and_advanced(x: Tensor, key):
         raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
     v = x
     d = 0
+    selected = 0  # ints seen so far: error messages count dims as if they were not removed
     adv = []
     for item in key:
         if item is Ellipsis:
@@ -110,8 +111,9 @@ def _basic_and_advanced(x: Tensor, key):
             i = _int(item)
             n = v._shape[d]
             if not -n <= i < n:
-                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {n}")
+                raise IndexError(f"index {i} is out of bounds for dimension {d + selected} with size {n}")
             v = select(v, d, i)
+            selected += 1
     return v, adv
 
 
@@ -127,8 +129,13 @@ def _int(i):
 def _positions(v: Tensor, adv, strides, offset):
     """Element positions (in the given layout system) of ``v[adv]`` and the result shape."""
     idx_shape = ()
-    for _, t in adv:
-        idx_shape = broadcast_shapes(idx_shape, t._shape)
+    try:
+        for _, t in adv:
+            idx_shape = broadcast_shapes(idx_shape, t._shape)
+    except RuntimeError:
+        shapes = ", ".join(str(list(t._shape)) for _, t in adv)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         f"{shapes}") from None
     dims = [d for d, _ in adv]
     adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
     rest = [d for d in range(v.dim()) if d not in dims]
@@ -309,7 +316,11 @@ def setitem(x: Tensor, key, value) -> None:
         return
     positions, out_shape = _positions(v, adv, contiguous_strides(v._shape), 0)
     if isinstance(value, Tensor):
-        if broadcast_shapes(value._shape, out_shape) != out_shape:
+        try:
+            fits = broadcast_shapes(value._shape, out_shape) == out_shape
+        except RuntimeError:
+            fits = False
+        if not fits:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
                                f"indexing result of shape {list(out_shape)}")
     else:

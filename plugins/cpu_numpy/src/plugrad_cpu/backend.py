@@ -100,6 +100,8 @@ class NumpyBackend(Backend):
 
     def view(self, base, shape, strides, offset):
         isz = base.itemsize
+        if 0 in shape:  # nothing is read: the offset may lie past the end of the storage
+            offset = 0
         return np.ndarray(shape, base.dtype, buffer=base, offset=offset * isz,
                           strides=tuple(s * isz for s in strides))
 
