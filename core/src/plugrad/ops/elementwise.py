@@ -99,23 +99,23 @@ def _finish(r, out, fname):
 # ---- binary arithmetic ------------------------------------------------------------
 
 class AddBackward0(Node):
-    """d(a + alpha*b) = (g, alpha*g)"""
-    __slots__ = ("alpha", "n")
+    """d(a + alpha*b) = (g, alpha*g)  (b a number: no second edge, as in PyTorch)"""
+    __slots__ = ("alpha",)
 
     def backward(self, g):
-        if self.n == 1:
-            return (g,)
-        return (g, g if self.alpha == 1 else g * self.alpha)
+        if self.next_functions[1][0] is None:
+            return g, None
+        return g, (g if self.alpha == 1 else g * self.alpha)
 
 
 class SubBackward0(Node):
     """d(a - alpha*b) = (g, -alpha*g)"""
-    __slots__ = ("alpha", "n", "first_is_tensor")
+    __slots__ = ("alpha",)
 
     def backward(self, g):
-        if self.n == 1:
-            return (g,) if self.first_is_tensor else (-g,)
-        return (g, -g if self.alpha == 1 else g * -self.alpha)
+        if self.next_functions[1][0] is None:
+            return g, None
+        return g, (-g if self.alpha == 1 else g * -self.alpha)
 
 
 class RsubBackward1(Node):
@@ -130,8 +130,8 @@ class MulBackward0(Node):
     __slots__ = ("scalar",)
 
     def backward(self, g):
-        if len(self.next_functions) == 1:
-            return (g * self.scalar,)
+        if self.scalar is not None:
+            return g * self.scalar, None
         a, b = self.saved_tensors
         return (None if b is None else g * b, None if a is None else g * a)
 
@@ -141,12 +141,12 @@ class DivBackward0(Node):
     __slots__ = ("scalar",)
 
     def backward(self, g):
-        if not self._saved:
-            return (g / self.scalar,)
+        if self.scalar is not None:
+            return g / self.scalar, None
         a, b = self.saved_tensors
         ga = g / b if self.next_functions[0][0] is not None else None
-        gb = -g * a / (b * b) if len(self.next_functions) > 1 and self.next_functions[1][0] is not None else None
-        return (ga, gb) if len(self.next_functions) > 1 else (ga,)
+        gb = -g * a / (b * b) if self.next_functions[1][0] is not None else None
+        return ga, gb
 
 
 def _alpha(alpha, fname):
@@ -171,9 +171,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
     if _tracked(input, other):
         node = AddBackward0()
         node.alpha = alpha
-        ins = _inputs(input, other)
-        node.n = len(ins)
-        record(node, ins, r)
+        record(node, (input, other if isinstance(other, Tensor) else None), r)
     return _finish(r, out, "add")
 
 
@@ -193,10 +191,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         else:
             node = SubBackward0()
             node.alpha = alpha
-            ins = _inputs(input, other)
-            node.n = len(ins)
-            node.first_is_tensor = True
-            record(node, ins, r)
+            record(node, (input, other if isinstance(other, Tensor) else None), r)
     return _finish(r, out, "sub")
 
 
@@ -223,11 +218,12 @@ def mul(input, other, *, out=None) -> Tensor:
         node = MulBackward0()
         if isinstance(other, Tensor):
             # save only what a gradient needs: a for d/db, b for d/da
+            node.scalar = None
             node.save(input if other._requires_grad else None, other if input._requires_grad else None)
             record(node, (input, other), r)
         else:
             node.scalar = other
-            record(node, (input,), r)
+            record(node, (input, None), r)
     return _finish(r, out, "mul")
 
 
@@ -250,11 +246,12 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     if _tracked(input, other):
         node = DivBackward0()
         if isinstance(other, Tensor):
+            node.scalar = None
             node.save(input, other)
             record(node, (input, other), r)
         else:
             node.scalar = other
-            record(node, (input,), r)
+            record(node, (input, None), r)
     return _finish(r, out, "div")
 
 
