@@ -1,0 +1,581 @@
+"""The ``opencl`` device: every primitive of plugrad's kernel interface as OpenCL kernels.
+
+An array is a :class:`CLArray`: a buffer plus the core's layout (shape, strides and
+offset in elements). Views share the buffer and never create sub-buffers; kernels
+receive buffer + offset + strides, so strided, transposed and expanded (stride 0)
+inputs and strided outputs are computed in place on the device, without copies and
+without host round trips. Everything is queued on one in-order queue; only
+``to_bytes`` (and ``nonzero``, whose result size depends on the data) wait for it.
+
+Kernels come from :mod:`plugrad_opencl.kernels`: one program per dtype, built the
+first time that dtype is used, holding every kernel family for that dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pyopencl as cl
+
+from plugrad.extend import Backend, UnsupportedOperation, contiguous_strides, dtype_from_name, is_contiguous, numel
+
+from .errors import OpenCLDeviceError
+from .kernels.common import NARROW, WIDE
+from .kernels.ctype import CTYPES
+from .kernels.library import Target
+from .plans import Planner, coalesce, split_leading
+from .runtime import Library, Runtime
+
+#: Arrays with at least this many elements (or views over such storages) use the
+#: programs with 64-bit indices.
+WIDE_LIMIT = 2 ** 31 - 2 ** 20
+
+ENV_SYNC = "PLUGRAD_OPENCL_SYNC"
+ENV_DETERMINISTIC = "PLUGRAD_OPENCL_DETERMINISTIC"
+ENV_MATMUL = "PLUGRAD_OPENCL_MATMUL"
+MATMUL_KERNELS = ("auto", "generic", "v16", "tiled")
+
+_IDENTITY = {"sum": 0, "prod": 1, "any": False, "all": True}
+_FLT_MAX = 3.4028234663852886e38
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class CLArray:
+    """A device array: ``buf`` (None when the storage is empty) and the core's layout."""
+
+    __slots__ = ("buf", "shape", "strides", "offset", "dtype", "size", "contig", "wide")
+
+    def __init__(self, buf, shape, strides, offset, dtype, size, contig, wide):
+        self.buf = buf
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.dtype = dtype
+        self.size = size
+        self.contig = contig
+        self.wide = wide
+
+    def __repr__(self):
+        return (f"CLArray(shape={self.shape}, strides={self.strides}, offset={self.offset}, "
+                f"dtype={self.dtype.name})")
+
+
+def _to_f32(v: float) -> float:
+    """A Python float as a float32 kernel argument: out-of-range values become inf, as
+    they do when PyTorch converts them (packing would raise instead)."""
+    if -_FLT_MAX <= v <= _FLT_MAX or v != v:
+        return v
+    return float(np.float32(v)) if abs(v) < 3.4028235677973366e38 else math.copysign(math.inf, v)
+
+
+def _int_wrapper(bits: int, signed: bool):
+    span = 1 << bits
+    lo = -(span >> 1) if signed else 0
+
+    def wrap(v):
+        v = int(v)
+        return v if lo <= v < lo + span else (v - lo) % span + lo
+    return wrap
+
+
+def _scalar_converters(dtypes) -> dict:
+    conv = {}
+    for d in dtypes:
+        ct = CTYPES[d.name]
+        if ct.kind == "b":
+            conv[d] = lambda v: 1 if v else 0
+        elif ct.name == "float64":
+            conv[d] = float
+        elif ct.is_float:
+            conv[d] = lambda v: _to_f32(float(v))
+        else:
+            conv[d] = _int_wrapper(ct.itemsize * 8, ct.kind == "i")
+    return conv
+
+
+class OpenCLBackend(Backend):
+    """One OpenCL device (see the module docstring). ``PLUGRAD_OPENCL_SYNC=1`` waits
+    after every op so that a failing kernel is reported by the op that launched it;
+    ``PLUGRAD_OPENCL_DETERMINISTIC=1`` makes accumulating scatters add in index order."""
+
+    def __init__(self, info):
+        self.info = info
+        self.rt = Runtime(info, self._label)
+        self.dtypes = frozenset(dtype_from_name(n) for n in info.dtypes)
+        self._np = {d: np.dtype(d.name) for d in self.dtypes}
+        self._conv = _scalar_converters(self.dtypes)
+        gpu = info.is_gpu
+        self.run = 1 if gpu else 16
+        self.local = 256 if gpu else 64
+        self._local = (self.local,)
+        self.parallel = info.compute_units * self.local * (8 if gpu else 2)
+        self.min_chunk = 128 if gpu else 2048
+        self.max_chunks = 1024 if gpu else 256
+        self.target = Target(info.dtypes, info.fp64, info.int64_atomics, self.run)
+        self._libs = ({}, {})
+        self._planners = (Planner("i", self.run, self.local), Planner("q", self.run, self.local))
+        self._sync = _flag(ENV_SYNC)
+        self.deterministic = _flag(ENV_DETERMINISTIC)
+        self.matmul_kernel = os.environ.get(ENV_MATMUL, "auto").strip() or "auto"
+        if self.matmul_kernel not in MATMUL_KERNELS:
+            raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
+        self.force_wide = False      # tests run the 64-bit-index programs on small arrays with this
+        self._shape_bufs = {}
+
+    def _label(self) -> str:
+        return f"{self.device or 'opencl'} ({self.info.name})"
+
+    # ---- programs ------------------------------------------------------------------------
+    def library(self, dtype, wide: bool = False) -> Library:
+        """The kernel program of ``dtype`` (built on first use)."""
+        wide = wide or self.force_wide
+        libs = self._libs[wide]
+        lib = libs.get(dtype)
+        if lib is None:
+            lib = libs[dtype] = Library(self.rt, dtype.name, WIDE if wide else NARROW, self.target)
+        return lib
+
+    def build_all(self) -> None:
+        """Build every dtype's program now (tests and warm-up; otherwise lazy)."""
+        for d in sorted(self.dtypes, key=lambda d: d.name):
+            self.library(d).build()
+
+    def _pair(self, lib: Library, name: str, op: str):
+        try:
+            return lib.pair(name)
+        except KeyError:
+            raise UnsupportedOperation(op, self.device, dtype_from_name(lib.dtype_name)) from None
+
+    def _kernel(self, lib: Library, name: str, op: str):
+        try:
+            return lib.kernel(name)
+        except KeyError:
+            raise UnsupportedOperation(op, self.device, dtype_from_name(lib.dtype_name)) from None
+
+    def _run(self, knl, gsize, local, args, op: str) -> None:
+        try:
+            knl(self.rt.queue, gsize, local, *args)
+        except cl.Error as exc:
+            raise OpenCLDeviceError(f"{self._label()}: launching kernel '{knl.function_name}' for '{op}' "
+                                    f"failed: {exc}") from exc
+        if self._sync:
+            self.rt.finish(op)
+
+    def _ew(self, kernels, out, operands, tail, op: str) -> None:
+        """One elementwise launch over ``out``'s shape (``out`` is the first operand of the
+        kernel; for scatters it is the index array that sets the iteration space).
+        ``operands`` follow it: arrays, or None where the kernel takes a scalar instead."""
+        args = [out.buf, out.offset]
+        contig = out.contig
+        shape = out.shape
+        wide = out.wide
+        for a in operands:
+            if a is None:
+                args.append(out.buf)
+                args.append(0)
+            else:
+                args.append(a.buf)
+                args.append(a.offset)
+                if contig and (not a.contig or a.shape != shape):
+                    contig = False
+                wide = wide or a.wide
+        args += tail
+        planner = self._planners[wide or self.force_wide]
+        if contig:
+            n = out.size
+            self._run(kernels[0], (planner.pad(n),), self._local, [n] + args, op)
+            return
+        plan = planner.ew(shape, out.strides, operands)
+        if plan.deltas is None:
+            self._run(kernels[1], plan.gsize, self._local, [plan.layout] + args, op)
+            return
+        for deltas in plan.deltas:
+            shifted = list(args)
+            for k, d in enumerate(deltas):
+                shifted[2 * k + 1] += d
+            self._run(kernels[1], plan.gsize, self._local, [plan.layout] + shifted, op)
+
+    @staticmethod
+    def _is_wide(*arrays) -> bool:
+        return any(a.wide for a in arrays if type(a) is CLArray)
+
+    # ---- memory and transfers -------------------------------------------------------------
+    def empty(self, shape, dtype):
+        if dtype not in self._np:
+            raise self._missing_dtype("empty", dtype)
+        n = numel(shape)
+        buf = self.rt.alloc(n * dtype.itemsize, f"a {dtype.name} tensor of shape {list(shape)}") if n else None
+        return CLArray(buf, shape, contiguous_strides(shape), 0, dtype, n, True, n >= WIDE_LIMIT)
+
+    def _missing_dtype(self, op, dtype):
+        if dtype.name in os.environ.get("PLUGRAD_OPENCL_DISABLE_DTYPES", ""):
+            why = "disabled by PLUGRAD_OPENCL_DISABLE_DTYPES"
+        elif dtype.name == "float64":
+            why = "the device does not report the cl_khr_fp64 extension"
+        else:
+            why = "the device does not support this dtype"
+        return UnsupportedOperation(op, self.device, dtype, why)
+
+    def from_bytes(self, data, shape, dtype):
+        a = self.empty(shape, dtype)
+        nbytes = memoryview(data).nbytes
+        if nbytes != a.size * dtype.itemsize:
+            raise ValueError(f"from_bytes: got {nbytes} bytes for {a.size} elements of {dtype.name}")
+        if a.size:
+            self.rt.upload(a.buf, data)
+        return a
+
+    def to_bytes(self, array) -> bytes:
+        if not array.size:
+            return b""
+        if not array.contig:
+            tmp = self.empty(array.shape, array.dtype)
+            self.copy(array, tmp)
+            array = tmp
+        isz = array.dtype.itemsize
+        return self.rt.download(array.buf, array.offset * isz, array.size * isz)
+
+    def to_list(self, array, dtype_, n):
+        if n == 0:
+            return []
+        return np.frombuffer(self.to_bytes(array), self._np[dtype_]).tolist()
+
+    def view(self, base, shape, strides, offset):
+        size = numel(shape)
+        return CLArray(base.buf, shape, strides, offset, base.dtype, size, is_contiguous(shape, strides),
+                       base.wide or size >= WIDE_LIMIT)
+
+    def synchronize(self) -> None:
+        self.rt.finish()
+
+    # ---- elementwise ------------------------------------------------------------------------
+    def copy(self, src, out) -> None:
+        if not out.size:
+            return
+        lib = self.library(out.dtype, out.wide or src.wide)
+        self._ew(self._pair(lib, "cast_" + src.dtype.name, "copy"), out, (src,), (), "copy")
+
+    def fill(self, out, value) -> None:
+        if not out.size:
+            return
+        lib = self.library(out.dtype, out.wide)
+        self._ew(self._pair(lib, "fill", "fill"), out, (), (self._conv[out.dtype](value),), "fill")
+
+    def unary(self, op, x, out) -> None:
+        if not out.size:
+            return
+        lib = self.library(x.dtype, out.wide or x.wide)
+        self._ew(self._pair(lib, "u_" + op, op), out, (x,), (), op)
+
+    def binary(self, op, a, b, out) -> None:
+        if not out.size:
+            return
+        if type(a) is CLArray:
+            dt = a.dtype
+            if type(b) is CLArray:
+                operands, s, mode = (a, b), 0, 0
+            else:
+                operands, s, mode = (a, None), b, 1
+        else:
+            dt = b.dtype
+            operands, s, mode = (None, b), a, 2
+        lib = self.library(dt, out.wide or self._is_wide(a, b))
+        self._ew(self._pair(lib, "b_" + op, op), out, operands, (self._conv[dt](s), mode), op)
+
+    def where(self, cond, a, b, out) -> None:
+        if not out.size:
+            return
+        conv = self._conv[out.dtype]
+        am, bm = type(a) is not CLArray, type(b) is not CLArray
+        lib = self.library(out.dtype, out.wide or self._is_wide(cond, a, b))
+        self._ew(self._pair(lib, "where", "where"), out, (cond, None if am else a, None if bm else b),
+                 (conv(a) if am else 0, int(am), conv(b) if bm else 0, int(bm)), "where")
+
+    # ---- reductions -------------------------------------------------------------------------
+    def reduce(self, op, x, axes, out) -> None:
+        if not out.size:
+            return
+        if not x.size:
+            if op not in _IDENTITY:
+                raise RuntimeError(f"{op}(): cannot reduce over a zero-size dimension")
+            self.fill(out, _IDENTITY[op])
+            return
+        kept = [(n, xs, os) for d, (n, xs, os) in enumerate(zip(x.shape, x.strides, out.strides))
+                if d not in axes and n != 1]
+        reduced = sorted(((x.shape[d], x.strides[d]) for d in axes if x.shape[d] != 1), key=lambda r: -abs(r[1]))
+        groups = _merge_axes(reduced)
+        if not groups:
+            self.copy(x, out)
+            return
+        src = x
+        base = [(n, xs) for n, xs, _ in kept]
+        while groups:
+            (R, rs), groups = groups[0], groups[1:]
+            if not groups:
+                self._reduce_axis(op, src, [(n, xs, os) for (n, xs), (_, _, os) in zip(base, kept)], R, rs, out)
+                return
+            # a temporary holds the kept dims followed by the axes still to reduce
+            tshape = tuple(n for n, _ in base) + tuple(n for n, _ in groups)
+            tmp = self.empty(tshape, out.dtype)
+            tstr = tmp.strides
+            dims = [(n, xs, ts) for (n, xs), ts in zip(base + groups, tstr)]
+            self._reduce_axis(op, src, dims, R, rs, tmp)
+            src = tmp
+            base = [(n, ts) for (n, _), ts in zip(base, tstr)]
+            groups = [(n, ts) for (n, _), ts in zip(groups, tstr[len(base):])]
+
+    def _chunks(self, R: int, nwork: int):
+        """``(chunk, nchunk)``: cut a long axis when there are too few outputs to keep the
+        device busy; the partial results are reduced by a second launch."""
+        if R < 2 * self.min_chunk or nwork >= self.parallel:
+            return R, 1
+        nchunk = min(-(-self.parallel // nwork), R // self.min_chunk, self.max_chunks)
+        chunk = -(-R // nchunk)
+        return chunk, -(-R // chunk)
+
+    def _reduce_axis(self, op, src, dims, R, rs, dst) -> None:
+        """dst[kept] = op over the axis (length R, stride rs in src); ``dims`` are the kept
+        dims as (size, src stride, dst stride)."""
+        kshape, (kx, ko) = coalesce([n for n, _, _ in dims], [[s for _, s, _ in dims], [s for _, _, s in dims]])
+        if not kshape:
+            kshape, kx, ko = [1], [0], [0]
+        run = self.run if self.run > 1 and kx[-1] == 1 and abs(rs) != 1 else 1
+        rows = numel(kshape[:-1])
+        nrun = -(-kshape[-1] // run)
+        chunk, nchunk = self._chunks(R, rows * nrun)
+        wide = self.force_wide or src.wide or dst.wide
+        if nchunk > 1:
+            count = numel(kshape)
+            part = self.empty((count * nchunk,), dst.dtype)
+            pstr = [s * nchunk for s in contiguous_strides(tuple(kshape))]
+            self._launch_reduce(op, src, kshape, kx, pstr, rows, R, rs, chunk, nchunk, 1, run, part, wide)
+            self._reduce_axis(op, part, list(zip(kshape, pstr, ko)), nchunk, 1, dst)
+            return
+        self._launch_reduce(op, src, kshape, kx, ko, rows, R, rs, R, 1, 0, run, dst, wide)
+
+    def _launch_reduce(self, op, src, kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, run, dst, wide):
+        knl = self._kernel(self.library(src.dtype, wide), "red_" + op, op)
+        planner = self._planners[wide]
+        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
+        if deltas is not None:
+            rows = numel(kshape[:-1])
+        layout = planner.pack_r(kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, run)
+        gsize = (planner.pad(rows * -(-kshape[-1] // run) * nchunk),)
+        for dx, do in deltas or ((0, 0),):
+            self._run(knl, gsize, self._local, (layout, dst.buf, dst.offset + do, src.buf, src.offset + dx), op)
+
+    def arg_reduce(self, op, x, axis, out) -> None:
+        if not out.size:
+            return
+        dims = [(n, xs, os) for d, (n, xs, os) in enumerate(zip(x.shape, x.strides, out.strides)) if d != axis]
+        kshape, (kx, ko) = coalesce([n for n, _, _ in dims], [[s for _, s, _ in dims], [s for _, _, s in dims]])
+        if not kshape:
+            kshape, kx, ko = [1], [0], [0]
+        R, rs = x.shape[axis], x.strides[axis]
+        wide = self.force_wide or x.wide or out.wide
+        rows = numel(kshape)
+        chunk, nchunk = self._chunks(R, rows)
+        knl = self._kernel(self.library(x.dtype, wide), "arg_" + op, op)
+        planner = self._planners[wide]
+        if nchunk == 1:
+            self._launch_arg(knl, planner, kshape, kx, ko, R, rs, R, 1, 0, out, out, x, out, 0, op)
+            return
+        pstr = [s * nchunk for s in contiguous_strides(tuple(kshape))]
+        pidx = self.empty((rows * nchunk,), out.dtype)
+        pval = self.empty((rows * nchunk,), x.dtype)
+        self._launch_arg(knl, planner, kshape, kx, pstr, R, rs, chunk, nchunk, 1, pidx, pval, x, pidx, 2, op)
+        self._launch_arg(knl, planner, kshape, pstr, ko, nchunk, 1, nchunk, 1, 0, out, out, pval, pidx, 1, op)
+
+    def _launch_arg(self, knl, planner, kshape, kx, ko, R, rs, chunk, nchunk, ps, out, vals, src, idx, mode, op):
+        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
+        rows = numel(kshape)
+        layout = planner.pack_r(kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, 1)
+        gsize = (planner.pad(rows * nchunk),)
+        for dx, do in deltas or ((0, 0),):
+            self._run(knl, gsize, self._local, (layout, out.buf, out.offset + do, vals.buf, vals.offset + do,
+                                                src.buf, src.offset + dx, idx.buf, idx.offset + dx, mode), op)
+
+    def scan(self, op, x, axis, out) -> None:
+        if not out.size:
+            return
+        dims = [(n, xs, os) for d, (n, xs, os) in enumerate(zip(x.shape, x.strides, out.strides)) if d != axis]
+        kshape, (kx, ko) = coalesce([n for n, _, _ in dims], [[s for _, s, _ in dims], [s for _, _, s in dims]])
+        if not kshape:
+            kshape, kx, ko = [1], [0], [0]
+        R, rs, os_ = x.shape[axis], x.strides[axis], out.strides[axis]
+        run = self.run if self.run > 1 and kx[-1] == 1 and abs(rs) != 1 else 1
+        wide = self.force_wide or x.wide or out.wide
+        knl = self._kernel(self.library(x.dtype, wide), "scan_" + op, op)
+        planner = self._planners[wide]
+        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
+        rows = numel(kshape[:-1])
+        layout = planner.pack_r(kshape, kx, ko, rows, R, rs, R, 1, os_, run)
+        gsize = (planner.pad(rows * -(-kshape[-1] // run)),)
+        for dx, do in deltas or ((0, 0),):
+            self._run(knl, gsize, self._local, (layout, out.buf, out.offset + do, x.buf, x.offset + dx), op)
+
+    # ---- matmul -----------------------------------------------------------------------------
+    def matmul(self, a, b, out) -> None:
+        if not out.size:
+            return
+        if len(a.shape) == 2:
+            nb, (M, K), N = 1, a.shape, b.shape[1]
+            (sam, sak), (sbk, sbn), (som, son) = a.strides, b.strides, out.strides
+            sab = sbb = sob = 0
+        else:
+            (nb, M, K), N = a.shape, b.shape[2]
+            (sab, sam, sak), (sbb, sbk, sbn), (sob, som, son) = a.strides, b.strides, out.strides
+        wide = self.force_wide or self._is_wide(a, b, out)
+        lib = self.library(out.dtype, wide)
+        planner = self._planners[wide]
+        kernel = self._matmul_variant(out.dtype, M, N)
+        if kernel == "v16" and son != 1:
+            tmp = self.empty(out.shape, out.dtype)
+            self.matmul(a, b, tmp)
+            self.copy(tmp, out)
+            return
+        if kernel == "v16" and sbn != 1:       # rows of b must be contiguous for vector loads
+            b = self._contiguous_copy(b)
+            sbk, sbn = b.strides[-2:]
+            sbb = b.strides[0] if len(b.shape) == 3 else 0
+        layout = planner.mm_struct
+        strides = (sab, sam, sak, sbb, sbk, sbn, sob, som, son)
+        bufs = (out.buf, out.offset, a.buf, a.offset, b.buf, b.offset)
+
+        def launch(name, m0, m1, n0, n1, gsize, local):
+            self._run(self._kernel(lib, name, "matmul"), gsize, local,
+                      (layout.pack(m0, m1, n0, n1, K, *strides),) + bufs, "matmul")
+
+        if kernel == "tiled":
+            launch("mm_tiled", 0, M, 0, N, (-(-N // 64) * 16, -(-M // 64) * 16, nb), (16, 16, 1))
+            return
+        m8, n16 = (M // 8 * 8, N // 16 * 16) if kernel == "v16" else (0, 0)
+        if m8 and n16:
+            launch("mm_v16", 0, m8, 0, n16, (-(-(n16 // 16) // 8) * 8, m8 // 8, nb), (8, 1, 1))
+        for m0, m1, n0, n1 in ((0, M, n16, N), (m8, M, 0, n16)) if m8 and n16 else ((0, M, 0, N),):
+            if m0 < m1 and n0 < n1:
+                gx, gy = -(-(n1 - n0) // 4), -(-(m1 - m0) // 4)
+                launch("mm_generic", m0, m1, n0, n1, (-(-gx // 8) * 8, -(-gy // 8) * 8, nb), (8, 8, 1))
+
+    def _matmul_variant(self, dtype, M, N) -> str:
+        if not CTYPES[dtype.name].is_float:
+            return "generic"
+        if self.matmul_kernel != "auto":
+            return self.matmul_kernel
+        if self.info.is_gpu:
+            return "tiled" if M * N >= 4096 else "generic"
+        return "v16" if M >= 8 and N >= 16 else "generic"
+
+    def _contiguous_copy(self, a):
+        tmp = self.empty(a.shape, a.dtype)
+        self.copy(a, tmp)
+        return tmp
+
+    # ---- indexing -----------------------------------------------------------------------------
+    def take(self, base, index, out) -> None:
+        if not out.size:
+            return
+        lib = self.library(out.dtype, self._is_wide(base, index, out))
+        self._ew(self._pair(lib, "take", "take"), out, (index,), (base.buf,), "take")
+
+    def put(self, base, index, values, accumulate) -> None:
+        if not index.size:
+            return
+        array = type(values) is CLArray
+        tail = (0 if array else self._conv[base.dtype](values), 0 if array else 1, base.buf)
+        vals = values if array else None
+        lib = self.library(base.dtype, self._is_wide(base, index, values))
+        op = "index_put (accumulate)" if accumulate else "index_put"
+        if not accumulate:
+            self._ew(self._pair(lib, "put", op), index, (vals,), tail, op)
+        elif not self.deterministic and lib.has("put_acc_c"):
+            self._ew(self._pair(lib, "put_acc", op), index, (vals,), tail, op)
+        else:
+            knl = self._kernel(lib, "put_acc_serial", op)
+            plan = self._planners[lib.idx is WIDE].ew(index.shape, index.strides, (vals,))
+            vbuf, voff = (values.buf, values.offset) if array else (index.buf, 0)
+            args = [index.buf, index.offset, vbuf, voff, *tail]
+            for deltas in plan.deltas or ((0, 0),):
+                shifted = list(args)
+                shifted[1] += deltas[0]
+                shifted[3] += deltas[1]
+                self._run(knl, self._local, self._local, [plan.layout] + shifted, op)
+
+    def nonzero(self, x):
+        int64 = dtype_from_name("int64")
+        ndim = len(x.shape)
+        if not x.size:
+            return self.empty((0, ndim), int64), 0
+        wide = self.force_wide or x.wide
+        lib = self.library(x.dtype, wide)
+        planner = self._planners[wide]
+        plan = planner.ew(x.shape, x.strides, ())
+        if plan.deltas is not None:       # more than MAXD dims that do not coalesce
+            x = self._contiguous_copy(x)
+            plan = planner.ew(x.shape, x.strides, ())
+        total = x.size
+        nchunk = max(1, min(self.parallel, total // 1024))
+        chunk = -(-total // nchunk)
+        nchunk = -(-total // chunk)
+        counts = self.empty((nchunk + 1,), int64)
+        g = (planner.pad(nchunk),)
+        self._run(self._kernel(lib, "nz_count", "nonzero"), g, self._local,
+                  (plan.layout, x.buf, x.offset, counts.buf, chunk, total), "nonzero")
+        self._run(self._kernel(lib, "nz_scan", "nonzero"), self._local, self._local, (counts.buf, nchunk), "nonzero")
+        count = int(np.frombuffer(self.rt.download(counts.buf, nchunk * 8, 8), np.int64)[0])
+        out = self.empty((count, ndim), int64)
+        if count and ndim:
+            self._run(self._kernel(lib, "nz_write", "nonzero"), g, self._local,
+                      (plan.layout, x.buf, x.offset, out.buf, counts.buf, self._shape_buffer(x.shape), ndim, chunk,
+                       total), "nonzero")
+        return out, count
+
+    def _shape_buffer(self, shape):
+        """A device copy of ``shape`` (int64), uploaded once per distinct shape."""
+        buf = self._shape_bufs.get(shape)
+        if buf is None:
+            if len(self._shape_bufs) > 256:
+                self._shape_bufs.clear()
+            buf = self.rt.alloc(8 * len(shape), "a shape")
+            self.rt.upload(buf, np.array(shape, np.int64).tobytes())
+            self._shape_bufs[shape] = buf
+        return buf
+
+    # ---- random -------------------------------------------------------------------------------
+    def random(self, dist, out, seed, low, high) -> None:
+        if not out.size:
+            return
+        seed &= 0xFFFFFFFFFFFFFFFF
+        key = (seed & 0xFFFFFFFF, seed >> 32)
+        conv = self._conv[out.dtype]
+        if dist in ("uniform", "normal"):
+            params = (conv(low), conv(high))
+        elif dist == "randint":
+            span = int(high) - int(low)
+            if span <= 0:
+                raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+            params = (int(low), span)
+        elif dist == "bernoulli":
+            params = (float(low),)
+        else:
+            raise UnsupportedOperation(f"random '{dist}'", self.device, out.dtype)
+        lib = self.library(out.dtype, out.wide)
+        self._ew(self._pair(lib, "rand_" + dist, f"random '{dist}'"), out, (), key + params, f"random '{dist}'")
+
+
+def _merge_axes(reduced):
+    """Reduced dims (size, stride), largest stride first, merged where they are
+    contiguous with each other: most multi-axis reductions become one axis."""
+    groups = []
+    for n, s in reduced:
+        if groups and groups[-1][1] == s * n:
+            groups[-1] = (groups[-1][0] * n, s)
+        else:
+            groups.append((n, s))
+    return groups
+

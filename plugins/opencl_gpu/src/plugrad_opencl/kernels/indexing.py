@@ -1,0 +1,175 @@
+"""Gather/scatter by storage position (take, put) and nonzero.
+
+``put`` with accumulation adds with atomics: ``atomic_add``/``atom_add`` for 32/64-bit
+integers, a compare-and-swap loop for floats (OpenCL 1.2 has no float atomics), and
+a compare-and-swap on the aligned 32-bit word holding the element for 8/16-bit
+dtypes (storages start at their buffer's start and buffers are padded to 8 bytes,
+so the word is always inside the buffer). The order of the additions then varies
+between runs; ``put_acc_serial`` is the deterministic alternative (one work-item
+adds in index order), used on request and on devices without 64-bit atomics.
+"""
+
+from __future__ import annotations
+
+from .common import KernelSpec, Operand, operand_argtypes
+from .elementwise import pair
+from .ctype import CType
+
+
+def _add(ct: CType, cur: str, v: str) -> str:
+    if ct.kind == "b":
+        return f"(uchar)(({cur} | {v}) != 0)"
+    if ct.is_float:
+        return f"({cur} + {v})"
+    return f"(({ct.compute})(({ct.unsigned}){cur} + ({ct.unsigned}){v}))"
+
+
+def atomic_helper(ct: CType, int64_atomics: bool) -> str:
+    """``pg_atomic_add(base, q, v)``: base[q] += v atomically (empty when impossible)."""
+    c, s = ct.compute, ct.storage
+    head = f"void pg_atomic_add(__global {s}* base, const long q, const {c} v)"
+    if ct.name == "int32":
+        return f"{head} {{ atomic_add(base + q, v); }}\n"
+    if ct.name == "int64":
+        return f"{head} {{ atom_add(base + q, v); }}\n" if int64_atomics else ""
+    if ct.name == "float32":
+        return f"""{head} {{
+    volatile __global int* w = (volatile __global int*)(base + q);
+    int old = *w, seen;
+    do {{ seen = old; old = atomic_cmpxchg(w, seen, as_int(as_float(seen) + v)); }} while (old != seen);
+}}
+"""
+    if ct.name == "float64":
+        if not int64_atomics:
+            return ""
+        return f"""{head} {{
+    volatile __global long* w = (volatile __global long*)(base + q);
+    long old = *w, seen;
+    do {{ seen = old; old = atom_cmpxchg(w, seen, as_long(as_double(seen) + v)); }} while (old != seen);
+}}
+"""
+    bits = ct.itemsize * 8
+    if ct.is_half:
+        decode = "vload_half(0, (const half*)&h)"
+        encode = f"vstore_half_rte({_add(ct, 'cur', 'v')}, 0, (half*)&h);"
+        field = "ushort h = (ushort)((seen & mask) >> shift);"
+        value = "(uint)h"
+    else:
+        decode = f"({c})({s})((seen & mask) >> shift)"
+        encode = ""
+        field = ""
+        value = f"(uint)(u{'char' if bits == 8 else 'short'})({_add(ct, 'cur', 'v')})"
+    return f"""{head} {{
+    const ulong byte = (ulong)q * {ct.itemsize};
+    volatile __global uint* w = (volatile __global uint*)base + (byte >> 2);
+    const uint shift = (uint)(byte & 3) * 8;
+    const uint mask = {hex((1 << bits) - 1)}u << shift;
+    uint old = *w, seen;
+    do {{
+        seen = old;
+        {field}
+        const {c} cur = {decode};
+        {encode}
+        const uint nv = ({value} << shift) & mask;
+        old = atomic_cmpxchg(w, seen, (seen & ~mask) | nv);
+    }} while (old != seen);
+}}
+"""
+
+
+def take_kernels(ct: CType, idx) -> list:
+    """``take``: out[i] = base[index[i]] (index laid out like out, maybe expanded)."""
+    body = ct.store("p_o", "i_o", ct.load("p_base", "p_q[i_q]"))
+    return pair("take", [Operand("o", ct.storage, True), Operand("q", "long")], [], body, idx,
+                extras=((f"__global const {ct.storage}* p_base", None),))
+
+
+def put_kernels(ct: CType, idx, atomic: bool) -> list:
+    """``put`` (base[index[i]] = values[i]) and ``put_acc`` (+=); values may be the
+    scalar ``s`` (``sm`` set)."""
+    c = ct.compute
+    value = f"const {c} v = sm ? s : {ct.load('p_v', 'i_v')};"
+    operands = [Operand("q", "long"), Operand("v", ct.storage)]
+    scalars = [(c, "s", ct.scalar_np), ("int", "sm", "int32")]
+    extras = ((f"__global {ct.storage}* p_base", None),)
+    specs = pair("put", operands, scalars, value + ct.store("p_base", "p_q[i_q]", "v"), idx, extras)
+    if atomic:
+        specs += pair("put_acc", operands, scalars, value + "pg_atomic_add(p_base, p_q[i_q], v);", idx, extras)
+    add = ct.store("p_base", "at", _add(ct, ct.load("p_base", "at"), "v"))
+    serial = f"""
+__kernel void put_acc_serial(const pg_layout l, {operands[0].params(idx)}, {operands[1].params(idx)},
+                             const {c} s, const int sm, __global {ct.storage}* p_base) {{
+    if (get_global_id(0) != 0) return;
+    const I sh0 = l.shape[0];
+    for (I row0 = 0; row0 < l.rows; ++row0) {{
+        I b_q = off_q, b_v = off_v, row = row0;
+        for (int d = 1; d < l.nd; ++d) {{
+            const I sh = l.shape[d];
+            const I c = row % sh;
+            row /= sh;
+            b_q += c * l.st[0][d];
+            b_v += c * l.st[1][d];
+        }}
+        for (I j = 0; j < sh0; ++j) {{
+            const I i_v = b_v + j * l.st[1][0];
+            {value}
+            const long at = p_q[b_q + j * l.st[0][0]];
+            {add}
+        }}
+    }}
+}}
+"""
+    specs.append(KernelSpec("put_acc_serial", serial,
+                            (None,) + operand_argtypes(operands, idx) + (ct.scalar_np, "int32", None)))
+    return specs
+
+
+def nonzero_kernels(ct: CType, idx) -> list:
+    """Three launches: count the non-zeros of each chunk of the row-major order, an
+    exclusive scan of the counts (one work-item; the total lands after the last
+    count), then every chunk writes the coordinates of its non-zeros from its offset."""
+    params = f"const pg_layout l, {Operand('x', ct.storage).params(idx)}"
+    read = f"{ct.load('p_x', 'pg_offset(&l, lin, off_x)')} != 0"
+    src = f"""
+I pg_offset(const pg_layout* l, I lin, I off) {{
+    for (int d = 0; d < l->nd; ++d) {{
+        const I sh = l->shape[d];
+        off += (lin % sh) * l->st[0][d];
+        lin /= sh;
+    }}
+    return off;
+}}
+__kernel void nz_count({params}, __global long* counts, const I chunk, const I total) {{
+    const I p = (I)get_global_id(0);
+    const I start = p * chunk;
+    if (start >= total) return;
+    const I end = min(start + chunk, total);
+    long n = 0;
+    for (I lin = start; lin < end; ++lin) n += ({read}) ? 1 : 0;
+    counts[p] = n;
+}}
+__kernel void nz_scan(__global long* counts, const I n) {{
+    if (get_global_id(0) != 0) return;
+    long acc = 0;
+    for (I p = 0; p < n; ++p) {{ const long c = counts[p]; counts[p] = acc; acc += c; }}
+    counts[n] = acc;
+}}
+__kernel void nz_write({params}, __global long* out, __global const long* counts,
+                       __global const long* shape, const int ndim, const I chunk, const I total) {{
+    const I p = (I)get_global_id(0);
+    const I start = p * chunk;
+    if (start >= total) return;
+    const I end = min(start + chunk, total);
+    long w = counts[p];
+    for (I lin = start; lin < end; ++lin) {{
+        if (!({read})) continue;
+        long rem = lin;
+        for (int d = ndim - 1; d >= 0; --d) {{ const long sh = shape[d]; out[w * ndim + d] = rem % sh; rem /= sh; }}
+        ++w;
+    }}
+}}
+"""
+    x = operand_argtypes([0], idx)
+    return [KernelSpec("nz_count", src, (None,) + x + (None, idx.np, idx.np)),
+            KernelSpec("nz_scan", "", (None, idx.np)),
+            KernelSpec("nz_write", "", (None,) + x + (None, None, None, "int32", idx.np, idx.np))]

@@ -1,0 +1,120 @@
+"""Host-side layout planning: coalescing dims and packing the layout structs.
+
+Before an elementwise launch, dims of size 1 are dropped and neighbouring dims that
+are contiguous for every operand are merged, so most strided and broadcast cases
+shrink to one or two dims; what remains is packed innermost-first into the kernel's
+``pg_layout`` struct. Plans are cached by the operands' shapes and strides (offsets
+are kernel arguments, so every slice of a loop reuses one plan).
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+
+from plugrad.extend import broadcast_strides
+
+from .kernels.common import MAXD, NOPS
+from .kernels.linalg import MM_FIELDS
+
+
+def coalesce(shape, strides_list):
+    """``(shape, [strides per operand])`` without size-1 dims and with neighbours that
+    are contiguous for every operand merged; row-major order is preserved."""
+    out_shape, out_st = [], [[] for _ in strides_list]
+    for d, n in enumerate(shape):
+        if n == 1:
+            continue
+        if out_shape and all(st[-1] == s[d] * n for st, s in zip(out_st, strides_list)):
+            out_shape[-1] *= n
+            for st, s in zip(out_st, strides_list):
+                st[-1] = s[d]
+            continue
+        out_shape.append(n)
+        for st, s in zip(out_st, strides_list):
+            st.append(s[d])
+    return out_shape, out_st
+
+
+def split_leading(shape, strides_list):
+    """Layouts with more than MAXD dims run as several launches: the leading dims are
+    iterated on the host. Returns ``(trailing shape, trailing strides, deltas)`` where
+    ``deltas`` is None for a single launch, else one offset shift per operand per launch."""
+    extra = len(shape) - MAXD
+    if extra <= 0:
+        return shape, strides_list, None
+    lead = shape[:extra]
+    deltas = [tuple(sum(i * s for i, s in zip(pos, st[:extra])) for st in strides_list)
+              for pos in itertools.product(*(range(n) for n in lead))]
+    return shape[extra:], [st[extra:] for st in strides_list], deltas
+
+
+class EwPlan:
+    """One elementwise launch shape: padded global size, packed layout, offset deltas."""
+
+    __slots__ = ("gsize", "layout", "deltas")
+
+    def __init__(self, gsize, layout, deltas):
+        self.gsize, self.layout, self.deltas = gsize, layout, deltas
+
+
+class Planner:
+    """Layout planning for one index width (``fmt`` is the struct code of its ints)."""
+
+    def __init__(self, fmt: str, run: int, local: int):
+        self.fmt = fmt
+        self.run = run
+        self.local = local
+        self._ew = {}
+        self._ew_struct = struct.Struct(f"<{2 + MAXD + NOPS * MAXD}{fmt}")
+        self._r_struct = struct.Struct(f"<{2 + 3 * MAXD + 6}{fmt}")
+        #: ``pg_mm``: m0, m1, n0, n1, K and the nine batch/row/column strides
+        self.mm_struct = struct.Struct(f"<{MM_FIELDS}{fmt}")
+
+    def pad(self, n: int) -> int:
+        return (n + self.local - 1) // self.local * self.local
+
+    # ---- elementwise -------------------------------------------------------------------
+    def ew(self, shape, out_strides, operands) -> EwPlan:
+        """The plan of a launch over ``shape``; operands are arrays (shape and strides
+        broadcast to ``shape``) or None for scalars."""
+        key = (shape, out_strides, tuple(None if a is None else (a.shape, a.strides) for a in operands))
+        plan = self._ew.get(key)
+        if plan is None:
+            strides = [out_strides] + [(0,) * len(shape) if a is None else broadcast_strides(a.shape, a.strides, shape)
+                                       for a in operands]
+            plan = self._ew_plan(shape, strides)
+            if len(self._ew) > 4096:
+                self._ew.clear()
+            self._ew[key] = plan
+        return plan
+
+    def _ew_plan(self, shape, strides) -> EwPlan:
+        cshape, cst = coalesce(shape, strides)
+        if not cshape:
+            cshape, cst = [1], [[0] for _ in strides]
+        cshape, cst, deltas = split_leading(cshape, cst)
+        sh0 = cshape[-1]
+        rows = 1
+        for n in cshape[:-1]:
+            rows *= n
+        layout = self.pack_ew(cshape, cst, rows)
+        return EwPlan((self.pad(rows * ((sh0 + self.run - 1) // self.run)),), layout, deltas)
+
+    def pack_ew(self, shape, strides, rows) -> bytes:
+        nd = len(shape)
+        vals = [rows, nd] + _rev(shape, 1)
+        for k in range(NOPS):
+            vals += _rev(strides[k], 0) if k < len(strides) else [0] * MAXD
+        return self._ew_struct.pack(*vals)
+
+    # ---- reductions and scans -----------------------------------------------------------
+    def pack_r(self, shape, kx, ko, rows, R, rs, chunk, nchunk, ps, run) -> bytes:
+        return self._r_struct.pack(rows, len(shape), *_rev(shape, 1), *_rev(kx, 0), *_rev(ko, 0),
+                                   R, rs, chunk, nchunk, ps, run)
+
+
+def _rev(values, fill) -> list:
+    """Innermost first, padded to MAXD."""
+    out = list(reversed(values))
+    return out + [fill] * (MAXD - len(out))

@@ -1,0 +1,140 @@
+"""One device's OpenCL state: context, in-order queue, memory pool, host transfers
+and the lazily built kernel programs.
+
+A single in-order queue orders everything, so a pooled buffer freed while queued
+kernels still read it is safe to hand out again (later writers queue after them),
+and the only waits are the blocking device-to-host reads (``download``) and
+:meth:`Runtime.finish`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pyopencl as cl
+import pyopencl.tools as cl_tools
+
+from plugrad import __version__ as _core_version
+
+from . import __version__
+from .errors import DeviceOutOfMemoryError, KernelBuildError, OpenCLDeviceError
+from .kernels.library import program
+
+#: Build options. The versions change the option string, and PoCL's and NVIDIA's
+#: on-disk kernel caches are keyed by source + options + device + driver, so a new
+#: plugrad never reuses binaries built by an old one.
+BUILD_OPTIONS = ("-cl-std=CL1.2", f"-DPLUGRAD_VERSION={_core_version}",
+                 f"-DPLUGRAD_OPENCL_VERSION={__version__}")
+
+#: Uploads kept in flight before waiting for them (each holds its host bytes alive).
+_MAX_PENDING_UPLOADS = 64
+
+
+class Runtime:
+    """Context, queue, pool and transfers of one device. ``label()`` names the device
+    in error messages (``opencl:0 (device name)``)."""
+
+    def __init__(self, info, label):
+        self.info = info
+        self.label = label
+        self.ctx = cl.Context([info.cl_device])
+        self.queue = cl.CommandQueue(self.ctx)
+        self.pool = cl_tools.MemoryPool(cl_tools.ImmediateAllocator(self.queue))
+        self._pending = []
+
+    # ---- memory --------------------------------------------------------------------
+    def alloc(self, nbytes: int, what: str):
+        """A buffer of at least ``nbytes`` (> 0); ``what`` describes it for errors."""
+        nbytes = (nbytes + 7) & ~7       # whole 8-byte words: see the put kernels
+        if nbytes > self.info.max_alloc:
+            raise DeviceOutOfMemoryError(
+                f"{self.label()}: cannot allocate {nbytes} bytes for {what}: the device allocates at most "
+                f"{self.info.max_alloc} bytes in one buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)")
+        try:
+            return self.pool.allocate(nbytes)
+        except cl.Error:
+            self.pool.free_held()
+        try:
+            return self.pool.allocate(nbytes)
+        except cl.Error as exc:
+            raise DeviceOutOfMemoryError(
+                f"{self.label()}: out of device memory allocating {nbytes} bytes for {what} "
+                f"(global memory {self.info.global_mem} bytes): {exc}") from exc
+
+    # ---- transfers (the only host <-> device copies) ---------------------------------------
+    def upload(self, buf, data) -> None:
+        """Copy host bytes into ``buf`` without waiting; the event keeps ``data`` alive."""
+        try:
+            self._pending.append(cl.enqueue_copy(self.queue, buf, data, is_blocking=False))
+        except cl.Error as exc:
+            raise OpenCLDeviceError(f"{self.label()}: copying {len(data)} bytes to the device failed: {exc}") from exc
+        if len(self._pending) > _MAX_PENDING_UPLOADS:
+            self.finish("upload")
+
+    def download(self, buf, byte_offset: int, nbytes: int) -> bytes:
+        """``nbytes`` from ``buf`` at ``byte_offset``; waits for queued work (a sync point)."""
+        host = np.empty(nbytes, np.uint8)
+        try:
+            cl.enqueue_copy(self.queue, host, buf, src_offset=byte_offset, is_blocking=True)
+        except cl.Error as exc:
+            raise OpenCLDeviceError(f"{self.label()}: copying {nbytes} bytes from the device failed (an "
+                                    f"earlier kernel may have failed; set PLUGRAD_OPENCL_SYNC=1 to find "
+                                    f"which): {exc}") from exc
+        self._pending.clear()
+        return host.tobytes()
+
+    def finish(self, op: str = "synchronize") -> None:
+        try:
+            self.queue.finish()
+        except cl.Error as exc:
+            raise OpenCLDeviceError(f"{self.label()}: waiting for the queue after '{op}' failed: {exc}") from exc
+        self._pending.clear()
+
+
+class Library:
+    """The kernels of one dtype and index width: one program, built on first use,
+    and its ``cl.Kernel`` objects (argument dtypes set once), created on demand."""
+
+    def __init__(self, rt: Runtime, dtype_name: str, idx, target):
+        self.rt = rt
+        self.dtype_name = dtype_name
+        self.idx = idx
+        self.source, self.specs = program(dtype_name, idx, target)
+        self._program = None
+        self.kernels = {}
+        self.pairs = {}
+
+    def build(self):
+        if self._program is None:
+            prg = cl.Program(self.rt.ctx, self.source)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", cl.CompilerWarning)
+                    prg.build(options=list(BUILD_OPTIONS))
+            except cl.Error as exc:
+                raise KernelBuildError(
+                    f"{self.rt.label()}: building the OpenCL program of the {self.dtype_name} kernels "
+                    f"({self.idx.c} indices) failed", str(exc), self.source) from exc
+            self._program = prg
+        return self._program
+
+    def has(self, name: str) -> bool:
+        return name in self.specs
+
+    def kernel(self, name: str):
+        """The kernel ``name``; KeyError when this dtype has no such kernel."""
+        k = self.kernels.get(name)
+        if k is None:
+            spec = self.specs[name]
+            k = cl.Kernel(self.build(), name)
+            k.set_scalar_arg_dtypes([None if t is None else np.dtype(t) for t in spec.argtypes])
+            self.kernels[name] = k
+        return k
+
+    def pair(self, name: str):
+        """``(contiguous, strided)`` kernels of an elementwise family member."""
+        p = self.pairs.get(name)
+        if p is None:
+            p = self.pairs[name] = (self.kernel(name + "_c"), self.kernel(name + "_s"))
+        return p
