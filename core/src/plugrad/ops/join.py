@@ -40,6 +40,8 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dim(dim, ref.dim())
     dtype = ref._dtype
+    for t in tensors:  # skipped empty vectors still take part in type promotion
+        dtype = promote_types(dtype, t._dtype)
     for i, t in enumerate(parts):
         if t.dim() != ref.dim():
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
@@ -50,7 +52,6 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
             if k != d and t._shape[k] != ref._shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
                                    f"{ref._shape[k]} but got size {t._shape[k]} for tensor number {i} in the list.")
-        dtype = promote_types(dtype, t._dtype)
     backend = ref._backend
     sizes = [t._shape[d] for t in parts]
     shape = ref._shape[:d] + (sum(sizes),) + ref._shape[d + 1:]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..layout import broadcast_shapes
+from ..layout import broadcast_shapes, numel
 from ..tensor import Tensor, make
 from .dispatch import write_out
 
@@ -235,8 +235,9 @@ def matmul(input, other, *, out=None) -> Tensor:
                                f"{list(other._shape)} cannot be multiplied")
         batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
         m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
-        a3 = a.expand(batch + (m, k)).reshape(-1, m, k)
-        b3 = b.expand(batch + (k, n)).reshape(-1, k, n)
+        nb = numel(batch)  # not -1: with a zero-size matrix -1 would be ambiguous
+        a3 = a.expand(batch + (m, k)).reshape(nb, m, k)
+        b3 = b.expand(batch + (k, n)).reshape(nb, k, n)
         r = bmm(a3, b3).reshape(batch + (m, n))
         if da == 1:
             r = r.squeeze(-2)

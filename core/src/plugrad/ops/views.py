@@ -37,7 +37,10 @@ def _infer_size(shape, n, fname):
             raise RuntimeError(f"invalid shape dimension {s}")
     known = numel(s for s in shape if s != -1)
     if neg:
-        if known == 0 or n % known:
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of {n} elements into shape {list(shape)} because the "
+                               f"unspecified dimension size -1 can be any value and is ambiguous")
+        if n % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
         shape = tuple(n // known if s == -1 else s for s in shape)
     elif known != n:
