@@ -42,6 +42,8 @@ from .ops.indexing import (argwhere, gather, index_add, index_put, index_select,
 from .ops.join import cat, concat, concatenate, hstack, stack, vstack
 from .ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
+from . import nn, optim, utils
+from .serialization import load, save
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):

@@ -1,0 +1,153 @@
+"""Weight initialisation (``torch.nn.init``): fill a tensor in place, untracked.
+
+The random fills draw from plugrad's generator (``manual_seed`` makes them
+reproducible); the bounds and standard deviations follow PyTorch's formulas, so
+``Linear``/``Conv2d`` start from the same distributions as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ..autograd.grad_mode import no_grad
+from ..random import default_generator
+from ..tensor import Tensor
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+
+_LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity: str, param=None) -> float:
+    """The recommended scale of the weights in front of ``nonlinearity`` (1 for linear
+    and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2/(1+slope^2)) for leaky_relu,
+    3/4 for selu)."""
+    if nonlinearity in _LINEAR_LIKE:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _fill_random(tensor: Tensor, dist: str, low: float, high: float, generator) -> Tensor:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"expected a Tensor to initialise, got {type(tensor).__name__}")
+    if not tensor._dtype.is_floating_point:
+        raise RuntimeError(f"{dist} initialisation needs a floating point tensor, got {tensor._dtype!r}")
+    gen = generator or default_generator
+    with no_grad():
+        if tensor.is_contiguous():
+            if tensor.numel():
+                tensor._backend.random(dist, tensor._a, gen.next_seed(), low, high)
+            tensor._storage.version += 1
+        else:
+            from ..creation import empty
+            fresh = empty(tensor._shape, dtype=tensor._dtype, device=tensor.device)
+            _fill_random(fresh, dist, low, high, gen)
+            tensor.copy_(fresh)
+    return tensor
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from U(a, b)."""
+    return _fill_random(tensor, "uniform", float(a), float(b), generator)
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from N(mean, std^2)."""
+    return _fill_random(tensor, "normal", float(mean), float(std), generator)
+
+
+def constant_(tensor: Tensor, val) -> Tensor:
+    """Fill with ``val``."""
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    with no_grad():
+        return tensor.zero_()
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-d tensor with the identity matrix."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    from ..creation import eye
+    with no_grad():
+        tensor.copy_(eye(*tensor._shape, dtype=tensor._dtype, device=tensor.device))
+    return tensor
+
+
+def _calculate_fan_in_and_fan_out(tensor: Tensor):
+    """Fan-in and fan-out of a weight: (in, out) times the receptive field size."""
+    if tensor.dim() < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    receptive = 1
+    for n in tensor._shape[2:]:
+        receptive *= n
+    return tensor._shape[1] * receptive, tensor._shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot & Bengio)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """N(0, std^2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    fan = _calculate_correct_fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None) -> Tensor:
+    """U(-bound, bound) with ``bound = gain * sqrt(3 / fan)`` (He et al.)."""
+    if 0 in tensor._shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+        return tensor
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None) -> Tensor:
+    """N(0, std^2) with ``std = gain / sqrt(fan)`` (He et al.)."""
+    if 0 in tensor._shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+        return tensor
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)

@@ -1,0 +1,140 @@
+"""Convolution layers: ``Conv2d`` and ``Conv1d``."""
+
+from __future__ import annotations
+
+import math
+
+from ...creation import empty
+from ...ops.convolution import pair
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["Conv1d", "Conv2d"]
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: arguments, parameters, initialisation, repr."""
+
+    _ndim = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                 padding_mode, device, dtype):
+        super().__init__()
+        name = type(self).__name__
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {list(_PADDING_MODES)}, but got padding_mode="
+                             f"'{padding_mode}'")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = self._tuple(kernel_size, "kernel_size", name)
+        self.stride = self._tuple(stride, "stride", name)
+        self.dilation = self._tuple(dilation, "dilation", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = self._tuple(padding, "padding", name)
+        self.groups, self.padding_mode = groups, padding_mode
+        self.output_padding = (0,) * self._ndim
+        self.transposed = False
+        self.weight = Parameter(empty((out_channels, in_channels // groups) + self.kernel_size, device=device,
+                                      dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _tuple(self, value, what, name):
+        if self._ndim == 2:
+            return pair(value, what, name)
+        v = value[0] if isinstance(value, (tuple, list)) else value
+        return (v,)
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def _check_input(self, input):
+        nd = self._ndim
+        shape = list(getattr(input, "shape", ()))
+        if len(shape) not in (nd + 1, nd + 2) or shape[-nd - 1] != self.in_channels:
+            dims = ", ".join(["H", "W"] if nd == 2 else ["L"])
+            raise RuntimeError(f"{self._get_name()}({self.extra_repr()}): expected input of shape "
+                               f"[N, {self.in_channels}, {dims}] or [{self.in_channels}, {dims}], but got input "
+                               f"of shape {shape}")
+
+    def _padded_input(self, input):
+        """The input padded by padding_mode (non-zero modes pad before the convolution)."""
+        pads = []
+        for p in reversed(self.padding):
+            pads += [p, p]
+        return F.pad(input, pads, mode=self.padding_mode)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._ndim:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._ndim:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-d convolution over (N, C, H, W) or (C, H, W) inputs."""
+
+    _ndim = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        self._check_input(input)
+        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
+            return F.conv2d(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-d convolution over (N, C, L) or (C, L) inputs."""
+
+    _ndim = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        self._check_input(input)
+        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
+            return F.conv1d(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride,
+                        self.padding if isinstance(self.padding, str) else self.padding[0], self.dilation,
+                        self.groups)

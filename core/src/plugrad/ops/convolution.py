@@ -1,0 +1,405 @@
+"""Convolution: sliding windows (im2col / col2im) and ``conv2d`` built on them.
+
+A 2-d convolution is one matrix product once the input's sliding windows are laid
+out as columns ("im2col"). The windows are a strided view of the (padded) input,
+so building the columns is one strided ``copy``, a primitive every backend has;
+the product is the backend's ``matmul``. The adjoint of im2col, "col2im", adds the
+columns of each kernel offset back into place: ``kh * kw`` strided in-place
+``add`` kernels. Both are differentiable ops (``Im2ColBackward0`` /
+``Col2ImBackward0``), each the other's gradient, so the convolution's backward,
+written with them and ``bmm``, is differentiable again (double backward).
+
+Window layouts are named by letters: ``n`` batch, ``c`` channel, ``i``/``j`` the
+kernel offset (row/column), ``y``/``x`` the output position. ``"cijnyx"`` puts
+the columns of a convolution in GEMM order: ``(C*kh*kw, N*oh*ow)``.
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..layout import contiguous_strides, is_contiguous, numel
+from ..tensor import Tensor, make
+from .dispatch import check_same_device
+
+__all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
+           "conv1d"]
+
+#: The GEMM layout of a convolution's columns: (C, kh, kw, N, oh, ow).
+GEMM_ORDER = "cijnyx"
+
+
+def pair(value, name: str, fname: str) -> tuple:
+    """An int or a pair of ints as a pair (``kernel_size=3`` means ``(3, 3)``)."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise RuntimeError(f"{fname}(): {name} must be an int or a pair of ints, got {tuple(value)}")
+        a, b = value
+    else:
+        a = b = value
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"{fname}(): {name} must be an int or a tuple of ints, got {value!r}")
+    return (a, b)
+
+
+def _out_size(n, k, s, p, d, ceil_mode):
+    span = d * (k - 1) + 1
+    room = n + 2 * p - span
+    if room < 0:
+        return 0
+    if not ceil_mode:
+        return room // s + 1
+    out = -(-room // s) + 1
+    if (out - 1) * s >= n + p:  # the last window must start inside the input or its left padding
+        out -= 1
+    return out
+
+
+class Window2d:
+    """Where the sliding windows of a 2-d op lie on an ``(H, W)`` input.
+
+    ``padding`` pads both sides; ``extra`` pads the bottom/right once more (the
+    windows that ``ceil_mode`` or an even 'same' kernel add)."""
+
+    __slots__ = ("in_hw", "kernel", "stride", "padding", "dilation", "extra", "out_hw")
+
+    def __init__(self, in_hw, kernel, stride, padding, dilation, *, ceil_mode=False, extra=(0, 0), fname="conv2d"):
+        for name, v, lo in (("kernel_size", kernel, 1), ("stride", stride, 1), ("dilation", dilation, 1),
+                            ("padding", padding, 0)):
+            if min(v) < lo:
+                raise RuntimeError(f"{fname}(): {name} should be {'non-negative' if lo == 0 else 'positive'}, "
+                                   f"but got {name}={tuple(v)}")
+        self.in_hw, self.kernel, self.stride = tuple(in_hw), kernel, stride
+        self.padding, self.dilation = padding, dilation
+        if extra != (0, 0):  # 'same' padding: the extra bottom/right row and column are given
+            out = tuple(_out_size(n + e, k, s, p, d, False) for n, k, s, p, d, e in
+                        zip(in_hw, kernel, stride, padding, dilation, extra))
+        else:
+            out = tuple(_out_size(n, k, s, p, d, ceil_mode)
+                        for n, k, s, p, d in zip(in_hw, kernel, stride, padding, dilation))
+            # windows that ceil_mode lets hang over the bottom/right edge read extra padding
+            extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)) if o > 0 else 0
+                          for n, k, s, p, d, o in zip(in_hw, kernel, stride, padding, dilation, out))
+        self.extra = tuple(extra)
+        self.out_hw = out
+        if min(out) <= 0:
+            span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+            padded = tuple(n + 2 * p for n, p in zip(in_hw, padding))
+            raise RuntimeError(f"{fname}(): calculated padded input size per channel: ({padded[0]} x {padded[1]}). "
+                               f"Kernel size: ({span[0]} x {span[1]}). Kernel size can't be greater than actual "
+                               f"input size")
+
+    @property
+    def padded_hw(self) -> tuple:
+        return tuple(n + 2 * p + e for n, p, e in zip(self.in_hw, self.padding, self.extra))
+
+    def window_shape(self, batch: int, channels: int, order: str) -> tuple:
+        sizes = {"n": batch, "c": channels, "i": self.kernel[0], "j": self.kernel[1],
+                 "y": self.out_hw[0], "x": self.out_hw[1]}
+        return tuple(sizes[k] for k in order)
+
+    def window_strides(self, strides: tuple, order: str) -> tuple:
+        """Strides that read the windows out of an (N, C, Hp, Wp) layout with ``strides``."""
+        sn, sc, sh, sw = strides
+        steps = {"n": sn, "c": sc, "i": self.dilation[0] * sh, "j": self.dilation[1] * sw,
+                 "y": self.stride[0] * sh, "x": self.stride[1] * sw}
+        return tuple(steps[k] for k in order)
+
+
+# ---- the kernels, without autograd --------------------------------------------------
+
+def _padded(x: Tensor, geom: Window2d, value) -> Tensor:
+    """``x`` (N, C, H, W) inside a border of ``value`` (``x`` itself when there is none)."""
+    (ph, pw), (eh, ew) = geom.padding, geom.extra
+    if not (ph or pw or eh or ew):
+        return x
+    backend = x._backend
+    n, c, h, w = x._shape
+    shape = (n, c, h + 2 * ph + eh, w + 2 * pw + ew)
+    out = make(backend, backend.empty(shape, x._dtype), shape, x._dtype)
+    backend.fill(out._a, x._dtype._py(value))
+    st = out._strides
+    if numel(x._shape):
+        backend.copy(x._a, backend.view(out._a, x._shape, st, ph * st[2] + pw * st[3]))
+    return out
+
+
+def im2col_raw(x: Tensor, geom: Window2d, order: str, final_shape=None, pad_value=0) -> Tensor:
+    """The sliding windows of ``x`` (N, C, H, W) as a new contiguous tensor whose dims
+    follow ``order`` (then reshaped to ``final_shape``), untracked."""
+    xp = _padded(x, geom, pad_value)
+    backend = x._backend
+    shape = geom.window_shape(x._shape[0], x._shape[1], order)
+    final_shape = shape if final_shape is None else tuple(final_shape)
+    arr = backend.empty(final_shape, x._dtype)
+    if numel(shape):
+        src = backend.view(xp._storage.base, shape, geom.window_strides(xp._strides, order), xp._offset)
+        dst = arr if final_shape == shape else backend.view(arr, shape, contiguous_strides(shape), 0)
+        backend.copy(src, dst)
+    return make(backend, arr, final_shape, x._dtype)
+
+
+def col2im_raw(cols: Tensor, geom: Window2d, order: str, out_shape: tuple) -> Tensor:
+    """The adjoint of ``im2col_raw``: every window element of ``cols`` (dims in
+    ``order``, any strides) added back at its input position; untracked."""
+    backend = cols._backend
+    n, c = out_shape[0], out_shape[1]
+    hp, wp = geom.padded_hw
+    padded_shape = (n, c, hp, wp)
+    acc = make(backend, backend.empty(padded_shape, cols._dtype), padded_shape, cols._dtype)
+    backend.fill(acc._a, cols._dtype._py(0))
+    (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
+    sn, sc, sh, sw = acc._strides
+    region_shape = (n, c, oh, ow)
+    region_strides = (sn, sc, geom.stride[0] * sh, geom.stride[1] * sw)
+    cs = dict(zip(order, cols._strides))
+    src_strides = (cs["n"], cs["c"], cs["y"], cs["x"])
+    if numel(region_shape):
+        base = cols._storage.base
+        for i in range(kh):
+            for j in range(kw):
+                region = backend.view(acc._a, region_shape, region_strides,
+                                      i * geom.dilation[0] * sh + j * geom.dilation[1] * sw)
+                src = backend.view(base, region_shape, src_strides, cols._offset + i * cs["i"] + j * cs["j"])
+                backend.binary("add", region, src, region)
+    (ph, pw) = geom.padding
+    if (hp, wp) == tuple(out_shape[2:]):
+        return acc
+    out = make(backend, backend.empty(tuple(out_shape), cols._dtype), tuple(out_shape), cols._dtype)
+    if numel(out_shape):
+        backend.copy(backend.view(acc._a, tuple(out_shape), acc._strides, ph * sh + pw * sw), out._a)
+    return out
+
+
+# ---- differentiable im2col / col2im ----------------------------------------------------
+
+class Im2ColBackward0(Node):
+    """d im2col(a) = col2im(g): each window element's gradient goes back to where it was read"""
+    __slots__ = ("geom", "order", "in_shape", "window_shape")
+
+    def backward(self, g):
+        return (col2im(g, self.geom, self.order, self.in_shape, self.window_shape),)
+
+
+class Col2ImBackward0(Node):
+    """d col2im(c) = im2col(g): each column element receives the gradient of where it was added"""
+    __slots__ = ("geom", "order", "cols_shape")
+
+    def backward(self, g):
+        return (im2col(g, self.geom, self.order, self.cols_shape),)
+
+
+def im2col(x: Tensor, geom: Window2d, order: str, final_shape=None) -> Tensor:
+    """Differentiable ``im2col_raw`` (zero padding)."""
+    r = im2col_raw(x, geom, order, final_shape)
+    if STATE.enabled and x._requires_grad:
+        node = Im2ColBackward0()
+        node.geom, node.order, node.in_shape = geom, order, x._shape
+        node.window_shape = geom.window_shape(x._shape[0], x._shape[1], order)
+        record(node, (x,), r)
+    return r
+
+
+def col2im(cols: Tensor, geom: Window2d, order: str, out_shape: tuple, window_shape=None) -> Tensor:
+    """Differentiable ``col2im_raw``; ``cols`` may have any shape holding the windows
+    (``window_shape`` in ``order``) in row-major order, such as unfold's (N, C*kh*kw, L)."""
+    window_shape = window_shape or geom.window_shape(out_shape[0], out_shape[1], order)
+    w = cols.detach()
+    if w._shape != window_shape:
+        w = w.reshape(window_shape)
+    r = col2im_raw(w, geom, order, tuple(out_shape))
+    if STATE.enabled and cols._requires_grad:
+        node = Col2ImBackward0()
+        node.geom, node.order, node.cols_shape = geom, order, cols._shape
+        record(node, (cols,), r)
+    return r
+
+
+def _as_4d(input: Tensor, fname: str, what: str = "input"):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument '{what}' must be Tensor, not {type(input).__name__}")
+    if input.dim() == 4:
+        return input, False
+    if input.dim() == 3:
+        return input.unsqueeze(0), True
+    raise RuntimeError(f"{fname}(): expected a 3-d (C, H, W) or 4-d (N, C, H, W) {what}, but got a {input.dim()}-d "
+                       f"{what} of shape {list(input._shape)}")
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The sliding blocks of a 4-d (N, C, H, W) input as columns: (N, C*kh*kw, L)."""
+    if not isinstance(input, Tensor) or input.dim() not in (3, 4):
+        raise RuntimeError(f"unfold(): expected a 3-d or 4-d input tensor, got "
+                           f"{list(input._shape) if isinstance(input, Tensor) else type(input).__name__}")
+    x, squeeze = _as_4d(input, "unfold")
+    geom = Window2d(x._shape[2:], pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
+                    pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), fname="unfold")
+    n, c = x._shape[:2]
+    kh, kw = geom.kernel
+    r = im2col(x, geom, "ncijyx", (n, c * kh * kw, geom.out_hw[0] * geom.out_hw[1]))
+    return r.squeeze(0) if squeeze else r
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of ``unfold``: columns (N, C*kh*kw, L) summed back into (N, C, H, W)."""
+    squeeze = input.dim() == 2
+    cols = input.unsqueeze(0) if squeeze else input
+    if cols.dim() != 3:
+        raise RuntimeError(f"fold(): expected a 2-d or 3-d input, got shape {list(input._shape)}")
+    hw = pair(output_size, "output_size", "fold")
+    geom = Window2d(hw, pair(kernel_size, "kernel_size", "fold"), pair(stride, "stride", "fold"),
+                    pair(padding, "padding", "fold"), pair(dilation, "dilation", "fold"), fname="fold")
+    kh, kw = geom.kernel
+    n, ckk, length = cols._shape
+    if ckk % (kh * kw):
+        raise RuntimeError(f"fold(): expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ckk} and kernel_size={geom.kernel}")
+    if length != geom.out_hw[0] * geom.out_hw[1]:
+        raise RuntimeError(f"fold(): expected input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{geom.out_hw[0]} * {geom.out_hw[1]} = {geom.out_hw[0] * geom.out_hw[1]}, but got "
+                           f"input.size(2)={length}")
+    r = col2im(cols, geom, "ncijyx", (n, ckk // (kh * kw)) + hw)
+    return r.squeeze(0) if squeeze else r
+
+
+# ---- conv2d -----------------------------------------------------------------------------
+
+class ConvolutionBackward0(Node):
+    """d conv(x, w, b) = (col2im(w^T g), g im2col(x)^T, sum of g over N, H, W), per group"""
+    __slots__ = ("geom", "groups")
+
+    def backward(self, g):
+        from .linalg import bmm
+        x, w = self.saved_tensors
+        n = x._shape[0]
+        o, cg, kh, kw = w._shape
+        groups = self.groups
+        og = o // groups
+        oh, ow = self.geom.out_hw
+        # (N, O, oh, ow) -> (G, O/G, N*oh*ow): the GEMM layout of the forward product
+        gm = g.permute(1, 0, 2, 3).reshape(groups, og, n * oh * ow)
+        need = [f is not None for f, _ in self.next_functions]
+        gx = gw = gb = None
+        if need[0]:
+            cols = bmm(w.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
+            gx = col2im(cols, self.geom, GEMM_ORDER, x._shape,
+                        self.geom.window_shape(n, cg * groups, GEMM_ORDER))
+        if need[1]:
+            cols = im2col(x, self.geom, GEMM_ORDER, (groups, cg * kh * kw, n * oh * ow))
+            gw = bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
+        if len(need) > 2 and need[2]:
+            gb = g.sum((0, 2, 3))
+        return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+
+
+def _same_padding(kernel, dilation, fname, stride):
+    if stride != (1, 1):
+        raise RuntimeError(f"{fname}(): padding='same' is not supported for strided convolutions")
+    pads, extra = [], []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads.append(total // 2)
+        extra.append(total - 2 * (total // 2))
+    return tuple(pads), tuple(extra)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-d cross-correlation of ``input`` (N, C, H, W) or (C, H, W) with ``weight``
+    (O, C/groups, kh, kw), plus ``bias`` (O,)."""
+    x, squeeze = _as_4d(input, "conv2d")
+    if not isinstance(weight, Tensor) or weight.dim() != 4:
+        raise RuntimeError(f"conv2d(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
+                           f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise RuntimeError(f"conv2d(): non-positive groups is not supported (got groups={groups!r})")
+    check_same_device(x, weight, "conv2d")
+    if x._dtype is not weight._dtype:
+        raise RuntimeError(f"conv2d(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) should be the "
+                           f"same")
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"conv2d(): expected a floating point input, got {x._dtype!r}")
+    n, c, h, w_ = x._shape
+    o, cg, kh, kw = weight._shape
+    if o % groups:
+        raise RuntimeError(f"conv2d(): out_channels ({o}) must be divisible by groups ({groups})")
+    if c != cg * groups:
+        raise RuntimeError(f"conv2d(): given groups={groups}, weight of size {list(weight._shape)}, expected "
+                           f"input{list(x._shape)} to have {cg * groups} channels, but got {c} channels instead")
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias._shape != (o,):
+            raise RuntimeError(f"conv2d(): expected bias of shape [{o}], got "
+                               f"{list(bias._shape) if isinstance(bias, Tensor) else type(bias).__name__}")
+        if bias._dtype is not x._dtype:
+            raise RuntimeError(f"conv2d(): bias type ({bias._dtype!r}) should be the same as the input type "
+                               f"({x._dtype!r})")
+    kernel = (kh, kw)
+    stride_ = pair(stride, "stride", "conv2d")
+    dilation_ = pair(dilation, "dilation", "conv2d")
+    extra = (0, 0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding_ = (0, 0)
+        elif padding == "same":
+            padding_, extra = _same_padding(kernel, dilation_, "conv2d", stride_)
+        else:
+            raise RuntimeError(f"conv2d(): invalid padding string {padding!r}, expected 'valid' or 'same'")
+    else:
+        padding_ = pair(padding, "padding", "conv2d")
+    geom = Window2d((h, w_), kernel, stride_, padding_, dilation_, extra=extra, fname="conv2d")
+    out = _conv_forward(x, weight, bias, geom, groups)
+    if STATE.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        node = ConvolutionBackward0()
+        node.geom, node.groups = geom, groups
+        node.save(x, weight)
+        record(node, (x, weight) if bias is None else (x, weight, bias), out)
+    return out.squeeze(0) if squeeze else out
+
+
+def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) -> Tensor:
+    """One GEMM per group: (O/G, C/G*kh*kw) @ (C/G*kh*kw, N*oh*ow), then (O, N, ...) -> (N, O, ...)."""
+    backend = x._backend
+    dt = x._dtype
+    n = x._shape[0]
+    o, cg, kh, kw = weight._shape
+    og, k = o // groups, cg * kh * kw
+    oh, ow = geom.out_hw
+    length = n * oh * ow
+    cols = im2col_raw(x, geom, GEMM_ORDER, (groups, k, length))
+    w = weight if is_contiguous(weight._shape, weight._strides) else weight.detach().contiguous()
+    w3 = backend.view(w._storage.base, (groups, og, k), (og * k, k, 1), w._offset)
+    prod = backend.empty((groups, og, length), dt)
+    if groups and og and length:
+        backend.matmul(w3, cols._a, prod)
+    out_shape = (n, o, oh, ow)
+    out = backend.empty(out_shape, dt)
+    if numel(out_shape):
+        # prod is (O, N, oh, ow) in memory; read it in (N, O, oh, ow) order
+        backend.copy(backend.view(prod, out_shape, (oh * ow, length, ow, 1), 0), out)
+        if bias is not None:
+            b = backend.view(bias._storage.base, (o, 1, 1), (bias._strides[0], 0, 0), bias._offset)
+            backend.binary("add", out, b, out)
+    return make(backend, out, out_shape, dt)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-d cross-correlation of ``input`` (N, C, L) or (C, L) with ``weight`` (O, C/groups, k):
+    a 2-d convolution over a height of one."""
+    if not isinstance(input, Tensor) or input.dim() not in (2, 3):
+        raise RuntimeError(f"conv1d(): expected a 2-d (C, L) or 3-d (N, C, L) input, got "
+                           f"{list(input._shape) if isinstance(input, Tensor) else type(input).__name__}")
+    if not isinstance(weight, Tensor) or weight.dim() != 3:
+        raise RuntimeError(f"conv1d(): expected a 3-d weight (out_channels, in_channels/groups, k), got "
+                           f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    r = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, _height_one(stride), padding if isinstance(
+        padding, str) else (0, _height_one(padding)[1]), _height_one(dilation), groups)
+    return r.squeeze(-2)
+
+
+def _height_one(v) -> tuple:
+    """A 1-d size as the 2-d one of a height-1 convolution."""
+    return (1, v[0] if isinstance(v, (tuple, list)) else v)

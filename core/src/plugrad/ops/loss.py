@@ -1,0 +1,370 @@
+"""Loss functions, each with PyTorch's checks, reductions and ``grad_fn`` names.
+
+``mse_loss``, ``nll_loss``, ``binary_cross_entropy`` and
+``binary_cross_entropy_with_logits`` are ops of their own (``MseLossBackward0``...)
+with one-line gradient formulas; ``l1_loss`` and ``cross_entropy`` are compositions,
+as they are in PyTorch (``cross_entropy`` = ``log_softmax`` + ``nll_loss``).
+Every loss takes ``reduction`` = ``'mean'`` | ``'sum'`` | ``'none'``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..dtypes import int64, uint8
+from ..tensor import Tensor
+from .elementwise import log, log1p, exp, where, sigmoid
+from .reduction import log_softmax
+
+__all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def legacy_reduction(size_average, reduce, reduction="mean") -> str:
+    """The ``reduction`` meant by the deprecated ``size_average``/``reduce`` flags."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='{}' instead.".format(
+        "none" if reduce is False else "mean" if size_average in (None, True) else "sum"), UserWarning, stacklevel=3)
+    if reduce is False:
+        return "none"
+    return "mean" if size_average in (None, True) else "sum"
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _check_tensors(fname, **tensors):
+    for name, t in tensors.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+
+
+def _spread(g: Tensor, reduction: str, n: int):
+    """The upstream gradient of a reduced loss as the per-element factor."""
+    if reduction == "mean":
+        return g / n
+    return g
+
+
+def _warn_broadcast(input, target):
+    if input._shape != target._shape:
+        warnings.warn(f"Using a target size ({target.shape!r}) that is different to the input size "
+                      f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+# ---- regression --------------------------------------------------------------------------
+
+class MseLossBackward0(Node):
+    """d mean((x - y)^2) = (2 (x - y) g / n, -2 (x - y) g / n)"""
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        gx = 2 * (x - y) * _spread(g, self.reduction, self.n)
+        return gx, -gx
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """Mean (or sum, or elementwise) squared error."""
+    _check_tensors("mse_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_broadcast(input, target)
+    with no_grad():
+        d = input - target
+        sq = d * d
+        r = _reduce(sq, reduction)
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = MseLossBackward0()
+        node.reduction, node.n = reduction, sq.numel()
+        node.save(input, target)
+        record(node, (input, target), r)
+    return r
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """Mean (or sum, or elementwise) absolute error."""
+    _check_tensors("l1_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_broadcast(input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
+    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above it."""
+    _check_tensors("smooth_l1_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_broadcast(input, target)
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    return _reduce(where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
+    """Squared error (halved) below ``delta``, ``delta * (|d| - delta/2)`` above it."""
+    _check_tensors("huber_loss", input=input, target=target)
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_broadcast(input, target)
+    d = (input - target).abs()
+    return _reduce(where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+# ---- classification ------------------------------------------------------------------------
+
+class NllLossBackward0(Node):
+    """d nll(x, t) = -w[t] g (/ total weight for 'mean') at x[i, t_i], zero elsewhere"""
+    __slots__ = ("reduction", "in_shape")
+
+    def backward(self, g):
+        from ..creation import zeros
+        from .indexing import scatter
+        safe_t, w_t, total = self.saved_tensors
+        coef = -w_t * g if self.reduction != "mean" else -w_t * (g / total)
+        z = zeros(self.in_shape, dtype=g._dtype, device=g.device)
+        return (scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
+
+
+def _class_target_checks(input, target, fname):
+    if target._dtype not in (int64, uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target._dtype.name.capitalize()}")
+    if input.dim() == 1:
+        if target.dim() != 0:
+            raise RuntimeError(f"{fname}(): a 1-d input (C,) needs a 0-d target, got target of shape "
+                               f"{list(target._shape)}")
+        return
+    if target.dim() != input.dim() - 1 and input.dim() == 2:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.dim() >= 1 and target._shape[0] != input._shape[0]:
+        raise ValueError(f"Expected input batch_size ({input._shape[0]}) to match target batch_size "
+                         f"({target._shape[0]}).")
+    if tuple(target._shape[1:]) != tuple(input._shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input._shape)} , target: {list(target._shape)}")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean") -> Tensor:
+    """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
+    (N, C, ...) or (C,), with per-class ``weight`` and an ``ignore_index``."""
+    _check_tensors("nll_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    _class_target_checks(input, target, "nll_loss")
+    batched = input.dim() > 1
+    x = input if batched else input.unsqueeze(0)
+    t = (target if batched else target.unsqueeze(0)).long()
+    c = x._shape[1]
+    if weight is not None and (not isinstance(weight, Tensor) or weight._shape != (c,)):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight._shape) if isinstance(weight, Tensor) else weight}")
+    with no_grad():
+        keep = t != ignore_index
+        if t.numel():
+            bad = where(keep, t, 0)
+            lo, hi = int(bad.min()), int(bad.max())
+            if lo < 0 or hi >= c:
+                raise IndexError(f"Target {lo if lo < 0 else hi} is out of bounds.")
+        safe_t = where(keep, t, 0)
+        w_t = keep.to(x._dtype) if weight is None else where(keep, weight.to(x._dtype)[safe_t], 0.0)
+        picked = x.detach().gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        loss = -picked * w_t
+        total = w_t.sum()
+        if reduction == "none":
+            r = loss if batched else loss.reshape(()).clone()
+        elif reduction == "sum":
+            r = loss.sum()
+        else:
+            r = loss.sum() / total
+    if STATE.enabled and input._requires_grad:
+        node = NllLossBackward0()
+        node.reduction, node.in_shape = reduction, x._shape
+        node.save(safe_t, w_t, total)
+        record(node, (input,), r)
+    return r
+
+
+def _probability_target_loss(logp, target, weight, reduction, label_smoothing):
+    c = logp._shape[1]
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / c
+    prod = logp * target
+    if weight is not None:
+        prod = prod * weight.reshape((1, c) + (1,) * (logp.dim() - 2))
+    loss = -prod.sum(1)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / (logp.numel() // c if c else 0)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0) -> Tensor:
+    """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class
+    probabilities (``target`` shaped like ``input``), ``-sum(target * log_softmax)``."""
+    _check_tensors("cross_entropy", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    batched = input.dim() > 1
+    x = input if batched else input.unsqueeze(0)
+    logp = log_softmax(x, 1)
+    if target._shape == input._shape and target._dtype.is_floating_point:
+        t = target if batched else target.unsqueeze(0)
+        loss = _probability_target_loss(logp, t, weight, reduction, label_smoothing)
+        return loss.squeeze(0) if not batched and reduction == "none" else loss
+    _class_target_checks(input, target, "cross_entropy")
+    t = target if batched else target.unsqueeze(0)
+    nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing > 0:
+        c = x._shape[1]
+        keep = (t != ignore_index)
+        per_class = logp if weight is None else logp * weight.reshape((1, c) + (1,) * (x.dim() - 2))
+        smooth = -per_class.sum(1) * keep.to(logp._dtype)
+        if reduction == "sum":
+            smooth = smooth.sum()
+        elif reduction == "mean":
+            with no_grad():
+                safe = where(keep, t, 0)
+                denom = keep.sum() if weight is None else where(keep, weight[safe], 0.0).sum()
+            smooth = smooth.sum() / denom
+        nll = (1 - label_smoothing) * nll + (label_smoothing / c) * smooth
+    return nll.squeeze(0) if not batched and reduction == "none" else nll
+
+
+# ---- binary --------------------------------------------------------------------------------
+
+def _check_same_size(input, target, message):
+    if input._shape != target._shape:
+        raise ValueError(message)
+
+
+def _check_float_target(input, target):
+    if target._dtype is not input._dtype:
+        raise RuntimeError(f"Found dtype {target._dtype.name.capitalize()} but expected "
+                           f"{input._dtype.name.capitalize()}")
+
+
+class BinaryCrossEntropyBackward0(Node):
+    """d bce(x, y) = (w (x - y) / max(x (1 - x), 1e-12) g, w (log(1 - x) - log(x)) g)"""
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g):
+        x, y, w = self.saved_tensors
+        gs = _spread(g, self.reduction, self.n)
+        if w is not None:
+            gs = gs * w
+        need = [f is not None for f, _ in self.next_functions]
+        gx = gs * (x - y) / ((1 - x) * x).clamp(min=1e-12) if need[0] else None
+        gy = gs * (log(1 - x).clamp(min=-100) - log(x).clamp(min=-100)) if need[1] else None
+        return gx, gy
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` (logs clamped at -100)."""
+    _check_tensors("binary_cross_entropy", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size(input, target, f"Using a target size ({target.shape!r}) that is different to the input size "
+                                    f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
+    _check_float_target(input, target)
+    with no_grad():
+        if input.numel() and (bool((input < 0).any()) or bool((input > 1).any())):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        x, y = input.detach(), target.detach()
+        loss = -(y * log(x).clamp(min=-100) + (1 - y) * log(1 - x).clamp(min=-100))
+        w = None
+        if weight is not None:
+            w = weight.detach().expand(input._shape) if weight._shape != input._shape else weight.detach()
+            loss = loss * w
+        r = _reduce(loss, reduction)
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = BinaryCrossEntropyBackward0()
+        node.reduction, node.n = reduction, input.numel()
+        node.save(input, target, w)
+        record(node, (input, target), r)
+    return r
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    """d bce(sigmoid(x), y) = (w ((1 + (p - 1) y) sigmoid(x) - p y) g, w (-x + (p - 1) softplus(-x)) g)"""
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g):
+        x, y, w, pw = self.saved_tensors
+        gs = _spread(g, self.reduction, self.n)
+        if w is not None:
+            gs = gs * w
+        need = [f is not None for f, _ in self.next_functions]
+        gx = gy = None
+        if pw is None:
+            if need[0]:
+                gx = gs * (sigmoid(x) - y)
+            if need[1]:
+                gy = -gs * x
+        else:
+            if need[0]:
+                gx = gs * ((1 + (pw - 1) * y) * sigmoid(x) - pw * y)
+            if need[1]:
+                gy = gs * (-x + (pw - 1) * _softplus_neg(x))
+        return gx, gy
+
+
+def _softplus_neg(x):
+    """``log(1 + exp(-x))`` without overflow."""
+    return log1p(exp(-x.abs())) + (-x).clamp(min=0)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None) -> Tensor:
+    """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits;
+    ``pos_weight`` weighs the positive term per class."""
+    _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_size(input, target, f"Target size ({target.shape!r}) must be the same as input size "
+                                    f"({input.shape!r})")
+    if not target._dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{target._dtype.name.capitalize()}")
+    with no_grad():
+        x, y = input.detach(), target.detach().to(input._dtype)
+        sp = _softplus_neg(x)
+        if pos_weight is None:
+            loss = (1 - y) * x + sp
+        else:
+            loss = (1 - y) * x + (1 + (pos_weight.detach() - 1) * y) * sp
+        w = None
+        if weight is not None:
+            w = weight.detach()
+            loss = loss * w
+        r = _reduce(loss, reduction)
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = BinaryCrossEntropyWithLogitsBackward0()
+        node.reduction, node.n = reduction, input.numel()
+        node.save(input, target, w, None if pos_weight is None else pos_weight.detach())
+        record(node, (input, target), r)
+    return r

@@ -1,0 +1,153 @@
+"""Normalisation: ``batch_norm`` and ``layer_norm``.
+
+Both normalise ``x`` over some axes, ``x_hat = (x - mean) / sqrt(var + eps)`` with
+the biased variance, then apply an elementwise affine ``x_hat * w + b``. Their
+backward is the classic closed form, written with plugrad ops from the saved
+input, so it is differentiable again:
+
+    dx = invstd * (gw - mean(gw) - x_hat * mean(gw * x_hat)),   gw = g * w
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def _normalized_grad(g, x, w_b, axes, eps):
+    """dx of ``x_hat * w`` for ``x_hat`` normalised over ``axes`` with batch statistics."""
+    mu = x.mean(axes, keepdim=True)
+    xc = x - mu
+    invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    x_hat = xc * invstd
+    gw = g * w_b if w_b is not None else g
+    return invstd * (gw - gw.mean(axes, keepdim=True) - x_hat * (gw * x_hat).mean(axes, keepdim=True)), x_hat
+
+
+class NativeBatchNormBackward0(Node):
+    """d batch_norm: dx by the closed form (batch statistics) or g*w*invstd (running
+    statistics); dw = sum(g * x_hat); db = sum(g)"""
+    __slots__ = ("axes", "param_shape", "eps", "training")
+
+    def backward(self, g):
+        x, w, mean, invstd = self.saved_tensors
+        w_b = w.reshape(self.param_shape) if w is not None else None
+        need = [f is not None for f, _ in self.next_functions]
+        if self.training:
+            gx, x_hat = _normalized_grad(g, x, w_b, self.axes, self.eps)
+        else:
+            x_hat = (x - mean) * invstd
+            gx = g * (invstd if w_b is None else w_b * invstd)
+        gw = (g * x_hat).sum(self.axes) if need[1] else None
+        gb = g.sum(self.axes) if need[2] else None
+        return (gx if need[0] else None), gw, gb
+
+
+def _check_param(t, name, c, fname):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fname}(): {name} must be a Tensor or None, got {type(t).__name__}")
+    if t.numel() != c:
+        raise RuntimeError(f"{fname}(): expected {name} to have {c} elements (one per channel), got shape "
+                           f"{list(t._shape)}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of ``input`` over the batch and spatial dims.
+
+    In training the batch statistics are used and the running ones (when given) move
+    toward them by ``momentum``, with the unbiased variance; in evaluation the
+    running statistics are used."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): input must be a Tensor, got {type(input).__name__}")
+    if input.dim() < 2:
+        raise ValueError(f"batch_norm(): expected an input with at least 2 dims (N, C, ...), got shape "
+                         f"{list(input._shape)}")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"batch_norm(): expected a floating point input, got {input._dtype!r}")
+    c = input._shape[1]
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
+                    (bias, "bias")):
+        _check_param(t, name, c, "batch_norm")
+    axes = (0,) + tuple(range(2, input.dim()))
+    count = input.numel() // c if c else 0
+    param_shape = (1, c) + (1,) * (input.dim() - 2)
+    with no_grad():
+        x = input.detach()
+        if training:
+            if count <= 1:
+                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                                 f"{input.shape!r}")
+            mean = x.mean(axes, keepdim=True)
+            xc = x - mean
+            var = (xc * xc).mean(axes, keepdim=True)
+            invstd = (var + eps).rsqrt()
+            if running_mean is not None and running_var is not None:
+                m = momentum
+                running_mean.mul_(1 - m).add_(mean.reshape(running_mean._shape).to(running_mean._dtype) * m)
+                unbiased = var.reshape(running_var._shape).to(running_var._dtype) * (count / (count - 1))
+                running_var.mul_(1 - m).add_(unbiased * m)
+        else:
+            if running_mean is None or running_var is None:
+                raise RuntimeError("batch_norm(): running_mean and running_var must be given when training=False")
+            mean = running_mean.detach().reshape(param_shape).to(x._dtype)
+            invstd = (running_var.detach().reshape(param_shape).to(x._dtype) + eps).rsqrt()
+            xc = x - mean
+        y = xc * invstd
+        if weight is not None:
+            y = y * weight.detach().reshape(param_shape)
+        if bias is not None:
+            y = y + bias.detach().reshape(param_shape)
+    if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
+                          (bias is not None and bias._requires_grad)):
+        node = NativeBatchNormBackward0()
+        node.axes, node.param_shape, node.eps, node.training = axes, param_shape, eps, bool(training)
+        node.save(input, weight, None if training else mean, None if training else invstd)
+        record(node, (input, weight, bias), y)
+    return y
+
+
+class NativeLayerNormBackward0(Node):
+    """d layer_norm: dx by the closed form over the normalised dims; dw = sum(g * x_hat); db = sum(g)"""
+    __slots__ = ("axes", "batch_axes", "eps")
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        need = [f is not None for f, _ in self.next_functions]
+        gx, x_hat = _normalized_grad(g, x, w, self.axes, self.eps)
+        gw = (g * x_hat).sum(self.batch_axes) if len(need) > 1 and need[1] else None
+        gb = g.sum(self.batch_axes) if len(need) > 2 and need[2] else None
+        return ((gx if need[0] else None), gw, gb)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims of ``input``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.dim() < k or tuple(input._shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+                           f"{', '.join(map(str, shape))}], but got input of size {list(input._shape)}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t._shape) != shape:
+            raise RuntimeError(f"layer_norm(): expected {name} of shape {list(shape)}, got {list(t._shape)}")
+    axes = tuple(range(input.dim() - k, input.dim()))
+    with no_grad():
+        x = input.detach()
+        xc = x - x.mean(axes, keepdim=True)
+        y = xc * ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+        if weight is not None:
+            y = y * weight.detach()
+        if bias is not None:
+            y = y + bias.detach()
+    if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
+                          (bias is not None and bias._requires_grad)):
+        node = NativeLayerNormBackward0()
+        node.axes, node.batch_axes, node.eps = axes, tuple(range(input.dim() - k)), eps
+        node.save(input, weight)
+        record(node, (input, weight, bias), y)
+    return y

@@ -1,0 +1,108 @@
+"""Padding: ``pad`` with a constant (an op of its own, ``ConstantPadNdBackward0``) or by
+reflecting, replicating or wrapping the edges (an index lookup per padded dim)."""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..layout import numel
+from ..tensor import Tensor, make
+
+__all__ = ["pad"]
+
+_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+class ConstantPadNdBackward0(Node):
+    """d pad(a, p) = pad(g, -p): the padded border is cut off again"""
+    __slots__ = ("pads",)
+
+    def backward(self, g):
+        return (pad(g, [-p for p in self.pads]),)
+
+
+def _pairs(input, pads):
+    """``[(dim, before, after), ...]`` from PyTorch's last-dim-first pad list."""
+    if len(pads) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2, got {len(pads)}")
+    if len(pads) // 2 > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pads)} and input of dimension {input.dim()}")
+    return [(input.dim() - 1 - i, pads[2 * i], pads[2 * i + 1]) for i in range(len(pads) // 2)]
+
+
+def _constant_pad(input: Tensor, pairs, value) -> Tensor:
+    shape = list(input._shape)
+    for d, lo, hi in pairs:
+        shape[d] += lo + hi
+        if shape[d] < 0:
+            raise RuntimeError(f"The input size {input._shape[d]}, plus negative padding {lo} and {hi} resulted in a "
+                               f"negative output size, which is invalid. Check dimension {d} of your input.")
+    shape = tuple(shape)
+    backend = input._backend
+    out = make(backend, backend.empty(shape, input._dtype), shape, input._dtype)
+    backend.fill(out._a, input._dtype._py(value))
+    # the part of the input that survives (negative padding crops) and where it goes
+    src_shape, src_off, dst_off = list(input._shape), input._offset, 0
+    for d, lo, hi in pairs:
+        keep = input._shape[d] - max(0, -lo) - max(0, -hi)
+        src_shape[d] = max(0, keep)
+        src_off += max(0, -lo) * input._strides[d]
+        dst_off += max(0, lo) * out._strides[d]
+    src_shape = tuple(src_shape)
+    if numel(src_shape):
+        src = backend.view(input._storage.base, src_shape, input._strides, src_off)
+        backend.copy(src, backend.view(out._a, src_shape, out._strides, dst_off))
+    return out
+
+
+def _source_index(i: int, n: int, mode: str) -> int:
+    if mode == "reflect":
+        period = 2 * (n - 1)
+        i = abs(i) % period if period else 0
+        return period - i if i >= n else i
+    if mode == "replicate":
+        return min(max(i, 0), n - 1)
+    return i % n
+
+
+def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
+    from ..creation import tensor
+    x = input
+    for d, lo, hi in pairs:
+        n = x._shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding ({lo}, {hi}) at dimension {d} of input {list(input._shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise RuntimeError(f"Padding value causes wrapping around more than once (padding ({lo}, {hi}) at "
+                               f"dimension {d} of size {n})")
+        if n == 0 and (lo or hi):
+            raise RuntimeError(f"{mode} padding of an empty dimension {d} is not possible")
+        idx = [_source_index(i, n, mode) for i in range(-lo, n + hi)]
+        x = x.index_select(d, tensor(idx, device=x.device))
+    return x
+
+
+def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``
+    starting from the last dim. ``mode`` is 'constant' (with ``value``, default 0;
+    negative sizes crop), 'reflect', 'replicate' or 'circular'."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    pads = [int(p) for p in pad]
+    pairs = _pairs(input, pads)
+    if mode not in _MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant":
+        if value not in (None, 0):
+            raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        if any(p < 0 for p in pads):
+            raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
+        return _index_pad(input, pairs, mode)
+    r = _constant_pad(input, pairs, 0 if value is None else value)
+    if STATE.enabled and input._requires_grad:
+        node = ConstantPadNdBackward0()
+        node.pads = pads
+        record(node, (input,), r)
+    return r

@@ -1,0 +1,185 @@
+"""Pooling: ``max_pool2d``, ``avg_pool2d`` and ``adaptive_avg_pool2d``.
+
+The pools read the same sliding windows as the convolution (``im2col_raw`` in the
+``"ncyxij"`` order puts each window's elements last), then reduce them with the
+backend's ``reduce``/``arg_reduce`` kernels. Gradients go back through
+differentiable ops: ``scatter_add`` at the recorded argmax positions for the max
+pool, ``col2im`` of the spread gradient for the average pool.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..tensor import Tensor
+from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair
+from .reduction import _arg, run_reduce
+
+__all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
+
+#: pooled windows: (N, C, oh, ow, kh, kw)
+POOL_ORDER = "ncyxij"
+
+_with_indices = namedtuple("max_pool2d_with_indices", ["values", "indices"])
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fname):
+    kernel = pair(kernel_size, "kernel_size", fname)
+    stride_ = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", fname)
+    padding_ = pair(padding, "padding", fname)
+    dilation_ = pair(dilation, "dilation", fname)
+    for k, p, d in zip(kernel, padding_, dilation_):
+        if p * 2 > d * (k - 1) + 1:
+            raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    return Window2d(x._shape[2:], kernel, stride_, padding_, dilation_, ceil_mode=ceil_mode, fname=fname)
+
+
+def _lowest(dtype):
+    """The padding value that never wins a max."""
+    if dtype.is_floating_point:
+        return float("-inf")
+    if not dtype.is_signed:
+        return 0
+    return -(1 << (dtype.itemsize * 8 - 1))
+
+
+# ---- max pooling --------------------------------------------------------------------------
+
+class MaxPool2DWithIndicesBackward0(Node):
+    """d max_pool2d(a) = g added at the position of each window's max"""
+    __slots__ = ("in_shape",)
+
+    def backward(self, g):
+        from ..creation import zeros
+        from .indexing import scatter_add
+        (indices,) = self.saved_tensors
+        n, c, h, w = self.in_shape
+        flat = zeros((n, c, h * w), dtype=g._dtype, device=g.device)
+        return (scatter_add(flat, 2, indices.reshape(n, c, -1), g.reshape(n, c, -1)).reshape(self.in_shape),)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """The max of every window and, for each, the flat ``h * W + w`` index of where it was."""
+    x, squeeze = _as_4d(input, "max_pool2d")
+    geom = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    n, c, h, w = x._shape
+    (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
+    win = im2col_raw(x, geom, POOL_ORDER, (n, c, oh, ow, kh * kw), pad_value=_lowest(x._dtype))
+    values = run_reduce("max", win, (4,), False)
+    k = _arg("argmax", win, 4, False)
+    with no_grad():
+        from ..creation import arange
+        rows = (arange(oh, device=x.device) * geom.stride[0] - geom.padding[0]).reshape(oh, 1)
+        cols = arange(ow, device=x.device) * geom.stride[1] - geom.padding[1]
+        indices = (rows + (k // kw) * geom.dilation[0]) * w + cols + (k % kw) * geom.dilation[1]
+    if STATE.enabled and x._requires_grad:
+        node = MaxPool2DWithIndicesBackward0()
+        node.in_shape = x._shape
+        node.save(indices)
+        record(node, (x,), values)
+    if squeeze:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return _with_indices(values, indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The max of every ``kernel_size`` window (stride defaults to the kernel size)."""
+    r = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return (r.values, r.indices) if return_indices else r.values
+
+
+# ---- average pooling -----------------------------------------------------------------------
+
+class AvgPool2DBackward0(Node):
+    """d avg_pool2d(a) = col2im(g / divisor spread over each window)"""
+    __slots__ = ("geom", "in_shape", "divisor")
+
+    def backward(self, g):
+        n, c = self.in_shape[:2]
+        (kh, kw), (oh, ow) = self.geom.kernel, self.geom.out_hw
+        d = self.divisor if not isinstance(self.divisor, Tensor) else self.divisor.to(g._dtype)
+        spread = (g / d).unsqueeze(-1).expand(n, c, oh, ow, kh * kw)
+        return (col2im(spread, self.geom, POOL_ORDER, self.in_shape, (n, c, oh, ow, kh, kw)),)
+
+
+def _window_counts(geom: Window2d, count_include_pad: bool, backend_like: Tensor):
+    """How many elements each window averages: a number when all windows are full,
+    else an (oh, ow) tensor (windows hanging over the edge, or padding excluded)."""
+    (kh, kw) = geom.kernel
+    (ph, pw), (eh, ew) = geom.padding, geom.extra
+    if count_include_pad and not (eh or ew):
+        return kh * kw
+    if not count_include_pad and not (ph or pw or eh or ew):
+        return kh * kw
+    from ..creation import ones
+    h, w = geom.in_hw
+    if count_include_pad:  # padding counts; only the ceil_mode overhang does not
+        mask = ones((1, 1, h + 2 * ph, w + 2 * pw), dtype=backend_like._dtype, device=backend_like.device)
+        mask_geom = Window2d(mask._shape[2:], geom.kernel, geom.stride, (0, 0), geom.dilation, extra=(eh, ew))
+    else:
+        mask = ones((1, 1, h, w), dtype=backend_like._dtype, device=backend_like.device)
+        mask_geom = geom
+    win = im2col_raw(mask, mask_geom, POOL_ORDER, (1, 1) + geom.out_hw + (kh * kw,))
+    return run_reduce("sum", win, (4,), False).reshape(geom.out_hw)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """The mean of every window (zero padding counts unless ``count_include_pad=False``)."""
+    x, squeeze = _as_4d(input, "avg_pool2d")
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"avg_pool2d(): expected a floating point input, got {x._dtype!r}")
+    geom = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    n, c = x._shape[:2]
+    (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override == 0:
+            raise RuntimeError(f"avg_pool2d(): divisor must be a non-zero int, got {divisor_override!r}")
+        divisor = divisor_override
+    else:
+        divisor = _window_counts(geom, count_include_pad, x)
+    win = im2col_raw(x, geom, POOL_ORDER, (n, c, oh, ow, kh * kw))
+    with no_grad():
+        r = run_reduce("sum", win, (4,), False) / divisor
+    if STATE.enabled and x._requires_grad:
+        node = AvgPool2DBackward0()
+        node.geom, node.in_shape, node.divisor = geom, x._shape, divisor
+        record(node, (x,), r)
+    return r.squeeze(0) if squeeze else r
+
+
+# ---- adaptive pooling -----------------------------------------------------------------------
+
+def _adaptive_bounds(n_in: int, n_out: int):
+    """PyTorch's adaptive windows: ``[floor(i*n/o), ceil((i+1)*n/o))`` for each output i."""
+    return [((i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)) for i in range(n_out)]
+
+
+def _averaging_matrix(n_in, n_out, like):
+    from ..creation import tensor
+    rows = []
+    for lo, hi in _adaptive_bounds(n_in, n_out):
+        rows.append([1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n_in)])
+    return tensor(rows, dtype=like._dtype, device=like.device)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Average over the windows that split (H, W) into ``output_size`` nearly equal parts.
+
+    Each output row averages a band of input rows, so the pool is two small matrix
+    products ``A_h @ x @ A_w^T`` (differentiable through ``matmul``)."""
+    x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
+    h, w = x._shape[2:]
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")
+    if h % oh == 0 and w % ow == 0:
+        r = avg_pool2d(x, (h // oh, w // ow))
+    else:
+        r = _averaging_matrix(h, oh, x) @ x @ _averaging_matrix(w, ow, x).t()
+    return r.squeeze(0) if squeeze else r
+
