@@ -7,7 +7,7 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, int64
+from ..dtypes import bool_, int64, uint8
 from ..layout import contiguous_strides, normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
 from .dispatch import cast, write_out
@@ -374,6 +374,8 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:
 
 
 def _argext(op, input, dim, keepdim):
+    if input._dtype is bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
     if numel(input._shape) == 0 and (dim is None or input._shape[normalize_dim(dim, input.dim())] == 0):
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
     if dim is None:
@@ -429,8 +431,8 @@ def _var_impl(input, dim, unbiased, keepdim, correction, fname):
     with no_grad():
         centered = input - mean(input, axes, keepdim=True)
         squares = sum(centered * centered, axes, keepdim=keepdim)
-        # no degrees of freedom left: NaN, as in PyTorch
-        v = squares / denom if denom > 0 else squares * float("nan")
+        # no degrees of freedom left: PyTorch divides by max(0, n - correction), giving inf (nan for 0/0)
+        v = squares / (denom if denom > 0 else 0)
     return v, axes, denom
 
 
@@ -471,13 +473,15 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def all(input, dim=None, keepdim=False) -> Tensor:
     """True where every element along ``dim`` is non-zero."""
     axes = reduce_axes(dim, len(input._shape), "all")
-    return run_reduce("all", cast(input, bool_), axes, keepdim)
+    r = run_reduce("all", cast(input, bool_), axes, keepdim)
+    return cast(r, uint8) if input._dtype is uint8 else r  # uint8 in, uint8 out (PyTorch's legacy rule)
 
 
 def any(input, dim=None, keepdim=False) -> Tensor:
     """True where some element along ``dim`` is non-zero."""
     axes = reduce_axes(dim, len(input._shape), "any")
-    return run_reduce("any", cast(input, bool_), axes, keepdim)
+    r = run_reduce("any", cast(input, bool_), axes, keepdim)
+    return cast(r, uint8) if input._dtype is uint8 else r
 
 
 def count_nonzero(input, dim=None) -> Tensor:
@@ -572,6 +576,8 @@ class LogsumexpBackward0(Node):
 
 
 def _stable_max(x, axes):
+    if axes and numel(x._shape) == 0:  # an empty slice has no max, and needs no shift
+        return x.new_zeros(reduced_shape(x._shape, axes, True))
     m = amax(x, axes, keepdim=True) if axes else x
     return where(m.isinf(), 0.0, m)
 
