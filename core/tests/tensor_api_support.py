@@ -239,3 +239,43 @@ def captured_stdout(source: str, namespace: dict) -> str:
     with contextlib.redirect_stdout(buf):
         exec(compile(source, "<snippet>", "exec"), namespace)
     return buf.getvalue()
+
+
+# ---- a second device, for the behaviour that needs one ---------------------------------------
+
+@contextlib.contextmanager
+def off_host_device(name: str = "offhost"):
+    """Register, for the duration of the block, an indexed device type ``name`` whose
+    kernels are the cpu device's but whose memory does not count as host memory (no
+    ``numpy()`` sharing, no wrapping of host arrays): what printing, ``numpy()``,
+    ``to()`` and device-mixing errors see with a real accelerator. Yields its device."""
+    from plugrad.extend import ALL_DTYPES as dtypes_, KERNEL_INTERFACE_VERSION, BackendSpec, hookimpl
+    from plugrad.plugins import registry
+    from plugrad_cpu.backend import NumpyBackend
+
+    class OffHostBackend(NumpyBackend):
+        def host_view(self, array):
+            return None
+
+        def wrap_host(self, obj, copy):
+            return None
+
+    class Plugin:
+        @hookimpl
+        def plugrad_register_backends(self):
+            return [BackendSpec(device_type=name, interface_version=KERNEL_INTERFACE_VERSION,
+                                factory=lambda index: OffHostBackend(), device_count=lambda: 1,
+                                device_name=lambda index: "test device", dtypes=lambda index: dtypes_,
+                                indexed=True, description="a test device without host memory")]
+
+    plugin_name = f"test-{name}"
+    record = registry.register_plugin(Plugin(), name=plugin_name)
+    assert record.status == "loaded", record.error
+    try:
+        yield plugrad.device(name, 0)
+    finally:
+        registry._types.pop(name, None)
+        for dev in [d for d in registry._backends if d.type == name]:
+            del registry._backends[dev]
+        registry._records.remove(record)
+        registry._pm.unregister(name=plugin_name)

@@ -159,6 +159,11 @@ class Tensor:
         return self
 
     @property
+    def _version(self) -> int:
+        """How many in-place writes the storage has seen (shared by every view of it)."""
+        return self._storage.version
+
+    @property
     def is_leaf(self) -> bool:
         return self._grad_fn is None
 

@@ -62,6 +62,8 @@ def _parse_to(args, kwargs):
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {type(a).__name__} is not a device, "
                             f"a dtype or a Tensor")
+    if dt is not None and not isinstance(dt, _dtype_cls):
+        raise TypeError(f"to(): argument 'dtype' must be a dtype (like plugrad.float32), not {type(dt).__name__}")
     return dev, dt, copy
 
 
