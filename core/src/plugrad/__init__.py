@@ -40,7 +40,7 @@ from .ops.views import (as_strided, chunk, clone, flatten, flip, movedim, moveax
 from .ops.indexing import (argwhere, gather, index_add, index_put, index_select, masked_fill, masked_select, nonzero,
                            scatter, scatter_add, take)
 from .ops.join import cat, concat, concatenate, hstack, stack, vstack
-from .ops.linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer, vdot
+from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
 from . import nn, optim, utils
 from .serialization import load, save

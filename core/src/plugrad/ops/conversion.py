@@ -94,11 +94,14 @@ def _check_writable(self: Tensor, fname: str):
 
 
 class CopyBackwards(Node):
-    """d self.copy_(src) = (nothing for the overwritten self, g moved back to src)"""
+    """d self.copy_(src) = (zeros for the overwritten self, g moved back to src)"""
     __slots__ = ("src_device", "src_dtype")
 
     def backward(self, g):
-        return None, to(g, self.src_device, self.src_dtype)
+        from ..creation import zeros_like
+        needs = [e[0] is not None for e in self.next_functions]
+        return (zeros_like(g) if needs[0] else None,
+                to(g, self.src_device, self.src_dtype) if needs[1] else None)
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:

@@ -295,23 +295,39 @@ def _trunc_divide(input, other):
 
 
 class RemainderBackward0(Node):
+    """d(a mod s) = g  (s a number)"""
+
+    def backward(self, g):
+        return (g,)
+
+
+class RemainderBackward1(Node):
     """d(a mod b) = (g, -g*floor(a/b))"""
 
     def backward(self, g):
-        if len(self.next_functions) == 1:
-            return (g,)
         a, b = self.saved_tensors
-        return (g, -g * floor_divide(a, b))
+        return g, -g * floor_divide(a, b)
 
 
-class FmodBackward0(Node):
+class FmodBackward0(RemainderBackward0):
+    """d(fmod(a, s)) = g  (s a number)"""
+
+
+class FmodBackward1(Node):
     """d(fmod(a, b)) = (g, -g*trunc(a/b))"""
 
     def backward(self, g):
-        if len(self.next_functions) == 1:
-            return (g,)
         a, b = self.saved_tensors
-        return (g, -g * trunc(a / b))
+        return g, -g * trunc(a / b)
+
+
+def _record_mod(node_scalar, node_tensor, input, other, r):
+    if isinstance(other, Tensor):
+        node = node_tensor()
+        node.save(input, other)
+        record(node, (input, other), r)
+    else:
+        record(node_scalar(), (input,), r)
 
 
 def remainder(input, other, *, out=None) -> Tensor:
@@ -322,10 +338,7 @@ def remainder(input, other, *, out=None) -> Tensor:
     _check_int_zero_division(input, other, "remainder")
     r = compute_binary("remainder", input, other, "remainder")
     if _tracked(input, other):
-        node = RemainderBackward0()
-        if isinstance(other, Tensor):
-            node.save(input, other)
-        record(node, _inputs(input, other), r)
+        _record_mod(RemainderBackward0, RemainderBackward1, input, other, r)
     return _finish(r, out, "remainder")
 
 
@@ -335,10 +348,7 @@ def fmod(input, other, *, out=None) -> Tensor:
     _check_int_zero_division(input, other, "fmod")
     r = compute_binary("fmod", input, other, "fmod")
     if _tracked(input, other):
-        node = FmodBackward0()
-        if isinstance(other, Tensor):
-            node.save(input, other)
-        record(node, _inputs(input, other), r)
+        _record_mod(FmodBackward0, FmodBackward1, input, other, r)
     return _finish(r, out, "fmod")
 
 
@@ -855,14 +865,54 @@ def lerp(input, end, weight) -> Tensor:
     return r
 
 
+class AddcmulBackward0(Node):
+    """d(a + v t1 t2) = (g, g v t2, g v t1)"""
+    __slots__ = ("value",)
+
+    def backward(self, g):
+        t1, t2 = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        gv = g * self.value if self.value != 1 else g
+        return (g if needs[0] else None, gv * t2 if needs[1] else None, gv * t1 if needs[2] else None)
+
+
+class AddcdivBackward0(Node):
+    """d(a + v t1 / t2) = (g, g v / t2, -g v t1 / t2^2)"""
+    __slots__ = ("value",)
+
+    def backward(self, g):
+        t1, t2 = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        gv = g * self.value if self.value != 1 else g
+        return (g if needs[0] else None, gv / t2 if needs[1] else None,
+                -gv * t1 / (t2 * t2) if needs[2] else None)
+
+
+def _addc(kind, node_cls, input, tensor1, tensor2, value):
+    value = as_operand(value, kind, "value")
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        part = mul(tensor1, tensor2) if kind == "addcmul" else div(tensor1, tensor2)
+        r = add(input, part if value == 1 else mul(part, value))
+    finally:
+        STATE.enabled = prev
+    if _tracked(input, tensor1) or _tracked(tensor2):
+        node = node_cls()
+        node.value = value
+        node.save(tensor1, tensor2)
+        record(node, (input, tensor1, tensor2), r)
+    return r
+
+
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2``."""
-    return input + value * tensor1 * tensor2
+    return _addc("addcmul", AddcmulBackward0, input, tensor1, tensor2, value)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
-    return input + value * tensor1 / tensor2
+    return _addc("addcdiv", AddcdivBackward0, input, tensor1, tensor2, value)
 
 
 def true_divide(input, other, *, out=None) -> Tensor:

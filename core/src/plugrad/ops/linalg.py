@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..layout import broadcast_shapes, numel
+from ..layout import broadcast_shapes, contiguous_strides, numel
 from ..tensor import Tensor, make
 from .dispatch import write_out
+from .views import SqueezeBackward1, UnsafeViewBackward0, _view_of
 
 __all__ = ["mm", "bmm", "matmul", "dot", "vdot", "mv", "outer", "ger", "addmm", "inner"]
 
@@ -206,6 +207,16 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     return r if out is None else write_out(out, r, "addmm")
 
 
+class SqueezeBackward4(SqueezeBackward1):
+    """d a.squeeze_(dim) (how matmul drops the dim it added to a vector) = g with the dim restored"""
+
+
+def _unsafe_view(r, shape) -> Tensor:
+    """``r`` (a fresh contiguous product) seen with the final shape; recorded as PyTorch's
+    matmul records its folding reshapes."""
+    return _view_of(r, tuple(shape), contiguous_strides(tuple(shape)), r._offset, UnsafeViewBackward0, shape=r._shape)
+
+
 def matmul(input, other, *, out=None) -> Tensor:
     """The ``@`` operator: dot, matrix-vector, matrix and batched products, with
     broadcasting of batch dims (NumPy's ``matmul`` rules)."""
@@ -221,11 +232,21 @@ def matmul(input, other, *, out=None) -> Tensor:
         if input._shape[0] != other._shape[0]:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{input._shape[0]} and "
                                f"{other._shape[0]}x{other._shape[1]})")
-        r = mm(input.unsqueeze(0), other).squeeze(0)
+        p = mm(input.unsqueeze(0), other)
+        r = _view_of(p, p._shape[1:], p._strides[1:], p._offset, SqueezeBackward4, shape=p._shape, dim=0)
     elif da == 2 and db == 2:
         r = mm(input, other)
-    elif da == 3 and db == 3 and input._shape[0] == other._shape[0]:
-        r = bmm(input, other)
+    elif da >= 3 and db <= 2:
+        # fold the batch dims into the rows: one mm (or mv) and a reshape
+        k = input._shape[-1]
+        rows = input.reshape(numel(input._shape[:-1]), k)  # not -1: ambiguous with zero-size matrices
+        if db == 1:
+            r = _unsafe_view(mv(rows, other), input._shape[:-1])
+        else:
+            if k != other._shape[0]:
+                raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows._shape[0]}x{k} and "
+                                   f"{other._shape[0]}x{other._shape[1]})")
+            r = _unsafe_view(mm(rows, other), input._shape[:-1] + (other._shape[1],))
     else:
         a = input.unsqueeze(0) if da == 1 else input
         b = other.unsqueeze(-1) if db == 1 else other
@@ -236,12 +257,8 @@ def matmul(input, other, *, out=None) -> Tensor:
         batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
         m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
         nb = numel(batch)  # not -1: with a zero-size matrix -1 would be ambiguous
-        a3 = a.expand(batch + (m, k)).reshape(nb, m, k)
-        b3 = b.expand(batch + (k, n)).reshape(nb, k, n)
-        r = bmm(a3, b3).reshape(batch + (m, n))
-        if da == 1:
-            r = r.squeeze(-2)
-        if db == 1:
-            r = r.squeeze(-1)
+        a3 = a if a._shape == batch + (m, k) and a.dim() == 3 else a.expand(batch + (m, k)).reshape(nb, m, k)
+        b3 = b if b._shape == batch + (k, n) and b.dim() == 3 else b.expand(batch + (k, n)).reshape(nb, k, n)
+        shape = batch + ((m,) if da > 1 else ()) + ((n,) if db > 1 else ())
+        r = _unsafe_view(bmm(a3, b3), shape)
     return r if out is None else write_out(out, r, "matmul")
-

@@ -230,10 +230,16 @@ class MaxBackward1(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
-        res = _expand_back(result, self.shape, self.axes, self.keepdim)
-        mask = (x == res)
-        count = _expand_back(sum(mask, self.axes, keepdim=self.keepdim), self.shape, self.axes, self.keepdim)
-        return (where(mask, _expand_back(g, self.shape, self.axes, self.keepdim) / count, 0.0),)
+        return (_share_among_extremes(x, result, g, self.shape, self.axes, self.keepdim),)
+
+
+def _share_among_extremes(x, result, g, shape, axes, keepdim):
+    """The gradient of an extreme value: ``g`` split equally among the elements of
+    ``x`` that equal it."""
+    res = _expand_back(result, shape, axes, keepdim)
+    mask = (x == res)
+    count = _expand_back(sum(mask, axes, keepdim=keepdim), shape, axes, keepdim)
+    return where(mask, _expand_back(g, shape, axes, keepdim) / count, 0.0)
 
 
 class MinBackward1(MaxBackward1):
@@ -337,8 +343,36 @@ def amin(input, dim=(), keepdim=False) -> Tensor:
     return _amaxmin("min", input, dim, keepdim)
 
 
+class AminmaxBackward0(Node):
+    """d aminmax(a) = g_min shared among the minima + g_max shared among the maxima"""
+    __slots__ = ("shape", "axes", "keepdim")
+    n_outputs = 2
+
+    def backward(self, g_min, g_max):
+        x, lo, hi = self.saved_tensors
+        parts = [_share_among_extremes(x, r, g, self.shape, self.axes, self.keepdim)
+                 for r, g in ((lo, g_min), (hi, g_max)) if g is not None]
+        return (parts[0] if len(parts) == 1 else parts[0] + parts[1],)
+
+
+_aminmax_result = namedtuple("aminmax", ["min", "max"])
+_aminmax_result.__repr__ = lambda self: f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
+
+
 def aminmax(input, *, dim=None, keepdim=False):
-    return amin(input, dim if dim is not None else (), keepdim), amax(input, dim if dim is not None else (), keepdim)
+    """``(min, max)`` over ``dim`` (all elements when None) in one pass of the graph."""
+    axes = reduce_axes(dim, len(input._shape), "aminmax")
+    for a in axes:
+        if input._shape[a] == 0:
+            raise IndexError(f"aminmax(): Expected reduction dim {a} to have non-zero size.")
+    lo = run_reduce("min", input, axes, keepdim)
+    hi = run_reduce("max", input, axes, keepdim)
+    if STATE.enabled and input._requires_grad:
+        node = AminmaxBackward0()
+        node.shape, node.axes, node.keepdim = input._shape, axes, keepdim
+        node.save(input, lo.detach(), hi.detach())
+        record(node, (input,), (lo, hi))
+    return _aminmax_result(lo, hi)
 
 
 def _arg(op, input, d, keepdim):
@@ -460,12 +494,69 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     return s
 
 
+class VarMeanBackward0(Node):
+    """d (var(a), mean(a)) = g_var 2 (a - mean) / (n - correction) + g_mean / n"""
+    __slots__ = ("axes", "keepdim", "denom", "n")
+    n_outputs = 2
+
+    def backward(self, g_var, g_mean):
+        (x,) = self.saved_tensors
+        grad = None
+        if g_var is not None:
+            centered = x - mean(x, self.axes, keepdim=True)
+            grad = _expand_back(g_var, x._shape, self.axes, self.keepdim) * 2 * centered / self.denom
+        return (_add_mean_part(grad, g_mean, x._shape, self.axes, self.keepdim, self.n),)
+
+
+class StdMeanBackward0(Node):
+    """d (std(a), mean(a)) = g_std (a - mean) / ((n - correction) std) + g_mean / n"""
+    __slots__ = ("axes", "keepdim", "denom", "n")
+    n_outputs = 2
+
+    def backward(self, g_std, g_mean):
+        x, result = self.saved_tensors
+        grad = None
+        if g_std is not None:
+            centered = x - mean(x, self.axes, keepdim=True)
+            res = _expand_back(self.output_alias(result, 0), x._shape, self.axes, self.keepdim)
+            grad = _expand_back(g_std, x._shape, self.axes, self.keepdim) * centered / (self.denom * res)
+        return (_add_mean_part(grad, g_mean, x._shape, self.axes, self.keepdim, self.n),)
+
+
+def _add_mean_part(grad, g_mean, shape, axes, keepdim, n):
+    if g_mean is None:
+        return grad
+    part = _expand_back(g_mean / n, shape, axes, keepdim)
+    return part if grad is None else grad + part
+
+
+def _moments(kind, node_cls, input, dim, unbiased, keepdim, correction):
+    v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, kind)
+    n = 1
+    for a in axes:
+        n *= input._shape[a]
+    with no_grad():
+        first = v.sqrt() if kind == "std_mean" else v
+        m = mean(input, axes or None, keepdim)
+    if STATE.enabled and input._requires_grad:
+        node = node_cls()
+        node.axes, node.keepdim, node.denom, node.n = axes, keepdim, denom, n
+        if kind == "std_mean":
+            node.save(input, first.detach())
+        else:
+            node.save(input)
+        record(node, (input,), (first, m))
+    return first, m
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """``(var, mean)`` over ``dim``, as one node of the graph."""
+    return _moments("var_mean", VarMeanBackward0, input, dim, unbiased, keepdim, correction)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    """``(std, mean)`` over ``dim``, as one node of the graph."""
+    return _moments("std_mean", StdMeanBackward0, input, dim, unbiased, keepdim, correction)
 
 
 # ---- any / all / count ------------------------------------------------------------------

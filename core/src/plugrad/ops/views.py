@@ -245,6 +245,10 @@ class SqueezeBackward1(SqueezeBackward0):
     """d squeeze(a, dim) = g with the dim restored"""
 
 
+class SqueezeBackward2(SqueezeBackward0):
+    """d squeeze(a, dims) = g with the dims restored"""
+
+
 class UnsqueezeBackward0(Node):
     """d unsqueeze(a, dim) = g squeezed at dim"""
     __slots__ = ("dim",)
@@ -263,7 +267,7 @@ def squeeze(input, dim=None) -> Tensor:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         drop = {normalize_dim(d, nd) for d in dims} if nd else set()
         keep = [i for i, n in enumerate(input._shape) if not (i in drop and n == 1)]
-        node = SqueezeBackward1
+        node = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
     shape = tuple(input._shape[i] for i in keep)
     strides = tuple(input._strides[i] for i in keep)
     return _view_of(input, shape, strides, input._offset, node, shape=input._shape)
@@ -418,6 +422,11 @@ class SplitBackward0(Node):
         return (cat(parts, self.dim),)
 
 
+class SplitWithSizesBackward0(SplitBackward0):
+    """d split(a, sizes) = the gradients of the pieces put back side by side"""
+    __slots__ = ()
+
+
 class UnbindBackward0(SplitBackward0):
     """d unbind(a) = the gradients stacked back"""
 
@@ -467,7 +476,8 @@ def split(input, split_size_or_sections, dim=0):
         sizes = [k] * (n // k) + ([n % k] if n % k else []) if k > 0 else [0]
         if not sizes:
             sizes = [0]
-    return _split_views(input, d, sizes, SplitBackward0)
+    node_cls = SplitWithSizesBackward0 if isinstance(split_size_or_sections, (list, tuple)) else SplitBackward0
+    return _split_views(input, d, sizes, node_cls)
 
 
 def chunk(input, chunks, dim=0):
