@@ -1,0 +1,18 @@
+"""The checks, in matrix column order. Each is a :class:`~.base.Check`."""
+
+from .base import Check, Ctx, NotApplicable
+from .grad import GRAD, GRADGRAD
+from .misc import ALIAS, ERRORS, ROUNDTRIP
+from .semantics import INPLACE, VIEW
+from .values import BROADCAST, DETERMINISM, FORMS, FORWARD, LAYOUT, OUT, PROMOTION
+
+__all__ = ["CHECKS", "Check", "Ctx", "NotApplicable", "by_name"]
+
+CHECKS = (FORWARD, FORMS, OUT, INPLACE, VIEW, LAYOUT, BROADCAST, PROMOTION, GRAD, GRADGRAD, ERRORS,
+          DETERMINISM, ROUNDTRIP, ALIAS)
+
+_BY_NAME = {c.name: c for c in CHECKS}
+
+
+def by_name(name: str) -> Check:
+    return _BY_NAME[name]

@@ -1,0 +1,85 @@
+"""Which names are public ops, and which of them the database covers.
+
+A public op is a name in the ``__all__`` of one of :data:`OP_MODULES`, minus the
+helpers listed in :data:`NON_OPS`. Every public op needs an entry in the op
+database, or an alias entry (:data:`ALIASES`) that names one. The coverage test
+fails on any other name, so a new op cannot ship untested.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["OP_MODULES", "OPTIONAL_OP_MODULES", "NON_OPS", "ALIASES", "public_ops", "missing_entries",
+           "op_modules"]
+
+#: the modules whose ``__all__`` lists public ops: the one place this list lives
+OP_MODULES = (
+    "plugrad.ops.elementwise",
+    "plugrad.ops.reduction",
+    "plugrad.ops.views",
+    "plugrad.ops.indexing",
+    "plugrad.ops.join",
+    "plugrad.ops.linalg",
+    "plugrad.ops.conversion",
+    "plugrad.nn.functional",
+)
+
+#: modules of OP_MODULES that a plugrad version may not have yet
+OPTIONAL_OP_MODULES = frozenset({"plugrad.nn.functional"})
+
+#: names in an ``__all__`` above that are not ops, each with the reason
+NON_OPS = {
+    # conversion: factories that build the in-place Tensor methods (add_, exp_, ...);
+    # the in-place forms they build are checked through their ops' entries
+    "plugrad.ops.conversion.inplace_binary": "method factory, not an op",
+    "plugrad.ops.conversion.inplace_unary": "method factory, not an op",
+    # conversion: the untracked copy behind ``to``; checked through ``to``
+    "plugrad.ops.conversion.transfer": "internal copy primitive behind to()",
+    # views: builds the int64 storage positions of a layout for kernels; it takes no
+    # tensor input, and as_strided's gradient (which uses it) is checked
+    "plugrad.ops.views.strided_index": "layout helper for kernels, no tensor input",
+}
+
+#: alias name -> the name of the entry that covers it (same module); each alias is
+#: checked to compute exactly what its target computes
+ALIASES = {
+    "plugrad.ops.elementwise": {
+        "true_divide": "div", "divide": "div", "subtract": "sub", "multiply": "mul", "negative": "neg",
+        "absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "clip": "clamp",
+        "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
+    },
+    "plugrad.ops.views": {"swapaxes": "transpose", "swapdims": "transpose", "moveaxis": "movedim"},
+    "plugrad.ops.indexing": {"argwhere": "nonzero"},
+    "plugrad.ops.join": {"concat": "cat", "concatenate": "cat"},
+    "plugrad.ops.linalg": {"vdot": "dot", "inner": "dot", "ger": "outer"},
+}
+
+
+def op_modules() -> dict:
+    """Importable op modules by name (optional ones that do not exist are left out)."""
+    out = {}
+    for name in OP_MODULES:
+        try:
+            out[name] = importlib.import_module(name)
+        except ModuleNotFoundError:
+            if name not in OPTIONAL_OP_MODULES:
+                raise
+    return out
+
+
+def public_ops() -> list:
+    """``(module name, op name)`` of every public op."""
+    ops = []
+    for mod_name, module in op_modules().items():
+        for name in getattr(module, "__all__", ()):
+            if f"{mod_name}.{name}" not in NON_OPS:
+                ops.append((mod_name, name))
+    return ops
+
+
+def missing_entries(database) -> list:
+    """Public ops with neither an entry nor an alias entry in ``database`` (a dict
+    from op name to OpInfo), as ``"module.name"`` strings."""
+    covered = {(op.family, op.name) for op in database.values()}
+    return [f"{m}.{n}" for m, n in public_ops() if (m, n) not in covered]
