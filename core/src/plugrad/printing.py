@@ -58,22 +58,23 @@ class _Formatter:
             for v in values:
                 self.width = max(self.width, len(_plain(v)))
             return
-        finite = [abs(v) for v in values if math.isfinite(v) and v != 0]
-        if finite:
-            lo, hi = min(finite), max(finite)
-            self.int_mode = all(v == math.ceil(v) for v in values if math.isfinite(v) and v != 0)
-            spread = hi / lo > 1000.0 or hi > 1.0e8
-            if self.int_mode:
-                self.sci_mode = spread
-                fmt = (lambda v: f"{v:.{p}e}") if spread else (lambda v: f"{v:.0f}.")
-            else:
-                self.sci_mode = spread or lo < 1.0e-4
-                fmt = (lambda v: f"{v:.{p}e}") if self.sci_mode else (lambda v: f"{v:.{p}f}")
-            for v in values:
-                if math.isfinite(v) and v != 0:
-                    self.width = max(self.width, len(fmt(v)))
-        if OPTIONS.sci_mode is not None:
+        finite = [v for v in values if math.isfinite(v) and v != 0]
+        if not finite:
+            return
+        magnitudes = [abs(v) for v in finite]
+        lo, hi = min(magnitudes), max(magnitudes)
+        self.int_mode = all(v == math.ceil(v) for v in finite)
+        # the width follows the notation actually used, forced or chosen from the magnitudes
+        if OPTIONS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
             self.sci_mode = OPTIONS.sci_mode
+        if self.sci_mode:
+            self.width = max(len(f"{v:.{p}e}") for v in finite)
+        elif self.int_mode:
+            self.width = max(len(f"{v:.0f}.") for v in finite)
+        else:
+            self.width = max(len(f"{v:.{p}f}") for v in finite)
 
     def format(self, v) -> str:
         if not self.floating:
