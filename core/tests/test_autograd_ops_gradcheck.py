@@ -251,6 +251,73 @@ def test_names_and_gradients_match_pytorch(name):
     assert_same_values(ours[1:], theirs[1:], atol=1e-10, rtol=1e-10)
 
 
+# ---- the neural-network ops (plugrad.nn.functional over plugrad.ops.{dense,convolution,...}) -------
+# Checked by gradcheck/gradgradcheck and for values and gradients against PyTorch. Their grad_fn
+# names belong to the nn layer (several are compositions here, e.g. elu is a WhereBackward0).
+
+def u01(*shape):
+    return RNG.uniform(0.1, 0.9, shape)
+
+
+NN_CASES = {
+    "linear": ("linear", lambda t, F, x, w, b: F.linear(x, w, b), (anyv(3, 4), anyv(2, 4), anyv(2))),
+    "conv2d": ("conv2d", lambda t, F, x, w, b: F.conv2d(x, w, b, padding=1), (anyv(1, 2, 4, 4), anyv(3, 2, 3, 3),
+                                                                              anyv(3))),
+    "conv2d stride": ("conv2d", lambda t, F, x, w: F.conv2d(x, w, stride=2), (anyv(1, 1, 5, 5), anyv(2, 1, 2, 2))),
+    "conv1d": ("conv1d", lambda t, F, x, w, b: F.conv1d(x, w, b, padding=1), (anyv(2, 2, 5), anyv(3, 2, 3), anyv(3))),
+    "unfold": ("unfold", lambda t, F, x: F.unfold(x, 2), (anyv(1, 2, 3, 3),)),
+    "fold": ("fold", lambda t, F, x: F.fold(x, (3, 3), 2), (anyv(1, 8, 4),)),
+    "max_pool2d": ("max_pool2d max_pool2d_with_indices", lambda t, F, x: F.max_pool2d(x, 2), (apart(1, 2, 4, 4),)),
+    "avg_pool2d": ("avg_pool2d", lambda t, F, x: F.avg_pool2d(x, 2), (anyv(1, 2, 4, 4),)),
+    "adaptive_avg_pool2d": ("adaptive_avg_pool2d", lambda t, F, x: F.adaptive_avg_pool2d(x, (2, 3)),
+                            (anyv(1, 2, 4, 5),)),
+    "batch_norm": ("batch_norm", lambda t, F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                   (anyv(4, 3), pos(3), anyv(3))),
+    "layer_norm": ("layer_norm", lambda t, F, x, w, b: F.layer_norm(x, (4,), w, b), (anyv(3, 4), pos(4), anyv(4))),
+    "pad": ("pad", lambda t, F, x: F.pad(x, (1, 2)), (anyv(2, 3),)),
+    "embedding": ("embedding", lambda t, F, w: F.embedding(t.tensor([[0, 2], [1, 0]]), w), (anyv(3, 4),)),
+    "mse_loss": ("mse_loss", lambda t, F, x, y: F.mse_loss(x, y), (anyv(3, 4), anyv(3, 4))),
+    "l1_loss": ("l1_loss", lambda t, F, x, y: F.l1_loss(x, y, reduction="sum"), (apart(3, 4), apart(3, 4) + 0.01)),
+    "nll_loss": ("nll_loss", lambda t, F, x: F.nll_loss(x.log_softmax(1), t.tensor([0, 2, 1])), (anyv(3, 4),)),
+    "cross_entropy": ("cross_entropy", lambda t, F, x: F.cross_entropy(x, t.tensor([0, 2, 1])), (anyv(3, 4),)),
+    "binary_cross_entropy": ("binary_cross_entropy", lambda t, F, x, y: F.binary_cross_entropy(x, y),
+                             (u01(3, 4), u01(3, 4))),
+    "binary_cross_entropy_with_logits": ("binary_cross_entropy_with_logits",
+                                         lambda t, F, x, y: F.binary_cross_entropy_with_logits(x, y),
+                                         (anyv(3, 4), u01(3, 4))),
+    "smooth_l1_loss": ("smooth_l1_loss", lambda t, F, x, y: F.smooth_l1_loss(x, y), (apart(3, 4), apart(3, 4) / 3)),
+    "huber_loss": ("huber_loss", lambda t, F, x, y: F.huber_loss(x, y, delta=0.5), (apart(3, 4), apart(3, 4) / 3)),
+    "activations": ("", lambda t, F, x: t.stack([F.leaky_relu(x, 0.1), F.relu6(x * 4), F.hardtanh(x), F.elu(x),
+                                                F.softplus(x), F.silu(x), F.logsigmoid(x)]), (apart(6) / 2,)),
+    "softmin normalize": ("", lambda t, F, x: F.softmin(x, 1) + F.normalize(x), (anyv(2, 3),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NN_CASES))
+def test_nn_gradcheck(name, device):
+    if not supports_float64(device):
+        pytest.skip(f"{device} has no float64")
+    _, fn, arrays = NN_CASES[name]
+    inputs = _build(plugrad, arrays, device)
+    F = plugrad.nn.functional
+    assert gradcheck(lambda *xs: fn(plugrad, F, *xs), inputs)
+    assert gradgradcheck(lambda *xs: fn(plugrad, F, *xs), inputs)
+
+
+@pytest.mark.torch_oracle
+@pytest.mark.parametrize("name", sorted(NN_CASES))
+def test_nn_values_and_gradients_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    _, fn, arrays = NN_CASES[name]
+
+    def run(lib):
+        inputs = _build(lib, arrays)
+        out = fn(lib, lib.nn.functional, *inputs)
+        out.backward(lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)), dtype=lib.float64))
+        return out.detach(), [x.grad for x in inputs]
+    assert_same_values(run(plugrad), run(torch), atol=1e-10, rtol=1e-10)
+
+
 NOT_DIFFERENTIABLE = {
     # comparisons, logic, predicates, integer results
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
@@ -258,17 +325,20 @@ NOT_DIFFERENTIABLE = {
     "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "all", "any", "argmax", "argmin",
     "count_nonzero", "nonzero", "argwhere",
     # internal helpers exported for other op modules
-    "sum_to", "slice_dim", "strided_index",
+    "sum_to", "slice_dim", "strided_index", "Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im",
+    "legacy_reduction",
 }
 
 
 def test_every_public_differentiable_op_has_a_case():
-    from plugrad.ops import elementwise, indexing, join, linalg, reduction, views
+    from plugrad.ops import (convolution, dense, elementwise, indexing, join, linalg, loss, normalization, padding,
+                             pooling, reduction, views)
     public = set()
-    for module in (elementwise, reduction, views, indexing, join, linalg):
+    for module in (elementwise, reduction, views, indexing, join, linalg, convolution, dense, loss, normalization,
+                   padding, pooling):
         public |= set(module.__all__)
     covered = set()
-    for ops, *_ in CASES.values():
+    for ops, *_ in list(CASES.values()) + list(NN_CASES.values()):
         covered |= set(ops.split())
     missing = sorted(public - NOT_DIFFERENTIABLE - covered)
     assert missing == [], f"differentiable ops without a gradcheck case: {missing}"
