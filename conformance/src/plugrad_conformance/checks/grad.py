@@ -1,11 +1,12 @@
 """Gradient checks: the full Jacobian of the device's backward against central
 differences, and the same for the gradient itself (second derivatives).
 
-In float64 the numeric side differentiates the device's own forward (a true
-gradcheck: backward must agree with forward). A device without float64 is
-checked in float32 against the float64 numeric Jacobian of the NumPy reference
-(first derivatives) or of the ``cpu`` device (second derivatives), at a float32
-tolerance.
+In float64 this is ``plugrad.autograd.gradcheck`` / ``gradgradcheck`` on the
+device (the numeric side differentiates the device's own forward; the checklist
+adds reentrancy, linearity in the upstream gradient, zero upstream, unchanged
+inputs). A device without float64 is checked in float32 against the float64
+numeric Jacobian of the NumPy reference (first derivatives) or of the ``cpu``
+device (second derivatives), at a float32 tolerance.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import plugrad
 
-from ..compare import flatten_result
+from ..compare import Mismatch, flatten_result
 from ..device import to_numpy
-from ..jacobian import analytic_jacobian, compare_jacobians, numeric_jacobian
+from ..jacobian import EPS, analytic_jacobian, compare_jacobians, numeric_jacobian
 from ..opinfo import FLOATS, data_arrays
 from .base import Check, NotApplicable, assert_unchanged, call_op, fixed, reference, samples
 
@@ -57,8 +58,53 @@ def _float_outputs(result):
     return pos, [leaves[k] for k in pos]
 
 
+def _substitute(value, originals, replacements):
+    """``value`` (an argument) with each tensor of ``originals`` replaced, by identity."""
+    for o, r in zip(originals, replacements):
+        if value is o:
+            return r
+    if isinstance(value, list):
+        return [_substitute(v, originals, replacements) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_substitute(v, originals, replacements) for v in value)
+    return value
+
+
+def _as_function(op, args, kwargs, inputs):
+    """``f(*tensors)``: the op called with ``inputs`` replaced by ``tensors``."""
+    def f(*tensors):
+        a = [_substitute(v, inputs, tensors) for v in args]
+        k = {n: _substitute(v, inputs, tensors) for n, v in kwargs.items()}
+        return tuple(_float_outputs(op.function(*a, **k))[1])
+    f.__qualname__ = op.key
+    return f
+
+
+def _gradcheck_tools():
+    try:
+        from plugrad.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+    except ImportError:
+        return None
+    return GradcheckError, gradcheck, gradgradcheck
+
+
 def run_grad(ctx, op, dtype, sample):
     names = [dtype.name] * len(data_arrays(sample))
+    tools = _gradcheck_tools()
+    if dtype.name == "float64" and tools is not None:
+        error, gradcheck, _ = tools
+        args, kwargs, tensors = ctx.device.materialize(sample, dtype, requires_grad=True)
+        inputs = [t for t in tensors if t.requires_grad]
+        ctx.calling(op, sample, names)
+        if not inputs or not _float_outputs(op.function(*args, **kwargs))[1]:
+            raise NotApplicable()
+        rtol, atol = op.grad_tol
+        try:
+            gradcheck(_as_function(op, args, kwargs, inputs), tuple(inputs), eps=EPS, atol=atol, rtol=rtol,
+                      check_grad_dtypes=True)
+        except error as exc:
+            raise Mismatch(f"plugrad.autograd.gradcheck: {exc}") from None
+        return
     result, tensors, before = call_op(ctx, op, sample, names, requires_grad=True)
     inputs = [t for t in tensors if t.requires_grad]
     pos, outs = _float_outputs(result)
@@ -116,6 +162,20 @@ def run_gradgrad(ctx, op, dtype, sample):
         raise NotApplicable()
     rng = np.random.default_rng(11)
     v_arrays = [rng.integers(-64, 64, tuple(o.shape)) / 32.0 for o in outs]
+    tools = _gradcheck_tools()
+    if dtype.name == "float64" and tools is not None:
+        error, _, gradgradcheck = tools
+        args, kwargs, tensors = ctx.device.materialize(sample, dtype, requires_grad=True)
+        inputs = [t for t in tensors if t.requires_grad]
+        vs = tuple(ctx.device.tensor(v, o.dtype).requires_grad_(True) for v, o in zip(v_arrays, outs))
+        ctx.calling(op, sample, names)
+        rtol, atol = op.grad_tol
+        try:
+            gradgradcheck(_as_function(op, args, kwargs, inputs), tuple(inputs), vs, eps=EPS, atol=atol,
+                          rtol=rtol, check_grad_dtypes=True)
+        except error as exc:
+            raise Mismatch(f"plugrad.autograd.gradgradcheck: {exc}") from None
+        return
     x0 = [arrays[i] for i in diff]
     where = dict(ctx.current)
     grads, leaves = _first_derivatives(ctx, op, sample, names, x0, v_arrays, arrays, diff)

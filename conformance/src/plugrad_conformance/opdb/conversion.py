@@ -67,11 +67,11 @@ ENTRIES = [
        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((4,))), RuntimeError,
                           "a source that does not broadcast")]),
     _c("fill_", lambda x, value: np.full_like(x, value), _fill_sample, call=_clone_then("fill_"), method=False,
-       inplace=False,
+       inplace=False, gradgrad=False,
        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2,))), RuntimeError,
                           "a 1-d tensor as the value")]),
     _c("zero_", np.zeros_like, lambda g: Sample(g.array(g.shape())), call=_clone_then("zero_"), method=False,
-       inplace=False),
+       inplace=False, gradgrad=False),
 ]
 
 __all__ = ["ENTRIES", "FAMILY"]

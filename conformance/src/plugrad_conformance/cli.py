@@ -1,0 +1,64 @@
+"""``plugrad-conformance``: run the suite against a device and print the matrix.
+
+    plugrad-conformance --device opencl --profile thorough --markdown report.md --html report.html -k grad
+
+The exit status is 0 when no case failed, 1 when some did, and pytest's own
+status (2 to 5) when the run itself could not happen. The run is isolated from
+the current project's pytest configuration and conftest files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main", "pytest_args"]
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="plugrad-conformance",
+                                description="Check that a plugrad device computes the values and gradients "
+                                            "plugrad promises, and print the pass/fail matrix "
+                                            "(op x dtype x check).")
+    p.add_argument("--device", required=True, help="the device to check: cpu, opencl, opencl:1, ...")
+    p.add_argument("--profile", choices=("ci", "thorough"), default="ci",
+                   help="ci: a few examples per case (default); thorough: many, with shrinking")
+    p.add_argument("--markdown", metavar="FILE", help="also write the matrix as Markdown")
+    p.add_argument("--html", metavar="FILE", help="also write the matrix as an HTML page")
+    p.add_argument("-k", dest="keyword", metavar="EXPR",
+                   help="only the cases whose id matches this pytest -k expression (ids look like "
+                        "'exp-forward-float32', 'add-broadcast-float32', 'matmul-grad-float64')")
+    p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every case as it runs, with tracebacks")
+    return p
+
+
+def pytest_args(ns) -> list:
+    """The pytest command line for parsed options ``ns``."""
+    import plugrad_conformance
+    here = os.path.dirname(os.path.abspath(plugrad_conformance.__file__))
+    args = [os.path.join(here, "test_conformance.py"), "--device", ns.device, "--conformance-profile", ns.profile,
+            "-c", os.devnull, "--rootdir", here, "--confcutdir", here, "-p", "no:cacheprovider",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-v", "--tb=short"] if ns.verbose else ["-q", "--tb=no", "--no-header", "-rN"]
+    if ns.markdown:
+        args += ["--conformance-markdown", os.path.abspath(ns.markdown)]
+    if ns.html:
+        args += ["--conformance-html", os.path.abspath(ns.html)]
+    if ns.keyword:
+        args += ["-k", ns.keyword]
+    if ns.exitfirst:
+        args.append("-x")
+    return args
+
+
+def main(argv=None) -> int:
+    ns = _parser().parse_args(argv)
+    import pytest
+    code = pytest.main(pytest_args(ns))
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
