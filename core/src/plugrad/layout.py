@@ -67,19 +67,20 @@ def is_contiguous(shape: tuple, strides: tuple) -> bool:
 
 @lru_cache(maxsize=4096)
 def broadcast_shapes(a: tuple, b: tuple) -> tuple:
-    """NumPy/PyTorch broadcasting of two shapes; RuntimeError naming both if impossible."""
+    """NumPy/PyTorch broadcasting of two shapes; RuntimeError naming both if impossible
+    (the mismatch reported is the trailing one, as in PyTorch)."""
     if a == b:
         return a
     na, nb = len(a), len(b)
     n = max(na, nb)
-    out = []
-    for i in range(n):
+    out = [0] * n
+    for i in range(n - 1, -1, -1):
         da = a[i - n + na] if i >= n - na else 1
         db = b[i - n + nb] if i >= n - nb else 1
         if da == db or db == 1:
-            out.append(da)
+            out[i] = da
         elif da == 1:
-            out.append(db)
+            out[i] = db
         else:
             raise RuntimeError(
                 f"The size of tensor a ({da}) must match the size of tensor b ({db}) at non-singleton "
