@@ -11,7 +11,7 @@ from ..layout import broadcast_shapes
 from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
 from . import elementwise as ew
-from .dispatch import as_operand, binary_dtype, check_inplace_target, check_same_device, inplace
+from .dispatch import as_operand, binary_dtype, cast, check_inplace_target, check_same_device, inplace
 
 __all__ = ["to", "copy_", "fill_", "zero_", "inplace_binary", "inplace_unary", "transfer"]
 
@@ -213,7 +213,7 @@ def inplace_binary(fn, kernel_op, fname):
                     ew._check_int_zero_division(self, other, fname)
                 elif kernel_op == "sub":
                     ew._check_sub_operands(self, other)
-                b = other._a if other_t else dt._py(other)
+                b = (other._a if other._dtype is dt else cast(other, dt)._a) if other_t else dt._py(other)
                 self._backend.binary(kernel_op, self._a, b, self._a)
                 self._storage.version += 1
                 return self
