@@ -46,11 +46,11 @@ def unary_expr(op: str, ct: CType):
         return "(uchar)0"
     if op == "isfinite":
         return "(uchar)1"
+    if ct.kind == "b":       # like PyTorch: no abs/floor/ceil/round/trunc/neg for bool
+        return {"sign": "x", "bitwise_not": "(uchar)(x == 0)"}.get(op)
     if op in ("floor", "ceil", "round", "trunc"):
         return "x"
     u = ct.unsigned
-    if ct.kind == "b":
-        return {"abs": "x", "sign": "x", "bitwise_not": "(uchar)(x == 0)"}.get(op)
     if ct.kind == "u":
         return {
             "neg": _wrap(ct, f"({u})0 - ({u})x"), "abs": "x", "sign": f"(({c})(x > 0))",
