@@ -194,14 +194,16 @@ class Col2ImBackward0(Node):
         return (im2col(g, self.geom, self.order, self.cols_shape),)
 
 
-def im2col(x: Tensor, geom: Window2d, order: str, final_shape=None) -> Tensor:
-    """Differentiable ``im2col_raw`` (zero padding)."""
-    r = im2col_raw(x, geom, order, final_shape)
-    if STATE.enabled and x._requires_grad:
+def im2col(x: Tensor, geom: Window2d, order: str, final_shape=None, source=None) -> Tensor:
+    """Differentiable ``im2col_raw`` (zero padding). ``x`` is 4-d; ``source``, when given,
+    is the tensor the graph records instead (an unbatched (C, H, W) view of it)."""
+    source = x if source is None else source
+    r = im2col_raw(x.detach(), geom, order, final_shape)
+    if STATE.enabled and source._requires_grad:
         node = Im2ColBackward0()
         node.geom, node.order, node.in_shape = geom, order, x._shape
         node.window_shape = geom.window_shape(x._shape[0], x._shape[1], order)
-        record(node, (x,), r)
+        record(node, (source,), r)
     return r
 
 
@@ -241,8 +243,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
                     pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), fname="unfold")
     n, c = x._shape[:2]
     kh, kw = geom.kernel
-    r = im2col(x, geom, "ncijyx", (n, c * kh * kw, geom.out_hw[0] * geom.out_hw[1]))
-    return r.squeeze(0) if squeeze else r
+    length = geom.out_hw[0] * geom.out_hw[1]
+    return im2col(x, geom, "ncijyx", (c * kh * kw, length) if squeeze else (n, c * kh * kw, length), input)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -271,13 +273,15 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
 
 class ConvolutionBackward0(Node):
     """d conv(x, w, b) = (col2im(w^T g), g im2col(x)^T, sum of g over N, H, W), per group"""
-    __slots__ = ("geom", "groups")
+    __slots__ = ("geom", "groups", "x4_shape", "w4_shape", "out4_shape")
 
     def backward(self, g):
         from .linalg import bmm
         x, w = self.saved_tensors
-        n = x._shape[0]
-        o, cg, kh, kw = w._shape
+        x4, w4 = x.reshape(self.x4_shape), w.reshape(self.w4_shape)  # conv1d works on a height of one
+        g = g.reshape(self.out4_shape)
+        n = x4._shape[0]
+        o, cg, kh, kw = w4._shape
         groups = self.groups
         og = o // groups
         oh, ow = self.geom.out_hw
@@ -286,15 +290,24 @@ class ConvolutionBackward0(Node):
         need = [f is not None for f, _ in self.next_functions]
         gx = gw = gb = None
         if need[0]:
-            cols = bmm(w.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
-            gx = col2im(cols, self.geom, GEMM_ORDER, x._shape,
-                        self.geom.window_shape(n, cg * groups, GEMM_ORDER))
+            cols = bmm(w4.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
+            gx = col2im(cols, self.geom, GEMM_ORDER, x4._shape,
+                        self.geom.window_shape(n, cg * groups, GEMM_ORDER)).reshape(x._shape)
         if need[1]:
-            cols = im2col(x, self.geom, GEMM_ORDER, (groups, cg * kh * kw, n * oh * ow))
+            cols = im2col(x4, self.geom, GEMM_ORDER, (groups, cg * kh * kw, n * oh * ow))
             gw = bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
         if len(need) > 2 and need[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
+
+
+def reshape_fresh(t: Tensor, shape: tuple) -> Tensor:
+    """Give a just-computed contiguous result another shape in place (no view, no graph)."""
+    shape = tuple(shape)
+    if shape != t._shape:
+        t._shape, t._strides = shape, contiguous_strides(shape)
+        t._a = t._backend.view(t._storage.base, shape, t._strides, 0)
+    return t
 
 
 def _same_padding(kernel, dilation, fname, stride):
@@ -312,52 +325,68 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     """2-d cross-correlation of ``input`` (N, C, H, W) or (C, H, W) with ``weight``
     (O, C/groups, kh, kw), plus ``bias`` (O,)."""
     x, squeeze = _as_4d(input, "conv2d")
+    geom = _conv_geometry(x, weight, bias, stride, padding, dilation, groups, "conv2d")
+    out = _convolution(x, weight, bias, x, weight, geom, groups)
+    return out.squeeze(0) if squeeze else out
+
+
+def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) -> Window2d:
+    """Check a 4-d convolution's operands and return its window geometry."""
     if not isinstance(weight, Tensor) or weight.dim() != 4:
-        raise RuntimeError(f"conv2d(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
+        raise RuntimeError(f"{fname}(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
                            f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise RuntimeError(f"conv2d(): non-positive groups is not supported (got groups={groups!r})")
-    check_same_device(x, weight, "conv2d")
+        raise RuntimeError(f"{fname}(): non-positive groups is not supported (got groups={groups!r})")
+    check_same_device(x, weight, fname)
     if x._dtype is not weight._dtype:
-        raise RuntimeError(f"conv2d(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) should be the "
+        raise RuntimeError(f"{fname}(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) should be the "
                            f"same")
     if not x._dtype.is_floating_point:
-        raise RuntimeError(f"conv2d(): expected a floating point input, got {x._dtype!r}")
+        raise RuntimeError(f"{fname}(): expected a floating point input, got {x._dtype!r}")
     n, c, h, w_ = x._shape
     o, cg, kh, kw = weight._shape
     if o % groups:
-        raise RuntimeError(f"conv2d(): out_channels ({o}) must be divisible by groups ({groups})")
+        raise RuntimeError(f"{fname}(): out_channels ({o}) must be divisible by groups ({groups})")
     if c != cg * groups:
-        raise RuntimeError(f"conv2d(): given groups={groups}, weight of size {list(weight._shape)}, expected "
+        raise RuntimeError(f"{fname}(): given groups={groups}, weight of size {list(weight._shape)}, expected "
                            f"input{list(x._shape)} to have {cg * groups} channels, but got {c} channels instead")
     if bias is not None:
         if not isinstance(bias, Tensor) or bias._shape != (o,):
-            raise RuntimeError(f"conv2d(): expected bias of shape [{o}], got "
+            raise RuntimeError(f"{fname}(): expected bias of shape [{o}], got "
                                f"{list(bias._shape) if isinstance(bias, Tensor) else type(bias).__name__}")
         if bias._dtype is not x._dtype:
-            raise RuntimeError(f"conv2d(): bias type ({bias._dtype!r}) should be the same as the input type "
+            raise RuntimeError(f"{fname}(): bias type ({bias._dtype!r}) should be the same as the input type "
                                f"({x._dtype!r})")
     kernel = (kh, kw)
-    stride_ = pair(stride, "stride", "conv2d")
-    dilation_ = pair(dilation, "dilation", "conv2d")
+    stride_ = pair(stride, "stride", fname)
+    dilation_ = pair(dilation, "dilation", fname)
     extra = (0, 0)
     if isinstance(padding, str):
         if padding == "valid":
             padding_ = (0, 0)
         elif padding == "same":
-            padding_, extra = _same_padding(kernel, dilation_, "conv2d", stride_)
+            padding_, extra = _same_padding(kernel, dilation_, fname, stride_)
         else:
-            raise RuntimeError(f"conv2d(): invalid padding string {padding!r}, expected 'valid' or 'same'")
+            raise RuntimeError(f"{fname}(): invalid padding string {padding!r}, expected 'valid' or 'same'")
     else:
-        padding_ = pair(padding, "padding", "conv2d")
-    geom = Window2d((h, w_), kernel, stride_, padding_, dilation_, extra=extra, fname="conv2d")
-    out = _conv_forward(x, weight, bias, geom, groups)
-    if STATE.enabled and (x._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
+        padding_ = pair(padding, "padding", fname)
+    return Window2d((h, w_), kernel, stride_, padding_, dilation_, extra=extra, fname=fname)
+
+
+def _convolution(input, weight, bias, x4, w4, geom, groups, out_shape=None) -> Tensor:
+    """The convolution of the 4-d ``x4`` and ``w4``, recorded as one ``ConvolutionBackward0``
+    on ``input``/``weight`` (which may be their 3-d originals, for conv1d)."""
+    out = _conv_forward(x4.detach(), w4.detach(), bias, geom, groups)
+    out4_shape = out._shape
+    if out_shape is not None:
+        reshape_fresh(out, out_shape)
+    if STATE.enabled and (input._requires_grad or weight._requires_grad or (bias is not None and bias._requires_grad)):
         node = ConvolutionBackward0()
         node.geom, node.groups = geom, groups
-        node.save(x, weight)
-        record(node, (x, weight) if bias is None else (x, weight, bias), out)
-    return out.squeeze(0) if squeeze else out
+        node.x4_shape, node.w4_shape, node.out4_shape = x4._shape, w4._shape, out4_shape
+        node.save(input, weight)
+        record(node, (input, weight) if bias is None else (input, weight, bias), out)
+    return out
 
 
 def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) -> Tensor:
@@ -395,9 +424,16 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     if not isinstance(weight, Tensor) or weight.dim() != 3:
         raise RuntimeError(f"conv1d(): expected a 3-d weight (out_channels, in_channels/groups, k), got "
                            f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
-    r = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, _height_one(stride), padding if isinstance(
-        padding, str) else (0, _height_one(padding)[1]), _height_one(dilation), groups)
-    return r.squeeze(-2)
+    if input.dim() == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    n, c, length = input._shape
+    pad = padding if isinstance(padding, str) else (0, _height_one(padding)[1])
+    # the checks and the geometry of the height-1 2-d problem, on cheap views
+    x4 = input.detach().unsqueeze(2)
+    w4 = weight.detach().unsqueeze(2)
+    geom = _conv_geometry(x4, w4, bias, _height_one(stride), pad, _height_one(dilation), groups, "conv1d")
+    o = weight._shape[0]
+    return _convolution(input, weight, bias, x4, w4, geom, groups, (n, o, geom.out_hw[1]))
 
 
 def _height_one(v) -> tuple:

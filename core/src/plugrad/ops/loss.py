@@ -145,6 +145,10 @@ class NllLossBackward0(Node):
         return (scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
 
 
+class NllLoss2DBackward0(NllLossBackward0):
+    """d nll(x, t) for images (N, C, H, W): as NllLossBackward0"""
+
+
 def _class_target_checks(input, target, fname):
     if target._dtype not in (int64, uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target._dtype.name.capitalize()}")
@@ -198,7 +202,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         else:
             r = loss.sum() / total
     if STATE.enabled and input._requires_grad:
-        node = NllLossBackward0()
+        node = NllLoss2DBackward0() if x.dim() == 4 else NllLossBackward0()
         node.reduction, node.in_shape = reduction, x._shape
         node.save(safe_t, w_t, total)
         record(node, (input,), r)
@@ -212,12 +216,11 @@ def _probability_target_loss(logp, target, weight, reduction, label_smoothing):
     prod = logp * target
     if weight is not None:
         prod = prod * weight.reshape((1, c) + (1,) * (logp.dim() - 2))
-    loss = -prod.sum(1)
     if reduction == "none":
-        return loss
+        return -prod.sum(1)
     if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / (logp.numel() // c if c else 0)
+        return -prod.sum()
+    return -prod.sum() / (logp.numel() // c if c else 0)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

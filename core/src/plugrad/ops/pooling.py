@@ -14,7 +14,7 @@ from collections import namedtuple
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..tensor import Tensor
-from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair
+from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -64,6 +64,7 @@ class MaxPool2DWithIndicesBackward0(Node):
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The max of every window and, for each, the flat ``h * W + w`` index of where it was."""
     x, squeeze = _as_4d(input, "max_pool2d")
+    x = x.detach()
     geom = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     n, c, h, w = x._shape
     (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
@@ -75,13 +76,14 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
         rows = (arange(oh, device=x.device) * geom.stride[0] - geom.padding[0]).reshape(oh, 1)
         cols = arange(ow, device=x.device) * geom.stride[1] - geom.padding[1]
         indices = (rows + (k // kw) * geom.dilation[0]) * w + cols + (k % kw) * geom.dilation[1]
-    if STATE.enabled and x._requires_grad:
+    if squeeze:  # an unbatched (C, H, W) input: the op is still one node on it
+        reshape_fresh(values, values._shape[1:])
+        reshape_fresh(indices, indices._shape[1:])
+    if STATE.enabled and input._requires_grad:
         node = MaxPool2DWithIndicesBackward0()
         node.in_shape = x._shape
         node.save(indices)
-        record(node, (x,), values)
-    if squeeze:
-        values, indices = values.squeeze(0), indices.squeeze(0)
+        record(node, (input,), values)
     return _with_indices(values, indices)
 
 
@@ -130,6 +132,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None) -> Tensor:
     """The mean of every window (zero padding counts unless ``count_include_pad=False``)."""
     x, squeeze = _as_4d(input, "avg_pool2d")
+    x = x.detach()
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"avg_pool2d(): expected a floating point input, got {x._dtype!r}")
     geom = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
@@ -144,11 +147,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     win = im2col_raw(x, geom, POOL_ORDER, (n, c, oh, ow, kh * kw))
     with no_grad():
         r = run_reduce("sum", win, (4,), False) / divisor
-    if STATE.enabled and x._requires_grad:
+    if squeeze:
+        reshape_fresh(r, r._shape[1:])
+    if STATE.enabled and input._requires_grad:
         node = AvgPool2DBackward0()
         node.geom, node.in_shape, node.divisor = geom, x._shape, divisor
-        record(node, (x,), r)
-    return r.squeeze(0) if squeeze else r
+        record(node, (input,), r)
+    return r
 
 
 # ---- adaptive pooling -----------------------------------------------------------------------
