@@ -37,8 +37,9 @@ def apart(*shape):
     return (RNG.permutation(n) * 0.3 - 0.15 * n + 0.037).reshape(shape)
 
 
-def ix(t, values):
-    return t.tensor(values)
+def ix(t, like, values):
+    """An int64 index tensor on the device of ``like``."""
+    return like.new_tensor(values, dtype=t.int64)
 
 
 # name: (ops it covers, fn(t, *inputs), input arrays, flags)
@@ -156,27 +157,27 @@ CASES = {
     # ---- indexing
     "getitem basic": ("getitem", lambda t, a: a[1:, ::2], (anyv(3, 4),), ()),
     "getitem int": ("getitem", lambda t, a: a[1], (anyv(3, 4),), ()),
-    "getitem advanced": ("getitem", lambda t, a: a[ix(t, [2, 0, 1, 2])], (anyv(3, 4),), ()),
-    "getitem two lists": ("getitem", lambda t, a: a[ix(t, [2, 0, 2]), ix(t, [1, 1, 3])], (anyv(3, 4),), ()),
+    "getitem advanced": ("getitem", lambda t, a: a[ix(t, a, [2, 0, 1, 2])], (anyv(3, 4),), ()),
+    "getitem two lists": ("getitem", lambda t, a: a[ix(t, a, [2, 0, 2]), ix(t, a, [1, 1, 3])], (anyv(3, 4),), ()),
     "getitem mask": ("getitem", lambda t, a: a[a > 0], (anyv(3, 4),), ()),
     "getitem mixed": ("getitem", lambda t, a: a[:, [0, 2, 2]], (anyv(3, 4),), ()),
     "getitem ellipsis none": ("getitem", lambda t, a: a[..., None, 1], (anyv(3, 4),), ()),
     "setitem": ("setitem", lambda t, a, b: _setitem(a, b), (anyv(3, 4), anyv(4)), ()),
-    "index_select": ("index_select", lambda t, a: a.index_select(1, ix(t, [2, 0, 1, 2])), (anyv(3, 4),), ()),
-    "gather": ("gather", lambda t, a: a.gather(1, ix(t, [[0, 0], [1, 3], [2, 2]])), (anyv(3, 4),), ()),
-    "scatter": ("scatter", lambda t, a, s: a.scatter(1, ix(t, [[0, 1], [1, 3], [2, 0]]), s), (anyv(3, 4), anyv(3, 2)),
+    "index_select": ("index_select", lambda t, a: a.index_select(1, ix(t, a, [2, 0, 1, 2])), (anyv(3, 4),), ()),
+    "gather": ("gather", lambda t, a: a.gather(1, ix(t, a, [[0, 0], [1, 3], [2, 2]])), (anyv(3, 4),), ()),
+    "scatter": ("scatter", lambda t, a, s: a.scatter(1, ix(t, a, [[0, 1], [1, 3], [2, 0]]), s), (anyv(3, 4), anyv(3, 2)),
                 ()),
-    "scatter value": ("scatter", lambda t, a: a.scatter(1, ix(t, [[0], [1], [2]]), 5.0), (anyv(3, 4),), ()),
-    "scatter_add": ("scatter_add", lambda t, a, s: a.scatter_add(1, ix(t, [[0, 0], [1, 3], [2, 2]]), s),
+    "scatter value": ("scatter", lambda t, a: a.scatter(1, ix(t, a, [[0], [1], [2]]), 5.0), (anyv(3, 4),), ()),
+    "scatter_add": ("scatter_add", lambda t, a, s: a.scatter_add(1, ix(t, a, [[0, 0], [1, 3], [2, 2]]), s),
                     (anyv(3, 4), anyv(3, 2)), ()),
-    "take": ("take", lambda t, a: a.take(ix(t, [0, 5, 5, 11])), (anyv(3, 4),), ()),
-    "put": ("put", lambda t, a, s: a.put(ix(t, [0, 5, 11]), s), (anyv(3, 4), anyv(3)), ()),
-    "index_put": ("index_put", lambda t, a, s: a.index_put((ix(t, [0, 2]),), s), (anyv(3, 4), anyv(2, 4)), ()),
-    "index_put accumulate": ("index_put", lambda t, a, s: a.index_put((ix(t, [0, 0]),), s, accumulate=True),
+    "take": ("take", lambda t, a: a.take(ix(t, a, [0, 5, 5, 11])), (anyv(3, 4),), ()),
+    "put": ("put", lambda t, a, s: a.put(ix(t, a, [0, 5, 11]), s), (anyv(3, 4), anyv(3)), ()),
+    "index_put": ("index_put", lambda t, a, s: a.index_put((ix(t, a, [0, 2]),), s), (anyv(3, 4), anyv(2, 4)), ()),
+    "index_put accumulate": ("index_put", lambda t, a, s: a.index_put((ix(t, a, [0, 0]),), s, accumulate=True),
                              (anyv(3, 4), anyv(2, 4)), ()),
     "masked_fill": ("masked_fill", lambda t, a: a.masked_fill(a > 0, 2.0), (anyv(3, 4),), ()),
     "masked_select": ("masked_select", lambda t, a: a.masked_select(a > 0), (anyv(3, 4),), ()),
-    "index_add": ("index_add", lambda t, a, s: a.index_add(0, ix(t, [0, 2, 0]), s, alpha=2), (anyv(3, 4), anyv(3, 4)),
+    "index_add": ("index_add", lambda t, a, s: a.index_add(0, ix(t, a, [0, 2, 0]), s, alpha=2), (anyv(3, 4), anyv(3, 4)),
                   ()),
     # ---- joining
     "cat": ("cat concat concatenate", lambda t, a, b: t.concatenate([t.concat([a, b], 1), t.cat([b, a], 1)]),
@@ -275,11 +276,11 @@ NN_CASES = {
                    (anyv(4, 3), pos(3), anyv(3))),
     "layer_norm": ("layer_norm", lambda t, F, x, w, b: F.layer_norm(x, (4,), w, b), (anyv(3, 4), pos(4), anyv(4))),
     "pad": ("pad", lambda t, F, x: F.pad(x, (1, 2)), (anyv(2, 3),)),
-    "embedding": ("embedding", lambda t, F, w: F.embedding(t.tensor([[0, 2], [1, 0]]), w), (anyv(3, 4),)),
+    "embedding": ("embedding", lambda t, F, w: F.embedding(ix(t, w, [[0, 2], [1, 0]]), w), (anyv(3, 4),)),
     "mse_loss": ("mse_loss", lambda t, F, x, y: F.mse_loss(x, y), (anyv(3, 4), anyv(3, 4))),
     "l1_loss": ("l1_loss", lambda t, F, x, y: F.l1_loss(x, y, reduction="sum"), (apart(3, 4), apart(3, 4) + 0.01)),
-    "nll_loss": ("nll_loss", lambda t, F, x: F.nll_loss(x.log_softmax(1), t.tensor([0, 2, 1])), (anyv(3, 4),)),
-    "cross_entropy": ("cross_entropy", lambda t, F, x: F.cross_entropy(x, t.tensor([0, 2, 1])), (anyv(3, 4),)),
+    "nll_loss": ("nll_loss", lambda t, F, x: F.nll_loss(x.log_softmax(1), ix(t, x, [0, 2, 1])), (anyv(3, 4),)),
+    "cross_entropy": ("cross_entropy", lambda t, F, x: F.cross_entropy(x, ix(t, x, [0, 2, 1])), (anyv(3, 4),)),
     "binary_cross_entropy": ("binary_cross_entropy", lambda t, F, x, y: F.binary_cross_entropy(x, y),
                              (u01(3, 4), u01(3, 4))),
     "binary_cross_entropy_with_logits": ("binary_cross_entropy_with_logits",
