@@ -1,37 +1,43 @@
 """The op database: one :class:`~plugrad_conformance.opinfo.OpInfo` per public op.
 
-``OPS`` maps a key (the op's name; ``family.name`` when two families share a
-name) to its entry. Each entry's ``fn`` is the op's function, looked up in its
-module; alias entries (``true_divide``, ``concat``...) point at their target.
+``OPS`` maps a key (the op's name; ``module.name`` when two modules share a
+name, e.g. ``functional.relu``) to its entry. Each entry's ``fn`` is the op's
+function, looked up in its module; alias entries (``true_divide``, ``concat``...)
+point at their target.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 
 from ..coverage import ALIASES, op_modules
-from . import conversion, elementwise, indexing, join, linalg, reduction, views
+from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, views
 
-__all__ = ["OPS", "FAMILIES", "build"]
+__all__ = ["OPS", "SOURCES", "build"]
 
-#: the modules of entries, one per op family (plugrad.nn.functional joins when it exists)
-FAMILIES = (elementwise, reduction, views, indexing, join, linalg, conversion)
+#: the modules that hold entries (an entry names its own op module in ``family``)
+SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional)
 
 
 def build() -> dict:
-    """Resolve every entry's function and add the alias entries."""
+    """Resolve every entry's function and add the alias entries. Entries whose
+    module does not exist in this plugrad (an optional op module) are left out."""
     modules = op_modules()
-    ops = {}
-    for family in FAMILIES:
-        module = modules.get(family.FAMILY) or importlib.import_module(family.FAMILY)
-        for entry in family.ENTRIES:
-            entry.fn = getattr(module, entry.name)
-            _add(ops, entry)
-        for alias, target_name in ALIASES.get(family.FAMILY, {}).items():
-            if not hasattr(module, alias):
+    ops, by_family = {}, {}
+    for source in SOURCES:
+        for entry in source.ENTRIES:
+            module = modules.get(entry.family)
+            if module is None:
                 continue
-            target = next(e for e in family.ENTRIES if e.name == target_name)
+            entry.fn = getattr(module, entry.name)
+            by_family[entry.family, entry.name] = entry
+            _add(ops, entry)
+    for family, aliases in ALIASES.items():
+        module = modules.get(family)
+        for alias, target_name in aliases.items():
+            if module is None or not hasattr(module, alias):
+                continue
+            target = by_family[family, target_name]
             _add(ops, dataclasses.replace(target, name=alias, fn=getattr(module, alias), alias_target=target,
                                           method=False, operator=None, method_call=None, inplace=False,
                                           errors=[]))

@@ -74,4 +74,4 @@ ENTRIES = [
        inplace=False, gradgrad=False),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]

@@ -390,4 +390,4 @@ ENTRIES = [
     _e("equal", _equal_ref, _equal_sample, dtypes=ALL, result_dtype=lambda d, s: None, differentiable=False),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]

@@ -321,4 +321,4 @@ ENTRIES = [
     _i("nonzero", _nonzero_ref, _nonzero_sample, result_dtype=TO_INT64, differentiable=False),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]

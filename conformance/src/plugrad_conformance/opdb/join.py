@@ -74,4 +74,4 @@ ENTRIES = [
     _j("vstack", lambda tensors: np.vstack(tensors), _vstack_sample),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]

@@ -401,4 +401,4 @@ ENTRIES = [
     _r("norm", _norm_ref, _norm_sample, tol=SUM_TOL),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]

@@ -388,4 +388,4 @@ ENTRIES = [
     _v("tile", lambda x, dims: np.tile(x, dims), _tile_sample, view=False),
 ]
 
-__all__ = ["ENTRIES", "FAMILY"]
+__all__ = ["ENTRIES"]
