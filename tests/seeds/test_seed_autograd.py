@@ -153,7 +153,7 @@ def autograd_loop(torch, iterations=ITERATIONS):
     W2.requires_grad_(True)
     learning_rate = 1e-6
     losses = []
-    for t in range(iterations):
+    for _ in range(iterations):  # the tutorial's `for t in range(500)`
         y_hat = X.mm(W1).clamp(min=0).mm(W2)
         loss = (y_hat - y).pow(2).sum()
         losses.append(loss.item())
@@ -171,7 +171,7 @@ def manual_loop(torch, iterations=ITERATIONS):
     X, y, W1, W2 = (torch.tensor(a) for a in initial_data())
     learning_rate = 1e-6
     losses = []
-    for t in range(iterations):
+    for _ in range(iterations):  # the tutorial's `for t in range(500)`
         h = X.mm(W1)
         h_relu = h.clamp(min=0)
         y_hat = h_relu.mm(W2)

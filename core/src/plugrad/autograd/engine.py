@@ -225,8 +225,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                     r = fn(tuple(grads), tuple(buffer))
                     if r is not None:
                         grads = list(r)
-        if not retain_graph:
-            node.release()
+            if not retain_graph:
+                node.release()  # only nodes that ran: a later backward may still use the others
         for (nxt, nr), g in zip(node.next_functions, grads):
             if nxt is None:
                 continue

@@ -14,7 +14,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, get_default_dtype, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
-from .dispatch import as_operand, binary_dtype, cast, check_inplace_target, check_same_device, inplace, write_out
+from .dispatch import as_operand, binary_dtype, cast, check_same_device, write_out
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "abs",
