@@ -163,3 +163,28 @@ def test_grad_mode_program_matches_pytorch():
         return out
     ours, theirs = run_both(program)
     assert ours == theirs
+
+
+def test_backward_in_several_threads_at_once():
+    results, errors = {}, []
+
+    def worker(k):
+        try:
+            x = plugrad.tensor([1.0, 2.0], requires_grad=True)
+            for _ in range(30):
+                x.grad = None
+                if k % 2:
+                    with plugrad.no_grad():
+                        assert not tracked(x)
+                ((x * (k + 1)) ** 2).sum().backward()
+            results[k] = x.grad.tolist()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert results == {k: [2 * (k + 1) ** 2 * 1.0, 2 * (k + 1) ** 2 * 2.0] for k in range(4)}
