@@ -4,6 +4,8 @@ batches (stride 0), ragged sizes around the tile edges, every dtype."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -13,12 +15,14 @@ from ocl_helpers import ALL_DTYPES, FLOATS, Pair, assert_same_storage, layouts, 
 VARIANTS = ("generic", "v16", "tiled")
 
 
-@pytest.fixture(params=VARIANTS)
-def variant(request, ocl):
+@contextlib.contextmanager
+def matmul_kernel(ocl, variant):
     old = ocl.matmul_kernel
-    ocl.matmul_kernel = request.param
-    yield request.param
-    ocl.matmul_kernel = old
+    ocl.matmul_kernel = variant
+    try:
+        yield
+    finally:
+        ocl.matmul_kernel = old
 
 
 def _tol(name, k):
@@ -37,10 +41,12 @@ def _case(ocl, cpu, draw, name, batch, m, k, n, variant):
     _, cb, ob = make(ocl, cpu, rng, name, bshape, draw(layouts(bshape)), **kw)
     opair, co, oo = make(ocl, cpu, rng, name, oshape, draw(layouts(oshape, expand=False)), **kw)
     cpu.matmul(ca, cb, co)
-    ocl.matmul(oa, ob, oo)
+    with matmul_kernel(ocl, variant):
+        ocl.matmul(oa, ob, oo)
     assert_same_storage(opair, context=f"{variant} {name} a={oa} b={ob} out={oo}", **_tol(name, k))
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @given(st.data())
 def test_matmul_small(ocl, cpu, variant, data):
     draw = data.draw
@@ -50,6 +56,7 @@ def test_matmul_small(ocl, cpu, variant, data):
     _case(ocl, cpu, draw, name, batch, m, k, n, variant)
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @given(st.data())
 def test_matmul_ragged_tiles(ocl, cpu, variant, data):
     """Sizes around the 8x16 vector tiles and the 64x64 GPU tiles."""
@@ -62,6 +69,7 @@ def test_matmul_ragged_tiles(ocl, cpu, variant, data):
     _case(ocl, cpu, draw, name, batch, m, k, n, variant)
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_matmul_broadcast_batch_and_transposed_rhs(ocl, cpu, variant):
     """b broadcast over the batch (stride 0) and read transposed (column stride != 1)."""
     rng = np.random.default_rng(5)
@@ -72,12 +80,14 @@ def test_matmul_broadcast_batch_and_transposed_rhs(ocl, cpu, variant):
     cb, ob = b.view((4, 24, 33), (0, 1, 24), 0)        # b[i] = w.T for a (33, 24) w, shared by all batches
     co, oo = out.view((4, 20, 33), (660, 33, 1), 0)
     cpu.matmul(ca, cb, co)
-    ocl.matmul(oa, ob, oo)
+    with matmul_kernel(ocl, variant):
+        ocl.matmul(oa, ob, oo)
     assert_same_storage(out, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("name", ["float32", "float64", "int64"])
-def test_matmul_larger_than_one_tile(ocl, cpu, name):
+def test_matmul_larger_than_one_tile(ocl, cpu, name, variant):
     if name not in {d.name for d in ocl.dtypes}:
         pytest.skip(f"{name} is not supported by this device")
     rng = np.random.default_rng(6)
@@ -90,5 +100,6 @@ def test_matmul_larger_than_one_tile(ocl, cpu, name):
     cb, ob = b.view((k, n), (n, 1), 0)
     co, oo = out.view((m, n), (n, 1), 0)
     cpu.matmul(ca, cb, co)
-    ocl.matmul(oa, ob, oo)
+    with matmul_kernel(ocl, variant):
+        ocl.matmul(oa, ob, oo)
     assert_same_storage(out)          # small integers: exact in every kernel

@@ -365,3 +365,30 @@ def test_nonzero_large_many_chunks(ocl, cpu):
     oa, on = ocl.nonzero(ox)
     assert on == cn
     assert np.array_equal(np.frombuffer(ocl.to_bytes(oa), np.int64).reshape(on, 2), ca)
+
+
+@pytest.mark.parametrize("dist,params,name", [("uniform", (-1.0, 3.0), "float32"), ("normal", (2.0, 0.5), "float64"),
+                                              ("randint", (-5, 9), "int16"), ("bernoulli", (0.4, 0.0), "bool"),
+                                              ("uniform", (0.0, 1.0), "float16")])
+def test_random_depends_only_on_seed_and_position(ocl, dist, params, name):
+    """A strided output gets, at each logical position, what a contiguous one gets."""
+    if name not in {d.name for d in ocl.dtypes}:
+        pytest.skip(f"{name} is not supported by this device")
+    dt = pd(name)
+    flat = ocl.empty((5, 7), dt)
+    ocl.random(dist, flat, 2 ** 40 + 17, *params)
+    storage = ocl.empty((7 * 5 * 2,), dt)
+    ocl.fill(storage, False if name == "bool" else 0)
+    view = ocl.view(storage, (5, 7), (2, 10), 1)          # transposed and stepped
+    ocl.random(dist, view, 2 ** 40 + 17, *params)
+    npd = np.dtype(name)
+    a = np.frombuffer(ocl.to_bytes(flat), npd)
+    b = np.frombuffer(ocl.to_bytes(view), npd)
+    assert np.array_equal(a, b)
+    other = ocl.empty((5, 7), dt)
+    ocl.random(dist, other, 2 ** 40 + 18, *params)
+    if name != "bool":
+        assert not np.array_equal(np.frombuffer(ocl.to_bytes(other), npd), a)
+    lo, hi = params
+    if dist in ("uniform", "randint"):
+        assert a.min() >= lo and a.max() < hi
