@@ -259,6 +259,9 @@ def _check_int_zero_division(input, other, fname):
     cd = binary_dtype(input, other) if isinstance(input, Tensor) else binary_dtype(other, input)
     if cd.is_floating_point:
         return
+    shapes = [x._shape for x in (input, other) if isinstance(x, Tensor)]
+    if 0 in (shapes[0] if len(shapes) == 1 else broadcast_shapes(*shapes)):
+        return  # nothing is divided
     if isinstance(other, Tensor):
         if bool((other == 0).any()):
             raise RuntimeError(f"ZeroDivisionError: integer division by zero in {fname}")
@@ -389,10 +392,23 @@ class PowBackward2(Node):
         return (g * result * math.log(self.base),)
 
 
+def _int_pow_negative_exponents(base, exponent: Tensor, dtype) -> Tensor:
+    """Integer ``base ** exponent`` where some exponents (a tensor) are negative, the way
+    PyTorch computes it: 1 for base 1, +-1 for base -1 (by parity), 0 otherwise."""
+    base = base if isinstance(base, Tensor) else _lift(base, exponent)
+    negative = exponent < 0
+    positive_part = compute_binary("pow", base, where(negative, 0, exponent), "pow", dtype=dtype)
+    odd = compute_binary("remainder", exponent, 2, "pow") == 1
+    small = where(base == 1, 1, where(base == -1, where(odd, -1, 1), 0))
+    return cast(where(negative, small, positive_part), dtype)
+
+
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent`` (either may be a number)."""
     if not isinstance(input, Tensor):
         base = as_operand(input, "pow", "input")
+        if isinstance(base, int) and not exponent._dtype.is_floating_point and bool((exponent < 0).any()):
+            return _finish(_int_pow_negative_exponents(base, exponent, binary_dtype(exponent, base)), out, "pow")
         r = compute_binary("pow", base, exponent, "pow",
                            dtype=binary_dtype(exponent, base) if not isinstance(base, float) or
                            exponent._dtype.is_floating_point else get_default_dtype())
@@ -405,8 +421,10 @@ def pow(input, exponent, *, out=None) -> Tensor:
     exponent = as_operand(exponent, "pow", "exponent")
     cd = binary_dtype(input, exponent)
     if not cd.is_floating_point:
-        neg = (exponent < 0) if not isinstance(exponent, Tensor) else bool((exponent < 0).any())
-        if neg:
+        if isinstance(exponent, Tensor):
+            if bool((exponent < 0).any()):  # PyTorch refuses only a negative Python exponent
+                return _finish(_int_pow_negative_exponents(input, exponent, cd), out, "pow")
+        elif exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
     r = compute_binary("pow", input, exponent, "pow")
     if _tracked(input, exponent):
