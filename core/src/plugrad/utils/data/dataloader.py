@@ -105,6 +105,9 @@ class DataLoader:
         return _worker.MapFetcher(self.collate_fn, self._auto_collation)
 
     def __iter__(self):
+        # one draw per epoch for the workers' seeds, with or without workers, so that a
+        # seeded generator gives the same shuffle order whatever num_workers is
+        base_seed = (self.generator or default_generator).next_seed() & ((1 << 63) - 1)
         if self.num_workers == 0:
             fetch = self._fetcher()
             if self._iterable:
@@ -112,9 +115,9 @@ class DataLoader:
             return (fetch(self.dataset, indices) for indices in self._index_sampler)
         if self.persistent_workers:
             if self._pool is None or not self._pool.alive:
-                self._pool = _WorkerPool(self)
+                self._pool = _WorkerPool(self, base_seed)
             return self._pool.epoch(self)
-        return _WorkerPool(self).epoch(self, last=True)
+        return _WorkerPool(self, base_seed).epoch(self, last=True)
 
     def __del__(self):
         pool = self.__dict__.get("_pool")
@@ -126,7 +129,7 @@ class _WorkerPool:
     """The worker processes of one DataLoader (for one epoch, or for all of them with
     ``persistent_workers``) and their queues."""
 
-    def __init__(self, loader: DataLoader):
+    def __init__(self, loader: DataLoader, base_seed: int):
         ctx = loader.multiprocessing_context
         if ctx is None:
             methods = multiprocessing.get_all_start_methods()
@@ -138,7 +141,6 @@ class _WorkerPool:
         self.result_queue = ctx.Queue()
         self.done = ctx.Event()
         self.index_queues, self.workers = [], []
-        base_seed = (loader.generator or default_generator).next_seed() & ((1 << 63) - 1)
         fetch = loader._fetcher()
         for i in range(self.n):
             q = ctx.Queue()
