@@ -37,6 +37,7 @@ class DeviceInfo:
     driver_version: str
     c_version: str
     is_gpu: bool
+    is_cpu: bool
     fp64: bool
     int64_atomics: bool
     compute_units: int
@@ -59,8 +60,8 @@ def devices() -> list:
     global _found, _error
     if _found is None:
         try:
-            _found = _discover()
-        except Exception as exc:  # no ICD loader, no platform, a broken driver
+            _found, _error = _discover()
+        except Exception as exc:  # no ICD loader, a broken driver
             _found, _error = [], f"{type(exc).__name__}: {exc}"
     return _found
 
@@ -71,15 +72,14 @@ def discovery_error() -> str:
     return _error
 
 
-def _discover() -> list:
+def _discover():
+    """``(devices, why there are none)``."""
     import pyopencl as cl
     try:
         platforms = cl.get_platforms()
     except cl.LogicError as exc:     # PLATFORM_NOT_FOUND_KHR: an ICD loader but no driver
-        global _error
-        _error = f"no OpenCL platform found ({exc})"
-        return []
-    wanted = [w.strip().lower() for w in os.environ.get(ENV_DEVICE, "").split(",") if w.strip()]
+        return [], f"no OpenCL platform found ({exc})"
+    wanted = parse_filter(os.environ.get(ENV_DEVICE, ""))
     disabled = {d.strip() for d in os.environ.get(ENV_DISABLE_DTYPES, "").split(",") if d.strip()}
     found = []
     for platform in platforms:
@@ -89,10 +89,26 @@ def _discover() -> list:
             continue
         for dev in devs:
             pname, dname = platform.name.strip(), dev.name.strip()
-            if wanted and not any(w in pname.lower() or w in dname.lower() for w in wanted):
-                continue
-            found.append(_info(cl, dev, pname, dname, disabled))
-    return sorted(found, key=lambda i: 0 if i.is_gpu else (1 if i.cl_device.type & cl.device_type.CPU else 2))
+            if selected(wanted, pname, dname):
+                found.append(_info(cl, dev, pname, dname, disabled))
+    if not found:
+        return [], f"no OpenCL device matches {ENV_DEVICE}={os.environ[ENV_DEVICE]!r}" if wanted else \
+            "the OpenCL platforms report no device"
+    return ordered(found), ""
+
+
+def parse_filter(value: str) -> list:
+    """The lower-cased substrings of ``PLUGRAD_OPENCL_DEVICE`` (empty: every device)."""
+    return [w.strip().lower() for w in value.split(",") if w.strip()]
+
+
+def selected(wanted: list, platform_name: str, device_name: str) -> bool:
+    return not wanted or any(w in platform_name.lower() or w in device_name.lower() for w in wanted)
+
+
+def ordered(infos: list) -> list:
+    """GPUs and accelerators first, then CPUs, then the rest; discovery order within."""
+    return sorted(infos, key=lambda i: 0 if i.is_gpu else (1 if i.is_cpu else 2))
 
 
 def _info(cl, dev, pname: str, dname: str, disabled: set) -> DeviceInfo:
@@ -103,6 +119,7 @@ def _info(cl, dev, pname: str, dname: str, disabled: set) -> DeviceInfo:
         cl_device=dev, platform_name=pname, name=dname, vendor=dev.vendor.strip(), version=dev.version.strip(),
         driver_version=dev.driver_version.strip(), c_version=dev.opencl_c_version.strip(),
         is_gpu=bool(dev.type & (cl.device_type.GPU | cl.device_type.ACCELERATOR)),
+        is_cpu=bool(dev.type & cl.device_type.CPU),
         fp64=fp64 and "float64" not in disabled,
         int64_atomics="cl_khr_int64_base_atomics" in ext,
         compute_units=dev.max_compute_units, max_alloc=dev.max_mem_alloc_size, global_mem=dev.global_mem_size,
