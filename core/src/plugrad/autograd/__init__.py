@@ -25,8 +25,16 @@ def _tensors(x, name):
     raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
 
 
+def _ones_like(out):
+    """The implicit gradient of a scalar output (a fresh tensor of ones)."""
+    from ..tensor import make
+    backend = out._backend
+    g = make(backend, backend.empty(out._shape, out._dtype), out._shape, out._dtype)
+    backend.fill(g._a, 1.0)
+    return g
+
+
 def _make_grads(outputs, grad_outputs, create_graph):
-    from ..creation import ones_like
     from ..tensor import Tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
@@ -36,7 +44,7 @@ def _make_grads(outputs, grad_outputs, create_graph):
             if not out._dtype.is_floating_point:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                    f"{out._dtype!r}")
-            g = ones_like(out)
+            g = _ones_like(out)
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradient for output {i} must be a Tensor or None, got {type(g).__name__}")

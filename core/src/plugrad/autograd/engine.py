@@ -122,11 +122,21 @@ def accumulate(acc: AccumulateGrad, grad, create_graph: bool) -> None:
             if r is not None:
                 grad = r
     if var._grad is None:
-        var._grad = grad if create_graph else grad.detach().clone()
+        var._grad = grad if create_graph else _private_copy(grad)
     elif create_graph:
         var._grad = var._grad + grad
     else:
         var._grad.add_(grad.detach())
+
+
+def _private_copy(t):
+    """A detached contiguous copy (the leaf must never alias a gradient another
+    node also received)."""
+    from ..tensor import make
+    backend = t._backend
+    arr = backend.empty(t._shape, t._dtype)
+    backend.copy(t._a, arr)
+    return make(backend, arr, t._shape, t._dtype)
 
 
 def retain_grad_hook(tensor):
@@ -184,8 +194,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
 
 def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves):
     captured = {}
-    root_nodes = [n for n, _ in roots]
-    deps = _collect(root_nodes)
+    deps = _collect([n for n, _ in roots])
     buffers = {}
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
@@ -198,10 +207,12 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             heapq.heappush(ready, (-node._seq, id(node), node))
     anomaly = anomaly_mode.ENABLED
     needed = _NeededSet({k[0] for k in capture}) if capture is not None else None
+    push, pop = heapq.heappush, heapq.heappop
     while ready:
-        _, _, node = heapq.heappop(ready)
+        node = pop(ready)[2]
         buffer = buffers.pop(node)
-        buffer = _apply_pre_hooks(node, buffer)
+        if node._pre_hooks:
+            buffer = _apply_pre_hooks(node, buffer)
         if capture is not None:
             for nr, g in enumerate(buffer):
                 key = (node, nr)
@@ -211,15 +222,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
                 accumulate(node, buffer[0], create_graph)
             continue
-        if needed is not None and node not in needed:
-            grads = [None] * len(node.next_functions)
-        elif all(g is None for g in buffer):
-            grads = [None] * len(node.next_functions)
+        edges = node.next_functions
+        if (needed is not None and node not in needed) or buffer.count(None) == len(buffer):
+            grads = (None,) * len(edges)
         else:
-            if anomaly:
-                grads = _call_with_anomaly(node, buffer)
-            else:
-                grads = call_node(node, buffer)
+            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)
             if node._hooks:
                 for fn in list(node._hooks):
                     r = fn(tuple(grads), tuple(buffer))
@@ -227,18 +234,19 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                         grads = list(r)
             if not retain_graph:
                 node.release()  # only nodes that ran: a later backward may still use the others
-        for (nxt, nr), g in zip(node.next_functions, grads):
+        for (nxt, nr), g in zip(edges, grads):
             if nxt is None:
                 continue
             buf = buffers.get(nxt)
             if buf is None:
                 buf = buffers[nxt] = [None] * nxt.n_outputs
             if g is not None:
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
+                old = buf[nr]
+                buf[nr] = g if old is None else old + g
             left = deps[nxt] - 1
             deps[nxt] = left
-            if left == 0:
-                heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+            if not left:
+                push(ready, (-nxt._seq, id(nxt), nxt))
     return captured
 
 

@@ -175,8 +175,22 @@ def _regenerate_view_fn(t):
 def record(node: Node, inputs, out) -> None:
     """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
     (``out`` may be a tuple of outputs for multi-output nodes)."""
-    node.next_functions = tuple(edge_of(t) if t is not None else (None, 0) for t in inputs)
-    node._in_meta = tuple((t._shape, t._dtype) if t is not None else None for t in inputs)
+    edges = []
+    metas = []
+    for t in inputs:
+        if t is None:
+            edges.append((None, 0))
+            metas.append(None)
+            continue
+        if not t._requires_grad:
+            edges.append((None, 0))
+        elif t._grad_fn is not None and t._base is None:
+            edges.append((t._grad_fn, t._output_nr))  # the common case, inlined from edge_of
+        else:
+            edges.append(edge_of(t))
+        metas.append((t._shape, t._dtype))
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(metas)
     if type(out) is tuple:
         for i, o in enumerate(out):
             if o is not None and o._dtype.is_floating_point:
