@@ -172,3 +172,6 @@ def worker_loop(dataset, index_queue, result_queue, fetch, worker_id, num_worker
             result_queue.put((task_id, pack(batch)))
         except Exception as exc:
             result_queue.put((task_id, WorkerError(exc, worker_id)))
+    # shutting down: batches the main process no longer wants must not keep this
+    # process alive while they wait to be written into the pipe
+    result_queue.cancel_join_thread()
