@@ -191,11 +191,11 @@ def test_special_values(device):
     with np.errstate(all="ignore"):
         x = np.array([-1.0, 0.0, np.inf, -np.inf, np.nan], np.float32)
         t = plugrad.tensor(x, device=device)
-        assert_tensor_equal(t.log(), np.log(x))
-        assert_tensor_equal(t.sqrt(), np.sqrt(x))
-        assert_tensor_equal(t.exp(), np.exp(x))
+        assert_tensor_close(t.log(), np.log(x))
+        assert_tensor_close(t.sqrt(), np.sqrt(x))
+        assert_tensor_close(t.exp(), np.exp(x))
         assert_tensor_close(t.sigmoid(), np_sigmoid(x))
-        assert_tensor_equal(t.tanh(), np.tanh(x))
+        assert_tensor_close(t.tanh(), np.tanh(x))
 
 
 # ---- clamp / where / maximum ------------------------------------------------------------------------------

@@ -74,6 +74,12 @@ CASES = {
     "split-size": (lambda m, x: x.split(3, 2), (I,)),
     "contiguous": (lambda m, x: x.t().contiguous().stride(), (A,)),
     "unbind": (lambda m, x: x.unbind(1), (A,)),
+    "chunk-empty": (lambda m: m.ones(0, 2).chunk(3), ()),
+    "in-place-views": (lambda m, x: (x.clone().t_().stride(), x.clone().unsqueeze_(1).shape,
+                                     x.clone().unsqueeze_(0).squeeze_().shape, x.clone().transpose_(0, 1)), (A,)),
+    "in-place-view-grad": (lambda m, x: [type(f(m.tensor(x, requires_grad=True) * 2).grad_fn).__name__ for f in (
+        lambda y: y.t_(), lambda y: y.transpose_(0, 1), lambda y: y.unsqueeze_(0), lambda y: y.squeeze_(),
+        lambda y: y.squeeze_(0), lambda y: y.squeeze_((0,)))], (A,)),
     # indexing
     "index-basic": (lambda m, x: x[1:, ::2, None, -1], (I,)),
     "index-ellipsis": (lambda m, x: x[..., 1:3], (I,)),

@@ -391,3 +391,50 @@ def test_chains_of_views_write_through_to_the_root(device):
     expected = np.zeros((4, 6), np.float32)
     expected.reshape(2, 2, 6).transpose(2, 0, 1)[1:5:2].transpose(2, 1, 0)[1:2] = 7.0
     assert_tensor_equal(root, expected)
+
+
+# ---- in-place view ops ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("op, numpy_op", [
+    (lambda t: t.t_(), lambda a: a.T), (lambda t: t.transpose_(0, -1), lambda a: np.swapaxes(a, 0, -1)),
+    (lambda t: t.unsqueeze_(1), lambda a: np.expand_dims(a, 1)), (lambda t: t.squeeze_(), lambda a: a.squeeze()),
+    (lambda t: t.squeeze_(0), lambda a: a.squeeze(0)), (lambda t: t.unsqueeze_(0).squeeze_((0, 1)), lambda a: a[0]),
+])
+def test_in_place_view_ops_change_the_layout_not_the_data(device, op, numpy_op):
+    t, a = arange_like((1, 3), device)
+    other_view = t.view(-1)
+    r = op(t)
+    assert r is t
+    assert_same_layout(t, numpy_op(a))
+    assert t.untyped_storage() is other_view.untyped_storage()
+    assert_tensor_equal(other_view, a.reshape(-1))  # other views keep their own layout
+
+
+def test_in_place_view_ops_are_recorded_by_autograd():
+    a = plugrad.arange(6.0, requires_grad=True)
+    y = (a * 1).view(2, 3)
+    y.t_()
+    assert type(y.grad_fn).__name__ == "TBackward1"
+    weights = np.arange(1.0, 7.0, dtype=np.float32).reshape(3, 2)
+    (y * plugrad.tensor(weights)).sum().backward()
+    assert_tensor_equal(a.grad, weights.T.reshape(-1))  # y[i, j] is a[3j + i]
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        plugrad.ones(2, 3, requires_grad=True).t_()
+
+
+@pytest.mark.parametrize("op", [lambda y: y.t_(), lambda y: y.transpose_(0, 1), lambda y: y.unsqueeze_(1),
+                                lambda y: y.unsqueeze_(0).squeeze_(), lambda y: y.unsqueeze_(2).squeeze_(2)])
+def test_in_place_view_ops_pass_gradcheck(op):
+    from plugrad.autograd import gradcheck, gradgradcheck
+    x = plugrad.tensor(np.arange(6.0).reshape(2, 3) / 7, dtype=plugrad.float64, requires_grad=True)
+
+    def f(a):
+        y = a * 1.5
+        return op(y) * y.sum()
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
+
+
+def test_chunk_of_an_empty_dim_gives_empty_pieces():
+    pieces = plugrad.zeros(0, 2).chunk(3)
+    assert len(pieces) == 3 and all(p.shape == (0, 2) for p in pieces)

@@ -148,7 +148,8 @@ def _bind():
         "select": vw.select, "chunk": vw.chunk, "split": vw.split, "unbind": vw.unbind,
         "contiguous": vw.contiguous, "as_strided": vw.as_strided, "movedim": vw.movedim,
         "moveaxis": vw.movedim, "diagonal": vw.diagonal, "clone": vw.clone, "flip": vw.flip,
-        "repeat": vw.repeat, "tile": vw.tile,
+        "repeat": vw.repeat, "tile": vw.tile, "t_": vw.t_, "transpose_": vw.transpose_, "swapaxes_": vw.transpose_,
+        "swapdims_": vw.transpose_, "squeeze_": vw.squeeze_, "unsqueeze_": vw.unsqueeze_,
         # indexing
         "__getitem__": ix.getitem, "__setitem__": _setitem, "index_select": ix.index_select,
         "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add, "take": ix.take,

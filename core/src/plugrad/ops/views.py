@@ -3,7 +3,7 @@ computes their layout. ``reshape``/``contiguous`` copy only when no view exists.
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import dtype
 from ..layout import contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
@@ -327,6 +327,75 @@ def expand_as(input, other) -> Tensor:
     return expand(input, other._shape)
 
 
+# ---- in-place view ops: t_, transpose_, squeeze_, unsqueeze_ ---------------------------------
+
+class TBackward1(TBackward0):
+    """d a.t_() = g.t()"""
+
+
+class TransposeBackward1(TransposeBackward0):
+    """d a.transpose_(i, j) = g transposed back"""
+
+
+class SqueezeBackward3(SqueezeBackward0):
+    """d a.squeeze_() = g reshaped to a's shape"""
+
+
+class SqueezeBackward4(SqueezeBackward0):
+    """d a.squeeze_(dim) = g with the dim restored"""
+
+
+class SqueezeBackward5(SqueezeBackward0):
+    """d a.squeeze_(dims) = g with the dims restored"""
+
+
+class UnsqueezeBackward1(UnsqueezeBackward0):
+    """d a.unsqueeze_(dim) = g squeezed at dim"""
+
+
+def _relayout_(self, make_layout, node, fname):
+    """Give ``self`` the layout of ``make_layout(self)`` (one of the view ops, run without
+    autograd): the data and every other view of it stay as they are. When autograd
+    records, ``node`` becomes self's grad_fn, linked to the history self had before."""
+    tracked = STATE.enabled and self._requires_grad
+    if tracked:
+        from .dispatch import check_inplace_target
+        check_inplace_target(self, True, fname)
+    with no_grad():
+        v = make_layout(self)
+    if tracked:
+        record(node, (self,), self)  # edges and input shape are taken before the change
+    self._a, self._shape, self._strides, self._offset = v._a, v._shape, v._strides, v._offset
+    return self
+
+
+def t_(input) -> Tensor:
+    """Transpose this matrix in place (its layout; the data does not move)."""
+    return _relayout_(input, t, TBackward1(), "t_")
+
+
+def transpose_(input, dim0, dim1) -> Tensor:
+    """Swap two dims of this tensor in place."""
+    node = TransposeBackward1()
+    node.d0, node.d1 = normalize_dim(dim0, max(1, input.dim())), normalize_dim(dim1, max(1, input.dim()))
+    return _relayout_(input, lambda x: transpose(x, dim0, dim1), node, "transpose_")
+
+
+def squeeze_(input, dim=None) -> Tensor:
+    """Drop size-1 dims of this tensor in place (see ``squeeze``)."""
+    node = SqueezeBackward3() if dim is None else (
+        SqueezeBackward5() if isinstance(dim, (tuple, list)) else SqueezeBackward4())
+    node.shape = input._shape
+    return _relayout_(input, lambda x: squeeze(x, dim), node, "squeeze_")
+
+
+def unsqueeze_(input, dim) -> Tensor:
+    """Insert a size-1 dim into this tensor in place."""
+    node = UnsqueezeBackward1()
+    node.dim = normalize_dim(dim, input.dim(), allow_end=True)
+    return _relayout_(input, lambda x: unsqueeze(x, dim), node, "unsqueeze_")
+
+
 # ---- slicing -------------------------------------------------------------------------------
 
 def _embed(g, in_shape, place):
@@ -487,8 +556,11 @@ def chunk(input, chunks, dim=0):
     nd = len(input._shape)
     if nd == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    n = input._shape[normalize_dim(dim, nd)]
-    size = max(1, -(-n // chunks))
+    d = normalize_dim(dim, nd)
+    n = input._shape[d]
+    if n == 0:  # an empty dim gives ``chunks`` empty pieces
+        return _split_views(input, d, [0] * chunks, SplitBackward0)
+    size = -(-n // chunks)
     return split(input, size, dim)
 
 
