@@ -2,6 +2,8 @@
 
     plugrad-conformance --device opencl --profile thorough --markdown report.md --html report.html -k grad
 
+(``--json FILE`` writes every result, machine-readable.)
+
 The exit status is 0 when no case failed, 1 when some did, and pytest's own
 status (2 to 5) when the run itself could not happen. The run is isolated from
 the current project's pytest configuration and conftest files.
@@ -26,6 +28,7 @@ def _parser():
                    help="ci: a few examples per case (default); thorough: many, with shrinking")
     p.add_argument("--markdown", metavar="FILE", help="also write the matrix as Markdown")
     p.add_argument("--html", metavar="FILE", help="also write the matrix as an HTML page")
+    p.add_argument("--json", metavar="FILE", help="also write every result as JSON")
     p.add_argument("-k", dest="keyword", metavar="EXPR",
                    help="only the cases whose id matches this pytest -k expression (ids look like "
                         "'exp-forward-float32', 'add-broadcast-float32', 'matmul-grad-float64')")
@@ -41,11 +44,13 @@ def pytest_args(ns) -> list:
     args = [os.path.join(here, "test_conformance.py"), "--device", ns.device, "--conformance-profile", ns.profile,
             "-c", os.devnull, "--rootdir", here, "--confcutdir", here, "-p", "no:cacheprovider",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    args += ["-v", "--tb=short"] if ns.verbose else ["-q", "--tb=no", "--no-header", "-rN"]
+    args += ["-v", "--tb=short"] if ns.verbose else ["-q", "--tb=no", "--no-header", "-rE"]
     if ns.markdown:
         args += ["--conformance-markdown", os.path.abspath(ns.markdown)]
     if ns.html:
         args += ["--conformance-html", os.path.abspath(ns.html)]
+    if ns.json:
+        args += ["--conformance-json", os.path.abspath(ns.json)]
     if ns.keyword:
         args += ["-k", ns.keyword]
     if ns.exitfirst:

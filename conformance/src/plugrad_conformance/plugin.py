@@ -31,6 +31,8 @@ def pytest_addoption(parser):
                     help="write the conformance matrix as Markdown")
     group.addoption("--conformance-html", action="store", default=None, metavar="FILE",
                     help="write the conformance matrix as an HTML page")
+    group.addoption("--conformance-json", action="store", default=None, metavar="FILE",
+                    help="write every conformance result as JSON")
 
 
 def pytest_configure(config):
@@ -139,7 +141,8 @@ class ResultCollector:
         m = self.matrix()
         terminalreporter.write_sep("=", "plugrad conformance matrix")
         terminalreporter.write_line(m.text())
-        for option, render in (("--conformance-markdown", m.markdown), ("--conformance-html", m.html)):
+        for option, render in (("--conformance-markdown", m.markdown), ("--conformance-html", m.html),
+                               ("--conformance-json", m.json)):
             path = self.config.getoption(option)
             if path:
                 with open(path, "w", encoding="utf-8") as f:

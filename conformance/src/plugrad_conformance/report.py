@@ -9,8 +9,9 @@ plugin), ``X`` declared failure that passed, blank: not applicable.
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .checks import CHECKS
 from .checks.base import PREFERRED
@@ -92,13 +93,18 @@ class Matrix:
     def _reasons(self, outcome) -> list:
         return [r for r in self.results if r.outcome == outcome]
 
+    def json(self) -> str:
+        """Every result, machine-readable (for CI dashboards and the suite's own tests)."""
+        return json.dumps({"device": self.device, "profile": self.profile, "seconds": self.seconds,
+                           "counts": dict(self.counts()), "results": [asdict(r) for r in self.results]},
+                          indent=1) + "\n"
+
     # ---- text --------------------------------------------------------------------------
     def text(self) -> str:
         ops = self._ops()
         width = max([len(o) for o in ops] + [2]) + 1
         widths = {c: (len(DTYPE_ORDER) if c in _PER_DTYPE else max(len(c), 1)) for c in self.checks}
-        head = "op".ljust(width) + " ".join(c[:widths[c]].ljust(widths[c]) if c not in _PER_DTYPE else
-                                            c.ljust(widths[c])[:widths[c]] for c in self.checks)
+        head = "op".ljust(width) + " ".join(c.ljust(widths[c])[:widths[c]] for c in self.checks)
         lines = [self.summary(), "",
                  f"marks: . pass  F fail  s skip  x expected failure  X unexpected pass; per-dtype columns "
                  f"({', '.join(self.checks[i] for i in range(len(self.checks)) if self.checks[i] in _PER_DTYPE)}) "

@@ -44,11 +44,18 @@ def _split(sample):
     return arrays, diff
 
 
-def _with(sample, arrays, diff, sub):
+def _with(sample, arrays, diff, sub, retarget=None):
+    """``sample`` with the differentiated arrays replaced by ``sub``; ``retarget``
+    ``(old, new)`` also swaps a dtype argument (``sum(x, dtype=...)``) for the oracle."""
     full = list(arrays)
     for k, a in zip(diff, sub):
         full[k] = a
-    return sample.replace_arrays(full)
+    s = sample.replace_arrays(full)
+    if retarget is not None:
+        old, new = retarget
+        s.args = tuple(new if a is old else a for a in s.args)
+        s.kwargs = {k: new if v is old else v for k, v in s.kwargs.items()}
+    return s
 
 
 def _float_outputs(result):
@@ -140,10 +147,10 @@ GRAD = Check("grad", "the full Jacobian of backward against central differences 
              {"ci": 3, "thorough": 40})
 
 
-def _first_derivatives(ctx, op, sample, names, x_sub, v_arrays, arrays, diff, device=None):
+def _first_derivatives(ctx, op, sample, names, x_sub, v_arrays, arrays, diff, device=None, retarget=None):
     """``grad(f(x), x, v, create_graph=True)``: the function whose Jacobian the
     second-derivative check takes. Returns (gradients that exist, leaves x + v)."""
-    s = _with(sample, arrays, diff, x_sub)
+    s = _with(sample, arrays, diff, x_sub, retarget)
     result, tensors, _ = call_op(ctx, op, s, names, requires_grad=True, device=device)
     inputs = [t for t in tensors if t.requires_grad]
     _, outs = _float_outputs(result)
@@ -183,13 +190,15 @@ def run_gradgrad(ctx, op, dtype, sample):
         raise NotApplicable()
     analytic = analytic_jacobian(ctx.device, grads, leaves)
     if dtype.name == "float64":
-        oracle, onames, (rtol, atol) = None, names, op.grad_tol
+        oracle, onames, retarget, (rtol, atol) = None, names, None, op.grad_tol
     else:
         oracle, onames, (rtol, atol) = ctx.device.reference_device(), ["float64"] * len(names), FLOAT32_GRAD_TOL
+        retarget = (dtype, plugrad.float64)
     n_x = len(x0)
 
     def f(sub):
-        gs, _ = _first_derivatives(ctx, op, sample, onames, sub[:n_x], sub[n_x:], arrays, diff, device=oracle)
+        gs, _ = _first_derivatives(ctx, op, sample, onames, sub[:n_x], sub[n_x:], arrays, diff, device=oracle,
+                                   retarget=retarget)
         return [to_numpy(g).astype(np.float64) for g in gs]
     numeric = numeric_jacobian(f, x0 + v_arrays)
     ctx.current = where
