@@ -118,7 +118,8 @@ class OpenCLBackend(Backend):
         self.max_chunks = 1024 if gpu else 256
         self.target = Target(info.dtypes, info.fp64, info.int64_atomics, self.run)
         self._libs = ({}, {})
-        self._planners = (Planner("i", self.run, self.local), Planner("q", self.run, self.local))
+        self._planners = (Planner("i", self.run, self.local, self.rt.constant),
+                          Planner("q", self.run, self.local, self.rt.constant))
         self._sync = _flag(ENV_SYNC)
         self.deterministic = _flag(ENV_DETERMINISTIC)
         self.matmul_kernel = os.environ.get(ENV_MATMUL, "auto").strip() or "auto"
@@ -443,13 +444,12 @@ class OpenCLBackend(Backend):
             b = self._contiguous_copy(b)
             sbk, sbn = b.strides[-2:]
             sbb = b.strides[0] if len(b.shape) == 3 else 0
-        layout = planner.mm_struct
         strides = (sab, sam, sak, sbb, sbk, sbn, sob, som, son)
         bufs = (out.buf, out.offset, a.buf, a.offset, b.buf, b.offset)
 
         def launch(name, m0, m1, n0, n1, gsize, local):
             self._run(self._kernel(lib, name, "matmul"), gsize, local,
-                      (layout.pack(m0, m1, n0, n1, K, *strides),) + bufs, "matmul")
+                      (planner.pack_mm(m0, m1, n0, n1, K, *strides),) + bufs, "matmul")
 
         if kernel == "tiled":
             launch("mm_tiled", 0, M, 0, N, (-(-N // 64) * 16, -(-M // 64) * 16, nb), (16, 16, 1))

@@ -1,10 +1,11 @@
-"""Host-side layout planning: coalescing dims and packing the layout structs.
+"""Host-side layout planning: coalescing dims and packing the layout descriptors.
 
 Before an elementwise launch, dims of size 1 are dropped and neighbouring dims that
 are contiguous for every operand are merged, so most strided and broadcast cases
 shrink to one or two dims; what remains is packed innermost-first into the kernel's
-``pg_layout`` struct. Plans are cached by the operands' shapes and strides (offsets
-are kernel arguments, so every slice of a loop reuses one plan).
+``pg_layout`` struct, which kernels read from a cached constant buffer. Plans are
+cached by the operands' shapes and strides (offsets are kernel arguments, so every
+slice of a loop reuses one plan).
 """
 
 from __future__ import annotations
@@ -61,15 +62,15 @@ class EwPlan:
 class Planner:
     """Layout planning for one index width (``fmt`` is the struct code of its ints)."""
 
-    def __init__(self, fmt: str, run: int, local: int):
+    def __init__(self, fmt: str, run: int, local: int, constant):
         self.fmt = fmt
+        self.constant = constant        # packed descriptor -> device buffer (cached by the runtime)
         self.run = run
         self.local = local
         self._ew = {}
         self._ew_struct = struct.Struct(f"<{2 + MAXD + NOPS * MAXD}{fmt}")
         self._r_struct = struct.Struct(f"<{2 + 3 * MAXD + 6}{fmt}")
-        #: ``pg_mm``: m0, m1, n0, n1, K and the nine batch/row/column strides
-        self.mm_struct = struct.Struct(f"<{MM_FIELDS}{fmt}")
+        self._mm_struct = struct.Struct(f"<{MM_FIELDS}{fmt}")   # m0, m1, n0, n1, K, 9 strides
 
     def pad(self, n: int) -> int:
         return (n + self.local - 1) // self.local * self.local
@@ -101,17 +102,20 @@ class Planner:
         layout = self.pack_ew(cshape, cst, rows)
         return EwPlan((self.pad(rows * ((sh0 + self.run - 1) // self.run)),), layout, deltas)
 
-    def pack_ew(self, shape, strides, rows) -> bytes:
+    def pack_ew(self, shape, strides, rows):
         nd = len(shape)
         vals = [rows, nd] + _rev(shape, 1)
         for k in range(NOPS):
             vals += _rev(strides[k], 0) if k < len(strides) else [0] * MAXD
-        return self._ew_struct.pack(*vals)
+        return self.constant(self._ew_struct.pack(*vals))
 
     # ---- reductions and scans -----------------------------------------------------------
-    def pack_r(self, shape, kx, ko, rows, R, rs, chunk, nchunk, ps, run) -> bytes:
-        return self._r_struct.pack(rows, len(shape), *_rev(shape, 1), *_rev(kx, 0), *_rev(ko, 0),
-                                   R, rs, chunk, nchunk, ps, run)
+    def pack_r(self, shape, kx, ko, rows, R, rs, chunk, nchunk, ps, run):
+        return self.constant(self._r_struct.pack(rows, len(shape), *_rev(shape, 1), *_rev(kx, 0), *_rev(ko, 0),
+                                                 R, rs, chunk, nchunk, ps, run))
+
+    def pack_mm(self, *fields):
+        return self.constant(self._mm_struct.pack(*fields))
 
 
 def _rev(values, fill) -> list:

@@ -29,6 +29,8 @@ BUILD_OPTIONS = ("-cl-std=CL1.2", f"-DPLUGRAD_VERSION={_core_version}",
 
 #: Uploads kept in flight before waiting for them (each holds its host bytes alive).
 _MAX_PENDING_UPLOADS = 64
+#: Cached layout descriptors (a few hundred bytes of device memory each).
+_MAX_CONSTANTS = 4096
 
 
 class Runtime:
@@ -42,6 +44,7 @@ class Runtime:
         self.queue = cl.CommandQueue(self.ctx)
         self.pool = cl_tools.MemoryPool(cl_tools.ImmediateAllocator(self.queue))
         self._pending = []
+        self._constants = {}
 
     # ---- memory --------------------------------------------------------------------
     def alloc(self, nbytes: int, what: str):
@@ -62,7 +65,25 @@ class Runtime:
                 f"{self.label()}: out of device memory allocating {nbytes} bytes for {what} "
                 f"(global memory {self.info.global_mem} bytes): {exc}") from exc
 
-    # ---- transfers (the only host <-> device copies) ---------------------------------------
+    def constant(self, data: bytes):
+        """A read-only device buffer holding ``data``: the layout descriptor of a launch
+        (shapes, strides). One buffer per distinct descriptor, kept in a cache, so a loop
+        that repeats its layouts creates none after its first iteration. (Descriptors
+        passed by value as struct arguments cost PoCL 20-60 us per launch; a cached
+        constant buffer costs nothing extra.)"""
+        buf = self._constants.get(data)
+        if buf is None:
+            if len(self._constants) >= _MAX_CONSTANTS:
+                self._constants.clear()     # queued kernels keep their buffers alive (OpenCL retains them)
+            try:
+                buf = cl.Buffer(self.ctx, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=data)
+            except cl.Error as exc:
+                raise OpenCLDeviceError(f"{self.label()}: creating a {len(data)}-byte layout descriptor failed: "
+                                        f"{exc}") from exc
+            self._constants[data] = buf
+        return buf
+
+    # ---- transfers (the only host <-> device copies of tensor data) -------------------------
     def upload(self, buf, data) -> None:
         """Copy host bytes into ``buf`` without waiting; the event keeps ``data`` alive."""
         try:

@@ -35,22 +35,22 @@ __kernel void {name}_c(const I n, {params}) {{
 }}
 """
     base = "\n".join(f"    I b_{op.var} = off_{op.var};" for op in operands)
-    step = " ".join(f"b_{op.var} += c * l.st[{k}][d];" for k, op in enumerate(operands))
-    inner = "\n".join(f"    const I s_{op.var} = l.st[{k}][0];" for k, op in enumerate(operands))
+    step = " ".join(f"b_{op.var} += c * l->st[{k}][d];" for k, op in enumerate(operands))
+    inner = "\n".join(f"    const I s_{op.var} = l->st[{k}][0];" for k, op in enumerate(operands))
     eidx = "\n".join(f"        const I i_{op.var} = b_{op.var} + j * s_{op.var};" for op in operands)
     strided = f"""
-__kernel void {name}_s(const pg_layout l, {params}) {{
+__kernel void {name}_s(__constant pg_layout* l, {params}) {{
     const I t = (I)get_global_id(0);
-    const I sh0 = l.shape[0];
+    const I sh0 = l->shape[0];
     const I nrun = (sh0 + RUN - 1) / RUN;
     const I row0 = t / nrun;
-    if (row0 >= l.rows) return;
+    if (row0 >= l->rows) return;
     const I j0 = (t - row0 * nrun) * RUN;
     const I j1 = min(j0 + (I)RUN, sh0);
 {base}
     I row = row0;
-    for (int d = 1; d < l.nd; ++d) {{
-        const I sh = l.shape[d];
+    for (int d = 1; d < l->nd; ++d) {{
+        const I sh = l->shape[d];
         const I c = row % sh;
         row /= sh;
         {step}

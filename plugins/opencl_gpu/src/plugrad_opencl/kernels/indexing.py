@@ -97,23 +97,23 @@ def put_kernels(ct: CType, idx, atomic: bool) -> list:
         specs += pair("put_acc", operands, scalars, value + "pg_atomic_add(p_base, p_q[i_q], v);", idx, extras)
     add = ct.store("p_base", "at", _add(ct, ct.load("p_base", "at"), "v"))
     serial = f"""
-__kernel void put_acc_serial(const pg_layout l, {operands[0].params(idx)}, {operands[1].params(idx)},
+__kernel void put_acc_serial(__constant pg_layout* l, {operands[0].params(idx)}, {operands[1].params(idx)},
                              const {c} s, const int sm, __global {ct.storage}* p_base) {{
     if (get_global_id(0) != 0) return;
-    const I sh0 = l.shape[0];
-    for (I row0 = 0; row0 < l.rows; ++row0) {{
+    const I sh0 = l->shape[0];
+    for (I row0 = 0; row0 < l->rows; ++row0) {{
         I b_q = off_q, b_v = off_v, row = row0;
-        for (int d = 1; d < l.nd; ++d) {{
-            const I sh = l.shape[d];
+        for (int d = 1; d < l->nd; ++d) {{
+            const I sh = l->shape[d];
             const I c = row % sh;
             row /= sh;
-            b_q += c * l.st[0][d];
-            b_v += c * l.st[1][d];
+            b_q += c * l->st[0][d];
+            b_v += c * l->st[1][d];
         }}
         for (I j = 0; j < sh0; ++j) {{
-            const I i_v = b_v + j * l.st[1][0];
+            const I i_v = b_v + j * l->st[1][0];
             {value}
-            const long at = p_q[b_q + j * l.st[0][0]];
+            const long at = p_q[b_q + j * l->st[0][0]];
             {add}
         }}
     }}
@@ -128,10 +128,10 @@ def nonzero_kernels(ct: CType, idx) -> list:
     """Three launches: count the non-zeros of each chunk of the row-major order, an
     exclusive scan of the counts (one work-item; the total lands after the last
     count), then every chunk writes the coordinates of its non-zeros from its offset."""
-    params = f"const pg_layout l, {Operand('x', ct.storage).params(idx)}"
-    read = f"{ct.load('p_x', 'pg_offset(&l, lin, off_x)')} != 0"
+    params = f"__constant pg_layout* l, {Operand('x', ct.storage).params(idx)}"
+    read = f"{ct.load('p_x', 'pg_offset(l, lin, off_x)')} != 0"
     src = f"""
-I pg_offset(const pg_layout* l, I lin, I off) {{
+I pg_offset(__constant pg_layout* l, I lin, I off) {{
     for (int d = 0; d < l->nd; ++d) {{
         const I sh = l->shape[d];
         off += (lin % sh) * l->st[0][d];

@@ -19,7 +19,7 @@ from .ctype import CType
 MM_STRUCT = "typedef struct { I m0; I m1; I n0; I n1; I K; I sab; I sam; I sak; I sbb; I sbk; I sbn; " \
             "I sob; I som; I son; } pg_mm;\n"
 MM_FIELDS = 14
-_PARAMS = "(const pg_mm p, __global {t}* p_o, const I off_o, __global const {t}* p_a, const I off_a, " \
+_PARAMS = "(__constant pg_mm* p, __global {t}* p_o, const I off_o, __global const {t}* p_a, const I off_a, " \
           "__global const {t}* p_b, const I off_b)"
 
 
@@ -40,24 +40,24 @@ def generic_kernel(ct: CType, idx) -> list:
     c = ct.compute
     src = f"""
 __kernel void mm_generic{_PARAMS.format(t=ct.storage)} {{
-    const I j0 = p.n0 + (I)get_global_id(0) * 4;
-    const I i0 = p.m0 + (I)get_global_id(1) * 4;
+    const I j0 = p->n0 + (I)get_global_id(0) * 4;
+    const I i0 = p->m0 + (I)get_global_id(1) * 4;
     const I bt = (I)get_global_id(2);
-    if (i0 >= p.m1 || j0 >= p.n1) return;
-    const I mi = min((I)4, p.m1 - i0), nj = min((I)4, p.n1 - j0);
-    const I ab = off_a + bt * p.sab + i0 * p.sam, bb = off_b + bt * p.sbb + j0 * p.sbn;
+    if (i0 >= p->m1 || j0 >= p->n1) return;
+    const I mi = min((I)4, p->m1 - i0), nj = min((I)4, p->n1 - j0);
+    const I ab = off_a + bt * p->sab + i0 * p->sam, bb = off_b + bt * p->sbb + j0 * p->sbn;
     {c} acc[4][4];
     for (int r = 0; r < 4; ++r) for (int q = 0; q < 4; ++q) acc[r][q] = 0;
-    for (I k = 0; k < p.K; ++k) {{
+    for (I k = 0; k < p->K; ++k) {{
         {c} av[4], bv[4];
-        for (int r = 0; r < 4; ++r) av[r] = r < mi ? {ct.load("p_a", "ab + r * p.sam + k * p.sak")} : 0;
-        for (int q = 0; q < 4; ++q) bv[q] = q < nj ? {ct.load("p_b", "bb + k * p.sbk + q * p.sbn")} : 0;
+        for (int r = 0; r < 4; ++r) av[r] = r < mi ? {ct.load("p_a", "ab + r * p->sam + k * p->sak")} : 0;
+        for (int q = 0; q < 4; ++q) bv[q] = q < nj ? {ct.load("p_b", "bb + k * p->sbk + q * p->sbn")} : 0;
         for (int r = 0; r < 4; ++r)
             for (int q = 0; q < 4; ++q) acc[r][q] = {_mac(ct, "acc[r][q]", "av[r]", "bv[q]")};
     }}
-    const I ob = off_o + bt * p.sob + i0 * p.som + j0 * p.son;
+    const I ob = off_o + bt * p->sob + i0 * p->som + j0 * p->son;
     for (int r = 0; r < mi; ++r)
-        for (int q = 0; q < nj; ++q) {{ {ct.store("p_o", "ob + r * p.som + q * p.son", "acc[r][q]")} }}
+        for (int q = 0; q < nj; ++q) {{ {ct.store("p_o", "ob + r * p->som + q * p->son", "acc[r][q]")} }}
 }}
 """
     return [KernelSpec("mm_generic", src, _argtypes(idx))]
@@ -76,17 +76,17 @@ __kernel void mm_v16{_PARAMS.format(t=ct.storage)} {{
     const I j0 = (I)get_global_id(0) * 16;
     const I i0 = (I)get_global_id(1) * 8;
     const I bt = (I)get_global_id(2);
-    if (i0 + 8 > p.m1 || j0 + 16 > p.n1) return;
+    if (i0 + 8 > p->m1 || j0 + 16 > p->n1) return;
     {vec} acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = ({vec})(0);
-    const I ab = off_a + bt * p.sab + i0 * p.sam, bb = off_b + bt * p.sbb + j0;
-    for (I k = 0; k < p.K; ++k) {{
-        const {vec} bv = {vload.format(i="bb + k * p.sbk")};
-        const I ak = ab + k * p.sak;
-        for (int r = 0; r < 8; ++r) acc[r] += {ct.load("p_a", "ak + r * p.sam")} * bv;
+    const I ab = off_a + bt * p->sab + i0 * p->sam, bb = off_b + bt * p->sbb + j0;
+    for (I k = 0; k < p->K; ++k) {{
+        const {vec} bv = {vload.format(i="bb + k * p->sbk")};
+        const I ak = ab + k * p->sak;
+        for (int r = 0; r < 8; ++r) acc[r] += {ct.load("p_a", "ak + r * p->sam")} * bv;
     }}
-    const I ob = off_o + bt * p.sob + i0 * p.som + j0;
-    for (int r = 0; r < 8; ++r) {vstore.format(v="acc[r]", i="ob + r * p.som")}
+    const I ob = off_o + bt * p->sob + i0 * p->som + j0;
+    for (int r = 0; r < 8; ++r) {vstore.format(v="acc[r]", i="ob + r * p->som")}
 }}
 """
     return [KernelSpec("mm_v16", src, _argtypes(idx))]
@@ -102,19 +102,19 @@ void mm_tiled{_PARAMS.format(t=ct.storage)} {{
     __local {c} as[16][65];
     __local {c} bs[16][65];
     const int tx = get_local_id(0), ty = get_local_id(1), lid = ty * 16 + tx;
-    const I nb = p.n0 + (I)get_group_id(0) * 64, mb = p.m0 + (I)get_group_id(1) * 64;
+    const I nb = p->n0 + (I)get_group_id(0) * 64, mb = p->m0 + (I)get_group_id(1) * 64;
     const I bt = (I)get_global_id(2);
-    const I ab = off_a + bt * p.sab, bb = off_b + bt * p.sbb;
+    const I ab = off_a + bt * p->sab, bb = off_b + bt * p->sbb;
     {c} acc[4][4];
     for (int r = 0; r < 4; ++r) for (int q = 0; q < 4; ++q) acc[r][q] = 0;
-    for (I k0 = 0; k0 < p.K; k0 += 16) {{
+    for (I k0 = 0; k0 < p->K; k0 += 16) {{
         for (int e = lid; e < 1024; e += 256) {{
             const int ka = e % 16, ma = e / 16;
             const I gi = mb + ma, gka = k0 + ka;
-            as[ka][ma] = (gi < p.m1 && gka < p.K) ? {ct.load("p_a", "ab + gi * p.sam + gka * p.sak")} : 0;
+            as[ka][ma] = (gi < p->m1 && gka < p->K) ? {ct.load("p_a", "ab + gi * p->sam + gka * p->sak")} : 0;
             const int kb = e / 64, nbk = e % 64;
             const I gj = nb + nbk, gkb = k0 + kb;
-            bs[kb][nbk] = (gj < p.n1 && gkb < p.K) ? {ct.load("p_b", "bb + gkb * p.sbk + gj * p.sbn")} : 0;
+            bs[kb][nbk] = (gj < p->n1 && gkb < p->K) ? {ct.load("p_b", "bb + gkb * p->sbk + gj * p->sbn")} : 0;
         }}
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < 16; ++kk) {{
@@ -126,11 +126,11 @@ void mm_tiled{_PARAMS.format(t=ct.storage)} {{
         }}
         barrier(CLK_LOCAL_MEM_FENCE);
     }}
-    const I ob = off_o + bt * p.sob;
+    const I ob = off_o + bt * p->sob;
     for (int r = 0; r < 4; ++r)
         for (int q = 0; q < 4; ++q) {{
             const I gi = mb + ty + 16 * r, gj = nb + tx + 16 * q;
-            if (gi < p.m1 && gj < p.n1) {{ {ct.store("p_o", "ob + gi * p.som + gj * p.son", "acc[r][q]")} }}
+            if (gi < p->m1 && gj < p->n1) {{ {ct.store("p_o", "ob + gi * p->som + gj * p->son", "acc[r][q]")} }}
         }}
 }}
 """
