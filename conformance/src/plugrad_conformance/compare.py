@@ -106,7 +106,7 @@ def _compare_arrays(arr, exp, dname, rtol, atol, label):
         where = tuple(int(i) for i in idx[0]) if bad.ndim else ()
         n_bad = int(np.sum(bad))
         raise Mismatch(f"{label} ({dname}): {n_bad} of {bad.size} elements differ; at index {list(where)} the "
-                       f"device gives {a[where]!r}, the reference {exp[where]!r}"
+                       f"device gives {a[where].item()!r}, the reference {exp[where].item()!r}"
                        + (f" (rtol={rtol}, atol={atol})" if dname.startswith("float") else "")
                        + (f"\n  device:    {a.tolist()}\n  reference: {exp.tolist()}" if a.size <= 16 else ""))
 

@@ -78,7 +78,7 @@ def numeric_jacobian(f, arrays, eps=EPS):
     n_in = sum(a.size for a in base)
     jac = np.zeros((n_out, n_in))
     col = 0
-    for k, a in enumerate(base):
+    for a in base:
         flat = a.reshape(-1)
         for i in range(flat.size):
             orig = flat[i]
@@ -110,8 +110,8 @@ def compare_jacobians(analytic, numeric, rtol, atol, out_shapes, in_shapes, what
     out_i, out_pos = _locate(r, out_shapes)
     in_i, in_pos = _locate(c, in_shapes)
     raise Mismatch(f"{what}: d output[{out_i}]{list(out_pos)} / d input[{in_i}]{list(in_pos)}: analytic "
-                   f"{analytic[r, c]!r}, numeric {numeric[r, c]!r} ({int(np.sum(bad))} of {bad.size} Jacobian "
-                   f"entries differ; rtol={rtol}, atol={atol})"
+                   f"{float(analytic[r, c])!r}, numeric {float(numeric[r, c])!r} ({int(np.sum(bad))} of "
+                   f"{bad.size} Jacobian entries differ; rtol={rtol}, atol={atol})"
                    + (f"\n  analytic: {np.round(analytic, 6).tolist()}\n  numeric:  {np.round(numeric, 6).tolist()}"
                       if bad.size <= 36 else ""))
 
