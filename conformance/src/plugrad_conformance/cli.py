@@ -4,8 +4,8 @@
 
 (``--json FILE`` writes every result, machine-readable.)
 
-The exit status is 0 when no case failed, 1 when some did, and pytest's own
-status (2 to 5) when the run itself could not happen. The run is isolated from
+The exit status is 0 when no case failed, 1 when some did, 4 when the device
+cannot be used, and pytest's own status (2, 3, 5) when the run itself failed. The run is isolated from
 the current project's pytest configuration and conftest files.
 """
 
@@ -60,9 +60,14 @@ def pytest_args(ns) -> list:
 
 def main(argv=None) -> int:
     ns = _parser().parse_args(argv)
+    from .device import DeviceUnderTest
+    try:
+        DeviceUnderTest(ns.device)
+    except Exception as exc:  # noqa: BLE001 - any reason the device cannot start is reported as is
+        print(f"plugrad-conformance: cannot use device '{ns.device}': {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 4
     import pytest
-    code = pytest.main(pytest_args(ns))
-    return int(code)
+    return int(pytest.main(pytest_args(ns)))
 
 
 if __name__ == "__main__":
