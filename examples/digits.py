@@ -55,11 +55,15 @@ class CNN(nn.Module):
 
 
 def progress(prefix, done, total, extra="", width=30):
-    """A plain-text progress bar redrawn in place on stderr."""
+    """A plain-text progress bar on stderr: redrawn in place on a terminal, printed once
+    per epoch when stderr is a file or a pipe."""
+    interactive = sys.stderr.isatty()
+    if not interactive and done != total:
+        return
     filled = int(width * done / total) if total else width
     bar = "#" * filled + "." * (width - filled)
-    end = "\n" if done == total else ""
-    print(f"\r{prefix} [{bar}] {done}/{total} {extra}", end=end, file=sys.stderr, flush=True)
+    start, end = ("\r" if interactive else ""), ("\n" if done == total else "")
+    print(f"{start}{prefix} [{bar}] {done}/{total} {extra}", end=end, file=sys.stderr, flush=True)
 
 
 def accuracy(model, loader, device):

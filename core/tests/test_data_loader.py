@@ -102,7 +102,7 @@ def test_default_collate_structures():
 
 @pytest.mark.torch_oracle
 def test_default_collate_dtypes_match_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import default_collate as torch_collate
     for batch in ([1, 2], [1.0, 2.5], [True, False], [np.int32(1), np.int32(2)]):
         assert str(default_collate(batch).dtype) == str(torch_collate(batch).dtype)

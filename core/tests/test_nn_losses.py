@@ -107,8 +107,8 @@ def test_cross_entropy_spatial_and_unbatched():
     x = RNG.standard_normal((2, 3, 4, 5))
     t = RNG.integers(0, 3, (2, 4, 5))
     for reduction in REDUCTIONS:
-        compare(lambda a, b: F.cross_entropy(a, b, reduction=reduction),
-                lambda a, b: TF.cross_entropy(a, b, reduction=reduction), [x], [t])
+        compare(lambda a, b, r=reduction: F.cross_entropy(a, b, reduction=r),
+                lambda a, b, r=reduction: TF.cross_entropy(a, b, reduction=r), [x], [t])
     compare(lambda a, b: F.cross_entropy(a, b), lambda a, b: TF.cross_entropy(a, b), [RNG.standard_normal(4)],
             [np.array(2)])
 

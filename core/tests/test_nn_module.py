@@ -307,7 +307,8 @@ def test_reprs_match_torch():
         (nn.Conv2d(4, 4, 3, padding="same", groups=2), torch.nn.Conv2d(4, 4, 3, padding="same", groups=2)),
         (nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU()]),
          torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU()])),
-        (nn.Dropout(0.3), torch.nn.Dropout(0.3)), (nn.BatchNorm1d(5, momentum=None), torch.nn.BatchNorm1d(5, momentum=None)),
+        (nn.Dropout(0.3), torch.nn.Dropout(0.3)),
+        (nn.BatchNorm1d(5, momentum=None), torch.nn.BatchNorm1d(5, momentum=None)),
         (nn.Embedding(10, 3, padding_idx=0), torch.nn.Embedding(10, 3, padding_idx=0)),
         (nn.AvgPool2d(3, 2), torch.nn.AvgPool2d(3, 2)), (nn.LayerNorm((4, 5)), torch.nn.LayerNorm((4, 5))),
         (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
@@ -359,7 +360,7 @@ def test_layer_matches_torch(name, shape, build):
     po.backward(plugrad.tensor(g))
     assert_close(px.grad, tx.grad, rtol=1e-4, atol=1e-5)
     assert_same_grads(tm, pm, rtol=1e-4, atol=1e-4)
-    for (k, tv), pv in zip(tm.state_dict().items(), pm.state_dict().values()):
+    for tv, pv in zip(tm.state_dict().values(), pm.state_dict().values()):
         assert_close(pv, tv, rtol=1e-5, atol=1e-6)
     tm.eval(), pm.eval()
     assert_close(pm(px), tm(tx), rtol=1e-5, atol=1e-5)
@@ -414,3 +415,36 @@ def test_layer_errors_have_torch_classes():
             build(torch.nn)(torch.randn(*shape))
         with pytest.raises(type(expected.value)):
             build(nn)(plugrad.randn(*shape))
+
+
+# ---- nn.utils ----------------------------------------------------------------------------------
+
+@pytest.mark.torch_oracle
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    tm, pm = torch.nn.Linear(4, 3), nn.Linear(4, 3)
+    copy_state(tm, pm)
+    x = np.random.default_rng(5).standard_normal((6, 4)).astype(np.float32)
+    tm(torch.tensor(x)).pow(2).sum().backward()
+    pm(plugrad.tensor(x)).pow(2).sum().backward()
+    t_total = torch.nn.utils.clip_grad_norm_(tm.parameters(), max_norm, norm_type)
+    p_total = nn.utils.clip_grad_norm_(pm.parameters(), max_norm, norm_type)
+    assert_close(p_total, t_total, rtol=1e-5)
+    assert_same_grads(tm, pm, rtol=1e-5)
+
+
+def test_clip_grad_value_and_parameter_vectors():
+    lin = nn.Linear(3, 2)
+    lin(plugrad.randn(5, 3) * 10).sum().backward()
+    nn.utils.clip_grad_value_(lin.parameters(), 0.1)
+    assert all(float(p.grad.abs().max()) <= 0.1 + 1e-7 for p in lin.parameters())  # 0.1 in float32
+    vec = nn.utils.parameters_to_vector(lin.parameters())
+    assert vec.shape == (8,)
+    nn.utils.vector_to_parameters(plugrad.arange(8.0), lin.parameters())
+    assert lin.weight.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and lin.bias.tolist() == [6.0, 7.0]
+    with pytest.raises(RuntimeError, match="8 elements"):
+        nn.utils.vector_to_parameters(plugrad.ones(3), lin.parameters())
+    with pytest.raises(RuntimeError, match="non-finite"):
+        lin.weight.grad.fill_(float("nan"))
+        nn.utils.clip_grad_norm_(lin.parameters(), 1.0, error_if_nonfinite=True)

@@ -200,7 +200,8 @@ def _forge(header: dict, data: bytes = b"") -> bytes:
     return body + hashlib.sha256(body).digest()
 
 
-def _header(entry, root={"$tensor": 0}, data_size=16):
+def _header(entry, root=None, data_size=16):
+    root = {"$tensor": 0} if root is None else root
     return {"format": "plugrad", "version": 1, "data_size": data_size, "tensors": [entry], "root": root}
 
 

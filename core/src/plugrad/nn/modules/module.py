@@ -365,7 +365,7 @@ class Module:
         for module in self.children():
             module._apply(fn)
         with no_grad():
-            for name, p in self._parameters.items():
+            for p in self._parameters.values():
                 if p is None:
                     continue
                 p.data = fn(p.data)
