@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 import plugrad
-from tensor_api_support import ALL_DTYPES, device_settings, FLOAT_DTYPES, INT_DTYPES, assert_tensor_close, assert_tensor_equal, \
-    np_dtype, \
-    shapes, to_np
+from tensor_api_support import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, assert_tensor_close, assert_tensor_equal, \
+    device_settings, np_dtype, shapes, to_np
 
 
 # ---- tensor() from Python data ----------------------------------------------------------------
@@ -107,10 +106,17 @@ def test_floats_too_large_for_the_dtype_become_infinity():
 def test_ragged_and_non_numeric_data_are_refused():
     with pytest.raises(ValueError, match="length"):
         plugrad.tensor([[1, 2], [3]])
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(TypeError, match="inconsistent depth"):
         plugrad.tensor([[1, 2], 3])
     with pytest.raises(TypeError, match="str"):
         plugrad.tensor("abc")
+
+
+def test_tensors_inside_lists_keep_their_dtype_and_values():
+    t = plugrad.tensor([plugrad.tensor([1.5, 2.0], dtype=plugrad.float64), [3, 4]])
+    assert_tensor_equal(t, np.array([[1.5, 2.0], [3, 4]]), plugrad.float64)
+    assert plugrad.tensor([plugrad.tensor(3, dtype=plugrad.int8)]).dtype is plugrad.int8
+    assert plugrad.tensor([plugrad.tensor(3, dtype=plugrad.int8), 1]).dtype is plugrad.int64
 
 
 def test_tensor_of_a_tensor_copies():

@@ -13,8 +13,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import plugrad
-from tensor_api_support import assert_tensor_close, assert_tensor_equal, device_settings, float_arrays, shapes, \
-    to_np
+from tensor_api_support import assert_tensor_close, assert_tensor_equal, device_settings, shapes, to_np
 
 F32 = plugrad.float32
 

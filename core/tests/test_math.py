@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import plugrad
 from tensor_api_support import assert_tensor_close, assert_tensor_equal, broadcastable_pairs, device_settings, \
-    float_arrays, int_arrays, shapes, to_np
+    float_arrays, int_arrays, shapes
 
 F32 = plugrad.float32
 

@@ -83,33 +83,46 @@ def _flatten(data, fname="tensor"):
     """Nested sequences to (flat values, shape, inferred dtype)."""
     flat = []
     kinds = set()
-    shape = None
+    sizes = {}         # depth -> length every sequence at that depth must have
+    leaf_depths = set()
 
-    def walk(obj, depth, path):
-        nonlocal shape
-        if isinstance(obj, Tensor):
-            if obj._requires_grad and obj._grad_fn is not None:
-                pass
+    def walk(obj, depth):
+        if isinstance(obj, Tensor):  # its values, with its dtype
             kinds.add(obj._dtype)
-            vals = obj.detach().tolist()
-            return walk(vals, depth, path) if obj._shape else add_scalar(vals, depth, path)
-        if isinstance(obj, (list, tuple)):
-            dims = shape_so_far.setdefault(depth, len(obj))
-            if dims != len(obj):
-                raise ValueError(f"expected sequence of length {dims} at dim {depth} (got {len(obj)})")
+            values = obj.detach().tolist()
+            if obj._shape:
+                walk_values(values, depth)
+            else:
+                add(values, depth)
+        elif isinstance(obj, (list, tuple)):
+            check_length(depth, len(obj))
             for item in obj:
-                walk(item, depth + 1, path)
+                walk(item, depth + 1)
             if not obj:
                 leaf_depths.add(depth + 1)
-            return None
-        return add_scalar(obj, depth, path)
+        else:
+            add(*python_value(obj), depth)
 
-    def add_scalar(v, depth, path):
+    def walk_values(values, depth):
+        """The nested lists of a tensor's ``tolist()``: shapes are already consistent."""
+        if isinstance(values, list):
+            check_length(depth, len(values))
+            for item in values:
+                walk_values(item, depth + 1)
+        else:
+            add(values, depth)
+
+    def check_length(depth, n):
+        expected = sizes.setdefault(depth, n)
+        if expected != n:
+            raise ValueError(f"expected sequence of length {expected} at dim {depth} (got {n})")
+
+    def python_value(v):
         if hasattr(v, "dtype") and hasattr(v, "item"):
-            # a NumPy scalar inside a list keeps its dtype (np.float64 is also a Python float)
+            # a NumPy scalar keeps its dtype (np.float64 is also a Python float)
             kinds.add(_host_dtype(v))
-            v = v.item()
-        elif isinstance(v, bool):
+            return (v.item(),)
+        if isinstance(v, bool):
             kinds.add(_dt.bool_)
         elif isinstance(v, int):
             kinds.add(_dt.int64)
@@ -118,18 +131,18 @@ def _flatten(data, fname="tensor"):
         else:
             raise TypeError(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
                             f"bools or (nested) sequences of them")
+        return (v,)
+
+    def add(v, depth):
         leaf_depths.add(depth)
         flat.append(v)
-        return None
 
-    shape_so_far = {}
-    leaf_depths = set()
-    walk(data, 0, ())
+    walk(data, 0)
     if len(leaf_depths) > 1:
-        raise ValueError(f"{fname}(): nested sequences have inconsistent depth (a number and a sequence at the "
-                         f"same level)")
+        raise TypeError(f"{fname}(): nested sequences have inconsistent depth (a number and a sequence at the "
+                        f"same level)")
     depth = leaf_depths.pop() if leaf_depths else 0
-    shape = tuple(shape_so_far[d] for d in range(depth))
+    shape = tuple(sizes[d] for d in range(depth))
     inferred = None
     for k in kinds:
         inferred = k if inferred is None else _dt.promote_types(inferred, k)
@@ -138,7 +151,6 @@ def _flatten(data, fname="tensor"):
 
 def _host_dtype(obj):
     typestr = obj.__array_interface__["typestr"] if hasattr(obj, "__array_interface__") else str(obj.dtype)
-    from .backend import _STRUCT_CODE  # noqa: F401 (documents the supported set)
     names = {"b1": "bool", "u1": "uint8", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
              "f2": "float16", "f4": "float32", "f8": "float64"}
     key = typestr[1:] if typestr[:1] in "<>|=" else typestr

@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from . import conversion as cv
 from . import elementwise as ew
 from . import indexing as ix
-from . import join, linalg
+from . import linalg
 from . import reduction as rd
 from . import views as vw
 
