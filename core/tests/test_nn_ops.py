@@ -381,3 +381,32 @@ def test_inplace_activations_modify_their_input():
     y = plugrad.tensor([-1.0, 2.0])
     F.leaky_relu(y, 0.5, inplace=True)
     assert y.tolist() == [-0.5, 2.0]
+
+
+def test_conv2d_uses_a_fused_device_kernel_when_the_device_has_one(monkeypatch):
+    """The optional ``Backend.conv2d`` kernel: when a device provides it, the forward
+    comes from it (and must equal the decomposition); gradients still flow."""
+    from plugrad.plugins.registry import backend_for
+    cpu = backend_for("cpu")
+    calls = []
+
+    def fused(x, weight, bias, out, stride, padding, dilation, groups):
+        calls.append((stride, padding, dilation, groups))
+        tx, tw = torch.tensor(np.ascontiguousarray(x)), torch.tensor(np.ascontiguousarray(weight))
+        tx = TF.pad(tx, (padding[1][0], padding[1][1], padding[0][0], padding[0][1]))
+        r = TF.conv2d(tx, tw, None if bias is None else torch.tensor(np.ascontiguousarray(bias)), stride, 0, dilation,
+                      groups)
+        out[...] = r.numpy()
+        return True
+
+    x, w, b = randn(2, 4, 7, 6), randn(6, 2, 3, 2), randn(6)
+    expected = F.conv2d(plugrad.tensor(x), plugrad.tensor(w), plugrad.tensor(b), 2, (1, 0), 1, 2)
+    monkeypatch.setattr(cpu, "conv2d", fused, raising=False)
+    px = plugrad.tensor(x, requires_grad=True)
+    got = F.conv2d(px, plugrad.tensor(w), plugrad.tensor(b), 2, (1, 0), 1, 2)
+    assert calls == [((2, 2), ((1, 1), (0, 0)), (1, 1), 2)]
+    assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    got.sum().backward()
+    assert px.grad.shape == px.shape
+    monkeypatch.undo()
+    assert type(cpu).conv2d(cpu, None, None, None, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1) is False

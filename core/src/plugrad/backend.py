@@ -215,6 +215,19 @@ class Backend(abc.ABC):
         """A host array sharing memory with ``array`` (``Tensor.numpy()``), or None."""
         return None
 
+    # ---- optional fused kernels ---------------------------------------------------
+    def conv2d(self, x, weight, bias, out, stride: tuple, padding: tuple, dilation: tuple, groups: int) -> bool:
+        """Fused 2-d convolution (cross-correlation), the forward of ``conv2d``: ``x``
+        (N, C, H, W), ``weight`` (O, C/groups, kh, kw) and ``bias`` (O,) or None into the
+        preallocated contiguous ``out`` (N, O, oh, ow), all of one floating dtype (the
+        inputs may be strided views, like every operand).
+        ``stride`` and ``dilation`` are (h, w) pairs; ``padding`` is
+        ``((top, bottom), (left, right))`` zeros. Return True when done; return False
+        (the default) when the device has no fused kernel for these arguments, and the
+        core computes it from primitives instead: one strided ``copy`` of the windows
+        into columns and one ``matmul`` per group. Gradients always use the primitives."""
+        return False
+
 
 def pack(values: list, dtype_: dtype) -> bytes:
     """Flat Python scalars to the little-endian bytes ``from_bytes`` expects."""

@@ -390,13 +390,20 @@ def _convolution(input, weight, bias, x4, w4, geom, groups, out_shape=None) -> T
 
 
 def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) -> Tensor:
-    """One GEMM per group: (O/G, C/G*kh*kw) @ (C/G*kh*kw, N*oh*ow), then (O, N, ...) -> (N, O, ...)."""
+    """The device's fused ``conv2d`` kernel when it has one; else one GEMM per group,
+    (O/G, C/G*kh*kw) @ (C/G*kh*kw, N*oh*ow), then (O, N, ...) -> (N, O, ...)."""
     backend = x._backend
     dt = x._dtype
     n = x._shape[0]
     o, cg, kh, kw = weight._shape
     og, k = o // groups, cg * kh * kw
     oh, ow = geom.out_hw
+    out_shape = (n, o, oh, ow)
+    out = backend.empty(out_shape, dt)
+    padding = tuple((p, p + e) for p, e in zip(geom.padding, geom.extra))
+    if backend.conv2d(x._a, weight._a, None if bias is None else bias._a, out, geom.stride, padding,
+                      geom.dilation, groups):
+        return make(backend, out, out_shape, dt)
     length = n * oh * ow
     cols = im2col_raw(x, geom, GEMM_ORDER, (groups, k, length))
     w = weight if is_contiguous(weight._shape, weight._strides) else weight.detach().contiguous()
@@ -404,8 +411,6 @@ def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) 
     prod = backend.empty((groups, og, length), dt)
     if groups and og and length:
         backend.matmul(w3, cols._a, prod)
-    out_shape = (n, o, oh, ow)
-    out = backend.empty(out_shape, dt)
     if numel(out_shape):
         # prod is (O, N, oh, ow) in memory; read it in (N, O, oh, ow) order
         backend.copy(backend.view(prod, out_shape, (oh * ow, length, ow, 1), 0), out)
