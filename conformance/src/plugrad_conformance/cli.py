@@ -43,7 +43,7 @@ def pytest_args(ns) -> list:
     here = os.path.dirname(os.path.abspath(plugrad_conformance.__file__))
     args = [os.path.join(here, "test_conformance.py"), "--device", ns.device, "--conformance-profile", ns.profile,
             "-c", os.devnull, "--rootdir", here, "--confcutdir", here, "-p", "no:cacheprovider",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-p", "no:warnings"]
     args += ["-v", "--tb=short"] if ns.verbose else ["-q", "--tb=no", "--no-header", "-rE"]
     if ns.markdown:
         args += ["--conformance-markdown", os.path.abspath(ns.markdown)]

@@ -12,6 +12,9 @@ FAMILY = "plugrad.ops.views"
 
 def _v(name, ref, sample, view=True, **kw):
     kw.setdefault("dtypes", ALL)
+    # in-place view ops (t_, squeeze_, ...) change metadata, not values: the view check
+    # covers what they share, the in-place check (about written values) does not apply
+    kw.setdefault("inplace", False)
     return OpInfo(name, FAMILY, ref, sample, view=view, **kw)
 
 
