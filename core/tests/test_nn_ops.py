@@ -67,6 +67,7 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # torch's note
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups, bias", CONV_CASES)
 def test_conv2d(x_shape, w_shape, stride, padding, dilation, groups, bias):
     c = x_shape[-3]

@@ -332,6 +332,8 @@ def fashion_table(rows: int, seed: int) -> np.ndarray:
     return np.concatenate([labels, pixels], axis=1)
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 4 worker processes")  # torch, on 2 cores
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")  # torch + matplotlib
 def test_seed_003_pipeline_trains_like_pytorch(monkeypatch):
     """FMDataset + DataLoader (4 workers, as in the tutorial) + the ANN, trained on the
     chosen device with CrossEntropyLoss and Adam: the same losses as PyTorch."""
