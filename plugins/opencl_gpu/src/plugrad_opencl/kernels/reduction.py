@@ -31,10 +31,10 @@ def _rules(op: str, ct: CType):
     if op in ("any", "all"):
         return "uchar", ("0" if op == "any" else "1"), ("((a) | (v))" if op == "any" else "((a) & (v))"), \
             f"(uchar)({load} != 0)"
-    if ct.kind == "b":
-        if op in ("max", "min"):
-            return "uchar", ("0" if op == "max" else "1"), ("((a) | (v))" if op == "max" else "((a) & (v))"), load
-        return None
+    if ct.kind == "b":       # bool sums saturate (logical or), products are logical and
+        if op in ("max", "sum"):
+            return "uchar", "0", "((a) | (v))", load
+        return "uchar", "1", "((a) & (v))", load
     if op == "sum":
         comb = "((a) + (v))" if ct.is_float else f"(({c})(({u})(a) + ({u})(v)))"
         return c, "0", comb, load
