@@ -64,6 +64,8 @@ def summary_string(model, input_size, batch_size: int = -1, device=None, dtypes=
     for m in model.modules():
         if m is not model and not isinstance(m, (Sequential, ModuleList)):
             handles.append(m.register_forward_hook(hook))
+    # the probe forward must not move running statistics (BatchNorm in training mode)
+    saved = [(b, b.clone()) for b in model.buffers()]
     try:
         inputs = [rand(2, *s, device=device).to(d) for s, d in zip(sizes, dtypes)]
         with no_grad():
@@ -71,6 +73,9 @@ def summary_string(model, input_size, batch_size: int = -1, device=None, dtypes=
     finally:
         for h in handles:
             h.remove()
+        with no_grad():
+            for b, copy in saved:
+                b.copy_(copy)
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     lines = [_RULE, "{:>20}  {:>25} {:>15}".format("Layer (type)", "Output Shape", "Param #"), _DOUBLE]
