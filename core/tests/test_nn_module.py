@@ -305,6 +305,7 @@ def test_reprs_match_torch():
         (nn.Conv2d(3, 8, (3, 5), stride=2, padding=(1, 2), dilation=2, groups=1, bias=False),
          torch.nn.Conv2d(3, 8, (3, 5), stride=2, padding=(1, 2), dilation=2, groups=1, bias=False)),
         (nn.Conv2d(4, 4, 3, padding="same", groups=2), torch.nn.Conv2d(4, 4, 3, padding="same", groups=2)),
+        (nn.ConvTranspose2d(4, 2, 3, 2, 1, 1), torch.nn.ConvTranspose2d(4, 2, 3, 2, 1, 1)),
         (nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU()]),
          torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.ReLU()])),
         (nn.Dropout(0.3), torch.nn.Dropout(0.3)),
@@ -328,6 +329,8 @@ LAYERS = [
     ("Conv2d groups", (2, 4, 6, 6), lambda m: m.Conv2d(4, 6, (3, 2), dilation=(1, 2), groups=2)),
     ("Conv2d reflect", (1, 2, 5, 5), lambda m: m.Conv2d(2, 3, 3, padding=1, padding_mode="reflect")),
     ("Conv1d", (2, 3, 9), lambda m: m.Conv1d(3, 2, 3, stride=2, padding=1)),
+    ("ConvTranspose2d", (2, 4, 3, 3), lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                                                  groups=2)),
     ("BatchNorm1d", (6, 4), lambda m: m.BatchNorm1d(4)),
     ("BatchNorm2d", (3, 2, 4, 4), lambda m: m.BatchNorm2d(2, momentum=0.5)),
     ("BatchNorm2d cumulative", (3, 2, 4, 4), lambda m: m.BatchNorm2d(2, momentum=None)),
@@ -379,6 +382,12 @@ def test_embedding_layer_matches_torch():
     assert not pm.weight.detach()[1].any()  # the padding row starts at zero
     pre = nn.Embedding.from_pretrained(plugrad.ones(4, 2))
     assert not pre.weight.requires_grad
+
+
+def test_conv_transpose2d_output_size_argument():
+    up = nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    assert up(plugrad.randn(1, 3, 4, 4)).shape == (1, 2, 7, 7)
+    assert up(plugrad.randn(1, 3, 4, 4), output_size=(8, 8)).shape == (1, 2, 8, 8)
 
 
 def test_dropout_layer_modes():

@@ -115,6 +115,29 @@ def test_conv2d_errors_match_torch():
         F.conv2d(plugrad.randn(5, 5), w)
 
 
+@pytest.mark.parametrize("x_shape, cout_g, k, stride, padding, output_padding, groups, dilation", [
+    ((2, 3, 4, 5), 2, 3, 1, 0, 0, 1, 1),
+    ((2, 4, 3, 3), 3, (3, 2), 2, 1, 1, 2, 1),
+    ((1, 2, 4, 4), 2, 2, (2, 3), (0, 1), (1, 2), 1, (2, 1)),
+    ((3, 5, 5), 2, 3, 2, 1, 0, 1, 1),
+])
+def test_conv_transpose2d(x_shape, cout_g, k, stride, padding, output_padding, groups, dilation):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    arrays = [randn(*x_shape), randn(x_shape[-3], cout_g, kh, kw), randn(cout_g * groups)]
+
+    def run(lib_f):
+        return lambda x, w, b: lib_f.conv_transpose2d(x, w, b, stride, padding, output_padding, groups, dilation)
+    check_op(run(F), run(TF), arrays, same_name=False)  # a composition here (bmm + col2im)
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    x, w = plugrad.randn(2, 3, 5, 5, dtype=plugrad.float64), plugrad.randn(4, 3, 3, 3, dtype=plugrad.float64)
+    y = plugrad.randn(2, 4, 3, 3, dtype=plugrad.float64)
+    lhs = (F.conv2d(x, w, stride=2, padding=1) * y).sum()
+    rhs = (x * F.conv_transpose2d(y, w, stride=2, padding=1)).sum()
+    assert abs(lhs.item() - rhs.item()) < 1e-9
+
+
 def test_unfold_and_fold():
     arrays = [randn(2, 3, 6, 5)]
     check_op(lambda x: F.unfold(x, (2, 3), dilation=1, padding=1, stride=(2, 1)),

@@ -11,7 +11,7 @@ import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..dtypes import int64
-from ..ops.convolution import conv1d, conv2d, fold, unfold
+from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
@@ -25,8 +25,8 @@ from ..random import default_generator
 from ..tensor import Tensor
 
 __all__ = [
-    "linear", "conv1d", "conv2d", "unfold", "fold", "max_pool2d", "max_pool2d_with_indices", "avg_pool2d",
-    "adaptive_avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad",
+    "linear", "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "max_pool2d_with_indices",
+    "avg_pool2d", "adaptive_avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad",
     "relu", "relu_", "relu6", "leaky_relu", "elu", "softplus", "silu", "hardtanh", "logsigmoid", "sigmoid", "tanh",
     "softmax", "log_softmax", "softmin", "normalize",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",

@@ -23,7 +23,7 @@ from ..tensor import Tensor, make
 from .dispatch import check_same_device
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
-           "conv1d"]
+           "conv1d", "conv_transpose2d"]
 
 #: The GEMM layout of a convolution's columns: (C, kh, kw, N, oh, ow).
 GEMM_ORDER = "cijnyx"
@@ -444,3 +444,52 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 def _height_one(v) -> tuple:
     """A 1-d size as the 2-d one of a height-1 convolution."""
     return (1, v[0] if isinstance(v, (tuple, list)) else v)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """The adjoint of ``conv2d`` (a "deconvolution"): ``input`` (N, C_in, H, W) or
+    (C_in, H, W) with ``weight`` (C_in, C_out/groups, kh, kw) gives (N, C_out, Ho, Wo),
+    ``Ho = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1``.
+
+    Each input pixel scatters ``weight``-scaled copies into the output: one ``bmm``
+    makes the columns and ``col2im`` adds them up, both differentiable."""
+    from .linalg import bmm
+    x, squeeze = _as_4d(input, "conv_transpose2d")
+    if not isinstance(weight, Tensor) or weight.dim() != 4:
+        raise RuntimeError(f"conv_transpose2d(): expected a 4-d weight (in_channels, out_channels/groups, kH, kW), "
+                           f"got {list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    check_same_device(x, weight, "conv_transpose2d")
+    if x._dtype is not weight._dtype:
+        raise RuntimeError(f"conv_transpose2d(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) "
+                           f"should be the same")
+    n, c, h, w = x._shape
+    cin, cg_out, kh, kw = weight._shape
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or cin % groups:
+        raise RuntimeError(f"conv_transpose2d(): groups={groups!r} must be a positive divisor of the weight's "
+                           f"in_channels ({cin})")
+    if c != cin:
+        raise RuntimeError(f"conv_transpose2d(): given weight of size {list(weight._shape)}, expected input"
+                           f"{list(x._shape)} to have {cin} channels, but got {c} channels instead")
+    stride_, padding_ = pair(stride, "stride", "conv_transpose2d"), pair(padding, "padding", "conv_transpose2d")
+    dilation_ = pair(dilation, "dilation", "conv_transpose2d")
+    out_pad = pair(output_padding, "output_padding", "conv_transpose2d")
+    for op, st, d in zip(out_pad, stride_, dilation_):
+        if not 0 <= op < max(st, d):
+            raise RuntimeError(f"conv_transpose2d(): output padding must be smaller than either stride or "
+                               f"dilation, but got output_padding={out_pad}, stride={stride_}, dilation={dilation_}")
+    out_hw = tuple((n_in - 1) * st - 2 * p + d * (k - 1) + op + 1
+                   for n_in, st, p, d, k, op in zip((h, w), stride_, padding_, dilation_, (kh, kw), out_pad))
+    if min(out_hw) <= 0:
+        raise RuntimeError(f"conv_transpose2d(): the output size {out_hw} is too small (input {list(x._shape)}, "
+                           f"kernel {(kh, kw)}, stride {stride_}, padding {padding_})")
+    # the output is the input of a conv2d with this geometry, whose output is x
+    geom = Window2d(out_hw, (kh, kw), stride_, padding_, dilation_, fname="conv_transpose2d")
+    cin_g, cout = cin // groups, cg_out * groups
+    wt = weight.reshape(groups, cin_g, cg_out * kh * kw).transpose(1, 2)
+    xm = x.permute(1, 0, 2, 3).reshape(groups, cin_g, n * h * w)
+    cols = bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order
+    out = col2im(cols, geom, GEMM_ORDER, (n, cout) + out_hw, (cout, kh, kw, n, h, w))
+    if bias is not None:
+        out = out + bias.reshape(1, cout, 1, 1)
+    return out.squeeze(0) if squeeze else out

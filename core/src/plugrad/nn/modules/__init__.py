@@ -4,7 +4,7 @@ from .activation import (ELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU,
                          Softmin, Softplus, Tanh)
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .conv import Conv1d, Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
@@ -16,6 +16,7 @@ from .sparse import Embedding
 
 __all__ = [
     "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "Identity", "Linear", "Conv1d", "Conv2d",
+    "ConvTranspose2d",
     "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "Softplus", "SiLU", "Hardtanh", "LogSigmoid",
     "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",

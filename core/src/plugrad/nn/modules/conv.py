@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv2d`` and ``Conv1d``."""
+"""Convolution layers: ``Conv2d``, ``Conv1d`` and ``ConvTranspose2d``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -22,7 +22,7 @@ class _ConvNd(Module):
     _ndim = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, device, dtype):
+                 padding_mode, device, dtype, transposed=False, output_padding=0):
         super().__init__()
         name = type(self).__name__
         if groups <= 0:
@@ -47,10 +47,10 @@ class _ConvNd(Module):
         else:
             self.padding = self._tuple(padding, "padding", name)
         self.groups, self.padding_mode = groups, padding_mode
-        self.output_padding = (0,) * self._ndim
-        self.transposed = False
-        self.weight = Parameter(empty((out_channels, in_channels // groups) + self.kernel_size, device=device,
-                                      dtype=dtype))
+        self.output_padding = self._tuple(output_padding, "output_padding", name)
+        self.transposed = transposed
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(empty(shape + self.kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
@@ -93,6 +93,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._ndim:
             s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * self._ndim:
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
@@ -138,3 +140,28 @@ class Conv1d(_ConvNd):
         return F.conv1d(input, self.weight, self.bias, self.stride,
                         self.padding if isinstance(self.padding, str) else self.padding[0], self.dilation,
                         self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-d convolution (the adjoint of Conv2d): upsamples (N, C, H, W) inputs."""
+
+    _ndim = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, transposed=True, output_padding=output_padding)
+
+    def forward(self, input, output_size=None):
+        self._check_input(input)
+        output_padding = self.output_padding
+        if output_size is not None:  # choose the output padding that reaches output_size
+            want = tuple(output_size)[-2:]
+            hw = tuple(input.shape)[-2:]
+            output_padding = tuple(
+                o - ((n - 1) * s - 2 * p + d * (k - 1) + 1)
+                for o, n, s, p, d, k in zip(want, hw, self.stride, self.padding, self.dilation, self.kernel_size))
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
