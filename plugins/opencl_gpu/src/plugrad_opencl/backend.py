@@ -100,8 +100,9 @@ def _scalar_converters(dtypes) -> dict:
 
 class OpenCLBackend(Backend):
     """One OpenCL device (see the module docstring). ``PLUGRAD_OPENCL_SYNC=1`` waits
-    after every op so that a failing kernel is reported by the op that launched it;
-    ``PLUGRAD_OPENCL_DETERMINISTIC=1`` makes accumulating scatters add in index order."""
+    after every op so that a failing kernel is reported by the op that launched it.
+    ``PLUGRAD_OPENCL_DETERMINISTIC=0`` lets accumulating scatters of floats add with
+    atomics (faster on large scatters, but the bits of the sums vary between runs)."""
 
     def __init__(self, info):
         self.info = info
@@ -121,7 +122,7 @@ class OpenCLBackend(Backend):
         self._planners = (Planner("i", self.run, self.local, self.rt.constant),
                           Planner("q", self.run, self.local, self.rt.constant))
         self._sync = _flag(ENV_SYNC)
-        self.deterministic = _flag(ENV_DETERMINISTIC)
+        self.deterministic = os.environ.get(ENV_DETERMINISTIC, "1").strip().lower() not in ("0", "false", "no", "off")
         self.matmul_kernel = os.environ.get(ENV_MATMUL, "auto").strip() or "auto"
         if self.matmul_kernel not in MATMUL_KERNELS:
             raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
@@ -192,14 +193,14 @@ class OpenCLBackend(Backend):
             self._run(kernels[0], (planner.pad(n),), self._local, [n] + args, op)
             return
         plan = planner.ew(shape, out.strides, operands)
-        if plan.deltas is None:
+        if plan.splits is None:
             self._run(kernels[1], plan.gsize, self._local, [plan.layout] + args, op)
             return
-        for deltas in plan.deltas:
+        for layout, deltas in plan.splits:
             shifted = list(args)
             for k, d in enumerate(deltas):
                 shifted[2 * k + 1] += d
-            self._run(kernels[1], plan.gsize, self._local, [plan.layout] + shifted, op)
+            self._run(kernels[1], plan.gsize, self._local, [layout] + shifted, op)
 
     @staticmethod
     def _is_wide(*arrays) -> bool:
@@ -362,12 +363,12 @@ class OpenCLBackend(Backend):
     def _launch_reduce(self, op, src, kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, run, dst, wide):
         knl = self._kernel(self.library(src.dtype, wide), "red_" + op, op)
         planner = self._planners[wide]
-        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
-        if deltas is not None:
+        kshape, (kx, ko), launches = split_leading(kshape, [kx, ko])
+        if launches is not None:
             rows = numel(kshape[:-1])
         layout = planner.pack_r(kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, run)
         gsize = (planner.pad(rows * -(-kshape[-1] // run) * nchunk),)
-        for dx, do in deltas or ((0, 0),):
+        for _, (dx, do) in launches or ((0, (0, 0)),):
             self._run(knl, gsize, self._local, (layout, dst.buf, dst.offset + do, src.buf, src.offset + dx), op)
 
     def arg_reduce(self, op, x, axis, out) -> None:
@@ -393,11 +394,11 @@ class OpenCLBackend(Backend):
         self._launch_arg(knl, planner, kshape, pstr, ko, nchunk, 1, nchunk, 1, 0, out, out, pval, pidx, 1, op)
 
     def _launch_arg(self, knl, planner, kshape, kx, ko, R, rs, chunk, nchunk, ps, out, vals, src, idx, mode, op):
-        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
+        kshape, (kx, ko), launches = split_leading(kshape, [kx, ko])
         rows = numel(kshape)
         layout = planner.pack_r(kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, 1)
         gsize = (planner.pad(rows * nchunk),)
-        for dx, do in deltas or ((0, 0),):
+        for _, (dx, do) in launches or ((0, (0, 0)),):
             self._run(knl, gsize, self._local, (layout, out.buf, out.offset + do, vals.buf, vals.offset + do,
                                                 src.buf, src.offset + dx, idx.buf, idx.offset + dx, mode), op)
 
@@ -413,11 +414,11 @@ class OpenCLBackend(Backend):
         wide = self.force_wide or x.wide or out.wide
         knl = self._kernel(self.library(x.dtype, wide), "scan_" + op, op)
         planner = self._planners[wide]
-        kshape, (kx, ko), deltas = split_leading(kshape, [kx, ko])
+        kshape, (kx, ko), launches = split_leading(kshape, [kx, ko])
         rows = numel(kshape[:-1])
         layout = planner.pack_r(kshape, kx, ko, rows, R, rs, R, 1, os_, run)
         gsize = (planner.pad(rows * -(-kshape[-1] // run)),)
-        for dx, do in deltas or ((0, 0),):
+        for _, (dx, do) in launches or ((0, (0, 0)),):
             self._run(knl, gsize, self._local, (layout, out.buf, out.offset + do, x.buf, x.offset + dx), op)
 
     # ---- matmul -----------------------------------------------------------------------------
@@ -487,24 +488,46 @@ class OpenCLBackend(Backend):
         if not index.size:
             return
         array = type(values) is CLArray
-        tail = (0 if array else self._conv[base.dtype](values), 0 if array else 1, base.buf)
         vals = values if array else None
+        s, sm = (0, 0) if array else (self._conv[base.dtype](values), 1)
         lib = self.library(base.dtype, self._is_wide(base, index, values))
         op = "index_put (accumulate)" if accumulate else "index_put"
         if not accumulate:
-            self._ew(self._pair(lib, "put", op), index, (vals,), tail, op)
-        elif not self.deterministic and lib.has("put_acc_c"):
-            self._ew(self._pair(lib, "put_acc", op), index, (vals,), tail, op)
+            self._ew(self._pair(lib, "put", op), index, (vals,), (s, sm, base.buf), op)
+        elif lib.has("put_acc_c") and (not CTYPES[base.dtype.name].is_float or not self.deterministic):
+            self._ew(self._pair(lib, "put_acc", op), index, (vals,), (s, sm, base.buf), op)
         else:
-            knl = self._kernel(lib, "put_acc_serial", op)
-            plan = self._planners[lib.idx is WIDE].ew(index.shape, index.strides, (vals,))
-            vbuf, voff = (values.buf, values.offset) if array else (index.buf, 0)
-            args = [index.buf, index.offset, vbuf, voff, *tail]
-            for deltas in plan.deltas or ((0, 0),):
-                shifted = list(args)
-                shifted[1] += deltas[0]
-                shifted[3] += deltas[1]
-                self._run(knl, self._local, self._local, [plan.layout] + shifted, op)
+            self._put_sorted(lib, base, index, vals, s, sm, op)
+
+    def _put_sorted(self, lib, base, index, vals, s, sm, op) -> None:
+        """Deterministic accumulation: sort (position, index order) pairs on the device,
+        then add each run of equal positions in index order (see ``kernels.indexing``)."""
+        int64 = dtype_from_name("int64")
+        n = index.size
+        size = max(1 << (n - 1).bit_length(), self.local)      # a power of two, whole work-groups
+        keys, ids = self.empty((size,), int64), self.empty((size,), int64)
+        if size > n:
+            self.fill(self.view(keys, (size - n,), (1,), n), 2 ** 63 - 1)   # padding sorts last
+        self._ew(self._pair(lib, "put_keys", op), index, (), (keys.buf, ids.buf), op)
+        step = self._kernel(lib, "sort_step", op)
+        k = 2
+        while k <= size:
+            j = k >> 1
+            while j:
+                self._run(step, (size,), self._local, (keys.buf, ids.buf, j, k), op)
+                j >>= 1
+            k <<= 1
+        planner = self._planners[lib.idx is WIDE]
+        plan = planner.ew(index.shape, index.strides, (vals,))
+        if plan.splits is not None:       # more than MAXD dims that do not coalesce: read a dense copy
+            if vals is not None:
+                dense = self.empty(index.shape, vals.dtype)
+                self.copy(vals, dense)
+                vals = dense
+            plan = planner.ew(index.shape, contiguous_strides(index.shape), (vals,))
+        vbuf, voff = (vals.buf, vals.offset) if vals is not None else (keys.buf, 0)
+        self._run(self._kernel(lib, "put_runs", op), (planner.pad(n),), self._local,
+                  (plan.layout, vbuf, voff, s, sm, keys.buf, ids.buf, n, base.buf), op)
 
     def nonzero(self, x):
         int64 = dtype_from_name("int64")
@@ -515,7 +538,7 @@ class OpenCLBackend(Backend):
         lib = self.library(x.dtype, wide)
         planner = self._planners[wide]
         plan = planner.ew(x.shape, x.strides, ())
-        if plan.deltas is not None:       # more than MAXD dims that do not coalesce
+        if plan.splits is not None:       # more than MAXD dims that do not coalesce
             x = self._contiguous_copy(x)
             plan = planner.ew(x.shape, x.strides, ())
         total = x.size

@@ -39,24 +39,29 @@ def coalesce(shape, strides_list):
 
 def split_leading(shape, strides_list):
     """Layouts with more than MAXD dims run as several launches: the leading dims are
-    iterated on the host. Returns ``(trailing shape, trailing strides, deltas)`` where
-    ``deltas`` is None for a single launch, else one offset shift per operand per launch."""
+    iterated on the host. Returns ``(trailing shape, trailing strides, launches)`` where
+    ``launches`` is None for a single launch, else ``(first row-major position, offset
+    shift per operand)`` for each launch."""
     extra = len(shape) - MAXD
     if extra <= 0:
         return shape, strides_list, None
     lead = shape[:extra]
-    deltas = [tuple(sum(i * s for i, s in zip(pos, st[:extra])) for st in strides_list)
-              for pos in itertools.product(*(range(n) for n in lead))]
-    return shape[extra:], [st[extra:] for st in strides_list], deltas
+    block = 1
+    for n in shape[extra:]:
+        block *= n
+    launches = [(k * block, tuple(sum(i * s for i, s in zip(pos, st[:extra])) for st in strides_list))
+                for k, pos in enumerate(itertools.product(*(range(n) for n in lead)))]
+    return shape[extra:], [st[extra:] for st in strides_list], launches
 
 
 class EwPlan:
-    """One elementwise launch shape: padded global size, packed layout, offset deltas."""
+    """An elementwise launch: padded global size and layout descriptor; ``splits`` is
+    None, or ``(descriptor, offset shift per operand)`` for each of several launches."""
 
-    __slots__ = ("gsize", "layout", "deltas")
+    __slots__ = ("gsize", "layout", "splits")
 
-    def __init__(self, gsize, layout, deltas):
-        self.gsize, self.layout, self.deltas = gsize, layout, deltas
+    def __init__(self, gsize, layout, splits):
+        self.gsize, self.layout, self.splits = gsize, layout, splits
 
 
 class Planner:
@@ -68,7 +73,7 @@ class Planner:
         self.run = run
         self.local = local
         self._ew = {}
-        self._ew_struct = struct.Struct(f"<{2 + MAXD + NOPS * MAXD}{fmt}")
+        self._ew_struct = struct.Struct(f"<{3 + MAXD + NOPS * MAXD}{fmt}")
         self._r_struct = struct.Struct(f"<{2 + 3 * MAXD + 6}{fmt}")
         self._mm_struct = struct.Struct(f"<{MM_FIELDS}{fmt}")   # m0, m1, n0, n1, K, 9 strides
 
@@ -94,17 +99,19 @@ class Planner:
         cshape, cst = coalesce(shape, strides)
         if not cshape:
             cshape, cst = [1], [[0] for _ in strides]
-        cshape, cst, deltas = split_leading(cshape, cst)
+        cshape, cst, launches = split_leading(cshape, cst)
         sh0 = cshape[-1]
         rows = 1
         for n in cshape[:-1]:
             rows *= n
-        layout = self.pack_ew(cshape, cst, rows)
-        return EwPlan((self.pad(rows * ((sh0 + self.run - 1) // self.run)),), layout, deltas)
+        gsize = (self.pad(rows * ((sh0 + self.run - 1) // self.run)),)
+        if launches is None:
+            return EwPlan(gsize, self.pack_ew(cshape, cst, rows, 0), None)
+        return EwPlan(gsize, None, [(self.pack_ew(cshape, cst, rows, lin0), deltas) for lin0, deltas in launches])
 
-    def pack_ew(self, shape, strides, rows):
+    def pack_ew(self, shape, strides, rows, lin0):
         nd = len(shape)
-        vals = [rows, nd] + _rev(shape, 1)
+        vals = [rows, nd, lin0] + _rev(shape, 1)
         for k in range(NOPS):
             vals += _rev(strides[k], 0) if k < len(strides) else [0] * MAXD
         return self.constant(self._ew_struct.pack(*vals))

@@ -53,15 +53,26 @@ def operand_argtypes(operands, idx: Index) -> tuple:
 
 
 def structs(idx: Index) -> str:
-    """``pg_layout``: rows (product of all dims but the innermost), dims innermost
-    first, one stride row per operand. ``pg_rlayout``: a reduction or scan over one
+    """``pg_layout``: rows (product of all dims but the innermost), the row-major
+    position of its first element (non-zero when the host splits a layout with more
+    than MAXD dims into several launches), dims innermost first, one stride row per
+    operand. ``pg_rlayout``: a reduction or scan over one
     axis (length R, input stride rs, partial/output-axis stride ps) for every position
     of the kept dims, ``run`` adjacent kept positions per work-item, the axis cut in
     ``nchunk`` chunks of ``chunk``."""
     i = idx.c
     return f"""
 typedef {i} I;
-typedef struct {{ I rows; I nd; I shape[{MAXD}]; I st[{NOPS}][{MAXD}]; }} pg_layout;
+typedef struct {{ I rows; I nd; I lin0; I shape[{MAXD}]; I st[{NOPS}][{MAXD}]; }} pg_layout;
 typedef struct {{ I rows; I nd; I shape[{MAXD}]; I kx[{MAXD}]; I ko[{MAXD}];
                  I R; I rs; I chunk; I nchunk; I ps; I run; }} pg_rlayout;
+/* storage index of operand k at row-major position lin */
+I pg_offset(__constant pg_layout* l, const int k, I lin, I off) {{
+    for (int d = 0; d < l->nd; ++d) {{
+        const I sh = l->shape[d];
+        off += (lin % sh) * l->st[k][d];
+        lin /= sh;
+    }}
+    return off;
+}}
 """

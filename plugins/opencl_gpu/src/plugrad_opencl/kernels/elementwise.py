@@ -57,7 +57,7 @@ __kernel void {name}_s(__constant pg_layout* l, {params}) {{
     }}
 {inner}
     for (I j = j0; j < j1; ++j) {{
-        const I lin = row0 * sh0 + j;
+        const I lin = l->lin0 + row0 * sh0 + j;
 {eidx}
         {body}
     }}

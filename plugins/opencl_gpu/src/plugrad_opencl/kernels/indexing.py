@@ -1,12 +1,17 @@
 """Gather/scatter by storage position (take, put) and nonzero.
 
-``put`` with accumulation adds with atomics: ``atomic_add``/``atom_add`` for 32/64-bit
-integers, a compare-and-swap loop for floats (OpenCL 1.2 has no float atomics), and
-a compare-and-swap on the aligned 32-bit word holding the element for 8/16-bit
-dtypes (storages start at their buffer's start and buffers are padded to 8 bytes,
-so the word is always inside the buffer). The order of the additions then varies
-between runs; ``put_acc_serial`` is the deterministic alternative (one work-item
-adds in index order), used on request and on devices without 64-bit atomics.
+``put`` with accumulation has two implementations:
+
+* atomics (``put_acc``): ``atomic_add``/``atom_add`` for 32/64-bit integers, a
+  compare-and-swap on the aligned 32-bit word holding the element for 8/16-bit
+  dtypes (storages start at their buffer's start and buffers are padded to 8 bytes,
+  so the word is always inside the buffer), and a compare-and-swap loop for floats
+  (OpenCL 1.2 has no float atomics). Integer sums do not depend on the order, float
+  sums do: their bits may vary from run to run.
+* sorted runs (``put_keys``, ``sort_step``, ``put_runs``): the (position, index
+  order) pairs are sorted on the device by a bitonic network, then each run of equal
+  positions is summed in index order. Deterministic, and bit-equal to a sequential
+  ``base[q] += v``; the device uses it for floats unless asked not to.
 """
 
 from __future__ import annotations
@@ -95,33 +100,52 @@ def put_kernels(ct: CType, idx, atomic: bool) -> list:
     specs = pair("put", operands, scalars, value + ct.store("p_base", "p_q[i_q]", "v"), idx, extras)
     if atomic:
         specs += pair("put_acc", operands, scalars, value + "pg_atomic_add(p_base, p_q[i_q], v);", idx, extras)
-    add = ct.store("p_base", "at", _add(ct, ct.load("p_base", "at"), "v"))
-    serial = f"""
-__kernel void put_acc_serial(__constant pg_layout* l, {operands[0].params(idx)}, {operands[1].params(idx)},
-                             const {c} s, const int sm, __global {ct.storage}* p_base) {{
-    if (get_global_id(0) != 0) return;
-    const I sh0 = l->shape[0];
-    for (I row0 = 0; row0 < l->rows; ++row0) {{
-        I b_q = off_q, b_v = off_v, row = row0;
-        for (int d = 1; d < l->nd; ++d) {{
-            const I sh = l->shape[d];
-            const I c = row % sh;
-            row /= sh;
-            b_q += c * l->st[0][d];
-            b_v += c * l->st[1][d];
-        }}
-        for (I j = 0; j < sh0; ++j) {{
-            const I i_v = b_v + j * l->st[1][0];
-            {value}
-            const long at = p_q[b_q + j * l->st[0][0]];
-            {add}
-        }}
-    }}
+    specs += pair("put_keys", [Operand("q", "long")], [], "p_k[lin] = p_q[i_q]; p_id[lin] = (long)lin;", idx,
+                  extras=(("__global long* p_k", None), ("__global long* p_id", None)))
+    specs.append(_sort_step(idx))
+    specs.append(_put_runs(ct, idx))
+    return specs
+
+
+def _sort_step(idx) -> KernelSpec:
+    """One compare-exchange pass of a bitonic sort of (key, id) pairs, ascending; the
+    host launches it for every (size k, distance j) of the network."""
+    src = """
+__kernel void sort_step(__global long* key, __global long* id, const I j, const I k) {
+    const I t = (I)get_global_id(0);
+    const I u = t ^ j;
+    if (u <= t) return;
+    const long kt = key[t], ku = key[u], it = id[t], iu = id[u];
+    const int greater = kt > ku || (kt == ku && it > iu);
+    if (greater == ((t & k) == 0)) { key[t] = ku; key[u] = kt; id[t] = iu; id[u] = it; }
+}
+"""
+    return KernelSpec("sort_step", src, (None, None, idx.np, idx.np))
+
+
+def _put_runs(ct: CType, idx) -> KernelSpec:
+    """After sorting (position, index order) pairs: the first pair of each run of equal
+    positions adds the run's values to the base in index order, rounding after every
+    addition, so the result is deterministic and equals a sequential ``base[q] += v``."""
+    c = ct.compute
+    value = f"(sm ? s : {ct.load('p_v', 'pg_offset(l, 1, id[j], off_v)')})"
+    if ct.is_half:
+        step = f"ushort h; vstore_half_rte({_add(ct, 'acc', value)}, 0, (half*)&h); acc = vload_half(0, (const half*)&h);"
+    else:
+        step = f"acc = {_add(ct, 'acc', value)};"
+    src = f"""
+__kernel void put_runs(__constant pg_layout* l, {Operand("v", ct.storage).params(idx)}, const {c} s, const int sm,
+                       __global const long* key, __global const long* id, const I n, __global {ct.storage}* p_base) {{
+    const I t = (I)get_global_id(0);
+    if (t >= n) return;
+    const long q = key[t];
+    if (t > 0 && key[t - 1] == q) return;
+    {c} acc = {ct.load("p_base", "q")};
+    for (I j = t; j < n && key[j] == q; ++j) {{ {step} }}
+    {ct.store("p_base", "q", "acc")}
 }}
 """
-    specs.append(KernelSpec("put_acc_serial", serial,
-                            (None,) + operand_argtypes(operands, idx) + (ct.scalar_np, "int32", None)))
-    return specs
+    return KernelSpec("put_runs", src, (None, None, idx.np, ct.scalar_np, "int32", None, None, idx.np, None))
 
 
 def nonzero_kernels(ct: CType, idx) -> list:
@@ -129,16 +153,8 @@ def nonzero_kernels(ct: CType, idx) -> list:
     exclusive scan of the counts (one work-item; the total lands after the last
     count), then every chunk writes the coordinates of its non-zeros from its offset."""
     params = f"__constant pg_layout* l, {Operand('x', ct.storage).params(idx)}"
-    read = f"{ct.load('p_x', 'pg_offset(l, lin, off_x)')} != 0"
+    read = f"{ct.load('p_x', 'pg_offset(l, 0, lin, off_x)')} != 0"
     src = f"""
-I pg_offset(__constant pg_layout* l, I lin, I off) {{
-    for (int d = 0; d < l->nd; ++d) {{
-        const I sh = l->shape[d];
-        off += (lin % sh) * l->st[0][d];
-        lin /= sh;
-    }}
-    return off;
-}}
 __kernel void nz_count({params}, __global long* counts, const I chunk, const I total) {{
     const I p = (I)get_global_id(0);
     const I start = p * chunk;
