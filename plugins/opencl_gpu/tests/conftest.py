@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def ocl():
+def ocl_native():
     """The backend of ``opencl:0``, with every program built."""
     import plugrad
     from plugrad.plugins.registry import backend_for
@@ -52,7 +52,33 @@ def ocl():
 
 
 @pytest.fixture(scope="session")
+def ocl(ocl_native):
+    """The backend the tests exercise (modules may override it, see ``ocl_both``)."""
+    return ocl_native
+
+
+@pytest.fixture(scope="session")
 def cpu():
     import plugrad
     from plugrad.plugins.registry import backend_for
     return backend_for(plugrad.device("cpu"))
+
+
+@pytest.fixture(scope="session")
+def ocl_gpu_tuned(ocl_native):
+    """A second backend on the same device with the launch shapes and kernels of a GPU
+    (one element per work-item, 256-wide work-groups, local-memory matmul tiles): runs
+    the GPU code paths on a CPU-only machine."""
+    from plugrad_opencl.backend import OpenCLBackend
+    backend = OpenCLBackend(ocl_native.info, tuning="gpu")
+    backend.device = ocl_native.device
+    start = time.perf_counter()
+    backend.build_all()
+    print(f"\nGPU-tuned OpenCL programs built in {time.perf_counter() - start:.2f} s")
+    return backend
+
+
+@pytest.fixture(scope="module", params=["native", "gpu-tuned"])
+def ocl_both(request, ocl_native):
+    """The device's backend, then the same device tuned as a GPU."""
+    return ocl_native if request.param == "native" else request.getfixturevalue("ocl_gpu_tuned")

@@ -15,6 +15,12 @@ from ocl_helpers import ALL_DTYPES, FLOATS, Pair, assert_same_storage, layouts, 
 VARIANTS = ("generic", "v16", "tiled")
 
 
+
+@pytest.fixture(scope="module")
+def ocl(ocl_both):
+    """Every test here runs with the native tuning and with the GPU tuning."""
+    return ocl_both
+
 @contextlib.contextmanager
 def matmul_kernel(ocl, variant):
     old = ocl.matmul_kernel

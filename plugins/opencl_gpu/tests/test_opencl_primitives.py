@@ -28,6 +28,12 @@ def _out_case(draw, ocl, cpu, rng, name, shape):
     return make(ocl, cpu, rng, name, shape, layout)
 
 
+
+@pytest.fixture(scope="module")
+def ocl(ocl_both):
+    """Every test here runs with the native tuning and with the GPU tuning."""
+    return ocl_both
+
 @given(st.data())
 def test_unary(ocl, cpu, data):
     draw = data.draw

@@ -35,6 +35,8 @@ WIDE_LIMIT = 2 ** 31 - 2 ** 20
 ENV_SYNC = "PLUGRAD_OPENCL_SYNC"
 ENV_DETERMINISTIC = "PLUGRAD_OPENCL_DETERMINISTIC"
 ENV_MATMUL = "PLUGRAD_OPENCL_MATMUL"
+#: "gpu" or "cpu": the launch shapes and kernels to use (default: from the device type)
+ENV_TUNING = "PLUGRAD_OPENCL_TUNING"
 MATMUL_KERNELS = ("auto", "generic", "v16", "tiled")
 
 _IDENTITY = {"sum": 0, "prod": 1, "any": False, "all": True}
@@ -104,13 +106,17 @@ class OpenCLBackend(Backend):
     ``PLUGRAD_OPENCL_DETERMINISTIC=0`` lets accumulating scatters of floats add with
     atomics (faster on large scatters, but the bits of the sums vary between runs)."""
 
-    def __init__(self, info):
+    def __init__(self, info, tuning: str | None = None):
         self.info = info
         self.rt = Runtime(info, self._label)
         self.dtypes = frozenset(dtype_from_name(n) for n in info.dtypes)
         self._np = {d: np.dtype(d.name) for d in self.dtypes}
         self._conv = _scalar_converters(self.dtypes)
-        gpu = info.is_gpu
+        tuning = tuning or os.environ.get(ENV_TUNING, "").strip() or ("gpu" if info.is_gpu else "cpu")
+        if tuning not in ("cpu", "gpu"):
+            raise ValueError(f"{ENV_TUNING}={tuning!r}: expected 'cpu' or 'gpu'")
+        self.tuning = tuning
+        gpu = tuning == "gpu"
         self.run = 1 if gpu else 16
         self.local = 256 if gpu else 64
         self._local = (self.local,)
@@ -468,7 +474,7 @@ class OpenCLBackend(Backend):
             return "generic"
         if self.matmul_kernel != "auto":
             return self.matmul_kernel
-        if self.info.is_gpu:
+        if self.tuning == "gpu":
             return "tiled" if M * N >= 4096 else "generic"
         return "v16" if M >= 8 and N >= 16 else "generic"
 
