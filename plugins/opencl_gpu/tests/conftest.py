@@ -82,3 +82,14 @@ def ocl_gpu_tuned(ocl_native):
 def ocl_both(request, ocl_native):
     """The device's backend, then the same device tuned as a GPU."""
     return ocl_native if request.param == "native" else request.getfixturevalue("ocl_gpu_tuned")
+
+
+@pytest.fixture(scope="session")
+def ocl_wide(ocl_native):
+    """A backend on the same device that uses the 64-bit-index programs for every array
+    (they are otherwise only used beyond 2**31 elements, which no test can allocate)."""
+    from plugrad_opencl.backend import OpenCLBackend
+    backend = OpenCLBackend(ocl_native.info)
+    backend.device = ocl_native.device
+    backend.force_wide = True
+    return backend

@@ -41,10 +41,12 @@ MATMUL_KERNELS = ("auto", "generic", "v16", "tiled")
 
 _IDENTITY = {"sum": 0, "prod": 1, "any": False, "all": True}
 _FLT_MAX = 3.4028234663852886e38
+_FLT_INF_FROM = 3.4028235677973366e38      # FLT_MAX + half an ulp: from here float32 rounds to inf
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value not in ("0", "false", "no", "off")
 
 
 class CLArray:
@@ -72,7 +74,7 @@ def _to_f32(v: float) -> float:
     they do when PyTorch converts them (packing would raise instead)."""
     if -_FLT_MAX <= v <= _FLT_MAX or v != v:
         return v
-    return float(np.float32(v)) if abs(v) < 3.4028235677973366e38 else math.copysign(math.inf, v)
+    return math.copysign(_FLT_MAX if abs(v) < _FLT_INF_FROM else math.inf, v)
 
 
 def _int_wrapper(bits: int, signed: bool):
@@ -127,12 +129,12 @@ class OpenCLBackend(Backend):
         self._libs = ({}, {})
         self._planners = (Planner("i", self.run, self.local, self.rt.constant),
                           Planner("q", self.run, self.local, self.rt.constant))
-        self._sync = _flag(ENV_SYNC)
-        self.deterministic = os.environ.get(ENV_DETERMINISTIC, "1").strip().lower() not in ("0", "false", "no", "off")
+        self._sync = _env_flag(ENV_SYNC, False)
+        self.deterministic = _env_flag(ENV_DETERMINISTIC, True)
         self.matmul_kernel = os.environ.get(ENV_MATMUL, "auto").strip() or "auto"
         if self.matmul_kernel not in MATMUL_KERNELS:
             raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
-        self.force_wide = False      # tests run the 64-bit-index programs on small arrays with this
+        self.force_wide = False      # use the 64-bit-index programs for every array (tests)
         self._shape_bufs = {}
 
     def _label(self) -> str:
