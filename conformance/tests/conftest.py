@@ -36,3 +36,7 @@ def outcomes(results):
 @pytest.fixture(scope="session")
 def suite():
     return run_suite
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long-running test, still part of the default run")

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import outcomes
 
+pytestmark = pytest.mark.slow  # whole suite runs in subprocesses
+
 DEVICE = "conformance_broken"
 
 #: must fail: one signature per planted bug, robust to any choice of samples

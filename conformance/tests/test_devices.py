@@ -2,7 +2,11 @@
 
 import re
 
+import pytest
+
 from conftest import outcomes
+
+pytestmark = pytest.mark.slow  # whole suite runs in subprocesses
 
 
 def test_device_without_float64_checks_gradients_in_float32(suite, tmp_path):

@@ -105,8 +105,8 @@ def run_roundtrip(ctx, op, dtype, sample):
     dev = ctx.device
     arr = sample.args[0]
     t = dev.tensor(arr, dtype)
-    if t.dtype != dtype or t.device != dev.device:
-        raise Mismatch(f"a {dtype} tensor made on {dev.device} reports {t.dtype} on {t.device}")
+    if t.dtype != dtype or t.device != dev.backend.device:
+        raise Mismatch(f"a {dtype} tensor made on {dev.backend.device} reports {t.dtype} on {t.device}")
     want = to_numpy(plugrad.tensor(arr.reshape(-1).tolist(), dtype=dtype, device=dev.device)).reshape(arr.shape)
     expected_values = np.asarray(arr).astype(want.dtype)
     if not np.array_equal(want, expected_values, equal_nan=want.dtype.kind == "f"):

@@ -34,11 +34,14 @@ def f64(fn):
     return ref
 
 
-def scalar_kind(g):
+def scalar_kind(g, floats=True):
     """The category of a Python-number operand: mostly the tensor's own, sometimes
-    another one (int tensor + 2.5 promotes to float; float tensor + 2 does not)."""
+    another one (int tensor + 2.5 promotes to float; float tensor + 2 does not).
+    ``floats=False`` keeps floats out (integer-only ops)."""
     if g.kind == "bool":
-        return g.choice(["bool", "int", "float"])
+        return g.choice(["bool", "int", "float"] if floats else ["bool", "int"])
+    if g.kind == "int" and not floats:
+        return g.choice(["int", "bool"])
     return g.choice([g.kind, g.kind, "int" if g.kind == "float" else "float"])
 
 
@@ -50,7 +53,8 @@ def unary(domain=D, grad_domain=None):
     return sample
 
 
-def binary(da=D, db=D, scalar=True, grad_da=None, grad_db=None, forward_da=None, forward_db=None):
+def binary(da=D, db=D, scalar=True, grad_da=None, grad_db=None, forward_da=None, forward_db=None,
+           float_scalars=True):
     """Two operands that broadcast together; the second is sometimes a Python number."""
     def sample(g):
         sa, sb = g.shapes(2)
@@ -59,7 +63,7 @@ def binary(da=D, db=D, scalar=True, grad_da=None, grad_db=None, forward_da=None,
         b_dom = (grad_db or db) if grad else (forward_db or db)
         a = g.array(sa, a_dom)
         if scalar and g.purpose == "forward" and g.integers(0, 3) == 0:
-            kind = scalar_kind(g)
+            kind = scalar_kind(g, float_scalars)
             return Sample(a, g.scalar(b_dom, kind=kind))
         return Sample(a, g.array(sb, b_dom))
     return sample

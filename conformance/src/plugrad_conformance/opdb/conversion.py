@@ -24,7 +24,7 @@ def _to_sample(g):
     targets = [n for n in g.available if n != "uint8" or g.kind != "float"] or [g.dtype.name]
     target = plugrad.dtypes.dtype_from_name(g.choice(targets))
     if target.name == "uint8" or (g.kind == "float" and not target.is_floating_point and target.name != "bool"):
-        x = np.abs(x)
+        x = np.asarray(np.abs(x))
     return Sample(x, target) if g.boolean() else Sample(x, dtype=target)
 
 

@@ -157,9 +157,11 @@ _BITWISE_DOMAIN = Domain(-100, 100)
 
 
 def _bitwise(name, ref, operator):
-    return _e(name, ref, binary(_BITWISE_DOMAIN, _BITWISE_DOMAIN), dtypes=INTS_AND_BOOL, differentiable=False,
-              broadcasts=True, promotes=True, operator=operator,
-              errors=[float_refused(2, f"{name} of float tensors"), shape_mismatch("int64")])
+    return _e(name, ref, binary(_BITWISE_DOMAIN, _BITWISE_DOMAIN, float_scalars=False), dtypes=INTS_AND_BOOL,
+              differentiable=False, broadcasts=True, promotes=True, operator=operator,
+              errors=[float_refused(2, f"{name} of float tensors"), shape_mismatch("int64"),
+                      ErrorInput(lambda g: Sample(g.array((3,)), 2.5), RuntimeError, f"{name} with a float number",
+                                 "int64")])
 
 
 _SPECIAL = Domain(grid=(float("nan"), float("inf"), -float("inf"), 0.0, 1.5, -2.0, 3.0))

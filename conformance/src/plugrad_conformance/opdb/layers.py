@@ -119,6 +119,54 @@ def _conv2d_sample(g):
     return s
 
 
+def _conv_transpose2d_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    squeeze = x.ndim == 3
+    if squeeze:
+        x = x[None]
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = (_pair(v) for v in (stride, padding, output_padding, dilation))
+    n, c, h, wd = x.shape
+    cin, og, kh, kw = w.shape
+    cg = cin // groups
+    full = np.zeros((n, og * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
+    for gi in range(groups):
+        for ci in range(gi * cg, (gi + 1) * cg):
+            for i in range(h):
+                for j in range(wd):
+                    for a in range(kh):
+                        for b_ in range(kw):
+                            full[:, gi * og:(gi + 1) * og, i * sh + a * dh, j * sw + b_ * dw] += \
+                                x[:, ci, i, j][:, None] * w[ci, :, a, b_][None, :]
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    out = full[:, :, ph:ph + ho, pw:pw + wo]
+    if b is not None:
+        out = out + b.reshape(1, -1, 1, 1)
+    return out[0] if squeeze else out
+
+
+def _conv_transpose2d_sample(g):
+    grad = g.purpose != "forward"
+    groups = g.choice([1, 2])
+    cg, og = 1, _small(g, 1, 2)
+    kh, kw = _small(g, 1, 2), _small(g, 1, 2)
+    stride, dilation = g.choice([1, 2, (2, 1)]), g.choice([1, 1, 2])
+    padding = g.choice([0, 1]) if min(kh, kw) > 1 or dilation != 1 else 0
+    h, w = _small(g, 1, 2 if grad else 3), _small(g, 1, 2)
+    n = 1 if grad else _small(g, 1, 2)
+    x_shape = (n, cg * groups, h, w) if g.integers(0, 3) else (cg * groups, h, w)
+    s = Sample(g.array(x_shape), g.array((cg * groups, og, kh, kw)))
+    if g.boolean():
+        s.args = s.args + (g.array((og * groups,)),)
+    s.kwargs.update(stride=stride, padding=padding, groups=groups, dilation=dilation)
+    if max(_pair(stride)) > 1 and g.boolean():
+        s.kwargs["output_padding"] = 1 if max(_pair(stride)) == min(_pair(stride)) else (1, 0)
+    op_h, op_w = _pair(s.kwargs.get("output_padding", 0))
+    (sh, sw), (dh, dw) = _pair(stride), _pair(dilation)
+    g.assume((h - 1) * sh - 2 * padding + dh * (kh - 1) + op_h >= 0 and
+             (w - 1) * sw - 2 * padding + dw * (kw - 1) + op_w >= 0)     # at least one output row and column
+    return s
+
+
 def _conv1d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     squeeze = x.ndim == 2
     x4 = (x[None] if squeeze else x)[:, :, None, :]
@@ -452,6 +500,9 @@ ENTRIES = [
     _op("convolution", "conv1d", _conv1d_ref, _conv1d_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 4)), g.array((1, 3, 2))), RuntimeError,
                            "weight channels 3 for an input of 2 channels")]),
+    _op("convolution", "conv_transpose2d", _conv_transpose2d_ref, _conv_transpose2d_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 3, 3)), g.array((3, 1, 2, 2))), RuntimeError,
+                           "weight for 3 input channels and an input of 2")]),
     _op("convolution", "unfold", _unfold_ref, _unfold_sample),
     _op("convolution", "fold", _fold_ref, _fold_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 4)), (3, 3), 2), RuntimeError,

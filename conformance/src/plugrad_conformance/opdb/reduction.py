@@ -20,7 +20,10 @@ def _r(name, ref, sample, **kw):
     return OpInfo(name, FAMILY, ref, sample, **kw)
 
 
-def _axis(dim):
+def _axis(dim, x=None):
+    """NumPy's axis for a ``dim`` argument (a 0-d input accepts dim 0 and -1: all of it)."""
+    if x is not None and x.ndim == 0:
+        return None
     return tuple(dim) if isinstance(dim, list) else dim
 
 
@@ -44,11 +47,11 @@ def _dims_sample(multi=True, domain=D, keepdim=True, unique=False, min_size=None
 
 
 def _sum_ref(x, dim=None, keepdim=False, dtype=None):
-    return np.sum(x, axis=_axis(dim), keepdims=keepdim)
+    return np.sum(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _mean_ref(x, dim=None, keepdim=False, dtype=None):
-    return np.mean(x, axis=_axis(dim), keepdims=keepdim)
+    return np.mean(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 # ---- prod -------------------------------------------------------------------------------------
@@ -210,24 +213,20 @@ def _correction(unbiased, correction):
     return 0 if unbiased is False else 1
 
 
-def _var_axis(x, dim):
-    return None if x.ndim == 0 else _axis(dim)
-
-
 def _var_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return np.var(x, axis=_var_axis(x, dim), ddof=_correction(unbiased, correction), keepdims=keepdim)
+    return np.var(x, axis=_axis(dim, x), ddof=_correction(unbiased, correction), keepdims=keepdim)
 
 
 def _std_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return np.std(x, axis=_var_axis(x, dim), ddof=_correction(unbiased, correction), keepdims=keepdim)
+    return np.std(x, axis=_axis(dim, x), ddof=_correction(unbiased, correction), keepdims=keepdim)
 
 
 def _var_mean_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return _var_ref(x, dim, unbiased, keepdim, correction), np.mean(x, axis=_var_axis(x, dim), keepdims=keepdim)
+    return _var_ref(x, dim, unbiased, keepdim, correction), np.mean(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _std_mean_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return _std_ref(x, dim, unbiased, keepdim, correction), np.mean(x, axis=_var_axis(x, dim), keepdims=keepdim)
+    return _std_ref(x, dim, unbiased, keepdim, correction), np.mean(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 _VAR_TOL = {"float16": (1e-2, 2e-2)}
@@ -324,7 +323,7 @@ def _count_sample(g):
 
 
 def _count_ref(x, dim=None):
-    return np.asarray(np.count_nonzero(x, axis=dim), dtype=np.int64)
+    return np.asarray(np.count_nonzero(x, axis=_axis(dim, x)), dtype=np.int64)
 
 
 _INF = float("inf")
@@ -384,9 +383,9 @@ ENTRIES = [
     _r("std", _std_ref, _var_sample, tol=_VAR_TOL, errors=_dim_errors() + _FLOAT_ONLY),
     _r("var_mean", _var_mean_ref, _var_sample, tol=_VAR_TOL, result_dtype=lambda d, s: (d, d)),
     _r("std_mean", _std_mean_ref, _var_sample, tol=_VAR_TOL, result_dtype=lambda d, s: (d, d)),
-    _r("all", lambda x, dim=None, keepdim=False: np.all(x, axis=dim, keepdims=keepdim),
+    _r("all", lambda x, dim=None, keepdim=False: np.all(x, axis=_axis(dim, x), keepdims=keepdim),
        _dims_sample(multi=False, domain=TIES), dtypes=ALL, result_dtype=_logic_dtype, differentiable=False),
-    _r("any", lambda x, dim=None, keepdim=False: np.any(x, axis=dim, keepdims=keepdim),
+    _r("any", lambda x, dim=None, keepdim=False: np.any(x, axis=_axis(dim, x), keepdims=keepdim),
        _dims_sample(multi=False, domain=TIES), dtypes=ALL, result_dtype=_logic_dtype, differentiable=False),
     _r("count_nonzero", _count_ref, _count_sample, dtypes=ALL, result_dtype=TO_INT64, differentiable=False),
     _r("cumsum", _scan_ref(np.cumsum), _scan_sample(False), dtypes=ALL, result_dtype=INT_TO_INT64, tol=SUM_TOL,
