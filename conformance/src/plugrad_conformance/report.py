@@ -156,6 +156,7 @@ class Matrix:
         lines = [f"# plugrad conformance: device `{self.device}`", "", self.summary(), "",
                  "| outcome | cases |", "| --- | --- |"]
         lines += [f"| {_WORDS[k]} | {c.get(k, 0)} |" for k in ("passed", "failed", "skipped", "xfailed", "xpassed")]
+        lines += ["", "## Checks", ""] + [f"- **{c.name}**: {c.doc}" for c in CHECKS if c.name in self.checks]
         lines += ["", "## Matrix", "", "| op | " + " | ".join(self.checks) + " |",
                   "| --- |" + " --- |" * len(self.checks)]
         for op in self._ops():
@@ -208,7 +209,9 @@ class Matrix:
                 "padding:2px 4px;font-size:12px;text-align:left} .c{display:inline-block;min-width:1.6em;"
                 "margin:0 1px;text-align:center;font-family:monospace}</style></head><body>"
                 f"<h1>plugrad conformance: device <code>{e(self.device)}</code></h1><p>{e(self.summary())}</p>"
-                f"<p>{legend} (hover a cell for its message)</p>"
+                f"<p>{legend} (hover a cell for its message)</p><ul>"
+                + "".join(f"<li><b>{e(c.name)}</b>: {e(c.doc)}</li>" for c in CHECKS if c.name in self.checks)
+                + "</ul>"
                 "<table><tr><th>op</th>" + "".join(f"<th>{e(c)}</th>" for c in self.checks) + "</tr>"
                 + "".join(rows) + "</table>"
                 + (f"<h2>Failures</h2>{details}" if details else "")
