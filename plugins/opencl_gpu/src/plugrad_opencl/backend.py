@@ -125,7 +125,7 @@ class OpenCLBackend(Backend):
         self.parallel = info.compute_units * self.local * (8 if gpu else 2)
         self.min_chunk = 128 if gpu else 2048
         self.max_chunks = 1024 if gpu else 256
-        self.target = Target(info.dtypes, info.fp64, info.int64_atomics, self.run)
+        self.target = Target(info.dtypes, info.fp64, info.int64_atomics, self.run, self.local)
         self._libs = ({}, {})
         self._planners = (Planner("i", self.run, self.local, self.rt.constant),
                           Planner("q", self.run, self.local, self.rt.constant))
@@ -517,13 +517,15 @@ class OpenCLBackend(Backend):
         if size > n:
             self.fill(self.view(keys, (size - n,), (1,), n), 2 ** 63 - 1)   # padding sorts last
         self._ew(self._pair(lib, "put_keys", op), index, (), (keys.buf, ids.buf), op)
-        step = self._kernel(lib, "sort_step", op)
-        k = 2
+        step, local = self._kernel(lib, "sort_step", op), self._kernel(lib, "sort_local", op)
+        self._run(local, (size,), self._local, (keys.buf, ids.buf, 0), op)
+        k = 2 * self.local
         while k <= size:
             j = k >> 1
-            while j:
+            while j >= self.local:
                 self._run(step, (size,), self._local, (keys.buf, ids.buf, j, k), op)
                 j >>= 1
+            self._run(local, (size,), self._local, (keys.buf, ids.buf, k), op)
             k <<= 1
         planner = self._planners[lib.idx is WIDE]
         plan = planner.ew(index.shape, index.strides, (vals,))

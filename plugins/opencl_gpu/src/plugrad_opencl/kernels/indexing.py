@@ -8,8 +8,9 @@
   so the word is always inside the buffer), and a compare-and-swap loop for floats
   (OpenCL 1.2 has no float atomics). Integer sums do not depend on the order, float
   sums do: their bits may vary from run to run.
-* sorted runs (``put_keys``, ``sort_step``, ``put_runs``): the (position, index
-  order) pairs are sorted on the device by a bitonic network, then each run of equal
+* sorted runs (``put_keys``, ``sort_local``/``sort_step``, ``put_runs``): the
+  (position, index order) pairs are sorted on the device by a bitonic network (steps
+  within a work-group run in local memory), then each run of equal
   positions is summed in index order. Deterministic, and bit-equal to a sequential
   ``base[q] += v``; the device uses it for floats unless asked not to.
 """
@@ -103,6 +104,7 @@ def put_kernels(ct: CType, idx, atomic: bool) -> list:
     specs += pair("put_keys", [Operand("q", "long")], [], "p_k[lin] = p_q[i_q]; p_id[lin] = (long)lin;", idx,
                   extras=(("__global long* p_k", None), ("__global long* p_id", None)))
     specs.append(_sort_step(idx))
+    specs.append(_sort_local(idx))
     specs.append(_put_runs(ct, idx))
     return specs
 
@@ -121,6 +123,39 @@ __kernel void sort_step(__global long* key, __global long* id, const I j, const 
 }
 """
     return KernelSpec("sort_step", src, (None, None, idx.np, idx.np))
+
+
+def _sort_local(idx) -> KernelSpec:
+    """The steps of the network whose distance is below the work-group size, in local
+    memory, one launch for all of them: with ``k`` 0, sorts every block of LOCAL pairs
+    (sizes 2..LOCAL); with ``k`` set, the distances LOCAL/2..1 of size k."""
+    src = """
+__kernel __attribute__((reqd_work_group_size(LOCAL, 1, 1)))
+void sort_local(__global long* key, __global long* id, const I kfixed) {
+    __local long lk[LOCAL];
+    __local long li[LOCAL];
+    const int l = get_local_id(0);
+    const I t = (I)get_global_id(0);
+    lk[l] = key[t];
+    li[l] = id[t];
+    const I k0 = kfixed ? kfixed : 2, k1 = kfixed ? kfixed : LOCAL;
+    for (I k = k0; k <= k1; k <<= 1) {
+        for (I j = (kfixed ? LOCAL : k) >> 1; j > 0; j >>= 1) {
+            barrier(CLK_LOCAL_MEM_FENCE);
+            const int p = l ^ (int)j;
+            if (p > l) {
+                const long ka = lk[l], kb = lk[p], ia = li[l], ib = li[p];
+                const int greater = ka > kb || (ka == kb && ia > ib);
+                if (greater == ((t & k) == 0)) { lk[l] = kb; lk[p] = ka; li[l] = ib; li[p] = ia; }
+            }
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    key[t] = lk[l];
+    id[t] = li[l];
+}
+"""
+    return KernelSpec("sort_local", src, (None, None, idx.np))
 
 
 def _put_runs(ct: CType, idx) -> KernelSpec:

@@ -21,6 +21,7 @@ class Target:
     fp64: bool
     int64_atomics: bool
     run: int               # elements per work-item along the innermost dim (16 on CPUs, 1 on GPUs)
+    local: int             # the work-group size of one-dimensional launches
 
 
 def program(dtype_name: str, idx, target: Target):
@@ -52,6 +53,6 @@ def program(dtype_name: str, idx, target: Target):
     if target.int64_atomics:
         pragmas += "#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n"
     head = (f"/* plugrad-opencl kernels for {dtype_name}, {idx.c} indices */\n{pragmas}"
-            f"#define RUN {target.run}\n{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}{random.PHILOX}")
+            f"#define RUN {target.run}\n#define LOCAL {target.local}\n{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}{random.PHILOX}")
     source = head + "".join(s.source for s in specs)
     return source, {s.name: s for s in specs}
