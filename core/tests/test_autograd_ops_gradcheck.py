@@ -266,6 +266,8 @@ NN_CASES = {
                                                                               anyv(3))),
     "conv2d stride": ("conv2d", lambda t, F, x, w: F.conv2d(x, w, stride=2), (anyv(1, 1, 5, 5), anyv(2, 1, 2, 2))),
     "conv1d": ("conv1d", lambda t, F, x, w, b: F.conv1d(x, w, b, padding=1), (anyv(2, 2, 5), anyv(3, 2, 3), anyv(3))),
+    "conv_transpose2d": ("conv_transpose2d", lambda t, F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+                         (anyv(1, 2, 3, 3), anyv(2, 3, 3, 3), anyv(3))),
     "unfold": ("unfold", lambda t, F, x: F.unfold(x, 2), (anyv(1, 2, 3, 3),)),
     "fold": ("fold", lambda t, F, x: F.fold(x, (3, 3), 2), (anyv(1, 8, 4),)),
     "max_pool2d": ("max_pool2d max_pool2d_with_indices", lambda t, F, x: F.max_pool2d(x, 2), (apart(1, 2, 4, 4),)),

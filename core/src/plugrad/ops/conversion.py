@@ -195,12 +195,12 @@ def _fill(self, value, node_cls, fname):
 def inplace_binary(fn, kernel_op, fname):
     """The in-place form of a binary op: a direct kernel into self when nothing is
     tracked and no dtype change is needed; else the out-of-place op plus a write."""
-    def method(self, other, **kwargs):
+    def method(self, other, *args, **kwargs):
         other = as_operand(other, fname)
         other_t = isinstance(other, Tensor)
         tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
         _check_writable(self, fname)
-        if not tracked and kernel_op is not None and not kwargs:
+        if not tracked and kernel_op is not None and not args and not kwargs:
             if other_t and other._backend is not self._backend:
                 other = check_same_device(self, other, fname)
                 other_t = isinstance(other, Tensor)
@@ -223,7 +223,7 @@ def inplace_binary(fn, kernel_op, fname):
             src = snapshot(self)
         else:
             src = self
-        return inplace(self, fn(src, other, **kwargs), fname)
+        return inplace(self, fn(src, other, *args, **kwargs), fname)
     method.__name__ = fname
     method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
     return method

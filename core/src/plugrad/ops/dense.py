@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..dtypes import int32, int64
+from ..layout import numel
 from ..tensor import Tensor, make
 from .dispatch import check_same_device
 
@@ -79,7 +80,7 @@ def linear(input, weight, bias=None) -> Tensor:
     _check_linear(input, weight, bias)
     if input.dim() != 2:
         lead = input._shape[:-1]
-        r = linear(input.reshape(-1, input._shape[-1]), weight, bias)
+        r = linear(input.reshape(numel(lead), input._shape[-1]), weight, bias)  # -1 is ambiguous for 0 features
         return r.reshape(lead + (weight._shape[0],))
     if bias is None:
         from .linalg import mm

@@ -371,12 +371,14 @@ class IndexPutBackward0(Node):
 
 def index_put(input, indices, values, accumulate=False, *, positions=None) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (or ``+=`` when accumulating)."""
+    r = input.detach().clone()
     if positions is None:
         if not isinstance(indices, (tuple, list)):
             raise TypeError("index_put(): indices must be a tuple of tensors")
-        _, adv = _basic_and_advanced(input, tuple(indices))
-        positions, _ = _positions(input, adv, contiguous_strides(input._shape), 0)
-    r = input.detach().clone()
+        # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
+        # adds a dim, so the key's dims are the view's, not the input's)
+        v, adv = _basic_and_advanced(r, tuple(indices))
+        positions, _ = _positions(v, adv, v._strides, v._offset)
     if not isinstance(values, Tensor):
         from ..creation import tensor
         values = tensor(values, dtype=input._dtype, device=input.device)
@@ -471,8 +473,9 @@ def nonzero(input, *, as_tuple=False):
     arr, n = backend.nonzero(input._a)
     r = make(backend, arr, (n, input.dim()), int64)
     if as_tuple:
-        if input.dim() == 0:
-            return (r.reshape(-1)[:n],)
+        if input.dim() == 0:  # a 0-d input counts as one element at index 0
+            from ..creation import zeros
+            return (zeros(n, dtype=int64, device=input.device),)
         return tuple(select(r, 1, j) for j in range(input.dim()))
     return r
 

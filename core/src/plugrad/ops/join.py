@@ -106,6 +106,7 @@ class StackBackward0(Node):
 
 
 def hstack(tensors) -> Tensor:
+    tensors = [t.reshape(1) if t.dim() == 0 else t for t in tensors]  # 0-d tensors count as 1-d, as in PyTorch
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 

@@ -595,6 +595,8 @@ class CumprodBackward0(Node):
 
     def backward(self, g):
         x, result = self.saved_tensors
+        if not x._shape:  # cumprod of a 0-d tensor is the identity
+            return (g,)
         result = self.output_alias(result)
         d = self.dim
         if not bool((x == 0).any()):
