@@ -33,7 +33,7 @@ import abc
 import struct
 
 from .dtypes import dtype
-from .layout import contiguous_strides, numel
+from .layout import contiguous_strides
 
 __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
            "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation"]
@@ -196,8 +196,14 @@ class Backend(abc.ABC):
         determines the values, so a seeded program is reproducible on one device."""
 
     # ---- optional -----------------------------------------------------------
-    def synchronize(self) -> None:
+    def synchronize(self) -> None:  # noqa: B027 (optional: eager devices have nothing to wait for)
         """Wait until queued work is done. Devices that compute eagerly do nothing."""
+
+    def reshape(self, array, shape: tuple):
+        """``array`` (returned by ``empty``, so contiguous) seen with another shape of the
+        same size. A fast path the core uses for reduction outputs; the default is
+        ``view``."""
+        return self.view(array, shape, contiguous_strides(shape), 0)
 
     def to_list(self, array, dtype_: dtype, n: int) -> list:
         """The array's ``n`` elements as Python scalars in row-major order."""
@@ -233,11 +239,3 @@ def pack(values: list, dtype_: dtype) -> bytes:
     """Flat Python scalars to the little-endian bytes ``from_bytes`` expects."""
     return struct.pack(f"<{len(values)}{struct_code(dtype_)}", *values)
 
-
-def contiguous_layout(shape: tuple):
-    """``(shape, strides, offset)`` of a fresh contiguous array."""
-    return shape, contiguous_strides(shape), 0
-
-
-def nbytes(shape: tuple, d: dtype) -> int:
-    return numel(shape) * d.itemsize

@@ -48,7 +48,7 @@ class Node:
         """Keep tensors (or None) for backward, remembering their versions so that a
         later in-place change is detected instead of giving a wrong gradient."""
         self._saved = tensors
-        self._versions = tuple(t._storage.version if t is not None else 0 for t in tensors)
+        self._versions = [t._storage.version if t is not None else 0 for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:

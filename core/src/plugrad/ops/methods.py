@@ -40,11 +40,16 @@ def _rmatmul(self, other):
     return linalg.matmul(other, self)
 
 
+_OPERAND_CLASSES = frozenset({Tensor, int, float, bool})
+
+
 def _binop(fn):
+    """A Python operator: NotImplemented for operands that are neither tensors nor
+    numbers, so that Python can try the other operand's reflected method."""
     def op(self, other):
-        if not isinstance(other, (Tensor, bool, int, float)) and not hasattr(other, "dtype"):
-            return NotImplemented
-        return fn(self, other)
+        if other.__class__ in _OPERAND_CLASSES or isinstance(other, Tensor) or hasattr(other, "dtype"):
+            return fn(self, other)
+        return NotImplemented
     op.__name__ = fn.__name__
     return op
 

@@ -8,7 +8,7 @@ from collections import namedtuple
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import bool_, int64, uint8
-from ..layout import contiguous_strides, normalize_dim, numel, reduced_shape
+from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
 from .dispatch import cast, write_out
 from .elementwise import exp, log, where
@@ -49,19 +49,14 @@ def run_reduce(op: str, x: Tensor, axes: tuple, keepdim: bool, out_dtype=None) -
     backend = x._backend
     od = out_dtype or x._dtype
     kd_shape = reduced_shape(x._shape, axes, True)
-    arr = backend.empty(kd_shape, od)
+    shape = kd_shape if keepdim else reduced_shape(x._shape, axes, False)
+    arr = backend.empty(shape, od)
+    kernel_out = arr if shape == kd_shape else backend.reshape(arr, kd_shape)
     if axes:
-        backend.reduce(op, x._a, axes, arr)
+        backend.reduce(op, x._a, axes, kernel_out)
     else:
-        backend.copy(x._a, arr)
-    t = make(backend, arr, kd_shape, od)
-    if keepdim or kd_shape == x._shape and not axes:
-        return t
-    shape = reduced_shape(x._shape, axes, False)
-    t._a = backend.view(arr, shape, contiguous_strides(shape), 0)
-    t._shape = shape
-    t._strides = contiguous_strides(shape)
-    return t
+        backend.copy(x._a, kernel_out)
+    return make(backend, arr, shape, od)
 
 
 def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
@@ -78,6 +73,13 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g._shape[i + lead] != 1)
     if not axes:
         return g.reshape(shape) if g._shape != shape else g
+    if not STATE.enabled:
+        # no double backward being recorded: one kernel straight into the target shape
+        backend = g._backend
+        arr = backend.empty(shape, g._dtype)
+        kd_shape = (1,) * lead + shape
+        backend.reduce("sum", g._a, axes, arr if kd_shape == shape else backend.reshape(arr, kd_shape))
+        return make(backend, arr, shape, g._dtype)
     r = sum(g, axes, keepdim=True)
     return r.reshape(shape) if r._shape != shape else r
 
@@ -146,11 +148,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     for a in axes:
         n *= input._shape[a]
     x = cast(input, od)
-    s = run_reduce("sum", x, axes, keepdim)
-    backend = s._backend
-    arr = backend.empty(s._shape, od)
-    backend.binary("div", s._a, float(n) if n else float("nan"), arr)
-    r = make(backend, arr, s._shape, od)
+    r = run_reduce("sum", x, axes, keepdim)
+    r._backend.binary("div", r._a, float(n) if n else float("nan"), r._a)
     if STATE.enabled and input._requires_grad:
         if dim is None:
             node = MeanBackward0()
@@ -380,15 +379,10 @@ def _arg(op, input, d, keepdim):
     if not input._shape:
         return make(backend, _zero_index(backend), (), int64)
     kd_shape = reduced_shape(input._shape, (d,), True)
-    arr = backend.empty(kd_shape, int64)
-    backend.arg_reduce(op, input._a, d, arr)
-    t = make(backend, arr, kd_shape, int64)
-    if keepdim:
-        return t
-    shape = reduced_shape(input._shape, (d,), False)
-    t._a = backend.view(arr, shape, contiguous_strides(shape), 0)
-    t._shape, t._strides = shape, contiguous_strides(shape)
-    return t
+    shape = kd_shape if keepdim else reduced_shape(input._shape, (d,), False)
+    arr = backend.empty(shape, int64)
+    backend.arg_reduce(op, input._a, d, arr if shape == kd_shape else backend.reshape(arr, kd_shape))
+    return make(backend, arr, shape, int64)
 
 
 def _zero_index(backend):

@@ -105,6 +105,9 @@ class NumpyBackend(Backend):
         return np.ndarray(shape, base.dtype, buffer=base, offset=offset * isz,
                           strides=tuple(s * isz for s in strides))
 
+    def reshape(self, array, shape):
+        return array.reshape(shape)
+
     def wrap_host(self, obj, copy):
         arr = np.asarray(obj)
         if arr.dtype.name not in _SUPPORTED_NAMES:
