@@ -199,3 +199,27 @@ def test_random_fills_strided_outputs_like_contiguous_ones():
     torch.nn.init.uniform_(a.t(), -2, 2)          # a non-contiguous target
     vals = host(a)
     assert vals.min() >= -2 and vals.max() < 2 and len(np.unique(vals)) == vals.size
+
+
+def test_threads_share_the_device_safely():
+    """Kernel objects hold their arguments; concurrent launches from threads must not mix them."""
+    import threading
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            x = torch.full((257,), float(k), device="opencl")
+            acc = torch.zeros(257, device="opencl")
+            for _ in range(200):
+                acc = acc + x * 2 - x
+            results[k] = acc.cpu().numpy()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, v in results.items():
+        assert np.all(v == 200.0 * k)

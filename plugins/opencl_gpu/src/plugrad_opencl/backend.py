@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numpy as np
 import pyopencl as cl
@@ -136,6 +137,7 @@ class OpenCLBackend(Backend):
             raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
         self.force_wide = False      # use the 64-bit-index programs for every array (tests)
         self._shape_bufs = {}
+        self._launch_lock = threading.Lock()
 
     def _label(self) -> str:
         return f"{self.device or 'opencl'} ({self.info.name})"
@@ -169,7 +171,8 @@ class OpenCLBackend(Backend):
 
     def _run(self, knl, gsize, local, args, op: str) -> None:
         try:
-            knl(self.rt.queue, gsize, local, *args)
+            with self._launch_lock:        # a cl.Kernel holds its arguments: one launch at a time
+                knl(self.rt.queue, gsize, local, *args)
         except cl.Error as exc:
             raise OpenCLDeviceError(f"{self._label()}: launching kernel '{knl.function_name}' for '{op}' "
                                     f"failed: {exc}") from exc
