@@ -201,8 +201,10 @@ def test_random_fills_strided_outputs_like_contiguous_ones():
     assert vals.min() >= -2 and vals.max() < 2 and len(np.unique(vals)) == vals.size
 
 
-def test_threads_share_the_device_safely():
-    """Kernel objects hold their arguments; concurrent launches from threads must not mix them."""
+def test_threads_share_the_device_safely(ocl):
+    """Kernel objects hold their arguments; concurrent launches from threads must not mix
+    them. (The device is started before the threads: the core's registry does not lock
+    the creation of a backend.)"""
     import threading
     results, errors = {}, []
 
