@@ -22,6 +22,7 @@ import pyopencl as cl
 
 from plugrad.extend import Backend, UnsupportedOperation, contiguous_strides, dtype_from_name, is_contiguous, numel
 
+from .devices import ENV_DISABLE_DTYPES, disabled_dtypes
 from .errors import OpenCLDeviceError
 from .kernels.common import NARROW, WIDE
 from .kernels.ctype import CTYPES
@@ -136,7 +137,6 @@ class OpenCLBackend(Backend):
         if self.matmul_kernel not in MATMUL_KERNELS:
             raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
         self.force_wide = False      # use the 64-bit-index programs for every array (tests)
-        self._shape_bufs = {}
         self._launch_lock = threading.Lock()
 
     def _label(self) -> str:
@@ -226,8 +226,8 @@ class OpenCLBackend(Backend):
         return CLArray(buf, shape, contiguous_strides(shape), 0, dtype, n, True, n >= WIDE_LIMIT)
 
     def _missing_dtype(self, op, dtype):
-        if dtype.name in os.environ.get("PLUGRAD_OPENCL_DISABLE_DTYPES", ""):
-            why = "disabled by PLUGRAD_OPENCL_DISABLE_DTYPES"
+        if dtype.name in disabled_dtypes():
+            why = f"disabled by {ENV_DISABLE_DTYPES}"
         elif dtype.name == "float64":
             why = "the device does not report the cl_khr_fp64 extension"
         else:
@@ -567,20 +567,9 @@ class OpenCLBackend(Backend):
         out = self.empty((count, ndim), int64)
         if count and ndim:
             self._run(self._kernel(lib, "nz_write", "nonzero"), g, self._local,
-                      (plan.layout, x.buf, x.offset, out.buf, counts.buf, self._shape_buffer(x.shape), ndim, chunk,
+                      (plan.layout, x.buf, x.offset, out.buf, counts.buf, self.rt.constant(np.array(x.shape, np.int64).tobytes()), ndim, chunk,
                        total), "nonzero")
         return out, count
-
-    def _shape_buffer(self, shape):
-        """A device copy of ``shape`` (int64), uploaded once per distinct shape."""
-        buf = self._shape_bufs.get(shape)
-        if buf is None:
-            if len(self._shape_bufs) > 256:
-                self._shape_bufs.clear()
-            buf = self.rt.alloc(8 * len(shape), "a shape")
-            self.rt.upload(buf, np.array(shape, np.int64).tobytes())
-            self._shape_bufs[shape] = buf
-        return buf
 
     # ---- random -------------------------------------------------------------------------------
     def random(self, dist, out, seed, low, high) -> None:

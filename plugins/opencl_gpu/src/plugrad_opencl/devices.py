@@ -80,7 +80,7 @@ def _discover():
     except cl.LogicError as exc:     # PLATFORM_NOT_FOUND_KHR: an ICD loader but no driver
         return [], f"no OpenCL platform found ({exc})"
     wanted = parse_filter(os.environ.get(ENV_DEVICE, ""))
-    disabled = {d.strip() for d in os.environ.get(ENV_DISABLE_DTYPES, "").split(",") if d.strip()}
+    disabled = disabled_dtypes()
     found = []
     for platform in platforms:
         try:
@@ -95,6 +95,11 @@ def _discover():
         return [], f"no OpenCL device matches {ENV_DEVICE}={os.environ[ENV_DEVICE]!r}" if wanted else \
             "the OpenCL platforms report no device"
     return ordered(found), ""
+
+
+def disabled_dtypes() -> set:
+    """The dtype names listed in ``PLUGRAD_OPENCL_DISABLE_DTYPES``."""
+    return {d.strip() for d in os.environ.get(ENV_DISABLE_DTYPES, "").split(",") if d.strip()}
 
 
 def parse_filter(value: str) -> list:
