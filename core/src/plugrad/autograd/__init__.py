@@ -3,6 +3,7 @@ gradient checking, and graph inspection."""
 
 from __future__ import annotations
 
+from .. import tensor as _tensor  # mid-import when this package loads: its names are used at run time
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -17,7 +18,7 @@ __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_e
 
 
 def _tensors(x, name):
-    from ..tensor import Tensor
+    Tensor = _tensor.Tensor
     if isinstance(x, Tensor):
         return (x,)
     if isinstance(x, (tuple, list)) and all(isinstance(t, Tensor) for t in x):
@@ -27,15 +28,14 @@ def _tensors(x, name):
 
 def _ones_like(out):
     """The implicit gradient of a scalar output (a fresh tensor of ones)."""
-    from ..tensor import make
     backend = out._backend
-    g = make(backend, backend.empty(out._shape, out._dtype), out._shape, out._dtype)
+    g = _tensor.make(backend, backend.empty(out._shape, out._dtype), out._shape, out._dtype)
     backend.fill(g._a, 1.0)
     return g
 
 
 def _make_grads(outputs, grad_outputs, create_graph):
-    from ..tensor import Tensor
+    Tensor = _tensor.Tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:

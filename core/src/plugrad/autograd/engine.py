@@ -14,6 +14,7 @@ import heapq
 import warnings
 import weakref
 
+from .. import tensor as _tensor  # mid-import when this module loads: only its names are used, at run time
 from . import anomaly_mode
 from .grad_mode import STATE
 from .graph import AccumulateGrad
@@ -25,11 +26,17 @@ def _adjust(grad, meta):
     """Sum a gradient down to its input's shape and cast it to the input's dtype."""
     shape, dtype = meta
     if grad._shape != shape:
-        from ..ops.reduction import sum_to
-        grad = sum_to(grad, shape)
+        grad = _sum_to(grad, shape)
     if grad._dtype is not dtype:
         grad = grad.to(dtype)
     return grad
+
+
+def _sum_to(grad, shape):
+    """``ops.reduction.sum_to``, imported on first use (the ops import the engine's package)."""
+    global _sum_to
+    from ..ops.reduction import sum_to as _sum_to
+    return _sum_to(grad, shape)
 
 
 def call_node(node, grads):
@@ -132,11 +139,10 @@ def accumulate(acc: AccumulateGrad, grad, create_graph: bool) -> None:
 def _private_copy(t):
     """A detached contiguous copy (the leaf must never alias a gradient another
     node also received)."""
-    from ..tensor import make
     backend = t._backend
     arr = backend.empty(t._shape, t._dtype)
     backend.copy(t._a, arr)
-    return make(backend, arr, t._shape, t._dtype)
+    return _tensor.make(backend, arr, t._shape, t._dtype)
 
 
 def retain_grad_hook(tensor):
