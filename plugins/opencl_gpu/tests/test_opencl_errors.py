@@ -60,7 +60,8 @@ def test_backend_dtypes_match_the_spec(ocl):
 
 def test_an_op_the_dtype_lacks_names_op_device_and_dtype(ocl):
     a = ocl.empty((2,), torch.int32)
-    with pytest.raises(UnsupportedOperation, match=r"'exp' for dtype torch.int32 is not supported on device 'opencl:0'"):
+    with pytest.raises(UnsupportedOperation,
+                       match=r"'exp' for dtype torch.int32 is not supported on device 'opencl:0'"):
         ocl.unary("exp", a, a)
     b = ocl.empty((2,), torch.bool)
     with pytest.raises(UnsupportedOperation, match=r"'sub' for dtype torch.bool"):
@@ -139,7 +140,8 @@ def test_running_out_of_device_memory_frees_the_pool_and_retries(ocl, monkeypatc
     x = torch.ones(3, device="opencl")
     pool = FullPool()
     monkeypatch.setattr(ocl.rt, "pool", pool)
-    with pytest.raises(DeviceOutOfMemoryError, match=r"out of device memory allocating 4000 bytes for a float32 tensor"):
+    with pytest.raises(DeviceOutOfMemoryError,
+                       match=r"out of device memory allocating 4000 bytes for a float32 tensor"):
         torch.empty(1000, device="opencl")
     assert pool.calls == [4000, 4000] and pool.freed == 1
     monkeypatch.undo()

@@ -2,9 +2,10 @@
 give what they give on the cpu device.
 
 Each program is the tutorial's code bound to ``torch = plugrad`` (its ``import torch.nn
-as nn`` lines become ``nn = torch.nn``). Two edits make them device-portable, as they would be for a GPU: ``.numpy()`` of a device tensor becomes
-``.cpu().numpy()`` (the original raises the TypeError PyTorch raises, checked below)
-and ``.cuda()`` becomes ``.to(device)``; 500-step training loops run 15 steps. Both
+as nn`` lines become ``nn = torch.nn``). Two edits make them device-portable, as they
+would be for a GPU: ``.numpy()`` of a device tensor becomes ``.cpu().numpy()`` (the
+original raises the TypeError PyTorch raises, checked below) and ``.cuda()`` becomes
+``.to(device)``; 500-step training loops run 15 steps. Both
 devices draw the same random numbers: the opencl device's generator is replaced by
 the cpu device's for these tests, so printed outputs are comparable. Outputs must
 match up to the device suffix in tensor reprs, with numbers compared to 1e-4.

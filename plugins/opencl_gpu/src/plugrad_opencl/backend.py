@@ -566,9 +566,9 @@ class OpenCLBackend(Backend):
         count = int(np.frombuffer(self.rt.download(counts.buf, nchunk * 8, 8), np.int64)[0])
         out = self.empty((count, ndim), int64)
         if count and ndim:
+            shape = self.rt.constant(np.array(x.shape, np.int64).tobytes())
             self._run(self._kernel(lib, "nz_write", "nonzero"), g, self._local,
-                      (plan.layout, x.buf, x.offset, out.buf, counts.buf, self.rt.constant(np.array(x.shape, np.int64).tobytes()), ndim, chunk,
-                       total), "nonzero")
+                      (plan.layout, x.buf, x.offset, out.buf, counts.buf, shape, ndim, chunk, total), "nonzero")
         return out, count
 
     # ---- random -------------------------------------------------------------------------------

@@ -165,7 +165,8 @@ def _put_runs(ct: CType, idx) -> KernelSpec:
     c = ct.compute
     value = f"(sm ? s : {ct.load('p_v', 'pg_offset(l, 1, id[j], off_v)')})"
     if ct.is_half:
-        step = f"ushort h; vstore_half_rte({_add(ct, 'acc', value)}, 0, (half*)&h); acc = vload_half(0, (const half*)&h);"
+        step = (f"ushort h; vstore_half_rte({_add(ct, 'acc', value)}, 0, (half*)&h); "
+                "acc = vload_half(0, (const half*)&h);")
     else:
         step = f"acc = {_add(ct, 'acc', value)};"
     src = f"""

@@ -53,6 +53,7 @@ def program(dtype_name: str, idx, target: Target):
     if target.int64_atomics:
         pragmas += "#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n"
     head = (f"/* plugrad-opencl kernels for {dtype_name}, {idx.c} indices */\n{pragmas}"
-            f"#define RUN {target.run}\n#define LOCAL {target.local}\n{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}{random.PHILOX}")
+            f"#define RUN {target.run}\n#define LOCAL {target.local}\n"
+            f"{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}{random.PHILOX}")
     source = head + "".join(s.source for s in specs)
     return source, {s.name: s for s in specs}

@@ -111,9 +111,10 @@ __kernel void {name}(__constant pg_rlayout* l, __global {out_storage}* p_o, cons
 
 def arg_kernel(op: str, ct: CType, idx) -> list:
     """``arg_<op>``: the int64 index of the first extreme value (NaN counts as the
-    extreme). One work-item per kept position (``l->rows`` of them, ``l->run`` is 1). ``mode`` bit 1: the axis holds partial results of a first launch, so the
-    index is looked up in ``p_i`` (laid out like x); bit 2: also write the winning value
-    to ``p_v`` (laid out like out), for a second launch to combine."""
+    extreme). One work-item per kept position (``rows`` of them; ``run`` is 1).
+    ``mode`` bit 1: the axis holds partial results of a first launch, so the index is
+    looked up in ``p_i`` (laid out like x); bit 2: also write the winning value to
+    ``p_v`` (laid out like out), for a second launch to combine."""
     c = ct.compute
     cmp = ">" if op == "argmax" else "<"
     better = f"(v {cmp} best || (isnan(v) && !isnan(best)))" if ct.is_float else f"(v {cmp} best)"
