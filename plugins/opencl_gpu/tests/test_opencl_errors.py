@@ -6,14 +6,16 @@ made before stay usable."""
 from __future__ import annotations
 
 import numpy as np
-import pyopencl as cl
 import pytest
 
 import plugrad as torch
 from plugrad.extend import UnsupportedOperation
-from plugrad_opencl.errors import DeviceOutOfMemoryError, KernelBuildError, OpenCLDeviceError
-from plugrad_opencl.kernels.common import NARROW
-from plugrad_opencl.runtime import Library
+
+cl = pytest.importorskip("pyopencl", reason="pyopencl is not installed")
+pytest.importorskip("plugrad_opencl", reason="the opencl device (plugrad-opencl) is not installed")
+from plugrad_opencl.errors import DeviceOutOfMemoryError, KernelBuildError, OpenCLDeviceError  # noqa: E402
+from plugrad_opencl.kernels.common import NARROW  # noqa: E402
+from plugrad_opencl.runtime import Library  # noqa: E402
 
 from test_opencl_transfers import run_python
 

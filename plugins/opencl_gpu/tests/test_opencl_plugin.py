@@ -9,7 +9,9 @@ import sys
 import pytest
 
 import plugrad as torch
-from plugrad_opencl.devices import DeviceInfo, ordered, parse_filter, selected
+
+pytest.importorskip("plugrad_opencl", reason="the opencl device (plugrad-opencl) is not installed")
+from plugrad_opencl.devices import DeviceInfo, ordered, parse_filter, selected  # noqa: E402
 
 from test_opencl_transfers import run_python
 
