@@ -17,7 +17,7 @@ from plugrad_opencl.errors import DeviceOutOfMemoryError, KernelBuildError, Open
 from plugrad_opencl.kernels.common import NARROW  # noqa: E402
 from plugrad_opencl.runtime import Library  # noqa: E402
 
-from test_opencl_transfers import run_python
+from test_opencl_transfers import run_python  # noqa: E402
 
 
 def test_a_dtype_the_device_lacks_is_refused_by_name():
