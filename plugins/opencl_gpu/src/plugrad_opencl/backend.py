@@ -138,6 +138,7 @@ class OpenCLBackend(Backend):
             raise ValueError(f"{ENV_MATMUL}={self.matmul_kernel!r}: expected one of {', '.join(MATMUL_KERNELS)}")
         self.force_wide = False      # use the 64-bit-index programs for every array (tests)
         self._launch_lock = threading.Lock()
+        self._reduce_plans = {}           # layouts reduced in one launch -> (descriptor, global size, wide)
 
     def _label(self) -> str:
         return f"{self.device or 'opencl'} ({self.info.name})"
@@ -318,6 +319,13 @@ class OpenCLBackend(Backend):
                 raise RuntimeError(f"{op}(): cannot reduce over a zero-size dimension")
             self.fill(out, _IDENTITY[op])
             return
+        key = (x.shape, x.strides, out.strides, axes, x.wide or out.wide or self.force_wide)
+        single = self._reduce_plans.get(key)
+        if single is not None:           # a layout reduced before in one launch: skip the planning
+            layout, gsize, wide = single
+            knl = self._kernel(self.library(x.dtype, wide), "red_" + op, op)
+            self._run(knl, gsize, self._local, (layout, out.buf, out.offset, x.buf, x.offset), op)
+            return
         kept = [(n, xs, os) for d, (n, xs, os) in enumerate(zip(x.shape, x.strides, out.strides))
                 if d not in axes and n != 1]
         reduced = sorted(((x.shape[d], x.strides[d]) for d in axes if x.shape[d] != 1), key=lambda r: -abs(r[1]))
@@ -327,6 +335,13 @@ class OpenCLBackend(Backend):
             return
         src = x
         base = [(n, xs) for n, xs, _ in kept]
+        if len(groups) == 1:
+            single = self._reduce_axis(op, x, kept, *groups[0], out)
+            if single is not None:
+                if len(self._reduce_plans) > 4096:
+                    self._reduce_plans.clear()
+                self._reduce_plans[key] = single
+            return
         while groups:
             (R, rs), groups = groups[0], groups[1:]
             if not groups:
@@ -351,9 +366,10 @@ class OpenCLBackend(Backend):
         chunk = -(-R // nchunk)
         return chunk, -(-R // chunk)
 
-    def _reduce_axis(self, op, src, dims, R, rs, dst) -> None:
+    def _reduce_axis(self, op, src, dims, R, rs, dst):
         """dst[kept] = op over the axis (length R, stride rs in src); ``dims`` are the kept
-        dims as (size, src stride, dst stride)."""
+        dims as (size, src stride, dst stride). Returns ``(descriptor, global size, wide)``
+        when that took exactly one launch (reduce() caches it), else None."""
         kshape, (kx, ko) = coalesce([n for n, _, _ in dims], [[s for _, s, _ in dims], [s for _, _, s in dims]])
         if not kshape:
             kshape, kx, ko = [1], [0], [0]
@@ -368,8 +384,8 @@ class OpenCLBackend(Backend):
             pstr = [s * nchunk for s in contiguous_strides(tuple(kshape))]
             self._launch_reduce(op, src, kshape, kx, pstr, rows, R, rs, chunk, nchunk, 1, run, part, wide)
             self._reduce_axis(op, part, list(zip(kshape, pstr, ko)), nchunk, 1, dst)
-            return
-        self._launch_reduce(op, src, kshape, kx, ko, rows, R, rs, R, 1, 0, run, dst, wide)
+            return None
+        return self._launch_reduce(op, src, kshape, kx, ko, rows, R, rs, R, 1, 0, run, dst, wide)
 
     def _launch_reduce(self, op, src, kshape, kx, ko, rows, R, rs, chunk, nchunk, ps, run, dst, wide):
         knl = self._kernel(self.library(src.dtype, wide), "red_" + op, op)
@@ -381,6 +397,7 @@ class OpenCLBackend(Backend):
         gsize = (planner.pad(rows * -(-kshape[-1] // run) * nchunk),)
         for _, (dx, do) in launches or ((0, (0, 0)),):
             self._run(knl, gsize, self._local, (layout, dst.buf, dst.offset + do, src.buf, src.offset + dx), op)
+        return (layout, gsize, wide) if launches is None else None
 
     def arg_reduce(self, op, x, axis, out) -> None:
         if not out.size:
