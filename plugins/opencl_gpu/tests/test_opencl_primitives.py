@@ -445,3 +445,19 @@ def test_layouts_with_more_dims_than_a_descriptor_holds(ocl, cpu):
     ocl.random("uniform", flat, 99, 0.0, 1.0)
     ocl.random("uniform", oo, 99, 0.0, 1.0)           # ten dims, split into several launches
     assert np.array_equal(np.frombuffer(ocl.to_bytes(oo), np.float32), np.frombuffer(ocl.to_bytes(flat), np.float32))
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "any"])
+def test_reductions_replayed_from_the_plan_cache(ocl, cpu, op):
+    """The same layout at other offsets and dtypes reuses a cached launch plan."""
+    rng = np.random.default_rng(12)
+    for name in ("float32", "int32", "float32"):
+        x = Pair(ocl, cpu, random_values(rng, name, 200, specials=False), name)
+        for offset in (0, 7, 30):
+            cx, ox = x.view((5, 6), (12, 2), offset)
+            out_name = "bool" if op == "any" else name
+            o = Pair(ocl, cpu, np.zeros(10, out_name), out_name)
+            co, oo = o.view((5, 1), (2, 1), 1)
+            cpu.reduce(op, cx, (1,), co)
+            ocl.reduce(op, ox, (1,), oo)
+            assert_same_storage(o, rtol=1e-6, atol=1e-6)
