@@ -358,3 +358,14 @@ def test_allclose_nan_handling_and_equal(device):
     assert plugrad.equal(a, plugrad.tensor([1, 3], device=device)) is False
     assert plugrad.equal(a, plugrad.tensor([1, 2, 3], device=device)) is False
     assert a.equal(a.clone())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sign_of_nan_is_zero_and_of_signed_zero_is_zero(device, dtype):
+    dt = getattr(plugrad, dtype)
+    if dt not in plugrad.zeros(1, device=device)._backend.dtypes:
+        pytest.skip(f"{device} has no {dtype}")
+    values = [float("nan"), -0.0, 0.0, 2.5, -3.0, float("inf"), float("-inf")]
+    expected = [0.0 if (v != v or v == 0) else (1.0 if v > 0 else -1.0) for v in values]
+    got = plugrad.tensor(values, dtype=dt, device=device).sign().tolist()
+    assert got == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -85,6 +86,7 @@ _pm.add_hookspecs(_hookspec)
 _types: dict = {}          # device type name -> _DeviceType
 _records: list = []        # PluginRecord, in discovery order
 _backends: dict = {}       # device -> Backend (the per-op fast path reads this)
+_create_lock = threading.Lock()
 _loaded = False
 
 
@@ -194,10 +196,11 @@ def backend_for(dev) -> Backend:
         if b is not None:
             return b
     canon = canonical(dev)
-    b = _backends.get(canon)
-    if b is None:
-        b = _create(canon)
-    _backends[dev] = b
+    with _create_lock:  # two threads starting one device must get one backend
+        b = _backends.get(canon)
+        if b is None:
+            b = _create(canon)
+        _backends[dev] = b
     return b
 
 

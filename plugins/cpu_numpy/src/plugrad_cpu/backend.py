@@ -37,6 +37,8 @@ def _sign(x, out):
         np.copyto(out, x)
     else:
         np.sign(x, out=out)
+        if x.dtype.kind == "f":
+            np.putmask(out, np.isnan(x), 0)  # PyTorch: sign(nan) is 0, NumPy gives nan
 
 
 def _bitwise_not(x, out):
@@ -174,7 +176,7 @@ class NumpyBackend(Backend):
     def put(self, base, index, values, accumulate):
         flat = base.reshape(-1)
         if accumulate:
-            np.add.at(flat, index, values)
+            np.add.at(flat, index, np.broadcast_to(values, index.shape))
         else:
             flat[index] = values
 
