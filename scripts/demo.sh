@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up a minimal environment (core + cpu device) and run the main demo.
+# Set up a minimal environment (core + cpu device + scikit-learn for the data) and run
+# the main demo: an MLP and a small CNN trained on scikit-learn's 8x8 digits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUGRAD_SETUP=demo bash scripts/setup_env.sh
-"${VENV:-.venv}/bin/python" examples/seeds_tour.py "$@"
+"${VENV:-.venv}/bin/python" examples/digits.py "$@"
