@@ -9,7 +9,7 @@ be a failure the healthy cpu device shares, i.e. a plugrad bug, not the device's
 
 import pytest
 
-from conftest import outcomes
+from suite_support import outcomes
 
 pytestmark = pytest.mark.slow  # whole suite runs in subprocesses
 

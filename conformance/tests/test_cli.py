@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import run_suite
+from suite_support import run_suite
 
 
 def test_clean_run_writes_every_format_and_exits_0(tmp_path):

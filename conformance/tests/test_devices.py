@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import outcomes
+from suite_support import outcomes
 
 pytestmark = pytest.mark.slow  # whole suite runs in subprocesses
 
