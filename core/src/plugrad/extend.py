@@ -3,21 +3,26 @@
 A device plugin imports only from here: the kernel interface to implement, the
 hook marker and registration types, the typed errors, the dtypes and the layout
 helpers a kernel needs. Nothing private is required to write a backend.
+``register_plugin`` registers a plugin module by hand, without installing it (tests,
+notebooks); installed plugins are found through the ``plugrad`` entry-point group.
 """
 
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, RANDOM_DISTRIBUTIONS,
                       REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, UnsupportedOperation,
                       struct_code)
-from .dtypes import ALL_DTYPES, dtype, dtype_from_name
+from .dtypes import (ALL_DTYPES, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
+                     int64, uint8)
 from .layout import broadcast_shapes, broadcast_strides, contiguous_strides, is_contiguous, numel
 from .plugins.hookspec import hookimpl
-from .plugins.registry import BackendSpec, Expectations
+from .plugins.registry import BackendSpec, Expectations, register_plugin
 
 __all__ = [
     "Backend", "BackendSpec", "Expectations", "hookimpl", "KERNEL_INTERFACE_VERSION", "UnsupportedOperation",
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
-    "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "ALL_DTYPES", "dtype", "dtype_from_name", "struct_code",
+    "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
+    "ALL_DTYPES", "dtype", "dtype_from_name", "bool_", "uint8", "int8", "int16", "int32", "int64",
+    "float16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
     "Function", "FunctionCtx",
 ]
