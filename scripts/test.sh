@@ -8,6 +8,7 @@ VENV="${VENV:-.venv}"
 bash scripts/setup_env.sh
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 "$VENV/bin/python" -m pytest -q "$@"
+NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict  # the docs site; no -q: it hides the warnings strict counts
 for dev in $("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import device_types; print(" ".join(d for d in device_types() if getattr(plugrad, d).is_available()))'); do
   echo "== conformance suite on '$dev' =="
   "$VENV/bin/plugrad-conformance" --device "$dev" --profile "$HYPOTHESIS_PROFILE" --markdown "conformance-$dev.md"
