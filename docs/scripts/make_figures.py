@@ -39,7 +39,11 @@ def _grid(x0, y0, t, label):
 def strides_svg() -> str:
     x = torch.arange(12).reshape(3, 4)
     views = [("x", x), ("x.t()", x.t()), ("x[1:, ::2]", x[1:, ::2])]
-    parts, y = [f'<text x="20" y="16" font-size="12" font-family="sans-serif">one storage of 12 int64 elements (left; the elements a view reaches are orange) and the tensor each view shows (right)</text>'], 52
+    captions = ("Left: one storage of 12 int64 elements; the elements each view reaches are orange.",
+                "Right: the tensor each view shows.")
+    parts = [f'<text x="20" y="{16 + 16 * i}" font-size="12" font-family="sans-serif">{c}</text>'
+             for i, c in enumerate(captions)]
+    y = 68
     storage = list(range(12))
     for name, v in views:
         offset, strides = v.storage_offset(), v.stride()
