@@ -18,26 +18,47 @@ import itertools
 import math
 import operator
 import random as _random
+import struct
 from array import array
 
-from plugrad.extend import (Backend, UnsupportedOperation, bool_, broadcast_strides, contiguous_strides,
-                            float32, float64, int64, numel)
+from plugrad.extend import (ALL_DTYPES, Backend, UnsupportedOperation, bool_, broadcast_strides,
+                            contiguous_strides, float16, float32, float64, int8, int16, int32, int64, numel,
+                            struct_code, uint8)
 
-_TYPECODE = {bool_: "B", int64: "q", float32: "f", float64: "d"}
+#: ``array`` typecode of each dtype's storage. float16 values live in float32 storage
+#: (every half value is exact there) and are rounded to half when stored.
+_TYPECODE = {bool_: "B", uint8: "B", int8: "b", int16: "h", int32: "i", int64: "q",
+             float16: "f", float32: "f", float64: "d"}
 _INF, _NAN = math.inf, math.nan
 
 
-def _to_int64(v):
-    """C-style conversion: floats truncate toward zero, integers wrap around 64 bits."""
+def _wrapping(bits: int, signed: bool):
+    """C-style conversion to an integer type: floats truncate toward zero, integers
+    wrap around ``bits`` bits."""
+    low = -(1 << (bits - 1)) if signed else 0
+
+    def store(v):
+        try:
+            v = int(v)
+        except (ValueError, OverflowError):  # nan or inf: what x86 gives
+            return low
+        return (v - low) % (1 << bits) + low
+    return store
+
+
+def _to_half(v):
+    """Round to the nearest float16 (ties to even), overflowing to infinity."""
     try:
-        v = int(v)
-    except (ValueError, OverflowError):  # nan or inf: what x86 gives
-        return -(1 << 63)
-    return (v + (1 << 63)) % (1 << 64) - (1 << 63)
+        return struct.unpack("<e", struct.pack("<e", v))[0]
+    except OverflowError:
+        return math.copysign(_INF, v)
 
 
-#: turns a computed Python value into one the storage of each dtype accepts
-_STORE = {bool_: bool, int64: _to_int64, float32: float, float64: float}
+#: turns a computed Python value into the value each dtype's storage holds
+#: (``array('f')`` itself rounds to float32)
+_STORE = {bool_: bool, uint8: _wrapping(8, False), int8: _wrapping(8, True), int16: _wrapping(16, True),
+          int32: _wrapping(32, True), int64: _wrapping(64, True), float16: _to_half, float32: float,
+          float64: float}
 
 
 class PyArray:
@@ -150,7 +171,7 @@ def _nan_min(a, b):
 
 
 def _rounding(f):
-    return lambda x: f(x) if isinstance(x, int) or not math.isfinite(x) else float(f(x))
+    return lambda x: x if isinstance(x, int) or not math.isfinite(x) else float(f(x))
 
 
 def _sign(x):
@@ -202,22 +223,19 @@ def _arg_extreme(line, better):
 class PyListBackend(Backend):
     """Plain-Python implementation of the kernel interface (see ``plugrad.extend.Backend``)."""
 
-    dtypes = frozenset(_TYPECODE)
+    dtypes = frozenset(ALL_DTYPES)
     deterministic = True
 
     # ---- memory ----------------------------------------------------------------
     def empty(self, shape, dtype):
-        if dtype not in _TYPECODE:
-            raise UnsupportedOperation("empty", self.device, dtype, "pylist stores bool, int64, float32, float64")
         return PyArray(array(_TYPECODE[dtype], [0]) * numel(shape), shape, contiguous_strides(shape), 0, dtype)
 
     def from_bytes(self, data, shape, dtype):
-        out = self.empty(shape, dtype)
-        out.data = array(_TYPECODE[dtype], bytes(data))
-        return out
+        values = struct.unpack(f"<{numel(shape)}{struct_code(dtype)}", data)
+        return PyArray(array(_TYPECODE[dtype], values), shape, contiguous_strides(shape), 0, dtype)
 
     def to_bytes(self, x):
-        return array(_TYPECODE[x.dtype], _read(x, x.shape)).tobytes()
+        return struct.pack(f"<{numel(x.shape)}{struct_code(x.dtype)}", *_read(x, x.shape))
 
     def view(self, base, shape, strides, offset):
         return PyArray(base.data, shape, strides, offset, base.dtype)
