@@ -136,7 +136,11 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        super().__init__()
+        # built for every leaf in every iteration of a training loop: set the fields
+        # directly rather than through Node.__init__
+        self._saved = self._pre_hooks = self._hooks = None
+        self._seq = next(_sequence)
+        self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
         self.variable = variable
         self.next_functions = ()
         self._in_meta = ()
