@@ -98,8 +98,7 @@ def _lines(x, axes):
     combines: one list per position of the other dims, in row-major order."""
     keep = [d for d in range(len(x.shape)) if d not in axes]
     order = keep + list(axes)
-    values = _read(PyArray(x.data, [x.shape[d] for d in order], [x.strides[d] for d in order], x.offset, x.dtype),
-                   [x.shape[d] for d in order])
+    values = [x.data[o] for o in _offsets([x.shape[d] for d in order], [x.strides[d] for d in order], x.offset)]
     size = numel([x.shape[d] for d in axes])
     return [values[i * size:(i + 1) * size] for i in range(numel([x.shape[d] for d in keep]))]
 
@@ -131,7 +130,7 @@ def _div(a, b):
 def _pow(a, b):
     if isinstance(a, int) and isinstance(b, int):
         if b < 0:  # C integer power: only 1 and -1 survive a negative exponent
-            return 1 if a == 1 else (-1) ** b if a == -1 else 0
+            return -1 if a == -1 and b % 2 else 1 if a in (1, -1) else 0
         return pow(a, b, 1 << 64)
     try:
         return math.pow(a, b)
@@ -174,17 +173,20 @@ def _rounding(f):
     return lambda x: x if isinstance(x, int) or not math.isfinite(x) else float(f(x))
 
 
+_exp = _ieee(math.exp)
+
+
 def _sign(x):
     return 0.0 if x != x else type(x)((x > 0) - (x < 0))
 
 
 _UNARY = {
-    "neg": operator.neg, "abs": abs, "exp": _ieee(math.exp),
+    "neg": operator.neg, "abs": abs, "exp": _exp,
     "log": _log_with(math.log), "log2": _log_with(math.log2),
     "sqrt": lambda x: math.sqrt(x) if x >= 0 else _NAN,
     "rsqrt": lambda x: _div(1.0, math.sqrt(x)) if x >= 0 else _NAN,
     "sin": _ieee(math.sin), "cos": _ieee(math.cos), "tan": _ieee(math.tan),
-    "tanh": math.tanh, "sigmoid": lambda x: 1.0 / (1.0 + _UNARY["exp"](-x)),
+    "tanh": math.tanh, "sigmoid": lambda x: 1.0 / (1.0 + _exp(-x)),
     "sign": _sign, "floor": _rounding(math.floor), "ceil": _rounding(math.ceil),
     "round": _rounding(round), "trunc": _rounding(math.trunc), "reciprocal": lambda x: _div(1.0, x),
     "log1p": lambda x: math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN),
