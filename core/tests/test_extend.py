@@ -64,6 +64,14 @@ def test_extend_exports_resolve():
                                       for d in extend.ALL_DTYPES}
 
 
+def test_pylist_declares_its_entry_point():
+    """Installing the distribution is what registers it: the ``plugrad`` entry-point group."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    meta = tomllib.loads((PYLIST_SRC.parent / "pyproject.toml").read_text())
+    assert meta["project"]["entry-points"]["plugrad"] == {"pylist": "plugrad_pylist.plugin"}
+    assert [d for d in meta["project"]["dependencies"] if not d.startswith("plugrad>")] == []
+
+
 def _run(code: str, **env_extra) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PYLIST_SRC), os.environ.get("PYTHONPATH", "")]),
                **env_extra)

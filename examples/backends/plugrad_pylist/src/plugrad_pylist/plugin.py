@@ -7,7 +7,9 @@ the conformance suite what this device does not do.
 
 from __future__ import annotations
 
-from plugrad.extend import KERNEL_INTERFACE_VERSION, BackendSpec, Expectations, hookimpl
+import platform
+
+from plugrad.extend import ALL_DTYPES, KERNEL_INTERFACE_VERSION, BackendSpec, Expectations, hookimpl
 
 DEVICE_TYPE = "pylist"
 
@@ -19,7 +21,7 @@ def _create(index: int):
 
 def _dtypes(index: int):
     from .backend import PyListBackend
-    return sorted(PyListBackend.dtypes, key=lambda d: d.name)
+    return [d for d in ALL_DTYPES if d in PyListBackend.dtypes]
 
 
 @hookimpl
@@ -28,6 +30,7 @@ def plugrad_register_backends():
         device_type=DEVICE_TYPE,
         interface_version=KERNEL_INTERFACE_VERSION,
         factory=_create,
+        device_name=lambda index: f"Python {platform.python_version()}",
         dtypes=_dtypes,
         indexed=False,
         description="example device in plain Python (slow; a template for backend authors)",
