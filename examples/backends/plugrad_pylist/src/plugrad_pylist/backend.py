@@ -213,6 +213,7 @@ _REDUCE = {
 
 
 def _arg_extreme(line, better):
+    """Index of the first best value of ``line`` (``better`` is ``>`` or ``<``)."""
     best = 0
     for i, v in enumerate(line):
         if v != v:  # NaN counts as the extreme; the first one wins
@@ -309,8 +310,9 @@ class PyListBackend(Backend):
 
     def random(self, dist, out, seed, low, high):
         rng, n = _random.Random(seed), numel(out.shape)
-        if dist == "uniform":
-            values = [low + (high - low) * rng.random() for _ in range(n)]
+        if dist == "uniform":  # as many random bits as out's mantissa: rounding never reaches 1.0
+            bits = {float16: 11, float32: 24}.get(out.dtype, 53)
+            values = [low + (high - low) * rng.getrandbits(bits) / (1 << bits) for _ in range(n)]
         elif dist == "normal":
             values = [rng.gauss(low, high) for _ in range(n)]
         elif dist == "randint":
