@@ -68,6 +68,23 @@ def compute_binary(op: str, a, b, fname: str, *, bool_out: bool = False, dtype=N
     return make(backend, out, shape, od)
 
 
+def _plain_pair(a, b) -> bool:
+    """True for the common case the fast paths serve: two plain tensors of one dtype on
+    one device (no promotion, no device check, no scalar conversion needed)."""
+    return a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._backend is b._backend
+
+
+def _same_dtype_binary(op: str, a: Tensor, b: Tensor) -> Tensor:
+    """``a op b`` for a plain pair (see ``_plain_pair``), untracked."""
+    backend = a._backend
+    dt = a._dtype
+    sa, sb = a._shape, b._shape
+    shape = sa if sa == sb else broadcast_shapes(sa, sb)
+    arr = backend.empty(shape, dt)
+    backend.binary(op, a._a, b._a, arr)
+    return make(backend, arr, shape, dt)
+
+
 def compute_unary(op: str, x: Tensor, *, dtype=None, bool_out: bool = False) -> Tensor:
     """``op(x)`` as a new tensor, computed in ``dtype`` (default x's), untracked."""
     cd = dtype or x._dtype
@@ -159,6 +176,13 @@ def _alpha(alpha, fname):
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
+    if alpha == 1 and _plain_pair(input, other):
+        r = _same_dtype_binary("add", input, other)
+        if STATE.enabled and (input._requires_grad or other._requires_grad):
+            node = AddBackward0()
+            node.alpha = 1
+            record(node, (input, other), r)
+        return _finish(r, out, "add")
     if not isinstance(input, Tensor):
         input = _lift(as_operand(input, "add", "input"), other)
     other = as_operand(other, "add")
@@ -177,6 +201,13 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
+    if alpha == 1 and _plain_pair(input, other) and input._dtype is not bool_:
+        r = _same_dtype_binary("sub", input, other)
+        if STATE.enabled and (input._requires_grad or other._requires_grad):
+            node = SubBackward0()
+            node.alpha = 1
+            record(node, (input, other), r)
+        return _finish(r, out, "sub")
     first_is_tensor = isinstance(input, Tensor)
     other = as_operand(other, "sub")
     alpha = _alpha(alpha, "sub")
@@ -210,11 +241,14 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 def mul(input, other, *, out=None) -> Tensor:
     """Elementwise product with broadcasting."""
-    if not isinstance(input, Tensor):
-        input, other = other, input
-    other = as_operand(other, "mul")
-    r = compute_binary("mul", input, other, "mul")
-    if _tracked(input, other):
+    if _plain_pair(input, other):
+        r = _same_dtype_binary("mul", input, other)
+    else:
+        if not isinstance(input, Tensor):
+            input, other = other, input
+        other = as_operand(other, "mul")
+        r = compute_binary("mul", input, other, "mul")
+    if STATE.enabled and (input._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
         node = MulBackward0()
         if isinstance(other, Tensor):
             # save only what a gradient needs: a for d/db, b for d/da
