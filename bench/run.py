@@ -27,6 +27,9 @@ from workloads import WORKLOADS  # noqa: E402
 
 SCALE = {"us/iter": 1e6, "ms/iter": 1e3}
 
+#: installed devices left out unless named with --devices, and why
+SKIPPED_BY_DEFAULT = {"pylist": "the example device computes in pure Python: W3/W4 would take hours"}
+
 
 def _worker(workload: str, impl: str, device: str, quick: bool) -> dict:
     """Run one measurement in a fresh interpreter and return its JSON result."""
@@ -52,7 +55,11 @@ def _installed_devices() -> list:
     code = ("import plugrad; from plugrad.plugins import device_types; "
             "print(' '.join(d for d in device_types() if getattr(plugrad, d).is_available()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()
-    return sorted(out, key=lambda d: (d != "cpu", d))
+    for name in out:
+        if name in SKIPPED_BY_DEFAULT:
+            print(f"skipping device '{name}': {SKIPPED_BY_DEFAULT[name]} (name it in --devices to run it)",
+                  file=sys.stderr)
+    return sorted((d for d in out if d not in SKIPPED_BY_DEFAULT), key=lambda d: (d != "cpu", d))
 
 
 def _has_torch() -> bool:
@@ -98,7 +105,7 @@ def _ratio(row, ref):
 
 
 def to_markdown(results: dict, meta: dict) -> str:
-    lines = [f"# plugrad benchmarks", "",
+    lines = ["# plugrad benchmarks", "",
              f"{meta['machine']}; Python {meta['python']}; {meta['date']}; mode: {meta['mode']}.", "",
              "| workload | implementation | median | spread (IQR) | x NumPy | x PyTorch | target (x NumPy) | met |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -162,7 +162,7 @@ M = 1_000_000
 
 def _w3_chain(x, ops):
     y = x
-    for i in range(5):
+    for _ in range(5):
         y = ops.mul(y, 1.0001)
         y = ops.add(y, 0.5)
         y = ops.tanh(y)
