@@ -143,7 +143,10 @@ def _minmax_sample(g):
 
 
 def _atan2_sample(g):
-    return binary(D, NONZERO, scalar=False)(g)
+    if g.purpose == "forward":
+        return binary(D, NONZERO, scalar=False)(g)
+    # y = 0 with x < 0 is atan2's branch cut: finite differences jump by 2*pi there
+    return binary(NONZERO, NONZERO, scalar=False)(g)
 
 
 # ---- comparisons and logic ----------------------------------------------------------------------

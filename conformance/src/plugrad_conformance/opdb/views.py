@@ -249,6 +249,8 @@ def _split_ref(x, split_size_or_sections, dim=0):
 
 def _chunk_ref(x, chunks, dim=0):
     n = x.shape[dim]
+    if n == 0:  # PyTorch: an empty dim gives `chunks` empty pieces
+        return tuple(np.take(x, np.arange(0), axis=dim) for _ in range(chunks))
     return _split_ref(x, max(1, -(-n // chunks)), dim)
 
 
