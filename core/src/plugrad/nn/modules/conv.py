@@ -103,6 +103,15 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
+    def _forward(self, input, conv, padding):
+        """Run ``conv`` (F.conv1d or F.conv2d) with this layer's settings; a padding mode
+        other than zeros pads the input first."""
+        self._check_input(input)
+        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
+            return conv(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                        self.groups)
+        return conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
 
 class Conv2d(_ConvNd):
     """2-d convolution over (N, C, H, W) or (C, H, W) inputs."""
@@ -115,11 +124,7 @@ class Conv2d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
-        self._check_input(input)
-        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
-            return F.conv2d(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._forward(input, F.conv2d, self.padding)
 
 
 class Conv1d(_ConvNd):
@@ -133,13 +138,7 @@ class Conv1d(_ConvNd):
                          padding_mode, device, dtype)
 
     def forward(self, input):
-        self._check_input(input)
-        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
-            return F.conv1d(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv1d(input, self.weight, self.bias, self.stride,
-                        self.padding if isinstance(self.padding, str) else self.padding[0], self.dilation,
-                        self.groups)
+        return self._forward(input, F.conv1d, self.padding if isinstance(self.padding, str) else self.padding[0])
 
 
 class ConvTranspose2d(_ConvNd):
