@@ -42,7 +42,9 @@ def transfer(src: Tensor, backend, dtype) -> Tensor:
     return moved
 
 
-def _parse_to(args, kwargs):
+def parse_to_arguments(args, kwargs):
+    """``(device, dtype, copy)`` from the arguments of ``Tensor.to`` / ``Module.to``
+    (a device, a dtype, a tensor to match, or keywords)."""
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
@@ -70,7 +72,7 @@ def _parse_to(args, kwargs):
 def to(input, *args, **kwargs) -> Tensor:
     """This tensor on another device and/or with another dtype (itself when nothing
     changes, unless ``copy=True``)."""
-    dev, dt, copy = _parse_to(args, dict(kwargs))
+    dev, dt, copy = parse_to_arguments(args, dict(kwargs))
     backend = input._backend if dev is None else backend_for(dev)
     dt = dt or input._dtype
     if backend is input._backend and dt is input._dtype and not copy:

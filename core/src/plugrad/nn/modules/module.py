@@ -13,7 +13,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ...autograd.grad_mode import no_grad
-from ...dtypes import dtype as _dtype_cls
+from ...ops.conversion import parse_to_arguments
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -379,7 +379,7 @@ class Module:
     def to(self, *args, **kwargs):
         """Move (``to("opencl")``) and/or cast (``to(torch.float64)``, floating point
         parameters and buffers only) in place; returns self."""
-        device, dtype = _parse_to(args, kwargs)
+        device, dtype, _ = parse_to_arguments(args, dict(kwargs))
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype!r}")
@@ -541,22 +541,3 @@ def _type_name(obj) -> str:
         return obj._type_label()
     return type(obj).__module__ + "." + type(obj).__qualname__ if type(obj).__module__ != "builtins" \
         else type(obj).__qualname__
-
-
-def _parse_to(args, kwargs):
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, _dtype_cls):
-            dtype = a
-        elif isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-        elif isinstance(a, bool):
-            continue
-        else:
-            device = a
-    return device, dtype
