@@ -92,8 +92,15 @@ def _class_problem(g, probabilities=False):
         n, d = g.integers(1, 2), g.integers(1, 2)
         shape, tshape = (n, c, d), (n, d)
     if probabilities:
-        raw = g.array(shape, Domain(0.25, 2))
-        return shape, np.asarray(raw / raw.sum(axis=0 if len(shape) == 1 else 1, keepdims=True))
+        # every class but the last gets a grid value, the last takes the rest: the rows sum to
+        # exactly 1 and stay on the grid, so they are exact in every floating dtype
+        axis = 0 if len(shape) == 1 else 1
+        probs = np.array(g.array(shape, Domain(0.125, 0.375)), dtype=np.float64)
+        rest = np.take(probs, range(c - 1), axis=axis).sum(axis=axis)
+        index = [slice(None)] * len(shape)
+        index[axis] = c - 1
+        probs[tuple(index)] = 1 - rest
+        return shape, probs
     return shape, g.index(tshape, c, negative=False)
 
 
