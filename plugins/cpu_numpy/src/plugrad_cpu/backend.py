@@ -13,6 +13,8 @@ import numpy as np
 
 from plugrad.extend import ALL_DTYPES, Backend, UnsupportedOperation, contiguous_strides
 
+from .buffers import MIN_BYTES, BufferCache, limit_from_environment
+
 _NP = {d: np.dtype(d.name) for d in ALL_DTYPES}
 # PyTorch does not warn on overflow, 0/0 or log(0). NumPy's floating-point warnings
 # are attributed to the calling frame, so this filter silences exactly the ones raised
@@ -87,9 +89,19 @@ class NumpyBackend(Backend):
     dtypes = frozenset(ALL_DTYPES)
     deterministic = True
 
+    def __init__(self):
+        self.buffers = BufferCache(limit_from_environment())
+        self._cached_from = MIN_BYTES if self.buffers.limit else float("inf")
+
     # ---- memory ----------------------------------------------------------------
     def empty(self, shape, dtype):
-        return np.empty(shape, _NP[dtype])
+        np_dtype = _NP[dtype]
+        nbytes = np_dtype.itemsize
+        for n in shape:
+            nbytes *= n
+        if nbytes < self._cached_from:
+            return np.empty(shape, np_dtype)
+        return self.buffers.array(nbytes, shape, np_dtype)
 
     def from_bytes(self, data, shape, dtype):
         return np.frombuffer(data, dtype=_NP[dtype]).reshape(shape).copy()
@@ -168,7 +180,7 @@ class NumpyBackend(Backend):
         if out.dtype == np.bool_:
             np.copyto(out, np.matmul(a.astype(np.uint8), b.astype(np.uint8)) != 0)
             return
-        np.matmul(_row_major(a), _row_major(b), out=out)
+        np.matmul(_blas_ready(a), _blas_ready(b), out=out)
 
     def take(self, base, index, out):
         out[...] = base.reshape(-1)[index]
@@ -206,10 +218,16 @@ class NumpyBackend(Backend):
 _SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)
 
 
-def _row_major(x):
-    """``x`` with row-major matrices: NumPy's matmul is 20-50x slower on a transposed or
-    strided operand (such as ``w.t()`` in ``x @ w.t()``) than on a copy of it."""
-    if x.ndim >= 2 and (x.strides[-1] != x.itemsize or x.strides[-2] != x.shape[-1] * x.itemsize):
-        return np.ascontiguousarray(x)
+def _blas_ready(x):
+    """``x`` with matrices BLAS can read: row-major or column-major (a transpose such as
+    ``w.t()`` in ``x @ w.t()``) pass as they are; anything else (an expanded gradient, a
+    strided slice) is copied to row-major first, which costs far less than NumPy's
+    non-BLAS loop on it."""
+    if x.ndim >= 2:
+        item, (rows, cols), (row_stride, col_stride) = x.itemsize, x.shape[-2:], x.strides[-2:]
+        row_major = col_stride == item and row_stride == cols * item
+        column_major = row_stride == item and col_stride == rows * item
+        if not (row_major or column_major):
+            return np.ascontiguousarray(x)
     return x
 
