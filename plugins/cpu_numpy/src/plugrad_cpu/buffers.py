@@ -17,6 +17,7 @@ cost more than it saves. The cache holds at most ``limit`` bytes of idle buffers
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 import weakref
@@ -43,43 +44,45 @@ def limit_from_environment() -> int:
 
 
 class BufferCache:
-    """Idle byte buffers by exact size; arrays built on them return them when they die.
+    """Idle memory blocks by exact size; arrays built on them return them when they die.
 
-    A buffer goes back to the cache only when the last array that uses its memory
-    is gone (views and ``Tensor.numpy()`` results keep the array alive), so memory
-    in the cache is never visible to anyone."""
+    Each block is an anonymous memory map (page-aligned, handed back to the OS when
+    dropped) under a flat array that every view of it refers to: NumPy points a view
+    at the nearest array whose base is not an array, which is that flat array. So a
+    block goes back to the cache only when nothing (a tensor, a view, a
+    ``Tensor.numpy()`` result) can see its memory any more."""
 
     def __init__(self, limit: int):
         self.limit = limit
         self.idle_bytes = 0
-        self._idle = {}                   # nbytes -> [uint8 buffers]
+        self._idle = {}                   # nbytes -> [mmap blocks]
         self._lock = threading.RLock()    # a finalizer may run inside array() on the same thread
 
     def array(self, nbytes: int, shape: tuple, dtype: np.dtype) -> np.ndarray:
         """An uninitialised C-contiguous array of ``nbytes`` (``shape`` x ``dtype``), on a
-        reused buffer when one of that size is idle. The caller decides what is worth
+        reused block when one of that size is idle. The caller decides what is worth
         caching (see :data:`MIN_BYTES`)."""
         with self._lock:
             idle = self._idle.get(nbytes)
             if idle:
-                buffer = idle.pop()
+                block = idle.pop()
                 self.idle_bytes -= nbytes
             else:
-                buffer = None
-        if buffer is None:
-            buffer = np.empty(nbytes, np.uint8)
-        array = buffer.view(dtype).reshape(shape)
-        weakref.finalize(array, self._release, buffer).atexit = False
-        return array
+                block = None
+        if block is None:
+            block = mmap.mmap(-1, nbytes)
+        flat = np.frombuffer(block, dtype)
+        weakref.finalize(flat, self._release, block).atexit = False
+        return flat if len(shape) == 1 else flat.reshape(shape)
 
-    def _release(self, buffer: np.ndarray) -> None:
+    def _release(self, block: mmap.mmap) -> None:
         with self._lock:
-            if self.idle_bytes + buffer.nbytes <= self.limit:
-                self._idle.setdefault(buffer.nbytes, []).append(buffer)
-                self.idle_bytes += buffer.nbytes
+            if self.idle_bytes + len(block) <= self.limit:
+                self._idle.setdefault(len(block), []).append(block)
+                self.idle_bytes += len(block)
 
     def clear(self) -> None:
-        """Give every idle buffer back to the allocator."""
+        """Give every idle block back to the operating system."""
         with self._lock:
             self._idle.clear()
             self.idle_bytes = 0
