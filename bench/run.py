@@ -25,7 +25,10 @@ sys.path.insert(0, str(HERE))
 
 from workloads import WORKLOADS  # noqa: E402
 
-SCALE = {"us/iter": 1e6, "ms/iter": 1e3}
+SCALE = {"us/iter": 1e6, "ms/iter": 1e3, "ms/epoch": 1e3}
+
+#: W2's peak resident memory may be at most this many times the NumPy version's
+PEAK_RSS_TARGET = 1.2
 
 #: installed devices left out unless named with --devices, and why
 SKIPPED_BY_DEFAULT = {"pylist": "the example device computes in pure Python: W3/W4 would take hours"}
@@ -126,6 +129,18 @@ def to_markdown(results: dict, meta: dict) -> str:
             lines.append(f"| {name} {entry['title']} | {label} | {row['median']:.1f} {entry['unit']}{extra} | "
                          f"{row['iqr']:.1f} | {_ratio(row, ref_np)} | {_ratio(row, ref_torch)} | "
                          f"{target or ''} | {met} |")
+    w2 = results.get("W2", {}).get("rows", {})
+    ref_rss = w2.get("numpy", {}).get("peak_rss_mb")
+    if ref_rss:
+        lines += ["", "| peak RSS of W2 | implementation | peak RSS | x NumPy | target (x NumPy) | met |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for label, row in w2.items():
+            if "peak_rss_mb" not in row:
+                continue
+            ratio = row["peak_rss_mb"] / ref_rss
+            target = PEAK_RSS_TARGET if label.startswith("plugrad") else None
+            met = ("yes" if ratio <= target else "no") if target else ""
+            lines.append(f"| W2 | {label} | {row['peak_rss_mb']:.0f} MB | {ratio:.2f}x | {target or ''} | {met} |")
     mem = results.get("MEM")
     if mem:
         lines += ["", "| memory | device | RSS after 100 iterations | RSS after all | iterations | growth |",

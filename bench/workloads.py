@@ -266,6 +266,122 @@ def w4_torch(quick):
     return _timed(step, 3 if quick else 10, 1 if quick else 2)
 
 
+# ---- W5: the digits MLP of examples/digits.py, one epoch of Adam ---------------------------------
+
+W5_BATCH, W5_LR = 64, 2e-3
+W5_SIZES = (64, 128, 64, 10)
+
+
+def _w5_data():
+    """The 1,437 training digits of the example's split, flattened to 64 features, and
+    a fixed batch order shared by every implementation."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    x = (digits.images.reshape(-1, 64) / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    order = np.random.default_rng(0).permutation(len(x))[: int(len(x) * 0.8)]
+    return x[order], y[order]
+
+
+def _w5_epochs(run_epoch, quick):
+    times = []
+    for _ in range(1 if quick else 2):
+        run_epoch()                      # warm-up epochs
+    for _ in range(2 if quick else 7):
+        t0 = time.perf_counter()
+        run_epoch()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def _w5_framework(torch, device, quick):
+    """The same program for plugrad and PyTorch: nn.Sequential, DataLoader, Adam."""
+    import importlib
+    nn = torch.nn
+    data = importlib.import_module(torch.__name__ + ".utils.data")
+    DataLoader, TensorDataset = data.DataLoader, data.TensorDataset
+    x, y = _w5_data()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=W5_LR)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=W5_BATCH,
+                        shuffle=True, generator=torch.Generator().manual_seed(0))
+
+    def run_epoch():
+        for xb, yb in loader:
+            xb, yb = xb.to(device), yb.to(device)
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        loss.item()                      # waits for queued work on asynchronous devices
+    return _w5_epochs(run_epoch, quick)
+
+
+def w5_plugrad(device, quick):
+    import plugrad
+    return _w5_framework(plugrad, device, quick)
+
+
+def w5_torch(quick):
+    import torch
+    return _w5_framework(torch, "cpu", quick)
+
+
+def w5_numpy(quick):
+    import numpy as np
+    x, y = _w5_data()
+    rng = np.random.default_rng(0)
+    params = []
+    for fan_in, fan_out in zip(W5_SIZES, W5_SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        params += [rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32),
+                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    step_count = [0]
+
+    def train_step(xb, yb):
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = np.maximum(xb @ w1 + b1, 0)
+        h2 = np.maximum(h1 @ w2 + b2, 0)
+        logits = h2 @ w3 + b3
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        probs = exp / exp.sum(axis=1, keepdims=True)
+        n = len(yb)
+        loss = -np.log(probs[np.arange(n), yb]).mean()
+        g = probs
+        g[np.arange(n), yb] -= 1
+        g /= n
+        grads = [None] * 6
+        grads[4], grads[5] = h2.T @ g, g.sum(axis=0)
+        g = (g @ w3.T) * (h2 > 0)
+        grads[2], grads[3] = h1.T @ g, g.sum(axis=0)
+        g = (g @ w2.T) * (h1 > 0)
+        grads[0], grads[1] = xb.T @ g, g.sum(axis=0)
+        step_count[0] += 1
+        t = step_count[0]
+        for p, gr, mi, vi in zip(params, grads, m, v):
+            mi *= beta1
+            mi += (1 - beta1) * gr
+            vi *= beta2
+            vi += (1 - beta2) * gr * gr
+            p -= W5_LR / (1 - beta1 ** t) * mi / (np.sqrt(vi / (1 - beta2 ** t)) + eps)
+        return loss
+
+    def run_epoch():
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), W5_BATCH):
+            idx = order[start:start + W5_BATCH]
+            train_step(x[idx], y[idx])
+    return _w5_epochs(run_epoch, quick)
+
+
 # ---- memory: no growth over many small-graph iterations ------------------------------------------------
 
 def mem_plugrad(device, quick):
@@ -298,5 +414,7 @@ WORKLOADS = {
            "numpy": w3_numpy, "torch": w3_torch, "target": 1.1},
     "W4": {"title": "1024^2 matmul, fwd+bwd", "unit": "ms/iter", "plugrad": w4_plugrad, "numpy": w4_numpy,
            "torch": w4_torch, "target": 1.05},
+    "W5": {"title": "digits MLP, one epoch of Adam", "unit": "ms/epoch", "plugrad": w5_plugrad,
+           "numpy": w5_numpy, "torch": w5_torch},
     "MEM": {"title": "RSS growth over the W1 loop", "unit": "MB", "plugrad": mem_plugrad},
 }

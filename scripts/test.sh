@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the environment (scripts/setup_env.sh) and run every test: the unit and
 # integration tests of all distributions, then the conformance suite on every
-# installed device. HYPOTHESIS_PROFILE=thorough runs the long version.
+# installed device, and the benchmarks once in quick mode (to prove they run; their
+# timings are not checked). HYPOTHESIS_PROFILE=thorough runs the long version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -13,3 +14,5 @@ for dev in $("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import 
   echo "== conformance suite on '$dev' =="
   "$VENV/bin/plugrad-conformance" --device "$dev" --profile "$HYPOTHESIS_PROFILE" --markdown "conformance-$dev.md"
 done
+echo "== benchmarks, quick mode (a smoke test: timings are not checked) =="
+"$VENV/bin/python" bench/run.py --quick --out "$(mktemp -d)"

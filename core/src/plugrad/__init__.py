@@ -43,7 +43,6 @@ from .ops.join import cat, concat, concatenate, hstack, stack, vstack
 from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
 from . import nn, optim, utils
-from .serialization import load, save
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
@@ -75,11 +74,20 @@ def is_floating_point(input):
 
 
 def __getattr__(name):
-    """``plugrad.<device type>`` (and ``plugrad.cuda``) are availability modules."""
+    """``plugrad.save``/``plugrad.load`` (imported on first use: their hashing and JSON
+    libraries add 4 MB to every process otherwise), and ``plugrad.<device type>`` (and
+    ``plugrad.cuda``): availability modules."""
+    if name in ("save", "load"):
+        from . import serialization
+        return getattr(serialization, name)
     module = _registry.device_module(name)
     if module is None:
         raise AttributeError(f"module 'plugrad' has no attribute {name!r}")
     return module
+
+
+def __dir__():
+    return sorted(set(globals()) | {"save", "load"})
 
 
 if _registry.autoload_enabled():

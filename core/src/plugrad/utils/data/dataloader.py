@@ -7,7 +7,6 @@ in flight, and yields the results in sampler order whatever order they arrive in
 
 from __future__ import annotations
 
-import multiprocessing
 import queue as _queue
 import warnings
 
@@ -130,6 +129,8 @@ class _WorkerPool:
     ``persistent_workers``) and their queues."""
 
     def __init__(self, loader: DataLoader, base_seed: int):
+        import multiprocessing  # here, not at import: loading in the main process never needs it
+
         ctx = loader.multiprocessing_context
         if ctx is None:
             methods = multiprocessing.get_all_start_methods()
