@@ -23,7 +23,7 @@ from ..backend import KERNEL_INTERFACE_VERSION, Backend
 from ..device import device
 from . import hookspec as _hookspec
 
-__all__ = ["BackendSpec", "Expectations", "PluginRecord", "DeviceModule", "register_plugin",
+__all__ = ["BackendSpec", "Expectations", "PluginRecord", "DeviceModule", "DeviceTypeUnavailable", "register_plugin",
            "load_plugins", "backend_for", "device_types", "plugin_records"]
 
 ENTRY_POINT_GROUP = "plugrad"
@@ -159,9 +159,19 @@ def autoload_enabled() -> bool:
     return os.environ.get("PLUGRAD_AUTOLOAD", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+class DeviceTypeUnavailable(RuntimeError, AssertionError):
+    """A device type that no loaded plugin provides.
+
+    A RuntimeError, like plugrad's other device errors, and an AssertionError too:
+    PyTorch's CPU builds raise that for ``"cuda"`` ("Torch not compiled with CUDA
+    enabled"), and programs written for PyTorch may catch it."""
+
+
 def _unknown_type_error(type_name: str) -> RuntimeError:
     known = ", ".join(sorted(_types)) or "none"
     msg = f"unknown device type '{type_name}' (registered device types: {known})"
+    if type_name == "cuda":
+        msg += "; plugrad has no CUDA device: GPUs are reached through the 'opencl' device type"
     failed = [r for r in _records if r.status != "loaded"]
     for r in failed:
         last = r.error.strip().splitlines()[-1] if r.error.strip() else r.status
@@ -170,7 +180,7 @@ def _unknown_type_error(type_name: str) -> RuntimeError:
         msg += "; run `python -m plugrad info` for the full report"
     elif not autoload_enabled():
         msg += "; plugin autoloading is off (PLUGRAD_AUTOLOAD=0)"
-    return RuntimeError(msg)
+    return DeviceTypeUnavailable(msg)
 
 
 def canonical(dev: device) -> device:

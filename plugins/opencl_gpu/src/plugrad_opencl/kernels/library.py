@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plugrad.backend import ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
+from plugrad.extend import ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
 
 from . import elementwise, indexing, linalg, random, reduction
 from .common import structs
