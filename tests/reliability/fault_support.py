@@ -140,4 +140,5 @@ def steps(ci: int, thorough: int) -> int:
 
 
 def docs_page() -> str:
-    return (ROOT / "docs" / "reliability.md").read_text()
+    """docs/reliability.md with every run of whitespace made one space (figures may wrap)."""
+    return " ".join((ROOT / "docs" / "reliability.md").read_text().split())

@@ -151,7 +151,8 @@ report = {
     "errors": {d: attempt(d) for d in ("fault_version", "fault_factory", "fault_first_use", "fault_count")},
     "second_use": attempt("fault_first_use"),
     "count_available": plugrad.fault_count.is_available(),
-    "devices": {d: train(d) for d in ("cpu", "opencl") if getattr(plugrad, d, None) and getattr(plugrad, d).is_available()},
+    "devices": {d: train(d) for d in ("cpu", "opencl")
+                if getattr(plugrad, d, None) and getattr(plugrad, d).is_available()},
 }
 print(json.dumps(report))
 """
@@ -246,7 +247,7 @@ def _forward_sweep(name):
     assert calls > 0
     for n in range(1, calls + 1):
         before = [state(t) for t in inputs]
-        with armed(n), pytest.raises(InjectedFault, match=f"kernel call"):
+        with armed(n), pytest.raises(InjectedFault, match="kernel call"):
             op(*inputs)
         assert [state(t) for t in inputs] == before, f"{name}: fault {n} of {calls} changed an input"
         again = op(*inputs)

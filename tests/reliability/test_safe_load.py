@@ -88,8 +88,9 @@ def crafted_files(marker_dir) -> dict:
         z.writestr("archive/data.pkl", pickle.dumps(Payload(marker_dir / "zip")))
     files["zip holding a pickle"] = zipped.getvalue()
     files["pickle after a plugrad prefix"] = good[:PREFIX.size] + pickle.dumps(Payload(marker_dir / "prefixed"))
-    for name, blob in {"empty": b"", "text": b"weights = [1, 2, 3]\n", "one wrong magic byte": b"PLUGRAE\x00" + good[8:],
-                       "magic only": MAGIC, "magic and zeros": MAGIC + bytes(64)}.items():
+    for name, blob in {"empty": b"", "text": b"weights = [1, 2, 3]\n",
+                       "one wrong magic byte": b"PLUGRAE\x00" + good[8:], "magic only": MAGIC,
+                       "magic and zeros": MAGIC + bytes(64)}.items():
         files[f"wrong magic: {name}"] = blob
     for v in (0, 2, 2 ** 32 - 1):
         files[f"version {v}"] = forge(header, data, version=v)
@@ -103,8 +104,9 @@ def crafted_files(marker_dir) -> dict:
                          "shape of 2**80 elements": {"shape": [2 ** 40, 2 ** 40], "nbytes": 2 ** 82},
                          "nbytes of 2**60": {"nbytes": 2 ** 60}, "offset past the end": {"offset": len(data)},
                          "offset of 2**63": {"offset": 2 ** 63}, "negative dimension": {"shape": [-3, 4]},
-                         "dimension of 5000 digits": {"shape": ["<5000 digits>"]}, "65 dimensions": {"shape": [1] * 65},
-                         "unknown dtype": {"dtype": "object"}, "dtype naming code": {"dtype": "__import__('os')"}}.items():
+                         "dimension of 5000 digits": {"shape": ["<5000 digits>"]},
+                         "65 dimensions": {"shape": [1] * 65}, "unknown dtype": {"dtype": "object"},
+                         "dtype naming code": {"dtype": "__import__('os')"}}.items():
         h = json.loads(json.dumps(header))
         h["tensors"][0] = dict(entry, **change)
         raw = json.dumps(h).replace('"<5000 digits>"', "1" + "0" * 4999).encode()  # json.dumps refuses such ints
@@ -162,7 +164,8 @@ def test_every_crafted_file_is_refused_without_running_code_or_touching_the_mode
     ("pickle protocol 2", "is a Python pickle"), ("zip holding a pickle", "zip archive"),
     ("wrong magic: text", "not a plugrad file"), ("version 2", "unsupported plugrad file version 2"),
     ("truncated to 100 bytes", "truncated"), ("header length 1152921504606846976", "header claims"),
-    ("tensor entry: shape of 1 GiB", "outside the data section (bytes 0..1073741824 of"), ("tensor entry: offset past the end", "outside"),
+    ("tensor entry: shape of 1 GiB", "outside the data section (bytes 0..1073741824 of"),
+    ("tensor entry: offset past the end", "outside"),
     ("digest: last byte changed", "checksum does not match"), ("header: nested 100,000 deep", "not valid JSON"),
     ("header: unknown node", "unknown or malformed node '$pickle'"),
     ("tensor entry: dimension of 5000 digits", "not valid JSON"),

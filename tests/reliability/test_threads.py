@@ -134,24 +134,29 @@ def test_two_threads_training_at_once_match_sequential_runs(device):
     sequential = [train(make_job(device, **spec), n) for spec in JOBS]
     assert sequential[0][0][-1] < sequential[0][0][0] and sequential[1][0][-1] < sequential[1][0][0]
     for _ in range(RUNS):
-        jobs = [make_job(device, **spec) for spec in JOBS]
-        barrier = threading.Barrier(len(jobs), timeout=60)
-        results = [None] * len(jobs)
-        errors = []
+        assert train_at_once(device, n) == sequential      # losses and final parameters, bit for bit
 
-        def run(k):
-            try:
-                results[k] = train(jobs[k], n, barrier)
-            except BaseException as exc:
-                errors.append(exc)
-                barrier.abort()
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
-        assert results == sequential        # losses and final parameters, bit for bit
+
+def train_at_once(device, n):
+    """The JOBS trained in one thread each, all at once."""
+    jobs = [make_job(device, **spec) for spec in JOBS]
+    barrier = threading.Barrier(len(jobs), timeout=60)
+    results = [None] * len(jobs)
+    errors = []
+
+    def run(k):
+        try:
+            results[k] = train(jobs[k], n, barrier)
+        except BaseException as exc:   # reported below; abort so the other thread stops waiting
+            errors.append(exc)
+            barrier.abort()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
 
 
 def test_thread_figures_quoted_in_the_docs():
