@@ -6,6 +6,8 @@
    arrive at the same node from several uses.
 3. Before a gradient enters an input's edge it is summed down to the input's
    shape (un-broadcasting, done here once for every op) and cast to its dtype.
+4. Store the leaves' gradients in their ``.grad`` only after the whole pass
+   succeeded: a pass that fails leaves every ``.grad`` as it was.
 """
 
 from __future__ import annotations
@@ -122,18 +124,46 @@ def _apply_pre_hooks(node, buffer):
 
 def accumulate(acc: AccumulateGrad, grad, create_graph: bool) -> None:
     """Add ``grad`` into the leaf's ``.grad`` (a private copy the first time)."""
-    var = acc.variable
+    _store(acc.variable, _leaf_hooks(acc.variable, grad), create_graph)
+
+
+def _leaf_hooks(var, grad):
+    """The gradient a leaf receives after its tensor hooks ran."""
     if var._hooks:
         for fn in list(var._hooks):
             r = fn(grad)
             if r is not None:
                 grad = r
+    return grad
+
+
+def _store(var, grad, create_graph: bool) -> None:
     if var._grad is None:
         var._grad = grad if create_graph else _private_copy(grad)
     elif create_graph:
         var._grad = var._grad + grad
     else:
         var._grad.add_(grad.detach())
+
+
+def _commit(pending: dict, create_graph: bool) -> None:
+    """Store the gradients a whole backward pass computed for its leaves.
+
+    The engine defers this to the end of the pass, so an error anywhere in the pass
+    (a backward formula, a hook, a kernel) leaves every ``.grad`` as it was. Here,
+    everything that can fail runs before the first leaf changes, except the
+    in-place additions into existing ``.grad`` tensors, which go first."""
+    fresh = []
+    for var, grad in pending.values():
+        if var._grad is None:
+            fresh.append((var, grad if create_graph else _private_copy(grad)))
+        elif create_graph:
+            fresh.append((var, var._grad + grad))
+    for var, grad in pending.values():
+        if var._grad is not None and not create_graph:
+            var._grad.add_(grad.detach())
+    for var, grad in fresh:
+        var._grad = grad
 
 
 def _private_copy(t):
@@ -200,6 +230,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
 
 def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves):
     captured = {}
+    pending = {}  # id(leaf) -> (leaf, gradient): stored only once the whole pass succeeded
     deps = _collect([n for n, _ in roots])
     buffers = {}
     for (node, nr), g in zip(roots, root_grads):
@@ -226,7 +257,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                     captured[key] = g if key not in captured else captured[key] + g
         if type(node) is AccumulateGrad:
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
-                accumulate(node, buffer[0], create_graph)
+                var = node.variable
+                grad = _leaf_hooks(var, buffer[0])
+                seen = pending.get(id(var))
+                pending[id(var)] = (var, grad if seen is None else seen[1] + grad)
             continue
         edges = node.next_functions
         if (needed is not None and node not in needed) or buffer.count(None) == len(buffer):
@@ -253,6 +287,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             deps[nxt] = left
             if not left:
                 push(ready, (-nxt._seq, id(nxt), nxt))
+    if pending:
+        _commit(pending, create_graph)
     return captured
 
 

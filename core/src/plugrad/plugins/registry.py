@@ -220,7 +220,11 @@ def _create(dev: device) -> Backend:
     index = dev.index or 0
     if index in entry.errors:
         raise RuntimeError(entry.errors[index])
-    count = spec.device_count()
+    try:
+        count = spec.device_count()
+    except Exception as exc:
+        raise RuntimeError(f"device '{dev}' is not usable: counting the '{dev.type}' devices failed: "
+                           f"{type(exc).__name__}: {exc}") from exc
     if index >= count:
         raise RuntimeError(f"device '{dev}' does not exist: {count} '{dev.type}' device(s) available "
                            f"(valid indices: {list(range(count)) or 'none'})")
