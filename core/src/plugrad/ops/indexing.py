@@ -83,7 +83,7 @@ def _basic_and_advanced(x: Tensor, key):
         elif isinstance(item, Tensor):
             if item._backend is not x._backend and item._backend.device.type != "cpu":
                 raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
-                                   f"({x.device})")
+                                   f"({x.device}), not on {item.device}")
             if item._backend is not x._backend:
                 item = item.to(x.device)
             if item._dtype in (bool_, uint8):
@@ -196,6 +196,7 @@ def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
     if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is bool_:
         raise TypeError("take(): argument 'index' must be an integer Tensor")
+    _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
     idx = cast(index, int64)
@@ -232,6 +233,7 @@ class PutBackward0(Node):
 
 def put(input, index, source, accumulate=False) -> Tensor:
     """A copy of ``input`` with ``source`` written (or added) at flat positions ``index``."""
+    _check_index(input, index, "put")
     r = input.detach().clone()
     idx = cast(index, int64)
     n = r.numel()
@@ -403,15 +405,18 @@ class MaskedFillBackward0(Node):
         return (where(mask, 0.0, g),)
 
 
-def _check_mask(mask, fname):
+def _check_mask(mask, fname, input):
     if not isinstance(mask, Tensor) or mask._dtype is not bool_:
         raise RuntimeError(f"{fname} only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if mask._backend is not input._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {mask.device}! (in {fname})")
 
 
 def masked_fill(input, mask, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is true."""
-    _check_mask(mask, "masked_fill_")
+    _check_mask(mask, "masked_fill_", input)
     if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -434,7 +439,7 @@ def masked_fill(input, mask, value) -> Tensor:
 
 def masked_fill_(input, mask, value) -> Tensor:
     """Set ``input`` to ``value`` where ``mask`` is true, in place."""
-    _check_mask(mask, "masked_fill_")
+    _check_mask(mask, "masked_fill_", input)
     if not (STATE.enabled and input._requires_grad) and broadcast_shapes(input._shape, mask._shape) == input._shape \
             and not isinstance(value, Tensor):
         input._backend.where(mask._a, input._dtype._py(value), input._a, input._a)
@@ -454,7 +459,7 @@ class MaskedSelectBackward0(Node):
 
 def masked_select(input, mask) -> Tensor:
     """The elements of ``input`` where ``mask`` is true, as a 1-d tensor."""
-    _check_mask(mask, "masked_select")
+    _check_mask(mask, "masked_select", input)
     shape = broadcast_shapes(input._shape, mask._shape)
     full_mask = mask.expand(shape)
     r = getitem(input.detach().expand(shape), full_mask)
@@ -485,6 +490,18 @@ def argwhere(input) -> Tensor:
 
 
 # ---- dim-wise gather / scatter -------------------------------------------------------------------
+
+def _check_index(x: Tensor, index, fname: str) -> None:
+    """An index argument must be an integer tensor on ``x``'s device (a float index
+    would be truncated, one on another device read by the wrong kernels)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index._dtype.is_floating_point or index._dtype is bool_:
+        raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index, but got {index._dtype}")
+    if index._backend is not x._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{x.device} and {index.device}! (in {fname})")
+
 
 def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname):
     """Positions for gather/scatter: every coordinate from index's position, except
@@ -528,6 +545,7 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
+    _check_index(input, index, "gather")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
     r = _take_storage(input, positions)
@@ -566,6 +584,7 @@ class ScatterAddBackward0(ScatterBackward0):
 
 
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
+    _check_index(input, index, fname)
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     r = input.detach().clone()
     positions = _dim_positions(r._shape, r._strides, 0, d, index, fname)
@@ -655,6 +674,7 @@ class IndexAddBackward0(Node):
 
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    _check_index(input, index, "index_add")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()
