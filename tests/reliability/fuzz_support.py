@@ -494,6 +494,8 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
         if stats is not None:
             stats["open", f"{op.key}:{kind}", op.key] += 1
         return
+    if isinstance(their_exc, NotImplementedError) and our_exc is None:
+        return  # PyTorch has no kernel for that dtype; plugrad may compute it
     mismatch = (their_exc is None) != (our_exc is None) or (
         their_exc is not None and not isinstance(our_exc, _wanted(their_exc)))
     if mismatch:
@@ -505,8 +507,6 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
     if their_exc is not None:
         want = builtin_class(their_exc)
         if isinstance(their_exc, NotImplementedError):
-            if our_exc is None:
-                return  # PyTorch has no kernel for that dtype; plugrad may compute it
             want = RuntimeError  # plugrad refuses the dtype with NotImplementedError's base class
         assert our_exc is not None, (f"{label}: torch raised {type(their_exc).__name__}: {their_exc}; "
                                      f"plugrad returned {ours!r}")
@@ -550,10 +550,13 @@ def figures(stats: Counter) -> dict:
     """The figures of a fuzzing run: ops fuzzed, kinds of bad input, (op, kind) pairs
     covered, calls tried, and the calls that met each open divergence."""
     calls = {k: n for k, n in stats.items() if k[0] not in ("open", "invalid-sample")}
-    opened = Counter()
+    opened = {}
     for k, n in stats.items():
         if k[0] == "open":
-            opened[k[1]] += n
+            entry = opened.setdefault(k[1], {"calls": 0, "ops": set()})
+            entry["calls"] += n
+            entry["ops"].add(k[2])
+    opened = {name: {"calls": e["calls"], "ops": sorted(e["ops"])} for name, e in opened.items()}
     return {"ops": len({k[0] for k in calls}), "kinds": len({k[1] for k in calls}),
             "kinds_total": len(KINDS), "op_kind_pairs": len({k[:2] for k in calls}),
             "calls": sum(calls.values()), "open_divergences": dict(sorted(opened.items())),

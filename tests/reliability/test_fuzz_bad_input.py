@@ -171,3 +171,162 @@ def test_fuzz_bad_input(device, data):
     def pick(lo, hi):
         return data.draw(st.integers(lo, hi))
     _run(op, args, kwargs, path, kind, device, pick, form)
+
+
+# ---- regressions: the bugs the fuzzing found, one focused test each -------------------------------
+
+def _raises_like_torch(fn, cls=RuntimeError):
+    """``fn(m)`` raises ``cls`` in PyTorch and in plugrad (a plugrad or builtins class, with a message)."""
+    import plugrad
+    with pytest.raises(cls):
+        fn(torch)
+    with pytest.raises(cls) as info:
+        fn(plugrad)
+    assert type(info.value).__module__ in ("builtins",) or type(info.value).__module__.startswith("plugrad")
+    assert str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter_add", "index_add", "take", "put"])
+def test_a_float_index_is_refused(op):
+    calls = {"gather": lambda m, x, i: m.gather(x, 0, i), "scatter_add": lambda m, x, i: m.scatter_add(x, 0, i, x),
+             "index_add": lambda m, x, i: m.index_add(x, 0, i.reshape(-1)[:2], x[:2]),
+             "take": lambda m, x, i: m.take(x, i), "put": lambda m, x, i: x.put(i, x)}
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    index = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.float32)
+
+    def call(m):
+        return calls[op](m, m.tensor(x), m.tensor(index))
+    if op == "take":   # plugrad names the argument's type, as for a non-tensor index
+        import plugrad
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(TypeError, match="integer Tensor"):
+            call(plugrad)
+        return
+    _raises_like_torch(call)
+
+
+needs_two_devices = pytest.mark.skipif(len(DEVICES) < 2, reason="needs a second device")
+
+
+@needs_two_devices
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add", "index_add", "take", "put", "masked_fill",
+                                "masked_fill_", "masked_select", "cat-empty", "getitem"])
+def test_an_argument_on_another_device_is_refused_naming_both(op):
+    import plugrad
+    x = plugrad.arange(6.0).reshape(2, 3)
+    index = plugrad.tensor([[0, 1, 1], [1, 0, 0]], device="opencl")
+    mask = plugrad.tensor([[True, False, True], [False, True, False]], device="opencl")
+    calls = {"gather": lambda: plugrad.gather(x, 0, index), "scatter": lambda: plugrad.scatter(x, 0, index, x),
+             "scatter_add": lambda: plugrad.scatter_add(x, 0, index, x),
+             "index_add": lambda: plugrad.index_add(x, 0, index[0, :2], x[:2]),
+             "take": lambda: plugrad.take(x, index), "put": lambda: x.put(index, x),
+             "masked_fill": lambda: plugrad.masked_fill(x, mask, 1.0),
+             "masked_fill_": lambda: x.masked_fill_(mask, 1.0),
+             "masked_select": lambda: plugrad.masked_select(x, mask),
+             "cat-empty": lambda: plugrad.cat([x.reshape(-1), plugrad.zeros(0, device="opencl")]),
+             "getitem": lambda: plugrad.zeros(3)[plugrad.tensor([0, 1], device="opencl")]}
+    before, version = x.tolist(), x._version
+    with pytest.raises(RuntimeError) as info:
+        calls[op]()
+    assert "cpu" in str(info.value) and "opencl" in str(info.value), info.value
+    assert x.tolist() == before and x._version == version
+
+
+def test_as_strided_may_not_reach_past_its_storage():
+    # it used to read memory past the storage (or leak NumPy's ValueError for a 0-d input)
+    _raises_like_torch(lambda m: m.as_strided(m.tensor(1.0), (7, 9), (2, 1)))
+    _raises_like_torch(lambda m: m.as_strided(m.arange(6.0)[2:], (2,), (1,), storage_offset=5))
+    import plugrad
+    ours = plugrad.as_strided(plugrad.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
+    assert ours == torch.as_strided(torch.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
+
+
+@pytest.mark.parametrize("make", [lambda m: m.zeros(2 ** 62), lambda m: m.ones(3).repeat(2 ** 62),
+                                  lambda m: m.empty(2 ** 40, 2 ** 40)])
+def test_sizes_past_64_bits_of_bytes_raise_runtime_error(make):
+    _raises_like_torch(make)
+
+
+def test_expand_past_64_bits_of_bytes_raises_runtime_error():
+    # PyTorch makes the stride-0 view; the cpu device's views are NumPy arrays, which cannot
+    # describe it: plugrad refuses with PyTorch's class instead of leaking NumPy's ValueError
+    import plugrad
+    with pytest.raises(RuntimeError, match="overflowed"):
+        plugrad.ones(3).expand(2 ** 62, 3)
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.movedim(x, 0, -1), lambda m, x: m.moveaxis(x, [0], [0]),
+                                lambda m, x: m.norm(x, p=3, dim=(0,)), lambda m, x: m.sum(x, (-1,), keepdim=True),
+                                lambda m, x: m.amax(x, (0,))])
+def test_dims_of_a_0d_tensor_as_in_torch(fn):
+    import plugrad
+    assert fn(plugrad, plugrad.tensor(2.5)).tolist() == fn(torch, torch.tensor(2.5)).tolist()
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.narrow(x, 0, 0, 1), lambda m, x: x.unflatten(0, (1, 1))])
+def test_ops_that_need_a_dim_refuse_a_0d_tensor(fn):
+    _raises_like_torch(lambda m: fn(m, m.tensor(2.5)))
+
+
+def test_round_of_a_bool_tensor_leaks_no_numpy_error():
+    import plugrad
+    x = plugrad.tensor([True, False])
+    assert plugrad.round(x).tolist() == [True, False]   # PyTorch has no kernel; plugrad rounds like floor
+    assert x.round_() is x and x.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"p": 0.0}, {"training": False}])
+def test_dropout_of_a_non_tensor_raises_type_error(kwargs):
+    import plugrad
+    with pytest.raises(TypeError):
+        torch.nn.functional.dropout(None, **kwargs)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        plugrad.nn.functional.dropout(None, **kwargs)   # it used to hand None back
+
+
+@pytest.mark.parametrize("fn", [lambda m, a, b: m.outer(a, b), lambda m, a, b: m.ger(a[0], b),
+                                lambda m, a, b: m.outer(a[0, 0], b[0, 0])])
+def test_outer_takes_vectors_only(fn):
+    # it used to flatten its operands and return a wrong-shaped product
+    a, b = np.arange(6.0, dtype=np.float32).reshape(2, 3), np.arange(4.0, dtype=np.float32).reshape(2, 2)
+    _raises_like_torch(lambda m: fn(m, m.tensor(a), m.tensor(b)))
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 2, 3)), ((3,), (4, 3)), ((), (2, 3)), ((2, 3), ()), ((3,), (3,))])
+def test_inner_of_any_ranks_as_in_torch(shapes):
+    # it used to be dot, which takes vectors only
+    import plugrad
+    a = np.arange(int(np.prod(shapes[0])), dtype=np.float32).reshape(shapes[0]) - 2
+    b = np.arange(int(np.prod(shapes[1])), dtype=np.float32).reshape(shapes[1]) / 4
+    fz.compare(fz.describe(plugrad.inner(plugrad.tensor(a), plugrad.tensor(b))),
+               fz.describe(torch.inner(torch.tensor(a), torch.tensor(b))))
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_put_needs_as_many_source_elements_as_indices(n):
+    _raises_like_torch(lambda m: m.zeros(2, 3).put(m.tensor([0, 1]), m.ones(n)), IndexError)
+
+
+_X = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+_IMG = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.tensor(_X).masked_fill(m.tensor(_X) > 2, "bogus"),
+    lambda m: m.masked_select(m.tensor(_X), [[True, False, True]]),
+    lambda m: m.stack(None),
+    lambda m: m.index_select(m.tensor(_X), 0, None),
+    lambda m: m.nn.functional.pad(m.tensor(_X), (1, "bogus")),
+    lambda m: m.nn.functional.one_hot(None),
+    lambda m: m.nn.functional.one_hot(m.tensor([1, 0]), 2.5),
+    lambda m: m.nn.functional.conv2d(m.tensor(_IMG), [[1.0]]),
+    lambda m: m.nn.functional.conv2d(m.tensor(_IMG), m.ones(1, 1, 2, 2), groups=1.5),
+    lambda m: m.nn.functional.conv_transpose2d(m.tensor(_IMG), "bogus"),
+    lambda m: m.nn.functional.embedding([0, 1], m.tensor(_X)),
+], ids=["masked_fill-value", "masked_select-mask", "stack", "index_select", "pad", "one_hot", "one_hot-classes",
+        "conv2d-weight", "conv2d-groups", "conv_transpose2d-weight", "embedding"])
+def test_a_wrongly_typed_argument_raises_type_error(fn):
+    # these used to raise RuntimeError, IndexError or Python's own ValueError ("invalid literal for int()")
+    _raises_like_torch(fn, TypeError)

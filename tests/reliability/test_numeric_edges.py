@@ -187,3 +187,21 @@ def test_reductions_over_empty_dims_as_in_torch(case, device):
 @pytest.mark.parametrize("case", ["sum", "prod", "mean", "amax-all", "argmax-all", "max-empty-dim"])
 def test_integer_reductions_over_empty_dims_as_in_torch(case, device):
     check(EMPTY[case], device, np.zeros((0, 3), dtype=np.int64))
+
+
+INF_ROWS = np.array([[np.inf, -np.inf], [-np.inf, -np.inf], [np.inf, 1.0], [-np.inf, 1.0], [np.inf, np.inf],
+                     [np.nan, 1.0]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("case", ["softmax", "log_softmax", "softmin", "logsumexp"])
+def test_softmax_of_infinite_rows_as_in_torch(case, device):
+    # softmax used to shift a row holding +inf by 0 (logsumexp's rule), giving 0 where PyTorch gives NaN
+    fn = {"softmax": lambda m, x: (x.softmax(1), x.softmax(0)), "log_softmax": lambda m, x: x.log_softmax(1),
+          "softmin": lambda m, x: m.nn.functional.softmin(x, 1), "logsumexp": lambda m, x: m.logsumexp(x, 1)}[case]
+    check(fn, device, INF_ROWS)
+
+
+def test_a_sum_over_size_one_dims_turns_negative_zero_positive(device):
+    # the opencl device copied the values through when every reduced dim had size 1
+    check(lambda m, x: (x[:1].sum(), x.reshape(3, 1).sum(1), x.reshape(1, 3).sum(0), x[:1].mean()), device,
+          np.array([-0.0, -0.0, 1.5], dtype=np.float32), signed_zeros=True)

@@ -76,7 +76,10 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    if not isinstance(tensors, (tuple, list)) or not tensors:
+    if not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"stack(): argument 'tensors' must be a tuple or list of Tensors, not "
+                        f"{type(tensors).__name__}")
+    if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     ref = tensors[0]
     for i, t in enumerate(tensors):
