@@ -7,7 +7,7 @@ import math
 from . import dtypes as _dt
 from .backend import pack
 from .device import device as _device, get_default_device
-from .layout import Size, numel
+from .layout import Size, check_size, numel
 from .plugins.registry import backend_for
 from .random import default_generator
 from .tensor import Storage, Tensor, _empty_tensor, make
@@ -65,6 +65,7 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 def _new(shape, dtype, device):
     backend = _backend(device)
     _device_supports(backend, dtype)
+    check_size(shape, dtype.itemsize)
     return make(backend, backend.empty(shape, dtype), shape, dtype)
 
 

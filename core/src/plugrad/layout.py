@@ -51,6 +51,19 @@ def numel(shape) -> int:
     return n
 
 
+#: the most bytes one tensor may span: a byte count must fit a signed 64-bit integer (PyTorch's
+#: limit too, and NumPy's, whose arrays hold the cpu device's data)
+MAX_TENSOR_BYTES = 2 ** 63 - 1
+
+
+def check_size(shape, itemsize: int) -> None:
+    """Refuse, with PyTorch's RuntimeError, a shape whose byte count overflows 64 bits
+    (before a backend is asked to allocate or describe it)."""
+    if numel(shape) * itemsize > MAX_TENSOR_BYTES:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}: a tensor may span at "
+                           f"most 2**63 - 1 bytes")
+
+
 def is_contiguous(shape: tuple, strides: tuple) -> bool:
     """True when the layout is row-major with no gaps (dims of size 1 may have any stride)."""
     expected = 1

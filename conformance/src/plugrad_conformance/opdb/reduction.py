@@ -182,7 +182,7 @@ def _arg_ref(fn):
 
 
 def _arg_errors(name):
-    return [ErrorInput(lambda g: Sample(g.array((0,))), RuntimeError, f"{name} of an empty tensor"),
+    return [ErrorInput(lambda g: Sample(g.array((0,))), IndexError, f"{name} of an empty tensor"),
             ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, f"{name} of a bool tensor", "bool")]
 
 

@@ -126,6 +126,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (identity when not ``training``)."""
+    if not isinstance(input, Tensor):   # checked here: the identity paths would hand it back
+        raise TypeError(f"dropout(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
@@ -152,7 +154,11 @@ def _bernoulli_like(input: Tensor, prob: float) -> Tensor:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor with a trailing dim of ``num_classes``: 1 at each index, 0 elsewhere."""
-    if not isinstance(tensor, Tensor) or tensor._dtype is not int64:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' must be Tensor, not {type(tensor).__name__}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"one_hot(): argument 'num_classes' must be int, not {type(num_classes).__name__}")
+    if tensor._dtype is not int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     from ..creation import zeros
     if tensor.numel():

@@ -332,10 +332,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) -> Window2d:
     """Check a 4-d convolution's operands and return its window geometry."""
-    if not isinstance(weight, Tensor) or weight.dim() != 4:
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{fname}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    if weight.dim() != 4:
         raise RuntimeError(f"{fname}(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
-                           f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+                           f"{list(weight._shape)}")
+    if isinstance(groups, bool) or not isinstance(groups, int):
+        raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}")
+    if groups < 1:
         raise RuntimeError(f"{fname}(): non-positive groups is not supported (got groups={groups!r})")
     check_same_device(x, weight, fname)
     if x._dtype is not weight._dtype:
@@ -456,9 +460,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     makes the columns and ``col2im`` adds them up, both differentiable."""
     from .linalg import bmm
     x, squeeze = _as_4d(input, "conv_transpose2d")
-    if not isinstance(weight, Tensor) or weight.dim() != 4:
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"conv_transpose2d(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    if weight.dim() != 4:
         raise RuntimeError(f"conv_transpose2d(): expected a 4-d weight (in_channels, out_channels/groups, kH, kW), "
-                           f"got {list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+                           f"got {list(weight._shape)}")
     check_same_device(x, weight, "conv_transpose2d")
     if x._dtype is not weight._dtype:
         raise RuntimeError(f"conv_transpose2d(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) "

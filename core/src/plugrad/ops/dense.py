@@ -111,10 +111,12 @@ class EmbeddingBackward0(Node):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False) -> Tensor:
     """The rows of ``weight`` at the integer positions ``input`` (result: input.shape + (D,))."""
-    if not isinstance(input, Tensor) or input._dtype not in (int64, int32):
-        what = input._type_label() if isinstance(input, Tensor) else type(input).__name__
+    if not isinstance(input, Tensor):
+        raise TypeError(f"embedding(): argument 'indices' must be Tensor, not {type(input).__name__}")
+    if input._dtype not in (int64, int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {what} instead (while checking arguments for embedding)")
+                           f"Long, Int; but got {input._type_label()} instead (while checking arguments for "
+                           f"embedding)")
     if weight.dim() != 2:
         raise RuntimeError(f"embedding(): 'weight' must be 2-D, got shape {list(weight._shape)}")
     if scale_grad_by_freq or sparse:

@@ -670,8 +670,8 @@ arcsin, arccos, arctan = asin, acos, atan
 
 def round(input, decimals: int = 0, *, out=None) -> Tensor:
     """Round half to even (to ``decimals`` places)."""
-    if decimals == 0 and input._dtype.kind in "iu":
-        return _finish(input.clone(), out, "round")  # integers are already whole: no kernel call
+    if decimals == 0 and not input._dtype.is_floating_point:
+        return _finish(input.clone(), out, "round")  # integers and bools are already whole: no kernel call
     if decimals == 0:
         return _round(input, out=out)
     scale = 10.0 ** decimals

@@ -10,6 +10,8 @@ every indexing gradient is written with.
 
 from __future__ import annotations
 
+from numbers import Number
+
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..dtypes import bool_, int64, uint8
@@ -83,7 +85,7 @@ def _basic_and_advanced(x: Tensor, key):
         elif isinstance(item, Tensor):
             if item._backend is not x._backend and item._backend.device.type != "cpu":
                 raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
-                                   f"({x.device})")
+                                   f"({x.device}), not on {item.device}")
             if item._backend is not x._backend:
                 item = item.to(x.device)
             if item._dtype in (bool_, uint8):
@@ -196,6 +198,7 @@ def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
     if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is bool_:
         raise TypeError("take(): argument 'index' must be an integer Tensor")
+    _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
     idx = cast(index, int64)
@@ -232,6 +235,11 @@ class PutBackward0(Node):
 
 def put(input, index, source, accumulate=False) -> Tensor:
     """A copy of ``input`` with ``source`` written (or added) at flat positions ``index``."""
+    _check_index(input, index, "put")
+    _check_same_dtype(input, source, "put")
+    if isinstance(source, Tensor) and source.numel() != index.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     r = input.detach().clone()
     idx = cast(index, int64)
     n = r.numel()
@@ -375,6 +383,7 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
     if positions is None:
         if not isinstance(indices, (tuple, list)):
             raise TypeError("index_put(): indices must be a tuple of tensors")
+        _check_same_dtype(input, values, "index_put", "values")
         # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
         # adds a dim, so the key's dims are the view's, not the input's)
         v, adv = _basic_and_advanced(r, tuple(indices))
@@ -403,15 +412,24 @@ class MaskedFillBackward0(Node):
         return (where(mask, 0.0, g),)
 
 
-def _check_mask(mask, fname):
-    if not isinstance(mask, Tensor) or mask._dtype is not bool_:
+def _check_mask(mask, fname, input, *value):
+    """masked_fill's and masked_select's mask: a bool tensor on ``input``'s device; the
+    fill ``value`` (masked_fill's only) a number or a tensor."""
+    if value and not isinstance(value[0], (Number, Tensor)):
+        raise TypeError(f"{fname}(): argument 'value' must be Number or Tensor, not {type(value[0]).__name__}")
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"{fname}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask._dtype is not bool_:
         raise RuntimeError(f"{fname} only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    if mask._backend is not input._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {mask.device}! (in {fname})")
 
 
 def masked_fill(input, mask, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is true."""
-    _check_mask(mask, "masked_fill_")
+    _check_mask(mask, "masked_fill_", input, value)
     if isinstance(value, Tensor):
         if value.dim():
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -434,7 +452,7 @@ def masked_fill(input, mask, value) -> Tensor:
 
 def masked_fill_(input, mask, value) -> Tensor:
     """Set ``input`` to ``value`` where ``mask`` is true, in place."""
-    _check_mask(mask, "masked_fill_")
+    _check_mask(mask, "masked_fill_", input, value)
     if not (STATE.enabled and input._requires_grad) and broadcast_shapes(input._shape, mask._shape) == input._shape \
             and not isinstance(value, Tensor):
         input._backend.where(mask._a, input._dtype._py(value), input._a, input._a)
@@ -454,7 +472,7 @@ class MaskedSelectBackward0(Node):
 
 def masked_select(input, mask) -> Tensor:
     """The elements of ``input`` where ``mask`` is true, as a 1-d tensor."""
-    _check_mask(mask, "masked_select")
+    _check_mask(mask, "masked_select", input)
     shape = broadcast_shapes(input._shape, mask._shape)
     full_mask = mask.expand(shape)
     r = getitem(input.detach().expand(shape), full_mask)
@@ -485,6 +503,25 @@ def argwhere(input) -> Tensor:
 
 
 # ---- dim-wise gather / scatter -------------------------------------------------------------------
+
+def _check_index(x: Tensor, index, fname: str) -> None:
+    """An index argument must be an integer tensor on ``x``'s device (a float index
+    would be truncated, one on another device read by the wrong kernels)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index._dtype.is_floating_point or index._dtype is bool_:
+        raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index, but got {index._dtype}")
+    if index._backend is not x._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{x.device} and {index.device}! (in {fname})")
+
+
+def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
+    """The values written into ``x`` must have its dtype (PyTorch casts none of them here)."""
+    if isinstance(src, Tensor) and src._dtype is not x._dtype:
+        raise RuntimeError(f"{fname}(): self ({x._dtype.name}) and {what} ({src._dtype.name}) must have the same "
+                           f"dtype")
+
 
 def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname):
     """Positions for gather/scatter: every coordinate from index's position, except
@@ -528,6 +565,7 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
+    _check_index(input, index, "gather")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
     r = _take_storage(input, positions)
@@ -566,6 +604,8 @@ class ScatterAddBackward0(ScatterBackward0):
 
 
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
+    _check_index(input, index, fname)
+    _check_same_dtype(input, src, fname, "src")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     r = input.detach().clone()
     positions = _dim_positions(r._shape, r._strides, 0, d, index, fname)
@@ -622,7 +662,9 @@ def _zeros(shape, like):
 
 def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
-    if not isinstance(index, Tensor) or index.dim() > 1 or index._dtype.is_floating_point:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dim() > 1 or index._dtype.is_floating_point:
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     key = (slice(None),) * d + (index.reshape(-1),)
@@ -655,6 +697,8 @@ class IndexAddBackward0(Node):
 
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    _check_index(input, index, "index_add")
+    _check_same_dtype(input, source, "index_add")
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()

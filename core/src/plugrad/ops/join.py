@@ -40,14 +40,14 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dim(dim, ref.dim())
     dtype = ref._dtype
-    for t in tensors:  # skipped empty vectors still take part in type promotion
+    for t in tensors:  # skipped empty vectors still take part in type promotion and the device check
         dtype = promote_types(dtype, t._dtype)
-    for i, t in enumerate(parts):
-        if t.dim() != ref.dim():
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
         if t._backend is not ref._backend:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{ref.device} and {t.device}!")
+    for i, t in enumerate(parts):
+        if t.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} and {t.dim()}")
         for k in range(ref.dim()):
             if k != d and t._shape[k] != ref._shape[k]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size "
@@ -76,7 +76,10 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    if not isinstance(tensors, (tuple, list)) or not tensors:
+    if not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"stack(): argument 'tensors' must be a tuple or list of Tensors, not "
+                        f"{type(tensors).__name__}")
+    if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     ref = tensors[0]
     for i, t in enumerate(tensors):

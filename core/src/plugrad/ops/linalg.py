@@ -131,7 +131,22 @@ def dot(input, other, *, out=None) -> Tensor:
     return r if out is None else write_out(out, r, "dot")
 
 
-vdot = inner = dot
+vdot = dot
+
+
+def inner(input, other) -> Tensor:
+    """Sums of products over the last dim of both operands (the result has both leading
+    shapes); a 0-d operand scales the other; two vectors give their dot product."""
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    if input.dim() == 1 and other.dim() == 1:
+        return dot(input, other)
+    k = input._shape[-1]
+    if other._shape[-1] != k:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input._shape)} and {list(other._shape)}")
+    r = matmul(input.reshape(-1, k), other.reshape(-1, k).t())
+    return r.reshape(input._shape[:-1] + other._shape[:-1])
 
 
 class MvBackward0(Node):
@@ -162,6 +177,9 @@ def mv(input, vec, *, out=None) -> Tensor:
 
 def outer(input, vec2) -> Tensor:
     """Outer product of two vectors."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
@@ -191,6 +209,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
     ignored, NaNs included)."""
     from ..autograd.grad_mode import no_grad
+    if input._dtype is not mat1._dtype:
+        raise RuntimeError(f"addmm: self and mat2 must have the same dtype, but got {input._dtype.name} and "
+                           f"{mat1._dtype.name}")
     with no_grad():
         prod = mm(mat1, mat2)
         if broadcast_shapes(input._shape, prod._shape) != prod._shape:

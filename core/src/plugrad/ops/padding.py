@@ -90,7 +90,9 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     negative sizes crop), 'reflect', 'replicate' or 'circular'."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
-    pads = [int(p) for p in pad]
+    if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
+    pads = list(pad)
     pairs = _pairs(input, pads)
     if mode not in _MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")

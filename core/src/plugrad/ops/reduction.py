@@ -40,7 +40,7 @@ def reduce_axes(dim, ndim: int, fname: str) -> tuple:
             if a in axes:
                 raise RuntimeError(f"{fname}(): dim {a} appears multiple times in the list of dims")
             axes.append(a)
-        return tuple(sorted(axes))
+        return tuple(sorted(axes)) if ndim else ()  # dim 0 (or -1) of a 0-d tensor is the tensor itself
     return (normalize_dim(dim, ndim),) if ndim else ()
 
 
@@ -319,6 +319,9 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 
 def _amaxmin(kind, input, dim, keepdim):
+    if dim in (None, ()) and numel(input._shape) == 0:
+        raise RuntimeError(f"a{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           f"Specify the reduction dim with the 'dim' argument.")
     axes = reduce_axes(dim if dim != () else None, len(input._shape), "a" + kind)
     for a in axes:
         if input._shape[a] == 0:
@@ -360,6 +363,9 @@ _aminmax_result.__repr__ = lambda self: f"torch.return_types.aminmax(\nmin={self
 
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None) in one pass of the graph."""
+    if dim is None and numel(input._shape) == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
     axes = reduce_axes(dim, len(input._shape), "aminmax")
     for a in axes:
         if input._shape[a] == 0:
@@ -404,8 +410,10 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:
 def _argext(op, input, dim, keepdim):
     if input._dtype is bool_:
         raise RuntimeError(f"{op}(): does not support bool input")
-    if numel(input._shape) == 0 and (dim is None or input._shape[normalize_dim(dim, input.dim())] == 0):
-        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None and numel(input._shape) == 0:
+        raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is not None and input._shape and input._shape[normalize_dim(dim, input.dim())] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {normalize_dim(dim, input.dim())} to have non-zero size.")
     if dim is None:
         flat = input.reshape(-1)
         r = _arg(op, flat, 0, False)
@@ -662,11 +670,14 @@ class LogsumexpBackward0(Node):
         return (_expand_back(g, x._shape, self.axes, self.keepdim) * exp(x - res),)
 
 
-def _stable_max(x, axes):
+def _stable_max(x, axes, finite=True):
+    """The max along ``axes`` to shift by before ``exp``. ``finite``: an infinite max shifts
+    by 0 (logsumexp's rule: its result is then +-inf); softmax shifts by the raw max, as
+    PyTorch does, so a slice holding +inf, or only -inf, is NaN throughout."""
     if axes and numel(x._shape) == 0:  # an empty slice has no max, and needs no shift
         return x.new_zeros(reduced_shape(x._shape, axes, True))
     m = amax(x, axes, keepdim=True) if axes else x
-    return where(m.isinf(), 0.0, m)
+    return where(m.isinf(), 0.0, m) if finite else m
 
 
 def logsumexp(input, dim, keepdim=False) -> Tensor:
@@ -720,7 +731,7 @@ def softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
         raise RuntimeError(f"softmax(): expected a floating point tensor, got {x._dtype!r}")
     axes = (d,) if x._shape else ()
     with no_grad():
-        e = exp(x - _stable_max(x, axes))
+        e = exp(x - _stable_max(x, axes, finite=False))
         r = e / sum(e, axes, keepdim=True) if axes else e / e
     if STATE.enabled and input._requires_grad:
         node = SoftmaxBackward0()
@@ -738,7 +749,7 @@ def log_softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
         raise RuntimeError(f"log_softmax(): expected a floating point tensor, got {x._dtype!r}")
     axes = (d,) if x._shape else ()
     with no_grad():
-        shifted = x - _stable_max(x, axes)
+        shifted = x - _stable_max(x, axes, finite=False)
         r = shifted - log(sum(exp(shifted), axes, keepdim=True)) if axes else shifted - shifted
     if STATE.enabled and input._requires_grad:
         node = LogSoftmaxBackward0()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import dtype
-from ..layout import contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
+from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
 from ..tensor import Tensor, make, make_view
 
 __all__ = ["view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
@@ -135,6 +135,8 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
 
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
+    if not input._shape:
+        raise RuntimeError("unflatten() cannot be applied to a 0-dim tensor")
     d = normalize_dim(dim, len(input._shape))
     sizes = _infer_size(tuple(sizes), input._shape[d], "unflatten")
     return view(input, input._shape[:d] + sizes + input._shape[d + 1:]) if view_strides(
@@ -220,6 +222,8 @@ def movedim(input, source, destination) -> Tensor:
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
+    if nd == 0:  # dim 0 (or -1) of a 0-d tensor names the tensor itself: nothing moves
+        return permute(input, ())
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -320,6 +324,7 @@ def expand(input, *sizes) -> Tensor:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({n}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(shape_in)}")
+    check_size(shape, input._dtype.itemsize)
     return _view_of(input, tuple(shape), tuple(strides), input._offset, ExpandBackward0)
 
 
@@ -458,6 +463,8 @@ def slice_dim(input, dim, start, stop, step=1) -> Tensor:
 def narrow(input, dim, start, length) -> Tensor:
     """``length`` elements of ``dim`` from ``start`` (a view)."""
     nd = len(input._shape)
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, nd)
     n = input._shape[d]
     if isinstance(start, Tensor):
@@ -661,9 +668,23 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise RuntimeError("as_strided: negative sizes and strides are not supported")
     offset = input._offset if storage_offset is None else storage_offset
+    need = offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1 if all(size) else 0
+    held = _storage_extent(input)
+    if need > held:
+        raise RuntimeError(f"as_strided: sizes {list(size)}, strides {list(stride)} and storage offset {offset} "
+                           f"reach element {need - 1} of a storage of {held} elements")
     return _view_of(input, size, stride, offset, AsStridedBackward0, in_layout=(input._shape, input._strides,
                                                                                  input._offset),
                     out_layout=(size, stride, offset))
+
+
+def _storage_extent(x) -> int:
+    """How many elements of its storage ``x``'s root tensor spans (a lower bound of the
+    storage's size: a view may not reach past it)."""
+    root = x._base if x._base is not None else x
+    if not all(root._shape):
+        return root._offset
+    return root._offset + sum((n - 1) * st for n, st in zip(root._shape, root._strides)) + 1
 
 
 # ---- copies ------------------------------------------------------------------------------------
@@ -752,6 +773,7 @@ def repeat(input, *sizes) -> Tensor:
         inter += [1, n]
         exp += [r, n]
     out_shape = tuple(r * n for r, n in zip(sizes, x._shape))
+    check_size(out_shape, input._dtype.itemsize)
     r = x.reshape(inter).expand(exp).reshape(out_shape)
     if r._storage is input._storage:
         r = _copy_contiguous(r)

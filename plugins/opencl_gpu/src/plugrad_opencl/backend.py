@@ -330,8 +330,11 @@ class OpenCLBackend(Backend):
                 if d not in axes and n != 1]
         reduced = sorted(((x.shape[d], x.strides[d]) for d in axes if x.shape[d] != 1), key=lambda r: -abs(r[1]))
         groups = _merge_axes(reduced)
-        if not groups:
-            self.copy(x, out)
+        if not groups:   # every reduced dim has size 1: the values pass through
+            if op == "sum" and x.dtype.is_floating_point:
+                self.binary("add", x, 0.0, out)   # as an accumulator from 0 would: -0.0 sums to 0.0
+            else:
+                self.copy(x, out)
             return
         src = x
         base = [(n, xs) for n, xs, _ in kept]

@@ -170,7 +170,7 @@ def _nan_min(a, b):
 
 
 def _rounding(f):
-    return lambda x: x if isinstance(x, int) or not math.isfinite(x) else float(f(x))
+    return lambda x: x if isinstance(x, int) or not math.isfinite(x) else math.copysign(f(x), x)  # keeps -0.0
 
 
 _exp = _ieee(math.exp)

@@ -1,0 +1,563 @@
+"""Bad-input fuzzing of the public ops: argument trees, mutations, the torch oracle.
+
+A valid sample from the conformance op database (:data:`plugrad_conformance.opdb.OPS`)
+becomes an argument tree whose tensor leaves are :class:`T` (NumPy values, a dtype
+name, a device). A *mutation* replaces one leaf (or one element of a list argument)
+with bad input: None, a string, a ragged nested list, a tensor of the wrong dtype,
+on the other device, of an incompatible shape, empty, 0-d, holding NaN/inf; an
+out-of-range, negative or huge integer. The tree is then built twice, as plugrad
+arguments and as PyTorch arguments, the same call runs in both libraries and
+:func:`check_call` holds plugrad to PyTorch's outcome (see its docstring).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter
+from dataclasses import dataclass, replace
+
+import numpy as np
+import plugrad
+from plugrad_conformance.opinfo import Arr
+
+try:  # the oracle: optional, the tests skip without it
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - machines without torch
+    torch = F = None
+
+#: the exception classes PyTorch raises for bad input; plugrad may raise nothing else
+TORCH_CLASSES = (RuntimeError, TypeError, ValueError, IndexError)
+
+#: op families whose functions PyTorch has in ``torch.nn.functional``
+_FUNCTIONAL_FAMILIES = ("plugrad.nn.functional", "plugrad.ops.dense", "plugrad.ops.convolution",
+                        "plugrad.ops.pooling", "plugrad.ops.normalization", "plugrad.ops.padding",
+                        "plugrad.ops.loss")
+
+#: ops whose results are random: only shape and dtype are compared
+RANDOM_OPS = frozenset({"dropout"})
+
+#: plugrad-only helpers with no PyTorch counterpart: the invariants are checked, not the outcome
+NO_ORACLE = {
+    "sum_to": "plugrad's gradient helper (sum a broadcast tensor back to a shape); PyTorch has no public op",
+    "slice_dim": "plugrad's slicing primitive behind getitem; PyTorch has no public op",
+}
+
+
+# ---- the argument tree ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class T:
+    """A tensor argument: its values, dtype name and device (None: the device under test)."""
+
+    value: np.ndarray
+    dtype: str
+    device: str | None = None
+
+
+def tree_of(sample, dtype: str):
+    """The sample's ``(args, kwargs)`` with data arrays as :class:`T` of ``dtype``."""
+    def conv(v):
+        if isinstance(v, np.ndarray):
+            return T(v.astype(dtype), dtype)
+        if isinstance(v, Arr):
+            return T(v.value.astype(v.dtype), v.dtype)
+        if isinstance(v, list):
+            return [conv(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(conv(x) for x in v)
+        return v
+    return [conv(a) for a in sample.args], {k: conv(v) for k, v in sample.kwargs.items()}
+
+
+def build(node, lib, device: str, other: str | None):
+    """The argument ``node`` as ``lib``'s values (``lib`` is plugrad or torch; torch
+    tensors live on its cpu, plugrad's on ``device`` or, for leaves marked "other", ``other``)."""
+    if isinstance(node, T):
+        if lib is plugrad:
+            dev = other if node.device == "other" else device
+            return plugrad.tensor(node.value, dtype=getattr(plugrad, node.dtype), device=dev)
+        return torch.from_numpy(np.array(node.value, copy=True))
+    if isinstance(node, list):
+        return [build(x, lib, device, other) for x in node]
+    if isinstance(node, tuple):
+        return tuple(build(x, lib, device, other) for x in node)
+    if isinstance(node, plugrad.dtype) and lib is not plugrad:
+        return getattr(torch, node.name)
+    return node
+
+
+def leaves(node, out=None):
+    """The tensors of a built argument tree (plugrad or torch), in order."""
+    out = [] if out is None else out
+    if isinstance(node, (list, tuple)):
+        for x in node:
+            leaves(x, out)
+    elif isinstance(node, dict):
+        for x in node.values():
+            leaves(x, out)
+    elif isinstance(node, plugrad.Tensor) or (torch is not None and isinstance(node, torch.Tensor)):
+        out.append(node)
+    return out
+
+
+# ---- mutations ---------------------------------------------------------------------------------------
+
+#: every kind of bad input, with what it puts in place of one argument
+KINDS = {
+    "none": "None",
+    "string": "a string",
+    "ragged": "a ragged nested list",
+    "int_tensor": "an int64 tensor (a float tensor's values truncated)",
+    "bool_tensor": "a bool tensor",
+    "float_tensor": "a float32 tensor in place of an integer or bool tensor",
+    "other_device": "a tensor on the other device",
+    "bad_shape": "a tensor of an incompatible shape",
+    "empty": "an empty tensor (a size-0 dim)",
+    "zero_d": "a 0-d tensor",
+    "nan_inf": "NaN and infinities among the values",
+    "dim_out_of_range": "an integer past the end of the dims (positive or negative)",
+    "negative": "a negative integer",
+    "huge": "a huge integer (sizes, dims, counts)",
+    "float_for_int": "a float where an integer goes",
+}
+
+RAGGED = [[1.0, 2.0], [3.0]]
+#: sizes no device can hold: 2**62 elements overflow a 64-bit byte count. (Smaller "huge" sizes
+#: that still fit, like 2**31, would really be allocated by PyTorch and plugrad alike: the
+#: out-of-memory path is the fault-injection tests' job.)
+HUGE = (2 ** 62, 2 ** 63 - 1)
+
+
+def slots(args, kwargs):
+    """Where a mutation can go: ``(path, value)`` for each argument and each element
+    of a list or tuple argument (paths index into ``[args, kwargs]``)."""
+    out = []
+    for i, a in enumerate(args):
+        out.append((("a", i), a))
+        if isinstance(a, (list, tuple)):
+            out.extend((("a", i, j), x) for j, x in enumerate(a))
+    for k, v in kwargs.items():
+        out.append((("k", k), v))
+        if isinstance(v, (list, tuple)):
+            out.extend((("k", k, j), x) for j, x in enumerate(v))
+    return out
+
+
+def kinds_for(value, ndim: int, has_other_device: bool) -> list:
+    """The mutation kinds that make sense in place of ``value``."""
+    kinds = ["none", "string", "ragged"]
+    if isinstance(value, T):
+        kinds += ["bad_shape", "empty", "zero_d"]
+        if value.dtype.startswith("float"):
+            kinds += ["int_tensor", "bool_tensor", "nan_inf"]
+        else:
+            kinds += ["float_tensor"] + (["bool_tensor"] if value.dtype != "bool" else ["int_tensor"])
+        if has_other_device:
+            kinds.append("other_device")
+    elif isinstance(value, bool):
+        kinds.append("float_for_int")
+    elif isinstance(value, int):
+        kinds += ["dim_out_of_range", "negative", "huge", "float_for_int"]
+    elif isinstance(value, float):
+        kinds += ["nan_inf", "huge"]
+    return kinds
+
+
+def _bad_shape(shape, pick):
+    if not shape:
+        return (pick(2, 5),)
+    shape = list(shape)
+    i = pick(0, len(shape) - 1)
+    shape[i] = shape[i] + pick(2, 4)          # never 1: a size-1 dim would broadcast
+    return tuple(shape) if pick(0, 1) else tuple(shape) + (pick(2, 3),)
+
+
+def mutate(value, kind: str, ndim: int, pick):
+    """The bad value of ``kind`` in place of ``value`` (``pick(lo, hi)`` draws an int;
+    ``ndim`` is the first tensor argument's ndim, for dims out of range)."""
+    if kind == "none":
+        return None
+    if kind == "string":
+        return "bogus"
+    if kind == "ragged":
+        return RAGGED
+    if kind == "float_for_int":
+        return 1.5
+    if kind == "dim_out_of_range":
+        return (ndim + pick(0, 3)) if pick(0, 1) else -(ndim + 1 + pick(0, 3))
+    if kind == "negative":
+        return -pick(1, 3)
+    if kind == "huge":
+        h = HUGE[pick(0, len(HUGE) - 1)]
+        return float(h) * 1e270 if isinstance(value, float) else (h if pick(0, 3) else -h)
+    if kind == "nan_inf" and not isinstance(value, T):
+        return (math.nan, math.inf, -math.inf)[pick(0, 2)]
+    v = value.value
+    if kind == "int_tensor":
+        with np.errstate(invalid="ignore"):
+            return T(np.nan_to_num(v).astype(np.int64), "int64", value.device)
+    if kind == "bool_tensor":
+        return T(v != 0, "bool", value.device)
+    if kind == "float_tensor":
+        return T(v.astype(np.float32), "float32", value.device)
+    if kind == "other_device":
+        return replace(value, device="other")
+    if kind == "bad_shape":
+        shape = _bad_shape(v.shape, pick)
+        return T(np.resize(v, shape) if v.size else np.zeros(shape, v.dtype), value.dtype, value.device)
+    if kind == "empty":
+        shape = list(v.shape) or [1]
+        shape[pick(0, len(shape) - 1)] = 0
+        return T(np.zeros(shape, v.dtype), value.dtype, value.device)
+    if kind == "zero_d":
+        return T(np.array(v.reshape(-1)[0] if v.size else 1, dtype=v.dtype), value.dtype, value.device)
+    if kind == "nan_inf":
+        flat = v.reshape(-1).copy()
+        for i in range(flat.size):
+            if pick(0, 2) == 0:
+                flat[i] = (np.nan, np.inf, -np.inf)[pick(0, 2)]
+        if flat.size:
+            flat[pick(0, flat.size - 1)] = np.nan
+        return T(flat.reshape(v.shape), value.dtype, value.device)
+    raise ValueError(f"unknown mutation kind {kind!r}")
+
+
+def put_at(args, kwargs, path, new):
+    """A copy of ``(args, kwargs)`` with the value at ``path`` replaced."""
+    args, kwargs = list(args), dict(kwargs)
+    holder, key = (args, path[1]) if path[0] == "a" else (kwargs, path[1])
+    if len(path) == 2:
+        holder[key] = new
+    else:
+        seq = holder[key]
+        items = list(seq)
+        items[path[2]] = new
+        holder[key] = type(seq)(items) if isinstance(seq, tuple) else items
+    return args, kwargs
+
+
+# ---- calling both libraries -------------------------------------------------------------------------
+
+def _clone_then(method):
+    def call(x, *args, **kwargs):
+        y = x.clone()
+        getattr(y, method)(*args, **kwargs)
+        return y
+    return call
+
+
+def _setitem(x, key, value):
+    y = x.clone()
+    y[key] = value
+    return y
+
+
+_TORCH_SPECIAL = {
+    "copy_": _clone_then("copy_"), "fill_": _clone_then("fill_"), "zero_": _clone_then("zero_"),
+    "relu_": lambda x, *a, **k: _clone_then("relu_")(x, *a, **k), "setitem": _setitem,
+    "getitem": lambda x, key: x[key],
+}
+
+
+def torch_function(op):
+    """PyTorch's counterpart of ``op``'s function form, or None (see :data:`NO_ORACLE`)."""
+    if op.key in NO_ORACLE or torch is None:
+        return None
+    if op.name in _TORCH_SPECIAL:
+        return _TORCH_SPECIAL[op.name]
+    if op.name in ("sigmoid", "tanh"):
+        return getattr(torch, op.name)
+    if op.family in _FUNCTIONAL_FAMILIES and hasattr(F, op.name):
+        return getattr(F, op.name)
+    if op.family == "plugrad.ops.views" and hasattr(torch.Tensor, op.name):
+        # plugrad's view functions take sizes and dims as varargs, like the Tensor methods
+        return lambda x, *a, _m=op.name, **k: getattr(x, _m)(*a, **k)
+    if getattr(plugrad, op.name, None) is op.fn and hasattr(torch, op.name):
+        return getattr(torch, op.name)
+    if hasattr(torch.Tensor, op.name):
+        return lambda x, *a, _m=op.name, **k: getattr(x, _m)(*a, **k)
+    return None
+
+
+def _outcome(fn, args, kwargs):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs), None
+    except Exception as exc:  # the oracle compares exception classes
+        return None, exc
+
+
+def builtin_class(exc) -> type:
+    """The first built-in class in ``exc``'s class hierarchy (torch's own error
+    classes derive from RuntimeError, ValueError...)."""
+    for cls in type(exc).__mro__:
+        if cls.__module__ == "builtins":
+            return cls
+    return Exception
+
+
+def describe(result):
+    """A comparable description of a result: tensors become (dtype, shape, values)."""
+    if isinstance(result, plugrad.Tensor):
+        values = np.array(result.detach().tolist(), dtype=np.dtype(result.dtype.name)).reshape(tuple(result.shape))
+        return ("tensor", result.dtype.name, tuple(result.shape), values)
+    if torch is not None and isinstance(result, torch.Tensor):
+        return ("tensor", str(result.dtype).replace("torch.", ""), tuple(result.shape), result.detach().numpy())
+    if isinstance(result, (tuple, list)):
+        return ("seq", [describe(r) for r in result])
+    if isinstance(result, (plugrad.dtype, plugrad.device)) or (torch is not None and isinstance(
+            result, (torch.dtype, torch.device))):
+        return ("str", str(result).replace("torch.", ""))
+    return ("value", result)
+
+
+def compare(ours, theirs, random=False, where="result"):
+    """Assert two :func:`describe` results agree (values only when not ``random``)."""
+    assert ours[0] == theirs[0], f"{where}: plugrad gave a {ours[0]}, torch a {theirs[0]}"
+    if ours[0] == "tensor":
+        assert ours[1] == theirs[1], f"{where}: dtype {ours[1]}, torch's is {theirs[1]}"
+        assert ours[2] == theirs[2], f"{where}: shape {ours[2]}, torch's is {theirs[2]}"
+        if random:
+            return
+        a, b = ours[3], theirs[3]
+        if a.dtype.kind == "f":
+            tol = 2e-3 if a.dtype == np.float16 else 1e-4
+            np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=tol, atol=tol,
+                                       equal_nan=True, err_msg=where)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=where)
+    elif ours[0] == "seq":
+        assert len(ours[1]) == len(theirs[1]), f"{where}: {len(ours[1])} results, torch gave {len(theirs[1])}"
+        for i, (a, b) in enumerate(zip(ours[1], theirs[1])):
+            compare(a, b, random, f"{where}[{i}]")
+    elif ours[0] == "value" and isinstance(ours[1], float) and isinstance(theirs[1], float):
+        assert ours[1] == theirs[1] or math.isclose(ours[1], theirs[1], rel_tol=1e-4, abs_tol=1e-5) or (
+            math.isnan(ours[1]) and math.isnan(theirs[1])), f"{where}: {ours[1]} != torch's {theirs[1]}"
+    else:
+        assert ours == theirs, f"{where}: {ours} != torch's {theirs}"
+
+
+def _state(tensors):
+    return [(tuple(t.shape), t.dtype, t._version, describe(t)[3]) for t in tensors]
+
+
+def _assert_same_state(before, after, what):
+    for i, (b, a) in enumerate(zip(before, after)):
+        assert b[:3] == a[:3], f"{what} changed input {i}: shape/dtype/version {b[:3]} -> {a[:3]}"
+        assert np.array_equal(b[3], a[3], equal_nan=b[3].dtype.kind == "f"), \
+            f"{what} changed input {i}'s values: {b[3].tolist()} -> {a[3].tolist()}"
+
+
+def _names_devices(message: str, device: str, other: str) -> bool:
+    return device in message and other in message
+
+
+#: ops that PyTorch lets take a tensor of another device: they read only its shape, or copy across
+CROSS_DEVICE_OK = {
+    "copy_": "copy_ is PyTorch's way to move values between devices",
+    "expand_as": "reads only the other tensor's shape", "view_as": "reads only the other tensor's shape",
+    "reshape_as": "reads only the other tensor's shape",
+}
+
+_ARG_KINDS = frozenset({"none", "string", "ragged", "float_for_int"})
+_DTYPE_KINDS = frozenset({"int_tensor", "bool_tensor", "float_tensor"})
+_SHAPE_KINDS = frozenset({"zero_d", "empty", "bad_shape", "dim_out_of_range", "negative", "huge"})
+
+#: Known open divergences from PyTorch's outcome, by category: (name, why, test). They are
+#: counted (see :func:`figures`), never silently skipped, and each is a bug left open or a
+#: documented difference; the invariants of :func:`check_call` hold for them all the same.
+#: ``test(kind, our_exc, their_exc)`` (exceptions or None) says whether a call falls in it.
+OPEN_DIVERGENCES = (
+    ("loose-argument-types",
+     "open: plugrad converts wrongly typed non-tensor arguments (keepdim=1.5, equal_nan='x', a float "
+     "size...) where PyTorch's argument parser raises TypeError",
+     lambda kind, ours, theirs: kind in _ARG_KINDS and isinstance(theirs, TypeError) and ours is None),
+    ("argument-type-error-class",
+     "open: for a wrongly typed argument plugrad raises RuntimeError/ValueError/IndexError naming it, "
+     "where PyTorch's argument parser raises TypeError",
+     lambda kind, ours, theirs: kind in _ARG_KINDS and isinstance(theirs, TypeError) and ours is not None),
+    ("argument-type-accepted-by-torch",
+     "open: PyTorch accepts this argument (None as 'use the default', an int as a float...) where "
+     "plugrad refuses it",
+     lambda kind, ours, theirs: kind in _ARG_KINDS and theirs is None and ours is not None),
+    ("mixed-dtype-promoted",
+     "open: plugrad promotes or casts mixed dtypes where PyTorch requires equal dtypes (addmm, index_add, "
+     "put, scatter_add, batch_norm, losses...) or refuses the dtype",
+     lambda kind, ours, theirs: kind in _DTYPE_KINDS and theirs is not None and ours is None),
+    ("dtype-refused",
+     "open: plugrad refuses a dtype PyTorch computes (int pooling, bool losses...) or the classes differ",
+     lambda kind, ours, theirs: kind in _DTYPE_KINDS and ours is not None),
+    ("scalar-out-of-range-accepted",
+     "open: a NaN, infinite or out-of-range Python number argument (a bound, a tolerance, a fill value "
+     "beyond the dtype's range) is accepted where PyTorch refuses it",
+     lambda kind, ours, theirs: kind in ("huge", "nan_inf") and ours is None and theirs is not None),
+    ("shape-error-class",
+     "open: both refuse a bad shape or dim, with different classes (PyTorch's IndexError for a dim of a "
+     "0-d tensor, ValueError for batch sizes...) ",
+     lambda kind, ours, theirs: kind in _SHAPE_KINDS and ours is not None and theirs is not None),
+    ("shape-check-missing-or-extra",
+     "open: one library refuses a degenerate shape (0-d, size-0, mismatched) that the other computes",
+     lambda kind, ours, theirs: kind in _SHAPE_KINDS and (ours is None) != (theirs is None)),
+)
+
+
+#: open divergences of single ops: (op key, kind) -> why
+OPEN_BY_OP = {
+    ("hardtanh", "int_tensor"): "open: hardtanh/relu6 of an integer tensor give float32 (clamp with float "
+                                "bounds promotes); PyTorch keeps the integer dtype",
+    ("relu6", "int_tensor"): "open: as hardtanh",
+    ("max_pool2d_with_indices", "nan_inf"): "open: in a window holding several NaNs PyTorch's index points at "
+                                            "the last NaN (its kernel updates on every NaN), plugrad's at the "
+                                            "first (as torch.argmax does)",
+    ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "
+                             "Welford update subtracts inf from inf) where torch.mean gives +-inf; plugrad "
+                             "gives torch.mean's answer",
+    ("std_mean", "nan_inf"): "as var_mean",
+}
+
+
+def open_divergence(kind, our_exc, their_exc, key=None):
+    """The name of the open divergence a call falls in, or None."""
+    if (key, kind) in OPEN_BY_OP:
+        return f"{key}:{kind}"
+    for name, _why, test in OPEN_DIVERGENCES:
+        if test(kind, our_exc, their_exc):
+            return name
+    return None
+
+
+#: a non-Tensor where a Tensor goes, in an op's function form, fails on an attribute lookup
+#: (AttributeError) where PyTorch raises TypeError: open, it needs a type guard in every op
+NON_TENSOR_INPUT = "open: a non-Tensor where an op's function form expects a Tensor raises AttributeError"
+
+
+def _non_tensor_input(kind, exc) -> bool:
+    return kind in ("none", "string", "ragged") and type(exc) is AttributeError \
+        and "object has no attribute" in str(exc)
+
+
+def check_call(op, args, kwargs, kind, device, other, form="function", stats=None):
+    """Run the mutated call in plugrad and PyTorch and hold plugrad to the rules:
+
+    * a plugrad exception is a built-in class PyTorch uses (RuntimeError, TypeError,
+      ValueError, IndexError), from plugrad or builtins (never NumPy or pyopencl), with
+      a message; a failed call leaves every input tensor as it was (values, shape,
+      version counter); the process survives;
+    * when PyTorch raises, plugrad raises the same built-in class; when PyTorch
+      succeeds, plugrad succeeds with the same dtype, shape and values;
+    * a tensor on the other device among two or more tensors: RuntimeError naming
+      both devices (PyTorch here has one device, so it is no oracle for this).
+    """
+    moved = kind == "other_device"
+    ours_args = [build(a, plugrad, device, other) for a in args]
+    ours_kwargs = {k: build(v, plugrad, device, other) for k, v in kwargs.items()}
+    inputs = leaves(ours_args) + leaves(ours_kwargs)
+    before = _state(inputs)
+    if form == "function":
+        fn = op.function
+    else:
+        fn = lambda x, *a, **k: getattr(x, form)(*a, **k)  # noqa: E731 - the in-place method form
+    ours, our_exc = _outcome(fn, ours_args, ours_kwargs)
+    if stats is not None:
+        stats[op.key, kind, form] += 1
+    label = f"{op.key} [{form}] with {KINDS[kind]}"
+    if our_exc is not None:
+        cls = type(our_exc)
+        if _non_tensor_input(kind, our_exc):
+            if stats is not None:
+                stats["open", "non-tensor-input", op.key] += 1
+            return
+        assert isinstance(our_exc, TORCH_CLASSES), f"{label}: plugrad raised {cls.__name__}: {our_exc}"
+        assert cls.__module__ == "builtins" or cls.__module__.startswith("plugrad"), \
+            f"{label}: an exception from {cls.__module__} leaked: {cls.__name__}: {our_exc}"
+        assert str(our_exc).strip(), f"{label}: {cls.__name__} without a message"
+        _assert_same_state(before, _state(inputs), f"{label}, failing,")
+    elif form == "function" and op.call is None:
+        _assert_same_state(before, _state(inputs), label)
+    if moved:
+        _check_mixed_devices(label, ours_args, ours_kwargs, our_exc, device, other, op)
+        return
+    tfn = torch_function(op) if form == "function" else (lambda x, *a, **k: getattr(x, form)(*a, **k))
+    if tfn is None:
+        return
+    theirs, their_exc = _outcome(tfn, [build(a, torch, "cpu", None) for a in args],
+                                 {k: build(v, torch, "cpu", None) for k, v in kwargs.items()})
+    if their_exc is not None and not isinstance(their_exc, TORCH_CLASSES):
+        # PyTorch's Python-level code failed on its own (AttributeError, AssertionError):
+        # plugrad must refuse the call, with one of PyTorch's classes (checked above)
+        assert our_exc is not None, f"{label}: torch raised {their_exc!r}; plugrad returned {ours!r}"
+        return
+    if (op.key, kind) in OPEN_BY_OP:
+        if stats is not None:
+            stats["open", f"{op.key}:{kind}", op.key] += 1
+        return
+    if isinstance(their_exc, NotImplementedError) and our_exc is None:
+        return  # PyTorch has no kernel for that dtype; plugrad may compute it
+    mismatch = (their_exc is None) != (our_exc is None) or (
+        their_exc is not None and not isinstance(our_exc, _wanted(their_exc)))
+    if mismatch:
+        name = open_divergence(kind, our_exc, their_exc)
+        if name is not None:
+            if stats is not None:
+                stats["open", name, op.key] += 1
+            return
+    if their_exc is not None:
+        want = builtin_class(their_exc)
+        if isinstance(their_exc, NotImplementedError):
+            want = RuntimeError  # plugrad refuses the dtype with NotImplementedError's base class
+        assert our_exc is not None, (f"{label}: torch raised {type(their_exc).__name__}: {their_exc}; "
+                                     f"plugrad returned {ours!r}")
+        assert isinstance(our_exc, want), (f"{label}: plugrad raised {type(our_exc).__name__}: {our_exc}; "
+                                           f"torch raised {type(their_exc).__name__}: {their_exc}")
+        return
+    assert our_exc is None, (f"{label}: plugrad raised {type(our_exc).__name__}: {our_exc}; "
+                             f"torch returned {theirs!r}")
+    compare(describe(ours), describe(theirs), random=op.key in RANDOM_OPS, where=label)
+
+
+def _wanted(their_exc) -> type:
+    """The class plugrad must raise where PyTorch raised ``their_exc``."""
+    return RuntimeError if isinstance(their_exc, NotImplementedError) else builtin_class(their_exc)
+
+
+def _check_mixed_devices(label, args, kwargs, our_exc, device, other, op):
+    tensors = leaves(args) + leaves(kwargs)
+    devices = {t.device.type for t in tensors}
+    if len(devices) < 2:
+        return  # the only tensor moved: an ordinary call on the other device
+    if our_exc is None:
+        # PyTorch lets 0-d tensors and index tensors of the cpu meet another device's tensors
+        moved = [t for t in tensors if t.device.type == other]
+        assert all(t.dim() == 0 for t in moved) or op.family == "plugrad.ops.indexing" or \
+            op.key in CROSS_DEVICE_OK, \
+            f"{label}: mixed devices {sorted(devices)} were accepted"
+        return
+    assert isinstance(our_exc, RuntimeError), f"{label}: mixed devices gave {type(our_exc).__name__}: {our_exc}"
+    assert _names_devices(str(our_exc), device, other), \
+        f"{label}: the message does not name both devices ({device}, {other}): {our_exc}"
+
+
+def new_stats() -> Counter:
+    """A counter of calls tried, by (op key, kind, form), and of open divergences met,
+    by ("open", divergence name, op key)."""
+    return Counter()
+
+
+def figures(stats: Counter) -> dict:
+    """The figures of a fuzzing run: ops fuzzed, kinds of bad input, (op, kind) pairs
+    covered, calls tried, and the calls that met each open divergence."""
+    calls = {k: n for k, n in stats.items() if k[0] not in ("open", "invalid-sample")}
+    opened = {}
+    for k, n in stats.items():
+        if k[0] == "open":
+            entry = opened.setdefault(k[1], {"calls": 0, "ops": set()})
+            entry["calls"] += n
+            entry["ops"].add(k[2])
+    opened = {name: {"calls": e["calls"], "ops": sorted(e["ops"])} for name, e in opened.items()}
+    return {"ops": len({k[0] for k in calls}), "kinds": len({k[1] for k in calls}),
+            "kinds_total": len(KINDS), "op_kind_pairs": len({k[:2] for k in calls}),
+            "calls": sum(calls.values()), "open_divergences": dict(sorted(opened.items())),
+            "samples_outside_torch_api": sum(n for k, n in stats.items() if k[0] == "invalid-sample")}

@@ -1,0 +1,332 @@
+"""Bad-input fuzzing of every public op in the conformance op database, on every device.
+
+Each example takes a valid sample of an op, replaces one argument with bad input
+(see ``fuzz_support.KINDS``) and holds plugrad to PyTorch's outcome for the same call
+(``fuzz_support.check_call``). Two drivers: a sweep that tries every kind of bad input
+that fits each op once (fixed seeds: the same calls on every run), and a hypothesis
+test that samples ops, samples, argument slots and kinds broadly (``ci``: a few
+hundred calls per device; ``HYPOTHESIS_PROFILE=thorough``: sixteen times more).
+
+``PLUGRAD_FUZZ_FIGURES=<path>`` writes the run's figures (ops, kinds, calls) there.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from plugrad.plugins import registry
+from plugrad_conformance.opdb import OPS
+
+import fuzz_support as fz
+from fuzz_support import kinds_for, mutate, put_at, slots, tree_of
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_oracle
+
+#: the dtypes samples are drawn in, by preference (float16 is left to the conformance suite)
+SAMPLE_DTYPES = ("float32", "int64", "bool", "float64", "int32")
+
+STATS = fz.new_stats()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_figures():
+    yield
+    path = os.environ.get("PLUGRAD_FUZZ_FIGURES")
+    if path:
+        with open(path, "w") as f:
+            json.dump(fz.figures(STATS), f, indent=1)
+
+
+def _devices():
+    import plugrad
+    return [d for d in ("cpu", "opencl") if d in registry.device_types() and getattr(plugrad, d).is_available()]
+
+
+DEVICES = _devices()
+
+
+def _other(device):
+    others = [d for d in DEVICES if d != device]
+    return others[0] if others else None
+
+
+def _dtypes(op, device):
+    supported = {d.name for d in registry.backend_for(__import__("plugrad").device(device)).dtypes}
+    return [d for d in SAMPLE_DTYPES if d in op.dtypes and d in supported]
+
+
+def _ndim(args):
+    for a in args:
+        if isinstance(a, fz.T):
+            return a.value.ndim
+    return 1
+
+
+def _targets(op, args, kwargs, other):
+    """Every (path, kind) a mutation can take for this sample."""
+    ndim = _ndim(args)
+    return [(path, kind) for path, value in slots(args, kwargs)
+            for kind in kinds_for(value, ndim, other is not None)]
+
+
+def _forms(op, args):
+    forms = ["function"]
+    name = op.inplace_name()
+    if name and hasattr(torch.Tensor, name) and args and isinstance(args[0], fz.T):
+        forms.append(name)
+    return forms
+
+
+def _valid(op, args, kwargs, device) -> bool:
+    """Whether the unmutated sample is a call both libraries accept (some database samples
+    use plugrad-only spellings, such as an int ``normalized_shape``, or an alias's extra
+    keyword); only mutations of accepted calls say something about bad input."""
+    if fz.torch_function(op) is None:
+        return True
+    for lib, dev, fn in ((__import__("plugrad"), device, op.function), (torch, "cpu", fz.torch_function(op))):
+        try:
+            fn(*[fz.build(a, lib, dev, None) for a in args], **{k: fz.build(v, lib, dev, None)
+                                                                 for k, v in kwargs.items()})
+        except Exception:
+            STATS["invalid-sample", op.key, lib.__name__] += 1
+            return False
+    return True
+
+
+def _run(op, args, kwargs, path, kind, device, pick, form="function"):
+    ndim = _ndim(args)
+    bad = mutate(_value_at(args, kwargs, path), kind, ndim, pick)
+    margs, mkwargs = put_at(args, kwargs, path, bad)
+    if form != "function" and not isinstance(margs[0], fz.T):
+        form = "function"
+    fz.check_call(op, margs, mkwargs, kind, device, _other(device), form=form, stats=STATS)
+
+
+def _value_at(args, kwargs, path):
+    holder = args[path[1]] if path[0] == "a" else kwargs[path[1]]
+    return holder if len(path) == 2 else holder[path[2]]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("key", sorted(OPS))
+def test_every_kind_of_bad_input_once(key, device):
+    """Each kind of bad input that fits the op, once, in a seeded argument slot."""
+    import plugrad
+    op = OPS[key]
+    dtypes = _dtypes(op, device)
+    if not dtypes:
+        pytest.skip(f"{key}: no sample dtype on {device}")
+    sample = op.fixed_sample(getattr(plugrad, dtypes[0]), "forward", seed=0)
+    assert sample is not None, f"{key}: the op database gave no sample"
+    args, kwargs = tree_of(sample, dtypes[0])
+    if not _valid(op, args, kwargs, device):
+        pytest.skip(f"{key}: its seeded sample {sample!r} is not a call PyTorch accepts")
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+
+    def pick(lo, hi):
+        return int(rng.integers(lo, hi, endpoint=True))
+    by_kind = {}
+    for path, kind in _targets(op, args, kwargs, _other(device)):
+        by_kind.setdefault(kind, []).append(path)
+    forms = _forms(op, args)
+    failures = []
+    for kind, paths in sorted(by_kind.items()):
+        path = paths[pick(0, len(paths) - 1)]
+        try:
+            _run(op, args, kwargs, path, kind, device, pick, forms[pick(0, len(forms) - 1)])
+        except AssertionError as exc:
+            failures.append(str(exc).strip()[:600])
+    assert not failures, "\n".join(failures)
+
+
+def _examples():
+    return settings().max_examples * 8
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=_examples())
+@given(data=st.data())
+def test_fuzz_bad_input(device, data):
+    import plugrad
+    key = data.draw(st.sampled_from(sorted(OPS)), label="op")
+    op = OPS[key]
+    dtypes = _dtypes(op, device)
+    if not dtypes:
+        return
+    dtype = data.draw(st.sampled_from(dtypes), label="dtype")
+    sample = data.draw(op.strategy(getattr(plugrad, dtype), "forward"), label="sample")
+    args, kwargs = tree_of(sample, dtype)
+    if not _valid(op, args, kwargs, device):
+        return
+    targets = _targets(op, args, kwargs, _other(device))
+    path, kind = data.draw(st.sampled_from(targets), label="mutation")
+    form = data.draw(st.sampled_from(_forms(op, args)), label="form")
+
+    def pick(lo, hi):
+        return data.draw(st.integers(lo, hi))
+    _run(op, args, kwargs, path, kind, device, pick, form)
+
+
+# ---- regressions: the bugs the fuzzing found, one focused test each -------------------------------
+
+def _raises_like_torch(fn, cls=RuntimeError):
+    """``fn(m)`` raises ``cls`` in PyTorch and in plugrad (a plugrad or builtins class, with a message)."""
+    import plugrad
+    with pytest.raises(cls):
+        fn(torch)
+    with pytest.raises(cls) as info:
+        fn(plugrad)
+    assert type(info.value).__module__ in ("builtins",) or type(info.value).__module__.startswith("plugrad")
+    assert str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter_add", "index_add", "take", "put"])
+def test_a_float_index_is_refused(op):
+    calls = {"gather": lambda m, x, i: m.gather(x, 0, i), "scatter_add": lambda m, x, i: m.scatter_add(x, 0, i, x),
+             "index_add": lambda m, x, i: m.index_add(x, 0, i.reshape(-1)[:2], x[:2]),
+             "take": lambda m, x, i: m.take(x, i), "put": lambda m, x, i: x.put(i, x)}
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    index = np.array([[0, 1, 1], [1, 0, 0]], dtype=np.float32)
+
+    def call(m):
+        return calls[op](m, m.tensor(x), m.tensor(index))
+    if op == "take":   # plugrad names the argument's type, as for a non-tensor index
+        import plugrad
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(TypeError, match="integer Tensor"):
+            call(plugrad)
+        return
+    _raises_like_torch(call)
+
+
+needs_two_devices = pytest.mark.skipif(len(DEVICES) < 2, reason="needs a second device")
+
+
+@needs_two_devices
+@pytest.mark.parametrize("op", ["gather", "scatter", "scatter_add", "index_add", "take", "put", "masked_fill",
+                                "masked_fill_", "masked_select", "cat-empty", "getitem"])
+def test_an_argument_on_another_device_is_refused_naming_both(op):
+    import plugrad
+    x = plugrad.arange(6.0).reshape(2, 3)
+    index = plugrad.tensor([[0, 1, 1], [1, 0, 0]], device="opencl")
+    mask = plugrad.tensor([[True, False, True], [False, True, False]], device="opencl")
+    calls = {"gather": lambda: plugrad.gather(x, 0, index), "scatter": lambda: plugrad.scatter(x, 0, index, x),
+             "scatter_add": lambda: plugrad.scatter_add(x, 0, index, x),
+             "index_add": lambda: plugrad.index_add(x, 0, index[0, :2], x[:2]),
+             "take": lambda: plugrad.take(x, index), "put": lambda: x.put(index, x),
+             "masked_fill": lambda: plugrad.masked_fill(x, mask, 1.0),
+             "masked_fill_": lambda: x.masked_fill_(mask, 1.0),
+             "masked_select": lambda: plugrad.masked_select(x, mask),
+             "cat-empty": lambda: plugrad.cat([x.reshape(-1), plugrad.zeros(0, device="opencl")]),
+             "getitem": lambda: plugrad.zeros(3)[plugrad.tensor([0, 1], device="opencl")]}
+    before, version = x.tolist(), x._version
+    with pytest.raises(RuntimeError) as info:
+        calls[op]()
+    assert "cpu" in str(info.value) and "opencl" in str(info.value), info.value
+    assert x.tolist() == before and x._version == version
+
+
+def test_as_strided_may_not_reach_past_its_storage():
+    # it used to read memory past the storage (or leak NumPy's ValueError for a 0-d input)
+    _raises_like_torch(lambda m: m.as_strided(m.tensor(1.0), (7, 9), (2, 1)))
+    _raises_like_torch(lambda m: m.as_strided(m.arange(6.0)[2:], (2,), (1,), storage_offset=5))
+    import plugrad
+    ours = plugrad.as_strided(plugrad.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
+    assert ours == torch.as_strided(torch.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
+
+
+@pytest.mark.parametrize("make", [lambda m: m.zeros(2 ** 62), lambda m: m.ones(3).repeat(2 ** 62),
+                                  lambda m: m.empty(2 ** 40, 2 ** 40)])
+def test_sizes_past_64_bits_of_bytes_raise_runtime_error(make):
+    _raises_like_torch(make)
+
+
+def test_expand_past_64_bits_of_bytes_raises_runtime_error():
+    # PyTorch makes the stride-0 view; the cpu device's views are NumPy arrays, which cannot
+    # describe it: plugrad refuses with PyTorch's class instead of leaking NumPy's ValueError
+    import plugrad
+    with pytest.raises(RuntimeError, match="overflowed"):
+        plugrad.ones(3).expand(2 ** 62, 3)
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.movedim(x, 0, -1), lambda m, x: m.moveaxis(x, [0], [0]),
+                                lambda m, x: m.norm(x, p=3, dim=(0,)), lambda m, x: m.sum(x, (-1,), keepdim=True),
+                                lambda m, x: m.amax(x, (0,))])
+def test_dims_of_a_0d_tensor_as_in_torch(fn):
+    import plugrad
+    assert fn(plugrad, plugrad.tensor(2.5)).tolist() == fn(torch, torch.tensor(2.5)).tolist()
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.narrow(x, 0, 0, 1), lambda m, x: x.unflatten(0, (1, 1))])
+def test_ops_that_need_a_dim_refuse_a_0d_tensor(fn):
+    _raises_like_torch(lambda m: fn(m, m.tensor(2.5)))
+
+
+def test_round_of_a_bool_tensor_leaks_no_numpy_error():
+    import plugrad
+    x = plugrad.tensor([True, False])
+    assert plugrad.round(x).tolist() == [True, False]   # PyTorch has no kernel; plugrad rounds like floor
+    assert x.round_() is x and x.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"p": 0.0}, {"training": False}])
+def test_dropout_of_a_non_tensor_raises_type_error(kwargs):
+    import plugrad
+    with pytest.raises(TypeError):
+        torch.nn.functional.dropout(None, **kwargs)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        plugrad.nn.functional.dropout(None, **kwargs)   # it used to hand None back
+
+
+@pytest.mark.parametrize("fn", [lambda m, a, b: m.outer(a, b), lambda m, a, b: m.ger(a[0], b),
+                                lambda m, a, b: m.outer(a[0, 0], b[0, 0])])
+def test_outer_takes_vectors_only(fn):
+    # it used to flatten its operands and return a wrong-shaped product
+    a, b = np.arange(6.0, dtype=np.float32).reshape(2, 3), np.arange(4.0, dtype=np.float32).reshape(2, 2)
+    _raises_like_torch(lambda m: fn(m, m.tensor(a), m.tensor(b)))
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 2, 3)), ((3,), (4, 3)), ((), (2, 3)), ((2, 3), ()), ((3,), (3,))])
+def test_inner_of_any_ranks_as_in_torch(shapes):
+    # it used to be dot, which takes vectors only
+    import plugrad
+    a = np.arange(int(np.prod(shapes[0])), dtype=np.float32).reshape(shapes[0]) - 2
+    b = np.arange(int(np.prod(shapes[1])), dtype=np.float32).reshape(shapes[1]) / 4
+    fz.compare(fz.describe(plugrad.inner(plugrad.tensor(a), plugrad.tensor(b))),
+               fz.describe(torch.inner(torch.tensor(a), torch.tensor(b))))
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_put_needs_as_many_source_elements_as_indices(n):
+    _raises_like_torch(lambda m: m.zeros(2, 3).put(m.tensor([0, 1]), m.ones(n)), IndexError)
+
+
+_X = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+_IMG = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.tensor(_X).masked_fill(m.tensor(_X) > 2, "bogus"),
+    lambda m: m.masked_select(m.tensor(_X), [[True, False, True]]),
+    lambda m: m.stack(None),
+    lambda m: m.index_select(m.tensor(_X), 0, None),
+    lambda m: m.nn.functional.pad(m.tensor(_X), (1, "bogus")),
+    lambda m: m.nn.functional.one_hot(None),
+    lambda m: m.nn.functional.one_hot(m.tensor([1, 0]), 2.5),
+    lambda m: m.nn.functional.conv2d(m.tensor(_IMG), [[1.0]]),
+    lambda m: m.nn.functional.conv2d(m.tensor(_IMG), m.ones(1, 1, 2, 2), groups=1.5),
+    lambda m: m.nn.functional.conv_transpose2d(m.tensor(_IMG), "bogus"),
+    lambda m: m.nn.functional.embedding([0, 1], m.tensor(_X)),
+], ids=["masked_fill-value", "masked_select-mask", "stack", "index_select", "pad", "one_hot", "one_hot-classes",
+        "conv2d-weight", "conv2d-groups", "conv_transpose2d-weight", "embedding"])
+def test_a_wrongly_typed_argument_raises_type_error(fn):
+    # these used to raise RuntimeError, IndexError or Python's own ValueError ("invalid literal for int()")
+    _raises_like_torch(fn, TypeError)
