@@ -301,11 +301,15 @@ def builtin_class(exc) -> type:
 
 def describe(result):
     """A comparable description of a result: tensors become (dtype, shape, values)."""
+    # values of an empty result are kept flat: its shape may be past what NumPy can describe
     if isinstance(result, plugrad.Tensor):
-        values = np.array(result.detach().tolist(), dtype=np.dtype(result.dtype.name)).reshape(tuple(result.shape))
+        values = np.array(result.detach().tolist(), dtype=np.dtype(result.dtype.name))
+        values = values.reshape(tuple(result.shape) if result.numel() else (0,))
         return ("tensor", result.dtype.name, tuple(result.shape), values)
     if torch is not None and isinstance(result, torch.Tensor):
-        return ("tensor", str(result.dtype).replace("torch.", ""), tuple(result.shape), result.detach().numpy())
+        values = result.detach().numpy() if result.numel() else np.zeros(0, dtype=np.dtype(
+            str(result.dtype).replace("torch.", "")))
+        return ("tensor", str(result.dtype).replace("torch.", ""), tuple(result.shape), values)
     if isinstance(result, (tuple, list)):
         return ("seq", [describe(r) for r in result])
     if isinstance(result, (plugrad.dtype, plugrad.device)) or (torch is not None and isinstance(
@@ -416,6 +420,19 @@ OPEN_BY_OP = {
                              "Welford update subtracts inf from inf) where torch.mean gives +-inf; plugrad "
                              "gives torch.mean's answer",
     ("std_mean", "nan_inf"): "as var_mean",
+    ("dropout", "nan_inf"): "PyTorch is inconsistent: its Python check raises ValueError for p outside [0, 1], "
+                            "but p=NaN passes that check and fails in C++ with RuntimeError; plugrad's check "
+                            "raises ValueError for both",
+    ("getitem", "ragged"): "PyTorch reads a list index holding a list, None or a string as a tuple of indices "
+                           "(IndexError: too many indices); plugrad makes it a tensor first and reports what it "
+                           "holds (ValueError, TypeError)",
+    ("getitem", "none"): "as getitem with a ragged list", ("setitem", "ragged"): "as getitem",
+    ("setitem", "none"): "as getitem", ("getitem", "string"): "as getitem with a ragged list",
+    ("setitem", "string"): "as getitem",
+    ("adaptive_avg_pool2d", "string"): "PyTorch takes a string output_size for a sequence of sizes (ValueError "
+                                       "about the input's dims); plugrad raises TypeError naming the argument",
+    ("unflatten", "none"): "PyTorch reports sizes=None as RuntimeError ('sizes must be non-empty'); plugrad "
+                           "raises TypeError naming the argument, as PyTorch's parser does for other non-tuples",
 }
 
 
