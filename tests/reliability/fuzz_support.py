@@ -416,6 +416,8 @@ OPEN_BY_OP = {
     ("max_pool2d_with_indices", "nan_inf"): "open: in a window holding several NaNs PyTorch's index points at "
                                             "the last NaN (its kernel updates on every NaN), plugrad's at the "
                                             "first (as torch.argmax does)",
+    ("elu", "nan_inf"): "open: at x = 0 with alpha NaN or +-inf PyTorch returns 0, plugrad alpha * (exp(0) - 1), "
+                        "NaN",
     ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "
                              "Welford update subtracts inf from inf) where torch.mean gives +-inf; plugrad "
                              "gives torch.mean's answer",

@@ -244,3 +244,10 @@ def test_an_infinity_is_close_only_to_itself(device):
     b = np.array([np.inf, np.inf, -np.inf, -np.inf, np.nan, 1.0 + 1e-7], dtype=np.float32)
     check(lambda m, x, y: (m.isclose(x, y), m.isclose(y, x), m.isclose(x, y, equal_nan=True),
                            m.allclose(x[:1], y[:1]), m.isclose(x, y, rtol=0.5, atol=1.0)), device, a, b)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, np.inf, -np.inf, 0.0, np.nan])
+def test_normalize_with_any_p_as_in_torch(p, device):
+    # normalize raised Python's ZeroDivisionError for p=0 and divided by 1 for p=+-inf
+    x = np.array([[3.0, -4.0], [0.5, 0.25], [0.0, 0.0]], dtype=np.float32)
+    check(lambda m, t: (m.nn.functional.normalize(t, p=p), m.nn.functional.normalize(t, p=p, dim=0)), device, x)
