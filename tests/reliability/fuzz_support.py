@@ -423,6 +423,9 @@ OPEN_BY_OP = {
                               "and NaN for more; plugrad's norm gives NaN for both",
     ("normalize", "huge"): "open: with a huge p, |x|**p underflows to 0 in plugrad's norm; PyTorch's vector_norm "
                            "scales by the largest |x| first",
+    ("rsub", "huge"): "open: alpha * operand is computed in the operand's dtype before promotion: an integer "
+                      "operand times a huge alpha wraps where PyTorch computes in the promoted float dtype",
+    ("sub", "huge"): "open: as rsub", ("add", "huge"): "open: as rsub",
     ("elu", "nan_inf"): "open: at x = 0 with alpha NaN or +-inf PyTorch returns 0, plugrad alpha * (exp(0) - 1), "
                         "NaN",
     ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "

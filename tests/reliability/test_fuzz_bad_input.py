@@ -238,6 +238,7 @@ def test_as_strided_may_not_reach_past_its_storage():
     # it used to read memory past the storage (or leak NumPy's ValueError for a 0-d input)
     _raises_like_torch(lambda m: m.as_strided(m.tensor(1.0), (7, 9), (2, 1)))
     _raises_like_torch(lambda m: m.as_strided(m.arange(6.0)[2:], (2,), (1,), storage_offset=5))
+    _raises_like_torch(lambda m: m.as_strided(m.arange(6.0), (2,), (1,), storage_offset=-2 ** 62))
     import plugrad
     ours = plugrad.as_strided(plugrad.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
     assert ours == torch.as_strided(torch.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
@@ -372,3 +373,14 @@ def test_expand_refuses_negative_sizes_other_than_minus_one():
 def test_movedim_refuses_a_repeated_dim(src, dst):
     # a repeated destination dim ended in StopIteration
     _raises_like_torch(lambda m: m.movedim(m.zeros(2, 3), src, dst))
+
+
+@needs_two_devices
+def test_where_takes_0d_cpu_tensors_as_numbers_and_refuses_other_mixes():
+    # a 0-d cpu condition reached the opencl kernel as a NumPy array (AttributeError: no 'buf')
+    import plugrad
+    a, c = plugrad.ones(3, device="opencl"), plugrad.tensor([True, False, True], device="opencl")
+    assert plugrad.where(plugrad.tensor(True), a, a * 2).tolist() == [1.0, 1.0, 1.0]
+    assert plugrad.where(c, plugrad.tensor(5.0), a).tolist() == [5.0, 1.0, 5.0]
+    with pytest.raises(RuntimeError, match="opencl"):
+        plugrad.where(plugrad.tensor([True, False, True]), a, a)

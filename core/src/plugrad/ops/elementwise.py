@@ -784,10 +784,22 @@ def where(condition, input=None, other=None, *, out=None):
     if not isinstance(ref, Tensor):
         from ..creation import tensor
         ref = input = tensor(input, device=condition.device)
+    # the device is the first operand's that is not a 0-d cpu tensor: another device's tensor
+    # is refused, except a 0-d cpu one, which counts as a number and is moved to the kernel
+    for t in (input, other, condition):
+        if isinstance(t, Tensor) and (t._shape or t._backend.device.type != "cpu"):
+            ref = t
+            break
     backend = ref._backend
-    for t in (condition, input, other):
-        if isinstance(t, Tensor) and t._backend is not backend:
-            check_same_device(ref, t, "where")
+    if condition._backend is not backend:
+        check_same_device(ref, condition, "where")
+        condition = condition.to(ref.device)
+    if isinstance(input, Tensor) and input._backend is not backend:
+        check_same_device(ref, input, "where")
+        input = input.to(ref.device)
+    if isinstance(other, Tensor) and other._backend is not backend:
+        check_same_device(ref, other, "where")
+        other = other.to(ref.device)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         cd = binary_dtype(input, other)
     elif isinstance(input, Tensor):

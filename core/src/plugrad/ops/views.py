@@ -676,6 +676,8 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise RuntimeError("as_strided: negative sizes and strides are not supported")
     offset = input._offset if storage_offset is None else storage_offset
+    if offset < 0:
+        raise RuntimeError(f"as_strided: negative storage offset {offset}")
     need = offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1 if all(size) else 0
     held = _storage_extent(input)
     if need > held:
