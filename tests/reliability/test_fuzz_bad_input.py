@@ -384,3 +384,15 @@ def test_where_takes_0d_cpu_tensors_as_numbers_and_refuses_other_mixes():
     assert plugrad.where(c, plugrad.tensor(5.0), a).tolist() == [5.0, 1.0, 5.0]
     with pytest.raises(RuntimeError, match="opencl"):
         plugrad.where(plugrad.tensor([True, False, True]), a, a)
+
+
+@needs_two_devices
+@pytest.mark.parametrize("op", ["lerp_", "add_", "mul_"])
+def test_an_in_place_op_on_a_0d_cpu_tensor_with_operands_elsewhere_is_refused(op):
+    # the result, computed on the other device, was copied into the cpu tensor's NumPy array
+    import plugrad
+    x = plugrad.tensor(1.0)
+    args = {"lerp_": (plugrad.tensor(3.0, device="opencl"), 0.5)}.get(op, (plugrad.tensor(3.0, device="opencl"),))
+    with pytest.raises(RuntimeError, match="opencl"):
+        getattr(x, op)(*args)
+    assert x.item() == 1.0 and x._version == 0

@@ -145,6 +145,9 @@ def inplace(self: Tensor, result: Tensor, fname: str) -> Tensor:
     if not can_cast(result._dtype, self._dtype):
         raise RuntimeError(f"{fname}: result type {_name(result._dtype)} can't be cast to the desired output "
                            f"type {_name(self._dtype)}")
+    if result._backend is not self._backend:   # self a 0-d cpu tensor, the operands on another device
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{self.device} and {result.device}! (in {fname})")
     tracked = STATE.enabled and result._requires_grad
     check_inplace_target(self, tracked, fname)
     self._backend.copy(result._a, self._a)
