@@ -367,6 +367,7 @@ CROSS_DEVICE_OK = {
     "copy_": "copy_ is PyTorch's way to move values between devices",
     "expand_as": "reads only the other tensor's shape", "view_as": "reads only the other tensor's shape",
     "reshape_as": "reads only the other tensor's shape",
+    "setitem": "assigning through a basic index is a copy_, which crosses devices",
 }
 
 _ARG_KINDS = frozenset({"none", "string", "ragged", "float_for_int"})
@@ -426,6 +427,7 @@ OPEN_BY_OP = {
     ("rsub", "huge"): "open: alpha * operand is computed in the operand's dtype before promotion: an integer "
                       "operand times a huge alpha wraps where PyTorch computes in the promoted float dtype",
     ("sub", "huge"): "open: as rsub", ("add", "huge"): "open: as rsub",
+    ("cross_entropy", "nan_inf"): "PyTorch's range check of label_smoothing lets NaN through; plugrad refuses it",
     ("elu", "nan_inf"): "open: at x = 0 with alpha NaN or +-inf PyTorch returns 0, plugrad alpha * (exp(0) - 1), "
                         "NaN",
     ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "
