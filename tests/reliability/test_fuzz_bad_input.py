@@ -238,6 +238,7 @@ def test_as_strided_may_not_reach_past_its_storage():
     # it used to read memory past the storage (or leak NumPy's ValueError for a 0-d input)
     _raises_like_torch(lambda m: m.as_strided(m.tensor(1.0), (7, 9), (2, 1)))
     _raises_like_torch(lambda m: m.as_strided(m.arange(6.0)[2:], (2,), (1,), storage_offset=5))
+    _raises_like_torch(lambda m: m.as_strided(m.arange(6.0), (2,), (1,), storage_offset=-2 ** 62))
     import plugrad
     ours = plugrad.as_strided(plugrad.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
     assert ours == torch.as_strided(torch.arange(6.0)[2:], (2, 2), (1, 2), storage_offset=2).tolist()
@@ -330,3 +331,68 @@ _IMG = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
 def test_a_wrongly_typed_argument_raises_type_error(fn):
     # these used to raise RuntimeError, IndexError or Python's own ValueError ("invalid literal for int()")
     _raises_like_torch(fn, TypeError)
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.cumsum(x, 0, dtype="bogus"), lambda m, x: m.sum(x, dtype="bogus"),
+                                lambda m, x: m.prod(x, dtype="bogus"), lambda m, x: m.mean(x, dtype="bogus"),
+                                lambda m, x: m.softmax(x, 0, dtype="bogus")],
+                         ids=["cumsum", "sum", "prod", "mean", "softmax"])
+def test_a_dtype_argument_that_is_no_dtype_raises_type_error(fn):
+    # it used to reach the backend and raise its KeyError (or an AttributeError)
+    _raises_like_torch(lambda m: fn(m, m.ones(3)), TypeError)
+
+
+@needs_two_devices
+def test_equal_of_tensors_on_two_devices_is_refused():
+    # differently shaped tensors on two devices used to compare unequal instead of raising
+    import plugrad
+    for other in (plugrad.zeros(0, device="opencl"), plugrad.zeros(2, device="opencl")):
+        with pytest.raises(RuntimeError, match="cpu"):
+            plugrad.equal(plugrad.zeros(2), other)
+
+
+@pytest.mark.parametrize("fn", [lambda m, a: m.add(a, a, alpha=1.5), lambda m, a: m.sub(a, a, alpha=2.0),
+                                lambda m, a: m.add(a, 2, alpha=0.5)])
+def test_a_float_alpha_for_an_integer_result_is_refused(fn):
+    # it used to be applied and the result truncated
+    _raises_like_torch(lambda m: fn(m, m.tensor([1, 2])))
+    import plugrad
+    assert plugrad.add(plugrad.tensor([1, 2]), 1.5, alpha=2).tolist() == [4.0, 5.0]   # a float result takes it
+
+
+def test_expand_refuses_negative_sizes_other_than_minus_one():
+    # a size-1 dim expanded to -2 reached NumPy ("negative dimensions are not allowed"); PyTorch
+    # itself returns a tensor of shape [1, 0, -2] there, which no later op accepts
+    import plugrad
+    for shape, sizes in (((0, 1), (1, -1, -2)), ((2, 1), (2, -3)), ((2,), (-2, 2))):
+        with pytest.raises(RuntimeError, match="-[23]"):
+            plugrad.zeros(*shape).expand(*sizes)
+
+
+@pytest.mark.parametrize("src, dst", [([0, 1], [0, -2]), ([0, -2], [0, 1])])
+def test_movedim_refuses_a_repeated_dim(src, dst):
+    # a repeated destination dim ended in StopIteration
+    _raises_like_torch(lambda m: m.movedim(m.zeros(2, 3), src, dst))
+
+
+@needs_two_devices
+def test_where_takes_0d_cpu_tensors_as_numbers_and_refuses_other_mixes():
+    # a 0-d cpu condition reached the opencl kernel as a NumPy array (AttributeError: no 'buf')
+    import plugrad
+    a, c = plugrad.ones(3, device="opencl"), plugrad.tensor([True, False, True], device="opencl")
+    assert plugrad.where(plugrad.tensor(True), a, a * 2).tolist() == [1.0, 1.0, 1.0]
+    assert plugrad.where(c, plugrad.tensor(5.0), a).tolist() == [5.0, 1.0, 5.0]
+    with pytest.raises(RuntimeError, match="opencl"):
+        plugrad.where(plugrad.tensor([True, False, True]), a, a)
+
+
+@needs_two_devices
+@pytest.mark.parametrize("op", ["lerp_", "add_", "mul_"])
+def test_an_in_place_op_on_a_0d_cpu_tensor_with_operands_elsewhere_is_refused(op):
+    # the result, computed on the other device, was copied into the cpu tensor's NumPy array
+    import plugrad
+    x = plugrad.tensor(1.0)
+    args = {"lerp_": (plugrad.tensor(3.0, device="opencl"), 0.5)}.get(op, (plugrad.tensor(3.0, device="opencl"),))
+    with pytest.raises(RuntimeError, match="opencl"):
+        getattr(x, op)(*args)
+    assert x.item() == 1.0 and x._version == 0

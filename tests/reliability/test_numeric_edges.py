@@ -20,6 +20,11 @@ import fuzz_support as fz
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch_oracle
 
+#: the values the hypothesis test draws: the special ones, with 1e9 as the large value (products of up to
+#: four of them stay finite in float32: where a product overflows, whether inf * 0 meets a NaN depends
+#: on the order of the multiplications, which is each device's own)
+HYPOTHESIS_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0, 1e9, 0.5, -0.75]
+
 #: the devices the hypothesis test draws for (the ``device`` fixture runs the fixed cases everywhere)
 DEVICES = [d for d in ("cpu", "opencl") if d in plugrad.plugins.device_types() and getattr(plugrad, d).is_available()]
 
@@ -90,7 +95,7 @@ def test_nan_and_inf_propagate_as_in_torch(case, device):
 @pytest.mark.parametrize("device", DEVICES)
 @given(case=st.sampled_from(sorted(NAN_INF)),
        values=hnp.arrays(np.float32, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=4),
-                         elements=st.sampled_from([float(v) for v in SPECIAL] + [0.5, -0.75])))
+                         elements=st.sampled_from(HYPOTHESIS_VALUES)))
 def test_special_values_anywhere_propagate_as_in_torch(device, case, values):
     check(NAN_INF[case], device, values)
 
@@ -205,3 +210,44 @@ def test_a_sum_over_size_one_dims_turns_negative_zero_positive(device):
     # the opencl device copied the values through when every reduced dim had size 1
     check(lambda m, x: (x[:1].sum(), x.reshape(3, 1).sum(1), x.reshape(1, 3).sum(0), x[:1].mean()), device,
           np.array([-0.0, -0.0, 1.5], dtype=np.float32), signed_zeros=True)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.25, 0.5, 0.75, 1.0, -0.6, "tensor"])
+def test_lerp_of_infinities_as_in_torch(weight, device):
+    # lerp used input + w * (end - input) everywhere: inf + 0.5 * (0 - inf) gave NaN where PyTorch
+    # (which computes from the end nearer to the weight) gives inf
+    start = np.array([np.inf, 1.0, -np.inf, 2.0, np.nan], dtype=np.float32)
+    end = np.array([0.0, np.inf, 0.0, 3.0, 1.0], dtype=np.float32)
+    if weight == "tensor":
+        check(lambda m, a, b, w: m.lerp(a, b, w), device, start, end,
+              np.array([0.5, 0.25, 0.75, 1.0, 0.0], dtype=np.float32))
+    else:
+        check(lambda m, a, b: m.lerp(a, b, weight), device, start, end)
+
+
+@pytest.mark.parametrize("kwargs", [{"ignore_index": 0, "reduction": "sum"}, {"ignore_index": 0},
+                                    {"ignore_index": 1, "reduction": "none"},
+                                    {"ignore_index": 0, "label_smoothing": 0.1}])
+def test_an_ignored_target_hides_a_nan_input_as_in_torch(kwargs, device):
+    # an ignored position was multiplied by a zero weight: NaN * 0 is NaN, PyTorch skips it
+    logits = np.array([[np.nan, 1.0, 2.0], [0.5, np.nan, 1.0], [1.0, 2.0, 3.0]], dtype=np.float32)
+    target = np.array([0, 1, 2])
+    check(lambda m, x, t: (m.nn.functional.cross_entropy(x, t, **kwargs),
+                           m.nn.functional.cross_entropy(x[:1], t[:1], **kwargs)), device, logits, target)
+    if "label_smoothing" not in kwargs:
+        check(lambda m, x, t: m.nn.functional.nll_loss(x, t, **kwargs), device, logits, target)
+
+
+def test_an_infinity_is_close_only_to_itself(device):
+    # |a - inf| <= rtol * |inf| held for every finite a: isclose said -2 was close to inf
+    a = np.array([-2.0, np.inf, np.inf, -np.inf, np.nan, 1.0], dtype=np.float32)
+    b = np.array([np.inf, np.inf, -np.inf, -np.inf, np.nan, 1.0 + 1e-7], dtype=np.float32)
+    check(lambda m, x, y: (m.isclose(x, y), m.isclose(y, x), m.isclose(x, y, equal_nan=True),
+                           m.allclose(x[:1], y[:1]), m.isclose(x, y, rtol=0.5, atol=1.0)), device, a, b)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, np.inf, -np.inf, 0.0, np.nan])
+def test_normalize_with_any_p_as_in_torch(p, device):
+    # normalize raised Python's ZeroDivisionError for p=0 and divided by 1 for p=+-inf
+    x = np.array([[3.0, -4.0], [0.5, 0.25], [0.0, 0.0]], dtype=np.float32)
+    check(lambda m, t: (m.nn.functional.normalize(t, p=p), m.nn.functional.normalize(t, p=p, dim=0)), device, x)

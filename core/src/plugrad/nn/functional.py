@@ -115,10 +115,9 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """``input / max(||input||_p, eps)`` along ``dim``."""
-    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p) if p != 2 else (input * input).sum(
-        dim, keepdim=True).sqrt()
-    return input / norm.clamp(min=eps)
+    """``input / max(||input||_p, eps)`` along ``dim`` (any ``p`` of ``norm``: 0 and +-inf too)."""
+    from ..ops.reduction import norm
+    return input / norm(input, p, dim, keepdim=True).clamp(min=eps)
 
 
 # ---- dropout -------------------------------------------------------------------------------

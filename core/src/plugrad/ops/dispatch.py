@@ -10,7 +10,7 @@ out-of-place and simple.
 from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
-from ..dtypes import bool_, can_cast, combine_tiers, promote_types, scalar_dtype
+from ..dtypes import bool_, can_cast, combine_tiers, dtype as _dtype_class, promote_types, scalar_dtype
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 
@@ -66,6 +66,8 @@ def cast(t: Tensor, dtype) -> Tensor:
     """``t`` converted to ``dtype`` (a new contiguous tensor), untracked by autograd."""
     if t._dtype is dtype:
         return t
+    if not isinstance(dtype, _dtype_class):   # a user's dtype= argument reaches the backend here
+        raise TypeError(f"argument 'dtype' must be a dtype (like plugrad.float32), not {type(dtype).__name__}")
     backend = t._backend
     out = make(backend, backend.empty(t._shape, dtype), t._shape, dtype)
     backend.copy(t._a, out._a)
@@ -143,6 +145,9 @@ def inplace(self: Tensor, result: Tensor, fname: str) -> Tensor:
     if not can_cast(result._dtype, self._dtype):
         raise RuntimeError(f"{fname}: result type {_name(result._dtype)} can't be cast to the desired output "
                            f"type {_name(self._dtype)}")
+    if result._backend is not self._backend:   # self a 0-d cpu tensor, the operands on another device
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{self.device} and {result.device}! (in {fname})")
     tracked = STATE.enabled and result._requires_grad
     check_inplace_target(self, tracked, fname)
     self._backend.copy(result._a, self._a)

@@ -11,7 +11,7 @@ import math
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, get_default_dtype, uint8
+from ..dtypes import bool_, float64, get_default_dtype, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 from .dispatch import as_operand, binary_dtype, cast, check_same_device, write_out
@@ -166,11 +166,19 @@ class DivBackward0(Node):
         return ga, gb
 
 
-def _alpha(alpha, fname):
+def _alpha(alpha, fname, a, b):
+    """``alpha`` checked against the result dtype of ``a op b`` (``a`` a tensor): PyTorch
+    refuses a float alpha for an integer result and a bool alpha for a non-bool one."""
     if alpha is None:
         return 1
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"{fname}(): argument 'alpha' must be a number, not {type(alpha).__name__}")
+    if isinstance(alpha, (bool, float)):
+        result = binary_dtype(a, b)
+        if isinstance(alpha, float) and not result.is_floating_point:
+            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        if isinstance(alpha, bool) and result is not bool_:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
     return alpha
 
 
@@ -186,7 +194,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
     if not isinstance(input, Tensor):
         input = _lift(as_operand(input, "add", "input"), other)
     other = as_operand(other, "add")
-    alpha = _alpha(alpha, "add")
+    alpha = _alpha(alpha, "add", input, other)
     if input._dtype is bool_ and isinstance(other, Tensor) and other._dtype is bool_ and alpha != 1:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "add") if isinstance(other, Tensor)
@@ -210,7 +218,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
         return _finish(r, out, "sub")
     first_is_tensor = isinstance(input, Tensor)
     other = as_operand(other, "sub")
-    alpha = _alpha(alpha, "sub")
+    alpha = _alpha(alpha, "sub", input, other) if first_is_tensor else _alpha(alpha, "sub", other, input)
     _check_sub_operands(input, other)
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "sub") if isinstance(other, Tensor)
                                   else other * alpha)
@@ -776,10 +784,22 @@ def where(condition, input=None, other=None, *, out=None):
     if not isinstance(ref, Tensor):
         from ..creation import tensor
         ref = input = tensor(input, device=condition.device)
+    # the device is the first operand's that is not a 0-d cpu tensor: another device's tensor
+    # is refused, except a 0-d cpu one, which counts as a number and is moved to the kernel
+    for t in (input, other, condition):
+        if isinstance(t, Tensor) and (t._shape or t._backend.device.type != "cpu"):
+            ref = t
+            break
     backend = ref._backend
-    for t in (condition, input, other):
-        if isinstance(t, Tensor) and t._backend is not backend:
-            check_same_device(ref, t, "where")
+    if condition._backend is not backend:
+        check_same_device(ref, condition, "where")
+        condition = condition.to(ref.device)
+    if isinstance(input, Tensor) and input._backend is not backend:
+        check_same_device(ref, input, "where")
+        input = input.to(ref.device)
+    if isinstance(other, Tensor) and other._backend is not backend:
+        check_same_device(ref, other, "where")
+        other = other.to(ref.device)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         cd = binary_dtype(input, other)
     elif isinstance(input, Tensor):
@@ -898,12 +918,20 @@ class LerpBackward1(Node):
 
 
 def lerp(input, end, weight) -> Tensor:
-    """Linear interpolation ``input + weight * (end - input)``."""
+    """Linear interpolation ``input + weight * (end - input)``; where ``|weight| >= 0.5``
+    it is computed from the other end, ``end - (end - input) * (1 - weight)``, as PyTorch
+    does (exact at weight 1, and the same infinities and NaNs)."""
     weight = as_operand(weight, "lerp", "weight")
     prev = STATE.enabled
     STATE.enabled = False
     try:
-        r = add(input, mul(sub(end, input), weight))
+        diff = sub(end, input)
+        if isinstance(weight, Tensor):
+            r = where(abs(weight) < 0.5, add(input, mul(diff, weight)), sub(end, mul(diff, rsub(weight, 1))))
+        elif -0.5 < weight < 0.5:
+            r = add(input, mul(diff, weight))
+        else:
+            r = sub(end, mul(diff, 1 - weight))
     finally:
         STATE.enabled = prev
     w_t = weight if isinstance(weight, Tensor) else None
@@ -979,15 +1007,21 @@ subtract, multiply, divide = sub, mul, div
 # ---- closeness -----------------------------------------------------------------------------
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
-    """Elementwise ``|input - other| <= atol + rtol * |other|``."""
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` with a finite difference
+    (an infinity is close only to itself)."""
     if input._dtype is not other._dtype:
         raise RuntimeError(f"isclose(): input ({input._dtype!r}) and other ({other._dtype!r}) must have the same "
                            f"dtype")
-    if not input._dtype.is_floating_point:
-        return eq(input, other)
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if not tol >= 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol}")
     from ..autograd.grad_mode import no_grad
     with no_grad():
-        close = eq(input, other) | (abs(input - other) <= atol + rtol * abs(other))
+        if not input._dtype.is_floating_point:   # integers are close within the tolerances too, as in PyTorch
+            wide = float64 if float64 in input._backend.dtypes else get_default_dtype()
+            input, other = cast(input, wide), cast(other, wide)
+        diff = abs(input - other)
+        close = eq(input, other) | (isfinite(diff) & (diff <= atol + rtol * abs(other)))
         if equal_nan:
             close = close | (isnan(input) & isnan(other))
     return close
@@ -1000,6 +1034,12 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and the same values."""
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"equal(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if input._backend is not other._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {other.device}! (in equal)")
     if input._shape != other._shape:
         return False
     return bool(eq(input, other).all())

@@ -517,10 +517,16 @@ def _check_index(x: Tensor, index, fname: str) -> None:
 
 
 def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
-    """The values written into ``x`` must have its dtype (PyTorch casts none of them here)."""
-    if isinstance(src, Tensor) and src._dtype is not x._dtype:
+    """The values written into ``x`` must have its dtype (PyTorch casts none of them here)
+    and its device (a 0-d cpu tensor counts as a number)."""
+    if not isinstance(src, Tensor):
+        return
+    if src._dtype is not x._dtype:
         raise RuntimeError(f"{fname}(): self ({x._dtype.name}) and {what} ({src._dtype.name}) must have the same "
                            f"dtype")
+    if src._backend is not x._backend and (src._shape or src.device.type != "cpu"):
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{x.device} and {src.device}! (in {fname})")
 
 
 def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname):

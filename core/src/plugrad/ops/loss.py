@@ -193,7 +193,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         safe_t = where(keep, t, 0)
         w_t = keep.to(x._dtype) if weight is None else where(keep, weight.to(x._dtype)[safe_t], 0.0)
         picked = x.detach().gather(1, safe_t.unsqueeze(1)).squeeze(1)
-        loss = -picked * w_t
+        loss = where(keep, -picked * w_t, 0.0)   # an ignored target adds 0 even where its input is NaN
         total = w_t.sum()
         if reduction == "none":
             r = loss if batched else loss.reshape(()).clone()
@@ -246,7 +246,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         c = x._shape[1]
         keep = (t != ignore_index)
         per_class = logp if weight is None else logp * weight.reshape((1, c) + (1,) * (x.dim() - 2))
-        smooth = -per_class.sum(1) * keep.to(logp._dtype)
+        smooth = where(keep, -per_class.sum(1), 0.0)
         if reduction == "sum":
             smooth = smooth.sum()
         elif reduction == "mean":

@@ -179,6 +179,9 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x._shape[2:]
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(size) != 2 or not all(s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in size):
+        raise TypeError(f"adaptive_avg_pool2d(): argument 'output_size' must be an int or a pair of ints (or None), "
+                        f"got {output_size!r}")
     oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")

@@ -7,7 +7,7 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, int64, uint8
+from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
 from .dispatch import cast, write_out
@@ -140,6 +140,8 @@ class MeanBackward1(Node):
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Average over ``dim`` (all dims by default); needs a floating dtype."""
     od = dtype or input._dtype
+    if not isinstance(od, dtype_):
+        raise TypeError(f"mean(): argument 'dtype' must be a dtype (like plugrad.float32), not {type(od).__name__}")
     if not od.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {input._dtype.name.capitalize()}")

@@ -137,6 +137,8 @@ def unflatten(input, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
     if not input._shape:
         raise RuntimeError("unflatten() cannot be applied to a 0-dim tensor")
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten(): argument 'sizes' must be a tuple of ints, not {type(sizes).__name__}")
     d = normalize_dim(dim, len(input._shape))
     sizes = _infer_size(tuple(sizes), input._shape[d], "unflatten")
     return view(input, input._shape[:d] + sizes + input._shape[d + 1:]) if view_strides(
@@ -222,6 +224,9 @@ def movedim(input, source, destination) -> Tensor:
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
     if nd == 0:  # dim 0 (or -1) of a 0-d tensor names the tensor itself: nothing moves
         return permute(input, ())
     order = [None] * nd
@@ -309,11 +314,14 @@ def expand(input, *sizes) -> Tensor:
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: -1 is not allowed in a leading, non-existing dimension {i}")
+                raise RuntimeError(f"expand: the size {s} is not allowed in a leading, non-existing dimension {i}")
             shape.append(s)
             strides.append(0)
             continue
         n, st = shape_in[i - lead], strides_in[i - lead]
+        if s < -1:
+            raise RuntimeError(f"expand: the expanded size {s} at dim {i} is negative (only -1, to keep a dim, is "
+                               f"allowed). Target sizes: {list(sizes)}")
         if s == -1 or s == n:
             shape.append(n)
             strides.append(st)
@@ -668,6 +676,8 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise RuntimeError("as_strided: negative sizes and strides are not supported")
     offset = input._offset if storage_offset is None else storage_offset
+    if offset < 0:
+        raise RuntimeError(f"as_strided: negative storage offset {offset}")
     need = offset + sum((n - 1) * st for n, st in zip(size, stride)) + 1 if all(size) else 0
     held = _storage_extent(input)
     if need > held:
