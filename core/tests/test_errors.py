@@ -126,7 +126,7 @@ def test_unknown_dtypes_are_type_errors():
     raises(lambda: plugrad.ones(2).type("torch.ComplexTensor"), TypeError, "ComplexTensor")
     raises(lambda: plugrad.from_numpy(np.zeros(2, np.complex64)), TypeError, "complex64")
     with pytest.raises(AttributeError):
-        plugrad.float128
+        _ = plugrad.float128
 
 
 def test_dtype_restrictions_name_the_dtype():

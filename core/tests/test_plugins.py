@@ -215,7 +215,7 @@ def test_device_queries():
     assert plugrad.cpu.is_available() and plugrad.cpu.device_count() == 1
     assert plugrad.cuda.is_available() is False and plugrad.cuda.device_count() == 0
     with pytest.raises(AttributeError):
-        plugrad.not_a_device_type
+        _ = plugrad.not_a_device_type
     with pytest.raises(RuntimeError, match="unknown device type 'nosuch'"):
         plugrad.zeros(1, device="nosuch")
     with pytest.raises(RuntimeError, match="has no index"):
