@@ -42,6 +42,7 @@ from .ops.indexing import (argwhere, gather, index_add, index_put, index_select,
 from .ops.join import cat, concat, concatenate, hstack, stack, vstack
 from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
+from .ops.guard import guard_function_forms as _guard_function_forms
 from . import nn, optim, utils
 
 def _legacy_type(name, default):
@@ -89,6 +90,8 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | {"save", "load"})
 
+
+_guard_function_forms(globals())
 
 if _registry.autoload_enabled():
     _registry.load_plugins()

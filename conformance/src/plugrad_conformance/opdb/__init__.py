@@ -2,13 +2,18 @@
 
 ``OPS`` maps a key (the op's name; ``module.name`` when two modules share a
 name, e.g. ``functional.relu``) to its entry. Each entry's ``fn`` is the op's
-function, looked up in its module; alias entries (``true_divide``, ``concat``...)
-point at their target.
+function as users call it: looked up in its module, and replaced by the public form
+(``plugrad.abs``, ``plugrad.nn.functional.relu``) when that wraps it (see
+``plugrad.ops.guard``); alias entries (``true_divide``, ``concat``...) point at their
+target.
 """
 
 from __future__ import annotations
 
 import dataclasses
+
+import plugrad
+import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
 from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, views
@@ -17,6 +22,15 @@ __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
 SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional)
+
+
+def _public_form(fn):
+    """``fn`` as the public namespaces export it (with its argument-type guard), when they do."""
+    for namespace in (plugrad, plugrad.nn.functional):
+        public = getattr(namespace, getattr(fn, "__name__", ""), None)
+        if public is not fn and getattr(public, "__wrapped__", None) is fn:
+            return public
+    return fn
 
 
 def build() -> dict:
@@ -29,7 +43,7 @@ def build() -> dict:
             module = modules.get(entry.family)
             if module is None:
                 continue
-            entry.fn = getattr(module, entry.name)
+            entry.fn = _public_form(getattr(module, entry.name))
             by_family[entry.family, entry.name] = entry
             _add(ops, entry)
     for family, aliases in ALIASES.items():
@@ -38,7 +52,8 @@ def build() -> dict:
             if module is None or not hasattr(module, alias):
                 continue
             target = by_family[family, target_name]
-            _add(ops, dataclasses.replace(target, name=alias, fn=getattr(module, alias), alias_target=target,
+            public = _public_form(getattr(module, alias))
+            _add(ops, dataclasses.replace(target, name=alias, fn=public, alias_target=target,
                                           method=False, operator=None, method_call=None, inplace=False,
                                           errors=[]))
     return ops
@@ -51,3 +66,4 @@ def _add(ops, entry):
 
 
 OPS = build()
+

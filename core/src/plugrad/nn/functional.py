@@ -14,6 +14,7 @@ from ..dtypes import int64
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
+from ..ops.guard import guard_function_forms
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
 from ..ops.normalization import batch_norm, layer_norm
@@ -177,3 +178,5 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         out = out.scatter(-1, tensor.unsqueeze(-1), 1)
     return out
 
+
+guard_function_forms(globals())
