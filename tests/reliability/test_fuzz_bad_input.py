@@ -396,3 +396,10 @@ def test_an_in_place_op_on_a_0d_cpu_tensor_with_operands_elsewhere_is_refused(op
     with pytest.raises(RuntimeError, match="opencl"):
         getattr(x, op)(*args)
     assert x.item() == 1.0 and x._version == 0
+
+
+def test_adaptive_avg_pool2d_refuses_a_huge_output_size_before_building_it():
+    # it built its averaging matrices row by row in Python: 2**62 rows never ended
+    import plugrad
+    with pytest.raises(RuntimeError, match="overflowed"):
+        plugrad.nn.functional.adaptive_avg_pool2d(plugrad.ones(1, 1, 2, 3), 2 ** 62)

@@ -13,6 +13,7 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..layout import check_size
 from ..tensor import Tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
 from .reduction import _arg, run_reduce
@@ -185,6 +186,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")
+    check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)   # before the averaging matrices are built
     if h % oh == 0 and w % ow == 0:
         r = avg_pool2d(x, (h // oh, w // ow))
     else:
