@@ -251,3 +251,22 @@ def test_normalize_with_any_p_as_in_torch(p, device):
     # normalize raised Python's ZeroDivisionError for p=0 and divided by 1 for p=+-inf
     x = np.array([[3.0, -4.0], [0.5, 0.25], [0.0, 0.0]], dtype=np.float32)
     check(lambda m, t: (m.nn.functional.normalize(t, p=p), m.nn.functional.normalize(t, p=p, dim=0)), device, x)
+
+
+@pytest.mark.parametrize("output_size", [(3, 4), (5, 5), (2, None)])
+def test_adaptive_avg_pool2d_keeps_a_nan_in_its_own_windows(device, output_size):
+    """Uneven windows used to be averaged with matrix products, where 0 * NaN spread one
+    NaN over every output; the values and the gradients must be PyTorch's."""
+    a = np.arange(70, dtype=np.float64).reshape(1, 2, 5, 7) / 7
+    a[0, 0, 1, 2], a[0, 1, 4, 6], a[0, 1, 0, 0] = np.nan, np.inf, -np.inf
+    g = np.linspace(-1, 1, 2 * 5 * 7).reshape(2, 5, 7)
+    results = []
+    for m in (plugrad, torch):
+        kw = {"device": device} if m is plugrad else {}
+        x = m.tensor(a, dtype=m.float64, requires_grad=True, **kw)
+        y = m.nn.functional.adaptive_avg_pool2d(x, output_size)
+        y.backward(m.tensor(g[:, :y.shape[2], :y.shape[3]].reshape(y.shape), dtype=m.float64, **kw))
+        results.append((y.detach().cpu().numpy(), x.grad.cpu().numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-12)

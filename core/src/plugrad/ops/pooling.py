@@ -159,24 +159,37 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 # ---- adaptive pooling -----------------------------------------------------------------------
 
-def _adaptive_bounds(n_in: int, n_out: int):
-    """PyTorch's adaptive windows: ``[floor(i*n/o), ceil((i+1)*n/o))`` for each output i."""
-    return [((i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)) for i in range(n_out)]
+def _band_means(x: Tensor, dim: int, n_out: int) -> Tensor:
+    """The means of the ``n_out`` bands that split ``dim`` as PyTorch's adaptive pooling
+    does, band ``i`` covering ``[floor(i*n/n_out), ceil((i+1)*n/n_out))``.
 
-
-def _averaging_matrix(n_in, n_out, like):
-    from ..creation import tensor
-    rows = []
-    for lo, hi in _adaptive_bounds(n_in, n_out):
-        rows.append([1.0 / (hi - lo) if lo <= j < hi else 0.0 for j in range(n_in)])
-    return tensor(rows, dtype=like._dtype, device=like.device)
+    Every band is gathered into a padded ``(n_out, k)`` block and the padding is
+    selected away, never multiplied by zero: a NaN or an infinity reaches only the
+    outputs whose band holds it. The bands are computed with tensor ops on the device,
+    so an impossible ``n_out`` fails at allocation instead of in a Python loop."""
+    from ..creation import arange
+    from .elementwise import minimum, where
+    from .indexing import index_select
+    n_in = x._shape[dim]
+    i = arange(n_out, device=x.device)
+    starts = (i * n_in) // n_out
+    ends = -((-(i + 1) * n_in) // n_out)
+    k = -(-n_in // n_out) + 1                      # the widest band, plus one when bands straddle
+    positions = starts.unsqueeze(1) + arange(k, device=x.device)
+    inside = positions < ends.unsqueeze(1)
+    picked = index_select(x, dim, minimum(positions, ends.unsqueeze(1) - 1).reshape(-1))
+    trailing = (1,) * (x.dim() - dim - 1)
+    picked = picked.reshape(x._shape[:dim] + (n_out, k) + x._shape[dim + 1:])
+    sums = where(inside.reshape((n_out, k) + trailing), picked, 0.0).sum(dim + 1)
+    return sums / (ends - starts).to(x._dtype).reshape((n_out,) + trailing)
 
 
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Average over the windows that split (H, W) into ``output_size`` nearly equal parts.
 
-    Each output row averages a band of input rows, so the pool is two small matrix
-    products ``A_h @ x @ A_w^T`` (differentiable through ``matmul``)."""
+    A window is a band of rows times a band of columns, so the pool is a mean over row
+    bands followed by a mean over column bands (an ordinary ``avg_pool2d`` when both
+    divide evenly)."""
     x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x._shape[2:]
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
@@ -186,10 +199,10 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")
-    check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)   # before the averaging matrices are built
+    check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)
     if h % oh == 0 and w % ow == 0:
         r = avg_pool2d(x, (h // oh, w // ow))
     else:
-        r = _averaging_matrix(h, oh, x) @ x @ _averaging_matrix(w, ow, x).t()
+        r = _band_means(_band_means(x, 2, oh), 3, ow)
     return r.squeeze(0) if squeeze else r
 
