@@ -7,8 +7,10 @@ PyTorch's argument parser says, a TypeError naming the argument and the type it 
 
 The public function forms (``plugrad.<op>``, ``plugrad.nn.functional.<op>``) are
 wrapped once, at import, to turn exactly that failure into that TypeError. The
-wrapper costs nothing unless the call fails. Methods and operators are not wrapped:
-their receiver is always a Tensor.
+wrapper is one Python call more per function-form call (about 0.25 us, ~12% of a
+small ``plugrad.add``; a type check in every op would cost about the same and be
+written 200 times). Methods and operators, the forms training loops mostly use, are
+not wrapped: their receiver is always a Tensor.
 """
 
 from __future__ import annotations
