@@ -270,3 +270,14 @@ def test_adaptive_avg_pool2d_keeps_a_nan_in_its_own_windows(device, output_size)
     (ours, our_grad), (theirs, their_grad) = results
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(our_grad, their_grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [1.5, 2.5, -1.7, 0.5, True])
+@pytest.mark.parametrize("dtype", ["int64", "float32", "bool"])
+def test_index_add_converts_alpha_to_the_tensor_dtype_as_in_torch(alpha, dtype, device):
+    # a float alpha used to scale an integer source before the conversion (1.5 * 2 added 3, not 2)
+    x = np.zeros(2, dtype=dtype)
+    src = np.array([1, 0, 1, 1], dtype=dtype) * (1 if dtype == "bool" else 2)
+    index = np.array([0, 1, 0, 0])
+    check(lambda m, t, i, s: (m.index_add(t, 0, i, s, alpha=alpha), t.clone().index_add_(0, i, s, alpha=alpha)),
+          device, x, index, src)

@@ -232,7 +232,8 @@ def inplace_binary(fn, kernel_op, fname):
 
 
 def inplace_unary(fn, fname, kernel_op=None):
-    """The in-place form of a unary op (see ``inplace_binary``)."""
+    """The in-place form of an op whose only tensor written is ``self`` (a unary op, or
+    one like ``index_add`` whose other arguments are read only; see ``inplace_binary``)."""
     def method(self, *args, **kwargs):
         tracked = STATE.enabled and self._requires_grad
         _check_writable(self, fname)

@@ -68,6 +68,9 @@ def _check_linear(input, weight, bias):
     if bias is not None:
         if not isinstance(bias, Tensor):
             raise TypeError(f"linear(): bias must be a Tensor or None, got {type(bias).__name__}")
+        if bias._backend is not input._backend:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{input.device} and {bias.device}! (in linear)")
         if bias._shape not in ((weight._shape[0],), ()):
             raise RuntimeError(f"linear(): bias of shape {list(bias._shape)} does not match out_features "
                                f"{weight._shape[0]}")

@@ -702,9 +702,15 @@ class IndexAddBackward0(Node):
 
 
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
-    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``."""
+    """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
+
+    ``alpha`` is first converted to ``input``'s dtype, as PyTorch does (1.5 adds
+    ``source`` once to an integer tensor)."""
     _check_index(input, index, "index_add")
     _check_same_dtype(input, source, "index_add")
+    if not isinstance(alpha, (int, float)):
+        raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+    alpha = input._dtype._py(alpha)
     d = normalize_dim(dim, input.dim()) if input.dim() else 0
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()

@@ -212,6 +212,8 @@ def _bind():
                  "square", "logical_not", "negative", "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2"):
         fn = methods[name]
         methods[name + "_"] = cv.inplace_unary(fn, name + "_", unary_kernels.get(name))
+    for name in ("index_add", "scatter", "scatter_add", "index_put", "put"):
+        methods[name + "_"] = cv.inplace_unary(methods[name], name + "_")
     for name, fn in methods.items():
         setattr(T, name, fn)
     T.T = property(_numpy_t)
