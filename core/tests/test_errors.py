@@ -146,12 +146,13 @@ def test_unknown_and_malformed_devices():
 
 
 def test_mixing_devices_names_both_devices():
+    F = plugrad.nn.functional
     with off_host_device() as dev:
         a = plugrad.ones(2, device=dev)
         for op in (lambda: a + plugrad.ones(2), lambda: plugrad.ones(2, 2) @ plugrad.ones(2, 2, device=dev),
                    lambda: plugrad.stack([a, plugrad.ones(2)]), lambda: a.add_(plugrad.ones(2)),
-                   lambda: plugrad.nn.functional.linear(plugrad.ones(3, 2), plugrad.ones(4, 2), plugrad.ones(4, device=dev)),
-                   lambda: plugrad.nn.functional.linear(plugrad.ones(0), plugrad.ones(1, 0), plugrad.ones(1, device=dev))):
+                   lambda: F.linear(plugrad.ones(3, 2), plugrad.ones(4, 2), plugrad.ones(4, device=dev)),
+                   lambda: F.linear(plugrad.ones(0), plugrad.ones(1, 0), plugrad.ones(1, device=dev))):
             raises(op, RuntimeError, "same device", str(dev), "cpu")
 
 
