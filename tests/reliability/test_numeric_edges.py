@@ -281,3 +281,11 @@ def test_index_add_converts_alpha_to_the_tensor_dtype_as_in_torch(alpha, dtype, 
     index = np.array([0, 1, 0, 0])
     check(lambda m, t, i, s: (m.index_add(t, 0, i, s, alpha=alpha), t.clone().index_add_(0, i, s, alpha=alpha)),
           device, x, index, src)
+
+
+@pytest.mark.parametrize("decimals", [-39, -2, 2, 5, 39, 309, 2 ** 62, -(2 ** 62)])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_round_to_decimals_as_in_torch(decimals, dtype, device):
+    # a power of ten beyond a Python float raised OverflowError; float16 scaled in float16 overflowed to inf
+    x = np.array([1250.0, 1350.0, 0.125, 2.675, 6e4, -0.0, 12345.67, -7.5, np.nan, np.inf], dtype=dtype)
+    check(lambda m, t: m.round(t, decimals=decimals), device, x, signed_zeros=True)

@@ -11,7 +11,7 @@ import math
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, float64, get_default_dtype, uint8
+from ..dtypes import bool_, float16, float32, float64, get_default_dtype, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 from .dispatch import as_operand, binary_dtype, cast, check_same_device, write_out
@@ -676,14 +676,34 @@ _round = _unary("round", "round", _zero_grad, "", float_only=False)
 arcsin, arccos, arctan = asin, acos, atan
 
 
+class RoundBackward1(Node):
+    """d round(a, decimals) = 0"""
+
+    def backward(self, g):
+        return (g * 0,)
+
+
 def round(input, decimals: int = 0, *, out=None) -> Tensor:
-    """Round half to even (to ``decimals`` places)."""
+    """Round half to even (to ``decimals`` places).
+
+    As in PyTorch, ``x`` is scaled by ``10**|decimals|`` (multiplied for positive
+    ``decimals``, divided for negative ones; float16 in float32) and scaled back after
+    rounding, so a power of ten the dtype cannot hold gives NaN rather than an error."""
     if decimals == 0 and not input._dtype.is_floating_point:
         return _finish(input.clone(), out, "round")  # integers and bools are already whole: no kernel call
     if decimals == 0:
         return _round(input, out=out)
-    scale = 10.0 ** decimals
-    return _finish(_round(input * scale) / scale, out, "round")
+    places = decimals if decimals > 0 else -decimals
+    scale = 10.0 ** places if places <= 308 else math.inf
+    x = cast(input, float32) if input._dtype is float16 else input.detach()
+    if decimals > 0:
+        r = compute_binary("div", compute_unary("round", compute_binary("mul", x, scale, "round")), scale, "round")
+    else:
+        r = compute_binary("mul", compute_unary("round", compute_binary("div", x, scale, "round")), scale, "round")
+    r = cast(r, input._dtype)
+    if STATE.enabled and input._requires_grad:
+        record(RoundBackward1(), (input,), r)
+    return _finish(r, out, "round")
 
 
 class NegBackward0(Node):
