@@ -289,3 +289,11 @@ def test_round_to_decimals_as_in_torch(decimals, dtype, device):
     # a power of ten beyond a Python float raised OverflowError; float16 scaled in float16 overflowed to inf
     x = np.array([1250.0, 1350.0, 0.125, 2.675, 6e4, -0.0, 12345.67, -7.5, np.nan, np.inf], dtype=dtype)
     check(lambda m, t: m.round(t, decimals=decimals), device, x, signed_zeros=True)
+
+
+@pytest.mark.parametrize("mode", ["constant", "replicate", "reflect", "circular"])
+@pytest.mark.parametrize("size", [2 ** 62, 2 ** 63 - 1])
+def test_pad_by_more_than_any_tensor_holds_is_refused_as_in_torch(mode, size, device):
+    # replicate padding built a Python list of 2**62 source positions (the process ran out of memory)
+    x = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    check(lambda m, t: m.nn.functional.pad(t, (size, 0), mode=mode), device, x)

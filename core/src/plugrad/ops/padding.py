@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..layout import numel
+from ..layout import check_size, numel
 from ..tensor import Tensor, make
 
 __all__ = ["pad"]
@@ -39,6 +39,7 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
             raise RuntimeError(f"The input size {input._shape[d]}, plus negative padding {lo} and {hi} resulted in a "
                                f"negative output size, which is invalid. Check dimension {d} of your input.")
     shape = tuple(shape)
+    check_size(shape, input._dtype.itemsize)
     backend = input._backend
     out = make(backend, backend.empty(shape, input._dtype), shape, input._dtype)
     backend.fill(out._a, input._dtype._py(value))
@@ -56,21 +57,26 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
     return out
 
 
-def _source_index(i: int, n: int, mode: str) -> int:
-    if mode == "reflect":
-        period = 2 * (n - 1)
-        i = abs(i) % period if period else 0
-        return period - i if i >= n else i
+def _source_positions(lo: int, hi: int, n: int, mode: str, device) -> Tensor:
+    """For each position of a padded dim, the input position it copies (computed on the
+    device: a padded dim may be long)."""
+    from ..creation import arange
+    i = arange(-lo, n + hi, device=device)
     if mode == "replicate":
-        return min(max(i, 0), n - 1)
-    return i % n
+        return i.clamp(0, n - 1)
+    if mode == "circular":
+        return i.remainder(n)
+    period = 2 * (n - 1)   # reflect
+    if not period:
+        return i * 0
+    i = i.abs().remainder(period)
+    return (period - i).where(i >= n, i)
 
 
 def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
-    from ..creation import tensor
-    x = input
+    shape = list(input._shape)
     for d, lo, hi in pairs:
-        n = x._shape[d]
+        n = input._shape[d]
         if mode == "reflect" and (lo >= n or hi >= n):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                                f"but got: padding ({lo}, {hi}) at dimension {d} of input {list(input._shape)}")
@@ -79,8 +85,11 @@ def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
                                f"dimension {d} of size {n})")
         if n == 0 and (lo or hi):
             raise RuntimeError(f"{mode} padding of an empty dimension {d} is not possible")
-        idx = [_source_index(i, n, mode) for i in range(-lo, n + hi)]
-        x = x.index_select(d, tensor(idx, device=x.device))
+        shape[d] = n + lo + hi
+    check_size(shape, input._dtype.itemsize)
+    x = input
+    for d, lo, hi in pairs:
+        x = x.index_select(d, _source_positions(lo, hi, input._shape[d], mode, x.device))
     return x
 
 
