@@ -297,3 +297,14 @@ def test_pad_by_more_than_any_tensor_holds_is_refused_as_in_torch(mode, size, de
     # replicate padding built a Python list of 2**62 source positions (the process ran out of memory)
     x = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
     check(lambda m, t: m.nn.functional.pad(t, (size, 0), mode=mode), device, x)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "rsub"])
+@pytest.mark.parametrize("alpha", [2, 1.5, 1.0, True])
+@pytest.mark.parametrize("dtype", ["int64", "float32", "bool"])
+@pytest.mark.parametrize("other", ["number", "tensor"])
+def test_alpha_is_checked_against_the_result_dtype_as_in_torch(op, alpha, dtype, other, device):
+    # rsub scaled its input by a float alpha before any check (an integer rsub took alpha=1.5), and
+    # the fast paths for alpha == 1 took alpha=True and alpha=1.0 without the checks
+    x = np.array([0, 1, 3], dtype=dtype)
+    check(lambda m, t: getattr(m, op)(t, 2 if other == "number" else t, alpha=alpha), device, x)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 
+from . import autograd as _autograd  # mid-import when this module loads: its names are used at run time
 from . import dtypes as _dt
 from .autograd.grad_mode import STATE
 from .device import device as _device_cls
@@ -239,8 +240,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (a vector-Jacobian
         product with ``gradient`` when self is not a scalar)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def detach(self):
         """The same data, cut from the graph (shares storage and version counter)."""

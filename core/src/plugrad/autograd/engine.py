@@ -45,23 +45,23 @@ def call_node(node, grads):
     """Run one node's backward on the gradients of its outputs; return one adjusted
     gradient (or None) per input edge."""
     result = node.backward(*grads)
-    if type(result) is not tuple:
+    if result.__class__ is not tuple:
         result = (result,)
     metas = node._in_meta
     if len(result) != len(metas):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(metas)}, got {len(result)})")
-    out = []
-    for i, (g, meta, (nxt, _)) in enumerate(zip(result, metas, node.next_functions)):
-        if g is None or nxt is None:
-            out.append(None)
+    out = list(result)
+    for i, (g, meta, edge) in enumerate(zip(result, metas, node.next_functions)):
+        if g is None:
+            continue
+        if edge[0] is None:
+            out[i] = None
         elif g._shape != meta[0] or g._dtype is not meta[1]:
             if g._shape != meta[0] and not _sums_to(g._shape, meta[0]):
                 raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                    f"{list(g._shape)} but expected shape compatible with {list(meta[0])}")
-            out.append(_adjust(g, meta))
-        else:
-            out.append(g)
+            out[i] = _adjust(g, meta)
     return out
 
 
@@ -241,12 +241,15 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
     ready = []
     for node in buffers:
         if deps.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._seq, id(node), node))
+            heapq.heappush(ready, (-node._seq, node))  # sequence numbers are unique: nodes never compared
     anomaly = anomaly_mode.ENABLED
     needed = _NeededSet({k[0] for k in capture}) if capture is not None else None
+    # A leaf is a sink: nothing waits for it. When the pass fills every leaf's .grad and a
+    # leaf has no hooks, its gradients go straight to `pending` instead of through the queue.
+    direct_leaves = capture is None and accumulate_into_leaves
     push, pop = heapq.heappush, heapq.heappop
     while ready:
-        node = pop(ready)[2]
+        node = pop(ready)[1]
         buffer = buffers.pop(node)
         if node._pre_hooks:
             buffer = _apply_pre_hooks(node, buffer)
@@ -255,12 +258,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                 key = (node, nr)
                 if key in capture and g is not None:
                     captured[key] = g if key not in captured else captured[key] + g
-        if type(node) is AccumulateGrad:
+        if node.__class__ is AccumulateGrad:
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
-                var = node.variable
-                grad = _leaf_hooks(var, buffer[0])
-                seen = pending.get(id(var))
-                pending[id(var)] = (var, grad if seen is None else seen[1] + grad)
+                _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
         edges = node.next_functions
         if (needed is not None and node not in needed) or buffer.count(None) == len(buffer):
@@ -277,6 +277,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
         for (nxt, nr), g in zip(edges, grads):
             if nxt is None:
                 continue
+            if direct_leaves and nxt.__class__ is AccumulateGrad and not nxt._pre_hooks \
+                    and not nxt.variable._hooks:
+                if g is not None:
+                    _pend(pending, nxt.variable, g)
+                continue
             buf = buffers.get(nxt)
             if buf is None:
                 buf = buffers[nxt] = [None] * nxt.n_outputs
@@ -286,10 +291,16 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             left = deps[nxt] - 1
             deps[nxt] = left
             if not left:
-                push(ready, (-nxt._seq, id(nxt), nxt))
+                push(ready, (-nxt._seq, nxt))
     if pending:
         _commit(pending, create_graph)
     return captured
+
+
+def _pend(pending: dict, var, grad) -> None:
+    """Add ``grad`` to what the pass will store into ``var.grad``."""
+    seen = pending.get(id(var))
+    pending[id(var)] = (var, grad if seen is None else seen[1] + grad)
 
 
 class _NeededSet:

@@ -74,6 +74,21 @@ def _plain_pair(a, b) -> bool:
     return a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype and a._backend is b._backend
 
 
+def _float_and_number(a, b) -> bool:
+    """True for the other common case: a floating tensor and a Python number (the result
+    keeps the tensor's dtype; no promotion or device check is needed)."""
+    return a.__class__ is Tensor and (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point
+
+
+def _with_number(op: str, a: Tensor, b) -> Tensor:
+    """``a op b`` for a floating tensor and a Python number (see ``_float_and_number``), untracked."""
+    backend = a._backend
+    dt = a._dtype
+    arr = backend.empty(a._shape, dt)
+    backend.binary(op, a._a, dt._py(b), arr)
+    return make(backend, arr, a._shape, dt)
+
+
 def _same_dtype_binary(op: str, a: Tensor, b: Tensor) -> Tensor:
     """``a op b`` for a plain pair (see ``_plain_pair``), untracked."""
     backend = a._backend
@@ -184,19 +199,24 @@ def _alpha(alpha, fname, a, b):
 
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
-    if alpha == 1 and _plain_pair(input, other):
+    if alpha.__class__ is int and alpha == 1 and _plain_pair(input, other):
         r = _same_dtype_binary("add", input, other)
         if STATE.enabled and (input._requires_grad or other._requires_grad):
             node = AddBackward0()
             node.alpha = 1
             record(node, (input, other), r)
         return _finish(r, out, "add")
+    if alpha.__class__ is int and alpha == 1 and _float_and_number(input, other):
+        r = _with_number("add", input, other)
+        if STATE.enabled and input._requires_grad:
+            node = AddBackward0()
+            node.alpha = 1
+            record(node, (input, None), r)
+        return _finish(r, out, "add")
     if not isinstance(input, Tensor):
         input = _lift(as_operand(input, "add", "input"), other)
     other = as_operand(other, "add")
     alpha = _alpha(alpha, "add", input, other)
-    if input._dtype is bool_ and isinstance(other, Tensor) and other._dtype is bool_ and alpha != 1:
-        raise RuntimeError("Boolean alpha only supported for Boolean results.")
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "add") if isinstance(other, Tensor)
                                   else other * alpha)
     r = compute_binary("add", input, b, "add", dtype=binary_dtype(input, other))
@@ -209,12 +229,19 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
-    if alpha == 1 and _plain_pair(input, other) and input._dtype is not bool_:
+    if alpha.__class__ is int and alpha == 1 and _plain_pair(input, other) and input._dtype is not bool_:
         r = _same_dtype_binary("sub", input, other)
         if STATE.enabled and (input._requires_grad or other._requires_grad):
             node = SubBackward0()
             node.alpha = 1
             record(node, (input, other), r)
+        return _finish(r, out, "sub")
+    if alpha.__class__ is int and alpha == 1 and _float_and_number(input, other):
+        r = _with_number("sub", input, other)
+        if STATE.enabled and input._requires_grad:
+            node = SubBackward0()
+            node.alpha = 1
+            record(node, (input, None), r)
         return _finish(r, out, "sub")
     first_is_tensor = isinstance(input, Tensor)
     other = as_operand(other, "sub")
@@ -244,6 +271,10 @@ def _check_sub_operands(input, other):
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input``."""
+    if isinstance(input, Tensor):
+        other = as_operand(other, "rsub")
+        _check_sub_operands(input, other)
+        alpha = _alpha(alpha, "rsub", input, other)
     return sub(other, input * alpha if alpha != 1 else input)
 
 
@@ -251,6 +282,8 @@ def mul(input, other, *, out=None) -> Tensor:
     """Elementwise product with broadcasting."""
     if _plain_pair(input, other):
         r = _same_dtype_binary("mul", input, other)
+    elif _float_and_number(input, other):
+        r = _with_number("mul", input, other)
     else:
         if not isinstance(input, Tensor):
             input, other = other, input
@@ -271,6 +304,13 @@ def mul(input, other, *, out=None) -> Tensor:
 
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """True division (ints give floats); ``rounding_mode`` "floor" or "trunc" rounds."""
+    if rounding_mode is None and _float_and_number(input, other):
+        r = _with_number("div", input, other)
+        if STATE.enabled and input._requires_grad:
+            node = DivBackward0()
+            node.scalar = other
+            record(node, (input, None), r)
+        return _finish(r, out, "div")
     if not isinstance(input, Tensor):
         input = _lift(as_operand(input, "div", "input"), other)
     other = as_operand(other, "div")

@@ -12,6 +12,7 @@ from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
 from .dispatch import cast, write_out
 from .elementwise import exp, log, where
+from .views import expand_to
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
            "std_mean", "all", "any", "cumsum", "cumprod", "logsumexp", "softmax", "log_softmax", "sum_to",
@@ -63,7 +64,7 @@ def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) -> Tens
     """Gradient of a reduction, brought back to the input's shape."""
     if not keepdim and axes:
         g = g.reshape(reduced_shape(in_shape, axes, True))
-    return g.expand(in_shape)
+    return expand_to(g, in_shape)
 
 
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
@@ -91,7 +92,7 @@ class SumBackward0(Node):
     __slots__ = ("shape",)
 
     def backward(self, g):
-        return (g.expand(self.shape),)
+        return (expand_to(g, self.shape),)
 
 
 class SumBackward1(Node):
@@ -126,7 +127,7 @@ class MeanBackward0(Node):
     __slots__ = ("shape", "n")
 
     def backward(self, g):
-        return ((g / self.n).expand(self.shape),)
+        return (expand_to(g / self.n, self.shape),)
 
 
 class MeanBackward1(Node):

@@ -336,6 +336,16 @@ def expand(input, *sizes) -> Tensor:
     return _view_of(input, tuple(shape), tuple(strides), input._offset, ExpandBackward0)
 
 
+def expand_to(input, shape: tuple) -> Tensor:
+    """``input.expand(shape)`` for a ``shape`` known to be a broadcast of ``input``'s (a
+    reduction's gradient going back to its input's shape): the same view, without the
+    argument checks."""
+    shape_in = input._shape
+    lead = len(shape) - len(shape_in)
+    strides = (0,) * lead + tuple(st if n == m else 0 for n, m, st in zip(shape_in, shape[lead:], input._strides))
+    return _view_of(input, shape, strides, input._offset, ExpandBackward0)
+
+
 def expand_as(input, other) -> Tensor:
     return expand(input, other._shape)
 
