@@ -352,3 +352,75 @@ def test_polynomial_chain_matches_closed_form(n):
         y = y * x
     y.backward()
     assert x.grad.item() == pytest.approx(n * 1.01 ** (n - 1), rel=1e-12)
+
+
+def _first_grad_and_sources(case):
+    """Run one backward whose gradients arrive at a fresh leaf; return the leaf and the
+    tensors outside the pass that its ``.grad`` must not alias."""
+    F = plugrad.autograd.Function
+    outside = plugrad.full((3,), 2.0)
+
+    class ReturnsOutside(F):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return outside
+
+    class ReturnsSaved(F):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(outside)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            return ctx.saved_tensors[0]
+
+    a = plugrad.ones(3, requires_grad=True)
+    b = plugrad.ones(3, requires_grad=True)
+    if case == "one gradient to two leaves":
+        (a + b).backward(plugrad.ones(3))
+        return a, (b.grad,)
+    if case == "the caller's gradient":
+        a.backward(outside)
+        return a, (outside,)
+    if case == "a tensor the custom function keeps":
+        ReturnsOutside.apply(a).sum().backward()
+        return a, (outside,)
+    if case == "a saved tensor, graph retained":
+        ReturnsSaved.apply(a).sum().backward(retain_graph=True)
+        return a, (outside,)
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["one gradient to two leaves", "the caller's gradient",
+                                  "a tensor the custom function keeps", "a saved tensor, graph retained"])
+def test_a_first_gradient_held_elsewhere_is_copied_into_grad(case):
+    # the engine keeps an unshared gradient as the leaf's .grad without a copy; anything
+    # held outside the pass must not become a leaf's .grad, or a later accumulation
+    # into .grad would write into it
+    leaf, others = _first_grad_and_sources(case)
+    before = [o.clone() for o in others]
+    leaf.grad.add_(100.0)
+    for other, value in zip(others, before):
+        assert plugrad.equal(other, value)
+
+
+def test_a_broadcast_gradient_becomes_a_contiguous_grad():
+    a = plugrad.ones(3, requires_grad=True)
+    a.expand(2, 3).sum().backward()
+    assert a.grad._base is None and a.grad.is_contiguous() and plugrad.equal(a.grad, plugrad.full((3,), 2.0))
+
+
+def test_an_unshared_first_gradient_becomes_grad_without_a_copy(monkeypatch):
+    from plugrad.autograd import engine
+    copies = []
+    original = engine._private_copy
+    monkeypatch.setattr(engine, "_private_copy", lambda t: copies.append(t) or original(t))
+    x = plugrad.ones(5, requires_grad=True)
+    w = plugrad.tensor(2.0, requires_grad=True)
+    (x * w).sum().backward()
+    assert copies == [] and plugrad.equal(x.grad, plugrad.full((5,), 2.0)) and w.grad.item() == 5.0

@@ -303,8 +303,10 @@ def describe(result):
     """A comparable description of a result: tensors become (dtype, shape, values)."""
     # values of an empty result are kept flat: its shape may be past what NumPy can describe
     if isinstance(result, plugrad.Tensor):
-        values = np.array(result.detach().tolist(), dtype=np.dtype(result.dtype.name))
-        values = values.reshape(tuple(result.shape) if result.numel() else (0,))
+        if result.numel():
+            values = np.array(result.detach().tolist(), dtype=np.dtype(result.dtype.name)).reshape(tuple(result.shape))
+        else:   # tolist() of a (2**62, 0) result would build 2**62 empty lists
+            values = np.zeros(0, dtype=np.dtype(result.dtype.name))
         return ("tensor", result.dtype.name, tuple(result.shape), values)
     if torch is not None and isinstance(result, torch.Tensor):
         values = result.detach().numpy() if result.numel() else np.zeros(0, dtype=np.dtype(

@@ -1,9 +1,10 @@
 """The backward engine: walks the graph iteratively, in dependency order.
 
-1. Count, for every node reachable from the roots, how many edges point at it
-   (an explicit stack: a 100,000-op chain needs no recursion).
-2. Run nodes whose gradients have all arrived, newest first; sum gradients that
-   arrive at the same node from several uses.
+1. Run the nodes newest first (a heap on their sequence numbers, no recursion: a
+   100,000-op chain is fine). Every edge points to an older node (``record`` numbers
+   a node once its edges are set), so when a node is the newest one still waiting,
+   every node that sends it a gradient has run: its gradient is complete without
+   counting dependencies. Gradients arriving at a node from several uses are summed.
 3. Before a gradient enters an input's edge it is summed down to the input's
    shape (un-broadcasting, done here once for every op) and cast to its dtype.
 4. Store the leaves' gradients in their ``.grad`` only after the whole pass
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import heapq
+import sys
 import warnings
 import weakref
 
@@ -156,7 +158,7 @@ def _commit(pending: dict, create_graph: bool) -> None:
     fresh = []
     for var, grad in pending.values():
         if var._grad is None:
-            fresh.append((var, grad if create_graph else _private_copy(grad)))
+            fresh.append((var, grad if create_graph or _unshared(grad) else _private_copy(grad)))
         elif create_graph:
             fresh.append((var, var._grad + grad))
     for var, grad in pending.values():
@@ -164,6 +166,21 @@ def _commit(pending: dict, create_graph: bool) -> None:
             var._grad.add_(grad.detach())
     for var, grad in fresh:
         var._grad = grad
+
+
+_refcount = getattr(sys, "getrefcount", None)   # CPython's; elsewhere every first gradient is copied
+
+
+def _unshared(t) -> bool:
+    """True when nothing outside this pass holds ``t``, its storage or its array: the
+    leaf may then keep ``t`` itself as its ``.grad`` (PyTorch steals such gradients too).
+
+    The references counted are ``pending``'s entry and ``_commit``'s loop variable, plus
+    this call's own two; ``_commit`` runs after ``_run`` returned, so no frame of the
+    pass holds one more."""
+    if _refcount is None or t._base is not None or t._storage.base is not t._a:
+        return False
+    return _refcount(t) <= 4 and _refcount(t._storage) <= 2 and _refcount(t._a) <= 3
 
 
 def _private_copy(t):
@@ -192,27 +209,6 @@ def retain_grad_hook(tensor):
     return hook
 
 
-def _collect(roots):
-    """Dependency counts of every node reachable from ``roots``."""
-    deps = {}
-    seen = set()
-    stack = []
-    for r in roots:
-        if r not in seen:
-            seen.add(r)
-            stack.append(r)
-    while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return deps
-
-
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None,
                  accumulate_into_leaves: bool = True):
     """Propagate ``root_grads`` from the ``roots`` edges.
@@ -223,7 +219,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     prev = STATE.enabled
     STATE.enabled = create_graph
     try:
-        return _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves)
+        captured, pending = _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves)
+        if pending:
+            _commit(pending, create_graph)
+        return captured
     finally:
         STATE.enabled = prev
 
@@ -231,25 +230,22 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
 def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into_leaves):
     captured = {}
     pending = {}  # id(leaf) -> (leaf, gradient): stored only once the whole pass succeeded
-    deps = _collect([n for n, _ in roots])
-    buffers = {}
+    buffers = {}  # node -> the gradients of its outputs gathered so far
+    waiting = []  # heap of (-sequence number, node); sequence numbers are unique: nodes never compared
+    push, pop = heapq.heappush, heapq.heappop
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
+            push(waiting, (-node._seq, node))
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = []
-    for node in buffers:
-        if deps.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._seq, node))  # sequence numbers are unique: nodes never compared
     anomaly = anomaly_mode.ENABLED
     needed = _NeededSet({k[0] for k in capture}) if capture is not None else None
     # A leaf is a sink: nothing waits for it. When the pass fills every leaf's .grad and a
     # leaf has no hooks, its gradients go straight to `pending` instead of through the queue.
     direct_leaves = capture is None and accumulate_into_leaves
-    push, pop = heapq.heappush, heapq.heappop
-    while ready:
-        node = pop(ready)[1]
+    while waiting:
+        node = pop(waiting)[1]
         buffer = buffers.pop(node)
         if node._pre_hooks:
             buffer = _apply_pre_hooks(node, buffer)
@@ -285,16 +281,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             buf = buffers.get(nxt)
             if buf is None:
                 buf = buffers[nxt] = [None] * nxt.n_outputs
+                push(waiting, (-nxt._seq, nxt))
             if g is not None:
                 old = buf[nr]
                 buf[nr] = g if old is None else old + g
-            left = deps[nxt] - 1
-            deps[nxt] = left
-            if not left:
-                push(ready, (-nxt._seq, nxt))
-    if pending:
-        _commit(pending, create_graph)
-    return captured
+    return captured, pending
 
 
 def _pend(pending: dict, var, grad) -> None:

@@ -195,6 +195,7 @@ def record(node: Node, inputs, out) -> None:
         metas.append((t._shape, t._dtype))
     node.next_functions = tuple(edges)
     node._in_meta = tuple(metas)
+    node._seq = next(_sequence)  # numbered after its inputs' nodes (one may have been made just above)
     if type(out) is tuple:
         for i, o in enumerate(out):
             if o is not None and o._dtype.is_floating_point:
