@@ -308,3 +308,11 @@ def test_alpha_is_checked_against_the_result_dtype_as_in_torch(op, alpha, dtype,
     # the fast paths for alpha == 1 took alpha=True and alpha=1.0 without the checks
     x = np.array([0, 1, 3], dtype=dtype)
     check(lambda m, t: getattr(m, op)(t, 2 if other == "number" else t, alpha=alpha), device, x)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float32"])
+@pytest.mark.parametrize("scales", [{"beta": 1.5, "alpha": 2}, {"beta": 2, "alpha": 1.5}, {"alpha": -2.5}])
+def test_addmm_converts_alpha_and_beta_to_the_dtype_as_in_torch(dtype, scales, device):
+    # a float alpha or beta made an integer addmm return float32
+    m = np.arange(4, dtype=dtype).reshape(2, 2)
+    check(lambda lib, a, b, c: lib.addmm(a, b, c, **scales), device, m, m + 1, m - 1)

@@ -26,16 +26,6 @@ from .graph import AccumulateGrad
 __all__ = ["run_backward", "call_node", "retain_grad_hook"]
 
 
-def _adjust(grad, meta):
-    """Sum a gradient down to its input's shape and cast it to the input's dtype."""
-    shape, dtype = meta
-    if grad._shape != shape:
-        grad = _sum_to(grad, shape)
-    if grad._dtype is not dtype:
-        grad = grad.to(dtype)
-    return grad
-
-
 def _sum_to(grad, shape):
     """``ops.reduction.sum_to``, imported on first use (the ops import the engine's package)."""
     global _sum_to
@@ -60,11 +50,20 @@ def call_node(node, grads):
         if edge[0] is None:
             out[i] = None
         elif g._shape != meta[0] or g._dtype is not meta[1]:
-            if g._shape != meta[0] and not _sums_to(g._shape, meta[0]):
-                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(g._shape)} but expected shape compatible with {list(meta[0])}")
-            out[i] = _adjust(g, meta)
+            out[i] = _adjusted(node, i, g, meta)
     return out
+
+
+def _adjusted(node, i, g, meta):
+    """``g`` summed down to its input's shape and cast to its dtype, after checking that
+    the shape it has can be summed to that shape."""
+    shape, dtype = meta
+    if g._shape != shape:
+        if not _sums_to(g._shape, shape):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                               f"{list(g._shape)} but expected shape compatible with {list(shape)}")
+        g = _sum_to(g, shape)
+    return g if g._dtype is dtype else g.to(dtype)
 
 
 def _sums_to(shape, target) -> bool:
@@ -259,7 +258,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                 _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
         edges = node.next_functions
-        if (needed is not None and node not in needed) or buffer.count(None) == len(buffer):
+        if (needed is not None and node not in needed) or (None in buffer and buffer.count(None) == len(buffer)):
             grads = (None,) * len(edges)
         else:
             grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)

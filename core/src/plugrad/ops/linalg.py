@@ -207,11 +207,16 @@ class AddmmBackward0(Node):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
-    ignored, NaNs included)."""
+    ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
+    in PyTorch (1.5 is 1 for integer matrices)."""
     from ..autograd.grad_mode import no_grad
     if input._dtype is not mat1._dtype:
         raise RuntimeError(f"addmm: self and mat2 must have the same dtype, but got {input._dtype.name} and "
                            f"{mat1._dtype.name}")
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if not isinstance(value, (int, float)):
+            raise TypeError(f"addmm(): argument '{name}' must be Number, not {type(value).__name__}")
+    beta, alpha = input._dtype._py(beta), input._dtype._py(alpha)
     with no_grad():
         prod = mm(mat1, mat2)
         if broadcast_shapes(input._shape, prod._shape) != prod._shape:

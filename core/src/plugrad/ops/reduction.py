@@ -67,18 +67,24 @@ def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) -> Tens
     return expand_to(g, in_shape)
 
 
+_LEADING_AXES = tuple(tuple(range(n)) for n in range(9))
+
+
 def sum_to(g: Tensor, shape: tuple) -> Tensor:
     """Sum ``g`` down to ``shape`` (undoing a broadcast): the one place gradients are
     un-broadcast."""
-    lead = len(g._shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g._shape[i + lead] != 1)
+    gshape = g._shape
+    lead = len(gshape) - len(shape)
+    axes = _LEADING_AXES[lead] if lead < len(_LEADING_AXES) else tuple(range(lead))
+    if shape:
+        axes += tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
     if not axes:
-        return g.reshape(shape) if g._shape != shape else g
+        return g.reshape(shape) if gshape != shape else g
     if not STATE.enabled:
         # no double backward being recorded: one kernel straight into the target shape
         backend = g._backend
         arr = backend.empty(shape, g._dtype)
-        kd_shape = (1,) * lead + shape
+        kd_shape = (1,) * lead + shape if lead else shape
         backend.reduce("sum", g._a, axes, arr if kd_shape == shape else backend.reshape(arr, kd_shape))
         return make(backend, arr, shape, g._dtype)
     r = sum(g, axes, keepdim=True)
