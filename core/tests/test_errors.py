@@ -152,7 +152,9 @@ def test_mixing_devices_names_both_devices():
         for op in (lambda: a + plugrad.ones(2), lambda: plugrad.ones(2, 2) @ plugrad.ones(2, 2, device=dev),
                    lambda: plugrad.stack([a, plugrad.ones(2)]), lambda: a.add_(plugrad.ones(2)),
                    lambda: F.linear(plugrad.ones(3, 2), plugrad.ones(4, 2), plugrad.ones(4, device=dev)),
-                   lambda: F.linear(plugrad.ones(0), plugrad.ones(1, 0), plugrad.ones(1, device=dev))):
+                   lambda: F.linear(plugrad.ones(0), plugrad.ones(1, 0), plugrad.ones(1, device=dev)),
+                   lambda: F.conv1d(plugrad.ones(1, 1, 3), plugrad.ones(1, 1, 1), plugrad.ones(1, device=dev)),
+                   lambda: F.conv2d(plugrad.ones(1, 1, 3, 3), plugrad.ones(2, 1, 1, 1), plugrad.ones(2, device=dev))):
             raises(op, RuntimeError, "same device", str(dev), "cpu")
 
 

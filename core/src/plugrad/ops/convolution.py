@@ -358,6 +358,7 @@ def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) ->
         if not isinstance(bias, Tensor) or bias._shape != (o,):
             raise RuntimeError(f"{fname}(): expected bias of shape [{o}], got "
                                f"{list(bias._shape) if isinstance(bias, Tensor) else type(bias).__name__}")
+        check_same_device(x, bias, fname)
         if bias._dtype is not x._dtype:
             raise RuntimeError(f"{fname}(): bias type ({bias._dtype!r}) should be the same as the input type "
                                f"({x._dtype!r})")
