@@ -5,9 +5,9 @@
    a node once its edges are set), so when a node is the newest one still waiting,
    every node that sends it a gradient has run: its gradient is complete without
    counting dependencies. Gradients arriving at a node from several uses are summed.
-3. Before a gradient enters an input's edge it is summed down to the input's
+2. Before a gradient enters an input's edge it is summed down to the input's
    shape (un-broadcasting, done here once for every op) and cast to its dtype.
-4. Store the leaves' gradients in their ``.grad`` only after the whole pass
+3. Store the leaves' gradients in their ``.grad`` only after the whole pass
    succeeded: a pass that fails leaves every ``.grad`` as it was.
 """
 
