@@ -21,15 +21,19 @@ import weakref
 from . import anomaly_mode
 from .grad_mode import STATE
 
-__all__ = ["Node", "AccumulateGrad", "record", "edge_of"]
+__all__ = ["Node", "AccumulateGrad", "record", "edge_of", "next_sequence_number"]
 
 _sequence = itertools.count()
+next_sequence_number = _sequence.__next__
 _FREED = object()
 
 
 class Node:
     """Base of every backward node. Subclasses define ``backward(self, *grads)``
-    returning one gradient (or None) per input, in the order the inputs were recorded."""
+    returning one gradient (or None) per input, in the order the inputs were recorded.
+
+    A node gets its sequence number (``_seq``) when its edges are final (in ``record``),
+    so every edge points to an older node: the engine relies on it."""
 
     __slots__ = ("next_functions", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
                  "_hooks", "_trace", "__weakref__")
@@ -40,7 +44,6 @@ class Node:
         self._saved = None
         self._pre_hooks = None
         self._hooks = None
-        self._seq = next(_sequence)
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
 
     # ---- saving tensors ---------------------------------------------------
@@ -195,7 +198,7 @@ def record(node: Node, inputs, out) -> None:
         metas.append((t._shape, t._dtype))
     node.next_functions = tuple(edges)
     node._in_meta = tuple(metas)
-    node._seq = next(_sequence)  # numbered after its inputs' nodes (one may have been made just above)
+    node._seq = next(_sequence)  # after its inputs' nodes, one of which may have been made just above
     if type(out) is tuple:
         for i, o in enumerate(out):
             if o is not None and o._dtype.is_floating_point:

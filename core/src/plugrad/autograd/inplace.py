@@ -9,7 +9,7 @@ base's previous history, as in PyTorch.
 from __future__ import annotations
 
 from .engine import call_node
-from .graph import Node, _regenerate_view_fn, edge_of
+from .graph import Node, _regenerate_view_fn, edge_of, next_sequence_number
 
 __all__ = ["rebase_history", "snapshot", "CopySlices"]
 
@@ -35,6 +35,7 @@ def rebase_history(self, result) -> None:
     cs = CopySlices(base, self, node, nr)
     cs.next_functions = (edge_of(base),) + node.next_functions
     cs._in_meta = ((base._shape, base._dtype),) + node._in_meta
+    cs._seq = next_sequence_number()
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
     self._requires_grad = True
     self._grad_fn = cs  # placeholder; replaced by a fresh view node below

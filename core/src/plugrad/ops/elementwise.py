@@ -197,21 +197,31 @@ def _alpha(alpha, fname, a, b):
     return alpha
 
 
+def _unit_alpha_fast_path(op: str, node_cls, input, other, alpha):
+    """``input op other`` (op "add" or "sub") with the default alpha, for the common cases:
+    a plain pair (see ``_plain_pair``; no bool subtraction) or a floating tensor and a
+    Python number. None when the general path must run (and do its checks)."""
+    if alpha.__class__ is not int or alpha != 1:
+        return None
+    if _plain_pair(input, other) and (op == "add" or input._dtype is not bool_):
+        r = _same_dtype_binary(op, input, other)
+        tracked = input._requires_grad or other._requires_grad
+    elif _float_and_number(input, other):
+        r = _with_number(op, input, other)
+        tracked, other = input._requires_grad, None
+    else:
+        return None
+    if tracked and STATE.enabled:
+        node = node_cls()
+        node.alpha = 1
+        record(node, (input, other), r)
+    return r
+
+
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
-    if alpha.__class__ is int and alpha == 1 and _plain_pair(input, other):
-        r = _same_dtype_binary("add", input, other)
-        if STATE.enabled and (input._requires_grad or other._requires_grad):
-            node = AddBackward0()
-            node.alpha = 1
-            record(node, (input, other), r)
-        return _finish(r, out, "add")
-    if alpha.__class__ is int and alpha == 1 and _float_and_number(input, other):
-        r = _with_number("add", input, other)
-        if STATE.enabled and input._requires_grad:
-            node = AddBackward0()
-            node.alpha = 1
-            record(node, (input, None), r)
+    r = _unit_alpha_fast_path("add", AddBackward0, input, other, alpha)
+    if r is not None:
         return _finish(r, out, "add")
     if not isinstance(input, Tensor):
         input = _lift(as_operand(input, "add", "input"), other)
@@ -229,19 +239,8 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
-    if alpha.__class__ is int and alpha == 1 and _plain_pair(input, other) and input._dtype is not bool_:
-        r = _same_dtype_binary("sub", input, other)
-        if STATE.enabled and (input._requires_grad or other._requires_grad):
-            node = SubBackward0()
-            node.alpha = 1
-            record(node, (input, other), r)
-        return _finish(r, out, "sub")
-    if alpha.__class__ is int and alpha == 1 and _float_and_number(input, other):
-        r = _with_number("sub", input, other)
-        if STATE.enabled and input._requires_grad:
-            node = SubBackward0()
-            node.alpha = 1
-            record(node, (input, None), r)
+    r = _unit_alpha_fast_path("sub", SubBackward0, input, other, alpha)
+    if r is not None:
         return _finish(r, out, "sub")
     first_is_tensor = isinstance(input, Tensor)
     other = as_operand(other, "sub")
