@@ -13,6 +13,7 @@ arguments and as PyTorch arguments, the same call runs in both libraries and
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -467,12 +468,30 @@ def open_divergence(kind, our_exc, their_exc, key=None):
 NON_TENSOR_INPUT = "open: a non-Tensor where an op's function form expects a Tensor raises AttributeError"
 
 
+def _count_open(stats, name, op_key, label, ours, theirs):
+    """Count a call that met an open divergence; with ``PLUGRAD_FUZZ_OPEN_LOG=<path>`` also
+    append the call and both outcomes there (the way to see what a category holds)."""
+    if stats is not None:
+        stats["open", name, op_key] += 1
+    path = os.environ.get("PLUGRAD_FUZZ_OPEN_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{name}\t{label}\tplugrad: {_brief(ours)}\ttorch: {_brief(theirs)}\n")
+
+
+def _brief(outcome) -> str:
+    """One line for an outcome: an exception's class and message, or a result's description."""
+    if isinstance(outcome, BaseException):
+        return f"{type(outcome).__name__}: {outcome}".replace("\n", " ")[:200]
+    return repr(describe(outcome)).replace("\n", " ")[:200]
+
+
 def _non_tensor_input(kind, exc) -> bool:
     return kind in ("none", "string", "ragged") and type(exc) is AttributeError \
         and "object has no attribute" in str(exc)
 
 
-def check_call(op, args, kwargs, kind, device, other, form="function", stats=None):
+def check_call(op, args, kwargs, kind, device, other, form="function", stats=None, where=None):
     """Run the mutated call in plugrad and PyTorch and hold plugrad to the rules:
 
     * a plugrad exception is a built-in class PyTorch uses (RuntimeError, TypeError,
@@ -496,12 +515,11 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
     ours, our_exc = _outcome(fn, ours_args, ours_kwargs)
     if stats is not None:
         stats[op.key, kind, form] += 1
-    label = f"{op.key} [{form}] with {KINDS[kind]}"
+    label = f"{op.key} [{form}] with {KINDS[kind]}" + (f" at {where}" if where else "")
     if our_exc is not None:
         cls = type(our_exc)
         if _non_tensor_input(kind, our_exc):
-            if stats is not None:
-                stats["open", "non-tensor-input", op.key] += 1
+            _count_open(stats, "non-tensor-input", op.key, label, our_exc, None)
             return
         assert isinstance(our_exc, TORCH_CLASSES), f"{label}: plugrad raised {cls.__name__}: {our_exc}"
         assert cls.__module__ == "builtins" or cls.__module__.startswith("plugrad"), \
@@ -524,8 +542,7 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
         assert our_exc is not None, f"{label}: torch raised {their_exc!r}; plugrad returned {ours!r}"
         return
     if (op.key, kind) in OPEN_BY_OP:
-        if stats is not None:
-            stats["open", f"{op.key}:{kind}", op.key] += 1
+        _count_open(stats, f"{op.key}:{kind}", op.key, label, our_exc or ours, their_exc or theirs)
         return
     if isinstance(their_exc, NotImplementedError) and our_exc is None:
         return  # PyTorch has no kernel for that dtype; plugrad may compute it
@@ -534,8 +551,7 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
     if mismatch:
         name = open_divergence(kind, our_exc, their_exc)
         if name is not None:
-            if stats is not None:
-                stats["open", name, op.key] += 1
+            _count_open(stats, name, op.key, label, our_exc or ours, their_exc or theirs)
             return
     if their_exc is not None:
         want = builtin_class(their_exc)

@@ -105,7 +105,14 @@ def _run(op, args, kwargs, path, kind, device, pick, form="function"):
     margs, mkwargs = put_at(args, kwargs, path, bad)
     if form != "function" and not isinstance(margs[0], fz.T):
         form = "function"
-    fz.check_call(op, margs, mkwargs, kind, device, _other(device), form=form, stats=STATS)
+    fz.check_call(op, margs, mkwargs, kind, device, _other(device), form=form, stats=STATS,
+                  where=_where(path))
+
+
+def _where(path) -> str:
+    """A mutation's place, as a reader names it: ``args[1]``, ``kwargs['dim']``, ``args[2][0]``."""
+    head = f"args[{path[1]}]" if path[0] == "a" else f"kwargs[{path[1]!r}]"
+    return head + "".join(f"[{i}]" for i in path[2:])
 
 
 def _value_at(args, kwargs, path):

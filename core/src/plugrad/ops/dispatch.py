@@ -15,7 +15,7 @@ from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 
 __all__ = ["binary_dtype", "as_operand", "cast", "check_same_device", "new_out", "write_out",
-           "inplace", "is_scalar"]
+           "inplace", "is_scalar", "check_bool", "check_int", "check_tensor"]
 
 _SCALAR_TYPES = (bool, int, float)
 
@@ -35,6 +35,32 @@ def as_operand(x, fname: str, argname: str = "other"):
     if isinstance(x, complex):
         raise TypeError(f"{fname}(): complex numbers are not supported (argument '{argname}')")
     raise TypeError(f"{fname}(): argument '{argname}' must be a Tensor or a number, not {type(x).__name__}")
+
+
+def check_bool(value, fname: str, argname: str) -> bool:
+    """``value`` when it is a Python bool; otherwise PyTorch's TypeError. PyTorch's argument
+    parser takes only ``True``/``False`` for a bool parameter (not 1, 1.0 or a NumPy bool),
+    so a flag given the wrong thing by mistake is refused rather than read as truthy."""
+    if type(value) is bool:
+        return value
+    raise TypeError(f"{fname}(): argument '{argname}' must be bool, not {type(value).__name__}")
+
+
+def check_int(value, fname: str, argname: str) -> int:
+    """``value`` as an int when it is a Python int or an integer NumPy scalar (not a bool's
+    stand-in for a float, not a float with a whole value); otherwise PyTorch's TypeError."""
+    if type(value) is int:
+        return value
+    if not isinstance(value, (float, complex, str)) and hasattr(value, "__index__"):
+        return value.__index__()
+    raise TypeError(f"{fname}(): argument '{argname}' must be int, not {type(value).__name__}")
+
+
+def check_tensor(value, fname: str, argname: str) -> Tensor:
+    """``value`` when it is a Tensor; otherwise PyTorch's TypeError naming the argument."""
+    if isinstance(value, Tensor):
+        return value
+    raise TypeError(f"{fname}(): argument '{argname}' must be Tensor, not {type(value).__name__}")
 
 
 def binary_dtype(a: Tensor, b) -> object:
