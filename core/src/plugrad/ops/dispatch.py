@@ -47,11 +47,12 @@ def check_bool(value, fname: str, argname: str) -> bool:
 
 
 def check_int(value, fname: str, argname: str) -> int:
-    """``value`` as an int when it is a Python int or an integer NumPy scalar (not a bool's
-    stand-in for a float, not a float with a whole value); otherwise PyTorch's TypeError."""
+    """``value`` as an int when it is a Python int or an integer NumPy scalar; otherwise
+    PyTorch's TypeError (its parser refuses a bool, and a float even with a whole value)."""
     if type(value) is int:
         return value
-    if not isinstance(value, (float, complex, str)) and hasattr(value, "__index__"):
+    if not isinstance(value, (bool, float, complex, str)) and hasattr(value, "__index__") \
+            and type(value).__name__ != "bool_":
         return value.__index__()
     raise TypeError(f"{fname}(): argument '{argname}' must be int, not {type(value).__name__}")
 
