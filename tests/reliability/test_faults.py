@@ -13,6 +13,9 @@ error and leaves everything else working.
   fail in turn; every leaf's ``.grad`` is as before the call (None stays None).
 * OpenCL: an allocation above CL_DEVICE_MAX_MEM_ALLOC_SIZE and a program that fails
   to build, in the middle of training; the device keeps working.
+* cpu: an allocation beyond the memory the process may have, in the middle of
+  training (in a fresh interpreter whose address space is capped): OutOfMemoryError,
+  and training goes on from unchanged parameters.
 """
 
 from __future__ import annotations
@@ -445,3 +448,60 @@ def test_opencl_build_error_in_backward_leaves_grads_and_device_intact(ocl, monk
     cpu_model(x.to("cpu")).pow(2).sum().backward()
     for p, q in zip(model.parameters(), cpu_model.parameters()):
         np.testing.assert_allclose(raw(p.grad), raw(q.grad), rtol=1e-4, atol=1e-5)
+
+
+# ---- cpu: an allocation beyond the process's memory ---------------------------------------------------
+
+CPU_OUT_OF_MEMORY = """
+import json, resource
+import numpy as np
+import plugrad, plugrad.nn as nn
+
+def train_step(model, opt, x):
+    opt.zero_grad()
+    loss = model(x).pow(2).sum()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+plugrad.manual_seed(3)
+model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
+opt = plugrad.optim.SGD(model.parameters(), lr=0.05)
+x = plugrad.randn(5, 6)
+train_step(model, opt, x)
+with open("/proc/self/statm") as f:
+    used = int(f.read().split()[0]) * resource.getpagesize()
+cap = used + 512 * 2 ** 20
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+before = [p.detach().numpy().copy() for p in model.parameters()]
+out = {}
+for what, make in (("zeros", lambda: plugrad.zeros(2 ** 31, 2)),
+                   ("ones", lambda: plugrad.ones(2 ** 30)),
+                   ("an op's result", lambda: model(x).sum() + plugrad.zeros(2 ** 31).sum()),
+                   ("a broadcast made contiguous", lambda: x[:, :1].expand(5, 2 ** 31).contiguous())):
+    try:
+        make()
+        out[what] = "allocated"
+    except plugrad.OutOfMemoryError as exc:
+        out[what] = "OutOfMemoryError: " + str(exc)
+    except BaseException as exc:
+        out[what] = type(exc).__module__ + "." + type(exc).__name__ + ": " + str(exc)
+out["unchanged"] = all(np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
+out["losses"] = [train_step(model, opt, x) for _ in range(3)]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("cache_mb", ["0", "1024"], ids=["numpy-allocator", "buffer-cache"])
+def test_cpu_allocation_beyond_memory_mid_training(cache_mb):
+    proc = run_python(CPU_OUT_OF_MEMORY, env={"PLUGRAD_CPU_CACHE_MB": cache_mb})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.splitlines()[-1])
+    losses = out.pop("losses")
+    assert out.pop("unchanged") is True
+    for what, outcome in out.items():
+        assert outcome.startswith("OutOfMemoryError: cpu: cannot allocate "), (what, outcome)
+        assert "not enough memory" in outcome, (what, outcome)
+    assert issubclass(plugrad.OutOfMemoryError, RuntimeError)
+    assert losses == sorted(losses, reverse=True) and len(set(losses)) == 3, \
+        f"training did not go on after the failed allocations: {losses}"

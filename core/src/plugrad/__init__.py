@@ -17,7 +17,7 @@ from .tensor import Tensor
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from . import autograd
-from .backend import UnsupportedOperation
+from .backend import OutOfMemoryError, UnsupportedOperation
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                        scalar_tensor, tensor, zeros, zeros_like)

@@ -36,7 +36,8 @@ from .dtypes import dtype
 from .layout import contiguous_strides
 
 __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
-           "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation"]
+           "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation",
+           "OutOfMemoryError"]
 
 #: Version of the contract in this module. A plugin declares the version it
 #: implements; a different major version is refused at load time.
@@ -87,6 +88,14 @@ class UnsupportedOperation(RuntimeError):
         msg = f"{what} is not supported on device '{device}'"
         super().__init__(msg + (f": {why}" if why else ""))
         self.op, self.device, self.dtype = op, device, dtype_
+
+
+class OutOfMemoryError(RuntimeError):
+    """A device cannot allocate the memory an op asked for. The op changed nothing, and
+    every tensor allocated before stays valid. A backend raises it (or a subclass) from
+    ``empty`` and wherever it allocates, so that a user sees one RuntimeError class for
+    every device, as PyTorch's ``torch.OutOfMemoryError``, and never an allocator's own
+    exception (NumPy's MemoryError, an ``OSError`` from ``mmap``, an OpenCL status)."""
 
 
 _STRUCT_CODE = {"bool": "?", "uint8": "B", "int8": "b", "int16": "h", "int32": "i", "int64": "q",

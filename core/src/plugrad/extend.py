@@ -9,8 +9,8 @@ notebooks); installed plugins are found through the ``plugrad`` entry-point grou
 
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, RANDOM_DISTRIBUTIONS,
-                      REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, UnsupportedOperation,
-                      struct_code)
+                      REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, OutOfMemoryError,
+                      UnsupportedOperation, struct_code)
 from .dtypes import (ALL_DTYPES, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
                      int64, uint8)
 from .layout import broadcast_shapes, broadcast_strides, contiguous_strides, is_contiguous, numel
@@ -19,6 +19,7 @@ from .plugins.registry import BackendSpec, Expectations, register_plugin
 
 __all__ = [
     "Backend", "BackendSpec", "Expectations", "hookimpl", "KERNEL_INTERFACE_VERSION", "UnsupportedOperation",
+    "OutOfMemoryError",
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
     "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
     "ALL_DTYPES", "dtype", "dtype_from_name", "bool_", "uint8", "int8", "int16", "int32", "int64",

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from plugrad.extend import ALL_DTYPES, Backend, UnsupportedOperation, contiguous_strides
+from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, UnsupportedOperation, contiguous_strides
 
 from .buffers import MIN_BYTES, BufferCache, limit_from_environment
 
@@ -101,9 +101,13 @@ class NumpyBackend(Backend):
         nbytes = np_dtype.itemsize
         for n in shape:
             nbytes *= n
-        if nbytes < self._cached_from:
-            return np.empty(shape, np_dtype)
-        return self.buffers.array(nbytes, shape, np_dtype)
+        try:
+            if nbytes < self._cached_from:
+                return np.empty(shape, np_dtype)
+            return self.buffers.array(nbytes, shape, np_dtype)
+        except MemoryError:
+            raise OutOfMemoryError(f"cpu: cannot allocate {nbytes} bytes for a {dtype.name} tensor of shape "
+                                   f"{list(shape)}: not enough memory") from None
 
     def from_bytes(self, data, shape, dtype):
         return np.frombuffer(data, dtype=_NP[dtype]).reshape(shape).copy()

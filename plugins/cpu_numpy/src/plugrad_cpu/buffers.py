@@ -70,10 +70,23 @@ class BufferCache:
             else:
                 block = None
         if block is None:
-            block = mmap.mmap(-1, nbytes)
+            block = self._new_block(nbytes)
         flat = np.frombuffer(block, dtype)
         weakref.finalize(flat, self._release, block).atexit = False
         return flat if len(shape) == 1 else flat.reshape(shape)
+
+    def _new_block(self, nbytes: int) -> mmap.mmap:
+        """A fresh block; when the system refuses it, the idle blocks are handed back and
+        the request is tried once more, then refused with MemoryError (as NumPy's own
+        allocations are), not the ``OSError`` ``mmap`` raises."""
+        try:
+            return mmap.mmap(-1, nbytes)
+        except OSError:
+            self.clear()
+        try:
+            return mmap.mmap(-1, nbytes)
+        except OSError as exc:
+            raise MemoryError(f"cannot map {nbytes} bytes: {exc.strerror}") from None
 
     def _release(self, block: mmap.mmap) -> None:
         with self._lock:

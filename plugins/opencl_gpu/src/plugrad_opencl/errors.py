@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 
+from plugrad.extend import OutOfMemoryError
+
 
 class OpenCLDeviceError(RuntimeError):
     """An OpenCL call failed (a kernel launch, a transfer, a queue wait)."""
 
 
-class DeviceOutOfMemoryError(OpenCLDeviceError):
+class DeviceOutOfMemoryError(OpenCLDeviceError, OutOfMemoryError):
     """An allocation does not fit the device (a single buffer above
-    CL_DEVICE_MAX_MEM_ALLOC_SIZE, or global memory exhausted). Like PyTorch's
-    ``OutOfMemoryError`` it is a RuntimeError; tensors allocated before stay valid."""
+    CL_DEVICE_MAX_MEM_ALLOC_SIZE, or global memory exhausted): plugrad's
+    ``OutOfMemoryError``, a RuntimeError; tensors allocated before stay valid."""
 
 
 class KernelBuildError(OpenCLDeviceError):
