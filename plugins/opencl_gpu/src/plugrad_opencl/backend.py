@@ -28,7 +28,7 @@ from .kernels.common import NARROW, WIDE
 from .kernels.ctype import CTYPES
 from .kernels.library import Target
 from .plans import Planner, coalesce, split_leading
-from .runtime import Library, Runtime
+from .runtime import LAUNCHES_PER_MARK, Library, Runtime
 
 #: Arrays with at least this many elements (or views over such storages) use the
 #: programs with 64-bit indices.
@@ -171,14 +171,19 @@ class OpenCLBackend(Backend):
             raise UnsupportedOperation(op, self.device, dtype_from_name(lib.dtype_name)) from None
 
     def _run(self, knl, gsize, local, args, op: str) -> None:
+        rt = self.rt
         try:
             with self._launch_lock:        # a cl.Kernel holds its arguments: one launch at a time
-                knl(self.rt.queue, gsize, local, *args)
+                event = knl(rt.queue, gsize, local, *args)
         except cl.Error as exc:
             raise OpenCLDeviceError(f"{self._label()}: launching kernel '{knl.function_name}' for '{op}' "
                                     f"failed: {exc}") from exc
         if self._sync:
-            self.rt.finish(op)
+            rt.finish(op)
+        else:
+            rt.unmarked += 1
+            if rt.unmarked >= LAUNCHES_PER_MARK:
+                rt.launched(event)
 
     def _ew(self, kernels, out, operands, tail, op: str) -> None:
         """One elementwise launch over ``out``'s shape (``out`` is the first operand of the
