@@ -11,6 +11,7 @@ import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..dtypes import bool_, float64, int64
+from ..layout import normalize_dim
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
@@ -130,6 +131,8 @@ def _implicit_dim(name, input, dim):
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                       f"dim=X as an argument.", UserWarning, stacklevel=3)
         return 0 if input.dim() in (0, 1, 3) else 1
+    if not input._shape:   # a 0-d tensor has dims -1 and 0 only (IndexError otherwise)
+        normalize_dim(dim, 0)
     return dim
 
 
@@ -150,6 +153,8 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim`` (any ``p`` of ``norm``: 0 and +-inf too)."""
     from ..ops.reduction import norm
+    if isinstance(input, Tensor) and not input._shape and type(dim) is int:
+        normalize_dim(dim, 0)   # a 0-d tensor has dims -1 and 0 only (IndexError otherwise)
     return input / norm(input, p, dim, keepdim=True).clamp(min=eps)
 
 
