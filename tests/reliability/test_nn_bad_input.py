@@ -197,6 +197,9 @@ CASES = [
     ("pad circular crop to empty", lambda F, t: F.pad(t(GRID16), [-4, 0, 0, 0], mode="circular")),
     ("pad circular crop past empty", lambda F, t: F.pad(t(GRID16), [-5, 0, 0, 0], mode="circular")),
     ("pad circular 1-d", lambda F, t: F.pad(t([[[0.0, 1.0, 2.0, 3.0]]]), [-1, 3], mode="circular")),
+    ("pad circular sizes cancel", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [-3, 1], mode="circular")),
+    ("pad circular sizes cancel, positive left", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [2, -4], mode="circular")),
+    ("pad circular crop past empty, 1-d", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [-2, -1], mode="circular")),
 ]
 
 

@@ -80,10 +80,12 @@ def _crop(input: Tensor, pairs):
     for d, lo, hi in pairs:
         n = input._shape[d]
         keep = n - max(0, -lo) - max(0, -hi)
-        if keep < 0:
+        if n + lo + hi == 0:   # the sizes cancel: an empty dim, whatever was cropped
+            lo = hi = keep = 0
+        elif keep < 0 or n + lo + hi < 0:
             raise RuntimeError(f"Negative padding value is resulting in an empty dimension: padding ({lo}, {hi}) at "
                                f"dimension {d} of size {n}")
-        if lo < 0 or hi < 0:
+        if lo < 0 or hi < 0 or not keep:
             input = input.narrow(d, max(0, -lo), keep)
         out_pairs.append((d, max(0, lo), max(0, hi)))
     return input, out_pairs
