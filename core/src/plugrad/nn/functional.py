@@ -10,7 +10,8 @@ from __future__ import annotations
 import warnings
 
 from ..autograd.grad_mode import no_grad
-from ..dtypes import int64
+from ..dtypes import bool_, float64, int64
+from ..layout import normalize_dim
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
@@ -58,8 +59,24 @@ def _inplace_result(input, result, inplace):
     return input.copy_(result) if inplace else result
 
 
+#: a Python float beyond this overflows float32, the type PyTorch's kernels take an
+#: activation's parameter in for every floating input but float64
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _param(value, input: Tensor):
+    """An activation's number parameter (``alpha``, ``beta``...), refused as PyTorch refuses
+    it: a finite value beyond float32's range cannot be converted for a non-float64 input.
+    The common case is one comparison pair."""
+    if -_FLOAT32_MAX <= value <= _FLOAT32_MAX or input._dtype is float64 or value != value \
+            or abs(value) == float("inf"):
+        return value
+    raise RuntimeError("value cannot be converted to type float without overflow")
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    negative_slope = _param(negative_slope, input)
     return _inplace_result(input, where(input > 0, input, input * negative_slope), inplace)
 
 
@@ -68,17 +85,33 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``input`` clamped to ``[min_val, max_val]``."""
-    return _inplace_result(input, input.clamp(min_val, max_val), inplace)
+    """``input`` clamped to ``[min_val, max_val]``, in the input's dtype (integer inputs
+    stay integers: the bounds are converted to that dtype first, as PyTorch does)."""
+    if min_val > max_val:   # PyTorch compares first: a None or a string bound fails here, TypeError
+        raise ValueError("min_val cannot be greater than max_val")
+    dt = input._dtype
+    if dt is bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if dt.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    lo, hi = dt.checked_scalar(min_val), dt.checked_scalar(max_val)
+    return _inplace_result(input, input.clamp(lo, hi), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
-    return _inplace_result(input, where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0))), inplace)
+    alpha = _param(alpha, input)
+    neg = alpha * _ew.expm1(input.clamp(max=0))
+    if -65504.0 <= alpha <= 65504.0:
+        return _inplace_result(input, where(input > 0, input, neg), inplace)
+    # alpha NaN, infinite or infinite in float16: alpha * expm1(0) would make a NaN of every
+    # zero, which PyTorch keeps
+    return _inplace_result(input, where(input < 0, neg, input), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
+    beta, threshold = _param(beta, input), _param(threshold, input)
     bx = input * beta
     return where(bx > threshold, input, _ew.log1p(_ew.exp(bx.clamp(max=threshold))) / beta)
 
@@ -98,6 +131,8 @@ def _implicit_dim(name, input, dim):
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                       f"dim=X as an argument.", UserWarning, stacklevel=3)
         return 0 if input.dim() in (0, 1, 3) else 1
+    if not input._shape:   # a 0-d tensor has dims -1 and 0 only (IndexError otherwise)
+        normalize_dim(dim, 0)
     return dim
 
 
@@ -118,6 +153,8 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim`` (any ``p`` of ``norm``: 0 and +-inf too)."""
     from ..ops.reduction import norm
+    if isinstance(input, Tensor) and not input._shape and type(dim) is int:
+        normalize_dim(dim, 0)   # a 0-d tensor has dims -1 and 0 only (IndexError otherwise)
     return input / norm(input, p, dim, keepdim=True).clamp(min=eps)
 
 

@@ -20,7 +20,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
 from ..tensor import Tensor, make
-from .dispatch import check_same_device
+from .dispatch import check_same_device, check_tensor
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]
@@ -60,6 +60,10 @@ def _out_size(n, k, s, p, d, ceil_mode):
     return out
 
 
+#: the largest padded extent a window geometry accepts (its strides stay within int64)
+_MAX_EXTENT = 1 << 62
+
+
 class Window2d:
     """Where the sliding windows of a 2-d op lie on an ``(H, W)`` input.
 
@@ -87,6 +91,12 @@ class Window2d:
                           for n, k, s, p, d, o in zip(in_hw, kernel, stride, padding, dilation, out))
         self.extra = tuple(extra)
         self.out_hw = out
+        for n, p, e in zip(in_hw, padding, extra):
+            if n + 2 * p + e > _MAX_EXTENT:
+                raise RuntimeError(f"{fname}(): padding={tuple(padding)} makes the padded input ({tuple(in_hw)} "
+                                   f"before padding) too large: a dim may hold at most {_MAX_EXTENT} elements")
+        # a dim with one window never steps: its stride is irrelevant (and may be huge)
+        self.stride = tuple(s if o > 1 else 1 for s, o in zip(stride, out))
         if min(out) <= 0:
             span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
             padded = tuple(n + 2 * p for n, p in zip(in_hw, padding))
@@ -235,9 +245,10 @@ def _as_4d(input: Tensor, fname: str, what: str = "input"):
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The sliding blocks of a 4-d (N, C, H, W) input as columns: (N, C*kh*kw, L)."""
-    if not isinstance(input, Tensor) or input.dim() not in (3, 4):
-        raise RuntimeError(f"unfold(): expected a 3-d or 4-d input tensor, got "
-                           f"{list(input._shape) if isinstance(input, Tensor) else type(input).__name__}")
+    check_tensor(input, "unfold", "input")
+    if input.dim() not in (3, 4):   # PyTorch reads dim 1 first: IndexError when there is none
+        raise (IndexError if input.dim() < 2 else RuntimeError)(
+            f"unfold(): expected a 3-d or 4-d input tensor, got shape {list(input._shape)}")
     x, squeeze = _as_4d(input, "unfold")
     geom = Window2d(x._shape[2:], pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
                     pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), fname="unfold")
@@ -249,10 +260,12 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The adjoint of ``unfold``: columns (N, C*kh*kw, L) summed back into (N, C, H, W)."""
+    check_tensor(input, "fold", "input")
     squeeze = input.dim() == 2
     cols = input.unsqueeze(0) if squeeze else input
-    if cols.dim() != 3:
-        raise RuntimeError(f"fold(): expected a 2-d or 3-d input, got shape {list(input._shape)}")
+    if cols.dim() != 3 or not (cols._shape[1] and cols._shape[2]):
+        raise RuntimeError(f"fold(): expected a 2-d or 3-d (batch mode) input with possibly 0 batch size and "
+                           f"non-zero other dims, got shape {list(input._shape)}")
     hw = pair(output_size, "output_size", "fold")
     geom = Window2d(hw, pair(kernel_size, "kernel_size", "fold"), pair(stride, "stride", "fold"),
                     pair(padding, "padding", "fold"), pair(dilation, "dilation", "fold"), fname="fold")
@@ -355,9 +368,9 @@ def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) ->
         raise RuntimeError(f"{fname}(): given groups={groups}, weight of size {list(weight._shape)}, expected "
                            f"input{list(x._shape)} to have {cg * groups} channels, but got {c} channels instead")
     if bias is not None:
-        if not isinstance(bias, Tensor) or bias._shape != (o,):
-            raise RuntimeError(f"{fname}(): expected bias of shape [{o}], got "
-                               f"{list(bias._shape) if isinstance(bias, Tensor) else type(bias).__name__}")
+        check_tensor(bias, fname, "bias")
+        if bias._shape != (o,):
+            raise RuntimeError(f"{fname}(): expected bias of shape [{o}], got {list(bias._shape)}")
         check_same_device(x, bias, fname)
         if bias._dtype is not x._dtype:
             raise RuntimeError(f"{fname}(): bias type ({bias._dtype!r}) should be the same as the input type "
@@ -472,6 +485,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"should be the same")
     n, c, h, w = x._shape
     cin, cg_out, kh, kw = weight._shape
+    if bias is not None:
+        check_tensor(bias, "conv_transpose2d", "bias")
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or cin % groups:
         raise RuntimeError(f"conv_transpose2d(): groups={groups!r} must be a positive divisor of the weight's "
                            f"in_channels ({cin})")

@@ -12,7 +12,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import int32, int64
 from ..layout import numel
 from ..tensor import Tensor, make
-from .dispatch import check_same_device
+from .dispatch import check_int, check_same_device, check_tensor
 
 __all__ = ["linear", "embedding"]
 
@@ -120,6 +120,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input._type_label()} instead (while checking arguments for "
                            f"embedding)")
+    check_tensor(weight, "embedding", "weight")
+    if padding_idx is not None and type(padding_idx) is not int:
+        padding_idx = check_int(padding_idx, "embedding", "padding_idx")
     if weight.dim() != 2:
         raise RuntimeError(f"embedding(): 'weight' must be 2-D, got shape {list(weight._shape)}")
     if scale_grad_by_freq or sparse:

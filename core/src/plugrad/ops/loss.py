@@ -13,8 +13,9 @@ import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import int64, uint8
+from ..dtypes import can_cast, int64, promote_types, uint8
 from ..tensor import Tensor
+from .dispatch import check_int, check_tensor
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax
 
@@ -59,6 +60,16 @@ def _spread(g: Tensor, reduction: str, n: int):
     return g
 
 
+def _common_dtype(input, target):
+    """Both operands in their promoted dtype (PyTorch's pointwise losses broadcast the
+    operands first, so the promotion ignores which one is 0-d): a bool target of a
+    float input is read as 0 and 1."""
+    if input._dtype is target._dtype:
+        return input, target
+    dt = promote_types(input._dtype, target._dtype)
+    return input.to(dt), target.to(dt)
+
+
 def _warn_broadcast(input, target):
     if input._shape != target._shape:
         warnings.warn(f"Using a target size ({target.shape!r}) that is different to the input size "
@@ -84,6 +95,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") ->
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_broadcast(input, target)
+    input, target = _common_dtype(input, target)
     with no_grad():
         d = input - target
         sq = d * d
@@ -113,6 +125,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_broadcast(input, target)
+    input, target = _common_dtype(input, target)
     d = (input - target).abs()
     if beta == 0:
         return _reduce(d, reduction)
@@ -126,6 +139,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_broadcast(input, target)
+    if target._dtype is not input._dtype:   # the loss has the input's dtype
+        common = promote_types(input._dtype, target._dtype)
+        if not can_cast(common, input._dtype):
+            raise RuntimeError(f"result type {_type_name(common)} can't be cast to the desired output type "
+                               f"{_type_name(input._dtype)}")
+        target = target.to(input._dtype)
     d = (input - target).abs()
     return _reduce(where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
 
@@ -149,21 +168,51 @@ class NllLoss2DBackward0(NllLossBackward0):
     """d nll(x, t) for images (N, C, H, W): as NllLossBackward0"""
 
 
-def _class_target_checks(input, target, fname):
-    if target._dtype not in (int64, uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target._dtype.name.capitalize()}")
-    if input.dim() == 1:
-        if target.dim() != 0:
-            raise RuntimeError(f"{fname}(): a 1-d input (C,) needs a 0-d target, got target of shape "
-                               f"{list(target._shape)}")
-        return
-    if target.dim() != input.dim() - 1 and input.dim() == 2:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if target.dim() >= 1 and target._shape[0] != input._shape[0]:
+def _type_name(dt) -> str:
+    """PyTorch's name of a dtype in its kernels' messages (Float, Long, Bool...)."""
+    return _KERNEL_NAMES.get(dt.name, dt.name.capitalize())
+
+
+_KERNEL_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def _check_class_args(input, weight, ignore_index, fname, same_dtype=True):
+    """The parser's and the kernel's checks of ``weight`` and ``ignore_index``: a Tensor
+    (TypeError) of the input's dtype (RuntimeError; class probabilities promote instead),
+    an int (TypeError)."""
+    if type(ignore_index) is not int:
+        check_int(ignore_index, fname, "ignore_index")
+    if weight is not None:
+        check_tensor(weight, fname, "weight")
+        if same_dtype and weight._dtype is not input._dtype:
+            raise RuntimeError(f"expected scalar type {_type_name(input._dtype)} but found "
+                               f"{_type_name(weight._dtype)}")
+
+
+def _class_target_checks(input, target):
+    """PyTorch's checks of class-index targets, in its order: batch sizes (ValueError),
+    then the target's dtype, rank and shape (RuntimeError)."""
+    n_dim = input.dim()
+    if n_dim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {n_dim})")
+    t_shape = target._shape
+    if n_dim != 1 and input._shape[0] != (t_shape[0] if t_shape else 0):
         raise ValueError(f"Expected input batch_size ({input._shape[0]}) to match target batch_size "
-                         f"({target._shape[0]}).")
-    if tuple(target._shape[1:]) != tuple(input._shape[2:]):
-        raise RuntimeError(f"size mismatch (got input: {list(input._shape)} , target: {list(target._shape)}")
+                         f"({t_shape[0] if t_shape else 0}).")
+    if target._dtype not in (int64, uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target._dtype)}")
+    if n_dim <= 2:
+        if len(t_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if n_dim == 1 and t_shape and t_shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t_shape[0]}")
+        return
+    if n_dim == 4 and len(t_shape) != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                           f"dimension: {len(t_shape)}")
+    if tuple(t_shape[1:]) != tuple(input._shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input._shape)} , target: {list(t_shape)})")
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -171,18 +220,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (N, C, ...) or (C,), with per-class ``weight`` and an ``ignore_index``."""
     _check_tensors("nll_loss", input=input, target=target)
+    _check_class_args(input, weight, ignore_index, "nll_loss")
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    _class_target_checks(input, target, "nll_loss")
+    _class_target_checks(input, target)
     batched = input.dim() > 1
     x = input if batched else input.unsqueeze(0)
-    t = (target if batched else target.unsqueeze(0)).long()
+    t = (target if batched else target.reshape(1)).long()   # a 1-d input takes a target of shape () or (1,)
     c = x._shape[1]
-    if weight is not None and (not isinstance(weight, Tensor) or weight._shape != (c,)):
+    if weight is not None and weight._shape != (c,):
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
-                           f"weight tensor of shape: {list(weight._shape) if isinstance(weight, Tensor) else weight}")
+                           f"weight tensor of shape: {list(weight._shape)}")
     with no_grad():
         keep = t != ignore_index
         if t.numel():
@@ -228,19 +276,26 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class
     probabilities (``target`` shaped like ``input``), ``-sum(target * log_softmax)``."""
     _check_tensors("cross_entropy", input=input, target=target)
+    _check_class_args(input, weight, ignore_index, "cross_entropy", same_dtype=False)   # nll_loss checks it
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    batched = input.dim() > 1
-    x = input if batched else input.unsqueeze(0)
-    logp = log_softmax(x, 1)
-    if target._shape == input._shape and target._dtype.is_floating_point:
+    if target._shape == input._shape:   # class probabilities
+        if not target._dtype.is_floating_point:
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_type_name(target._dtype)}")
+        batched = input.dim() > 1
+        x = input if batched else input.unsqueeze(0)
+        logp = log_softmax(x, 1)
         t = target if batched else target.unsqueeze(0)
         loss = _probability_target_loss(logp, t, weight, reduction, label_smoothing)
         return loss.squeeze(0) if not batched and reduction == "none" else loss
-    _class_target_checks(input, target, "cross_entropy")
-    t = target if batched else target.unsqueeze(0)
+    _class_target_checks(input, target)
+    batched = input.dim() > 1
+    x = input if batched else input.unsqueeze(0)
+    logp = log_softmax(x, 1)
+    t = target if batched else target.reshape(1)
     nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing > 0:
         c = x._shape[1]
@@ -301,7 +356,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         loss = -(y * log(x).clamp(min=-100) + (1 - y) * log(1 - x).clamp(min=-100))
         w = None
         if weight is not None:
-            w = weight.detach().expand(input._shape) if weight._shape != input._shape else weight.detach()
+            w = check_tensor(weight, "binary_cross_entropy", "weight").detach().to(input._dtype)
+            w = w.expand(input._shape) if w._shape != input._shape else w
             loss = loss * w
         r = _reduce(loss, reduction)
     if STATE.enabled and (input._requires_grad or target._requires_grad):
@@ -353,21 +409,28 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if not target._dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{target._dtype.name.capitalize()}")
+    if weight is not None:
+        check_tensor(weight, "binary_cross_entropy_with_logits", "weight")
+    if pos_weight is not None:
+        check_tensor(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    dt = target._dtype   # the loss has the target's dtype (PyTorch computes it into a copy of 1 - target)
     with no_grad():
-        x, y = input.detach(), target.detach().to(input._dtype)
+        x, y = input.detach().to(dt), target.detach()
         sp = _softplus_neg(x)
         if pos_weight is None:
             loss = (1 - y) * x + sp
         else:
-            loss = (1 - y) * x + (1 + (pos_weight.detach() - 1) * y) * sp
+            pos_weight = pos_weight.detach()
+            loss = (1 - y) * x + (1 + (pos_weight - 1).to(dt) * y) * sp   # a bool pos_weight fails at - 1
+            pos_weight = pos_weight.to(dt)
         w = None
         if weight is not None:
-            w = weight.detach()
+            w = weight.detach().to(dt)
             loss = loss * w
         r = _reduce(loss, reduction)
     if STATE.enabled and (input._requires_grad or target._requires_grad):
         node = BinaryCrossEntropyWithLogitsBackward0()
         node.reduction, node.n = reduction, input.numel()
-        node.save(input, target, w, None if pos_weight is None else pos_weight.detach())
+        node.save(input, target, w, pos_weight)
         record(node, (input, target), r)
     return r

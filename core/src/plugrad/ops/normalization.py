@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..dtypes import float16, float32
 from ..tensor import Tensor
+from .dispatch import check_bool, check_int, check_tensor
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -46,11 +48,19 @@ class NativeBatchNormBackward0(Node):
         return (gx if need[0] else None), gw, gb
 
 
+def _check_param_dtype(t, input):
+    """A parameter (weight, bias, running statistic) has the input's dtype, or float32 for a
+    float16 input (PyTorch's mixed precision); RuntimeError otherwise."""
+    if t._dtype is not input._dtype and not (t._dtype is float32 and input._dtype is float16):
+        raise RuntimeError(f"{t._dtype!r} parameter for a {input._dtype!r} input: expected parameters of the "
+                           f"input's dtype (mixed dtype: expect parameter to have scalar type of the input)")
+
+
 def _check_param(t, name, c, fname):
     if t is None:
         return
     if not isinstance(t, Tensor):
-        raise TypeError(f"{fname}(): {name} must be a Tensor or None, got {type(t).__name__}")
+        raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
     if t.numel() != c:
         raise RuntimeError(f"{fname}(): expected {name} to have {c} elements (one per channel), got shape "
                            f"{list(t._shape)}")
@@ -63,17 +73,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     In training the batch statistics are used and the running ones (when given) move
     toward them by ``momentum``, with the unbiased variance; in evaluation the
     running statistics are used."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"batch_norm(): input must be a Tensor, got {type(input).__name__}")
-    if input.dim() < 2:
-        raise ValueError(f"batch_norm(): expected an input with at least 2 dims (N, C, ...), got shape "
-                         f"{list(input._shape)}")
+    check_tensor(input, "batch_norm", "input")
+    if type(training) is not bool:
+        check_bool(training, "batch_norm", "training")
+    if input.dim() < 2:   # PyTorch reads the missing channel dim: IndexError when training
+        raise (IndexError if training else RuntimeError)(
+            f"batch_norm(): expected an input with at least 2 dims (N, C, ...), got shape {list(input._shape)}")
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"batch_norm(): expected a floating point input, got {input._dtype!r}")
     c = input._shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         _check_param(t, name, c, "batch_norm")
+        if t is not None and t._dtype is not input._dtype:
+            _check_param_dtype(t, input)
     axes = (0,) + tuple(range(2, input.dim()))
     count = input.numel() // c if c else 0
     param_shape = (1, c) + (1,) * (input.dim() - 2)
@@ -100,9 +113,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             xc = x - mean
         y = xc * invstd
         if weight is not None:
-            y = y * weight.detach().reshape(param_shape)
+            y = y * weight.detach().reshape(param_shape).to(x._dtype)
         if bias is not None:
-            y = y + bias.detach().reshape(param_shape)
+            y = y + bias.detach().reshape(param_shape).to(x._dtype)
     if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
                           (bias is not None and bias._requires_grad)):
         node = NativeBatchNormBackward0()
@@ -125,25 +138,48 @@ class NativeLayerNormBackward0(Node):
         return ((gx if need[0] else None), gw, gb)
 
 
+def _int_tuple(normalized_shape) -> tuple:
+    """``normalized_shape`` (an int, or a sequence of ints) as a tuple; PyTorch's TypeError
+    for anything else (a string is not a sequence of sizes here)."""
+    if type(normalized_shape) is int:
+        return (normalized_shape,)
+    if isinstance(normalized_shape, (tuple, list)):
+        try:
+            return tuple(check_int(v, "layer_norm", "normalized_shape") for v in normalized_shape)
+        except TypeError:
+            pass
+    raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                    f"{type(normalized_shape).__name__}")
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims of ``input``."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    check_tensor(input, "layer_norm", "input")
+    shape = _int_tuple(normalized_shape)
     k = len(shape)
+    if not k:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
     if input.dim() < k or tuple(input._shape[input.dim() - k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*, "
                            f"{', '.join(map(str, shape))}], but got input of size {list(input._shape)}")
     for t, name in ((weight, "weight"), (bias, "bias")):
-        if t is not None and tuple(t._shape) != shape:
+        if t is None:
+            continue
+        check_tensor(t, "layer_norm", name)
+        if tuple(t._shape) != shape:
             raise RuntimeError(f"layer_norm(): expected {name} of shape {list(shape)}, got {list(t._shape)}")
+        if t._dtype is not input._dtype:
+            _check_param_dtype(t, input)
     axes = tuple(range(input.dim() - k, input.dim()))
     with no_grad():
         x = input.detach()
         xc = x - x.mean(axes, keepdim=True)
         y = xc * ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
         if weight is not None:
-            y = y * weight.detach()
+            y = y * weight.detach().to(x._dtype)
         if bias is not None:
-            y = y + bias.detach()
+            y = y + bias.detach().to(x._dtype)
     if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
                           (bias is not None and bias._requires_grad)):
         node = NativeLayerNormBackward0()

@@ -73,6 +73,24 @@ def _source_positions(lo: int, hi: int, n: int, mode: str, device) -> Tensor:
     return (period - i).where(i >= n, i)
 
 
+def _crop(input: Tensor, pairs):
+    """Negative sizes of circular padding crop first (a view); the remaining positive sizes
+    then wrap around what is left, as PyTorch does. Returns the view and those sizes."""
+    out_pairs = []
+    for d, lo, hi in pairs:
+        n = input._shape[d]
+        keep = n - max(0, -lo) - max(0, -hi)
+        if n + lo + hi == 0:   # the sizes cancel: an empty dim, whatever was cropped
+            lo = hi = keep = 0
+        elif keep < 0 or n + lo + hi < 0:
+            raise RuntimeError(f"Negative padding value is resulting in an empty dimension: padding ({lo}, {hi}) at "
+                               f"dimension {d} of size {n}")
+        if lo < 0 or hi < 0 or not keep:
+            input = input.narrow(d, max(0, -lo), keep)
+        out_pairs.append((d, max(0, lo), max(0, hi)))
+    return input, out_pairs
+
+
 def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
     shape = list(input._shape)
     for d, lo, hi in pairs:
@@ -96,7 +114,8 @@ def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``
     starting from the last dim. ``mode`` is 'constant' (with ``value``, default 0;
-    negative sizes crop), 'reflect', 'replicate' or 'circular'."""
+    negative sizes crop), 'reflect', 'replicate' or 'circular' (negative sizes crop, the
+    positive ones then wrap around the cropped dim, at most once)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
@@ -109,7 +128,9 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         if value not in (None, 0):
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
         if any(p < 0 for p in pads):
-            raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
+            if mode != "circular":
+                raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
+            input, pairs = _crop(input, pairs)
         return _index_pad(input, pairs, mode)
     r = _constant_pad(input, pairs, 0 if value is None else value)
     if STATE.enabled and input._requires_grad:

@@ -13,9 +13,11 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..dtypes import int64
 from ..layout import check_size
 from ..tensor import Tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
+from .dispatch import check_int
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -31,11 +33,17 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fname):
     stride_ = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", fname)
     padding_ = pair(padding, "padding", fname)
     dilation_ = pair(dilation, "dilation", fname)
+    for v in kernel + stride_ + padding_ + dilation_:
+        if not _INT_MIN <= v <= _INT_MAX:   # PyTorch's pooling kernels take these as C ints
+            raise RuntimeError("value cannot be converted to type int without overflow")
     for k, p, d in zip(kernel, padding_, dilation_):
         if p * 2 > d * (k - 1) + 1:
             raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
     return Window2d(x._shape[2:], kernel, stride_, padding_, dilation_, ceil_mode=ceil_mode, fname=fname)
+
+
+_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def _lowest(dtype):
@@ -131,23 +139,29 @@ def _window_counts(geom: Window2d, count_include_pad: bool, backend_like: Tensor
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None) -> Tensor:
-    """The mean of every window (zero padding counts unless ``count_include_pad=False``)."""
+    """The mean of every window (zero padding counts unless ``count_include_pad=False``).
+    An int64 input gives int64 means, rounded toward zero as PyTorch's integer division does."""
+    if isinstance(input, Tensor) and input.dim() < 3:   # PyTorch reads dim -3 first
+        raise IndexError(f"avg_pool2d(): expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, but got a "
+                         f"{input.dim()}-d input of shape {list(input._shape)}")
     x, squeeze = _as_4d(input, "avg_pool2d")
     x = x.detach()
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"avg_pool2d(): expected a floating point input, got {x._dtype!r}")
+    integral = x._dtype is int64
+    if not (x._dtype.is_floating_point or integral):
+        raise RuntimeError(f"avg_pool2d(): expected a floating point or int64 input, got {x._dtype!r}")
     geom = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     n, c = x._shape[:2]
     (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) or divisor_override == 0:
-            raise RuntimeError(f"avg_pool2d(): divisor must be a non-zero int, got {divisor_override!r}")
-        divisor = divisor_override
+        divisor = check_int(divisor_override, "avg_pool2d", "divisor_override")
+        if divisor == 0:
+            raise RuntimeError("avg_pool2d(): divisor must be not zero")
     else:
         divisor = _window_counts(geom, count_include_pad, x)
     win = im2col_raw(x, geom, POOL_ORDER, (n, c, oh, ow, kh * kw))
     with no_grad():
-        r = run_reduce("sum", win, (4,), False) / divisor
+        sums = run_reduce("sum", win, (4,), False)
+        r = sums.div(divisor, rounding_mode="trunc") if integral else sums / divisor
     if squeeze:
         reshape_fresh(r, r._shape[1:])
     if STATE.enabled and input._requires_grad:
@@ -190,7 +204,11 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     A window is a band of rows times a band of columns, so the pool is a mean over row
     bands followed by a mean over column bands (an ordinary ``avg_pool2d`` when both
     divide evenly)."""
+    if isinstance(output_size, (tuple, list)) and isinstance(input, Tensor) and input.dim() <= len(output_size):
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"adaptive_avg_pool2d(): expected a floating point input, got {x._dtype!r}")
     h, w = x._shape[2:]
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(size) != 2 or not all(s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in size):

@@ -1,0 +1,267 @@
+"""``plugrad.nn.functional`` with bad arguments and edge dtypes, against the PyTorch oracle
+on every device: each call either succeeds with PyTorch's result (dtype, shape, values)
+or raises PyTorch's exception class.
+
+A case is ``(name, call)``: ``call(F, t)`` runs in both libraries, ``F`` being the
+library's ``nn.functional`` and ``t(values, dtype="float32")`` building a tensor (on the
+device under test for plugrad). PyTorch's ``NotImplementedError`` (no kernel for a dtype)
+asks for a ``RuntimeError``, its base class.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import plugrad
+import plugrad.nn.functional as PF
+import pytest
+
+import fuzz_support as fz
+
+torch = pytest.importorskip("torch")
+TF = pytest.importorskip("torch.nn.functional")
+pytestmark = pytest.mark.torch_oracle
+
+X = [[-1.5, 0.0], [2.0, 7.0]]
+IX = [[-3, 0], [2, 7]]
+B = [[True, False], [True, True]]
+IMG = [[[[-1, 2, 7], [-3, -6, 4], [9, 9, 8]]]]
+LOGITS = [[0.5, 2.0, 1.0]]
+HUGE_F = 1e289          # a float beyond float32's range
+GRID16 = np.arange(16.0).reshape(1, 1, 4, 4).tolist()
+
+CASES = [
+    # ---- activations: parameters beyond float32, integer and bool inputs, bound order
+    ("elu alpha huge", lambda F, t: F.elu(t(X), alpha=HUGE_F)),
+    ("elu alpha 2**62", lambda F, t: F.elu(t(X), alpha=2 ** 62)),
+    ("elu float64 alpha 1e300", lambda F, t: F.elu(t(X, "float64"), alpha=1e300)),
+    ("elu alpha nan keeps zeros", lambda F, t: F.elu(t(X), alpha=float("nan"))),
+    ("elu alpha inf keeps zeros", lambda F, t: F.elu(t(X), alpha=float("inf"))),
+    ("elu alpha -inf keeps zeros", lambda F, t: F.elu(t(X), alpha=float("-inf"))),
+    ("leaky_relu slope huge", lambda F, t: F.leaky_relu(t(X), HUGE_F)),
+    ("softplus beta huge", lambda F, t: F.softplus(t(X), beta=HUGE_F)),
+    ("softplus threshold huge", lambda F, t: F.softplus(t(X), threshold=-HUGE_F)),
+    ("hardtanh int64", lambda F, t: F.hardtanh(t(IX, "int64"))),
+    ("hardtanh int64 fractional bounds", lambda F, t: F.hardtanh(t(IX, "int64"), -0.5, 2.5)),
+    ("relu6 int64", lambda F, t: F.relu6(t(IX, "int64"))),
+    ("relu6 uint8", lambda F, t: F.relu6(t([[3, 0], [2, 7]], "uint8"))),
+    ("hardtanh uint8 negative bound", lambda F, t: F.hardtanh(t([[3, 0], [2, 7]], "uint8"))),
+    ("hardtanh int8 bound overflows", lambda F, t: F.hardtanh(t(IX, "int8"), -300, 300)),
+    ("hardtanh int64 nan bound", lambda F, t: F.hardtanh(t(IX, "int64"), float("nan"), 2)),
+    ("hardtanh bool", lambda F, t: F.hardtanh(t(B, "bool"))),
+    ("relu6 bool", lambda F, t: F.relu6(t(B, "bool"))),
+    ("hardtanh min None", lambda F, t: F.hardtanh(t(X), min_val=None)),
+    ("hardtanh max None", lambda F, t: F.hardtanh(t(X), max_val=None)),
+    ("hardtanh min > max", lambda F, t: F.hardtanh(t(X), 2.0, 1.0)),
+    ("hardtanh min > max bool", lambda F, t: F.hardtanh(t(B, "bool"), 2.0, 1.0)),
+    ("hardtanh huge min", lambda F, t: F.hardtanh(t(X), 2 ** 62)),
+    ("hardtanh bounds beyond float32", lambda F, t: F.hardtanh(t(X), -HUGE_F, HUGE_F)),
+    ("hardtanh float16 bounds beyond float16", lambda F, t: F.hardtanh(t(X, "float16"), -1e5, 1e5)),
+    # ---- softmax and normalize: dims of a 0-d tensor
+    ("softmax 0-d dim -2", lambda F, t: F.softmax(t(1.0), dim=-2)),
+    ("log_softmax 0-d dim 1", lambda F, t: F.log_softmax(t(1.0), dim=1)),
+    ("softmin 0-d dim 1", lambda F, t: F.softmin(t(1.0), dim=1)),
+    ("softmax 0-d dim 0", lambda F, t: F.softmax(t(1.0), dim=0)),
+    ("normalize 0-d", lambda F, t: F.normalize(t(1.0))),
+    ("normalize 0-d dim -1", lambda F, t: F.normalize(t(1.0), dim=-1)),
+    # ---- pointwise losses: bool and mixed dtypes
+    ("mse_loss bool target", lambda F, t: F.mse_loss(t(X), t(B, "bool"))),
+    ("mse_loss bool input", lambda F, t: F.mse_loss(t(B, "bool"), t(X), reduction="none")),
+    ("mse_loss 0-d float64 input", lambda F, t: F.mse_loss(t(1.0, "float64"), t(X))),
+    ("mse_loss bool both", lambda F, t: F.mse_loss(t(B, "bool"), t(B, "bool"))),
+    ("smooth_l1_loss bool target", lambda F, t: F.smooth_l1_loss(t(X), t(B, "bool"))),
+    ("smooth_l1_loss bool input", lambda F, t: F.smooth_l1_loss(t(B, "bool"), t(X), reduction="none")),
+    ("huber_loss bool target", lambda F, t: F.huber_loss(t(X), t(B, "bool"))),
+    ("huber_loss bool input", lambda F, t: F.huber_loss(t(B, "bool"), t(X))),
+    ("huber_loss int64 input", lambda F, t: F.huber_loss(t(IX, "int64"), t(X))),
+    ("huber_loss float64 target", lambda F, t: F.huber_loss(t(X), t(X, "float64"))),
+    # ---- class losses: weight, ignore_index, target shapes
+    ("cross_entropy int64 weight", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"),
+                                                                 weight=t([1, 2, 3], "int64"))),
+    ("cross_entropy bool weight", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"),
+                                                                weight=t([True, False, True], "bool"))),
+    ("cross_entropy float64 weight", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"),
+                                                                   weight=t([1.0, 2.0, 3.0], "float64"))),
+    ("cross_entropy string weight", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"), weight="bogus")),
+    ("cross_entropy list weight", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"), weight=[1.0, 2.0, 3.0])),
+    ("cross_entropy probabilities int64 weight", lambda F, t: F.cross_entropy(
+        t(LOGITS), t([[0.2, 0.3, 0.5]]), weight=t([1, 2, 3], "int64"))),
+    ("cross_entropy ignore_index float", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"), ignore_index=1.5)),
+    ("cross_entropy ignore_index bool", lambda F, t: F.cross_entropy(t(LOGITS), t([1], "int64"), ignore_index=True)),
+    ("cross_entropy 0-d target", lambda F, t: F.cross_entropy(t(LOGITS), t(1, "int64"))),
+    ("cross_entropy target of 4", lambda F, t: F.cross_entropy(t(LOGITS), t([1, 2, 0, 1], "int64"))),
+    ("cross_entropy 2-d target", lambda F, t: F.cross_entropy(t(LOGITS), t([[1]], "int64"))),
+    ("cross_entropy 1-d input, target (1,)", lambda F, t: F.cross_entropy(t(LOGITS[0]), t([1], "int64"),
+                                                                           reduction="none")),
+    ("cross_entropy 1-d input, target (2,)", lambda F, t: F.cross_entropy(t(LOGITS[0]), t([1, 2], "int64"))),
+    ("cross_entropy 1-d input, int64 target (3,)", lambda F, t: F.cross_entropy(t(LOGITS[0]), t([1, 2, 0], "int64"))),
+    ("cross_entropy 0-d input", lambda F, t: F.cross_entropy(t(0.5), t(1, "int64"))),
+    ("nll_loss int64 weight", lambda F, t: F.nll_loss(t(LOGITS), t([1], "int64"), weight=t([1, 2, 3], "int64"))),
+    ("nll_loss float32 weight, float64 input", lambda F, t: F.nll_loss(t(LOGITS, "float64"), t([1], "int64"),
+                                                                       weight=t([1.0, 2.0, 3.0]))),
+    ("nll_loss string weight", lambda F, t: F.nll_loss(t(LOGITS), t([1], "int64"), weight="bogus")),
+    ("nll_loss ignore_index float", lambda F, t: F.nll_loss(t(LOGITS), t([1], "int64"), ignore_index=1.5)),
+    ("nll_loss ignore_index None", lambda F, t: F.nll_loss(t(LOGITS), t([1], "int64"), ignore_index=None)),
+    ("nll_loss 0-d target", lambda F, t: F.nll_loss(t(LOGITS), t(1, "int64"))),
+    ("nll_loss 3-d input, 0-d target", lambda F, t: F.nll_loss(t([LOGITS]), t(1, "int64"))),
+    ("nll_loss 4-d input, 2-d target", lambda F, t: F.nll_loss(t([[[[0.5, 2.0, 1.0]]]]), t([[1, 2, 0]], "int64"))),
+    ("nll_loss 1-d input, target (1,)", lambda F, t: F.nll_loss(t(LOGITS[0]), t([1], "int64"))),
+    ("binary_cross_entropy string weight", lambda F, t: F.binary_cross_entropy(t([0.5, 0.2]), t([1.0, 0.0]),
+                                                                               weight="bogus")),
+    ("binary_cross_entropy float64 weight", lambda F, t: F.binary_cross_entropy(t([0.5, 0.2]), t([1.0, 0.0]),
+                                                                                weight=t([1.0, 2.0], "float64"))),
+    ("bce_with_logits ragged pos_weight", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2]), t([1.0, 0.0]), pos_weight=[[1.0], [2.0, 3.0]])),
+    ("bce_with_logits string weight", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2]), t([1.0, 0.0]), weight="bogus")),
+    ("bce_with_logits bool pos_weight", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2]), t([1.0, 0.0]), pos_weight=t([True, False], "bool"))),
+    ("bce_with_logits float64 target", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2]), t([1.0, 0.0], "float64"))),
+    ("bce_with_logits float64 input", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2], "float64"), t([1.0, 0.0]))),
+    ("bce_with_logits float64 weight", lambda F, t: F.binary_cross_entropy_with_logits(
+        t([0.5, 0.2]), t([1.0, 0.0]), weight=t([1.0, 2.0], "float64"))),
+    # ---- batch_norm and layer_norm
+    ("batch_norm training float", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0]), t([1.0, 1.0]),
+                                                             training=1.5)),
+    ("batch_norm training None", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0]), t([1.0, 1.0]),
+                                                            training=None)),
+    ("batch_norm bool weight", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0]), t([1.0, 1.0]),
+                                                          weight=t([True, False], "bool"))),
+    ("batch_norm bool bias", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0]), t([1.0, 1.0]),
+                                                        bias=t([True, False], "bool"))),
+    ("batch_norm float64 running_mean", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0], "float64"),
+                                                                   t([1.0, 1.0]))),
+    ("batch_norm float64 input", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1)), "float64"), t([0.0, 0.0]),
+                                                            t([1.0, 1.0]))),
+    ("batch_norm string weight", lambda F, t: F.batch_norm(t(np.ones((3, 2, 1))), t([0.0, 0.0]), t([1.0, 1.0]),
+                                                            weight="bogus")),
+    ("batch_norm 0-d training", lambda F, t: F.batch_norm(t(1.0), None, None, training=True)),
+    ("batch_norm 1-d training", lambda F, t: F.batch_norm(t([1.0, 2.0, 3.0]), None, None, training=True)),
+    ("batch_norm 0-d eval", lambda F, t: F.batch_norm(t(1.0), t([0.0, 0.0]), t([1.0, 1.0]))),
+    ("layer_norm string shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), "bogus")),
+    ("layer_norm float in shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), [3.0])),
+    ("layer_norm empty shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), ())),
+    ("layer_norm string weight", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), (3,), weight="bogus")),
+    ("layer_norm int64 weight", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), (3,), weight=t([1, 2, 3], "int64"))),
+    ("layer_norm bool bias", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), (3,), bias=t([True] * 3, "bool"))),
+    # ---- embedding, linear, convolution
+    ("embedding padding_idx float", lambda F, t: F.embedding(t([0, 1], "int64"), t(np.ones((3, 2))),
+                                                              padding_idx=1.5)),
+    ("embedding padding_idx bool", lambda F, t: F.embedding(t([0, 1], "int64"), t(np.ones((3, 2))),
+                                                             padding_idx=True)),
+    ("embedding weight None", lambda F, t: F.embedding(t([0, 1], "int64"), None)),
+    ("embedding weight string", lambda F, t: F.embedding(t([0, 1], "int64"), "bogus")),
+    ("conv1d string bias", lambda F, t: F.conv1d(t(np.ones((1, 2, 5))), t(np.ones((4, 2, 3))), "bogus")),
+    ("conv2d list bias", lambda F, t: F.conv2d(t(np.ones((1, 2, 5, 5))), t(np.ones((4, 2, 3, 3))), [1.0] * 4)),
+    ("conv_transpose2d string bias", lambda F, t: F.conv_transpose2d(t(np.ones((1, 2, 5, 5))),
+                                                                     t(np.ones((2, 4, 3, 3))), "bogus")),
+    ("conv2d huge stride", lambda F, t: F.conv2d(t(np.arange(50.0).reshape(1, 2, 5, 5)), t(np.ones((4, 2, 3, 3))),
+                                                 stride=2 ** 62)),
+    ("conv2d huge padding", lambda F, t: F.conv2d(t(np.ones((1, 2, 5, 5))), t(np.ones((4, 2, 3, 3))),
+                                                  padding=2 ** 62)),
+    ("conv_transpose2d huge stride", lambda F, t: F.conv_transpose2d(t(np.ones((1, 2, 5, 5))),
+                                                                     t(np.ones((2, 4, 3, 3))), stride=2 ** 62)),
+    ("unfold huge stride", lambda F, t: F.unfold(t(np.arange(18.0).reshape(1, 2, 3, 3)), 2, stride=2 ** 62)),
+    ("unfold 0-d", lambda F, t: F.unfold(t(1.0), 2)),
+    ("unfold 1-d", lambda F, t: F.unfold(t([1.0, 2.0, 3.0]), 2)),
+    ("fold size-0 channels", lambda F, t: F.fold(t(np.zeros((2, 0, 1))), (2, 2), 1)),
+    ("fold size-0 blocks", lambda F, t: F.fold(t(np.zeros((2, 4, 0))), (2, 2), 2)),
+    # ---- pooling
+    ("avg_pool2d int64", lambda F, t: F.avg_pool2d(t(IMG, "int64"), 2, 1)),
+    ("avg_pool2d int64 negative sums", lambda F, t: F.avg_pool2d(t([[[[-1, -2], [-3, -5]]]], "int64"), 2)),
+    ("avg_pool2d int64 padding", lambda F, t: F.avg_pool2d(t(IMG, "int64"), 2, 1, padding=1)),
+    ("avg_pool2d int64 padding excluded", lambda F, t: F.avg_pool2d(t(IMG, "int64"), 2, 1, padding=1,
+                                                                    count_include_pad=False)),
+    ("avg_pool2d int64 ceil_mode", lambda F, t: F.avg_pool2d(t(IMG, "int64"), 2, 2, ceil_mode=True)),
+    ("avg_pool2d int64 divisor", lambda F, t: F.avg_pool2d(t(IMG, "int64"), 2, 1, divisor_override=3)),
+    ("avg_pool2d int64 unbatched", lambda F, t: F.avg_pool2d(t(IMG[0], "int64"), 2, 1)),
+    ("avg_pool2d int32", lambda F, t: F.avg_pool2d(t(IMG, "int32"), 2, 1)),
+    ("avg_pool2d divisor float", lambda F, t: F.avg_pool2d(t(np.ones((1, 2, 3, 3))), 2, divisor_override=1.5)),
+    ("avg_pool2d huge kernel", lambda F, t: F.avg_pool2d(t(np.ones((1, 2, 3, 3))), 2 ** 62)),
+    ("avg_pool2d huge stride", lambda F, t: F.avg_pool2d(t(np.ones((1, 2, 3, 3))), 2, stride=2 ** 62)),
+    ("max_pool2d huge stride", lambda F, t: F.max_pool2d(t(np.ones((1, 2, 3, 3))), 2, stride=2 ** 63 - 1)),
+    ("max_pool2d huge kernel", lambda F, t: F.max_pool2d(t(np.ones((1, 2, 3, 3))), (2, 2 ** 62))),
+    ("max_pool2d_with_indices huge stride", lambda F, t: F.max_pool2d_with_indices(
+        t(np.ones((1, 2, 3, 3))), 2, stride=2 ** 62)),
+    ("avg_pool2d 0-d", lambda F, t: F.avg_pool2d(t(1.0), 2)),
+    ("avg_pool2d 2-d", lambda F, t: F.avg_pool2d(t(np.ones((3, 3))), 2)),
+    ("adaptive_avg_pool2d 0-d", lambda F, t: F.adaptive_avg_pool2d(t(1.0), (2, 2))),
+    ("adaptive_avg_pool2d 2-d", lambda F, t: F.adaptive_avg_pool2d(t(np.ones((3, 3))), (2, 2))),
+    ("adaptive_avg_pool2d int64", lambda F, t: F.adaptive_avg_pool2d(t(IMG, "int64"), 2)),
+    # ---- circular padding with negative sizes: crop, then wrap
+    ("pad circular crop both sides", lambda F, t: F.pad(t(GRID16), [-1, -1, 1, 1], mode="circular")),
+    ("pad circular crop and wrap", lambda F, t: F.pad(t(GRID16), [-1, 2, 1, -2], mode="circular")),
+    ("pad circular crop to empty", lambda F, t: F.pad(t(GRID16), [-4, 0, 0, 0], mode="circular")),
+    ("pad circular crop past empty", lambda F, t: F.pad(t(GRID16), [-5, 0, 0, 0], mode="circular")),
+    ("pad circular 1-d", lambda F, t: F.pad(t([[[0.0, 1.0, 2.0, 3.0]]]), [-1, 3], mode="circular")),
+    ("pad circular sizes cancel", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [-3, 1], mode="circular")),
+    ("pad circular sizes cancel, positive left", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [2, -4], mode="circular")),
+    ("pad circular crop past empty, 1-d", lambda F, t: F.pad(t([[[0.0, 1.0]]]), [-2, -1], mode="circular")),
+]
+
+
+def _outcome(lib, call, device):
+    F = PF if lib is plugrad else TF
+
+    def t(values, dtype="float32"):
+        if lib is plugrad:
+            return plugrad.tensor(values, dtype=getattr(plugrad, dtype), device=device)
+        return torch.tensor(values, dtype=getattr(torch, dtype))
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call(F, t), None
+    except Exception as exc:  # the oracle compares exception classes
+        return None, exc
+
+
+def _wanted(exc) -> type:
+    return RuntimeError if isinstance(exc, NotImplementedError) else fz.builtin_class(exc)
+
+
+@pytest.mark.parametrize("name,call", CASES, ids=[c[0] for c in CASES])
+def test_matches_torch(name, call, device):
+    ours, our_exc = _outcome(plugrad, call, device)
+    theirs, their_exc = _outcome(torch, call, device)
+    if their_exc is not None:
+        if not isinstance(their_exc, (RuntimeError, TypeError, ValueError, IndexError)):
+            # PyTorch's own Python code failed (AttributeError on a non-Tensor): plugrad refuses, TypeError
+            assert isinstance(our_exc, TypeError), f"{name}: plugrad gave {our_exc or ours!r}; torch {their_exc!r}"
+            return
+        assert our_exc is not None, f"{name}: torch raised {their_exc!r}; plugrad returned {ours!r}"
+        assert isinstance(our_exc, _wanted(their_exc)), f"{name}: plugrad raised {our_exc!r}; torch {their_exc!r}"
+        assert type(our_exc).__module__ == "builtins", f"{name}: {type(our_exc)} is not a built-in class"
+        return
+    assert our_exc is None, f"{name}: plugrad raised {our_exc!r}; torch returned {theirs!r}"
+    fz.compare(fz.describe(ours), fz.describe(theirs), where=name)
+
+
+GRAD_CASES = [
+    ("mse_loss bool target", lambda F, x, t: F.mse_loss(x, t(B, "bool"))),
+    ("smooth_l1_loss float64 target", lambda F, x, t: F.smooth_l1_loss(x, t(X, "float64") * 0.5)),
+    ("hardtanh", lambda F, x, t: F.hardtanh(x, -0.5, 2.5).sum()),
+    ("elu alpha 2", lambda F, x, t: F.elu(x + 1.0, alpha=2.0).sum()),
+    ("pad circular negative", lambda F, x, t: (F.pad(x.reshape(1, 1, 2, 2), [-1, 1, 1, 0], mode="circular")
+                                               * t([[[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]]])).sum()),
+]
+
+
+@pytest.mark.parametrize("name,call", GRAD_CASES, ids=[c[0] for c in GRAD_CASES])
+def test_gradients_match_torch(name, call, device):
+    """The inputs' gradients through the edge-dtype paths (casts, crops) are PyTorch's."""
+    grads = []
+    for lib in (plugrad, torch):
+        F = PF if lib is plugrad else TF
+        dev = {"device": device} if lib is plugrad else {}
+
+        def t(values, dtype="float32", lib=lib, dev=dev):
+            return lib.tensor(values, dtype=getattr(lib, dtype), **dev)
+
+        x = lib.tensor(X, requires_grad=True, **dev)
+        call(F, x, t).backward()
+        grads.append(fz.describe(x.grad))
+    fz.compare(grads[0], grads[1], where=name)
