@@ -10,7 +10,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
-from .dispatch import cast, check_bool, check_int, write_out
+from .dispatch import ALL_DIMS, cast, check_bool, check_int, write_out
 from .elementwise import exp, log, where
 from .views import expand_to
 
@@ -26,18 +26,6 @@ def _values_indices_type(name):
 
 
 _values_indices = {name: _values_indices_type(name) for name in ("max", "min")}
-
-
-class AllDims:
-    """The default ``dim`` of max, min and prod: reduce every element. A sentinel rather
-    than None because PyTorch refuses an explicit ``dim=None`` there (TypeError)."""
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<every element>"
-
-
-ALL_DIMS = AllDims()
 
 
 # ---- helpers ------------------------------------------------------------------------
