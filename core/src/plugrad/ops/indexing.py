@@ -31,7 +31,7 @@ def _as_index_tensor(obj, device):
     if isinstance(obj, Tensor):
         return obj
     t = tensor(obj, device=device)
-    if t._dtype.is_floating_point:
+    if t._dtype.is_floating_point and not (isinstance(obj, list) and any(isinstance(e, Tensor) for e in obj)):
         # PyTorch reads a list or array index as int64: fractions are truncated, NaN and
         # values beyond int64 refused
         if t.numel() and not bool((t.abs() < 2.0 ** 63).all()):
@@ -752,10 +752,15 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
         if lo < -n or hi >= n:
             raise IndexError(f"index_add(): index {lo if lo < -n else hi} is out of bounds for dimension {d} with "
                              f"size {n}")
-    key = (slice(None),) * d + (idx,)
-    _, adv = _basic_and_advanced(r, key)
-    positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
     src = source.detach() * alpha if alpha != 1 else source.detach()
+    if r._shape:
+        key = (slice(None),) * d + (idx,)
+        _, adv = _basic_and_advanced(r, key)
+        positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
+    else:  # a 0-d input is its one element, which every valid index (0 or -1) names
+        positions, out_shape = idx * 0, idx._shape
+        if src.numel() == idx.numel():
+            src = src.reshape(out_shape)
     if src._shape != out_shape:
         raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match the indexed shape "
                            f"{list(out_shape)}")
