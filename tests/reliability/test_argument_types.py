@@ -99,9 +99,9 @@ KEEPDIM_OPS = {
 def test_keepdim_must_be_a_bool(op, device):
     call = KEEPDIM_OPS[op]
     for flag in (True, False):
-        assert _same_as_torch(lambda m, x, *_: call(m, x, flag), device, f"{op} keepdim={flag}") is None
+        assert _same_as_torch(lambda m, x, *_, f=flag: call(m, x, f), device, f"{op} keepdim={flag}") is None
     for bad in NOT_BOOLS:
-        exc = _same_as_torch(lambda m, x, *_: call(m, x, bad), device, f"{op} keepdim={bad!r}")
+        exc = _same_as_torch(lambda m, x, *_, f=bad: call(m, x, f), device, f"{op} keepdim={bad!r}")
         assert isinstance(exc, TypeError)
 
 
@@ -125,9 +125,9 @@ FLAG_CALLS = {
 def test_other_flags_must_be_bools(flag, device):
     call = FLAG_CALLS[flag]
     for good in (True, False):
-        assert _same_as_torch(lambda m, *a: call(m, *a, good), device, f"{flag}={good}") is None
+        assert _same_as_torch(lambda m, *a, f=good: call(m, *a, f), device, f"{flag}={good}") is None
     for bad in NOT_BOOLS:
-        exc = _same_as_torch(lambda m, *a: call(m, *a, bad), device, f"{flag}={bad!r}")
+        exc = _same_as_torch(lambda m, *a, f=bad: call(m, *a, f), device, f"{flag}={bad!r}")
         assert isinstance(exc, TypeError)
 
 
