@@ -230,6 +230,12 @@ TENSOR_CASES = {
     "copy_-numpy-number": lambda m, x, v, i, i0: i.copy_(np.float64(2.7)),
     "copy_-str": lambda m, x, v, i, i0: x.copy_("bogus"),
     "copy_-number-recorded": lambda m, x, v, i, i0: (x.requires_grad_() * 1).copy_(2.0).grad_fn is not None,
+    "index_put-list-element": lambda m, x, v, i, i0: m.index_put(x, ([0, 1],), v),
+    "index_put-None-element": lambda m, x, v, i, i0: m.index_put(x, (None, i), v[:2]),
+    "lerp-int-end": lambda m, x, v, i, i0: m.lerp(x, x.long(), 0.5),
+    "lerp-float64-weight": lambda m, x, v, i, i0: m.lerp(v, v * 2, m.tensor([0.5], dtype=m.float64)),
+    "lerp-number-end": lambda m, x, v, i, i0: m.lerp(x, 1.0, 0.5),
+    "where-one-str": lambda m, x, v, i, i0: m.where("bogus"),
 }
 
 

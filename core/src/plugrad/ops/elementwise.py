@@ -988,6 +988,10 @@ def lerp(input, end, weight) -> Tensor:
     it is computed from the other end, ``end - (end - input) * (1 - weight)``, as PyTorch
     does (exact at weight 1, and the same infinities and NaNs)."""
     weight = as_operand(weight, "lerp", "weight")
+    for name, t in (("end", check_tensor(end, "lerp", "end")), ("weight", weight)):
+        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+            raise RuntimeError(f"lerp(): expected dtype {input._dtype.name} for `{name}` but got dtype "
+                               f"{t._dtype.name}")
     if not isinstance(weight, Tensor):
         input._dtype.checked_scalar(weight)  # PyTorch converts a number weight to input's dtype
     prev = STATE.enabled

@@ -402,6 +402,9 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
     if positions is None:
         if not isinstance(indices, (tuple, list)):
             raise TypeError("index_put(): indices must be a tuple of tensors")
+        for k, t in enumerate(indices):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor as element {k} in argument 1, but got {type(t).__name__}")
         _check_same_dtype(input, values, "index_put", "values")
         # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
         # adds a dim, so the key's dims are the view's, not the input's)
@@ -506,6 +509,7 @@ def masked_select(input, mask) -> Tensor:
 def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or one 1-d tensor
     per dim with ``as_tuple=True``."""
+    check_tensor(input, "nonzero", "input")
     if type(as_tuple) is not bool:
         check_bool(as_tuple, "nonzero", "as_tuple")
     backend = input._backend
