@@ -252,6 +252,8 @@ ZERO_D_OPS = {
     "index_select": lambda m, s, d, i0: m.index_select(s, d, i0.reshape(1)),
     "index_add": lambda m, s, d, i0: m.index_add(s, d, i0.reshape(1), s),
     "index_add-0d-index": lambda m, s, d, i0: m.index_add(s, d, i0, s * 2),
+    "softmax": lambda m, s, d, i0: m.softmax(s, d),
+    "log_softmax": lambda m, s, d, i0: m.log_softmax(s, d),
 }
 
 

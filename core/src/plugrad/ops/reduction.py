@@ -766,7 +766,8 @@ def _softmax_dim(input, dim, fname):
     """``dim`` normalised; an int is required (nn.functional resolves an implicit one)."""
     if type(dim) is not int:
         dim = check_int(dim, fname, "dim")
-    return normalize_dim(dim, len(input._shape)) if input._shape else 0
+    d = normalize_dim(dim, len(input._shape))
+    return d if input._shape else 0
 
 
 def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
