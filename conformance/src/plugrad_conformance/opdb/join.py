@@ -66,7 +66,7 @@ ENTRIES = [
        errors=[ErrorInput(lambda g: Sample([g.array(()), g.array(())]), RuntimeError, "0-d tensors"),
                ErrorInput(lambda g: Sample([g.array((2, 3)), g.array((2, 4))]), RuntimeError,
                           "sizes that differ outside the cat dim"),
-               ErrorInput(lambda g: Sample([]), RuntimeError, "an empty list"),
+               ErrorInput(lambda g: Sample([]), ValueError, "an empty list"),  # as torch.cat([])
                ErrorInput(lambda g: Sample(g.array((2,))), TypeError, "a tensor instead of a list")]),
     _j("stack", _stack_ref, _stack_sample,
        errors=[ErrorInput(lambda g: Sample([g.array((2,)), g.array((3,))]), RuntimeError, "different shapes")]),

@@ -231,6 +231,8 @@ def _std_mean_ref(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 _VAR_TOL = {"float16": (1e-2, 2e-2)}
 _FLOAT_ONLY = [ErrorInput(lambda g: Sample(g.array((2, 3))), RuntimeError, "an integer input", "int64")]
+#: softmax's dim has no default (torch.softmax(x) is a TypeError)
+_FLOAT_ONLY_ALONG_DIM = [ErrorInput(lambda g: Sample(g.array((2, 3)), 1), RuntimeError, "an integer input", "int64")]
 
 
 def _logic_dtype(d, s):
@@ -394,8 +396,8 @@ ENTRIES = [
        tol=SUM_TOL),
     _r("logsumexp", _lse_ref, _lse_sample, dtypes=NUMERIC, result_dtype=TO_FLOAT, tol=SUM_TOL,
        errors=_dim_errors()),
-    _r("softmax", _softmax_ref(False), _softmax_sample, errors=_FLOAT_ONLY),
-    _r("log_softmax", _softmax_ref(True), _softmax_sample, errors=_FLOAT_ONLY, tol=SUM_TOL),
+    _r("softmax", _softmax_ref(False), _softmax_sample, errors=_FLOAT_ONLY_ALONG_DIM),
+    _r("log_softmax", _softmax_ref(True), _softmax_sample, errors=_FLOAT_ONLY_ALONG_DIM, tol=SUM_TOL),
     _r("sum_to", _sum_to_ref, _sum_to_sample, tol=SUM_TOL),
     _r("norm", _norm_ref, _norm_sample, tol=SUM_TOL),
 ]

@@ -11,7 +11,7 @@ from ..layout import broadcast_shapes
 from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
 from . import elementwise as ew
-from .dispatch import as_operand, binary_dtype, cast, check_inplace_target, check_same_device, inplace
+from .dispatch import as_operand, binary_dtype, cast, check_bool, check_inplace_target, check_same_device, inplace
 
 __all__ = ["to", "copy_", "fill_", "zero_", "inplace_binary", "inplace_unary", "transfer"]
 
@@ -52,9 +52,11 @@ def parse_to_arguments(args, kwargs):
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, _dtype_cls):
             dt = a
+        elif a is None and i == 0:
+            pass  # PyTorch reads a leading None as the device: "keep the device"
         elif isinstance(a, Tensor):
             dev, dt = a.device, a._dtype
         elif isinstance(a, (str, _device)):
@@ -107,9 +109,13 @@ class CopyBackwards(Node):
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:
-    """Overwrite ``self`` with ``src`` (broadcast, converted to self's dtype and device)."""
+    """Overwrite ``self`` with ``src`` (broadcast, converted to self's dtype and device;
+    a number counts as a 0-d tensor, as PyTorch's argument parser reads it)."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        from ..creation import tensor
+        src = tensor(as_operand(src, "copy_", "src"), dtype=self._dtype, device=self.device)
+    if type(non_blocking) is not bool:
+        check_bool(non_blocking, "copy_", "non_blocking")
     _check_writable(self, "copy_")
     if broadcast_shapes(src._shape, self._shape) != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "

@@ -15,7 +15,7 @@ from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 
 __all__ = ["binary_dtype", "as_operand", "cast", "check_same_device", "new_out", "write_out",
-           "inplace", "is_scalar", "check_bool", "check_int", "check_tensor"]
+           "inplace", "is_scalar", "check_bool", "check_int", "check_tensor", "ALL_DIMS"]
 
 _SCALAR_TYPES = (bool, int, float)
 
@@ -62,6 +62,19 @@ def check_tensor(value, fname: str, argname: str) -> Tensor:
     if isinstance(value, Tensor):
         return value
     raise TypeError(f"{fname}(): argument '{argname}' must be Tensor, not {type(value).__name__}")
+
+
+class AllDims:
+    """The default ``dim`` of ops whose PyTorch signature has no ``dim=None`` (max, min,
+    prod, squeeze): every dim. A sentinel rather than None, because PyTorch refuses an
+    explicit None there (TypeError)."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<every dim>"
+
+
+ALL_DIMS = AllDims()
 
 
 def binary_dtype(a: Tensor, b) -> object:

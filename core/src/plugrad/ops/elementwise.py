@@ -14,7 +14,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, float16, float32, float64, get_default_dtype, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
-from .dispatch import as_operand, binary_dtype, cast, check_same_device, write_out
+from .dispatch import as_operand, binary_dtype, cast, check_bool, check_same_device, check_tensor, write_out
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "abs",
@@ -194,6 +194,8 @@ def _alpha(alpha, fname, a, b):
             raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
         if isinstance(alpha, bool) and result is not bool_:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
+        if isinstance(alpha, float):
+            result.checked_scalar(alpha)  # PyTorch converts alpha to the result's dtype
     return alpha
 
 
@@ -842,7 +844,9 @@ def where(condition, input=None, other=None, *, out=None):
     ref = input if isinstance(input, Tensor) else other
     if not isinstance(ref, Tensor):
         from ..creation import tensor
-        ref = input = tensor(input, device=condition.device)
+        ref = tensor(input, device=condition.device)
+        ref._dtype.checked_scalar(input)
+        input = ref
     # the device is the first operand's that is not a 0-d cpu tensor: another device's tensor
     # is refused, except a 0-d cpu one, which counts as a number and is moved to the kernel
     for t in (input, other, condition):
@@ -869,8 +873,8 @@ def where(condition, input=None, other=None, *, out=None):
     for t in (input, other):
         if isinstance(t, Tensor):
             shape = broadcast_shapes(shape, t._shape)
-    a = cast(input, cd)._a if isinstance(input, Tensor) else cd._py(input)
-    b = cast(other, cd)._a if isinstance(other, Tensor) else cd._py(other)
+    a = cast(input, cd)._a if isinstance(input, Tensor) else cd.checked_scalar(input)
+    b = cast(other, cd)._a if isinstance(other, Tensor) else cd.checked_scalar(other)
     o = backend.empty(shape, cd)
     backend.where(condition._a, a, b, o)
     r = make(backend, o, shape, cd)
@@ -933,6 +937,9 @@ def clamp(input, min=None, max=None, *, out=None) -> Tensor:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo = None if min is None else as_operand(min, "clamp", "min")
     hi = None if max is None else as_operand(max, "clamp", "max")
+    for bound in (lo, hi):
+        if type(bound) is float:  # PyTorch converts a number bound to the result's dtype
+            binary_dtype(input, bound).checked_scalar(bound)
     r = input
     if lo is not None:
         r = compute_binary("maximum", r, lo, "clamp")
@@ -981,6 +988,12 @@ def lerp(input, end, weight) -> Tensor:
     it is computed from the other end, ``end - (end - input) * (1 - weight)``, as PyTorch
     does (exact at weight 1, and the same infinities and NaNs)."""
     weight = as_operand(weight, "lerp", "weight")
+    for name, t in (("end", check_tensor(end, "lerp", "end")), ("weight", weight)):
+        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+            raise RuntimeError(f"lerp(): expected dtype {input._dtype.name} for `{name}` but got dtype "
+                               f"{t._dtype.name}")
+    if not isinstance(weight, Tensor):
+        input._dtype.checked_scalar(weight)  # PyTorch converts a number weight to input's dtype
     prev = STATE.enabled
     STATE.enabled = False
     try:
@@ -1031,6 +1044,8 @@ class AddcdivBackward0(Node):
 
 def _addc(kind, node_cls, input, tensor1, tensor2, value):
     value = as_operand(value, kind, "value")
+    if type(value) is float:
+        binary_dtype(input, value).checked_scalar(value)
     prev = STATE.enabled
     STATE.enabled = False
     try:
@@ -1068,6 +1083,10 @@ subtract, multiply, divide = sub, mul, div
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` with a finite difference
     (an infinity is close only to itself)."""
+    check_tensor(input, "isclose", "input")
+    check_tensor(other, "isclose", "other")
+    if type(equal_nan) is not bool:
+        check_bool(equal_nan, "isclose", "equal_nan")
     if input._dtype is not other._dtype:
         raise RuntimeError(f"isclose(): input ({input._dtype!r}) and other ({other._dtype!r}) must have the same "
                            f"dtype")
@@ -1088,6 +1107,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when every element is close (see ``isclose``)."""
+    check_tensor(input, "allclose", "input")
+    check_tensor(other, "allclose", "other")
+    if type(equal_nan) is not bool:
+        check_bool(equal_nan, "allclose", "equal_nan")
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 

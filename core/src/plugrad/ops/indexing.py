@@ -14,10 +14,10 @@ from numbers import Number
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, int64, uint8
+from ..dtypes import bool_, int32, int64, uint8
 from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
-from ..tensor import Tensor, make
-from .dispatch import cast, inplace, check_inplace_target
+from ..tensor import _LEGACY_NAMES, Tensor, make
+from .dispatch import cast, check_bool, check_inplace_target, check_tensor, inplace
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
@@ -31,7 +31,11 @@ def _as_index_tensor(obj, device):
     if isinstance(obj, Tensor):
         return obj
     t = tensor(obj, device=device)
-    if t._dtype.is_floating_point and t.numel() == 0:
+    if t._dtype.is_floating_point and not (isinstance(obj, list) and any(isinstance(e, Tensor) for e in obj)):
+        # PyTorch reads a list or array index as int64: fractions are truncated, NaN and
+        # values beyond int64 refused
+        if t.numel() and not bool((t.abs() < 2.0 ** 63).all()):
+            raise RuntimeError("value cannot be converted to type int64 without overflow")
         t = cast(t, int64)
     return t
 
@@ -196,8 +200,9 @@ class TakeBackward0(Node):
 
 def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
-    if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is bool_:
-        raise TypeError("take(): argument 'index' must be an integer Tensor")
+    check_tensor(index, "take", "index")
+    if index._dtype is not int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_type_name(index._dtype)}")
     _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
@@ -233,8 +238,16 @@ class PutBackward0(Node):
         return ga, gv
 
 
+def _type_name(dtype) -> str:
+    """PyTorch's scalar type name of ``dtype`` in messages ("Float", "Long", "Bool")."""
+    return _LEGACY_NAMES[dtype.name][:-len("Tensor")]
+
+
 def put(input, index, source, accumulate=False) -> Tensor:
     """A copy of ``input`` with ``source`` written (or added) at flat positions ``index``."""
+    check_tensor(source, "put", "source")
+    if type(accumulate) is not bool:
+        check_bool(accumulate, "put", "accumulate")
     _check_index(input, index, "put")
     _check_same_dtype(input, source, "put")
     if isinstance(source, Tensor) and source.numel() != index.numel():
@@ -275,7 +288,7 @@ def _put_storage(r: Tensor, logical_idx: Tensor, values, accumulate):
                 else vals.reshape(logical_idx._shape)
         va = vals._a
     else:
-        va = r._dtype._py(values)
+        va = r._dtype.checked_scalar(values)
     backend.put(r._storage.base, logical_idx._a, va, accumulate)
     r._storage.version += 1
 
@@ -353,7 +366,7 @@ def _put_storage_at(v: Tensor, storage_pos: Tensor, values):
         vals = cast(values.detach().to(v.device), v._dtype).expand(storage_pos._shape)
         va = vals._a
     else:
-        va = v._dtype._py(values)
+        va = v._dtype.checked_scalar(values)
     backend.put(v._storage.base, storage_pos._a, va, False)
     v._storage.version += 1
 
@@ -361,6 +374,8 @@ def _put_storage_at(v: Tensor, storage_pos: Tensor, values):
 def _check_value(value):
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"can't assign a {type(value).__name__} to a tensor; expected a number or a Tensor")
+    if type(value) is int and not -2 ** 63 <= value < 2 ** 63:  # PyTorch reads an assigned int as int64
+        raise ValueError(f"Overflow when unpacking long long: {value} does not fit in 64 bits")
 
 
 class IndexPutBackward0(Node):
@@ -379,10 +394,17 @@ class IndexPutBackward0(Node):
 
 def index_put(input, indices, values, accumulate=False, *, positions=None) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (or ``+=`` when accumulating)."""
+    if type(accumulate) is not bool:
+        check_bool(accumulate, "index_put", "accumulate")
+    if positions is None:
+        check_tensor(values, "index_put", "values")
     r = input.detach().clone()
     if positions is None:
         if not isinstance(indices, (tuple, list)):
             raise TypeError("index_put(): indices must be a tuple of tensors")
+        for k, t in enumerate(indices):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor as element {k} in argument 1, but got {type(t).__name__}")
         _check_same_dtype(input, values, "index_put", "values")
         # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
         # adds a dim, so the key's dims are the view's, not the input's)
@@ -441,7 +463,7 @@ def masked_fill(input, mask, value) -> Tensor:
                            f"{list(input._shape)}")
     backend = input._backend
     out = backend.empty(shape, input._dtype)
-    backend.where(mask._a, input._dtype._py(value), input._a, out)
+    backend.where(mask._a, input._dtype.checked_scalar(value), input._a, out)
     r = make(backend, out, shape, input._dtype)
     if STATE.enabled and input._requires_grad:
         node = MaskedFillBackward0()
@@ -455,7 +477,7 @@ def masked_fill_(input, mask, value) -> Tensor:
     _check_mask(mask, "masked_fill_", input, value)
     if not (STATE.enabled and input._requires_grad) and broadcast_shapes(input._shape, mask._shape) == input._shape \
             and not isinstance(value, Tensor):
-        input._backend.where(mask._a, input._dtype._py(value), input._a, input._a)
+        input._backend.where(mask._a, input._dtype.checked_scalar(value), input._a, input._a)
         input._storage.version += 1
         return input
     return inplace(input, masked_fill(input, mask, value), "masked_fill_")
@@ -487,6 +509,9 @@ def masked_select(input, mask) -> Tensor:
 def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or one 1-d tensor
     per dim with ``as_tuple=True``."""
+    check_tensor(input, "nonzero", "input")
+    if type(as_tuple) is not bool:
+        check_bool(as_tuple, "nonzero", "as_tuple")
     backend = input._backend
     arr, n = backend.nonzero(input._a)
     r = make(backend, arr, (n, input.dim()), int64)
@@ -503,6 +528,12 @@ def argwhere(input) -> Tensor:
 
 
 # ---- dim-wise gather / scatter -------------------------------------------------------------------
+
+def _dim(dim, x: Tensor) -> int:
+    """``dim`` of ``x`` normalised; a 0-d tensor takes dims -1 and 0, both meaning 0."""
+    d = normalize_dim(dim, len(x._shape))
+    return d if x._shape else 0
+
 
 def _check_index(x: Tensor, index, fname: str) -> None:
     """An index argument must be an integer tensor on ``x``'s device (a float index
@@ -572,7 +603,7 @@ class GatherBackward0(Node):
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
     _check_index(input, index, "gather")
-    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    d = _dim(dim, input)
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
     r = _take_storage(input, positions)
     if STATE.enabled and input._requires_grad:
@@ -612,7 +643,7 @@ class ScatterAddBackward0(ScatterBackward0):
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
     _check_index(input, index, fname)
     _check_same_dtype(input, src, fname, "src")
-    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    d = _dim(dim, input)
     r = input.detach().clone()
     positions = _dim_positions(r._shape, r._strides, 0, d, index, fname)
     if isinstance(src, Tensor):
@@ -639,6 +670,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     if src is None:
         src = value
     if reduce == "add":
+        if not isinstance(src, Tensor):
+            return _scatter(input, dim, index, src, True, "scatter", ScatterBackward1)
         return scatter_add(input, dim, index, src)
     if reduce is not None:
         raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce!r}; only "
@@ -649,6 +682,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
 
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (duplicates sum)."""
+    check_tensor(src, "scatter_add", "src")
     return _scatter(input, dim, index, src, True, "scatter_add", ScatterAddBackward0)
 
 
@@ -670,9 +704,11 @@ def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dim() > 1 or index._dtype.is_floating_point:
-        raise IndexError("index_select(): Index is supposed to be a vector of integers")
-    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._dtype is not int64 and index._dtype is not int32:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    d = _dim(dim, input)
     key = (slice(None),) * d + (index.reshape(-1),)
     with _no_grad():
         r = getitem(input.detach(), key) if input.dim() else getitem(input.detach().reshape(1), key).reshape(())
@@ -710,8 +746,8 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     _check_same_dtype(input, source, "index_add")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
-    alpha = input._dtype._py(alpha)
-    d = normalize_dim(dim, input.dim()) if input.dim() else 0
+    alpha = input._dtype.checked_scalar(alpha)
+    d = _dim(dim, input)
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()
     n = r._shape[d] if r.dim() else 1
@@ -720,10 +756,15 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
         if lo < -n or hi >= n:
             raise IndexError(f"index_add(): index {lo if lo < -n else hi} is out of bounds for dimension {d} with "
                              f"size {n}")
-    key = (slice(None),) * d + (idx,)
-    _, adv = _basic_and_advanced(r, key)
-    positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
     src = source.detach() * alpha if alpha != 1 else source.detach()
+    if r._shape:
+        key = (slice(None),) * d + (idx,)
+        _, adv = _basic_and_advanced(r, key)
+        positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
+    else:  # a 0-d input is its one element, which every valid index (0 or -1) names
+        positions, out_shape = idx * 0, idx._shape
+        if src.numel() == idx.numel():
+            src = src.reshape(out_shape)
     if src._shape != out_shape:
         raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match the indexed shape "
                            f"{list(out_shape)}")

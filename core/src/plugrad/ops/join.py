@@ -24,15 +24,25 @@ class CatBackward0(Node):
         return tuple(out)
 
 
-def cat(tensors, dim=0, *, out=None) -> Tensor:
-    """Join tensors along an existing dim (they must match in every other dim)."""
+def _tensor_list(tensors, fname):
+    """``tensors`` checked as PyTorch's argument parser checks a sequence of Tensors
+    (TypeError), and non-empty (cat's ValueError, the others' RuntimeError)."""
     if isinstance(tensors, Tensor) or not isinstance(tensors, (tuple, list)):
-        raise TypeError(f"cat(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
-    if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise TypeError(f"{fname}(): argument 'tensors' must be a tuple or list of Tensors, not "
+                        f"{type(tensors).__name__}")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"cat(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+            raise TypeError(f"{fname}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    if not tensors:
+        if fname == "cat":
+            raise ValueError("cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{fname} expects a non-empty TensorList")
+    return tensors
+
+
+def cat(tensors, dim=0, *, out=None) -> Tensor:
+    """Join tensors along an existing dim (they must match in every other dim)."""
+    _tensor_list(tensors, "cat")
     # legacy rule: 1-d empty tensors are skipped
     parts = [t for t in tensors if not (t.dim() == 1 and t._shape[0] == 0)] or [tensors[0]]
     ref = parts[0]
@@ -76,15 +86,8 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    if not isinstance(tensors, (tuple, list)):
-        raise TypeError(f"stack(): argument 'tensors' must be a tuple or list of Tensors, not "
-                        f"{type(tensors).__name__}")
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    ref = tensors[0]
+    ref = _tensor_list(tensors, "stack")[0]
     for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"stack(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
         if t._shape != ref._shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref._shape)} at entry 0 "
                                f"and {list(t._shape)} at entry {i}")
@@ -109,9 +112,10 @@ class StackBackward0(Node):
 
 
 def hstack(tensors) -> Tensor:
-    tensors = [t.reshape(1) if t.dim() == 0 else t for t in tensors]  # 0-d tensors count as 1-d, as in PyTorch
+    # 0-d tensors count as 1-d, as in PyTorch
+    tensors = [t.reshape(1) if t.dim() == 0 else t for t in _tensor_list(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
 def vstack(tensors) -> Tensor:
-    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in tensors], 0)
+    return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in _tensor_list(tensors, "vstack")], 0)

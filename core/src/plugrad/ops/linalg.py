@@ -10,7 +10,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..layout import broadcast_shapes, contiguous_strides, numel
 from ..tensor import Tensor, make
-from .dispatch import write_out
+from .dispatch import check_tensor, write_out
 from .views import SqueezeBackward1, UnsafeViewBackward0, _view_of
 
 __all__ = ["mm", "bmm", "matmul", "dot", "vdot", "mv", "outer", "ger", "addmm", "inner"]
@@ -178,6 +178,7 @@ def mv(input, vec, *, out=None) -> Tensor:
 def outer(input, vec2) -> Tensor:
     """Outer product of two vectors."""
     for name, v in (("self", input), ("vec2", vec2)):
+        check_tensor(v, "outer", name)
         if v.dim() != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)

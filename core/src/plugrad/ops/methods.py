@@ -108,11 +108,11 @@ def _matrix_t(self):
     return vw.transpose(self, -2, -1)
 
 
-def _max(self, dim=None, keepdim=False):
+def _max(self, dim=rd.ALL_DIMS, keepdim=False):
     return rd.max(self, dim, keepdim)
 
 
-def _min(self, dim=None, keepdim=False):
+def _min(self, dim=rd.ALL_DIMS, keepdim=False):
     return rd.min(self, dim, keepdim)
 
 

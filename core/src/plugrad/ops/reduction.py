@@ -10,7 +10,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
-from .dispatch import cast, write_out
+from .dispatch import ALL_DIMS, cast, check_bool, check_int, write_out
 from .elementwise import exp, log, where
 from .views import expand_to
 
@@ -113,6 +113,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool and int inputs sum in int64."""
     if not isinstance(input, Tensor):
         raise TypeError(f"sum(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "sum", "keepdim")
     axes = reduce_axes(dim, len(input._shape), "sum")
     od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
     x = cast(input, od)
@@ -146,6 +148,8 @@ class MeanBackward1(Node):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Average over ``dim`` (all dims by default); needs a floating dtype."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "mean", "keepdim")
     od = dtype or input._dtype
     if not isinstance(od, dtype_):
         raise TypeError(f"mean(): argument 'dtype' must be a dtype (like plugrad.float32), not {type(od).__name__}")
@@ -217,8 +221,16 @@ def _cat_last(a, b):
     return cat([a, b], -1)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
-    """Product over ``dim`` (all dims when None); ints multiply in int64."""
+def prod(input, dim=ALL_DIMS, keepdim=False, *, dtype=None) -> Tensor:
+    """Product over one ``dim`` (of every element when left out); ints multiply in int64."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "prod", "keepdim")
+    if dim is ALL_DIMS:
+        if keepdim:
+            raise TypeError("prod(): argument 'keepdim' needs a 'dim' to reduce")
+        dim = None
+    else:
+        check_int(dim, "prod", "dim")
     od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
     axes = reduce_axes(dim, len(input._shape), "prod")
     r = run_reduce("prod", cast(input, od), axes, keepdim)
@@ -284,7 +296,11 @@ def _extreme(kind, input, dim, keepdim, out):
     if isinstance(dim, Tensor):
         from . import elementwise
         return getattr(elementwise, "maximum" if kind == "max" else "minimum")(input, dim, out=out)
-    if dim is None:
+    if type(keepdim) is not bool:
+        check_bool(keepdim, kind, "keepdim")
+    if dim is ALL_DIMS:
+        if keepdim:
+            raise TypeError(f"{kind}(): argument 'keepdim' needs a 'dim' to reduce")
         if numel(input._shape) == 0:
             raise RuntimeError(f"{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
                                f"Specify the reduction dim with the 'dim' argument.")
@@ -295,8 +311,8 @@ def _extreme(kind, input, dim, keepdim, out):
             node.shape, node.axes, node.keepdim = input._shape, axes, False
             node.save(input, r.detach())
             record(node, (input,), r)
-        return r
-    d = normalize_dim(dim, len(input._shape))
+        return r if out is None else write_out(out, r, kind)
+    d = normalize_dim(check_int(dim, kind, "dim"), len(input._shape))
     if input._shape and input._shape[d] == 0:
         raise IndexError(f"{kind}(): Expected reduction dim {d} to have non-zero size.")
     axes = (d,) if input._shape else ()
@@ -315,19 +331,21 @@ def _extreme(kind, input, dim, keepdim, out):
     return result
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
+def max(input, dim=ALL_DIMS, keepdim=False, *, out=None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
     the elementwise maximum."""
     return _extreme("max", input, dim, keepdim, out)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
+def min(input, dim=ALL_DIMS, keepdim=False, *, out=None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
     the elementwise minimum."""
     return _extreme("min", input, dim, keepdim, out)
 
 
 def _amaxmin(kind, input, dim, keepdim):
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "a" + kind, "keepdim")
     if dim in (None, ()) and numel(input._shape) == 0:
         raise RuntimeError(f"a{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
                            f"Specify the reduction dim with the 'dim' argument.")
@@ -372,6 +390,10 @@ _aminmax_result.__repr__ = lambda self: f"torch.return_types.aminmax(\nmin={self
 
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None) in one pass of the graph."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "aminmax", "keepdim")
+    if dim is not None:
+        check_int(dim, "aminmax", "dim")
     if dim is None and numel(input._shape) == 0:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity.")
@@ -417,6 +439,10 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:
 
 
 def _argext(op, input, dim, keepdim):
+    if type(keepdim) is not bool:
+        check_bool(keepdim, op, "keepdim")
+    if dim is not None:
+        check_int(dim, op, "dim")
     if input._dtype is bool_:
         raise RuntimeError(f"{op}(): does not support bool input")
     if dim is None and numel(input._shape) == 0:
@@ -435,8 +461,6 @@ def _argext(op, input, dim, keepdim):
 def _correction(unbiased, correction):
     if correction is not None:
         return correction
-    if unbiased is None:
-        return 1
     return 1 if unbiased else 0
 
 
@@ -463,8 +487,12 @@ class StdBackward0(Node):
 
 
 def _var_impl(input, dim, unbiased, keepdim, correction, fname):
-    if isinstance(dim, bool):  # var(x, False) is the legacy var(x, unbiased=False)
+    if type(dim) is bool:  # var(x, False) is the legacy var(x, unbiased=False)
         unbiased, dim = dim, None
+    if type(unbiased) is not bool:
+        check_bool(unbiased, fname, "unbiased")
+    if type(keepdim) is not bool:
+        check_bool(keepdim, fname, "keepdim")
     if not input._dtype.is_floating_point:
         raise RuntimeError(f"{fname}(): input dtype should be a floating point dtype, got {input._dtype!r}")
     c = _correction(unbiased, correction)
@@ -481,7 +509,7 @@ def _var_impl(input, dim, unbiased, keepdim, correction, fname):
     return v, axes, denom
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
     v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "var")
     if STATE.enabled and input._requires_grad:
@@ -492,7 +520,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
     return v
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:
+def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (``correction=1`` by default)."""
     v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "std")
     with no_grad():
@@ -560,12 +588,12 @@ def _moments(kind, node_cls, input, dim, unbiased, keepdim, correction):
     return first, m
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``, as one node of the graph."""
     return _moments("var_mean", VarMeanBackward0, input, dim, unbiased, keepdim, correction)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``, as one node of the graph."""
     return _moments("std_mean", StdMeanBackward0, input, dim, unbiased, keepdim, correction)
 
@@ -574,6 +602,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def all(input, dim=None, keepdim=False) -> Tensor:
     """True where every element along ``dim`` is non-zero."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "all", "keepdim")
     axes = reduce_axes(dim, len(input._shape), "all")
     r = run_reduce("all", cast(input, bool_), axes, keepdim)
     return cast(r, uint8) if input._dtype is uint8 else r  # uint8 in, uint8 out (PyTorch's legacy rule)
@@ -581,6 +611,8 @@ def all(input, dim=None, keepdim=False) -> Tensor:
 
 def any(input, dim=None, keepdim=False) -> Tensor:
     """True where some element along ``dim`` is non-zero."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "any", "keepdim")
     axes = reduce_axes(dim, len(input._shape), "any")
     r = run_reduce("any", cast(input, bool_), axes, keepdim)
     return cast(r, uint8) if input._dtype is uint8 else r
@@ -691,6 +723,10 @@ def _stable_max(x, axes, finite=True):
 
 def logsumexp(input, dim, keepdim=False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "logsumexp", "keepdim")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be tuple of ints, not NoneType")
     axes = reduce_axes(dim, len(input._shape), "logsumexp")
     with no_grad():
         x = input if input._dtype.is_floating_point else input.float()
@@ -727,12 +763,14 @@ class LogSoftmaxBackward0(Node):
 
 
 def _softmax_dim(input, dim, fname):
-    if dim is None:
-        dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return normalize_dim(dim, len(input._shape)) if input._shape else 0
+    """``dim`` normalised; an int is required (nn.functional resolves an implicit one)."""
+    if type(dim) is not int:
+        dim = check_int(dim, fname, "dim")
+    d = normalize_dim(dim, len(input._shape))
+    return d if input._shape else 0
 
 
-def softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
+def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
     d = _softmax_dim(input, dim, "softmax")
     x = cast(input, dtype) if dtype is not None else input
@@ -750,7 +788,7 @@ def softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
     return r
 
 
-def log_softmax(input, dim=None, dtype=None, **_ignored) -> Tensor:
+def log_softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     d = _softmax_dim(input, dim, "log_softmax")
     x = cast(input, dtype) if dtype is not None else input
@@ -797,6 +835,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
     ``-inf``, or "fro" (the 2-norm)."""
     from .elementwise import abs as _abs, ne
+    if type(keepdim) is not bool:
+        check_bool(keepdim, "norm", "keepdim")
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):

@@ -8,6 +8,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import dtype
 from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
 from ..tensor import Tensor, make, make_view
+from .dispatch import ALL_DIMS, check_int, check_tensor
 
 __all__ = ["view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
            "expand", "expand_as", "flatten", "unflatten", "narrow", "select", "chunk", "split", "unbind",
@@ -24,6 +25,19 @@ def _shape_arg(args, fname):
             raise TypeError(f"{fname}(): argument 'size' must be a sequence of ints, but got "
                             f"{type(n).__name__}")
         out.append(n.__index__())
+    return tuple(out)
+
+
+def _int_tuple(seq, fname, argname):
+    """``seq`` as a tuple of ints; PyTorch's TypeError for an element of another type."""
+    out = []
+    for pos, n in enumerate(seq, 1):
+        if type(n) is not int:
+            if isinstance(n, bool) or not hasattr(n, "__index__"):
+                raise TypeError(f"{fname}(): argument '{argname}' failed to unpack the object at pos {pos} with "
+                                f"error \"type must be tuple of ints,but got {type(n).__name__}\"")
+            n = n.__index__()
+        out.append(n)
     return tuple(out)
 
 
@@ -111,11 +125,11 @@ def reshape(input, *shape) -> Tensor:
 
 
 def view_as(input, other) -> Tensor:
-    return view(input, other._shape)
+    return view(input, check_tensor(other, "view_as", "other")._shape)
 
 
 def reshape_as(input, other) -> Tensor:
-    return reshape(input, other._shape)
+    return reshape(input, check_tensor(other, "reshape_as", "other")._shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
@@ -140,7 +154,7 @@ def unflatten(input, dim, sizes) -> Tensor:
     if not isinstance(sizes, (tuple, list)):
         raise TypeError(f"unflatten(): argument 'sizes' must be a tuple of ints, not {type(sizes).__name__}")
     d = normalize_dim(dim, len(input._shape))
-    sizes = _infer_size(tuple(sizes), input._shape[d], "unflatten")
+    sizes = _infer_size(_int_tuple(sizes, "unflatten", "sizes"), input._shape[d], "unflatten")
     return view(input, input._shape[:d] + sizes + input._shape[d + 1:]) if view_strides(
         input._shape, input._strides, input._shape[:d] + sizes + input._shape[d + 1:]) is not None \
         else reshape(input, input._shape[:d] + sizes + input._shape[d + 1:])
@@ -266,10 +280,10 @@ class UnsqueezeBackward0(Node):
         return (squeeze(g, self.dim),)
 
 
-def squeeze(input, dim=None) -> Tensor:
+def squeeze(input, dim=ALL_DIMS) -> Tensor:
     """Drop size-1 dims (only ``dim`` when given; a dim that is not 1 is left alone)."""
     nd = len(input._shape)
-    if dim is None:
+    if dim is ALL_DIMS:
         keep = [i for i, n in enumerate(input._shape) if n != 1]
         node = SqueezeBackward0
     else:
@@ -347,7 +361,7 @@ def expand_to(input, shape: tuple) -> Tensor:
 
 
 def expand_as(input, other) -> Tensor:
-    return expand(input, other._shape)
+    return expand(input, check_tensor(other, "expand_as", "other")._shape)
 
 
 # ---- in-place view ops: t_, transpose_, squeeze_, unsqueeze_ ---------------------------------
@@ -404,9 +418,9 @@ def transpose_(input, dim0, dim1) -> Tensor:
     return _relayout_(input, lambda x: transpose(x, dim0, dim1), node, "transpose_")
 
 
-def squeeze_(input, dim=None) -> Tensor:
+def squeeze_(input, dim=ALL_DIMS) -> Tensor:
     """Drop size-1 dims of this tensor in place (see ``squeeze``)."""
-    node = SqueezeBackward3() if dim is None else (
+    node = SqueezeBackward3() if dim is ALL_DIMS else (
         SqueezeBackward5() if isinstance(dim, (tuple, list)) else SqueezeBackward4())
     node.shape = input._shape
     return _relayout_(input, lambda x: squeeze(x, dim), node, "squeeze_")
@@ -485,8 +499,8 @@ def narrow(input, dim, start, length) -> Tensor:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, nd)
     n = input._shape[d]
-    if isinstance(start, Tensor):
-        start = start.__index__()
+    start = start.__index__() if isinstance(start, Tensor) else check_int(start, "narrow", "start")
+    length = check_int(length, "narrow", "length")
     if not -n <= start <= n:
         raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
@@ -680,7 +694,9 @@ class AsStridedBackward0(Node):
 
 def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     """A view with an explicit layout, in the storage's coordinates."""
-    size, stride = tuple(size), tuple(stride)
+    size, stride = _int_tuple(size, "as_strided", "size"), _int_tuple(stride, "as_strided", "stride")
+    if storage_offset is not None:
+        storage_offset = check_int(storage_offset, "as_strided", "storage_offset")
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape ({len(size)} vs {len(stride)})")
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
@@ -731,7 +747,7 @@ def clone(input, *, memory_format=None) -> Tensor:
     return r
 
 
-def contiguous(input, memory_format=None) -> Tensor:
+def contiguous(input, *, memory_format=None) -> Tensor:
     """``input`` itself when already contiguous, else a contiguous copy."""
     if is_contiguous(input._shape, input._strides):
         return input

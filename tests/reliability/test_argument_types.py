@@ -1,0 +1,340 @@
+"""Wrongly typed arguments, against the PyTorch oracle, on every device: every call
+either succeeds with PyTorch's result or raises PyTorch's exception class.
+
+PyTorch's argument parser takes only ``True``/``False`` for a flag (``keepdim``,
+``equal_nan``, ``accumulate``...), only ints for dims and sizes, only tensors where a
+Tensor goes, and converts the numbers that ops write into a tensor (a fill value, a
+weight, ``alpha``) to the tensor's dtype, refusing a finite value beyond its range.
+Each case is a function of the library ``m`` (plugrad or torch) and of the inputs that
+:func:`_inputs` builds in it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import plugrad
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_oracle
+
+#: wrongly typed values for a bool flag: PyTorch refuses each with TypeError
+NOT_BOOLS = [1, 0.0, None, "yes", [True], np.True_]
+
+
+def _inputs(m, device):
+    """x: a 2x3 float32 matrix, v: a float32 vector, i: int64 indices, i0: a 0-d int64."""
+    dev = {"device": device} if m is plugrad else {}
+    x = m.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5, **dev)
+    return x, m.tensor([0.5, -1.0, 2.0], **dev), m.tensor([0, 1], **dev), m.tensor(0, **dev)
+
+
+def _describe(r):
+    """A result in comparable form: tensors by dtype, shape and values."""
+    if isinstance(r, (plugrad.Tensor, torch.Tensor)):
+        return ("tensor", str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().cpu().numpy())
+    if isinstance(r, (tuple, list)):
+        return tuple(_describe(e) for e in r)
+    return r
+
+
+def _assert_same(ours, theirs, where):
+    if isinstance(theirs, tuple) and theirs and theirs[0] == "tensor":
+        assert ours[:3] == theirs[:3], f"{where}: plugrad gave {ours[:3]}, torch {theirs[:3]}"
+        np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-6, atol=0, err_msg=where)
+    elif isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
+        for a, b in zip(ours, theirs):
+            _assert_same(a, b, where)
+    else:
+        assert ours == theirs, f"{where}: plugrad gave {ours!r}, torch {theirs!r}"
+
+
+def _outcome(fn, m, device):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _describe(fn(m, *_inputs(m, device))), None
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome under test
+        return None, e
+
+
+def _same_as_torch(fn, device, where):
+    """Run ``fn`` in both libraries: the same exception class, or the same result."""
+    ours, our_exc = _outcome(fn, plugrad, device)
+    theirs, their_exc = _outcome(fn, torch, "cpu")
+    if their_exc is not None:
+        want = next(c for c in (TypeError, IndexError, ValueError, OverflowError, RuntimeError)
+                    if isinstance(their_exc, c))
+        assert isinstance(our_exc, want), (f"{where}: torch raised {type(their_exc).__name__}: {their_exc}; "
+                                           f"plugrad gave {our_exc!r}" if our_exc else f"returned {ours!r}")
+        assert str(our_exc), f"{where}: {type(our_exc).__name__} without a message"
+        return our_exc
+    assert our_exc is None, f"{where}: plugrad raised {type(our_exc).__name__}: {our_exc}; torch returned {theirs!r}"
+    _assert_same(ours, theirs, where)
+    return None
+
+
+# ---- bool flags --------------------------------------------------------------------------
+
+#: ops with a keepdim flag, called along dim 1
+KEEPDIM_OPS = {
+    "sum": lambda m, x, k: m.sum(x, 1, keepdim=k), "mean": lambda m, x, k: m.mean(x, 1, keepdim=k),
+    "prod": lambda m, x, k: m.prod(x, 1, keepdim=k), "amax": lambda m, x, k: m.amax(x, 1, keepdim=k),
+    "amin": lambda m, x, k: m.amin(x, 1, keepdim=k), "argmax": lambda m, x, k: m.argmax(x, 1, keepdim=k),
+    "argmin": lambda m, x, k: m.argmin(x, 1, keepdim=k), "all": lambda m, x, k: m.all(x, 1, keepdim=k),
+    "any": lambda m, x, k: m.any(x, 1, keepdim=k), "max": lambda m, x, k: m.max(x, 1, keepdim=k),
+    "min": lambda m, x, k: m.min(x, 1, keepdim=k), "logsumexp": lambda m, x, k: m.logsumexp(x, 1, keepdim=k),
+    "std": lambda m, x, k: m.std(x, 1, keepdim=k), "var": lambda m, x, k: m.var(x, 1, keepdim=k),
+    "var_mean": lambda m, x, k: m.var_mean(x, 1, keepdim=k), "std_mean": lambda m, x, k: m.std_mean(x, 1, keepdim=k),
+    "norm": lambda m, x, k: m.norm(x, 2, 1, keepdim=k), "aminmax": lambda m, x, k: m.aminmax(x, dim=1, keepdim=k),
+    "sum-all-dims": lambda m, x, k: m.sum(x, None, keepdim=k), "method-sum": lambda m, x, k: x.sum(1, k),
+}
+
+
+@pytest.mark.parametrize("op", sorted(KEEPDIM_OPS))
+def test_keepdim_must_be_a_bool(op, device):
+    call = KEEPDIM_OPS[op]
+    for flag in (True, False):
+        assert _same_as_torch(lambda m, x, *_, f=flag: call(m, x, f), device, f"{op} keepdim={flag}") is None
+    for bad in NOT_BOOLS:
+        exc = _same_as_torch(lambda m, x, *_, f=bad: call(m, x, f), device, f"{op} keepdim={bad!r}")
+        assert isinstance(exc, TypeError)
+
+
+#: other flags: (call with the flag, its valid values)
+FLAG_CALLS = {
+    "isclose-equal_nan": lambda m, x, v, i, i0, f: m.isclose(x, x, equal_nan=f),
+    "allclose-equal_nan": lambda m, x, v, i, i0, f: m.allclose(x, x, equal_nan=f),
+    "put-accumulate": lambda m, x, v, i, i0, f: x.put(i, v[:2], accumulate=f),
+    "put_-accumulate": lambda m, x, v, i, i0, f: x.put_(i, v[:2], accumulate=f),
+    "index_put-accumulate": lambda m, x, v, i, i0, f: m.index_put(x, (i,), v, accumulate=f),
+    "index_put_-accumulate": lambda m, x, v, i, i0, f: x.index_put_((i,), v, accumulate=f),
+    "nonzero-as_tuple": lambda m, x, v, i, i0, f: m.nonzero(x, as_tuple=f),
+    "var-unbiased": lambda m, x, v, i, i0, f: m.var(x, 1, unbiased=f),
+    "std-unbiased": lambda m, x, v, i, i0, f: m.std(x, 1, f),
+    "requires_grad_": lambda m, x, v, i, i0, f: x.requires_grad_(f),
+    "copy_-non_blocking": lambda m, x, v, i, i0, f: x.copy_(x * 2, f),
+}
+
+
+@pytest.mark.parametrize("flag", sorted(FLAG_CALLS))
+def test_other_flags_must_be_bools(flag, device):
+    call = FLAG_CALLS[flag]
+    for good in (True, False):
+        assert _same_as_torch(lambda m, *a, f=good: call(m, *a, f), device, f"{flag}={good}") is None
+    for bad in NOT_BOOLS:
+        exc = _same_as_torch(lambda m, *a, f=bad: call(m, *a, f), device, f"{flag}={bad!r}")
+        assert isinstance(exc, TypeError)
+
+
+def test_requires_grad_attribute_must_be_a_bool(device):
+    def assign(value):
+        def call(m, x, *_):
+            x.requires_grad = value
+            return x.requires_grad
+        return call
+    for value in (True, 1, None):
+        _same_as_torch(assign(value), device, f"x.requires_grad = {value!r}")
+
+
+# ---- ints, dims and None -------------------------------------------------------------------
+
+#: calls PyTorch's parser refuses (TypeError) or that read None as PyTorch does
+DIM_CASES = {
+    "max-dim-None": lambda m, x, v, i, i0: m.max(x, None),
+    "min-dim=None": lambda m, x, v, i, i0: m.min(x, dim=None),
+    "max-keepdim-without-dim": lambda m, x, v, i, i0: m.max(x, keepdim=True),
+    "method-max-None": lambda m, x, v, i, i0: x.max(None),
+    "prod-dim-None": lambda m, x, v, i, i0: m.prod(x, None),
+    "prod-dim-tuple": lambda m, x, v, i, i0: m.prod(x, (0, 1)),
+    "squeeze-None": lambda m, x, v, i, i0: x.reshape(1, 2, 3).squeeze(None),
+    "squeeze_-None": lambda m, x, v, i, i0: x.reshape(1, 2, 3).squeeze_(None),
+    "softmax-None": lambda m, x, v, i, i0: m.softmax(x, None),
+    "log_softmax-None": lambda m, x, v, i, i0: m.log_softmax(x, None),
+    "method-softmax-no-dim": lambda m, x, v, i, i0: x.softmax(),
+    "logsumexp-None": lambda m, x, v, i, i0: m.logsumexp(x, None),
+    "aminmax-dim-tuple": lambda m, x, v, i, i0: m.aminmax(x, dim=(0,)),
+    "argmax-float-dim": lambda m, x, v, i, i0: m.argmax(x, 1.0),
+    "var-positional-unbiased-None": lambda m, x, v, i, i0: m.var(x, 1, None),
+    "narrow-float-start": lambda m, x, v, i, i0: m.narrow(x, 1, 1.5, 1),
+    "narrow-float-length": lambda m, x, v, i, i0: m.narrow(x, 1, 1, 1.0),
+    "as_strided-float-stride": lambda m, x, v, i, i0: m.as_strided(x, (2, 2), (2, 1.5)),
+    "as_strided-float-size": lambda m, x, v, i, i0: m.as_strided(x, (2, 2.0), (2, 1)),
+    "as_strided-None-size": lambda m, x, v, i, i0: m.as_strided(x, (2, None), (2, 1)),
+    "as_strided-float-offset": lambda m, x, v, i, i0: m.as_strided(x, (2, 2), (2, 1), 0.0),
+    "unflatten-None-size": lambda m, x, v, i, i0: m.unflatten(v, 0, (3, None)),
+    "unflatten-float-size": lambda m, x, v, i, i0: m.unflatten(v, 0, (3, 1.0)),
+    "unflatten-sizes-None": lambda m, x, v, i, i0: m.unflatten(v, 0, None),
+    "contiguous-positional": lambda m, x, v, i, i0: x.contiguous(None),
+    "numpy-force-int": lambda m, x, v, i, i0: x.numpy(force=1),
+    # accepted: the same results
+    "max-all": lambda m, x, v, i, i0: m.max(x),
+    "max-dim": lambda m, x, v, i, i0: m.max(x, 1),
+    "min-dim-keepdim": lambda m, x, v, i, i0: x.min(0, True),
+    "prod-all": lambda m, x, v, i, i0: m.prod(x),
+    "prod-dim": lambda m, x, v, i, i0: x.prod(1),
+    "squeeze-all": lambda m, x, v, i, i0: x.reshape(1, 2, 1, 3).squeeze(),
+    "squeeze-dims": lambda m, x, v, i, i0: x.reshape(1, 2, 1, 3).squeeze((0, 2)),
+    "var-legacy-unbiased": lambda m, x, v, i, i0: m.var(x, False),
+    "var-dim-None-unbiased": lambda m, x, v, i, i0: m.var(x, None, True),
+    "narrow-tensor-start": lambda m, x, v, i, i0: m.narrow(x, 1, i0 + 1, 2),
+    "narrow-numpy-start": lambda m, x, v, i, i0: m.narrow(x, 1, np.int64(1), 2),
+    "unflatten-inferred": lambda m, x, v, i, i0: m.unflatten(v, 0, (3, -1)),
+    "to-None": lambda m, x, v, i, i0: x.to(None) is x,
+    "to-None-dtype": lambda m, x, v, i, i0: x.to(None, m.int64),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIM_CASES))
+def test_dims_and_sizes(case, device):
+    _same_as_torch(DIM_CASES[case], device, case)
+
+
+# ---- tensor arguments -------------------------------------------------------------------------
+
+TENSOR_CASES = {
+    "expand_as-None": lambda m, x, v, i, i0: x.expand_as(None),
+    "expand_as-str": lambda m, x, v, i, i0: x.expand_as("bogus"),
+    "expand_as-list": lambda m, x, v, i, i0: v.expand_as([[1, 2, 3]]),
+    "view_as-None": lambda m, x, v, i, i0: x.view_as(None),
+    "reshape_as-str": lambda m, x, v, i, i0: x.reshape_as("bogus"),
+    "outer-None": lambda m, x, v, i, i0: m.outer(v, None),
+    "outer-self-None": lambda m, x, v, i, i0: m.outer(None, v),
+    "isclose-None": lambda m, x, v, i, i0: m.isclose(x, None),
+    "allclose-number": lambda m, x, v, i, i0: m.allclose(x, 1.0),
+    "hstack-str-element": lambda m, x, v, i, i0: m.hstack([x, "bogus"]),
+    "vstack-None-element": lambda m, x, v, i, i0: m.vstack([None, x]),
+    "hstack-a-tensor": lambda m, x, v, i, i0: m.hstack(x),
+    "vstack-str": lambda m, x, v, i, i0: m.vstack("ab"),
+    "cat-empty": lambda m, x, v, i, i0: m.cat([]),
+    "stack-empty": lambda m, x, v, i, i0: m.stack([]),
+    "hstack-empty": lambda m, x, v, i, i0: m.hstack([]),
+    "put-str-source": lambda m, x, v, i, i0: x.put(i, "bogus"),
+    "put-number-source": lambda m, x, v, i, i0: x.put(i, 1.0),
+    "index_put-number-values": lambda m, x, v, i, i0: m.index_put(x, (i,), 1.0),
+    "scatter_add-number-src": lambda m, x, v, i, i0: m.scatter_add(x, 1, i.reshape(2, 1), 1.0),
+    "take-bool-index": lambda m, x, v, i, i0: m.take(x, i > 0),
+    "take-float-index": lambda m, x, v, i, i0: m.take(x, i.float()),
+    "take-int32-index": lambda m, x, v, i, i0: m.take(x, i.int()),
+    "take-list-index": lambda m, x, v, i, i0: m.take(x, [0]),
+    "index_select-bool-index": lambda m, x, v, i, i0: m.index_select(x, 1, i > 0),
+    "index_select-float-index": lambda m, x, v, i, i0: m.index_select(x, 1, i.float()),
+    "index_select-2d-index": lambda m, x, v, i, i0: m.index_select(x, 1, i.reshape(1, 2)),
+    "index_select-int32-index": lambda m, x, v, i, i0: m.index_select(x, 1, i.int()),
+    "copy_-number": lambda m, x, v, i, i0: x.copy_(2.5),
+    "copy_-bool": lambda m, x, v, i, i0: x.copy_(True),
+    "copy_-numpy-number": lambda m, x, v, i, i0: i.copy_(np.float64(2.7)),
+    "copy_-str": lambda m, x, v, i, i0: x.copy_("bogus"),
+    "copy_-number-recorded": lambda m, x, v, i, i0: (x.requires_grad_() * 1).copy_(2.0).grad_fn is not None,
+    "index_put-list-element": lambda m, x, v, i, i0: m.index_put(x, ([0, 1],), v),
+    "index_put-None-element": lambda m, x, v, i, i0: m.index_put(x, (None, i), v[:2]),
+    "lerp-int-end": lambda m, x, v, i, i0: m.lerp(x, x.long(), 0.5),
+    "lerp-float64-weight": lambda m, x, v, i, i0: m.lerp(v, v * 2, m.tensor([0.5], dtype=m.float64)),
+    "lerp-number-end": lambda m, x, v, i, i0: m.lerp(x, 1.0, 0.5),
+    "where-one-str": lambda m, x, v, i, i0: m.where("bogus"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TENSOR_CASES))
+def test_tensor_arguments(case, device):
+    _same_as_torch(TENSOR_CASES[case], device, case)
+
+
+#: dim-wise ops on a 0-d input: dims -1 and 0 name its one element, others are out of range
+ZERO_D_OPS = {
+    "gather": lambda m, s, d, i0: m.gather(s, d, i0),
+    "scatter": lambda m, s, d, i0: m.scatter(s, d, i0, 1.0),
+    "scatter_add": lambda m, s, d, i0: m.scatter_add(s, d, i0, s),
+    "index_select": lambda m, s, d, i0: m.index_select(s, d, i0.reshape(1)),
+    "index_add": lambda m, s, d, i0: m.index_add(s, d, i0.reshape(1), s),
+    "index_add-0d-index": lambda m, s, d, i0: m.index_add(s, d, i0, s * 2),
+    "softmax": lambda m, s, d, i0: m.softmax(s, d),
+    "log_softmax": lambda m, s, d, i0: m.log_softmax(s, d),
+}
+
+
+@pytest.mark.parametrize("op", sorted(ZERO_D_OPS))
+@pytest.mark.parametrize("dim", [-2, -1, 0, 1, 2])
+def test_dims_of_a_zero_d_input(op, dim, device):
+    _same_as_torch(lambda m, x, v, i, i0: ZERO_D_OPS[op](m, x[0, 0], dim, i0), device, f"{op} dim={dim}")
+
+
+# ---- numbers converted to the tensor's dtype ---------------------------------------------------
+
+HUGE = 1e300   # finite, beyond float32's range
+
+SCALAR_CASES = {
+    "masked_fill": lambda m, x, v, i, i0, s: m.masked_fill(x, x > 0, s),
+    "masked_fill_": lambda m, x, v, i, i0, s: x.masked_fill_(x > 0, s),
+    "scatter-value": lambda m, x, v, i, i0, s: m.scatter(x, 1, i.reshape(2, 1), s),
+    "scatter-value-add": lambda m, x, v, i, i0, s: m.scatter(x, 1, i.reshape(2, 1), s, reduce="add"),
+    "lerp": lambda m, x, v, i, i0, s: m.lerp(x, x * 2, s),
+    "lerp_": lambda m, x, v, i, i0, s: x.lerp_(x * 2, s),
+    "where-other": lambda m, x, v, i, i0, s: m.where(x > 0, x, s),
+    "where-input": lambda m, x, v, i, i0, s: m.where(x > 0, s, x),
+    "where-two-numbers": lambda m, x, v, i, i0, s: m.where(x > 0, s, 1.0),
+    "clamp-min": lambda m, x, v, i, i0, s: m.clamp(x, s),
+    "clamp-max": lambda m, x, v, i, i0, s: m.clamp(x, max=-s),
+    "clamp-int-input": lambda m, x, v, i, i0, s: m.clamp(i, s),
+    "addcmul-value": lambda m, x, v, i, i0, s: m.addcmul(x, x, x, value=s),
+    "addcdiv-value": lambda m, x, v, i, i0, s: m.addcdiv(x, x, x + 10, value=s),
+    "add-alpha": lambda m, x, v, i, i0, s: m.add(x, x, alpha=s),
+    "sub-alpha": lambda m, x, v, i, i0, s: m.sub(x, x, alpha=s),
+    "index_add-alpha": lambda m, x, v, i, i0, s: m.index_add(x, 1, i, x[:, :2], alpha=s),
+    "setitem-list": lambda m, x, v, i, i0, s: x.__setitem__([0, 1], s) or x,
+    "setitem-mask": lambda m, x, v, i, i0, s: x.__setitem__(x > 0, s) or x,
+    "setitem-int": lambda m, x, v, i, i0, s: x.__setitem__(0, s) or x,
+    "mul-number": lambda m, x, v, i, i0, s: x * s,   # a wrapped double: not converted, not refused
+    "add-number": lambda m, x, v, i, i0, s: x + s,
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALAR_CASES))
+@pytest.mark.parametrize("scalar", [1.5, 1e30, math.inf, HUGE], ids=["1.5", "1e30", "inf", "1e300"])
+def test_numbers_converted_to_the_dtype_are_range_checked(case, scalar, device):
+    call = SCALAR_CASES[case]
+    _same_as_torch(lambda m, *a: call(m, *a, scalar), device, f"{case} with {scalar!r}")
+
+
+INT_RANGE_CASES = {
+    "masked_fill-int32": lambda m, x, v, i, i0: m.masked_fill(i.int(), i > 0, 2 ** 40),
+    "masked_fill-int64-beyond": lambda m, x, v, i, i0: m.masked_fill(i, i > 0, 2 ** 63),
+    "masked_fill-int64-max": lambda m, x, v, i, i0: m.masked_fill(i, i > 0, 2 ** 63 - 1),
+    "masked_fill-0d-float64-value": lambda m, x, v, i, i0: m.masked_fill(x, x > 0, m.tensor(HUGE, dtype=m.float64)),
+    "setitem-int-beyond-int64": lambda m, x, v, i, i0: x.__setitem__(0, 2 ** 63) or x,
+    "setitem-int-below-int64": lambda m, x, v, i, i0: x.__setitem__(0, -2 ** 63 - 1) or x,
+}
+
+
+@pytest.mark.parametrize("case", sorted(INT_RANGE_CASES))
+def test_integers_out_of_range(case, device):
+    _same_as_torch(INT_RANGE_CASES[case], device, case)
+
+
+# ---- list indices holding floats --------------------------------------------------------------
+
+INDEX_CASES = {
+    "getitem-float-in-list": lambda m, x, v, i, i0: x[[0, 1.5]],
+    "getitem-negative-float": lambda m, x, v, i, i0: x[[-1.5]],
+    "getitem-float-columns": lambda m, x, v, i, i0: x[:, [2.9, -2.9]],
+    "getitem-two-lists": lambda m, x, v, i, i0: x[[0, 1], [0.5, 2]],
+    "getitem-float-array": lambda m, x, v, i, i0: x[np.array([0.0, 1.0])],
+    "getitem-numpy-float-in-list": lambda m, x, v, i, i0: x[[0, np.float64(1.5)]],
+    "getitem-bool-and-float": lambda m, x, v, i, i0: x[[True, 1.5]],
+    "getitem-nan": lambda m, x, v, i, i0: x[[math.nan]],
+    "getitem-beyond-int64": lambda m, x, v, i, i0: x[[1e30]],
+    "getitem-float-tensor-in-list": lambda m, x, v, i, i0: x[[0, m.tensor(1.5)]],
+    "getitem-float": lambda m, x, v, i, i0: x[1.5],
+    "setitem-float-in-list-number": lambda m, x, v, i, i0: x.__setitem__([0, 1.5], 7.0) or x,
+    "setitem-float-in-list-tensor": lambda m, x, v, i, i0: x.__setitem__([0, 1.5], v) or x,
+    "setitem-float-columns": lambda m, x, v, i, i0: x.__setitem__((slice(None), [2.5]), 7.0) or x,
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEX_CASES))
+def test_list_indices_holding_floats(case, device):
+    _same_as_torch(INDEX_CASES[case], device, case)
