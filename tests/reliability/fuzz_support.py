@@ -436,9 +436,6 @@ OPEN_DIVERGENCES = (
 
 #: open divergences of single ops: (op key, kind) -> why
 OPEN_BY_OP = {
-    ("hardtanh", "int_tensor"): "open: hardtanh/relu6 of an integer tensor give float32 (clamp with float "
-                                "bounds promotes); PyTorch keeps the integer dtype",
-    ("relu6", "int_tensor"): "open: as hardtanh",
     ("max_pool2d_with_indices", "nan_inf"): "open: in a window holding several NaNs PyTorch's index points at "
                                             "the last NaN (its kernel updates on every NaN), plugrad's at the "
                                             "first (as torch.argmax does)",
@@ -450,8 +447,6 @@ OPEN_BY_OP = {
                       "operand times a huge alpha wraps where PyTorch computes in the promoted float dtype",
     ("sub", "huge"): "open: as rsub", ("add", "huge"): "open: as rsub",
     ("cross_entropy", "nan_inf"): "PyTorch's range check of label_smoothing lets NaN through; plugrad refuses it",
-    ("elu", "nan_inf"): "open: at x = 0 with alpha NaN or +-inf PyTorch returns 0, plugrad alpha * (exp(0) - 1), "
-                        "NaN",
     ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "
                              "Welford update subtracts inf from inf) where torch.mean gives +-inf; plugrad "
                              "gives torch.mean's answer",
@@ -467,8 +462,6 @@ OPEN_BY_OP = {
     ("setitem", "string"): "as getitem",
     ("adaptive_avg_pool2d", "string"): "PyTorch takes a string output_size for a sequence of sizes (ValueError "
                                        "about the input's dims); plugrad raises TypeError naming the argument",
-    ("unflatten", "none"): "PyTorch reports sizes=None as RuntimeError ('sizes must be non-empty'); plugrad "
-                           "raises TypeError naming the argument, as PyTorch's parser does for other non-tuples",
 }
 
 

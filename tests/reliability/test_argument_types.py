@@ -105,6 +105,24 @@ def test_keepdim_must_be_a_bool(op, device):
         assert isinstance(exc, TypeError)
 
 
+#: reductions given an empty tuple or list of dims: PyTorch reduces every dim (sum, mean,
+#: amax, var...), except all and any, which reduce none
+EMPTY_DIMS_OPS = {
+    "sum": lambda m, x, d: m.sum(x, d), "mean": lambda m, x, d: m.mean(x, d), "amax": lambda m, x, d: m.amax(x, d),
+    "amin": lambda m, x, d: x.amin(d), "var": lambda m, x, d: m.var(x, d), "std": lambda m, x, d: x.std(d),
+    "var_mean": lambda m, x, d: m.var_mean(x, d), "std_mean": lambda m, x, d: m.std_mean(x, d),
+    "norm": lambda m, x, d: x.norm(dim=d), "all": lambda m, x, d: m.all(x, d), "any": lambda m, x, d: x.any(d),
+    "sum-keepdim": lambda m, x, d: m.sum(x, d, keepdim=True), "amax-empty-input": lambda m, x, d: x[:0].amax(d),
+}
+
+
+@pytest.mark.parametrize("op", sorted(EMPTY_DIMS_OPS))
+@pytest.mark.parametrize("dims", [(), []], ids=["tuple", "list"])
+def test_an_empty_dim_list_reduces_as_in_pytorch(op, dims, device):
+    call = EMPTY_DIMS_OPS[op]
+    _same_as_torch(lambda m, x, *_: call(m, x, dims), device, f"{op}(dim={dims!r})")
+
+
 #: other flags: (call with the flag, its valid values)
 FLAG_CALLS = {
     "isclose-equal_nan": lambda m, x, v, i, i0, f: m.isclose(x, x, equal_nan=f),

@@ -30,11 +30,15 @@ _values_indices = {name: _values_indices_type(name) for name in ("max", "min")}
 
 # ---- helpers ------------------------------------------------------------------------
 
-def reduce_axes(dim, ndim: int, fname: str) -> tuple:
-    """Normalised, sorted axes of a ``dim`` argument (None means every dim)."""
+def reduce_axes(dim, ndim: int, fname: str, empty_is_all: bool = True) -> tuple:
+    """Normalised, sorted axes of a ``dim`` argument. None means every dim, and so does an
+    empty tuple or list, as in PyTorch's sum, mean, amax, var... (``all`` and ``any``, which
+    pass ``empty_is_all=False``, reduce no dim for it)."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
+        if not dim and empty_is_all:
+            return tuple(range(ndim))
         axes = []
         for d in dim:
             a = normalize_dim(d, ndim)
@@ -346,10 +350,10 @@ def min(input, dim=ALL_DIMS, keepdim=False, *, out=None):
 def _amaxmin(kind, input, dim, keepdim):
     if type(keepdim) is not bool:
         check_bool(keepdim, "a" + kind, "keepdim")
-    if dim in (None, ()) and numel(input._shape) == 0:
+    if (dim is None or (isinstance(dim, (tuple, list)) and not dim)) and numel(input._shape) == 0:
         raise RuntimeError(f"a{kind}(): Expected reduction dim to be specified for input.numel() == 0. "
                            f"Specify the reduction dim with the 'dim' argument.")
-    axes = reduce_axes(dim if dim != () else None, len(input._shape), "a" + kind)
+    axes = reduce_axes(dim, len(input._shape), "a" + kind)
     for a in axes:
         if input._shape[a] == 0:
             raise IndexError(f"a{kind}(): Expected reduction dim {a} to have non-zero size.")
@@ -604,7 +608,7 @@ def all(input, dim=None, keepdim=False) -> Tensor:
     """True where every element along ``dim`` is non-zero."""
     if type(keepdim) is not bool:
         check_bool(keepdim, "all", "keepdim")
-    axes = reduce_axes(dim, len(input._shape), "all")
+    axes = reduce_axes(dim, len(input._shape), "all", empty_is_all=False)
     r = run_reduce("all", cast(input, bool_), axes, keepdim)
     return cast(r, uint8) if input._dtype is uint8 else r  # uint8 in, uint8 out (PyTorch's legacy rule)
 
@@ -613,7 +617,7 @@ def any(input, dim=None, keepdim=False) -> Tensor:
     """True where some element along ``dim`` is non-zero."""
     if type(keepdim) is not bool:
         check_bool(keepdim, "any", "keepdim")
-    axes = reduce_axes(dim, len(input._shape), "any")
+    axes = reduce_axes(dim, len(input._shape), "any", empty_is_all=False)
     r = run_reduce("any", cast(input, bool_), axes, keepdim)
     return cast(r, uint8) if input._dtype is uint8 else r
 
