@@ -276,7 +276,7 @@ def public_function(op):
     if op.call is None:
         for namespace in (plugrad, plugrad.nn.functional):
             fn = getattr(namespace, op.name, None)
-            if fn is not None and _unwrapped(fn) is op.fn:
+            if fn is not None and _unwrapped(fn) is _unwrapped(op.fn):
                 return fn
     return op.function
 
@@ -294,7 +294,7 @@ def torch_function(op):
     if op.family == "plugrad.ops.views" and hasattr(torch.Tensor, op.name):
         # plugrad's view functions take sizes and dims as varargs, like the Tensor methods
         return lambda x, *a, _m=op.name, **k: getattr(x, _m)(*a, **k)
-    if _unwrapped(getattr(plugrad, op.name, None)) is op.fn and hasattr(torch, op.name):
+    if _unwrapped(getattr(plugrad, op.name, None)) is _unwrapped(op.fn) and hasattr(torch, op.name):
         return getattr(torch, op.name)
     if hasattr(torch.Tensor, op.name):
         return lambda x, *a, _m=op.name, **k: getattr(x, _m)(*a, **k)
