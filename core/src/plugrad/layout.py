@@ -58,8 +58,9 @@ MAX_TENSOR_BYTES = 2 ** 63 - 1
 
 def check_size(shape, itemsize: int) -> None:
     """Refuse, with PyTorch's RuntimeError, a shape whose byte count overflows 64 bits
-    (before a backend is asked to allocate or describe it)."""
-    if numel(shape) * itemsize > MAX_TENSOR_BYTES:
+    (before a backend is asked to allocate or describe it), or a size beyond int64's range
+    (which a size-0 tensor could otherwise carry)."""
+    if numel(shape) * itemsize > MAX_TENSOR_BYTES or any(n >= 1 << 63 for n in shape):
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}: a tensor may span at "
                            f"most 2**63 - 1 bytes")
 

@@ -743,6 +743,7 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     ``alpha`` is first converted to ``input``'s dtype, as PyTorch does (1.5 adds
     ``source`` once to an integer tensor)."""
     _check_index(input, index, "index_add")
+    check_tensor(source, "index_add", "source")
     _check_same_dtype(input, source, "index_add")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")

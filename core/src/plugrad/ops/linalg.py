@@ -137,6 +137,8 @@ vdot = dot
 def inner(input, other) -> Tensor:
     """Sums of products over the last dim of both operands (the result has both leading
     shapes); a 0-d operand scales the other; two vectors give their dot product."""
+    check_tensor(input, "inner", "input")
+    check_tensor(other, "inner", "other")
     if input.dim() == 0 or other.dim() == 0:
         return input * other
     if input.dim() == 1 and other.dim() == 1:
@@ -211,6 +213,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
     in PyTorch (1.5 is 1 for integer matrices)."""
     from ..autograd.grad_mode import no_grad
+    for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+        check_tensor(t, "addmm", name)
     if input._dtype is not mat1._dtype:
         raise RuntimeError(f"addmm: self and mat2 must have the same dtype, but got {input._dtype.name} and "
                            f"{mat1._dtype.name}")

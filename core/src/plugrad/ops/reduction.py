@@ -46,7 +46,8 @@ def reduce_axes(dim, ndim: int, fname: str, empty_is_all: bool = True) -> tuple:
                 raise RuntimeError(f"{fname}(): dim {a} appears multiple times in the list of dims")
             axes.append(a)
         return tuple(sorted(axes)) if ndim else ()  # dim 0 (or -1) of a 0-d tensor is the tensor itself
-    return (normalize_dim(dim, ndim),) if ndim else ()
+    axis = normalize_dim(dim, ndim)        # a 0-d tensor accepts dims -1 and 0: the tensor itself
+    return (axis,) if ndim else ()
 
 
 def run_reduce(op: str, x: Tensor, axes: tuple, keepdim: bool, out_dtype=None) -> Tensor:
@@ -670,7 +671,7 @@ def _cumprod_grad_exact(x, g, d):
 
 
 def _scan(op, input, dim, dtype):
-    d = normalize_dim(dim, len(input._shape)) if input._shape else 0
+    d = normalize_dim(dim, len(input._shape))
     od = dtype or (int64 if not input._dtype.is_floating_point else input._dtype)
     x = cast(input, od)
     backend = x._backend

@@ -288,7 +288,7 @@ def squeeze(input, dim=ALL_DIMS) -> Tensor:
         node = SqueezeBackward0
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {normalize_dim(d, nd) for d in dims} if nd else set()
+        drop = {normalize_dim(d, nd) for d in dims}      # a 0-d tensor accepts dims -1 and 0
         keep = [i for i, n in enumerate(input._shape) if not (i in drop and n == 1)]
         node = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
     shape = tuple(input._shape[i] for i in keep)
@@ -766,7 +766,10 @@ def flip(input, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
     nd = len(input._shape)
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    ds = sorted({normalize_dim(d, nd) for d in dims})
+    ds = sorted({normalize_dim(d, nd) for d in dims}) if nd else []
+    if not nd:
+        for d in dims:
+            normalize_dim(d, 0)       # a 0-d tensor accepts dims -1 and 0, and has nothing to flip
     from .indexing import index_select
     from ..creation import arange
     r = _copy_contiguous(input)
@@ -810,7 +813,10 @@ def repeat(input, *sizes) -> Tensor:
         exp += [r, n]
     out_shape = tuple(r * n for r, n in zip(sizes, x._shape))
     check_size(out_shape, input._dtype.itemsize)
-    r = x.reshape(inter).expand(exp).reshape(out_shape)
+    if numel(out_shape) == 0:     # nothing to copy (and the interleaved view could not be described)
+        r = x.new_empty(out_shape)
+    else:
+        r = x.reshape(inter).expand(exp).reshape(out_shape)
     if r._storage is input._storage:
         r = _copy_contiguous(r)
     if STATE.enabled and input._requires_grad:

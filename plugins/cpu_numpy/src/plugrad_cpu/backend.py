@@ -108,6 +108,11 @@ class NumpyBackend(Backend):
         except MemoryError:
             raise OutOfMemoryError(f"cpu: cannot allocate {nbytes} bytes for a {dtype.name} tensor of shape "
                                    f"{list(shape)}: not enough memory") from None
+        except ValueError:
+            # NumPy refuses a shape whose non-zero sizes times the item size pass 2**63 - 1
+            # bytes even when another size is 0 (PyTorch describes such an empty tensor)
+            raise RuntimeError(f"cpu: cannot describe a {dtype.name} tensor of shape {list(shape)}: NumPy limits "
+                               f"the product of its non-zero sizes and the item size to 2**63 - 1 bytes") from None
 
     def from_bytes(self, data, shape, dtype):
         return np.frombuffer(data, dtype=_NP[dtype]).reshape(shape).copy()
