@@ -111,7 +111,7 @@ def _leaky_relu(input: Tensor, negative_slope, node_cls=LeakyReluBackward0) -> T
     if STATE.enabled and input._requires_grad:
         node = node_cls()
         node.slope = negative_slope
-        return _record(node, input, r, x if node_cls is LeakyReluBackward0 else r.detach())
+        return _record(node, input, r, input if node_cls is LeakyReluBackward0 else r.detach())
     return r
 
 
@@ -142,7 +142,7 @@ def _hardtanh(input: Tensor, lo, hi) -> Tensor:
     if STATE.enabled and input._requires_grad:
         node = HardtanhBackward0()
         node.lo, node.hi = lo, hi
-        return _record(node, input, r, x)
+        return _record(node, input, r, input)
     return r
 
 
@@ -168,16 +168,18 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 class EluBackward0(Node):
-    """d elu(x) = alpha * exp(x) * g where x <= 0, g elsewhere (NaN included)"""
+    """d elu(x) = alpha * exp(x) * g where x <= 0, g elsewhere (NaN included); a double
+    backward sees the exponential's slope only where x < 0, as in PyTorch"""
     __slots__ = ("alpha",)
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return (where(x <= 0, g * _ew.exp(x) * self.alpha, g),)
+        return (where(x <= 0, g * _ew.exp(where(x < 0, x, 0.0)) * self.alpha, g),)
 
 
 class EluBackward1(EluBackward0):
-    """in-place elu, from the result: (result + alpha) * g where result <= 0"""
+    """in-place elu, from the result: (result + alpha) * g where result <= 0 (a double
+    backward sees the result's part only where it is negative, as in PyTorch)"""
     __slots__ = ()
 
     def backward(self, g):
@@ -186,7 +188,7 @@ class EluBackward1(EluBackward0):
                                "tells which inputs were negative. Call the out-of-place form instead.")
         (y,) = self.saved_tensors
         y = self.output_alias(y)
-        return (where(y <= 0, g * (y + self.alpha), g),)
+        return (where(y <= 0, g * (where(y < 0, y, 0.0) + self.alpha), g),)
 
 
 def _elu(input: Tensor, alpha, node_cls=EluBackward0) -> Tensor:
@@ -201,7 +203,7 @@ def _elu(input: Tensor, alpha, node_cls=EluBackward0) -> Tensor:
     if STATE.enabled and input._requires_grad:
         node = node_cls()
         node.alpha = alpha
-        return _record(node, input, r, x if node_cls is EluBackward0 else r.detach())
+        return _record(node, input, r, input if node_cls is EluBackward0 else r.detach())
     return r
 
 
@@ -215,13 +217,14 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 class SoftplusBackward0(Node):
-    """d softplus(x) = g where beta x > threshold, else g * z / (z + 1) with z = exp(beta x)"""
+    """d softplus(x) = g where beta x > threshold, else g * z / (z + 1) with z = exp(beta x);
+    a double backward sees z's slope only where beta x < threshold, as in PyTorch"""
     __slots__ = ("beta", "threshold")
 
     def backward(self, g):
         (x,) = self.saved_tensors
         bx = x * self.beta
-        z = _ew.exp(bx)
+        z = _ew.exp(where(bx >= self.threshold, self.threshold, bx))
         return (where(bx > self.threshold, g, g * z / (z + 1)),)
 
 
@@ -234,7 +237,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     if STATE.enabled and input._requires_grad:
         node = SoftplusBackward0()
         node.beta, node.threshold = beta, threshold
-        return _record(node, input, r, x)
+        return _record(node, input, r, input)
     return r
 
 
@@ -251,7 +254,7 @@ def _silu(input: Tensor) -> Tensor:
     x = input.detach() if input._requires_grad else input
     r = x * _ew.sigmoid(x)
     if STATE.enabled and input._requires_grad:
-        return _record(SiluBackward0(), input, r, x)
+        return _record(SiluBackward0(), input, r, input)
     return r
 
 
@@ -276,7 +279,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     x = input.detach() if input._requires_grad else input
     r = x.clamp(max=0) - _ew.log1p(_ew.exp(-x.abs()))
     if STATE.enabled and input._requires_grad:
-        return _record(LogSigmoidBackward0(), input, r, x)
+        return _record(LogSigmoidBackward0(), input, r, input)
     return r
 
 
