@@ -18,7 +18,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 TF = pytest.importorskip("torch.nn.functional")
-pytestmark = pytest.mark.torch_oracle
+pytestmark = [pytest.mark.torch_oracle,
+              pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")]   # the broadcast case
 
 RNG = np.random.default_rng(7)
 #: kinks and special values of the activations: 0, the default bounds +-1, NaN, large magnitudes
