@@ -1,17 +1,20 @@
 """``plugrad.nn.functional`` (``torch.nn.functional``): the layers as functions.
 
 Ops with a gradient formula of their own live in ``plugrad.ops`` (convolution,
-pooling, dense, normalization, loss, padding) and are re-exported here; the
-functions defined below are compositions of existing ops.
+pooling, dense, normalization, loss, padding) and are re-exported here. The
+activations below are ops too (one node each, named as in PyTorch); the rest are
+compositions of existing ops.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
 from ..dtypes import bool_, float64, int64
 from ..layout import normalize_dim
+from ..ops.conversion import inplace_unary
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
@@ -55,10 +58,6 @@ def tanh(input: Tensor) -> Tensor:
     return _ew.tanh(input)
 
 
-def _inplace_result(input, result, inplace):
-    return input.copy_(result) if inplace else result
-
-
 #: a Python float beyond this overflows float32, the type PyTorch's kernels take an
 #: activation's parameter in for every floating input but float64
 _FLOAT32_MAX = 3.4028234663852886e38
@@ -74,10 +73,80 @@ def _param(value, input: Tensor):
     raise RuntimeError("value cannot be converted to type float without overflow")
 
 
+# Each activation is one op: its forward runs on a detached alias (nothing is recorded
+# for the parts) and one node named as in PyTorch carries the gradient. The in-place
+# forms (``inplace=True``) go through ``inplace_unary``: the op runs on a snapshot of the
+# target and the target takes over its node (a ``...Backward1`` where PyTorch saves the
+# result instead of the input).
+
+def _record(node, input: Tensor, r: Tensor, saved: Tensor) -> Tensor:
+    node.save(saved)
+    record(node, (input,), r)
+    return r
+
+
+class LeakyReluBackward0(Node):
+    """d leaky_relu(x) = g where x > 0, negative_slope * g elsewhere (the kink and NaN too)"""
+    __slots__ = ("slope",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where(x > 0, g, g * self.slope),)
+
+
+class LeakyReluBackward1(LeakyReluBackward0):
+    """in-place leaky_relu, from the result (its sign is the input's for a slope >= 0)"""
+    __slots__ = ()
+
+    def backward(self, g):
+        if self.slope < 0:
+            raise RuntimeError("In-place leaky_relu backward is not supported with a negative slope: the result "
+                               "no longer tells which inputs were negative. Call the out-of-place form instead.")
+        return LeakyReluBackward0.backward(self, g)
+
+
+def _leaky_relu(input: Tensor, negative_slope, node_cls=LeakyReluBackward0) -> Tensor:
+    x = input.detach() if input._requires_grad else input
+    r = where(x > 0, x, x * negative_slope)
+    if STATE.enabled and input._requires_grad:
+        node = node_cls()
+        node.slope = negative_slope
+        return _record(node, input, r, input if node_cls is LeakyReluBackward0 else r.detach())
+    return r
+
+
+_leaky_relu_ = inplace_unary(_leaky_relu, "leaky_relu_")
+
+
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     negative_slope = _param(negative_slope, input)
-    return _inplace_result(input, where(input > 0, input, input * negative_slope), inplace)
+    if inplace:
+        return _leaky_relu_(input, negative_slope, node_cls=LeakyReluBackward1)
+    return _leaky_relu(input, negative_slope)
+
+
+class HardtanhBackward0(Node):
+    """d hardtanh(x) = g strictly inside (min_val, max_val), 0 at and beyond the bounds
+    (a NaN input passes g, as in PyTorch)"""
+    __slots__ = ("lo", "hi")
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where((x <= self.lo) | (x >= self.hi), 0.0, g),)
+
+
+def _hardtanh(input: Tensor, lo, hi) -> Tensor:
+    x = input.detach() if input._requires_grad else input
+    r = x.clamp(lo, hi)
+    if STATE.enabled and input._requires_grad:
+        node = HardtanhBackward0()
+        node.lo, node.hi = lo, hi
+        return _record(node, input, r, input)
+    return r
+
+
+_hardtanh_ = inplace_unary(_hardtanh, "hardtanh_")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -95,35 +164,123 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if dt.kind == "u" and (min_val < 0 or max_val < 0):
         raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     lo, hi = dt.checked_scalar(min_val), dt.checked_scalar(max_val)
-    return _inplace_result(input, input.clamp(lo, hi), inplace)
+    return _hardtanh_(input, lo, hi) if inplace else _hardtanh(input, lo, hi)
+
+
+class EluBackward0(Node):
+    """d elu(x) = alpha * exp(x) * g where x <= 0, g elsewhere (NaN included); a double
+    backward sees the exponential's slope only where x < 0, as in PyTorch"""
+    __slots__ = ("alpha",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where(x <= 0, g * _ew.exp(where(x < 0, x, 0.0)) * self.alpha, g),)
+
+
+class EluBackward1(EluBackward0):
+    """in-place elu, from the result: (result + alpha) * g where result <= 0 (a double
+    backward sees the result's part only where it is negative, as in PyTorch)"""
+    __slots__ = ()
+
+    def backward(self, g):
+        if self.alpha < 0:
+            raise RuntimeError("In-place elu backward is not supported with a negative alpha: the result no longer "
+                               "tells which inputs were negative. Call the out-of-place form instead.")
+        (y,) = self.saved_tensors
+        y = self.output_alias(y)
+        return (where(y <= 0, g * (where(y < 0, y, 0.0) + self.alpha), g),)
+
+
+def _elu(input: Tensor, alpha, node_cls=EluBackward0) -> Tensor:
+    x = input.detach() if input._requires_grad else input
+    neg = _ew.expm1(x.clamp(max=0)) * alpha
+    if -65504.0 <= alpha <= 65504.0:
+        r = where(x > 0, x, neg)
+    else:
+        # alpha NaN, infinite or infinite in float16: alpha * expm1(0) would make a NaN of
+        # every zero, which PyTorch keeps
+        r = where(x < 0, neg, x)
+    if STATE.enabled and input._requires_grad:
+        node = node_cls()
+        node.alpha = alpha
+        return _record(node, input, r, input if node_cls is EluBackward0 else r.detach())
+    return r
+
+
+_elu_ = inplace_unary(_elu, "elu_")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     alpha = _param(alpha, input)
-    neg = alpha * _ew.expm1(input.clamp(max=0))
-    if -65504.0 <= alpha <= 65504.0:
-        return _inplace_result(input, where(input > 0, input, neg), inplace)
-    # alpha NaN, infinite or infinite in float16: alpha * expm1(0) would make a NaN of every
-    # zero, which PyTorch keeps
-    return _inplace_result(input, where(input < 0, neg, input), inplace)
+    return _elu_(input, alpha, node_cls=EluBackward1) if inplace else _elu(input, alpha)
+
+
+class SoftplusBackward0(Node):
+    """d softplus(x) = g where beta x > threshold, else g * z / (z + 1) with z = exp(beta x);
+    a double backward sees z's slope only where beta x < threshold, as in PyTorch"""
+    __slots__ = ("beta", "threshold")
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        bx = x * self.beta
+        z = _ew.exp(where(bx >= self.threshold, self.threshold, bx))
+        return (where(bx > self.threshold, g, g * z / (z + 1)),)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
     beta, threshold = _param(beta, input), _param(threshold, input)
-    bx = input * beta
-    return where(bx > threshold, input, _ew.log1p(_ew.exp(bx.clamp(max=threshold))) / beta)
+    x = input.detach() if input._requires_grad else input
+    bx = x * beta
+    r = where(bx > threshold, x, _ew.log1p(_ew.exp(bx.clamp(max=threshold))) / beta)
+    if STATE.enabled and input._requires_grad:
+        node = SoftplusBackward0()
+        node.beta, node.threshold = beta, threshold
+        return _record(node, input, r, input)
+    return r
+
+
+class SiluBackward0(Node):
+    """d silu(x) = g * s * (1 + x (1 - s)) with s = sigmoid(x)"""
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        s = _ew.sigmoid(x)
+        return (g * s * (1 + x * (1 - s)),)
+
+
+def _silu(input: Tensor) -> Tensor:
+    x = input.detach() if input._requires_grad else input
+    r = x * _ew.sigmoid(x)
+    if STATE.enabled and input._requires_grad:
+        return _record(SiluBackward0(), input, r, input)
+    return r
+
+
+_silu_ = inplace_unary(_silu, "silu_")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
-    return _inplace_result(input, input * _ew.sigmoid(input), inplace)
+    return _silu_(input) if inplace else _silu(input)
+
+
+class LogSigmoidBackward0(Node):
+    """d log(sigmoid(x)) = g * sigmoid(-x)"""
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * _ew.sigmoid(-x),)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """``log(sigmoid(x))`` without overflow: ``-softplus(-x)``."""
-    return -(_ew.log1p(_ew.exp(-input.abs())) + (-input).clamp(min=0))
+    """``log(sigmoid(x))`` without overflow: ``min(x, 0) - log(1 + exp(-|x|))``."""
+    x = input.detach() if input._requires_grad else input
+    r = x.clamp(max=0) - _ew.log1p(_ew.exp(-x.abs()))
+    if STATE.enabled and input._requires_grad:
+        return _record(LogSigmoidBackward0(), input, r, input)
+    return r
 
 
 def _implicit_dim(name, input, dim):

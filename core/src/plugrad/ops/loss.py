@@ -1,7 +1,7 @@
 """Loss functions, each with PyTorch's checks, reductions and ``grad_fn`` names.
 
-``mse_loss``, ``nll_loss``, ``binary_cross_entropy`` and
-``binary_cross_entropy_with_logits`` are ops of their own (``MseLossBackward0``...)
+``mse_loss``, ``smooth_l1_loss``, ``huber_loss``, ``nll_loss``, ``binary_cross_entropy``
+and ``binary_cross_entropy_with_logits`` are ops of their own (``MseLossBackward0``...)
 with one-line gradient formulas; ``l1_loss`` and ``cross_entropy`` are compositions,
 as they are in PyTorch (``cross_entropy`` = ``log_softmax`` + ``nll_loss``).
 Every loss takes ``reduction`` = ``'mean'`` | ``'sum'`` | ``'none'``.
@@ -117,8 +117,20 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> 
     return _reduce((input - target).abs(), reduction)
 
 
+class SmoothL1LossBackward0(Node):
+    """d smooth_l1(x - y) = (d / beta g, -d / beta g) where |d| < beta, (sign(d) g, -sign(d) g) elsewhere"""
+    __slots__ = ("reduction", "n", "beta")
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = x - y
+        gx = where(d.abs() < self.beta, d / self.beta, d.sign()) * _spread(g, self.reduction, self.n)
+        return gx, -gx
+
+
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
-    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above it."""
+    """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above it
+    (``l1_loss`` for ``beta == 0``, as in PyTorch)."""
     _check_tensors("smooth_l1_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -126,10 +138,29 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_broadcast(input, target)
     input, target = _common_dtype(input, target)
-    d = (input - target).abs()
     if beta == 0:
-        return _reduce(d, reduction)
-    return _reduce(where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+        return _reduce((input - target).abs(), reduction)
+    with no_grad():
+        d = (input - target).abs()
+        loss = where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+        r = _reduce(loss, reduction)
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = SmoothL1LossBackward0()
+        node.reduction, node.n, node.beta = reduction, loss.numel(), beta
+        node.save(input, target)
+        record(node, (input, target), r)
+    return r
+
+
+class HuberLossBackward0(Node):
+    """d huber(x - y) = (d g, -d g) where |d| < delta, (delta sign(d) g, -delta sign(d) g) elsewhere"""
+    __slots__ = ("reduction", "n", "delta")
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        d = x - y
+        gx = where(d.abs() < self.delta, d, d.sign() * self.delta) * _spread(g, self.reduction, self.n)
+        return gx, -gx
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
@@ -145,8 +176,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
             raise RuntimeError(f"result type {_type_name(common)} can't be cast to the desired output type "
                                f"{_type_name(input._dtype)}")
         target = target.to(input._dtype)
-    d = (input - target).abs()
-    return _reduce(where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+    with no_grad():
+        d = (input - target).abs()
+        loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+        r = _reduce(loss, reduction)
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = HuberLossBackward0()
+        node.reduction, node.n, node.delta = reduction, loss.numel(), delta
+        node.save(input, target)
+        record(node, (input, target), r)
+    return r
 
 
 # ---- classification ------------------------------------------------------------------------
@@ -257,60 +296,74 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return r
 
 
-def _probability_target_loss(logp, target, weight, reduction, label_smoothing):
-    c = logp._shape[1]
+class DivBackward1(Node):
+    """d(a / n) = g / n for a Python number n (PyTorch's ``div(Tensor, Scalar)``, which its
+    losses use to average: the name ``cross_entropy`` with class probabilities records)"""
+    __slots__ = ("n",)
+
+    def backward(self, g):
+        return (g / self.n,)
+
+
+def _mean_over(total: Tensor, n) -> Tensor:
+    """``total / n`` recorded as ``DivBackward1``."""
+    with no_grad():
+        r = total / n
+    if STATE.enabled and total._requires_grad:
+        node = DivBackward1()
+        node.n = n
+        record(node, (total,), r)
+    return r
+
+
+def _probability_target_loss(logp, target, weight, reduction, label_smoothing, cdim):
+    c = logp._shape[cdim]
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / c
     prod = logp * target
     if weight is not None:
-        prod = prod * weight.reshape((1, c) + (1,) * (logp.dim() - 2))
+        prod = prod * weight.reshape((c,) + (1,) * (logp.dim() - cdim - 1))
     if reduction == "none":
-        return -prod.sum(1)
+        return -prod.sum(cdim)
     if reduction == "sum":
         return -prod.sum()
-    return -prod.sum() / (logp.numel() // c if c else 0)
+    return _mean_over(-prod.sum(), logp.numel() // c if c else 0)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0) -> Tensor:
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class
-    probabilities (``target`` shaped like ``input``), ``-sum(target * log_softmax)``."""
+    probabilities (``target`` shaped like ``input``), ``-sum(target * log_softmax)``.
+    A 1-d input is one sample, its classes along dim 0."""
     _check_tensors("cross_entropy", input=input, target=target)
     _check_class_args(input, weight, ignore_index, "cross_entropy", same_dtype=False)   # nll_loss checks it
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    cdim = 0 if input.dim() == 1 else 1
     if target._shape == input._shape:   # class probabilities
         if not target._dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{_type_name(target._dtype)}")
-        batched = input.dim() > 1
-        x = input if batched else input.unsqueeze(0)
-        logp = log_softmax(x, 1)
-        t = target if batched else target.unsqueeze(0)
-        loss = _probability_target_loss(logp, t, weight, reduction, label_smoothing)
-        return loss.squeeze(0) if not batched and reduction == "none" else loss
+        return _probability_target_loss(log_softmax(input, cdim), target, weight, reduction, label_smoothing, cdim)
     _class_target_checks(input, target)
-    batched = input.dim() > 1
-    x = input if batched else input.unsqueeze(0)
-    logp = log_softmax(x, 1)
-    t = target if batched else target.reshape(1)
-    nll = nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
+    logp = log_softmax(input, cdim)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing > 0:
-        c = x._shape[1]
-        keep = (t != ignore_index)
-        per_class = logp if weight is None else logp * weight.reshape((1, c) + (1,) * (x.dim() - 2))
-        smooth = where(keep, -per_class.sum(1), 0.0)
+        c = input._shape[cdim]
+        keep = (target != ignore_index)
+        per_class = logp if weight is None else logp * weight.reshape((c,) + (1,) * (input.dim() - cdim - 1))
+        smooth = where(keep, -per_class.sum(cdim), 0.0)
         if reduction == "sum":
             smooth = smooth.sum()
         elif reduction == "mean":
             with no_grad():
-                safe = where(keep, t, 0)
+                safe = where(keep, target, 0)
                 denom = keep.sum() if weight is None else where(keep, weight[safe], 0.0).sum()
             smooth = smooth.sum() / denom
         nll = (1 - label_smoothing) * nll + (label_smoothing / c) * smooth
-    return nll.squeeze(0) if not batched and reduction == "none" else nll
+    return nll
 
 
 # ---- binary --------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-"""Padding: ``pad`` with a constant (an op of its own, ``ConstantPadNdBackward0``) or by
-reflecting, replicating or wrapping the edges (an index lookup per padded dim)."""
+"""Padding: ``pad`` with a constant or by reflecting, replicating or wrapping the edges.
+
+As in PyTorch, constant padding is one op (``ConstantPadNdBackward0``), reflecting
+and replicating are ops named by how many dims they pad (``ReflectionPad2DBackward0``,
+``ReplicationPad1DBackward0``...; an index lookup per padded dim forward, the matching
+index-add backward), and circular padding is built from slice copies into a new tensor
+(its history is ``CopySlices``, PyTorch's too)."""
 
 from __future__ import annotations
 
@@ -64,8 +69,6 @@ def _source_positions(lo: int, hi: int, n: int, mode: str, device) -> Tensor:
     i = arange(-lo, n + hi, device=device)
     if mode == "replicate":
         return i.clamp(0, n - 1)
-    if mode == "circular":
-        return i.remainder(n)
     period = 2 * (n - 1)   # reflect
     if not period:
         return i * 0
@@ -91,7 +94,8 @@ def _crop(input: Tensor, pairs):
     return input, out_pairs
 
 
-def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
+def _check_edge_sizes(input: Tensor, pairs, mode: str) -> list:
+    """The padded shape, once every size is one the mode can fill."""
     shape = list(input._shape)
     for d, lo, hi in pairs:
         n = input._shape[d]
@@ -105,17 +109,113 @@ def _index_pad(input: Tensor, pairs, mode: str) -> Tensor:
             raise RuntimeError(f"{mode} padding of an empty dimension {d} is not possible")
         shape[d] = n + lo + hi
     check_size(shape, input._dtype.itemsize)
-    x = input
+    return shape
+
+
+class _EdgePadBackward(Node):
+    """d pad(a) = each padded position's gradient added back at the input position it
+    copies (an ``index_add`` per padded dim, the last padded dim first)"""
+    __slots__ = ("lookups",)   # [(dim, positions, input size along dim), ...] in forward order
+
+    def backward(self, g):
+        from .indexing import index_add
+        for d, positions, n in reversed(self.lookups):
+            shape = list(g._shape)
+            shape[d] = n
+            g = index_add(g.new_zeros(shape), d, positions, g)
+        return (g,)
+
+
+class ReflectionPad1DBackward0(_EdgePadBackward):
+    """reflect padding of the last dim"""
+    __slots__ = ()
+
+
+class ReflectionPad2DBackward0(_EdgePadBackward):
+    """reflect padding of the last 2 dims"""
+    __slots__ = ()
+
+
+class ReflectionPad3DBackward0(_EdgePadBackward):
+    """reflect padding of the last 3 dims"""
+    __slots__ = ()
+
+
+class ReplicationPad1DBackward0(_EdgePadBackward):
+    """replicate padding of the last dim"""
+    __slots__ = ()
+
+
+class ReplicationPad2DBackward0(_EdgePadBackward):
+    """replicate padding of the last 2 dims"""
+    __slots__ = ()
+
+
+class ReplicationPad3DBackward0(_EdgePadBackward):
+    """replicate padding of the last 3 dims"""
+    __slots__ = ()
+
+
+_EDGE_NODES = {"reflect": (ReflectionPad1DBackward0, ReflectionPad2DBackward0, ReflectionPad3DBackward0),
+               "replicate": (ReplicationPad1DBackward0, ReplicationPad2DBackward0, ReplicationPad3DBackward0)}
+
+
+def _edge_pad(input: Tensor, pairs, mode: str) -> Tensor:
+    """Reflect or replicate: an ``index_select`` per padded dim, recorded as one node."""
+    _check_edge_sizes(input, pairs, mode)
+    x = input.detach()
+    lookups = []
     for d, lo, hi in pairs:
-        x = x.index_select(d, _source_positions(lo, hi, input._shape[d], mode, x.device))
+        n = input._shape[d]
+        positions = _source_positions(lo, hi, n, mode, x.device)
+        x = x.index_select(d, positions)
+        lookups.append((d, positions, n))
+    if STATE.enabled and input._requires_grad:
+        node = _EDGE_NODES[mode][len(pairs) - 1]()
+        node.lookups = lookups
+        record(node, (input,), x)
     return x
+
+
+def _circular_pad(input: Tensor, pairs) -> Tensor:
+    """Wrap around: the input is copied into the middle of a new tensor, then, one dim at a
+    time (the last first), each border copies the slab at the opposite end. Corners are
+    filled by the later dims' copies, which carry the earlier dims' borders along."""
+    from ..creation import empty
+    shape = _check_edge_sizes(input, pairs, "circular")
+    out = empty(shape, dtype=input._dtype, device=input.device)
+    middle = out
+    for d, lo, _ in pairs:
+        middle = middle.narrow(d, lo, input._shape[d])
+    middle.copy_(input)
+    for d, lo, hi in pairs:
+        n = shape[d]
+        if lo:
+            out.narrow(d, 0, lo).copy_(out.narrow(d, n - hi - lo, lo))
+        if hi:
+            out.narrow(d, n - hi, hi).copy_(out.narrow(d, lo, hi))
+    return out
+
+
+def _check_edge_dims(input: Tensor, pads) -> None:
+    """PyTorch pads 1, 2 or 3 dims by reflecting, replicating or wrapping, of an input with
+    one more dim (unbatched) or two more (batched)."""
+    k = len(pads) // 2
+    if not (1 <= k <= 3 and input.dim() in (k + 1, k + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(pads)} is not supported for {input.dim()}D input tensor.\n"
+            f"Supported combinations for non-constant padding:\n"
+            f"  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            f"  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            f"  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
 
 
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``
     starting from the last dim. ``mode`` is 'constant' (with ``value``, default 0;
     negative sizes crop), 'reflect', 'replicate' or 'circular' (negative sizes crop, the
-    positive ones then wrap around the cropped dim, at most once)."""
+    positive ones then wrap around the cropped dim, at most once); the last three pad 1
+    to 3 dims of an input with one or two dims more."""
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
@@ -127,11 +227,14 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     if mode != "constant":
         if value not in (None, 0):
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        _check_edge_dims(input, pads)
+        if mode == "circular":
+            if any(p < 0 for p in pads):
+                input, pairs = _crop(input, pairs)
+            return _circular_pad(input, pairs)
         if any(p < 0 for p in pads):
-            if mode != "circular":
-                raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
-            input, pairs = _crop(input, pairs)
-        return _index_pad(input, pairs, mode)
+            raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
+        return _edge_pad(input, pairs, mode)
     r = _constant_pad(input, pairs, 0 if value is None else value)
     if STATE.enabled and input._requires_grad:
         node = ConstantPadNdBackward0()

@@ -173,37 +173,72 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 # ---- adaptive pooling -----------------------------------------------------------------------
 
-def _band_means(x: Tensor, dim: int, n_out: int) -> Tensor:
-    """The means of the ``n_out`` bands that split ``dim`` as PyTorch's adaptive pooling
-    does, band ``i`` covering ``[floor(i*n/n_out), ceil((i+1)*n/n_out))``.
+class _Bands:
+    """The ``n_out`` bands that split a dim of ``n_in`` as PyTorch's adaptive pooling does,
+    band ``i`` covering ``[floor(i*n/n_out), ceil((i+1)*n/n_out))``, as a padded
+    ``(n_out, k)`` block of input positions (``positions``, the padding repeating a band's
+    last position), the mask of the real ones (``inside``) and each band's length.
 
-    Every band is gathered into a padded ``(n_out, k)`` block and the padding is
-    selected away, never multiplied by zero: a NaN or an infinity reaches only the
-    outputs whose band holds it. The bands are computed with tensor ops on the device,
-    so an impossible ``n_out`` fails at allocation instead of in a Python loop."""
-    from ..creation import arange
-    from .elementwise import minimum, where
-    from .indexing import index_select
-    n_in = x._shape[dim]
-    i = arange(n_out, device=x.device)
-    starts = (i * n_in) // n_out
-    ends = -((-(i + 1) * n_in) // n_out)
-    k = -(-n_in // n_out) + 1                      # the widest band, plus one when bands straddle
-    positions = starts.unsqueeze(1) + arange(k, device=x.device)
-    inside = positions < ends.unsqueeze(1)
-    picked = index_select(x, dim, minimum(positions, ends.unsqueeze(1) - 1).reshape(-1))
-    trailing = (1,) * (x.dim() - dim - 1)
-    picked = picked.reshape(x._shape[:dim] + (n_out, k) + x._shape[dim + 1:])
-    sums = where(inside.reshape((n_out, k) + trailing), picked, 0.0).sum(dim + 1)
-    return sums / (ends - starts).to(x._dtype).reshape((n_out,) + trailing)
+    The bands are computed with tensor ops on the device, so an impossible ``n_out``
+    fails at allocation instead of in a Python loop."""
+
+    __slots__ = ("n_in", "n_out", "k", "positions", "inside", "counts")
+
+    def __init__(self, n_in: int, n_out: int, device):
+        from ..creation import arange
+        from .elementwise import minimum
+        i = arange(n_out, device=device)
+        starts = (i * n_in) // n_out
+        ends = (-((-(i + 1) * n_in) // n_out)).unsqueeze(1)
+        self.n_in, self.n_out = n_in, n_out
+        self.k = -(-n_in // n_out) + 1                 # the widest band, plus one when bands straddle
+        positions = starts.unsqueeze(1) + arange(self.k, device=device)
+        self.inside = positions < ends
+        self.positions = minimum(positions, ends - 1).reshape(-1)
+        self.counts = ends.reshape(-1) - starts
+
+    def means(self, x: Tensor, dim: int) -> Tensor:
+        """The mean of every band along ``dim``. The padding is selected away, never
+        multiplied by zero: a NaN or an infinity reaches only the outputs whose band holds it."""
+        from .elementwise import where
+        from .indexing import index_select
+        picked = index_select(x, dim, self.positions)
+        trailing = (1,) * (x.dim() - dim - 1)
+        picked = picked.reshape(x._shape[:dim] + (self.n_out, self.k) + x._shape[dim + 1:])
+        sums = where(self.inside.reshape((self.n_out, self.k) + trailing), picked, 0.0).sum(dim + 1)
+        return sums / self.counts.to(x._dtype).reshape((self.n_out,) + trailing)
+
+    def spread(self, g: Tensor, dim: int) -> Tensor:
+        """The transpose of ``means``: each band's ``g / length`` added at the band's positions."""
+        from .elementwise import where
+        from .indexing import index_add
+        trailing = (1,) * (g.dim() - dim - 1)
+        share = (g / self.counts.to(g._dtype).reshape((self.n_out,) + trailing)).unsqueeze(dim + 1)
+        block = g._shape[:dim] + (self.n_out, self.k) + g._shape[dim + 1:]
+        share = where(self.inside.reshape((self.n_out, self.k) + trailing), share.expand(block), 0.0)
+        flat = share.reshape(g._shape[:dim] + (self.n_out * self.k,) + g._shape[dim + 1:])
+        return index_add(g.new_zeros(g._shape[:dim] + (self.n_in,) + g._shape[dim + 1:]), dim, self.positions, flat)
+
+
+class AdaptiveAvgPool2DBackward0(Node):
+    """d adaptive_avg_pool2d(a) = g / window size added over each window (row bands, then
+    column bands, transposed)"""
+    __slots__ = ("rows", "cols", "in_shape")
+
+    def backward(self, g):
+        squeeze = len(self.in_shape) == 3
+        if squeeze:
+            g = g.unsqueeze(0)
+        grad = self.rows.spread(self.cols.spread(g, 3), 2)
+        return (grad.squeeze(0) if squeeze else grad,)
 
 
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Average over the windows that split (H, W) into ``output_size`` nearly equal parts.
 
     A window is a band of rows times a band of columns, so the pool is a mean over row
-    bands followed by a mean over column bands (an ordinary ``avg_pool2d`` when both
-    divide evenly)."""
+    bands followed by a mean over column bands (an ordinary average pool when both divide
+    evenly). An output of 1 x 1 is the mean over (H, W), as in PyTorch (``MeanBackward1``)."""
     if isinstance(output_size, (tuple, list)) and isinstance(input, Tensor) and input.dim() <= len(output_size):
         raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
@@ -218,9 +253,22 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     if oh <= 0 or ow <= 0:
         raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")
     check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)
-    if h % oh == 0 and w % ow == 0:
-        r = avg_pool2d(x, (h // oh, w // ow))
-    else:
-        r = _band_means(_band_means(x, 2, oh), 3, ow)
-    return r.squeeze(0) if squeeze else r
-
+    if oh == 1 and ow == 1:
+        return input.mean((-1, -2), keepdim=True)
+    x = x.detach()
+    tracked = STATE.enabled and input._requires_grad
+    bands = None
+    with no_grad():
+        if h % oh == 0 and w % ow == 0:
+            r = avg_pool2d(x, (h // oh, w // ow))
+        else:
+            bands = _Bands(h, oh, x.device), _Bands(w, ow, x.device)
+            r = bands[1].means(bands[0].means(x, 2), 3)
+    if squeeze:
+        reshape_fresh(r, r._shape[1:])
+    if tracked:
+        node = AdaptiveAvgPool2DBackward0()
+        node.rows, node.cols = bands or (_Bands(h, oh, x.device), _Bands(w, ow, x.device))
+        node.in_shape = input._shape
+        record(node, (input,), r)
+    return r
