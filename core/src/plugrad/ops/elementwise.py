@@ -792,11 +792,12 @@ absolute = abs
 
 
 class ReluBackward0(Node):
-    """d relu(a) = g where the result is positive"""
+    """d relu(a) = g except where the result is 0 or below (a NaN result passes g, as in
+    PyTorch, whose threshold test is ``result <= 0``)"""
 
     def backward(self, g):
         (result,) = self.saved_tensors
-        return (where(result > 0, g, 0.0),)
+        return (where(result <= 0, 0.0, g),)
 
 
 def relu(input) -> Tensor:
