@@ -42,6 +42,8 @@ CASES = [
     ("leaky_relu slope huge", lambda F, t: F.leaky_relu(t(X), HUGE_F)),
     ("softplus beta huge", lambda F, t: F.softplus(t(X), beta=HUGE_F)),
     ("softplus threshold huge", lambda F, t: F.softplus(t(X), threshold=-HUGE_F)),
+    ("softplus threshold nan", lambda F, t: F.softplus(t(X), threshold=float("nan"))),
+    ("softplus threshold inf", lambda F, t: F.softplus(t(X), threshold=float("-inf"))),
     ("hardtanh int64", lambda F, t: F.hardtanh(t(IX, "int64"))),
     ("hardtanh int64 fractional bounds", lambda F, t: F.hardtanh(t(IX, "int64"), -0.5, 2.5)),
     ("relu6 int64", lambda F, t: F.relu6(t(IX, "int64"))),

@@ -233,7 +233,10 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     beta, threshold = _param(beta, input), _param(threshold, input)
     x = input.detach() if input._requires_grad else input
     bx = x * beta
-    r = where(bx > threshold, x, _ew.log1p(_ew.exp(bx.clamp(max=threshold))) / beta)
+    # the clamp only keeps exp() finite where the linear branch is taken; a NaN threshold
+    # selects the log branch everywhere, as in PyTorch, so nothing is clamped then
+    capped = bx.clamp(max=threshold) if threshold == threshold else bx
+    r = where(bx > threshold, x, _ew.log1p(_ew.exp(capped)) / beta)
     if STATE.enabled and input._requires_grad:
         node = SoftplusBackward0()
         node.beta, node.threshold = beta, threshold
