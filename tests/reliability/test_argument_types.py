@@ -356,3 +356,21 @@ INDEX_CASES = {
 @pytest.mark.parametrize("case", sorted(INDEX_CASES))
 def test_list_indices_holding_floats(case, device):
     _same_as_torch(INDEX_CASES[case], device, case)
+
+
+#: a Python int times alpha beyond int64: PyTorch's integer kernels wrap the product, float
+#: tensors take it as a double
+SCALED_NUMBER_CASES = {
+    "sub-int-wraps": lambda m, d: m.subtract(m.tensor([1, 2], device=d), -(2 ** 63 - 1), alpha=2),
+    "sub-negative-alpha": lambda m, d: m.sub(m.tensor([1, 2], device=d), 2 ** 63 - 1, alpha=-2),
+    "add-wraps-to-zero": lambda m, d: m.add(m.tensor([1, 2], device=d), 2 ** 62, alpha=4),
+    "add-wraps": lambda m, d: m.add(m.tensor([1, 2], device=d), 2 ** 62, alpha=3),
+    "add-float-tensor": lambda m, d: m.add(m.tensor([1.0, 2.0], device=d), 2 ** 62, alpha=4),
+    "sub-float-tensor": lambda m, d: m.subtract(m.tensor([1.0, 2.0], device=d), -(2 ** 63 - 1), alpha=2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALED_NUMBER_CASES))
+def test_a_number_scaled_by_alpha_past_int64(case, device):
+    call = SCALED_NUMBER_CASES[case]
+    _same_as_torch(lambda m, *_: call(m, device if m is plugrad else "cpu"), device, case)

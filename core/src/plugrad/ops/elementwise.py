@@ -199,6 +199,16 @@ def _alpha(alpha, fname, a, b):
     return alpha
 
 
+def _scaled_number(other, alpha, input):
+    """``alpha * other`` for a Python number ``other``. With an integer tensor ``input``
+    two ints multiply as int64 does, wrapping, as in PyTorch's integer kernels
+    (``x - 2**62 * 4`` subtracts 0 from an int64 tensor); otherwise as Python numbers."""
+    v = other * alpha
+    if v.__class__ is int and not -(1 << 63) <= v < (1 << 63) and not input._dtype.is_floating_point:
+        v = (v + (1 << 63)) % (1 << 64) - (1 << 63)
+    return v
+
+
 def _unit_alpha_fast_path(op: str, node_cls, input, other, alpha):
     """``input op other`` (op "add" or "sub") with the default alpha, for the common cases:
     a plain pair (see ``_plain_pair``; no bool subtraction) or a floating tensor and a
@@ -230,7 +240,7 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
     other = as_operand(other, "add")
     alpha = _alpha(alpha, "add", input, other)
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "add") if isinstance(other, Tensor)
-                                  else other * alpha)
+                                  else _scaled_number(other, alpha, input))
     r = compute_binary("add", input, b, "add", dtype=binary_dtype(input, other))
     if _tracked(input, other):
         node = AddBackward0()
@@ -249,7 +259,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     alpha = _alpha(alpha, "sub", input, other) if first_is_tensor else _alpha(alpha, "sub", other, input)
     _check_sub_operands(input, other)
     b = other if alpha == 1 else (compute_binary("mul", other, alpha, "sub") if isinstance(other, Tensor)
-                                  else other * alpha)
+                                  else _scaled_number(other, alpha, input))
     r = compute_binary("sub", input, b, "sub")
     if _tracked(input, other):
         if not first_is_tensor:
