@@ -64,6 +64,8 @@ CASES = [
     ("logsigmoid", lambda F, t, x: F.logsigmoid(x), [KINKS], (0,), True),
     ("relu", lambda F, t, x: F.relu(x), [KINKS], (0,), True),
     ("softmin", lambda F, t, x: F.softmin(x, 1), [randn(3, 4)], (0,), True),
+    ("layer_norm over every dim", lambda F, t, x, w, b: F.layer_norm(x, (2, 3), w, b),
+     [randn(2, 3), randn(2, 3), randn(2, 3)], (0, 1, 2), True),
     ("normalize", lambda F, t, x: F.normalize(x), [randn(3, 4)], (0,), False),
     ("mse_loss", lambda F, t, x, y: F.mse_loss(x, y), [randn(2, 6), randn(2, 6)], (0, 1), True),
     ("l1_loss none", lambda F, t, x, y: F.l1_loss(x, y, reduction="none"), [randn(2, 6), randn(2, 6)], (0, 1), False),

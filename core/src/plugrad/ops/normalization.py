@@ -133,9 +133,14 @@ class NativeLayerNormBackward0(Node):
         x, w = self.saved_tensors
         need = [f is not None for f, _ in self.next_functions]
         gx, x_hat = _normalized_grad(g, x, w, self.axes, self.eps)
-        gw = (g * x_hat).sum(self.batch_axes) if len(need) > 1 and need[1] else None
-        gb = g.sum(self.batch_axes) if len(need) > 2 and need[2] else None
+        # (an empty tuple of batch axes means no batch: sum(()) would reduce every dim)
+        gw = _batch_sum(g * x_hat, self.batch_axes) if len(need) > 1 and need[1] else None
+        gb = _batch_sum(g, self.batch_axes) if len(need) > 2 and need[2] else None
         return ((gx if need[0] else None), gw, gb)
+
+
+def _batch_sum(t, batch_axes):
+    return t.sum(batch_axes) if batch_axes else t
 
 
 def _int_tuple(normalized_shape) -> tuple:
