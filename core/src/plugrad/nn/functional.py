@@ -85,6 +85,14 @@ def _record(node, input: Tensor, r: Tensor, saved: Tensor) -> Tensor:
     return r
 
 
+def _refuse_negative_inplace(op: str, what: str, value) -> None:
+    """An in-place activation's gradient is read from its result, whose sign tells which
+    inputs were negative only while ``value`` is not: PyTorch refuses the backward then."""
+    if value < 0:
+        raise RuntimeError(f"In-place {op} backward is not supported with a negative {what}: the result no longer "
+                           f"tells which inputs were negative. Call the out-of-place form instead.")
+
+
 class LeakyReluBackward0(Node):
     """d leaky_relu(x) = g where x > 0, negative_slope * g elsewhere (the kink and NaN too)"""
     __slots__ = ("slope",)
@@ -99,9 +107,7 @@ class LeakyReluBackward1(LeakyReluBackward0):
     __slots__ = ()
 
     def backward(self, g):
-        if self.slope < 0:
-            raise RuntimeError("In-place leaky_relu backward is not supported with a negative slope: the result "
-                               "no longer tells which inputs were negative. Call the out-of-place form instead.")
+        _refuse_negative_inplace("leaky_relu", "slope", self.slope)
         return LeakyReluBackward0.backward(self, g)
 
 
@@ -183,9 +189,7 @@ class EluBackward1(EluBackward0):
     __slots__ = ()
 
     def backward(self, g):
-        if self.alpha < 0:
-            raise RuntimeError("In-place elu backward is not supported with a negative alpha: the result no longer "
-                               "tells which inputs were negative. Call the out-of-place form instead.")
+        _refuse_negative_inplace("elu", "alpha", self.alpha)
         (y,) = self.saved_tensors
         y = self.output_alias(y)
         return (where(y <= 0, g * (where(y < 0, y, 0.0) + self.alpha), g),)

@@ -89,6 +89,19 @@ class MseLossBackward0(Node):
         return gx, -gx
 
 
+def _record_pointwise(node_cls, input, target, r, reduction, n, **params) -> Tensor:
+    """``r``, with the pointwise loss's one node (PyTorch's name) recorded when a gradient
+    is needed; the node keeps the reduction, the element count and ``params``."""
+    if STATE.enabled and (input._requires_grad or target._requires_grad):
+        node = node_cls()
+        node.reduction, node.n = reduction, n
+        for name, value in params.items():
+            setattr(node, name, value)
+        node.save(input, target)
+        record(node, (input, target), r)
+    return r
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error."""
     _check_tensors("mse_loss", input=input, target=target)
@@ -100,12 +113,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") ->
         d = input - target
         sq = d * d
         r = _reduce(sq, reduction)
-    if STATE.enabled and (input._requires_grad or target._requires_grad):
-        node = MseLossBackward0()
-        node.reduction, node.n = reduction, sq.numel()
-        node.save(input, target)
-        record(node, (input, target), r)
-    return r
+    return _record_pointwise(MseLossBackward0, input, target, r, reduction, sq.numel())
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
@@ -117,15 +125,21 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> 
     return _reduce((input - target).abs(), reduction)
 
 
+def _smooth_grads(node, g, width, scale):
+    """The gradients of a loss quadratic within ``width`` of the target and linear beyond:
+    ``scale`` times (d / width inside, sign(d) outside), for input and target."""
+    x, y = node.saved_tensors
+    d = x - y
+    gx = where(d.abs() < width, d * (scale / width), d.sign() * scale) * _spread(g, node.reduction, node.n)
+    return gx, -gx
+
+
 class SmoothL1LossBackward0(Node):
     """d smooth_l1(x - y) = (d / beta g, -d / beta g) where |d| < beta, (sign(d) g, -sign(d) g) elsewhere"""
     __slots__ = ("reduction", "n", "beta")
 
     def backward(self, g):
-        x, y = self.saved_tensors
-        d = x - y
-        gx = where(d.abs() < self.beta, d / self.beta, d.sign()) * _spread(g, self.reduction, self.n)
-        return gx, -gx
+        return _smooth_grads(self, g, self.beta, 1.0)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
@@ -144,12 +158,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         d = (input - target).abs()
         loss = where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
         r = _reduce(loss, reduction)
-    if STATE.enabled and (input._requires_grad or target._requires_grad):
-        node = SmoothL1LossBackward0()
-        node.reduction, node.n, node.beta = reduction, loss.numel(), beta
-        node.save(input, target)
-        record(node, (input, target), r)
-    return r
+    return _record_pointwise(SmoothL1LossBackward0, input, target, r, reduction, loss.numel(), beta=beta)
 
 
 class HuberLossBackward0(Node):
@@ -157,10 +166,7 @@ class HuberLossBackward0(Node):
     __slots__ = ("reduction", "n", "delta")
 
     def backward(self, g):
-        x, y = self.saved_tensors
-        d = x - y
-        gx = where(d.abs() < self.delta, d, d.sign() * self.delta) * _spread(g, self.reduction, self.n)
-        return gx, -gx
+        return _smooth_grads(self, g, self.delta, self.delta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
@@ -180,12 +186,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
         d = (input - target).abs()
         loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
         r = _reduce(loss, reduction)
-    if STATE.enabled and (input._requires_grad or target._requires_grad):
-        node = HuberLossBackward0()
-        node.reduction, node.n, node.delta = reduction, loss.numel(), delta
-        node.save(input, target)
-        record(node, (input, target), r)
-    return r
+    return _record_pointwise(HuberLossBackward0, input, target, r, reduction, loss.numel(), delta=delta)
 
 
 # ---- classification ------------------------------------------------------------------------

@@ -766,10 +766,9 @@ def flip(input, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
     nd = len(input._shape)
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    ds = sorted({normalize_dim(d, nd) for d in dims}) if nd else []
+    ds = sorted({normalize_dim(d, nd) for d in dims})
     if not nd:
-        for d in dims:
-            normalize_dim(d, 0)       # a 0-d tensor accepts dims -1 and 0, and has nothing to flip
+        ds = []                       # dims -1 and 0 of a 0-d tensor: nothing to flip
     from .indexing import index_select
     from ..creation import arange
     r = _copy_contiguous(input)
