@@ -551,7 +551,7 @@ def check_call(op, args, kwargs, kind, device, other, form="function", stats=Non
     ours, our_exc = _outcome(fn, ours_args, ours_kwargs)
     if stats is not None:
         stats[op.key, kind, form] += 1
-    label = f"{op.key} [{form}] with {KINDS[kind]}" + (f" at {where}" if where else "")
+    label = f"{op.key} [{form}] on {device} with {KINDS[kind]}" + (f" at {where}" if where else "")
     tfn = torch_function(op) if form == "function" else (lambda x, *a, **k: getattr(x, form)(*a, **k))
     their_call = None
     if tfn is not None and not moved:

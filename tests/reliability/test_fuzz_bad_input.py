@@ -152,6 +152,46 @@ def test_every_kind_of_bad_input_once(key, device):
     assert not failures, "\n".join(failures)
 
 
+#: the sweep's depth: every sample dtype and four seeded samples per op under the thorough
+#: profile; the first dtype and one sample under ci
+SWEEP_THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("key", sorted(OPS))
+def test_sweep_every_slot_and_kind(key, device):
+    """Every argument slot of seeded samples x every kind of bad input that fits it: the
+    exhaustive form of the test above (whose one call per kind hides the slots it skips)."""
+    import plugrad
+    op = OPS[key]
+    dtypes = _dtypes(op, device)
+    if not dtypes:
+        pytest.skip(f"{key}: no sample dtype on {device}")
+    failures, tried = [], 0
+    for dtype in dtypes if SWEEP_THOROUGH else dtypes[:1]:
+        for seed in range(4 if SWEEP_THOROUGH else 1):
+            sample = op.fixed_sample(getattr(plugrad, dtype), "forward", seed=seed)
+            if sample is None:
+                continue
+            args, kwargs = tree_of(sample, dtype)
+            if not _valid(op, args, kwargs, device):
+                continue
+            rng = np.random.default_rng(zlib.crc32(f"{key}/{dtype}/{seed}".encode()))
+
+            def pick(lo, hi, rng=rng):
+                return int(rng.integers(lo, hi, endpoint=True))
+            forms = _forms(op, args)
+            for path, kind in _targets(op, args, kwargs, _other(device)):
+                tried += 1
+                try:
+                    _run(op, args, kwargs, path, kind, device, pick, forms[pick(0, len(forms) - 1)])
+                except AssertionError as exc:
+                    failures.append(str(exc).strip()[:600])
+    if not tried:
+        pytest.skip(f"{key}: none of its seeded samples is a call PyTorch accepts")
+    assert not failures, f"{len(failures)} of {tried} calls:\n" + "\n".join(failures[:20])
+
+
 def _examples():
     return settings().max_examples * 8
 

@@ -466,8 +466,7 @@ def select(input, dim, index) -> Tensor:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, nd)
     n = input._shape[d]
-    if isinstance(index, Tensor):
-        index = index.__index__()
+    index = check_int(index, "select", "index")
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
     i = index + n if index < 0 else index
@@ -633,6 +632,7 @@ class DiagonalBackward0(Node):
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as a view appended as the last dim."""
     nd = len(input._shape)
+    offset = check_int(offset, "diagonal", "offset")
     d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
