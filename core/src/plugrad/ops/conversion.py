@@ -200,6 +200,9 @@ def _fill(self, value, node_cls, fname):
 
 # ---- in-place math -------------------------------------------------------------------------------
 
+_BITWISE_KERNELS = frozenset({"bitwise_and", "bitwise_or", "bitwise_xor"})
+
+
 def inplace_binary(fn, kernel_op, fname):
     """The in-place form of a binary op: a direct kernel into self when nothing is
     tracked and no dtype change is needed; else the out-of-place op plus a write."""
@@ -215,9 +218,14 @@ def inplace_binary(fn, kernel_op, fname):
             dt = binary_dtype(self, other)
             same_shape = not other_t or other._shape == self._shape or \
                 broadcast_shapes(other._shape, self._shape) == self._shape
-            # true division of ints gives floats: that case takes the general path and its checks
-            if dt is self._dtype and same_shape and (kernel_op != "div" or dt.is_floating_point):
-                if kernel_op in ("floordiv", "remainder"):
+            # true division of ints gives floats, and floats have no bitwise kernel: those cases
+            # take the general path and its checks
+            if kernel_op == "div":
+                direct = dt.is_floating_point
+            else:
+                direct = not (dt.is_floating_point and kernel_op in _BITWISE_KERNELS)
+            if dt is self._dtype and same_shape and direct:
+                if kernel_op in ("floordiv", "remainder", "fmod"):
                     ew._check_int_zero_division(self, other, fname)
                 elif kernel_op == "sub":
                     ew._check_sub_operands(self, other)

@@ -14,7 +14,8 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, float16, float32, float64, get_default_dtype, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
-from .dispatch import as_operand, binary_dtype, cast, check_bool, check_same_device, check_tensor, write_out
+from .dispatch import (as_operand, binary_dtype, cast, check_bool, check_int, check_same_device, check_tensor,
+                       write_out)
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "abs",
@@ -183,19 +184,16 @@ class DivBackward0(Node):
 
 def _alpha(alpha, fname, a, b):
     """``alpha`` checked against the result dtype of ``a op b`` (``a`` a tensor): PyTorch
-    refuses a float alpha for an integer result and a bool alpha for a non-bool one."""
-    if alpha is None:
-        return 1
+    refuses a float alpha for an integer result, a bool alpha for a non-bool one, and an
+    alpha the result's dtype cannot hold (an int32 result with alpha 2**40)."""
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"{fname}(): argument 'alpha' must be a number, not {type(alpha).__name__}")
-    if isinstance(alpha, (bool, float)):
-        result = binary_dtype(a, b)
-        if isinstance(alpha, float) and not result.is_floating_point:
-            raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-        if isinstance(alpha, bool) and result is not bool_:
-            raise RuntimeError("Boolean alpha only supported for Boolean results.")
-        if isinstance(alpha, float):
-            result.checked_scalar(alpha)  # PyTorch converts alpha to the result's dtype
+    result = binary_dtype(a, b)
+    if isinstance(alpha, float) and not result.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, bool) and result is not bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    result.checked_scalar(alpha)  # PyTorch converts alpha to the result's dtype
     return alpha
 
 
@@ -207,6 +205,12 @@ def _scaled_number(other, alpha, input):
     if v.__class__ is int and not -(1 << 63) <= v < (1 << 63) and not input._dtype.is_floating_point:
         v = (v + (1 << 63)) % (1 << 64) - (1 << 63)
     return v
+
+
+def _scaled_tensor(other: Tensor, alpha, input, fname):
+    """``alpha * other`` for a tensor ``other``, computed in the dtype of ``input op other``
+    (an int32 ``other`` scaled by 2**40 for a float result must not wrap first), untracked."""
+    return compute_binary("mul", other, alpha, fname, dtype=binary_dtype(other, input))
 
 
 def _unit_alpha_fast_path(op: str, node_cls, input, other, alpha):
@@ -239,9 +243,10 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
         input = _lift(as_operand(input, "add", "input"), other)
     other = as_operand(other, "add")
     alpha = _alpha(alpha, "add", input, other)
-    b = other if alpha == 1 else (compute_binary("mul", other, alpha, "add") if isinstance(other, Tensor)
+    cd = binary_dtype(input, other)
+    b = other if alpha == 1 else (_scaled_tensor(other, alpha, input, "add") if isinstance(other, Tensor)
                                   else _scaled_number(other, alpha, input))
-    r = compute_binary("add", input, b, "add", dtype=binary_dtype(input, other))
+    r = compute_binary("add", input, b, "add", dtype=cd)
     if _tracked(input, other):
         node = AddBackward0()
         node.alpha = alpha
@@ -258,7 +263,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     other = as_operand(other, "sub")
     alpha = _alpha(alpha, "sub", input, other) if first_is_tensor else _alpha(alpha, "sub", other, input)
     _check_sub_operands(input, other)
-    b = other if alpha == 1 else (compute_binary("mul", other, alpha, "sub") if isinstance(other, Tensor)
+    b = other if alpha == 1 else (_scaled_tensor(other, alpha, input, "sub") if isinstance(other, Tensor)
                                   else _scaled_number(other, alpha, input))
     r = compute_binary("sub", input, b, "sub")
     if _tracked(input, other):
@@ -286,6 +291,10 @@ def rsub(input, other, *, alpha=1) -> Tensor:
         other = as_operand(other, "rsub")
         _check_sub_operands(input, other)
         alpha = _alpha(alpha, "rsub", input, other)
+        if alpha != 1:  # scaled in the result's dtype, as sub scales its second operand
+            result = binary_dtype(input, other)
+            input = (input if input._dtype is result else input.to(result)) * alpha
+            alpha = 1
     return sub(other, input * alpha if alpha != 1 else input)
 
 
@@ -326,6 +335,9 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         input = _lift(as_operand(input, "div", "input"), other)
     other = as_operand(other, "div")
     if rounding_mode is not None:
+        if rounding_mode.__class__ is not str:
+            raise TypeError(f"div(): argument 'rounding_mode' must be None or a str ('trunc' or 'floor'), not "
+                            f"{type(rounding_mode).__name__}")
         if rounding_mode == "floor":
             return floor_divide(input, other, out=out)
         if rounding_mode == "trunc":
@@ -358,7 +370,7 @@ def _check_int_zero_division(input, other, fname):
     if isinstance(other, Tensor):
         if bool((other == 0).any()):
             raise RuntimeError(f"ZeroDivisionError: integer division by zero in {fname}")
-    elif other == 0:
+    elif cd._py(other) == 0:  # the divisor as the dtype holds it: 2**32 wraps to 0 in int32
         raise RuntimeError(f"ZeroDivisionError: integer division by zero in {fname}")
 
 
@@ -739,9 +751,17 @@ def round(input, decimals: int = 0, *, out=None) -> Tensor:
 
     As in PyTorch, ``x`` is scaled by ``10**|decimals|`` (multiplied for positive
     ``decimals``, divided for negative ones; float16 in float32) and scaled back after
-    rounding, so a power of ten the dtype cannot hold gives NaN rather than an error."""
-    if decimals == 0 and not input._dtype.is_floating_point:
-        return _finish(input.clone(), out, "round")  # integers and bools are already whole: no kernel call
+    rounding, so a power of ten the dtype cannot hold gives NaN rather than an error.
+    Integers are already whole (returned as a copy); PyTorch has no kernel for rounding
+    them to other places, nor for bools."""
+    if decimals.__class__ is not int:
+        decimals = check_int(decimals, "round", "decimals")
+    if not input._dtype.is_floating_point:
+        if decimals != 0 or input._dtype is bool_:
+            raise RuntimeError(f"round(): rounding {input._dtype.name} tensors is not supported"
+                               + (f" with decimals={decimals}; only floating tensors round to places"
+                                  if input._dtype is not bool_ else ""))
+        return _finish(input.clone(), out, "round")  # integers are already whole: no kernel call
     if decimals == 0:
         return _round(input, out=out)
     places = decimals if decimals > 0 else -decimals
@@ -949,7 +969,7 @@ def clamp(input, min=None, max=None, *, out=None) -> Tensor:
     lo = None if min is None else as_operand(min, "clamp", "min")
     hi = None if max is None else as_operand(max, "clamp", "max")
     for bound in (lo, hi):
-        if type(bound) is float:  # PyTorch converts a number bound to the result's dtype
+        if type(bound) is float or type(bound) is int:  # PyTorch converts a number bound to the result's dtype
             binary_dtype(input, bound).checked_scalar(bound)
     r = input
     if lo is not None:

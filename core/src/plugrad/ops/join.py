@@ -87,11 +87,11 @@ concat = concatenate = cat
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     ref = _tensor_list(tensors, "stack")[0]
+    d = normalize_dim(dim, ref.dim(), allow_end=True)   # checked against the first tensor, before the shapes
     for i, t in enumerate(tensors):
         if t._shape != ref._shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(ref._shape)} at entry 0 "
                                f"and {list(t._shape)} at entry {i}")
-    d = normalize_dim(dim, ref.dim(), allow_end=True)
     r = cat([unsqueeze(t.detach(), d) for t in tensors], d)
     if STATE.enabled and any(t._requires_grad for t in tensors):
         node = StackBackward0()

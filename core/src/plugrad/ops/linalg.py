@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
+from ..dtypes import float16, float32
 from ..layout import broadcast_shapes, contiguous_strides, numel
 from ..tensor import Tensor, make
 from .dispatch import check_tensor, write_out
@@ -163,6 +164,9 @@ class MvBackward0(Node):
 
 def mv(input, vec, *, out=None) -> Tensor:
     """Matrix-vector product."""
+    if isinstance(input, Tensor) and not input._shape and isinstance(vec, Tensor):
+        # PyTorch reads the matrix's dim 0 before any other check: an IndexError
+        raise IndexError("mv(): the matrix argument is 0-d, so it has no dim 0; expected a 2-d matrix")
     _common(input, vec, "mv")
     if input.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {vec.dim()}")
@@ -211,7 +215,7 @@ class AddmmBackward0(Node):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
     ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
-    in PyTorch (1.5 is 1 for integer matrices)."""
+    in PyTorch (1.5 is 1 for integer matrices; a value the dtype cannot hold is refused)."""
     from ..autograd.grad_mode import no_grad
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
         check_tensor(t, "addmm", name)
@@ -221,7 +225,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     for name, value in (("beta", beta), ("alpha", alpha)):
         if not isinstance(value, (int, float)):
             raise TypeError(f"addmm(): argument '{name}' must be Number, not {type(value).__name__}")
-    beta, alpha = input._dtype._py(beta), input._dtype._py(alpha)
+    # checked as PyTorch converts them: to the dtype, float16 to float32 (its compute type)
+    dt = float32 if input._dtype is float16 else input._dtype
+    beta, alpha = dt.checked_scalar(beta), dt.checked_scalar(alpha)
     with no_grad():
         prod = mm(mat1, mat2)
         if broadcast_shapes(input._shape, prod._shape) != prod._shape:

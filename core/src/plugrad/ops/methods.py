@@ -195,13 +195,14 @@ def _bind():
         "subtract_": (ew.sub, "sub"), "multiply_": (ew.mul, "mul"), "divide_": (ew.div, "div"),
         "true_divide_": (ew.div, "div"), "atan2_": (ew.atan2, None), "lerp_": (ew.lerp, None),
         "logical_and_": (ew.logical_and, None), "logical_or_": (ew.logical_or, None),
-        "bitwise_and_": (ew.bitwise_and, "bitwise_and"), "bitwise_or_": (ew.bitwise_or, "bitwise_or"),
+        "logical_xor_": (ew.logical_xor, None), "bitwise_and_": (ew.bitwise_and, "bitwise_and"),
+        "bitwise_or_": (ew.bitwise_or, "bitwise_or"), "bitwise_xor_": (ew.bitwise_xor, "bitwise_xor"),
     }
     for name, (fn, kop) in inplace_binary.items():
         methods[name] = cv.inplace_binary(fn, kop, name)
     for op, dunder in (("add_", "__iadd__"), ("sub_", "__isub__"), ("mul_", "__imul__"), ("div_", "__itruediv__"),
                        ("floor_divide_", "__ifloordiv__"), ("remainder_", "__imod__"), ("pow_", "__ipow__"),
-                       ("bitwise_and_", "__iand__"), ("bitwise_or_", "__ior__")):
+                       ("bitwise_and_", "__iand__"), ("bitwise_or_", "__ior__"), ("bitwise_xor_", "__ixor__")):
         methods[dunder] = methods[op]
     unary_kernels = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
                      "sigmoid": "sigmoid", "abs": "abs", "neg": "neg", "floor": "floor", "ceil": "ceil",
@@ -209,7 +210,8 @@ def _bind():
                      "expm1": "expm1", "sign": "sign", "tan": "tan"}
     for name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "neg",
                  "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1", "sign", "clamp", "clip",
-                 "square", "logical_not", "negative", "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2"):
+                 "square", "logical_not", "bitwise_not", "negative", "asin", "acos", "atan", "sinh", "cosh", "log2",
+                 "exp2"):
         fn = methods[name]
         methods[name + "_"] = cv.inplace_unary(fn, name + "_", unary_kernels.get(name))
     for name in ("index_add", "scatter", "scatter_add", "index_put", "put"):

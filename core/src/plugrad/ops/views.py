@@ -135,10 +135,10 @@ def reshape_as(input, other) -> Tensor:
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     nd = len(input._shape)
+    s = normalize_dim(start_dim, nd)   # a 0-d tensor takes dims -1 and 0
+    e = normalize_dim(end_dim, nd)
     if nd == 0:
         return reshape(input, (1,))
-    s = normalize_dim(start_dim, nd)
-    e = normalize_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -149,11 +149,11 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
 
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
-    if not input._shape:
-        raise RuntimeError("unflatten() cannot be applied to a 0-dim tensor")
     if not isinstance(sizes, (tuple, list)):
         raise TypeError(f"unflatten(): argument 'sizes' must be a tuple of ints, not {type(sizes).__name__}")
-    d = normalize_dim(dim, len(input._shape))
+    d = normalize_dim(dim, len(input._shape))   # a dim out of range is an IndexError, even for a 0-d tensor
+    if not input._shape:
+        raise RuntimeError("unflatten() cannot be applied to a 0-dim tensor")
     sizes = _infer_size(_int_tuple(sizes, "unflatten", "sizes"), input._shape[d], "unflatten")
     return view(input, input._shape[:d] + sizes + input._shape[d + 1:]) if view_strides(
         input._shape, input._strides, input._shape[:d] + sizes + input._shape[d + 1:]) is not None \
@@ -572,12 +572,22 @@ def split(input, split_size_or_sections, dim=0):
     d = normalize_dim(dim, nd)
     n = input._shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = list(split_size_or_sections)
+        # a bool counts as an int here, as in PyTorch's parser for a list of sizes
+        sizes = [int(k) if k.__class__ is bool else k for k in split_size_or_sections]
+        sizes = list(_int_tuple(sizes, "split_with_sizes", "split_sizes"))
+        if any(k < 0 for k in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to have only non-negative entries, but got "
+                               f"split_sizes={sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {d}), but got split_sizes={sizes}")
     else:
         k = split_size_or_sections
+        if k.__class__ is not int:
+            if isinstance(k, (bool, float, str)) or not hasattr(k, "__index__"):
+                raise TypeError(f"split(): argument 'split_size' must be an int or a sequence of ints, not "
+                                f"{type(k).__name__}")
+            k = k.__index__()
         if k <= 0 and n > 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
         sizes = [k] * (n // k) + ([n % k] if n % k else []) if k > 0 else [0]
@@ -589,6 +599,8 @@ def split(input, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """``chunks`` nearly equal pieces along ``dim`` (views)."""
+    if chunks.__class__ is not int:
+        chunks = check_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     nd = len(input._shape)
@@ -797,12 +809,17 @@ class RepeatBackward0(Node):
 
 def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dim (a copy)."""
+    if not sizes:
+        raise TypeError("repeat(): missing the argument 'repeats' (how many times to repeat each dim)")
     sizes = _shape_arg(sizes, "repeat")
     nd = len(input._shape)
     if len(sizes) < nd:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
     padded = (1,) * (len(sizes) - nd) + input._shape
+    if any(r * n < 0 for r, n in zip(sizes, padded)):   # a negative count of a non-empty dim
+        raise RuntimeError(f"repeat(): the counts must not be negative for a non-empty dim, but got repeats "
+                           f"{list(sizes)} for a tensor of shape {list(input._shape)}")
     x = input.detach().reshape(padded)
     # interleave a repeat axis before each dim, expand it, then merge
     inter = []
