@@ -374,3 +374,211 @@ SCALED_NUMBER_CASES = {
 def test_a_number_scaled_by_alpha_past_int64(case, device):
     call = SCALED_NUMBER_CASES[case]
     _same_as_torch(lambda m, *_: call(m, device if m is plugrad else "cpu"), device, case)
+
+
+# ---- the fuzz sweep's cases of the core ops (elementwise, views, joins, products) --------------
+
+#: alpha and beta: a number (None refused), converted to the result's dtype (refused beyond its
+#: range; float16 is checked as float32 by addmm), the scaled operand computed in the result's dtype
+ALPHA_CASES = {
+    "add-None": lambda m, x, v, i, i0: m.add(x, x, alpha=None),
+    "add_-None": lambda m, x, v, i, i0: x.add_(x, alpha=None),
+    "sub-None": lambda m, x, v, i, i0: m.sub(x, 1.0, alpha=None),
+    "sub_-None": lambda m, x, v, i, i0: x.sub_(x, alpha=None),
+    "subtract-None": lambda m, x, v, i, i0: m.subtract(x, x, alpha=None),
+    "rsub-None": lambda m, x, v, i, i0: m.rsub(x, x, alpha=None),
+    "add-int32-beyond": lambda m, x, v, i, i0: m.add(i.int(), i.int(), alpha=2 ** 40),
+    "add-int64-max": lambda m, x, v, i, i0: m.add(i, i, alpha=2 ** 63 - 1),
+    "add-number-int32-beyond": lambda m, x, v, i, i0: m.add(i.int(), 2, alpha=2 ** 40),
+    "sub_-int64-huge": lambda m, x, v, i, i0: i.sub_(i, alpha=2 ** 62),
+    "subtract-int32-beyond": lambda m, x, v, i, i0: m.subtract(i.int(), i.int(), alpha=-2 ** 31 - 1),
+    "rsub-int32-beyond": lambda m, x, v, i, i0: m.rsub(i.int(), 3, alpha=2 ** 40),
+    "add-uint8-negative": lambda m, x, v, i, i0: m.add(i.byte(), i.byte(), alpha=-3),
+    "add-uint8-beyond": lambda m, x, v, i, i0: m.add(i.byte(), i.byte(), alpha=-300),
+    "add-float16-beyond": lambda m, x, v, i, i0: m.add(x.half(), x.half(), alpha=2 ** 40),
+    "add-bool-int-alpha": lambda m, x, v, i, i0: m.add(i > 0, i > 0, alpha=2),
+    # an integer operand scaled for a float result: computed in float, not wrapped first
+    "add-int-other-float-result": lambda m, x, v, i, i0: m.add(v, i0 + 3, alpha=2 ** 40),
+    "sub-int-other-float-result": lambda m, x, v, i, i0: m.sub(x, i.int().reshape(2, 1), alpha=2 ** 62),
+    "rsub-int-input-float-result": lambda m, x, v, i, i0: m.rsub(i.int(), x.t(), alpha=2 ** 40),
+    "rsub-int-input-float-number": lambda m, x, v, i, i0: m.rsub(i.int(), 3.5, alpha=2 ** 40),
+    "addmm-int32-alpha-beyond": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1), i.int().reshape(2, 1),
+                                                               i.int().reshape(1, 2), alpha=2 ** 40),
+    "addmm-int32-beta-beyond": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1), i.int().reshape(2, 1),
+                                                              i.int().reshape(1, 2), beta=-2 ** 62),
+    "addmm-int32-nan-alpha": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1), i.int().reshape(2, 1),
+                                                            i.int().reshape(1, 2), alpha=math.nan),
+    "addmm-int32-fraction": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1), i.int().reshape(2, 1),
+                                                           i.int().reshape(1, 2), beta=1.5),
+    "addmm-float32-beyond": lambda m, x, v, i, i0: m.addmm(x, x, x.t() @ x, alpha=HUGE),
+    "addmm-float16-as-float32": lambda m, x, v, i, i0: m.addmm(x.half(), x.half(), (x.t() @ x).half(), alpha=1e6),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ALPHA_CASES))
+def test_alpha_and_beta_are_numbers_the_result_dtype_holds(case, device):
+    _same_as_torch(ALPHA_CASES[case], device, case)
+
+
+#: a number bound of clamp is converted to the result's dtype (an int bound of an int tensor too)
+CLAMP_CASES = {
+    "clamp-int32-min-beyond": lambda m, x, v, i, i0: m.clamp(i.int(), 2 ** 62),
+    "clamp-int32-max-beyond": lambda m, x, v, i, i0: m.clamp(i.int(), None, -2 ** 62),
+    "clamp_-int32-max-beyond": lambda m, x, v, i, i0: i.int().clamp_(0, 2 ** 31),
+    "clip-int32-beyond": lambda m, x, v, i, i0: m.clip(i0.int(), -2 ** 63),
+    "clamp-int64-max": lambda m, x, v, i, i0: m.clamp(i, 2 ** 63 - 1),
+    "clamp-uint8-negative": lambda m, x, v, i, i0: m.clamp(i.byte(), -3),
+    "clamp-int8-beyond": lambda m, x, v, i, i0: m.clamp(i.char(), 300),
+    "clamp-float16-beyond": lambda m, x, v, i, i0: m.clamp(x.half(), 2 ** 62),
+    "clamp-bool-int": lambda m, x, v, i, i0: m.clamp(i > 0, 5),
+    "clamp-int-nan": lambda m, x, v, i, i0: m.clamp(i.int(), math.nan),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLAMP_CASES))
+def test_clamp_bounds_are_checked_against_the_result_dtype(case, device):
+    _same_as_torch(CLAMP_CASES[case], device, case)
+
+
+#: an integer divisor is converted to the dtype, wrapping, before the zero check (2**32 is 0 in
+#: int32, 2**63 - 1 is -1)
+DIVISIONS = {
+    "floor_divide": lambda m, t, s: m.floor_divide(t, s),
+    "floor_divide_": lambda m, t, s: t.floor_divide_(s),
+    "fmod": lambda m, t, s: m.fmod(t, s),
+    "fmod_": lambda m, t, s: t.fmod_(s),
+    "remainder": lambda m, t, s: m.remainder(t, s),
+    "remainder_": lambda m, t, s: t.remainder_(s),
+    "div-trunc": lambda m, t, s: m.div(t, s, rounding_mode="trunc"),
+    "div-floor": lambda m, t, s: m.div(t, s, rounding_mode="floor"),
+}
+
+
+@pytest.mark.parametrize("op", sorted(DIVISIONS))
+@pytest.mark.parametrize("divisor", [2 ** 62, -2 ** 32, 2 ** 63 - 1, 2 ** 32 + 1])
+def test_an_integer_divisor_wrapping_to_zero_divides_by_zero(op, divisor, device):
+    _same_as_torch(lambda m, x, v, i, i0: DIVISIONS[op](m, (i * 3 - 4).int(), divisor), device, f"{op} {divisor}")
+
+
+ROUNDING_CASES = {
+    "div-list": lambda m, x, v, i, i0: m.div(x, 2.0, rounding_mode=[[1.0, 2.0], [3.0]]),
+    "div-int": lambda m, x, v, i, i0: m.div(x, x, rounding_mode=1),
+    "divide-list": lambda m, x, v, i, i0: m.divide(x, x, rounding_mode=["floor"]),
+    "div_-list": lambda m, x, v, i, i0: x.div_(2.0, rounding_mode=["trunc"]),
+    "div-unknown-str": lambda m, x, v, i, i0: m.div(x, 2.0, rounding_mode="up"),
+    "div-None": lambda m, x, v, i, i0: m.div(x, 2.0, rounding_mode=None),
+    "round-float-decimals": lambda m, x, v, i, i0: m.round(x, decimals=1.5),
+    "round-method-float-decimals": lambda m, x, v, i, i0: x.round(decimals=1.0),
+    "round_-float-decimals": lambda m, x, v, i, i0: x.round_(decimals=1.5),
+    "round-bool-decimals": lambda m, x, v, i, i0: m.round(x, decimals=True),
+    "round-None-decimals": lambda m, x, v, i, i0: m.round(x, decimals=None),
+    "round-numpy-decimals": lambda m, x, v, i, i0: m.round(x * 0.37, decimals=np.int64(1)),
+    "round-int-places": lambda m, x, v, i, i0: m.round(i, decimals=2),
+    "round-int-negative-places": lambda m, x, v, i, i0: m.round(i.int(), decimals=-1),
+    "round-int": lambda m, x, v, i, i0: m.round(i),
+    "round-bool": lambda m, x, v, i, i0: m.round(i > 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUNDING_CASES))
+def test_rounding_arguments(case, device):
+    _same_as_torch(ROUNDING_CASES[case], device, case)
+
+
+#: bitwise ops in place: a float ``self`` has no kernel (RuntimeError from plugrad, never
+#: NumPy's TypeError), whatever the other operand
+BITWISE_OTHERS = {"float": lambda x, i: x, "int": lambda x, i: i.reshape(2, 1), "bool": lambda x, i: x > 0,
+                  "number": lambda x, i: 3, "true": lambda x, i: True}
+
+
+@pytest.mark.parametrize("op", ["bitwise_and_", "bitwise_or_", "bitwise_xor_", "__iand__", "__ior__", "__ixor__"])
+@pytest.mark.parametrize("other", sorted(BITWISE_OTHERS))
+def test_bitwise_in_place_on_a_float_tensor(op, other, device):
+    make_other = BITWISE_OTHERS[other]
+    _same_as_torch(lambda m, x, v, i, i0: getattr(x, op)(make_other(x, i)), device, f"{op} with {other}")
+
+
+BITWISE_INPLACE_CASES = {
+    "bitwise_not_-float": lambda m, x, v, i, i0: x.bitwise_not_(),
+    "bitwise_not_-int": lambda m, x, v, i, i0: i.bitwise_not_(),
+    "bitwise_xor_-int": lambda m, x, v, i, i0: i.bitwise_xor_(i0 + 3),
+    "bitwise_and_-int-float-other": lambda m, x, v, i, i0: i.bitwise_and_(v[:2]),
+    "logical_xor_-bool": lambda m, x, v, i, i0: (i > 0).logical_xor_(i0 == 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BITWISE_INPLACE_CASES))
+def test_other_bitwise_in_place_forms(case, device):
+    _same_as_torch(BITWISE_INPLACE_CASES[case], device, case)
+
+
+SPLIT_CASES = {
+    "split-float-in-sizes": lambda m, x, v, i, i0: m.split(x, [1.5], 1),
+    "split-float-later-in-sizes": lambda m, x, v, i, i0: m.split(x, [1, 1.0, 1], 1),
+    "split-None-in-sizes": lambda m, x, v, i, i0: m.split(x, [1, None], 0),
+    "split-bool-in-sizes": lambda m, x, v, i, i0: m.split(x, [1, True], 0),
+    "split-negative-size-summing-right": lambda m, x, v, i, i0: m.split(x, [-1, 4], 1),
+    "split-float-size": lambda m, x, v, i, i0: m.split(x, 1.5),
+    "split-bool-size": lambda m, x, v, i, i0: m.split(x, True),
+    "split-None-size": lambda m, x, v, i, i0: m.split(x, None),
+    "split-str-size": lambda m, x, v, i, i0: m.split(x, "ab"),
+    "split-huge-size": lambda m, x, v, i, i0: m.split(x, 2 ** 62),
+    "split-tensor-size": lambda m, x, v, i, i0: m.split(x, i0 + 1),
+    "chunk-float": lambda m, x, v, i, i0: m.chunk(x, 1.5),
+    "chunk-bool": lambda m, x, v, i, i0: x.chunk(True),
+    "chunk-None": lambda m, x, v, i, i0: m.chunk(x, None),
+    "chunk-huge": lambda m, x, v, i, i0: m.chunk(x, 2 ** 62),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPLIT_CASES))
+def test_split_and_chunk_arguments(case, device):
+    _same_as_torch(SPLIT_CASES[case], device, case)
+
+
+#: shape ops on a 0-d input check their dim (IndexError) before the shapes (RuntimeError)
+@pytest.mark.parametrize("dims", [(0, -1), (-1, 0), (1, -1), (0, 1), (-2, -1), (0, -2), (1, 0)])
+def test_flatten_of_a_zero_d_input(dims, device):
+    _same_as_torch(lambda m, x, v, i, i0: m.flatten(x[0, 0], *dims), device, f"flatten {dims}")
+
+
+@pytest.mark.parametrize("dim", [-3, -1, 0, 1, 2])
+def test_unflatten_of_a_zero_d_input(dim, device):
+    _same_as_torch(lambda m, x, v, i, i0: m.unflatten(x[0, 0], dim, (1,)), device, f"unflatten {dim}")
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["0d-first", "0d-second"])
+@pytest.mark.parametrize("dim", [-4, -2, -1, 1, 2, 3])
+def test_stack_with_a_zero_d_input(first, dim, device):
+    _same_as_torch(lambda m, x, v, i, i0: m.stack([x[0, 0], x] if first else [x, x[0, 0]], dim), device,
+                   f"stack dim={dim}")
+
+
+MV_CASES = {
+    "0d-matrix": lambda m, x, v, i, i0: m.mv(x[0, 0], v),
+    "0d-matrix-int-vector": lambda m, x, v, i, i0: m.mv(x[0, 0], i),
+    "0d-vector": lambda m, x, v, i, i0: m.mv(x, v[0]),
+    "0d-both": lambda m, x, v, i, i0: m.mv(x[0, 0], v[0]),
+    "0d-matrix-None-vector": lambda m, x, v, i, i0: m.mv(x[0, 0], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MV_CASES))
+def test_mv_with_a_zero_d_input(case, device):
+    _same_as_torch(MV_CASES[case], device, case)
+
+
+REPEAT_CASES = {
+    "negative": lambda m, x, v, i, i0: v.repeat(-1),
+    "negative-0d": lambda m, x, v, i, i0: x[0, 0].repeat(-1),
+    "negative-leading": lambda m, x, v, i, i0: v.repeat(-2, 1),
+    "negative-of-empty-dim": lambda m, x, v, i, i0: v[:0].repeat(-1),
+    "zero": lambda m, x, v, i, i0: x.repeat(0, 2),
+    "none-given": lambda m, x, v, i, i0: v.repeat(),
+    "tuple": lambda m, x, v, i, i0: x.repeat((2, 1, 2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REPEAT_CASES))
+def test_repeat_counts(case, device):
+    _same_as_torch(REPEAT_CASES[case], device, case)
