@@ -476,7 +476,7 @@ ROUNDING_CASES = {
     "round-int-places": lambda m, x, v, i, i0: m.round(i, decimals=2),
     "round-int-negative-places": lambda m, x, v, i, i0: m.round(i.int(), decimals=-1),
     "round-int": lambda m, x, v, i, i0: m.round(i),
-    "round-bool": lambda m, x, v, i, i0: m.round(i > 0),
+    "round-bool-places": lambda m, x, v, i, i0: m.round(i > 0, decimals=1),
 }
 
 

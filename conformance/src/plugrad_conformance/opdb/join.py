@@ -69,7 +69,9 @@ ENTRIES = [
                ErrorInput(lambda g: Sample([]), ValueError, "an empty list"),  # as torch.cat([])
                ErrorInput(lambda g: Sample(g.array((2,))), TypeError, "a tensor instead of a list")]),
     _j("stack", _stack_ref, _stack_sample,
-       errors=[ErrorInput(lambda g: Sample([g.array((2,)), g.array((3,))]), RuntimeError, "different shapes")]),
+       errors=[ErrorInput(lambda g: Sample([g.array((2,)), g.array((3,))]), RuntimeError, "different shapes"),
+               ErrorInput(lambda g: Sample([g.array(()), g.array((2,))], -2), IndexError,
+                          "dim -2 for 0-d tensors, checked before the shapes")]),
     _j("hstack", lambda tensors: np.hstack(tensors), _hv_sample),
     _j("vstack", lambda tensors: np.vstack(tensors), _vstack_sample),
 ]

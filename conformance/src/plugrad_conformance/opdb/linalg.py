@@ -99,9 +99,14 @@ ENTRIES = [
                _mixed((2, 3), (3, 2))]),
     _l("dot", np.dot, _dot_sample,
        errors=[_mismatch([(3,), (4,)], "lengths 3 and 4"), _mismatch([(2, 2), (2,)], "a 2-d operand")]),
-    _l("mv", np.matmul, _mv_sample, errors=[_mismatch([(2, 3), (4,)], "sizes 3 and 4")]),
+    _l("mv", np.matmul, _mv_sample, errors=[_mismatch([(2, 3), (4,)], "sizes 3 and 4"),
+                                            ErrorInput(lambda g: Sample(g.array(()), g.array((3,))), IndexError,
+                                                       "a 0-d matrix")]),
     _l("outer", np.outer, _outer_sample),
-    _l("addmm", _addmm_ref, _addmm_sample, errors=[_mismatch([(2, 2), (2, 3), (4, 2)], "inner sizes 3 and 4")]),
+    _l("addmm", _addmm_ref, _addmm_sample,
+       errors=[_mismatch([(2, 2), (2, 3), (4, 2)], "inner sizes 3 and 4"),
+               ErrorInput(lambda g: Sample(*[g.array(s) for s in [(2, 2), (2, 3), (3, 2)]], alpha=2 ** 40),
+                          RuntimeError, "an alpha int32 cannot hold", "int32")]),
 ]
 
 __all__ = ["ENTRIES"]

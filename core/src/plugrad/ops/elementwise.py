@@ -752,16 +752,15 @@ def round(input, decimals: int = 0, *, out=None) -> Tensor:
     As in PyTorch, ``x`` is scaled by ``10**|decimals|`` (multiplied for positive
     ``decimals``, divided for negative ones; float16 in float32) and scaled back after
     rounding, so a power of ten the dtype cannot hold gives NaN rather than an error.
-    Integers are already whole (returned as a copy); PyTorch has no kernel for rounding
-    them to other places, nor for bools."""
+    Integers and bools are already whole (returned as a copy); as in PyTorch, there is no
+    rounding them to other places."""
     if decimals.__class__ is not int:
         decimals = check_int(decimals, "round", "decimals")
     if not input._dtype.is_floating_point:
-        if decimals != 0 or input._dtype is bool_:
-            raise RuntimeError(f"round(): rounding {input._dtype.name} tensors is not supported"
-                               + (f" with decimals={decimals}; only floating tensors round to places"
-                                  if input._dtype is not bool_ else ""))
-        return _finish(input.clone(), out, "round")  # integers are already whole: no kernel call
+        if decimals != 0:
+            raise RuntimeError(f"round(): rounding {input._dtype.name} tensors to decimals={decimals} places is not "
+                               f"supported; only floating tensors round to places")
+        return _finish(input.clone(), out, "round")  # no kernel call
     if decimals == 0:
         return _round(input, out=out)
     places = decimals if decimals > 0 else -decimals
