@@ -268,6 +268,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
         raise (IndexError if input.dim() < 2 else RuntimeError)(
             f"unfold(): expected a 3-d or 4-d input tensor, got shape {list(input._shape)}")
     x, squeeze = _as_4d(input, "unfold")
+    if not all(x._shape[1:]):
+        raise RuntimeError(f"unfold(): expected an input whose dims are non-zero (the batch dim of a 4-d input may be "
+                           f"0), but got shape {list(input._shape)}")
     geom = Window2d(x._shape[2:], pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
                     pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), fname="unfold")
     n, c = x._shape[:2]

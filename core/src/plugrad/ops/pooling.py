@@ -240,7 +240,7 @@ class AdaptiveAvgPool2DBackward0(Node):
     __slots__ = ("rows", "cols", "in_shape")
 
     def backward(self, g):
-        if self.rows is None:   # an empty output: no input element reached it
+        if self.rows is None:   # an empty input or output: nothing to spread
             return (g.new_zeros(self.in_shape),)
         squeeze = len(self.in_shape) == 3
         if squeeze:
@@ -293,7 +293,8 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     tracked = STATE.enabled and input._requires_grad
     bands = None
     with no_grad():
-        if not (oh and ow):
+        empty = not (oh and ow and x.numel())   # no output, or an empty batch or channel dim
+        if empty:
             r = x.new_empty(x._shape[:2] + (oh, ow))
         elif h % oh == 0 and w % ow == 0:
             r = avg_pool2d(x, (h // oh, w // ow))
@@ -304,7 +305,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         reshape_fresh(r, r._shape[1:])
     if tracked:
         node = AdaptiveAvgPool2DBackward0()
-        if not (oh and ow):
+        if empty:
             node.rows = node.cols = None
         else:
             node.rows, node.cols = bands or (_Bands(h, oh, x.device), _Bands(w, ow, x.device))
