@@ -145,6 +145,7 @@ CASES = [
     ("batch_norm 0-d eval", lambda F, t: F.batch_norm(t(1.0), t([0.0, 0.0]), t([1.0, 1.0]))),
     ("layer_norm string shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), "bogus")),
     ("layer_norm float in shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), [3.0])),
+    ("layer_norm int shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), 3)),
     ("layer_norm empty shape", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), ())),
     ("layer_norm string weight", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), (3,), weight="bogus")),
     ("layer_norm int64 weight", lambda F, t: F.layer_norm(t([1.0, 2.0, 3.0]), (3,), weight=t([1, 2, 3], "int64"))),

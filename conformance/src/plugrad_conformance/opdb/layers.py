@@ -421,8 +421,7 @@ def _layer_norm_sample(g):
     norm_shape = shape[len(shape) - k:]
     g.assume(int(np.prod(norm_shape)) >= 2)
     x = g.array(shape, D, unique=True)
-    arg = norm_shape if k > 1 or g.boolean() else norm_shape[0]
-    s = Sample(x, arg)
+    s = Sample(x, tuple(norm_shape))   # a tuple: PyTorch's function refuses a bare int
     if g.boolean():
         s.args = s.args + (g.array(norm_shape, Domain(0.5, 2)), g.array(norm_shape))
     if g.boolean():
@@ -431,7 +430,7 @@ def _layer_norm_sample(g):
 
 
 def _layer_norm_ref(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    k = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    k = len(normalized_shape)
     axes = tuple(range(x.ndim - k, x.ndim))
     y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
     if weight is not None:

@@ -276,11 +276,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                            f"weight tensor of shape: {list(weight._shape)}")
     with no_grad():
         keep = t != ignore_index
-        if t.numel():   # an ignored target may be any number: it stands in for neither bound
-            lo, hi = int(where(keep, t, 0 if c else _INT64_MAX).min()), int(where(keep, t, -1).max())
+        safe_t = where(keep, t, 0)   # an ignored target may be any number: it reads class 0 instead
+        if t.numel():
+            if c:
+                lo, hi = int(safe_t.min()), int(safe_t.max())
+            else:   # no class at all: any target not ignored is out of bounds
+                lo, hi = int(where(keep, t, _INT64_MAX).min()), int(where(keep, t, -1).max())
             if lo < 0 or hi >= c:
                 raise IndexError(f"Target {lo if lo < 0 else hi} is out of bounds.")
-        safe_t = where(keep, t, 0)
         if c:
             w_t = keep.to(x._dtype) if weight is None else where(keep, weight.to(x._dtype)[safe_t], 0.0)
             picked = x.detach().gather(1, safe_t.unsqueeze(1)).squeeze(1)

@@ -171,10 +171,9 @@ def _batch_sum(t, batch_axes):
 
 
 def _int_tuple(normalized_shape) -> tuple:
-    """``normalized_shape`` (an int, or a sequence of ints) as a tuple; PyTorch's TypeError
-    for anything else (a string is not a sequence of sizes here)."""
-    if type(normalized_shape) is int:
-        return (normalized_shape,)
+    """``normalized_shape`` (a sequence of ints) as a tuple; PyTorch's TypeError for anything
+    else: a string is not a sequence of sizes here, and a bare int is refused by the function
+    (only ``nn.LayerNorm`` takes one, and makes it a tuple)."""
     if isinstance(normalized_shape, (tuple, list)):
         try:
             return tuple(check_int(v, "layer_norm", "normalized_shape") for v in normalized_shape)
