@@ -421,8 +421,7 @@ def _layer_norm_sample(g):
     norm_shape = shape[len(shape) - k:]
     g.assume(int(np.prod(norm_shape)) >= 2)
     x = g.array(shape, D, unique=True)
-    arg = norm_shape if k > 1 or g.boolean() else norm_shape[0]
-    s = Sample(x, arg)
+    s = Sample(x, tuple(norm_shape))   # a tuple: PyTorch's function refuses a bare int
     if g.boolean():
         s.args = s.args + (g.array(norm_shape, Domain(0.5, 2)), g.array(norm_shape))
     if g.boolean():
@@ -431,7 +430,7 @@ def _layer_norm_sample(g):
 
 
 def _layer_norm_ref(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    k = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    k = len(normalized_shape)
     axes = tuple(range(x.ndim - k, x.ndim))
     y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
     if weight is not None:
@@ -499,30 +498,44 @@ ENTRIES = [
     _op("convolution", "conv2d", _conv2d_ref, _conv2d_sample, errors=_errors_conv()),
     _op("convolution", "conv1d", _conv1d_ref, _conv1d_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 4)), g.array((1, 3, 2))), RuntimeError,
-                           "weight channels 3 for an input of 2 channels")]),
+                           "weight channels 3 for an input of 2 channels"),
+                ErrorInput(lambda g: Sample(g.array((1, 2, 4)), None), TypeError, "a weight of None")]),
     _op("convolution", "conv_transpose2d", _conv_transpose2d_ref, _conv_transpose2d_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 3, 3)), g.array((3, 1, 2, 2))), RuntimeError,
-                           "weight for 3 input channels and an input of 2")]),
-    _op("convolution", "unfold", _unfold_ref, _unfold_sample),
+                           "weight for 3 input channels and an input of 2"),
+                ErrorInput(lambda g: Sample(g.array((1, 2, 3, 3)), g.array((2, 1, 2, 2)), groups=1.5), TypeError,
+                           "a float groups")]),
+    _op("convolution", "unfold", _unfold_ref, _unfold_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 0, 2, 2)), 1), RuntimeError, "an empty channel dim")]),
     _op("convolution", "fold", _fold_ref, _fold_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 4)), (3, 3), 2), RuntimeError,
                            "3 rows for a 2x2 kernel")]),
-    _op("pooling", "max_pool2d", _max_pool_ref(False), _pool_sample(False), dtypes=FLOATS),
+    _op("pooling", "max_pool2d", _max_pool_ref(False), _pool_sample(False), dtypes=FLOATS,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 0, 2, 2)), 2), RuntimeError, "an empty channel dim"),
+                ErrorInput(lambda g: Sample(g.array((1, 1, 2, 2)), 2, ceil_mode=None), TypeError,
+                           "a ceil_mode of None")]),
     _op("pooling", "max_pool2d_with_indices", _max_pool_ref(True), _pool_sample(False),
         result_dtype=lambda d, s: (d, plugrad.int64)),
     _op("pooling", "avg_pool2d", _avg_pool_ref, _pool_sample(True),
         errors=[ErrorInput(lambda g: Sample(g.array((1, 1, 2, 2)), 2), RuntimeError,
                            "an int32 input (PyTorch averages int64 only)", "int32")]),
-    _op("pooling", "adaptive_avg_pool2d", _adaptive_ref, _adaptive_sample),
+    _op("pooling", "adaptive_avg_pool2d", _adaptive_ref, _adaptive_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 3)), None), TypeError, "an output_size of None"),
+                ErrorInput(lambda g: Sample(g.array((1, 0, 3)), 2), RuntimeError, "an empty height")]),
     _op("normalization", "batch_norm", _batch_norm_ref, _batch_norm_sample, tol={"float16": (1e-2, 2e-2)},
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2)), None, None, training=True), ValueError,
-                           "training with one value per channel")]),
+                           "training with one value per channel"),
+                ErrorInput(lambda g: Sample(g.array((3, 2)), None, None, training=True, eps=0.0), ValueError,
+                           "training with eps 0")]),
     _op("normalization", "layer_norm", _layer_norm_ref, _layer_norm_sample, tol={"float16": (1e-2, 2e-2)},
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), (2,)), RuntimeError, "a normalized_shape that does "
                                                                                    "not end the input's shape")]),
     _op("padding", "pad", _pad_ref, _pad_sample, dtypes=FLOATS,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 3)), (1, 1), mode="wrap"), NotImplementedError,
-                           "an unknown mode")]),
+                           "an unknown mode"),
+                ErrorInput(lambda g: Sample(g.array((1, 2, 3)), (1, 1), mode=None), TypeError, "a mode of None"),
+                ErrorInput(lambda g: Sample(g.array((1, 2, 3)), (1, 1), value="bogus"), TypeError,
+                           "a string value")]),
 ]
 
 __all__ = ["ENTRIES"]

@@ -15,6 +15,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, float64, int64
 from ..layout import normalize_dim
 from ..ops.conversion import inplace_unary
+from ..ops.dispatch import check_bool
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.elementwise import where
@@ -319,6 +320,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     from ..ops.reduction import norm
     if isinstance(input, Tensor) and not input._shape and type(dim) is int:
         normalize_dim(dim, 0)   # a 0-d tensor has dims -1 and 0 only (IndexError otherwise)
+    if type(eps) is not float and not isinstance(eps, (int, float, Tensor)):
+        raise TypeError(f"normalize(): argument 'eps' must be a number or a Tensor, not {type(eps).__name__}")
     return input / norm(input, p, dim, keepdim=True).clamp(min=eps)
 
 
@@ -331,6 +334,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise TypeError(f"dropout(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if type(training) is not bool:
+        check_bool(training, "dropout", "train")
     if not training or p == 0.0:
         return input
     if p == 1.0:

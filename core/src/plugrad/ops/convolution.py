@@ -20,7 +20,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
 from ..tensor import Tensor, make
-from .dispatch import check_same_device, check_tensor
+from .dispatch import check_int, check_same_device, check_tensor
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]
@@ -50,14 +50,13 @@ def pair(value, name: str, fname: str) -> tuple:
 def _out_size(n, k, s, p, d, ceil_mode):
     span = d * (k - 1) + 1
     room = n + 2 * p - span
-    if room < 0:
-        return 0
     if not ceil_mode:
-        return room // s + 1
+        return room // s + 1 if room >= 0 else 0
+    # rounding up, a window wider than the padded input still counts when it starts in it
     out = -(-room // s) + 1
     if (out - 1) * s >= n + p:  # the last window must start inside the input or its left padding
         out -= 1
-    return out
+    return max(out, 0)
 
 
 #: the largest padded extent a window geometry accepts (its strides stay within int64)
@@ -95,14 +94,26 @@ class Window2d:
             if n + 2 * p + e > _MAX_EXTENT:
                 raise RuntimeError(f"{fname}(): padding={tuple(padding)} makes the padded input ({tuple(in_hw)} "
                                    f"before padding) too large: a dim may hold at most {_MAX_EXTENT} elements")
-        # a dim with one window never steps: its stride is irrelevant (and may be huge)
+        # a dim with one window never steps, a kernel of one never spreads: that stride or
+        # dilation is irrelevant (and may be huge)
         self.stride = tuple(s if o > 1 else 1 for s, o in zip(stride, out))
+        self.dilation = tuple(d if k > 1 else 1 for d, k in zip(dilation, kernel))
         if min(out) <= 0:
             span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
             padded = tuple(n + 2 * p for n, p in zip(in_hw, padding))
             raise RuntimeError(f"{fname}(): calculated padded input size per channel: ({padded[0]} x {padded[1]}). "
                                f"Kernel size: ({span[0]} x {span[1]}). Kernel size can't be greater than actual "
                                f"input size")
+
+    def over_padded(self) -> "Window2d":
+        """The same windows read from the input once ``padding`` is part of it (a copy
+        with no padding; the ceil_mode overhang stays)."""
+        g = object.__new__(Window2d)
+        for name in Window2d.__slots__:
+            setattr(g, name, getattr(self, name))
+        g.in_hw = tuple(n + 2 * p for n, p in zip(self.in_hw, self.padding))
+        g.padding = (0, 0)
+        return g
 
     @property
     def padded_hw(self) -> tuple:
@@ -232,6 +243,13 @@ def col2im(cols: Tensor, geom: Window2d, order: str, out_shape: tuple, window_sh
     return r
 
 
+def _check_spatial(x: Tensor, fname: str) -> None:
+    """A convolution's input may have an empty batch or channel dim, not an empty spatial one."""
+    if not (x._shape[2] and x._shape[3]):
+        raise RuntimeError(f"{fname}(): only an empty batch or channel dim is supported, but got an input of shape "
+                           f"{list(x._shape)}")
+
+
 def _as_4d(input: Tensor, fname: str, what: str = "input"):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument '{what}' must be Tensor, not {type(input).__name__}")
@@ -250,6 +268,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
         raise (IndexError if input.dim() < 2 else RuntimeError)(
             f"unfold(): expected a 3-d or 4-d input tensor, got shape {list(input._shape)}")
     x, squeeze = _as_4d(input, "unfold")
+    if not all(x._shape[1:]):
+        raise RuntimeError(f"unfold(): expected an input whose dims are non-zero (the batch dim of a 4-d input may be "
+                           f"0), but got shape {list(input._shape)}")
     geom = Window2d(x._shape[2:], pair(kernel_size, "kernel_size", "unfold"), pair(stride, "stride", "unfold"),
                     pair(padding, "padding", "unfold"), pair(dilation, "dilation", "unfold"), fname="unfold")
     n, c = x._shape[:2]
@@ -350,6 +371,10 @@ def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) ->
     if weight.dim() != 4:
         raise RuntimeError(f"{fname}(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
                            f"{list(weight._shape)}")
+    if not weight._shape[0]:
+        raise RuntimeError(f"{fname}(): expected a weight with at least one output channel, got a weight of shape "
+                           f"{list(weight._shape)}")
+    _check_spatial(x, fname)
     if isinstance(groups, bool) or not isinstance(groups, int):
         raise TypeError(f"{fname}(): argument 'groups' must be int, not {type(groups).__name__}")
     if groups < 1:
@@ -441,12 +466,13 @@ def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-d cross-correlation of ``input`` (N, C, L) or (C, L) with ``weight`` (O, C/groups, k):
     a 2-d convolution over a height of one."""
-    if not isinstance(input, Tensor) or input.dim() not in (2, 3):
-        raise RuntimeError(f"conv1d(): expected a 2-d (C, L) or 3-d (N, C, L) input, got "
-                           f"{list(input._shape) if isinstance(input, Tensor) else type(input).__name__}")
-    if not isinstance(weight, Tensor) or weight.dim() != 3:
+    check_tensor(input, "conv1d", "input")
+    check_tensor(weight, "conv1d", "weight")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"conv1d(): expected a 2-d (C, L) or 3-d (N, C, L) input, got {list(input._shape)}")
+    if weight.dim() != 3:
         raise RuntimeError(f"conv1d(): expected a 3-d weight (out_channels, in_channels/groups, k), got "
-                           f"{list(weight._shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+                           f"{list(weight._shape)}")
     if input.dim() == 2:
         return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
     n, c, length = input._shape
@@ -476,9 +502,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, squeeze = _as_4d(input, "conv_transpose2d")
     if not isinstance(weight, Tensor):
         raise TypeError(f"conv_transpose2d(): argument 'weight' must be Tensor, not {type(weight).__name__}")
-    if weight.dim() != 4:
-        raise RuntimeError(f"conv_transpose2d(): expected a 4-d weight (in_channels, out_channels/groups, kH, kW), "
-                           f"got {list(weight._shape)}")
+    if weight.dim() != 4 or not weight.numel():
+        raise RuntimeError(f"conv_transpose2d(): expected a non-empty 4-d weight (in_channels, out_channels/groups, "
+                           f"kH, kW), got {list(weight._shape)}")
+    _check_spatial(x, "conv_transpose2d")
     check_same_device(x, weight, "conv_transpose2d")
     if x._dtype is not weight._dtype:
         raise RuntimeError(f"conv_transpose2d(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) "
@@ -487,7 +514,13 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     cin, cg_out, kh, kw = weight._shape
     if bias is not None:
         check_tensor(bias, "conv_transpose2d", "bias")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or cin % groups:
+        check_same_device(x, bias, "conv_transpose2d")
+        if bias._dtype is not x._dtype:
+            raise RuntimeError(f"conv_transpose2d(): bias type ({bias._dtype!r}) should be the same as the input "
+                               f"type ({x._dtype!r})")
+    if type(groups) is not int:
+        groups = check_int(groups, "conv_transpose2d", "groups")
+    if groups < 1 or cin % groups:
         raise RuntimeError(f"conv_transpose2d(): groups={groups!r} must be a positive divisor of the weight's "
                            f"in_channels ({cin})")
     if c != cin:

@@ -123,6 +123,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     check_tensor(weight, "embedding", "weight")
     if padding_idx is not None and type(padding_idx) is not int:
         padding_idx = check_int(padding_idx, "embedding", "padding_idx")
+    if padding_idx is not None and padding_idx and not weight._shape:   # PyTorch reads its size(0) first
+        raise IndexError("embedding(): a 0-d weight has no dim 0 to hold padding_idx")
     if weight.dim() != 2:
         raise RuntimeError(f"embedding(): 'weight' must be 2-D, got shape {list(weight._shape)}")
     if scale_grad_by_freq or sparse:
@@ -134,6 +136,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
     flat = input.reshape(-1).long()
     if flat.numel():
+        if not num:
+            raise RuntimeError("embedding(): the weight has no rows (num_embeddings is 0) to look indices up in")
         lo, hi = int(flat.min()), int(flat.max())
         if lo < 0 or hi >= num:
             raise IndexError("index out of range in self")

@@ -148,8 +148,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_tensors("smooth_l1_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if not beta >= 0:   # NaN too
+        raise RuntimeError(f"smooth_l1_loss does not support negative or NaN values for beta, got {beta}")
     _warn_broadcast(input, target)
     input, target = _common_dtype(input, target)
     if beta == 0:
@@ -173,8 +173,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     """Squared error (halved) below ``delta``, ``delta * (|d| - delta/2)`` above it."""
     _check_tensors("huber_loss", input=input, target=target)
     _check_reduction(reduction)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if not delta > 0:   # NaN too
+        raise RuntimeError(f"huber_loss does not support non-positive or NaN values for delta, got {delta}")
     _warn_broadcast(input, target)
     if target._dtype is not input._dtype:   # the loss has the input's dtype
         common = promote_types(input._dtype, target._dtype)
@@ -255,6 +255,9 @@ def _class_target_checks(input, target):
         raise RuntimeError(f"size mismatch (got input: {list(input._shape)} , target: {list(t_shape)})")
 
 
+_INT64_MAX = (1 << 63) - 1
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
@@ -273,14 +276,19 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                            f"weight tensor of shape: {list(weight._shape)}")
     with no_grad():
         keep = t != ignore_index
+        safe_t = where(keep, t, 0)   # an ignored target may be any number: it reads class 0 instead
         if t.numel():
-            bad = where(keep, t, 0)
-            lo, hi = int(bad.min()), int(bad.max())
+            if c:
+                lo, hi = int(safe_t.min()), int(safe_t.max())
+            else:   # no class at all: any target not ignored is out of bounds
+                lo, hi = int(where(keep, t, _INT64_MAX).min()), int(where(keep, t, -1).max())
             if lo < 0 or hi >= c:
                 raise IndexError(f"Target {lo if lo < 0 else hi} is out of bounds.")
-        safe_t = where(keep, t, 0)
-        w_t = keep.to(x._dtype) if weight is None else where(keep, weight.to(x._dtype)[safe_t], 0.0)
-        picked = x.detach().gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        if c:
+            w_t = keep.to(x._dtype) if weight is None else where(keep, weight.to(x._dtype)[safe_t], 0.0)
+            picked = x.detach().gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        else:   # no classes: every target was ignored, nothing is picked
+            w_t = picked = t.new_zeros(t._shape, dtype=x._dtype)
         loss = where(keep, -picked * w_t, 0.0)   # an ignored target adds 0 even where its input is NaN
         total = w_t.sum()
         if reduction == "none":
@@ -348,6 +356,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{_type_name(target._dtype)}")
         return _probability_target_loss(log_softmax(input, cdim), target, weight, reduction, label_smoothing, cdim)
+    if not input._shape:   # PyTorch's log_softmax over dim 1 of a 0-d input
+        raise IndexError("cross_entropy(): expected an input with a class dim (1-d or more), got a 0-d input")
     _class_target_checks(input, target)
     logp = log_softmax(input, cdim)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -372,6 +382,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 def _check_same_size(input, target, message):
     if input._shape != target._shape:
         raise ValueError(message)
+
+
+def _check_broadcasts_to(t: Tensor, shape: tuple, name: str) -> None:
+    """``t`` must broadcast to the loss's ``shape`` without growing it (PyTorch scales the
+    loss by it in place)."""
+    from ..layout import broadcast_shapes
+    if t._shape != shape and broadcast_shapes(t._shape, shape) != shape:
+        raise RuntimeError(f"{name} of shape {list(t._shape)} does not broadcast to the loss's shape {list(shape)}")
 
 
 def _check_float_target(input, target):
@@ -404,9 +422,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                                     f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
     _check_float_target(input, target)
     with no_grad():
-        if input.numel() and (bool((input < 0).any()) or bool((input > 1).any())):
-            raise RuntimeError("all elements of input should be between 0 and 1")
         x, y = input.detach(), target.detach()
+        for t, name in ((x, "input"), (y, "target")):   # a NaN is out of range too
+            if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+                raise RuntimeError(f"all elements of {name} should be between 0 and 1")
         loss = -(y * log(x).clamp(min=-100) + (1 - y) * log(1 - x).clamp(min=-100))
         w = None
         if weight is not None:
@@ -463,10 +482,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if not target._dtype.is_floating_point:
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{target._dtype.name.capitalize()}")
-    if weight is not None:
-        check_tensor(weight, "binary_cross_entropy_with_logits", "weight")
-    if pos_weight is not None:
-        check_tensor(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    for t, name in ((weight, "weight"), (pos_weight, "pos_weight")):
+        if t is not None:
+            check_tensor(t, "binary_cross_entropy_with_logits", name)
+            _check_broadcasts_to(t, input._shape, name)
     dt = target._dtype   # the loss has the target's dtype (PyTorch computes it into a copy of 1 - target)
     with no_grad():
         x, y = input.detach().to(dt), target.detach()

@@ -66,6 +66,29 @@ def _check_param(t, name, c, fname):
                            f"{list(t._shape)}")
 
 
+def _check_batch_size(input: Tensor) -> None:
+    """Training statistics need more than one value per channel (a 0-d input has no batch
+    dim to count: IndexError, as in PyTorch)."""
+    if not input._shape:
+        raise IndexError("batch_norm(): expected an input with a batch dim (N, C, ...), got a 0-d input")
+    count = input._shape[0]
+    for n in input._shape[2:]:
+        count *= n
+    if count == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape!r}")
+
+
+def _empty_batch_norm(input: Tensor, weight, bias) -> Tensor:
+    """An empty input normalises to an empty result, as in PyTorch: a copy scaled and shifted
+    by the first weight and bias (so those must have one), the running statistics untouched."""
+    out = input.clone()
+    if weight is not None:
+        out = out * check_tensor(weight, "batch_norm", "weight")[0]
+    if bias is not None:
+        out = out + check_tensor(bias, "batch_norm", "bias")[0]
+    return out
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5) -> Tensor:
     """Normalise each channel (dim 1) of ``input`` over the batch and spatial dims.
@@ -76,6 +99,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     check_tensor(input, "batch_norm", "input")
     if type(training) is not bool:
         check_bool(training, "batch_norm", "training")
+    if training:
+        _check_batch_size(input)
+    if (eps <= 0) if training else (eps < 0):   # NaN passes, as in PyTorch
+        raise ValueError(f"batch_norm eps must be {'positive during training' if training else 'non-negative'}, "
+                         f"but got {eps}")
+    if not input.numel():
+        return _empty_batch_norm(input, weight, bias)
     if input.dim() < 2:   # PyTorch reads the missing channel dim: IndexError when training
         raise (IndexError if training else RuntimeError)(
             f"batch_norm(): expected an input with at least 2 dims (N, C, ...), got shape {list(input._shape)}")
@@ -93,9 +123,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     with no_grad():
         x = input.detach()
         if training:
-            if count <= 1:
-                raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                                 f"{input.shape!r}")
             mean = x.mean(axes, keepdim=True)
             xc = x - mean
             var = (xc * xc).mean(axes, keepdim=True)
@@ -144,10 +171,9 @@ def _batch_sum(t, batch_axes):
 
 
 def _int_tuple(normalized_shape) -> tuple:
-    """``normalized_shape`` (an int, or a sequence of ints) as a tuple; PyTorch's TypeError
-    for anything else (a string is not a sequence of sizes here)."""
-    if type(normalized_shape) is int:
-        return (normalized_shape,)
+    """``normalized_shape`` (a sequence of ints) as a tuple; PyTorch's TypeError for anything
+    else: a string is not a sequence of sizes here, and a bare int is refused by the function
+    (only ``nn.LayerNorm`` takes one, and makes it a tuple)."""
     if isinstance(normalized_shape, (tuple, list)):
         try:
             return tuple(check_int(v, "layer_norm", "normalized_shape") for v in normalized_shape)

@@ -36,6 +36,15 @@ def _pairs(input, pads):
     return [(input.dim() - 1 - i, pads[2 * i], pads[2 * i + 1]) for i in range(len(pads) // 2)]
 
 
+def _fill_value(dtype, value):
+    """``value`` for a border of ``dtype``: RuntimeError where it does not fit (a float
+    beyond the dtype's largest finite value, an integer past its range, a negative for an
+    unsigned type)."""
+    if dtype.kind == "u" and value < 0:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+    return dtype.checked_scalar(value)
+
+
 def _constant_pad(input: Tensor, pairs, value) -> Tensor:
     shape = list(input._shape)
     for d, lo, hi in pairs:
@@ -47,7 +56,7 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
     check_size(shape, input._dtype.itemsize)
     backend = input._backend
     out = make(backend, backend.empty(shape, input._dtype), shape, input._dtype)
-    backend.fill(out._a, input._dtype._py(value))
+    backend.fill(out._a, _fill_value(input._dtype, value))
     # the part of the input that survives (negative padding crops) and where it goes
     src_shape, src_off, dst_off = list(input._shape), input._offset, 0
     for d, lo, hi in pairs:
@@ -95,8 +104,15 @@ def _crop(input: Tensor, pairs):
 
 
 def _check_edge_sizes(input: Tensor, pairs, mode: str) -> list:
-    """The padded shape, once every size is one the mode can fill."""
+    """The padded shape, once every size is one the mode can fill. Reflect and replicate
+    take an input whose dims are all non-zero but a batch dim (the first of an input with
+    two more dims than padded); a negative size crops, as long as something is left."""
     shape = list(input._shape)
+    if mode != "circular":
+        batched = input.dim() == len(pairs) + 2
+        if not all(input._shape[1 if batched else 0:]):
+            raise RuntimeError(f"{mode} padding: expected an input whose dims are non-zero (a batch dim may be 0), "
+                               f"but got shape {list(input._shape)}")
     for d, lo, hi in pairs:
         n = input._shape[d]
         if mode == "reflect" and (lo >= n or hi >= n):
@@ -108,6 +124,12 @@ def _check_edge_sizes(input: Tensor, pairs, mode: str) -> list:
         if n == 0 and (lo or hi):
             raise RuntimeError(f"{mode} padding of an empty dimension {d} is not possible")
         shape[d] = n + lo + hi
+    if mode != "circular":
+        padded = [shape[d] for d, _, _ in pairs]
+        if min(padded) < 0 or max(padded) < 1:   # PyTorch lets all but one padded dim end empty
+            raise RuntimeError(f"{mode} padding {[(lo, hi) for _, lo, hi in pairs]} of an input of shape "
+                               f"{list(input._shape)} leaves padded dims of sizes {padded}: none may be negative, "
+                               f"and one must keep an element")
     check_size(shape, input._dtype.itemsize)
     return shape
 
@@ -210,6 +232,16 @@ def _check_edge_dims(input: Tensor, pads) -> None:
             f"  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
 
 
+def _number(value):
+    """A pad ``value`` other than a float: a bool, an int or a one-element tensor, as a
+    Python number; PyTorch's TypeError for anything else (a string, a list, a complex)."""
+    if isinstance(value, Tensor) and value.numel() == 1 and not value._dtype.is_complex:
+        return value.item()
+    if isinstance(value, (bool, int, float)):
+        return value
+    raise TypeError(f"pad(): argument 'value' must be float, not {type(value).__name__}")
+
+
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``
     starting from the last dim. ``mode`` is 'constant' (with ``value``, default 0;
@@ -222,8 +254,12 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
     pads = list(pad)
     pairs = _pairs(input, pads)
+    if type(mode) is not str:
+        raise TypeError(f"pad(): argument 'mode' must be str, not {type(mode).__name__}")
     if mode not in _MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and type(value) is not float:
+        value = _number(value)
     if mode != "constant":
         if value not in (None, 0):
             raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
@@ -232,8 +268,6 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
             if any(p < 0 for p in pads):
                 input, pairs = _crop(input, pairs)
             return _circular_pad(input, pairs)
-        if any(p < 0 for p in pads):
-            raise RuntimeError(f"{mode} padding does not support negative padding sizes, got {pads}")
         return _edge_pad(input, pairs, mode)
     r = _constant_pad(input, pairs, 0 if value is None else value)
     if STATE.enabled and input._requires_grad:

@@ -17,7 +17,7 @@ from ..dtypes import int64
 from ..layout import check_size
 from ..tensor import Tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
-from .dispatch import check_int
+from .dispatch import check_bool, check_int, check_tensor
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -28,7 +28,19 @@ POOL_ORDER = "ncyxij"
 _with_indices = namedtuple("max_pool2d_with_indices", ["values", "indices"])
 
 
+def _pool_input(input, fname):
+    """``input`` as 4-d (and whether it was unbatched): only the batch dim of a 4-d
+    input may be empty, as in PyTorch (an empty channel or spatial dim is refused)."""
+    x, squeeze = _as_4d(input, fname)
+    if not all(x._shape[1:]):
+        raise RuntimeError(f"{fname}(): expected a 3-d (C, H, W) or 4-d (N, C, H, W) input whose dims are non-zero "
+                           f"(the batch dim of a 4-d input may be 0), but got shape {list(input._shape)}")
+    return x, squeeze
+
+
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fname):
+    if type(ceil_mode) is not bool:
+        check_bool(ceil_mode, fname, "ceil_mode")
     kernel = pair(kernel_size, "kernel_size", fname)
     stride_ = kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", fname)
     padding_ = pair(padding, "padding", fname)
@@ -36,10 +48,10 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, fname):
     for v in kernel + stride_ + padding_ + dilation_:
         if not _INT_MIN <= v <= _INT_MAX:   # PyTorch's pooling kernels take these as C ints
             raise RuntimeError("value cannot be converted to type int without overflow")
-    for k, p, d in zip(kernel, padding_, dilation_):
-        if p * 2 > d * (k - 1) + 1:
-            raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, but got "
-                               f"pad={p}, kernel_size={k} and dilation={d}")
+    for k, p in zip(kernel, padding_):
+        if p > k // 2:   # half the kernel itself, whatever the dilation (PyTorch's bound)
+            raise RuntimeError(f"{fname}(): pad should be at most half of the kernel size, but got pad={p} and "
+                               f"kernel_size={k}")
     return Window2d(x._shape[2:], kernel, stride_, padding_, dilation_, ceil_mode=ceil_mode, fname=fname)
 
 
@@ -72,7 +84,7 @@ class MaxPool2DWithIndicesBackward0(Node):
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The max of every window and, for each, the flat ``h * W + w`` index of where it was."""
-    x, squeeze = _as_4d(input, "max_pool2d")
+    x, squeeze = _pool_input(input, "max_pool2d")
     x = x.detach()
     geom = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     n, c, h, w = x._shape
@@ -129,7 +141,7 @@ def _window_counts(geom: Window2d, count_include_pad: bool, backend_like: Tensor
     h, w = geom.in_hw
     if count_include_pad:  # padding counts; only the ceil_mode overhang does not
         mask = ones((1, 1, h + 2 * ph, w + 2 * pw), dtype=backend_like._dtype, device=backend_like.device)
-        mask_geom = Window2d(mask._shape[2:], geom.kernel, geom.stride, (0, 0), geom.dilation, extra=(eh, ew))
+        mask_geom = geom.over_padded()
     else:
         mask = ones((1, 1, h, w), dtype=backend_like._dtype, device=backend_like.device)
         mask_geom = geom
@@ -144,12 +156,14 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if isinstance(input, Tensor) and input.dim() < 3:   # PyTorch reads dim -3 first
         raise IndexError(f"avg_pool2d(): expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, but got a "
                          f"{input.dim()}-d input of shape {list(input._shape)}")
-    x, squeeze = _as_4d(input, "avg_pool2d")
+    x, squeeze = _pool_input(input, "avg_pool2d")
     x = x.detach()
     integral = x._dtype is int64
     if not (x._dtype.is_floating_point or integral):
         raise RuntimeError(f"avg_pool2d(): expected a floating point or int64 input, got {x._dtype!r}")
     geom = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if type(count_include_pad) is not bool:
+        check_bool(count_include_pad, "avg_pool2d", "count_include_pad")
     n, c = x._shape[:2]
     (kh, kw), (oh, ow) = geom.kernel, geom.out_hw
     if divisor_override is not None:
@@ -226,11 +240,36 @@ class AdaptiveAvgPool2DBackward0(Node):
     __slots__ = ("rows", "cols", "in_shape")
 
     def backward(self, g):
+        if self.rows is None:   # an empty input or output: nothing to spread
+            return (g.new_zeros(self.in_shape),)
         squeeze = len(self.in_shape) == 3
         if squeeze:
             g = g.unsqueeze(0)
         grad = self.rows.spread(self.cols.spread(g, 3), 2)
         return (grad.squeeze(0) if squeeze else grad,)
+
+
+def _adaptive_size(input, output_size) -> tuple:
+    """``output_size`` (an int, or a pair of ints where None keeps the input's size) as
+    ``(oh, ow)``, checked as PyTorch checks it: a sequence longer than the input's rank is
+    a ValueError, anything else but ints a TypeError, a size below 0 a RuntimeError."""
+    check_tensor(input, "adaptive_avg_pool2d", "input")
+    if isinstance(output_size, (tuple, list)):
+        if input.dim() <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        size = tuple(input._shape[i - len(output_size)] if s is None else s for i, s in enumerate(output_size))
+    elif type(output_size) is int:
+        size = (output_size, output_size)
+    else:
+        size = None
+    if size is None or not all(type(s) is int for s in size):
+        raise TypeError(f"adaptive_avg_pool2d(): argument 'output_size' must be an int or a sequence of ints (None "
+                        f"keeping the input's size), got {output_size!r}")
+    if len(size) != 2:
+        raise RuntimeError(f"adaptive_avg_pool2d(): output_size must hold 2 sizes (H, W), got {list(size)}")
+    if min(size) < 0:
+        raise RuntimeError(f"adaptive_avg_pool2d(): the sizes of output_size must be at least 0, got {list(size)}")
+    return size
 
 
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
@@ -239,27 +278,25 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     A window is a band of rows times a band of columns, so the pool is a mean over row
     bands followed by a mean over column bands (an ordinary average pool when both divide
     evenly). An output of 1 x 1 is the mean over (H, W), as in PyTorch (``MeanBackward1``)."""
-    if isinstance(output_size, (tuple, list)) and isinstance(input, Tensor) and input.dim() <= len(output_size):
-        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+    oh, ow = _adaptive_size(input, output_size)
+    if oh == 1 and ow == 1:   # before the rank checks, as in PyTorch: a 2-d input is pooled too
+        return input.mean((-1, -2), keepdim=True)
     x, squeeze = _as_4d(input, "adaptive_avg_pool2d")
+    h, w = x._shape[2:]
+    if not (h and w):
+        raise RuntimeError(f"adaptive_avg_pool2d(): expected an input whose last two dims (H, W) are non-zero, but "
+                           f"got shape {list(input._shape)}")
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"adaptive_avg_pool2d(): expected a floating point input, got {x._dtype!r}")
-    h, w = x._shape[2:]
-    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    if len(size) != 2 or not all(s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in size):
-        raise TypeError(f"adaptive_avg_pool2d(): argument 'output_size' must be an int or a pair of ints (or None), "
-                        f"got {output_size!r}")
-    oh, ow = (h if size[0] is None else size[0]), (w if size[1] is None else size[1])
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(f"adaptive_avg_pool2d(): output_size must be positive, got {tuple(size)}")
     check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)
-    if oh == 1 and ow == 1:
-        return input.mean((-1, -2), keepdim=True)
     x = x.detach()
     tracked = STATE.enabled and input._requires_grad
     bands = None
     with no_grad():
-        if h % oh == 0 and w % ow == 0:
+        empty = not (oh and ow and x.numel())   # no output, or an empty batch or channel dim
+        if empty:
+            r = x.new_empty(x._shape[:2] + (oh, ow))
+        elif h % oh == 0 and w % ow == 0:
             r = avg_pool2d(x, (h // oh, w // ow))
         else:
             bands = _Bands(h, oh, x.device), _Bands(w, ow, x.device)
@@ -268,7 +305,10 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         reshape_fresh(r, r._shape[1:])
     if tracked:
         node = AdaptiveAvgPool2DBackward0()
-        node.rows, node.cols = bands or (_Bands(h, oh, x.device), _Bands(w, ow, x.device))
+        if empty:
+            node.rows = node.cols = None
+        else:
+            node.rows, node.cols = bands or (_Bands(h, oh, x.device), _Bands(w, ow, x.device))
         node.in_shape = input._shape
         record(node, (input,), r)
     return r
