@@ -402,10 +402,11 @@ def setitem(x: Tensor, key, value) -> None:
 
 def _checked_put_value(x: Tensor, value: Tensor, out_shape, sole_mask: bool, accumulate=False) -> Tensor:
     """The value tensor of an advanced assignment, checked: it must broadcast to the indexed
-    shape and have ``x``'s dtype. PyTorch turns one value on the cpu written through one
-    bool mask (not accumulating) into a masked fill: any dtype and any shape of one element
-    go, as a 0-d value."""
-    if sole_mask and not accumulate and value.numel() == 1 and value.device.type == "cpu":
+    shape and have ``x``'s dtype. PyTorch turns one value written through one bool mask (not
+    accumulating) into a masked fill: any dtype and any shape of one element go, as a 0-d
+    value. (PyTorch asks the value to be on the cpu, where a cpu tensor is; plugrad waives it
+    on every device, so that every device gives the cpu's outcome.)"""
+    if sole_mask and not accumulate and value.numel() == 1:
         return value.reshape(())
     try:
         fits = broadcast_shapes(value._shape, out_shape) == out_shape
