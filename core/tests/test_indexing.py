@@ -255,7 +255,7 @@ def test_setitem_with_accumulating_index_syntax():
     ([0, 3], IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
     ((slice(None), [4]), IndexError, "index 4 is out of bounds"),
     (1.5, IndexError, "only integers"),
-    ("a", IndexError, "only integers"),
+    ("a", TypeError, "could not infer dtype of str"),  # a string is a sequence, read as an index tensor
     ((Ellipsis, Ellipsis), IndexError, "single ellipsis"),
 ])
 def test_bad_indices(key, error, message):

@@ -874,7 +874,7 @@ def where(condition, input=None, other=None, *, out=None):
     ref = input if isinstance(input, Tensor) else other
     if not isinstance(ref, Tensor):
         from ..creation import tensor
-        ref = tensor(input, device=condition.device)
+        ref = tensor(as_operand(input, "where", "input"), device=condition.device)
         ref._dtype.checked_scalar(input)
         input = ref
     # the device is the first operand's that is not a 0-d cpu tensor: another device's tensor

@@ -17,7 +17,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, int32, int64, uint8
 from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
 from ..tensor import _LEGACY_NAMES, Tensor, make
-from .dispatch import cast, check_bool, check_inplace_target, check_tensor, inplace
+from .dispatch import as_operand, cast, check_bool, check_inplace_target, check_tensor, inplace
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
@@ -27,11 +27,11 @@ __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_a
 # ---- key parsing -----------------------------------------------------------------------
 
 def _as_index_tensor(obj, device):
+    """A sequence index (list, tuple, range, string, array) as PyTorch reads it: a bool
+    tensor (a mask) when it holds only bools, else int64 (fractions truncated)."""
     from ..creation import tensor
-    if isinstance(obj, Tensor):
-        return obj
-    t = tensor(obj, device=device)
-    if t._dtype.is_floating_point and not (isinstance(obj, list) and any(isinstance(e, Tensor) for e in obj)):
+    t = tensor(list(obj) if isinstance(obj, range) else obj, device=device)
+    if t._dtype.is_floating_point:
         # PyTorch reads a list or array index as int64: fractions are truncated, NaN and
         # values beyond int64 refused
         if t.numel() and not bool((t.abs() < 2.0 ** 63).all()):
@@ -40,43 +40,70 @@ def _as_index_tensor(obj, device):
     return t
 
 
-def _is_advanced(item) -> bool:
-    return isinstance(item, (Tensor, list)) or (hasattr(item, "__array_interface__") and getattr(item, "ndim", 0) > 0)
+_SEQUENCES = (list, tuple, str, bytes, range)
 
 
-def _consumed(item) -> int:
-    if item is None or item is Ellipsis:
+def _is_sequence(obj) -> bool:
+    """Whether Python's sequence protocol covers ``obj`` (what PyTorch turns into an index
+    tensor): lists, tuples, strings, ranges, NumPy arrays; not numbers or dicts."""
+    return isinstance(obj, _SEQUENCES) or (hasattr(obj, "__array_interface__") and hasattr(obj, "__len__"))
+
+
+def _key_items(key) -> tuple:
+    """The items of an index key, read as PyTorch reads them: a tuple is its items, and so
+    is a short list (or other sequence) that holds a tensor, a sequence, a slice, None or
+    Ellipsis (``x[[0, None]]`` is ``x[0, None]``, ``x[[[0, 1], [1, 0]]]`` is
+    ``x[[0, 1], [1, 0]]``); anything else, a list of numbers included, is one item."""
+    if isinstance(key, tuple):
+        return key
+    if isinstance(key, Tensor) or not _is_sequence(key) or hasattr(key, "__array_interface__") or len(key) >= 32:
+        return (key,)
+    for item in key:
+        if isinstance(item, (Tensor, slice)) or item is None or item is Ellipsis or _is_sequence(item):
+            return tuple(key)
+    return (key,)
+
+
+def _dims_named(item) -> int:
+    """How many of the input's dims ``item`` names, counted before any item is read (so a
+    list counts one whatever it holds): none for None, Ellipsis and Python bools, a bool or
+    byte tensor's dims, one otherwise."""
+    if item is None or item is Ellipsis or item is True or item is False:
         return 0
     if isinstance(item, Tensor) and item._dtype in (bool_, uint8):
-        return max(item.dim(), 1) if item.dim() else 0
+        return item.dim()
     return 1
 
 
-def _basic_and_advanced(x: Tensor, key):
-    """Apply the basic part of ``key`` to ``x``; return the view and the advanced
-    indices as ``[(dim in the view, int64 index tensor), ...]``."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    key = tuple(_as_index_tensor(k, x.device) if _is_advanced(k) else k for k in key)
+def _basic_and_advanced(x: Tensor, key, python_key=True):
+    """Apply the basic part of ``key`` to ``x``; return the view, the advanced indices as
+    ``[(dim in the view, int64 index tensor), ...]`` and whether they all come from one
+    bool mask (what lets an assignment of one value of another dtype through).
+
+    ``python_key``: ``key`` is what ``x[key]`` received (read with :func:`_key_items`; a
+    0-d integer tensor selects like an int); otherwise it is index_put's tuple of tensors."""
+    key = _key_items(key) if python_key else key
     if sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(_consumed(k) for k in key)
+    used = sum(_dims_named(k) for k in key)
     if used > x.dim():
         raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
     v = x
     d = 0
     selected = 0  # ints seen so far: error messages count dims as if they were not removed
     adv = []
+    masks = others = 0
     for item in key:
         if item is Ellipsis:
             d += x.dim() - used
         elif item is None:
             v = unsqueeze(v, d)
             d += 1
-        elif isinstance(item, bool):
+        elif isinstance(item, bool):  # a new dim of size 1, indexed by [0] (True) or nothing
+            from ..creation import arange
             v = unsqueeze(v, d)
-            if not item:
-                v = slice_dim(v, d, 0, 0)
+            adv.append((d, arange(int(item), device=x.device)))
+            others += 1
             d += 1
         elif isinstance(item, slice):
             step = 1 if item.step is None else _int(item.step)
@@ -86,7 +113,20 @@ def _basic_and_advanced(x: Tensor, key):
             stop = None if item.stop is None else _int(item.stop)
             v = slice_dim(v, d, start, stop, step)
             d += 1
-        elif isinstance(item, Tensor):
+        else:
+            if not isinstance(item, Tensor) and _is_sequence(item):
+                item = _as_index_tensor(item, x.device)
+            if isinstance(item, Tensor) and python_key and not item._shape and not item._dtype.is_floating_point \
+                    and item._dtype not in (bool_, uint8):
+                item = item.item()  # a 0-d integer tensor selects, as an int does
+            if not isinstance(item, Tensor):
+                i = _int(item)
+                n = v._shape[d]
+                if not -n <= i < n:
+                    raise IndexError(f"index {i} is out of bounds for dimension {d + selected} with size {n}")
+                v = select(v, d, i)
+                selected += 1
+                continue
             if item._backend is not x._backend and item._backend.device.type != "cpu":
                 raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor "
                                    f"({x.device}), not on {item.device}")
@@ -98,8 +138,10 @@ def _basic_and_advanced(x: Tensor, key):
                     v = unsqueeze(v, d)
                     mask = item.reshape(1)
                     k = 1
+                    others += 1
                 else:
                     mask = item
+                    masks += 1
                 for j in range(k):
                     if mask._shape[j] != v._shape[d + j]:
                         raise IndexError(f"The shape of the mask {list(mask._shape)} at index {j} does not match "
@@ -112,15 +154,9 @@ def _basic_and_advanced(x: Tensor, key):
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             else:
                 adv.append((d, item))
+                others += 1
                 d += 1
-        else:
-            i = _int(item)
-            n = v._shape[d]
-            if not -n <= i < n:
-                raise IndexError(f"index {i} is out of bounds for dimension {d + selected} with size {n}")
-            v = select(v, d, i)
-            selected += 1
-    return v, adv
+    return v, adv, masks == 1 and not others
 
 
 def _int(i):
@@ -307,7 +343,7 @@ class IndexBackward0(Node):
 
 def getitem(x: Tensor, key) -> Tensor:
     """``x[key]`` with PyTorch's semantics (views for basic indexing, copies otherwise)."""
-    v, adv = _basic_and_advanced(x, key)
+    v, adv, _ = _basic_and_advanced(x, key)
     if not adv:
         return v
     positions, _ = _positions(v, adv, v._strides, v._offset)
@@ -321,31 +357,37 @@ def getitem(x: Tensor, key) -> Tensor:
     return r
 
 
+def _without_leading_ones(value: Tensor) -> Tensor:
+    """``value`` with its leading size-1 dims dropped: an assigned value may carry more of
+    them than the target has dims (``x[0] = ones(1, 1, 3)`` for a row of 3)."""
+    k = 0
+    while k < len(value._shape) and value._shape[k] == 1:
+        k += 1
+    return value.reshape(value._shape[k:]) if k else value
+
+
 def setitem(x: Tensor, key, value) -> None:
     """``x[key] = value``: writes through to ``x`` (and every view of its storage)."""
     if isinstance(key, Tensor) and key._dtype is bool_ and key._shape == x._shape and \
             not isinstance(value, Tensor) and not (STATE.enabled and x._requires_grad):
         masked_fill_(x, key, value)
         return
-    v, adv = _basic_and_advanced(x, key)
+    if not isinstance(value, Tensor):
+        _check_value(value)
+    if type(key) is bool:  # a bare bool: a new leading dim holding x (True) or nothing at all (False)
+        if not key:
+            return
+        key = None
+    v, adv, sole_mask = _basic_and_advanced(x, key)
     if not adv:
         if isinstance(value, Tensor):
-            v.copy_(value)
+            v.copy_(value if value._shape == v._shape else _without_leading_ones(value))
         else:
-            _check_value(value)
             v.fill_(value)
         return
     positions, out_shape = _positions(v, adv, contiguous_strides(v._shape), 0)
     if isinstance(value, Tensor):
-        try:
-            fits = broadcast_shapes(value._shape, out_shape) == out_shape
-        except RuntimeError:
-            fits = False
-        if not fits:
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
-                               f"indexing result of shape {list(out_shape)}")
-    else:
-        _check_value(value)
+        value = _checked_put_value(v, _without_leading_ones(value), out_shape, sole_mask)
     tracked = STATE.enabled and (v._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if not tracked and v.is_contiguous() and v._storage is x._storage:
         storage_pos = positions + v._offset
@@ -356,6 +398,28 @@ def setitem(x: Tensor, key, value) -> None:
     src = snapshot(v) if tracked else v
     r = index_put(src, None, value, positions=positions)
     inplace(v, r, "index_put_")
+
+
+def _checked_put_value(x: Tensor, value: Tensor, out_shape, sole_mask: bool, accumulate=False) -> Tensor:
+    """The value tensor of an advanced assignment, checked: it must broadcast to the indexed
+    shape and have ``x``'s dtype. PyTorch turns one value written through one bool mask (not
+    accumulating) into a masked fill: any dtype and any shape of one element go, as a 0-d
+    value. (PyTorch asks the value to be on the cpu, where a cpu tensor is; plugrad waives it
+    on every device, so that every device gives the cpu's outcome.)"""
+    if sole_mask and not accumulate and value.numel() == 1:
+        return value.reshape(())
+    try:
+        fits = broadcast_shapes(value._shape, out_shape) == out_shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value._shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(out_shape)}")
+    if value._dtype is not x._dtype:
+        raise RuntimeError(f"an indexed assignment needs a value of the target's dtype: the target is "
+                           f"{x._dtype.name}, the value {value._dtype.name} (only one value written through a bool "
+                           f"mask may differ)")
+    return value
 
 
 def _put_storage_at(v: Tensor, storage_pos: Tensor, values):
@@ -405,11 +469,14 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
         for k, t in enumerate(indices):
             if not isinstance(t, Tensor):
                 raise TypeError(f"expected Tensor as element {k} in argument 1, but got {type(t).__name__}")
-        _check_same_dtype(input, values, "index_put", "values")
         # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
         # adds a dim, so the key's dims are the view's, not the input's)
-        v, adv = _basic_and_advanced(r, tuple(indices))
-        positions, _ = _positions(v, adv, v._strides, v._offset)
+        v, adv, sole_mask = _basic_and_advanced(r, tuple(indices), python_key=False)
+        positions, out_shape = _positions(v, adv, v._strides, v._offset)
+        values = _checked_put_value(r, values, out_shape, sole_mask, accumulate)
+        if values._backend is not r._backend and (values._shape or values.device.type != "cpu"):
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                               f"{input.device} and {values.device}! (in index_put)")
     if not isinstance(values, Tensor):
         from ..creation import tensor
         values = tensor(values, dtype=input._dtype, device=input.device)
@@ -457,10 +524,7 @@ def masked_fill(input, mask, value) -> Tensor:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
         value = value.item()
-    shape = broadcast_shapes(input._shape, mask._shape)
-    if shape != input._shape:
-        raise RuntimeError(f"masked_fill: the mask of shape {list(mask._shape)} must broadcast to the input's shape "
-                           f"{list(input._shape)}")
+    shape = broadcast_shapes(input._shape, mask._shape)  # the result takes the mask's extra dims too
     backend = input._backend
     out = backend.empty(shape, input._dtype)
     backend.where(mask._a, input._dtype.checked_scalar(value), input._a, out)
@@ -475,8 +539,10 @@ def masked_fill(input, mask, value) -> Tensor:
 def masked_fill_(input, mask, value) -> Tensor:
     """Set ``input`` to ``value`` where ``mask`` is true, in place."""
     _check_mask(mask, "masked_fill_", input, value)
-    if not (STATE.enabled and input._requires_grad) and broadcast_shapes(input._shape, mask._shape) == input._shape \
-            and not isinstance(value, Tensor):
+    if broadcast_shapes(input._shape, mask._shape) != input._shape:
+        raise RuntimeError(f"masked_fill_: the mask of shape {list(mask._shape)} must broadcast to the input's shape "
+                           f"{list(input._shape)} (an in-place fill cannot grow the input)")
+    if not (STATE.enabled and input._requires_grad) and not isinstance(value, Tensor):
         input._backend.where(mask._a, input._dtype.checked_scalar(value), input._a, input._a)
         input._storage.version += 1
         return input
@@ -535,12 +601,13 @@ def _dim(dim, x: Tensor) -> int:
     return d if x._shape else 0
 
 
-def _check_index(x: Tensor, index, fname: str) -> None:
+def _check_index(x: Tensor, index, fname: str, empty_ok=False) -> None:
     """An index argument must be an integer tensor on ``x``'s device (a float index
-    would be truncated, one on another device read by the wrong kernels)."""
+    would be truncated, one on another device read by the wrong kernels). ``empty_ok``:
+    an empty index of any dtype goes (gather and scatter, as in PyTorch, do nothing with it)."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index._dtype.is_floating_point or index._dtype is bool_:
+    if (index._dtype.is_floating_point or index._dtype is bool_) and not (empty_ok and not index.numel()):
         raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index, but got {index._dtype}")
     if index._backend is not x._backend:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
@@ -560,33 +627,43 @@ def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
                            f"{x.device} and {src.device}! (in {fname})")
 
 
-def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname):
+def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None):
     """Positions for gather/scatter: every coordinate from index's position, except
-    ``dim``, which comes from index's values."""
-    nd = len(x_shape)
-    if index.dim() != nd and not (nd == 0 and index.dim() <= 1):
+    ``dim``, which comes from index's values. A 0-d input, index or ``src`` counts as
+    1-d of size 1 in the checks; the positions have the index's shape (1-d when it is
+    0-d). An empty index names no position and is not checked at all (as in PyTorch)."""
+    if not index.numel():
+        from ..creation import empty
+        return empty(index._shape, dtype=int64, device=index.device)
+    nd = max(len(x_shape), 1)
+    if max(index.dim(), 1) != nd:
         raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as input tensor")
-    idx = cast(index, int64)
-    n = x_shape[dim] if nd else 1
-    if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -n or hi >= n:
-            raise RuntimeError(f"{fname}(): index {lo if lo < -n else hi} is out of bounds for dimension {dim} with "
-                               f"size {n}")
-        if lo < 0:
-            idx = idx + (idx < 0) * n
+    if src is not None and max(src.dim(), 1) != nd:
+        raise RuntimeError(f"{fname}(): Index tensor must have the same number of dimensions as src tensor")
+    if not x_shape:
+        x_shape, strides = (1,), (0,)
+    ishape = index._shape or (1,)
     for d in range(nd):
-        if d != dim and index._shape[d] > x_shape[d]:
-            raise RuntimeError(f"{fname}(): Size does not match at dimension {d} expected index {list(index._shape)} "
-                               f"to be smaller than self {list(x_shape)} apart from dimension {dim}")
+        if (d != dim and ishape[d] > x_shape[d]) or (src is not None and ishape[d] > (src._shape or (1,))[d]):
+            raise RuntimeError(f"{fname}(): Size does not match at dimension {d}: expected index {list(index._shape)} "
+                               f"to be no larger than the input {list(x_shape)} apart from dimension {dim}"
+                               + (f" and no larger than src {list(src._shape)}" if src is not None else ""))
+    idx = cast(index, int64).reshape(ishape)
+    n = x_shape[dim]
+    lo, hi = int(idx.min()), int(idx.max())
+    if lo < -n or hi >= n:
+        raise RuntimeError(f"{fname}(): index {lo if lo < -n else hi} is out of bounds for dimension {dim} with "
+                           f"size {n}")
+    if lo < 0:
+        idx = idx + (idx < 0) * n
     from ..creation import arange
-    pos = idx * (strides[dim] if nd else 0) + offset
+    pos = idx * strides[dim] + offset
     for d in range(nd):
         if d == dim:
             continue
         shape = [1] * nd
-        shape[d] = index._shape[d]
-        pos = pos + arange(index._shape[d], device=index.device).reshape(shape) * strides[d]
+        shape[d] = ishape[d]
+        pos = pos + arange(ishape[d], device=index.device).reshape(shape) * strides[d]
     return pos
 
 
@@ -602,10 +679,10 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
-    _check_index(input, index, "gather")
     d = _dim(dim, input)
+    _check_index(input, index, "gather", empty_ok=True)
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
-    r = _take_storage(input, positions)
+    r = _take_storage(input, positions.reshape(index._shape) if positions._shape != index._shape else positions)
     if STATE.enabled and input._requires_grad:
         node = GatherBackward0()
         node.shape, node.dim = input._shape, d
@@ -641,34 +718,34 @@ class ScatterAddBackward0(ScatterBackward0):
 
 
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
-    _check_index(input, index, fname)
-    _check_same_dtype(input, src, fname, "src")
     d = _dim(dim, input)
+    _check_same_dtype(input, src, fname, "src")
+    _check_index(input, index, fname, empty_ok=True)
     r = input.detach().clone()
-    positions = _dim_positions(r._shape, r._strides, 0, d, index, fname)
-    if isinstance(src, Tensor):
-        for k in range(index.dim()):
-            if index._shape[k] > src._shape[k]:
-                raise RuntimeError(f"{fname}(): Expected index {list(index._shape)} to be smaller than src "
-                                   f"{list(src._shape)} in every dimension")
-        if src._shape != index._shape:
-            src = src[tuple(slice(0, n) for n in index._shape)]
-        values = src
-    else:
-        values = src
+    tensor_src = isinstance(src, Tensor)
+    positions = _dim_positions(r._shape, r._strides, 0, d, index, fname, src if tensor_src else None)
+    values = src
+    if tensor_src and positions.numel():
+        values = src if src._shape else src.reshape(1)
+        if values._shape != positions._shape:
+            values = values[tuple(slice(0, n) for n in positions._shape)]
     _put_storage(r, positions, values, accumulate)
-    if STATE.enabled and (input._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
+    if STATE.enabled and (input._requires_grad or (tensor_src and src._requires_grad)):
         node = node_cls()
         node.dim, node.accumulate = d, accumulate
         node.save(index)
-        record(node, (input, src) if isinstance(src, Tensor) else (input,), r)
+        record(node, (input, src) if tensor_src else (input,), r)
     return r
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     if src is None:
+        if value is None:
+            raise TypeError("scatter(): expected a Tensor 'src' or a number 'value' to write, got neither")
         src = value
+    if not isinstance(src, Tensor):
+        src = as_operand(src, "scatter", "src")
     if reduce == "add":
         if not isinstance(src, Tensor):
             return _scatter(input, dim, index, src, True, "scatter", ScatterBackward1)
@@ -700,22 +777,52 @@ def _zeros(shape, like):
     return zeros(shape, dtype=like._dtype, device=like.device)
 
 
+def _check_vector_index(index, fname: str, dtype_message: str) -> None:
+    """index_select's and index_add's index: a 0-d or 1-d int32/int64 tensor."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dim() > 1:
+        raise IndexError(f"{fname}(): Index is supposed to be a vector, but got an index of {index.dim()} dims "
+                         f"(shape {list(index._shape)})")
+    if index._dtype is not int64 and index._dtype is not int32:
+        raise RuntimeError(f"{fname}(): {dtype_message}, but got {_type_name(index._dtype)}")
+
+
+def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
+    """Every value of ``idx`` must name one of the ``n`` slices along dim ``d``; unlike
+    ``x[idx]``, index_select and index_add take no negative index (as PyTorch)."""
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= n:
+            raise IndexError(f"{fname}(): index {lo if lo < 0 else hi} is out of range for dimension {d} with size "
+                             f"{n} (expected 0 <= index < {n})")
+
+
 def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dim() > 1:
-        raise IndexError("index_select(): Index is supposed to be a vector")
-    if index._dtype is not int64 and index._dtype is not int32:
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    check_tensor(input, "index_select", "input")
     d = _dim(dim, input)
-    key = (slice(None),) * d + (index.reshape(-1),)
+    _check_vector_index(index, "index_select", "Expected dtype int32 or int64 for index")
+    if index._backend is not input._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {index.device}! (in index_select)")
+    idx = index.reshape(-1)
+    if not input._shape:
+        if idx.numel() != 1:
+            raise RuntimeError(f"index_select(): a 0-d input has one element, so the index must hold one value; "
+                               f"got {idx.numel()}")
+        _check_in_range(idx, 1, d, "index_select")
+    elif input._shape[d] == 0 and idx.numel() and input.dim() > 1:
+        raise RuntimeError(f"index_select(): cannot select slices along dimension {d}, which has size 0")
+    else:
+        _check_in_range(idx, input._shape[d], d, "index_select")
+    key = (slice(None),) * d + (idx,)
     with _no_grad():
         r = getitem(input.detach(), key) if input.dim() else getitem(input.detach().reshape(1), key).reshape(())
     if STATE.enabled and input._requires_grad:
         node = IndexSelectBackward0()
         node.shape, node.dim = input._shape, d
-        node.save(index.reshape(-1))
+        node.save(idx)
         record(node, (input,), r)
     return r
 
@@ -741,35 +848,48 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 
     ``alpha`` is first converted to ``input``'s dtype, as PyTorch does (1.5 adds
-    ``source`` once to an integer tensor)."""
-    _check_index(input, index, "index_add")
+    ``source`` once to an integer tensor). ``source`` has ``input``'s shape except along
+    ``dim``, where it has one slice per index; a 0-d ``source`` goes with a 0-d ``input``
+    and one index."""
+    check_tensor(input, "index_add", "input")
+    d = _dim(dim, input)
+    _check_vector_index(index, "index_add", "Expected dtype int32/int64 for index")
     check_tensor(source, "index_add", "source")
     _check_same_dtype(input, source, "index_add")
+    if index._backend is not input._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {index.device}! (in index_add)")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     alpha = input._dtype.checked_scalar(alpha)
-    d = _dim(dim, input)
+    count = index.numel()
+    if not source._shape:
+        if count != 1:
+            raise IndexError(f"index_add(): a 0-d source is one slice, so the index must hold one value; got "
+                             f"{count}")
+    elif d >= source.dim():
+        raise RuntimeError(f"index_add(): dimension {d} is out of range for a source of {source.dim()} dims")
+    elif source._shape[d] != count:
+        raise RuntimeError(f"index_add(): the source has {source._shape[d]} slices along dimension {d}, but the "
+                           f"index holds {count} values (one per slice)")
+    rest_in, rest_src = input._shape, source._shape
+    if input._shape and source._shape:
+        rest_in, rest_src = rest_in[:d] + rest_in[d + 1:], rest_src[:d] + rest_src[d + 1:]
+    if rest_in != rest_src:
+        raise RuntimeError(f"index_add(): source shape {list(source._shape)} must match the input's shape "
+                           f"{list(input._shape)} apart from dimension {d}")
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()
-    n = r._shape[d] if r.dim() else 1
-    if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -n or hi >= n:
-            raise IndexError(f"index_add(): index {lo if lo < -n else hi} is out of bounds for dimension {d} with "
-                             f"size {n}")
-    src = source.detach() * alpha if alpha != 1 else source.detach()
-    if r._shape:
-        key = (slice(None),) * d + (idx,)
-        _, adv = _basic_and_advanced(r, key)
-        positions, out_shape = _positions(r, adv, contiguous_strides(r._shape), 0)
-    else:  # a 0-d input is its one element, which every valid index (0 or -1) names
-        positions, out_shape = idx * 0, idx._shape
-        if src.numel() == idx.numel():
-            src = src.reshape(out_shape)
-    if src._shape != out_shape:
-        raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match the indexed shape "
-                           f"{list(out_shape)}")
-    _put_storage(r, positions, src, True)
+    if input.dim() <= 1 or input.numel():  # PyTorch reads no index of an empty input of 2+ dims
+        _check_in_range(idx, r._shape[d] if r._shape else 1, d, "index_add")
+        src = source.detach() * alpha if alpha != 1 else source.detach()
+        if r._shape:
+            _, adv, _ = _basic_and_advanced(r, (slice(None),) * d + (idx,), python_key=False)
+            positions, _ = _positions(r, adv, contiguous_strides(r._shape), 0)
+        else:  # a 0-d input is its one element, named by index 0
+            positions = idx * 0
+            src = src.reshape(1)
+        _put_storage(r, positions, src, True)
     if STATE.enabled and (input._requires_grad or source._requires_grad):
         node = IndexAddBackward0()
         node.dim, node.alpha = d, alpha

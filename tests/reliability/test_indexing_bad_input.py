@@ -1,0 +1,393 @@
+"""Indexing ops given unusual or bad input, against the PyTorch oracle, on every device:
+every call either gives PyTorch's result (dtype, shape, values) or raises PyTorch's
+exception class, and a call that fails leaves its input as it was.
+
+Each case is a function of the library ``m`` (plugrad or torch) and of ``t``, which makes
+a tensor of that library (on the device under test for plugrad) from a NumPy value.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import plugrad
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_oracle
+
+
+def _maker(m, device):
+    def t(value, dtype=None):
+        a = np.asarray(value, dtype=dtype)
+        if m is plugrad:
+            return plugrad.tensor(a, device=device)
+        return torch.from_numpy(a.copy())
+    return t
+
+
+def _describe(r):
+    if isinstance(r, (plugrad.Tensor, torch.Tensor)):
+        return ("tensor", str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().cpu().numpy())
+    if isinstance(r, (tuple, list)):
+        return tuple(_describe(e) for e in r)
+    return r
+
+
+def _outcome(fn, m, device):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _describe(fn(m, _maker(m, device))), None
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome under test
+        return None, e
+
+
+def _assert_same(ours, theirs, where):
+    if isinstance(theirs, tuple) and theirs and theirs[0] == "tensor":
+        assert ours[:3] == theirs[:3], f"{where}: plugrad gave {ours[:3]}, torch {theirs[:3]}"
+        np.testing.assert_array_equal(ours[3], theirs[3], err_msg=where)
+    else:
+        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
+        for a, b in zip(ours, theirs):
+            _assert_same(a, b, where)
+
+
+def _same_as_torch(fn, device, where):
+    """Run ``fn`` in both libraries: the same exception class, or the same result."""
+    ours, our_exc = _outcome(fn, plugrad, device)
+    theirs, their_exc = _outcome(fn, torch, "cpu")
+    if their_exc is not None:
+        want = next(c for c in (TypeError, IndexError, ValueError, RuntimeError) if isinstance(their_exc, c))
+        assert isinstance(our_exc, want), (f"{where}: torch raised {type(their_exc).__name__}: {their_exc}; "
+                                           + (f"plugrad raised {our_exc!r}" if our_exc else f"plugrad gave {ours!r}"))
+        assert str(our_exc), f"{where}: {type(our_exc).__name__} without a message"
+        return
+    assert our_exc is None, f"{where}: plugrad raised {type(our_exc).__name__}: {our_exc}; torch returned {theirs!r}"
+    _assert_same(ours, theirs, where)
+
+
+def _cases(table):
+    return pytest.mark.parametrize("case", sorted(table), ids=str)
+
+
+X34 = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+
+def _set(key_of, value_of, x=X34):
+    """``y[key] = value`` on a copy ``y`` of ``x``; the outcome is ``(y, x)``, so a failing
+    assignment that wrote anyway would show in ``y`` of a later successful one and the
+    original is checked untouched."""
+    def call(m, t):
+        y = t(x)
+        before = y.clone()
+        try:
+            y[key_of(m, t)] = value_of(m, t)
+        except Exception:
+            assert bool((y == before).all()), "a failed assignment modified its target"
+            raise
+        return y
+    return call
+
+
+# ---- how a key is read: PyTorch reads a short list holding a list, None, a string, a slice,
+# Ellipsis or a tensor as a tuple of index items, and counts the dims they name first ----------
+
+KEYS = {
+    "nested list": lambda m, t: [[0, 1], [1, 0]],
+    "ragged list": lambda m, t: [[1.0, 2.0], [3.0]],
+    "ragged list, three items": lambda m, t: [[1.0, 2.0], [3.0], 0],
+    "None in a list": lambda m, t: [None, 0],
+    "None last in a list": lambda m, t: [0, None],
+    "slice in a list": lambda m, t: [slice(None), 0],
+    "Ellipsis in a list": lambda m, t: [Ellipsis, 0],
+    "string in a list": lambda m, t: [0, "bogus"],
+    "string in a list of three": lambda m, t: [0, "bogus", 1],
+    "string in a tuple": lambda m, t: (0, "bogus"),
+    "two-letter string": lambda m, t: "bo",
+    "five-letter string": lambda m, t: "bogus",
+    "tuples in a list": lambda m, t: [(0, 1), (1, 2)],
+    "0-d tensors in a list": lambda m, t: [t(0), t(1)],
+    "1-d tensors in a list": lambda m, t: [t([0, 1]), t([1, 2])],
+    "0-d float tensor in a list": lambda m, t: [t(1.0, np.float32), t(0)],
+    "arrays in a list": lambda m, t: [np.array([0, 1]), np.array([1, 0])],
+    "2-d array": lambda m, t: np.array([[0, 1], [1, 0]]),
+    "floats in a list": lambda m, t: [1.7, 0.2],
+    "bools in a list": lambda m, t: [True, False, True],
+    "bool and int in a list": lambda m, t: [True, 0],
+    "32 pairs in a list": lambda m, t: [[0, 1]] * 32,
+    "31 pairs in a list": lambda m, t: [[0, 1]] * 31,
+    "a range": lambda m, t: range(2),
+    "an empty list": lambda m, t: [],
+    "0-d int tensor": lambda m, t: t(1),
+    "0-d int tensor in a tuple": lambda m, t: (t(1), 0),
+    "bool in a tuple": lambda m, t: (0, True),
+    "bool after separated indices": lambda m, t: ([0, 1], slice(None), True),
+    "False after separated indices": lambda m, t: ([0, 1], slice(None), False),
+    "bare True": lambda m, t: True,
+    "bare False": lambda m, t: False,
+    "three ints and a bool": lambda m, t: (0, 0, True),
+}
+
+
+@_cases(KEYS)
+def test_getitem_reads_keys_as_pytorch(case, device):
+    _same_as_torch(lambda m, t: t(X34)[KEYS[case](m, t)], device, f"x[{case}]")
+
+
+@_cases(KEYS)
+@pytest.mark.parametrize("value", ["number", "same dtype"])
+def test_setitem_reads_keys_as_pytorch(case, value, device):
+    if value == "number":
+        val = lambda m, t: -1.0  # noqa: E731
+    else:
+        val = lambda m, t: t(-1.0, np.float32)  # noqa: E731
+    _same_as_torch(_set(KEYS[case], val), device, f"x[{case}] = {value}")
+
+
+# ---- an advanced assignment needs the target's dtype, except one cpu value through one mask -------
+
+ASSIGN_KEYS = {
+    "list": lambda m, t: [0, 2], "int tensor": lambda m, t: t([0, 2]),
+    "row mask": lambda m, t: t([True, False, True]), "full mask": lambda m, t: t(X34 > 4),
+    "bool list": lambda m, t: [True, False, True], "slice and mask": lambda m, t: (slice(None), t([True, False] * 2)),
+    "int and mask": lambda m, t: (0, t([True, False] * 2)), "mask and list": lambda m, t: (t([True, False, True]), [0]),
+    "0-d bool tensor": lambda m, t: t(True), "tuple of tensors": lambda m, t: (t([0]), t([1])),
+    "bool in a tuple": lambda m, t: (0, True), "0-d int tensor": lambda m, t: t(1), "int": lambda m, t: 1,
+    "slice": lambda m, t: slice(None), "bare True": lambda m, t: True,
+}
+ASSIGN_VALUES = {
+    "0-d float64": lambda m, t: t(2.0, np.float64), "0-d int64": lambda m, t: t(2),
+    "0-d bool": lambda m, t: t(True), "(1,) int64": lambda m, t: t([2]), "(1, 1) float64": lambda m, t: t([[2.0]]),
+    "(4,) int64": lambda m, t: t([1, 2, 3, 4]), "(4,) float32": lambda m, t: t([1, 2, 3, 4], np.float32),
+}
+
+
+@_cases(ASSIGN_KEYS)
+@pytest.mark.parametrize("value", sorted(ASSIGN_VALUES))
+def test_advanced_assignment_dtype_rule(case, value, device):
+    _same_as_torch(_set(ASSIGN_KEYS[case], ASSIGN_VALUES[value]), device, f"x[{case}] = {value}")
+
+
+@pytest.mark.parametrize("target", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("value", ["float32", "int64", "bool", "float64"])
+def test_setitem_index_list_other_dtype(target, value, device):
+    x = (X34 % 3).astype(target)
+    _same_as_torch(_set(lambda m, t: [0, 1], lambda m, t: t(np.ones((2, 4)), value), x), device,
+                   f"{target}[list] = {value}")
+
+
+#: an assigned value may carry more leading 1s than the target has dims (they are dropped)
+VALUE_SHAPES = {"(1, 1, 4)": (1, 1, 4), "(1, 2, 4)": (1, 2, 4), "(2, 1, 4)": (2, 1, 4), "(1, 1, 1)": (1, 1, 1),
+                "(3,)": (3,)}
+
+
+@pytest.mark.parametrize("key", ["int", "list", "slice"])
+@_cases(VALUE_SHAPES)
+def test_setitem_value_leading_ones(case, key, device):
+    k = {"int": 0, "list": [0, 1], "slice": slice(0, 2)}[key]
+    _same_as_torch(_set(lambda m, t: k, lambda m, t: t(np.ones(VALUE_SHAPES[case], np.float32))), device,
+                   f"x[{key}] = ones{case}")
+
+
+INDEX_PUT = {
+    "mask, 0-d float64": lambda m, t: m.index_put(t(X34), (t([True, False, True]),), t(2.0, np.float64)),
+    "mask, (1, 1) float64": lambda m, t: m.index_put(t(X34), (t([True, False, True]),), t([[2.0]])),
+    "mask, 0-d float64, accumulate": lambda m, t: m.index_put(t(X34), (t([True, False, True]),),
+                                                               t(2.0, np.float64), True),
+    "int index, 0-d float64": lambda m, t: m.index_put(t(X34), (t([0]),), t(2.0, np.float64)),
+    "0-d index, (4,) value": lambda m, t: m.index_put(t(X34[0]), (t(1),), t(np.ones(4, np.float32))),
+    "0-d index, (1,) value": lambda m, t: m.index_put(t(X34[0]), (t(1),), t(np.ones(1, np.float32))),
+    "0-d index, 0-d value": lambda m, t: m.index_put(t(X34[0]), (t(1),), t(5.0, np.float32)),
+    "method, mask, 0-d int64": lambda m, t: t(X34).index_put_((t([True, False, True]),), t(2)),
+    "None among the indices": lambda m, t: m.index_put(t(X34), (None, t([0])), t(2.0, np.float32)),
+}
+
+
+@_cases(INDEX_PUT)
+def test_index_put_value_rules(case, device):
+    _same_as_torch(INDEX_PUT[case], device, case)
+
+
+# ---- gather / scatter / scatter_add: 0-d tensors count as 1-d; an empty index is not read --------
+
+V3 = np.array([0.5, -1.0, 2.0], np.float32)
+GATHER_SCATTER = {
+    "gather 1-d input, 0-d index": lambda m, t: m.gather(t(V3), 0, t(2)),
+    "gather 0-d input, (1,) index": lambda m, t: m.gather(t(1.5, np.float32), 0, t([0])),
+    "gather 0-d input, (1, 1) index": lambda m, t: m.gather(t(1.5, np.float32), 0, t([[0]])),
+    "gather 2-d input, 0-d index": lambda m, t: m.gather(t(X34), 0, t(1)),
+    "gather empty float index": lambda m, t: m.gather(t(X34), 0, t(np.zeros(0, np.float32))),
+    "gather empty index of other dims": lambda m, t: m.gather(t(X34), 0, t(np.zeros((5, 0, 4), np.int64))),
+    "gather empty index, dim out of range": lambda m, t: m.gather(t(X34), 5, t(np.zeros(0, np.int64))),
+    "gather bool index": lambda m, t: m.gather(t(V3), 0, t([True])),
+    "scatter 0-d index, (2,) src": lambda m, t: m.scatter(t(V3), 0, t(2), t([7.0, 8.0], np.float32)),
+    "scatter (1,) index, 0-d src": lambda m, t: m.scatter(t(V3), 0, t([2]), t(7.0, np.float32)),
+    "scatter (2,) index, 0-d src": lambda m, t: m.scatter(t(V3), 0, t([2, 1]), t(7.0, np.float32)),
+    "scatter 0-d index, number": lambda m, t: m.scatter(t(V3), 0, t(2), 7.0),
+    "scatter 2-d input, (1, 1) index, 0-d src": lambda m, t: m.scatter(t(X34), 0, t([[1]]), t(7.0, np.float32)),
+    "scatter 2-d input, 0-d index": lambda m, t: m.scatter(t(X34), 0, t(1), t(7.0, np.float32)),
+    "scatter empty float index": lambda m, t: m.scatter(t(V3), 0, t(np.zeros(0, np.float32)), t(V3)),
+    "scatter empty bool index, number": lambda m, t: m.scatter(t(V3), 0, t(np.zeros(0, bool)), 3.0),
+    "scatter empty index of 3 dims": lambda m, t: m.scatter(t(X34), 0, t(np.zeros((5, 0, 4), np.int64)), 1.0),
+    "scatter empty index, src of other dtype": lambda m, t: m.scatter(t(X34), 0, t(np.zeros(0, np.int64)),
+                                                                      t(np.zeros(7, np.int64))),
+    "scatter_ empty float index": lambda m, t: t(V3).scatter_(0, t(np.zeros(0, np.float32)), 3.0),
+    "scatter_add (1,) index, 0-d src": lambda m, t: m.scatter_add(t(V3), 0, t([2]), t(7.0, np.float32)),
+    "scatter_add (2,) index, 0-d src": lambda m, t: m.scatter_add(t(V3), 0, t([2, 1]), t(7.0, np.float32)),
+    "scatter_add 0-d index, (2,) src": lambda m, t: m.scatter_add(t(V3), 0, t(2), t([7.0, 3.0], np.float32)),
+    "scatter_add empty float index": lambda m, t: m.scatter_add(t(X34), 0, t(np.zeros((1, 0), np.float32)), t(X34)),
+    "scatter_add_ 0-d index": lambda m, t: t(V3).scatter_add_(0, t(1), t(V3)),
+}
+
+
+@_cases(GATHER_SCATTER)
+def test_gather_scatter_shapes(case, device):
+    _same_as_torch(GATHER_SCATTER[case], device, case)
+
+
+#: what scatter writes: a Tensor src or a number value, nothing else
+SCATTER_VALUES = {"None": None, "string": "bogus", "ragged list": [[1.0, 2.0], [3.0]], "list": [1.0, 2.0],
+                  "float": 2.5, "int": 3, "bool": True}
+
+
+@_cases(SCATTER_VALUES)
+@pytest.mark.parametrize("form", ["function", "method", "in-place"])
+def test_scatter_value_types(case, form, device):
+    value = SCATTER_VALUES[case]
+
+    def call(m, t):
+        x, idx = t(V3), t([2, 0])
+        if form == "function":
+            return m.scatter(x, 0, idx, value)
+        if form == "method":
+            return x.scatter(0, idx, value)
+        before = x.clone()
+        try:
+            return x.scatter_(0, idx, value)
+        except Exception:
+            assert bool((x == before).all()), "a failed scatter_ modified its input"
+            raise
+    _same_as_torch(call, device, f"scatter {form} with {case}")
+
+
+# ---- index_select / index_add ------------------------------------------------------------------
+
+L = np.int64
+INDEX_SELECT = {
+    "0-d input, [0]": lambda m, t: m.index_select(t(5.0, np.float32), 0, t([0])),
+    "0-d input, [1]": lambda m, t: m.index_select(t(5.0, np.float32), 0, t([1])),
+    "0-d input, [-1]": lambda m, t: m.index_select(t(5.0, np.float32), 0, t([-1])),
+    "0-d input, [0, 0]": lambda m, t: m.index_select(t(5.0, np.float32), 0, t([0, 0])),
+    "0-d input, []": lambda m, t: m.index_select(t(5.0, np.float32), 0, t(np.zeros(0, L))),
+    "0-d input, 0-d index": lambda m, t: m.index_select(t(5.0, np.float32), 0, t(0)),
+    "1-d input, 0-d index": lambda m, t: m.index_select(t(V3), 0, t(1)),
+    "negative index": lambda m, t: m.index_select(t(V3), 0, t([-1])),
+    "index past the end": lambda m, t: m.index_select(t(V3), 0, t([3])),
+    "empty dim": lambda m, t: m.index_select(t(np.zeros((0, 3), np.float32)), 0, t([1])),
+    "empty dim, empty index": lambda m, t: m.index_select(t(np.zeros((0, 3), np.float32)), 0, t(np.zeros(0, L))),
+    "empty input, other dim": lambda m, t: m.index_select(t(np.zeros((0, 3), np.float32)), 1, t([1])),
+    "empty 1-d input": lambda m, t: m.index_select(t(np.zeros(0, np.float32)), 0, t([0])),
+    "2-d float index": lambda m, t: m.index_select(t(X34), 1, t(np.zeros((1, 1), np.float32))),
+    "bool index": lambda m, t: m.index_select(t(X34), 1, t([False])),
+}
+
+
+@_cases(INDEX_SELECT)
+def test_index_select_edges(case, device):
+    _same_as_torch(INDEX_SELECT[case], device, case)
+
+
+F = np.float32
+INDEX_ADD = {
+    "0-d input, 0-d source, [0]": lambda m, t: m.index_add(t(5.0, F), 0, t([0]), t(2.0, F)),
+    "0-d input, 0-d source, 0-d index": lambda m, t: m.index_add(t(5.0, F), -1, t(0), t(2.0, F)),
+    "0-d input, 0-d source, [1]": lambda m, t: m.index_add(t(5.0, F), 0, t([1]), t(2.0, F)),
+    "0-d input, (1,) source": lambda m, t: m.index_add(t(5.0, F), 0, t([0]), t([2.0], F)),
+    "0-d input, 0-d source, two indices": lambda m, t: m.index_add(t(5.0, F), 0, t([0, 0]), t(2.0, F)),
+    "0-d input, (2,) source, two indices": lambda m, t: m.index_add(t(5.0, F), 0, t([1, 0]), t([2.0, 1.0], F)),
+    "1-d input, 0-d source": lambda m, t: m.index_add(t(V3), 0, t([0]), t(2.0, F)),
+    "1-d input, 0-d source, two indices": lambda m, t: m.index_add(t(V3), 0, t([0, 1]), t(2.0, F)),
+    "1-d input, 0-d index": lambda m, t: m.index_add(t(V3), 0, t(1), t([2.0], F)),
+    "in place, 0-d source, two indices": lambda m, t: t(V3).index_add_(0, t([0, 1]), t(2.0, F)),
+    "empty input, index past its dim": lambda m, t: m.index_add(t(np.zeros((3, 3, 0), F)), 2, t([5]),
+                                                                t(np.zeros((3, 3, 1), F))),
+    "empty input along dim 0": lambda m, t: m.index_add(t(np.zeros((0, 2, 2), F)), 0, t([1]),
+                                                        t(np.zeros((1, 2, 2), F))),
+    "empty 1-d input": lambda m, t: m.index_add(t(np.zeros(0, F)), 0, t([1]), t(np.ones(1, F))),
+    "negative index": lambda m, t: m.index_add(t(V3), 0, t([-1]), t(np.ones(1, F))),
+    "index past the end": lambda m, t: m.index_add(t(V3), 0, t([3]), t(np.ones(1, F))),
+    "2-d index": lambda m, t: m.index_add(t(V3), 0, t([[0]]), t(np.ones(1, F))),
+    "2-d float index": lambda m, t: m.index_add(t(V3), 0, t(np.zeros((1, 1), F)), t(np.ones(1, F))),
+    "float index, bad source": lambda m, t: m.index_add(t(V3), 0, t(np.zeros(1, F)), t(np.ones(2, F))),
+    "source of fewer dims": lambda m, t: m.index_add(t(X34), 1, t([0]), t(np.ones(3, F))),
+    "source of more dims": lambda m, t: m.index_add(t(X34), 0, t([0]), t(np.ones((1, 4, 1), F))),
+    "index count differs": lambda m, t: m.index_add(t(X34), 0, t([0]), t(np.ones((2, 4), F))),
+    "source shape differs": lambda m, t: m.index_add(t(X34), 0, t([0]), t(np.ones((1, 3), F))),
+    "source dtype differs": lambda m, t: m.index_add(t(V3), 0, t([0]), t([1, 2])),
+    "dim out of range": lambda m, t: m.index_add(t(V3), 1, t([0]), t(np.ones(1, F))),
+}
+
+
+@_cases(INDEX_ADD)
+def test_index_add_edges(case, device):
+    _same_as_torch(INDEX_ADD[case], device, case)
+
+
+def test_index_add_of_a_0d_input_has_gradients(device):
+    """The 0-d path records both gradients (compared with PyTorch's)."""
+    got = []
+    for m, dev in ((plugrad, device), (torch, "cpu")):
+        kw = {"device": dev} if m is plugrad else {}
+        x = m.tensor(5.0, requires_grad=True, **kw)
+        s = m.tensor(2.0, requires_grad=True, **kw)
+        (m.index_add(x, 0, m.tensor([0], **kw), s, alpha=3) * 2).backward()
+        got.append((x.grad.item(), s.grad.item()))
+    assert got[0] == got[1]
+
+
+# ---- masked_fill: the out-of-place form broadcasts input and mask, the in-place one cannot grow ---
+
+MASKED_FILL = {
+    "0-d input, 1-d mask": lambda m, t: m.masked_fill(t(1.5, F), t([True, False]), 0.0),
+    "1-d input, 2-d mask": lambda m, t: m.masked_fill(t(V3[:2]), t(np.array([[True, False]] * 4)), 9.0),
+    "(1, 3) input, (5, 3) mask": lambda m, t: m.masked_fill(t(V3[None]), t(np.ones((5, 3), bool)), 9.0),
+    "method, 0-d input, (4, 1) mask": lambda m, t: t(1, np.int32).masked_fill(t([[True]] * 4), 7),
+    "in place, growing": lambda m, t: t(V3[:2]).masked_fill_(t(np.array([[True, False]] * 4)), 9.0),
+    "not broadcastable": lambda m, t: m.masked_fill(t(V3), t([True, False]), 9.0),
+}
+
+
+@_cases(MASKED_FILL)
+def test_masked_fill_broadcasts(case, device):
+    _same_as_torch(MASKED_FILL[case], device, case)
+
+
+def test_masked_fill_broadcast_gradient(device):
+    """The input's gradient is summed back over the dims the mask added."""
+    got = []
+    for m, dev in ((plugrad, device), (torch, "cpu")):
+        kw = {"device": dev} if m is plugrad else {}
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True, **kw)
+        mask = m.tensor([[True, False, False], [False, False, True]], **kw)
+        (m.masked_fill(x, mask, 0.0) * m.tensor([[1.0], [10.0]], **kw)).sum().backward()
+        got.append(x.grad.tolist())
+    assert got[0] == got[1]
+
+
+# ---- where: input and other are tensors or numbers -----------------------------------------------
+
+WHERE = {
+    "list input": lambda m, t: m.where(t([True, False]), [1.0, 2.0], 0.0),
+    "ragged input": lambda m, t: m.where(t([True, False]), [[1.0, 2.0], [3.0]], 0),
+    "string input": lambda m, t: m.where(t([True, False]), "bogus", 0.0),
+    "list other": lambda m, t: m.where(t([True, False]), 1.0, [1.0, 2.0]),
+    "numbers": lambda m, t: m.where(t([True, False]), 1, 0.5),
+    "NumPy number input": lambda m, t: m.where(t([True, False]), np.float64(1.5), t(V3[:2])),
+}
+
+
+@_cases(WHERE)
+def test_where_operand_types(case, device):
+    _same_as_torch(WHERE[case], device, case)
