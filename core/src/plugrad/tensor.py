@@ -324,8 +324,8 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self._dtype.is_floating_point or self._dtype is _dt.bool_ or numel(self._shape) != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
+        if self._dtype.is_floating_point or numel(self._shape) != 1:
+            raise TypeError("only integer or bool tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __complex__(self):

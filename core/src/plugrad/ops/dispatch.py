@@ -51,6 +51,8 @@ def check_int(value, fname: str, argname: str) -> int:
     PyTorch's TypeError (its parser refuses a bool, and a float even with a whole value)."""
     if type(value) is int:
         return value
+    if isinstance(value, Tensor) and value._dtype is bool_:
+        raise RuntimeError(f"{fname}(): argument '{argname}' must be an integer, not a bool tensor")
     if not isinstance(value, (bool, float, complex, str)) and hasattr(value, "__index__") \
             and type(value).__name__ != "bool_":
         return value.__index__()
