@@ -122,6 +122,10 @@ CASES = [
     ("adaptive_avg_pool2d larger", lambda F, t, x: F.adaptive_avg_pool2d(x, 5), [randn(2, 3, 3)], (0,), False),
     ("adaptive_avg_pool2d none", lambda F, t, x: F.adaptive_avg_pool2d(x, (None, 3)), [randn(1, 2, 4, 7)], (0,),
      False),
+    ("masked_fill tensor value", lambda F, t, x, v: x.masked_fill(t(np.array([True, False, True])), v),
+     [randn(2, 3), np.array(2.5, np.float32)], (0, 1), False),
+    ("masked_fill tensor value only", lambda F, t, x, v: x.masked_fill(t(np.array([[False], [True]])), v),
+     [randn(3), np.array(-1.5, np.float32)], (1,), False),
 ]
 
 

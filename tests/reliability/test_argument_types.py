@@ -582,3 +582,12 @@ REPEAT_CASES = {
 @pytest.mark.parametrize("case", sorted(REPEAT_CASES))
 def test_repeat_counts(case, device):
     _same_as_torch(REPEAT_CASES[case], device, case)
+
+
+@pytest.mark.parametrize("data", [[None], [1, None], None, [[1], [None]], {1: 2}, [object()], "ab", [b"a"], [1.0, "x"]],
+                         ids=["none-in-list", "none-after-int", "none", "nested-none", "dict", "object", "str",
+                              "bytes-in-list", "str-in-list"])
+def test_tensor_of_values_it_cannot_hold(data, device):
+    # text raises TypeError, any other object RuntimeError, as in PyTorch (every one was a TypeError)
+    _same_as_torch(lambda m, *_: m.tensor(data, device=device) if m is plugrad else m.tensor(data), device,
+                   f"tensor({data!r})")

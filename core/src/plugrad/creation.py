@@ -130,8 +130,10 @@ def _flatten(data, fname="tensor"):
         elif isinstance(v, float):
             kinds.add(_dt.get_default_dtype())
         else:
-            raise TypeError(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
-                            f"bools or (nested) sequences of them")
+            # PyTorch's classes: TypeError for text (a string or bytes), RuntimeError for any other object
+            cls = TypeError if isinstance(v, (str, bytes)) else RuntimeError
+            raise cls(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
+                      f"bools or (nested) sequences of them")
         return (v,)
 
     def add(v, depth):

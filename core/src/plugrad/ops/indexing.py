@@ -501,6 +501,16 @@ class MaskedFillBackward0(Node):
         return (where(mask, 0.0, g),)
 
 
+class MaskedFillBackward1(Node):
+    """d masked_fill(a, m, v) for a 0-d tensor ``v``: g where not m for a, the sum of g where
+    m for v (the engine sums the broadcast gradient down to v's shape)"""
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        from .elementwise import where
+        return where(mask, 0.0, g), where(mask, g, 0.0)
+
+
 def _check_mask(mask, fname, input, *value):
     """masked_fill's and masked_select's mask: a bool tensor on ``input``'s device; the
     fill ``value`` (masked_fill's only) a number or a tensor."""
@@ -523,16 +533,23 @@ def masked_fill(input, mask, value) -> Tensor:
         if value.dim():
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.dim()} dimension(s).")
-        value = value.item()
+        value_tensor, value = value, value.item()
+    else:
+        value_tensor = None
     shape = broadcast_shapes(input._shape, mask._shape)  # the result takes the mask's extra dims too
     backend = input._backend
     out = backend.empty(shape, input._dtype)
     backend.where(mask._a, input._dtype.checked_scalar(value), input._a, out)
     r = make(backend, out, shape, input._dtype)
-    if STATE.enabled and input._requires_grad:
-        node = MaskedFillBackward0()
-        node.save(mask)
-        record(node, (input,), r)
+    if STATE.enabled:
+        if value_tensor is not None and value_tensor._requires_grad:
+            node = MaskedFillBackward1()
+            node.save(mask)
+            record(node, (input, value_tensor), r)
+        elif input._requires_grad:
+            node = MaskedFillBackward0()
+            node.save(mask)
+            record(node, (input,), r)
     return r
 
 
