@@ -170,6 +170,41 @@ def test_setitem_checks_the_value_before_the_index_values(case, value, device):
     _same_as_torch(_set(PAST_THE_END_KEYS[case], PAST_THE_END_VALUES[value], X22), device, f"x[{case}] = {value}")
 
 
+# ---- index values are checked only where the result has elements; an index into a size-0 dim
+# must be empty once the indices are broadcast (checked before the value) -----------------------
+
+E0 = np.zeros(0, np.int64)
+EMPTY_RESULT = {
+    "[5] beside an empty index": lambda m, t: t(np.zeros((1, 3, 4), F))[[5], t(E0)],
+    "0-d tensor 5 beside an empty index": lambda m, t: t(np.zeros((1, 3, 4), F))[t(5), t(E0)],
+    "[7] into a dim of a size-0 input": lambda m, t: t(np.zeros((0, 3), F))[:, [7]],
+    "[5] into a size-0 dim": lambda m, t: t(np.zeros((0, 3), F))[[5]],
+    "[5] and [1] into a size-0 dim": lambda m, t: t(np.zeros((0, 3), F))[[5], [1]],
+    "[7] into a size-0 dim beside an empty index": lambda m, t: t(np.zeros((2, 0, 3), F))[:, [7], t(E0)],
+    "[-1] into a size-0 dim": lambda m, t: t(np.zeros((2, 0, 3), F))[:, [-1]],
+    "[5] of rows of no columns": lambda m, t: t(np.zeros((2, 0), F))[[5]],
+    "empty mask beside [7]": lambda m, t: t(np.zeros((2, 3), F))[t([False, False]), [7]],
+    "index_put, 0-d 5 beside an empty index": lambda m, t: m.index_put(t(np.zeros((1, 3, 4), F)), (t(5), t(E0)),
+                                                                      t(np.zeros((0, 4), F))),
+    "index_put, [5] beside an empty index, accumulate": lambda m, t: m.index_put(
+        t(np.zeros((1, 3, 4), F)), (t([5]), t(E0)), t(1.0, F), True),
+    "index_put, [5] into rows of no columns": lambda m, t: m.index_put(t(np.zeros((2, 0), F)), (t([5]),), t(1.0, F)),
+    "index_put, [7] into a size-0 dim": lambda m, t: m.index_put(t(np.zeros((2, 0, 3), F)), (t([0]), t([7])),
+                                                                 t(1.0, F)),
+    "setitem, [5] into rows of no columns": lambda m, t: _set(lambda m, t: [5], lambda m, t: 1.0,
+                                                              np.zeros((2, 0), F))(m, t),
+    "setitem, [5] beside an empty index": lambda m, t: _set(lambda m, t: (t([5]), t(E0)), lambda m, t: t(1.0, F),
+                                                            np.zeros((2, 3), F))(m, t),
+    "setitem, [7] into a size-0 dim, value of bad shape": lambda m, t: _set(
+        lambda m, t: (slice(None), t([7])), lambda m, t: t(np.zeros(5, F)), np.zeros((2, 0, 3), F))(m, t),
+}
+
+
+@_cases(EMPTY_RESULT)
+def test_index_values_checked_only_where_read(case, device):
+    _same_as_torch(EMPTY_RESULT[case], device, case)
+
+
 # ---- an advanced assignment needs the target's dtype, except one cpu value through one mask -------
 
 ASSIGN_KEYS = {

@@ -10,6 +10,7 @@ every indexing gradient is written with.
 
 from __future__ import annotations
 
+from math import prod
 from numbers import Number
 
 from ..autograd.grad_mode import STATE
@@ -181,6 +182,11 @@ def _layout(v: Tensor, adv):
         shapes = ", ".join(str(list(t._shape)) for _, t in adv)
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes "
                          f"{shapes}") from None
+    if prod(idx_shape):
+        for d, _ in adv:
+            if not v._shape[d]:
+                raise IndexError(f"index is out of bounds for dimension {d}, which has size 0 (an index into it "
+                                 f"can only be empty)")
     dims = [d for d, _ in adv]
     rest = [d for d in range(v.dim()) if d not in dims]
     if dims == list(range(dims[0], dims[0] + len(dims))):  # adjacent indices: their dims are replaced in place
@@ -199,14 +205,16 @@ def _layout(v: Tensor, adv):
 
 def _positions(v: Tensor, adv, strides, offset, layout=None):
     """Element positions (in the given layout system) of ``v[adv]`` and the result shape;
-    ``layout``: :func:`_layout`'s answer when the caller already has it."""
+    ``layout``: :func:`_layout`'s answer when the caller already has it. As in PyTorch, the
+    index values are checked only when the result has elements (else none is read)."""
     out_shape, at, placed = layout or _layout(v, adv)
     from ..creation import arange, full
     pos = full((), offset, dtype=int64, device=v.device)
+    check = prod(out_shape) > 0
     for d, t in adv:
         n = v._shape[d]
         t = cast(t, int64)
-        if t.numel():
+        if check and t.numel():
             lo, hi = int(t.min()), int(t.max())
             if lo < -n or hi >= n:
                 bad = lo if lo < -n else hi
