@@ -146,6 +146,65 @@ def test_setitem_reads_keys_as_pytorch(case, value, device):
     _same_as_torch(_set(KEYS[case], val), device, f"x[{case}] = {value}")
 
 
+# ---- an assignment checks the value's shape (and dtype) before the index values; an int in
+# the key is a basic index, checked first ---------------------------------------------------
+
+X22 = X34[:2, :2]
+PAST_THE_END_KEYS = {
+    "ragged list": lambda m, t: [[1.0, 2.0], [3.0]],
+    "list": lambda m, t: [5, 6], "int tensor": lambda m, t: t([5, 6]),
+    "slice and list": lambda m, t: (slice(None), [5, 6]), "list and int": lambda m, t: ([5, 6], 0),
+    "list and int past the end": lambda m, t: ([1, 1], 5), "0-d int tensors in a list": lambda m, t: [t(3), t(0)],
+}
+PAST_THE_END_VALUES = {
+    "(4, 2) float32": lambda m, t: t(np.ones((4, 2), np.float32)),
+    "(4,) float32": lambda m, t: t(np.ones(4, np.float32)),
+    "(3,) float32": lambda m, t: t(np.ones(3, np.float32)), "(2,) int64": lambda m, t: t([1, 2]),
+    "0-d float32": lambda m, t: t(1.0, np.float32), "number": lambda m, t: 1.0,
+}
+
+
+@_cases(PAST_THE_END_KEYS)
+@pytest.mark.parametrize("value", sorted(PAST_THE_END_VALUES))
+def test_setitem_checks_the_value_before_the_index_values(case, value, device):
+    _same_as_torch(_set(PAST_THE_END_KEYS[case], PAST_THE_END_VALUES[value], X22), device, f"x[{case}] = {value}")
+
+
+# ---- index values are checked only where the result has elements; an index into a size-0 dim
+# must be empty once the indices are broadcast (checked before the value) -----------------------
+
+E0 = np.zeros(0, np.int64)
+EMPTY_RESULT = {
+    "[5] beside an empty index": lambda m, t: t(np.zeros((1, 3, 4), F))[[5], t(E0)],
+    "0-d tensor 5 beside an empty index": lambda m, t: t(np.zeros((1, 3, 4), F))[t(5), t(E0)],
+    "[7] into a dim of a size-0 input": lambda m, t: t(np.zeros((0, 3), F))[:, [7]],
+    "[5] into a size-0 dim": lambda m, t: t(np.zeros((0, 3), F))[[5]],
+    "[5] and [1] into a size-0 dim": lambda m, t: t(np.zeros((0, 3), F))[[5], [1]],
+    "[7] into a size-0 dim beside an empty index": lambda m, t: t(np.zeros((2, 0, 3), F))[:, [7], t(E0)],
+    "[-1] into a size-0 dim": lambda m, t: t(np.zeros((2, 0, 3), F))[:, [-1]],
+    "[5] of rows of no columns": lambda m, t: t(np.zeros((2, 0), F))[[5]],
+    "empty mask beside [7]": lambda m, t: t(np.zeros((2, 3), F))[t([False, False]), [7]],
+    "index_put, 0-d 5 beside an empty index": lambda m, t: m.index_put(t(np.zeros((1, 3, 4), F)), (t(5), t(E0)),
+                                                                      t(np.zeros((0, 4), F))),
+    "index_put, [5] beside an empty index, accumulate": lambda m, t: m.index_put(
+        t(np.zeros((1, 3, 4), F)), (t([5]), t(E0)), t(1.0, F), True),
+    "index_put, [5] into rows of no columns": lambda m, t: m.index_put(t(np.zeros((2, 0), F)), (t([5]),), t(1.0, F)),
+    "index_put, [7] into a size-0 dim": lambda m, t: m.index_put(t(np.zeros((2, 0, 3), F)), (t([0]), t([7])),
+                                                                 t(1.0, F)),
+    "setitem, [5] into rows of no columns": lambda m, t: _set(lambda m, t: [5], lambda m, t: 1.0,
+                                                              np.zeros((2, 0), F))(m, t),
+    "setitem, [5] beside an empty index": lambda m, t: _set(lambda m, t: (t([5]), t(E0)), lambda m, t: t(1.0, F),
+                                                            np.zeros((2, 3), F))(m, t),
+    "setitem, [7] into a size-0 dim, value of bad shape": lambda m, t: _set(
+        lambda m, t: (slice(None), t([7])), lambda m, t: t(np.zeros(5, F)), np.zeros((2, 0, 3), F))(m, t),
+}
+
+
+@_cases(EMPTY_RESULT)
+def test_index_values_checked_only_where_read(case, device):
+    _same_as_torch(EMPTY_RESULT[case], device, case)
+
+
 # ---- an advanced assignment needs the target's dtype, except one cpu value through one mask -------
 
 ASSIGN_KEYS = {
@@ -202,6 +261,16 @@ INDEX_PUT = {
     "0-d index, 0-d value": lambda m, t: m.index_put(t(X34[0]), (t(1),), t(5.0, np.float32)),
     "method, mask, 0-d int64": lambda m, t: t(X34).index_put_((t([True, False, True]),), t(2)),
     "None among the indices": lambda m, t: m.index_put(t(X34), (None, t([0])), t(2.0, np.float32)),
+    # the value's shape is checked before the index values
+    "0-d index past the end, value of bad shape": lambda m, t: m.index_put(t(X34[:2, :2]), (t(5),),
+                                                                           t(np.ones((0, 2), np.float32))),
+    "index past the end, value of bad shape": lambda m, t: t(X34).index_put_((t([5, 6]),), t(np.ones(3, np.float32))),
+    "index past the end, value of bad shape, accumulate": lambda m, t: m.index_put(
+        t(X34), (t([0]), t([9])), t(np.ones(3, np.float32)), True),
+    "index past the end, value of other dtype": lambda m, t: m.index_put(t(X34), (t([5]),), t(np.ones(4, np.int64))),
+    "indices that do not broadcast, value of bad shape": lambda m, t: m.index_put(
+        t(X34), (t([0, 1]), t([0, 1, 2])), t(np.ones(5, np.float32))),
+    "no index": lambda m, t: m.index_put(t(V3), (), t(1.0, np.float32)),
 }
 
 
@@ -327,6 +396,30 @@ INDEX_ADD = {
     "source shape differs": lambda m, t: m.index_add(t(X34), 0, t([0]), t(np.ones((1, 3), F))),
     "source dtype differs": lambda m, t: m.index_add(t(V3), 0, t([0]), t([1, 2])),
     "dim out of range": lambda m, t: m.index_add(t(V3), 1, t([0]), t(np.ones(1, F))),
+    # a 0-d source names dim 0 only: a later dim is refused before the index count is looked at
+    "2-d input, 0-d source, dim 1, two indices": lambda m, t: m.index_add(t(X34), 1, t([0, 1]), t(2.0, F)),
+    "2-d input, 0-d source, dim -1, no index": lambda m, t: m.index_add(t(X34), -1, t(np.zeros(0, L)), t(2.0, F)),
+    "3-d input, 0-d source, dim 2, one index": lambda m, t: m.index_add(t(np.zeros((2, 3, 4), F)), 2, t([0]),
+                                                                        t(2.0, F)),
+    "in place, 3-d input, 0-d source, dim 1": lambda m, t: t(np.zeros((2, 3, 4), F)).index_add_(1, t([0, 2]),
+                                                                                               t(2.0, F)),
+    "2-d input, 0-d source, dim 0, two indices": lambda m, t: m.index_add(t(X34), 0, t([0, 1]), t(2.0, F)),
+    # alpha is converted to the input's dtype where PyTorch converts it: an input of 2+ dims
+    # converts it after checking the index values, and not at all when it or the index is empty
+    "int32, huge alpha": lambda m, t: m.index_add(t(X34.astype(np.int32)), 1, t([0]),
+                                                  t(np.ones((3, 1), np.int32)), alpha=2 ** 62),
+    "int32, huge alpha, no index": lambda m, t: m.index_add(t(X34.astype(np.int32)), 1, t(np.zeros(0, L)),
+                                                            t(np.ones((3, 0), np.int32)), alpha=2 ** 62),
+    "int32, empty input, huge alpha": lambda m, t: m.index_add(t(np.zeros((0, 2), np.int32)), 1, t([0]),
+                                                               t(np.ones((0, 1), np.int32)), alpha=-2 ** 62),
+    "int32, huge alpha, index past the end": lambda m, t: m.index_add(t(X34.astype(np.int32)), 0, t([7]),
+                                                                      t(np.ones((1, 4), np.int32)), alpha=2 ** 62),
+    "1-d int32, huge alpha, no index": lambda m, t: m.index_add(t(V3.astype(np.int32)), 0, t(np.zeros(0, L)),
+                                                                t(np.ones(0, np.int32)), alpha=2 ** 62),
+    "1-d int32, huge alpha, index past the end": lambda m, t: m.index_add(t(V3.astype(np.int32)), 0, t([7]),
+                                                                          t(np.ones(1, np.int32)), alpha=2 ** 62),
+    "float32, alpha past float32, no index": lambda m, t: m.index_add(t(X34), 0, t(np.zeros(0, L)),
+                                                                      t(np.ones((0, 4), F)), alpha=1e300),
 }
 
 

@@ -10,6 +10,7 @@ every indexing gradient is written with.
 
 from __future__ import annotations
 
+from math import prod
 from numbers import Number
 
 from ..autograd.grad_mode import STATE
@@ -168,8 +169,11 @@ def _int(i):
     return i.__index__()
 
 
-def _positions(v: Tensor, adv, strides, offset):
-    """Element positions (in the given layout system) of ``v[adv]`` and the result shape."""
+def _layout(v: Tensor, adv):
+    """How ``v[adv]`` is laid out, read from the shapes alone (no index value is looked at):
+    the result shape, the axis where the broadcast index shape starts in it, and
+    ``[(dim of v, result axis)]`` for each dim that no index names. PyTorch checks an
+    assigned value against the result shape before it checks the index values."""
     idx_shape = ()
     try:
         for _, t in adv:
@@ -178,15 +182,39 @@ def _positions(v: Tensor, adv, strides, offset):
         shapes = ", ".join(str(list(t._shape)) for _, t in adv)
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes "
                          f"{shapes}") from None
+    if prod(idx_shape):
+        for d, _ in adv:
+            if not v._shape[d]:
+                raise IndexError(f"index is out of bounds for dimension {d}, which has size 0 (an index into it "
+                                 f"can only be empty)")
     dims = [d for d, _ in adv]
-    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
     rest = [d for d in range(v.dim()) if d not in dims]
+    if dims == list(range(dims[0], dims[0] + len(dims))):  # adjacent indices: their dims are replaced in place
+        before, after = [d for d in rest if d < dims[0]], [d for d in rest if d > dims[-1]]
+        at = len(before)
+        placed = [(d, i) for i, d in enumerate(before)] + [(d, at + len(idx_shape) + i) for i, d in enumerate(after)]
+    else:  # indices apart: the index shape leads
+        at = 0
+        placed = [(d, len(idx_shape) + i) for i, d in enumerate(rest)]
+    shape = [0] * (len(idx_shape) + len(rest))
+    shape[at:at + len(idx_shape)] = idx_shape
+    for d, i in placed:
+        shape[i] = v._shape[d]
+    return tuple(shape), at, placed
+
+
+def _positions(v: Tensor, adv, strides, offset, layout=None):
+    """Element positions (in the given layout system) of ``v[adv]`` and the result shape;
+    ``layout``: :func:`_layout`'s answer when the caller already has it. As in PyTorch, the
+    index values are checked only when the result has elements (else none is read)."""
+    out_shape, at, placed = layout or _layout(v, adv)
     from ..creation import arange, full
     pos = full((), offset, dtype=int64, device=v.device)
+    check = prod(out_shape) > 0
     for d, t in adv:
         n = v._shape[d]
         t = cast(t, int64)
-        if t.numel():
+        if check and t.numel():
             lo, hi = int(t.min()), int(t.max())
             if lo < -n or hi >= n:
                 bad = lo if lo < -n else hi
@@ -194,22 +222,13 @@ def _positions(v: Tensor, adv, strides, offset):
             if lo < 0:
                 t = t + (t < 0) * n
         pos = pos + t * strides[d]
-    if adjacent:
-        before, after = [d for d in rest if d < dims[0]], [d for d in rest if d > dims[-1]]
-        out_shape = tuple(v._shape[d] for d in before) + idx_shape + tuple(v._shape[d] for d in after)
-        pos = pos.reshape((1,) * len(before) + idx_shape + (1,) * len(after)) if idx_shape or before or after \
-            else pos
-        lead = len(before)
-        placed = [(d, i) for i, d in enumerate(before)] + \
-                 [(d, lead + len(idx_shape) + i) for i, d in enumerate(after)]
-    else:
-        out_shape = idx_shape + tuple(v._shape[d] for d in rest)
-        pos = pos.reshape(idx_shape + (1,) * len(rest))
-        placed = [(d, len(idx_shape) + i) for i, d in enumerate(rest)]
     nd = len(out_shape)
-    for d, at in placed:
+    shape = (1,) * at + tuple(pos._shape) + (1,) * (nd - at - len(pos._shape))
+    if pos._shape != shape:
+        pos = pos.reshape(shape)
+    for d, i in placed:
         shape = [1] * nd
-        shape[at] = v._shape[d]
+        shape[i] = v._shape[d]
         pos = pos + arange(v._shape[d], device=v.device).reshape(shape) * strides[d]
     return pos.expand(out_shape) if pos._shape != out_shape else pos, out_shape
 
@@ -385,9 +404,10 @@ def setitem(x: Tensor, key, value) -> None:
         else:
             v.fill_(value)
         return
-    positions, out_shape = _positions(v, adv, contiguous_strides(v._shape), 0)
+    layout = _layout(v, adv)
     if isinstance(value, Tensor):
-        value = _checked_put_value(v, _without_leading_ones(value), out_shape, sole_mask)
+        value = _checked_put_value(v, _without_leading_ones(value), layout[0], sole_mask)
+    positions, _ = _positions(v, adv, contiguous_strides(v._shape), 0, layout)
     tracked = STATE.enabled and (v._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if not tracked and v.is_contiguous() and v._storage is x._storage:
         storage_pos = positions + v._offset
@@ -466,17 +486,20 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
     if positions is None:
         if not isinstance(indices, (tuple, list)):
             raise TypeError("index_put(): indices must be a tuple of tensors")
+        if not indices:
+            raise RuntimeError("index_put(): indices is empty; expected at least one index tensor")
         for k, t in enumerate(indices):
             if not isinstance(t, Tensor):
                 raise TypeError(f"expected Tensor as element {k} in argument 1, but got {type(t).__name__}")
         # positions in the contiguous copy, through the view the key selects (a 0-d bool mask
         # adds a dim, so the key's dims are the view's, not the input's)
         v, adv, sole_mask = _basic_and_advanced(r, tuple(indices), python_key=False)
-        positions, out_shape = _positions(v, adv, v._strides, v._offset)
-        values = _checked_put_value(r, values, out_shape, sole_mask, accumulate)
+        layout = _layout(v, adv)
+        values = _checked_put_value(r, values, layout[0], sole_mask, accumulate)
         if values._backend is not r._backend and (values._shape or values.device.type != "cpu"):
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {values.device}! (in index_put)")
+        positions, _ = _positions(v, adv, v._strides, v._offset, layout)
     if not isinstance(values, Tensor):
         from ..creation import tensor
         values = tensor(values, dtype=input._dtype, device=input.device)
@@ -865,9 +888,10 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 
     ``alpha`` is first converted to ``input``'s dtype, as PyTorch does (1.5 adds
-    ``source`` once to an integer tensor). ``source`` has ``input``'s shape except along
-    ``dim``, where it has one slice per index; a 0-d ``source`` goes with a 0-d ``input``
-    and one index."""
+    ``source`` once to an integer tensor); like PyTorch, an input of 2+ dims converts it
+    after checking the index values, and not at all when it or the index is empty.
+    ``source`` has ``input``'s shape except along ``dim``, where it has one slice per
+    index; a 0-d ``source`` goes with a 0-d ``input`` and one index."""
     check_tensor(input, "index_add", "input")
     d = _dim(dim, input)
     _check_vector_index(index, "index_add", "Expected dtype int32/int64 for index")
@@ -878,14 +902,13 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
                            f"{input.device} and {index.device}! (in index_add)")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
-    alpha = input._dtype.checked_scalar(alpha)
     count = index.numel()
+    if d >= max(source.dim(), 1):  # a 0-d source counts as one slice along dim 0, and only there
+        raise RuntimeError(f"index_add(): dimension {d} is out of range for a source of {source.dim()} dims")
     if not source._shape:
         if count != 1:
             raise IndexError(f"index_add(): a 0-d source is one slice, so the index must hold one value; got "
                              f"{count}")
-    elif d >= source.dim():
-        raise RuntimeError(f"index_add(): dimension {d} is out of range for a source of {source.dim()} dims")
     elif source._shape[d] != count:
         raise RuntimeError(f"index_add(): the source has {source._shape[d]} slices along dimension {d}, but the "
                            f"index holds {count} values (one per slice)")
@@ -897,8 +920,13 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
                            f"{list(input._shape)} apart from dimension {d}")
     idx = cast(index.reshape(-1), int64)
     r = input.detach().clone()
-    if input.dim() <= 1 or input.numel():  # PyTorch reads no index of an empty input of 2+ dims
+    if input.dim() <= 1:
+        alpha = input._dtype.checked_scalar(alpha)
         _check_in_range(idx, r._shape[d] if r._shape else 1, d, "index_add")
+    elif input.numel() and count:  # else there is nothing to add: PyTorch reads neither index nor alpha
+        _check_in_range(idx, r._shape[d], d, "index_add")
+        alpha = input._dtype.checked_scalar(alpha)
+    if input.dim() <= 1 or (input.numel() and count):
         src = source.detach() * alpha if alpha != 1 else source.detach()
         if r._shape:
             _, adv, _ = _basic_and_advanced(r, (slice(None),) * d + (idx,), python_key=False)
