@@ -209,12 +209,15 @@ def inplace_binary(fn, kernel_op, fname):
     def method(self, other, *args, **kwargs):
         other = as_operand(other, fname)
         other_t = isinstance(other, Tensor)
+        number_from = None
+        if other_t and other._backend is not self._backend:
+            # devices first: only a 0-d cpu tensor may meet another device, as a number
+            number_from = other.device
+            other = check_same_device(self, other, fname)
+            other_t = isinstance(other, Tensor)
         tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
         _check_writable(self, fname)
         if not tracked and kernel_op is not None and not args and not kwargs:
-            if other_t and other._backend is not self._backend:
-                other = check_same_device(self, other, fname)
-                other_t = isinstance(other, Tensor)
             dt = binary_dtype(self, other)
             same_shape = not other_t or other._shape == self._shape or \
                 broadcast_shapes(other._shape, self._shape) == self._shape
@@ -239,7 +242,12 @@ def inplace_binary(fn, kernel_op, fname):
             src = snapshot(self)
         else:
             src = self
-        return inplace(self, fn(src, other, *args, **kwargs), fname)
+        r = fn(src, other, *args, **kwargs)
+        if number_from is not None and not can_cast(r._dtype, self._dtype):
+            raise RuntimeError(f"{fname}: result type {r._dtype.name.capitalize()} can't be cast to the desired "
+                               f"output type {self._dtype.name.capitalize()} of self (on {self.device}; the other "
+                               f"operand, a 0-d tensor on {number_from}, counted as a number)")
+        return inplace(self, r, fname)
     method.__name__ = fname
     method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
     return method

@@ -713,6 +713,7 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
         raise RuntimeError(f"mismatch in length of strides and shape ({len(size)} vs {len(stride)})")
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise RuntimeError("as_strided: negative sizes and strides are not supported")
+    check_size(size, input._dtype.itemsize)
     offset = input._offset if storage_offset is None else storage_offset
     if offset < 0:
         raise RuntimeError(f"as_strided: negative storage offset {offset}")
