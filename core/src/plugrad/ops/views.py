@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..backend import OutOfMemoryError
 from ..dtypes import dtype
 from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
 from ..tensor import Tensor, make, make_view
@@ -609,7 +610,12 @@ def chunk(input, chunks, dim=0):
     d = normalize_dim(dim, nd)
     n = input._shape[d]
     if n == 0:  # an empty dim gives ``chunks`` empty pieces
-        return _split_views(input, d, [0] * chunks, SplitBackward0)
+        try:
+            sizes = [0] * chunks
+        except MemoryError:
+            raise OutOfMemoryError(f"chunk: cannot hold {chunks} empty pieces of a size-0 dim: not enough "
+                                   f"memory") from None
+        return _split_views(input, d, sizes, SplitBackward0)
     size = -(-n // chunks)
     return split(input, size, dim)
 
@@ -646,7 +652,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     nd = len(input._shape)
     offset = check_int(offset, "diagonal", "offset")
     d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
-    if d1 == d2:
+    if d1 == d2 or not nd:      # a 0-d tensor's dims -1 and 0 are both its one (absent) dim
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n1, n2 = input._shape[d1], input._shape[d2]
     if offset >= 0:
