@@ -212,12 +212,13 @@ def inplace_binary(fn, kernel_op, fname):
         number_from = None
         if other_t and other._backend is not self._backend:
             # devices first: only a 0-d cpu tensor may meet another device, as a number
+            number = check_same_device(self, other, fname)
             number_from = other.device
-            other = check_same_device(self, other, fname)
-            other_t = isinstance(other, Tensor)
         tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
         _check_writable(self, fname)
         if not tracked and kernel_op is not None and not args and not kwargs:
+            if number_from is not None:
+                other, other_t = number, False
             dt = binary_dtype(self, other)
             same_shape = not other_t or other._shape == self._shape or \
                 broadcast_shapes(other._shape, self._shape) == self._shape

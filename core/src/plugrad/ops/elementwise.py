@@ -11,7 +11,7 @@ import math
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, float16, float32, float64, get_default_dtype, uint8
+from ..dtypes import bool_, float16, float32, float64, get_default_dtype, promote_types, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 from .dispatch import (as_operand, binary_dtype, cast, check_bool, check_int, check_same_device, check_tensor,
@@ -1019,9 +1019,17 @@ def lerp(input, end, weight) -> Tensor:
     does (exact at weight 1, and the same infinities and NaNs)."""
     weight = as_operand(weight, "lerp", "weight")
     for name, t in (("end", check_tensor(end, "lerp", "end")), ("weight", weight)):
-        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+        # a 0-d weight is exempt (PyTorch promotes it with the others, as a number)
+        if isinstance(t, Tensor) and t._dtype is not input._dtype and (t is end or t._shape):
             raise RuntimeError(f"lerp(): expected dtype {input._dtype.name} for `{name}` but got dtype "
                                f"{t._dtype.name}")
+    if isinstance(weight, Tensor) and weight._dtype is not input._dtype:
+        dt = input._dtype
+        if weight._dtype.is_floating_point and not input._shape and not end._shape:
+            dt = promote_types(dt, weight._dtype)   # all three 0-d: the widest float
+        weight = weight.to(dt)
+        if dt is not input._dtype:
+            input, end = input.to(dt), end.to(dt)
     if not isinstance(weight, Tensor):
         input._dtype.checked_scalar(weight)  # PyTorch converts a number weight to input's dtype
     prev = STATE.enabled
