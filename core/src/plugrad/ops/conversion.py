@@ -222,9 +222,9 @@ def inplace_binary(fn, kernel_op, fname):
             dt = binary_dtype(self, other)
             same_shape = not other_t or other._shape == self._shape or \
                 broadcast_shapes(other._shape, self._shape) == self._shape
-            # true division of ints gives floats, and floats have no bitwise kernel: those cases
-            # take the general path and its checks
-            if kernel_op == "div":
+            # true division of ints gives floats, floats have no bitwise kernel, and integer powers
+            # refuse negative exponents: those cases take the general path and its checks
+            if kernel_op == "div" or kernel_op == "pow":
                 direct = dt.is_floating_point
             else:
                 direct = not (dt.is_floating_point and kernel_op in _BITWISE_KERNELS)
@@ -233,6 +233,8 @@ def inplace_binary(fn, kernel_op, fname):
                     ew._check_int_zero_division(self, other, fname)
                 elif kernel_op == "sub":
                     ew._check_sub_operands(self, other)
+                elif kernel_op == "pow" and not other_t:
+                    ew._check_pow_scalar(dt, other)
                 b = (other._a if other._dtype is dt else cast(other, dt)._a) if other_t else dt._py(other)
                 self._backend.binary(kernel_op, self._a, b, self._a)
                 self._storage.version += 1

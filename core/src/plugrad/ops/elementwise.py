@@ -508,6 +508,18 @@ def _int_pow_negative_exponents(base, exponent: Tensor, dtype) -> Tensor:
     return cast(where(negative, small, positive_part), dtype)
 
 
+def _check_pow_scalar(cd, exponent) -> None:
+    """PyTorch's checks of a number exponent for a result of dtype ``cd``: no negative
+    power of integers, and the value must fit the dtype where the kernel computes in it
+    (integers and float16; float32 and float64 kernels take any exponent)."""
+    if not cd.is_floating_point:
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        cd.checked_scalar(exponent)
+    elif cd is float16:
+        cd.checked_scalar(exponent)
+
+
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent`` (either may be a number)."""
     if not isinstance(input, Tensor):
@@ -525,12 +537,11 @@ def pow(input, exponent, *, out=None) -> Tensor:
         return _finish(r, out, "pow")
     exponent = as_operand(exponent, "pow", "exponent")
     cd = binary_dtype(input, exponent)
-    if not cd.is_floating_point:
-        if isinstance(exponent, Tensor):
-            if bool((exponent < 0).any()):  # PyTorch refuses only a negative Python exponent
-                return _finish(_int_pow_negative_exponents(input, exponent, cd), out, "pow")
-        elif exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if not isinstance(exponent, Tensor):
+        _check_pow_scalar(cd, exponent)
+    elif not cd.is_floating_point and bool((exponent < 0).any()):
+        # PyTorch refuses only a negative Python exponent
+        return _finish(_int_pow_negative_exponents(input, exponent, cd), out, "pow")
     r = compute_binary("pow", input, exponent, "pow")
     if _tracked(input, exponent):
         if isinstance(exponent, Tensor):
