@@ -289,7 +289,12 @@ def squeeze(input, dim=ALL_DIMS) -> Tensor:
         node = SqueezeBackward0
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {normalize_dim(d, nd) for d in dims}      # a 0-d tensor accepts dims -1 and 0
+        drop = set()
+        for d in dims:
+            a = normalize_dim(d, nd) % max(nd, 1)     # a 0-d tensor's dims -1 and 0 are both 0
+            if a in drop:
+                raise RuntimeError(f"squeeze: dim {a} appears more than once in the list of dims {list(dims)}")
+            drop.add(a)
         keep = [i for i, n in enumerate(input._shape) if not (i in drop and n == 1)]
         node = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
     shape = tuple(input._shape[i] for i in keep)
@@ -589,8 +594,10 @@ def split(input, split_size_or_sections, dim=0):
                 raise TypeError(f"split(): argument 'split_size' must be an int or a sequence of ints, not "
                                 f"{type(k).__name__}")
             k = k.__index__()
-        if k <= 0 and n > 0:
+        if k < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
+        if k == 0 and n > 0:
+            raise RuntimeError(f"split: split_size 0 is only allowed for an empty dim, but dim {d} has size {n}")
         sizes = [k] * (n // k) + ([n % k] if n % k else []) if k > 0 else [0]
         if not sizes:
             sizes = [0]
