@@ -591,3 +591,130 @@ def test_tensor_of_values_it_cannot_hold(data, device):
     # text raises TypeError, any other object RuntimeError, as in PyTorch (every one was a TypeError)
     _same_as_torch(lambda m, *_: m.tensor(data, device=device) if m is plugrad else m.tensor(data), device,
                    f"tensor({data!r})")
+
+
+#: addmm where nothing is multiplied: an empty result converts no scalar; an empty inner dim
+#: gives beta * input, computed as an ordinary product written into the input's dtype
+ADDMM_EMPTY_CASES = {
+    "inner-int-fraction-beta": lambda m, x, v, i, i0: m.addmm(i.reshape(2, 1), i.reshape(2, 1)[:, :0],
+                                                              i[:0].reshape(0, 1), beta=1.5),
+    "inner-int32-huge-beta-wraps": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1) + 3,
+                                                                  i.int().reshape(2, 1)[:, :0],
+                                                                  i.int()[:0].reshape(0, 1), beta=2 ** 63 - 1),
+    "inner-int32-huge-alpha-unused": lambda m, x, v, i, i0: m.addmm(i.int().reshape(2, 1), i.int().reshape(2, 1)[:, :0],
+                                                                    i.int()[:0].reshape(0, 1), alpha=2 ** 62),
+    "inner-float32-huge-beta": lambda m, x, v, i, i0: m.addmm(x, x[:, :0], x[:0], beta=1e300),
+    "inner-beta-zero-drops-nan": lambda m, x, v, i, i0: m.addmm(x * math.nan, x[:, :0], x[:0], beta=0),
+    "inner-broadcast-input": lambda m, x, v, i, i0: m.addmm(v, x[:, :0], x[:0], beta=2),
+    "inner-bool-int-beta": lambda m, x, v, i, i0: m.addmm((i > 0).reshape(2, 1), (i > 0).reshape(2, 1)[:, :0],
+                                                          (i > 0)[:0].reshape(0, 1)),
+    "result-int32-huge-beta": lambda m, x, v, i, i0: m.addmm(i.int()[:1], i.int()[:0].reshape(0, 1),
+                                                             i.int()[:1].reshape(1, 1), beta=2 ** 63 - 1),
+    "result-float32-huge-float-beta": lambda m, x, v, i, i0: m.addmm(v[:1], x[:0], x.t(), beta=1e300),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADDMM_EMPTY_CASES))
+def test_addmm_with_nothing_to_multiply(case, device):
+    _same_as_torch(ADDMM_EMPTY_CASES[case], device, case)
+
+
+NORM_CASES = {
+    "one-element-huge-p": lambda m, x, v, i, i0: m.norm(v[0], 2 ** 62),
+    "one-element-huge-negative-p": lambda m, x, v, i, i0: m.norm(v[1:2], -2 ** 62),
+    "one-element-each-dim": lambda m, x, v, i, i0: m.norm(x[:1], 1000.0, 0),
+    "one-element-each-keepdim": lambda m, x, v, i, i0: m.norm(x[:, 1:2], 3.5, 1, keepdim=True),
+    "two-elements-huge-p": lambda m, x, v, i, i0: m.norm(x, 1000.0, 0),
+    "empty-inf": lambda m, x, v, i, i0: m.norm(v[:0], math.inf),
+    "empty-negative-p": lambda m, x, v, i, i0: m.norm(x[:, :0], -1.0, 1),
+    "empty-positive-p": lambda m, x, v, i, i0: m.norm(v[:0], 3.0),
+    "empty-other-dim-inf": lambda m, x, v, i, i0: m.norm(x[:, :0], math.inf, 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NORM_CASES))
+def test_norm_of_one_element_and_of_empty_dims(case, device):
+    _same_as_torch(NORM_CASES[case], device, case)
+
+
+#: a number exponent: negative powers of integers refused and the value range-checked in
+#: every form (pow_ leaked NumPy's ValueError); a tensor exponent may hold negatives
+POW_CASES = {
+    "pow_-int-negative": lambda m, x, v, i, i0: i.int().pow_(-1),
+    "pow_-int64-huge-negative": lambda m, x, v, i, i0: i.clone().pow_(-2 ** 62),
+    "pow_-int32-huge": lambda m, x, v, i, i0: i.int().pow_(2 ** 62),
+    "pow-int32-beyond": lambda m, x, v, i, i0: m.pow(i.int(), 2 ** 31),
+    "pow-int64-huge": lambda m, x, v, i, i0: m.pow(i + 1, 2 ** 63 - 1),
+    "pow-uint8-beyond": lambda m, x, v, i, i0: m.pow(i.byte(), 300),
+    "pow-float16-beyond": lambda m, x, v, i, i0: m.pow(x.half(), 2 ** 62),
+    "pow-float32-any": lambda m, x, v, i, i0: m.pow(x, 1e300),
+    "ipow-int8-beyond": lambda m, x, v, i, i0: i.char().__ipow__(300),
+    "pow_-bool-int": lambda m, x, v, i, i0: (i > 0).pow_(2),
+    "pow_-int-tensor-negative": lambda m, x, v, i, i0: (i + 1).pow_(i - 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POW_CASES))
+def test_pow_exponent_checks(case, device):
+    _same_as_torch(POW_CASES[case], device, case)
+
+
+#: views and joins at their edges: PyTorch's outcome for each
+VIEW_EDGE_CASES = {
+    "cat-empty-vectors-any-dim": lambda m, x, v, i, i0: m.cat([v[:0]], 5),
+    "cat-empty-vectors-promoted": lambda m, x, v, i, i0: m.cat([v[:0], i[:0]], -3),
+    "concat-empty-vectors-huge-dim": lambda m, x, v, i, i0: m.concat([v[:0]], 2 ** 62),
+    "cat-empty-vectors-float-dim": lambda m, x, v, i, i0: m.cat([v[:0]], 1.5),
+    "cat-empty-vector-and-matrix": lambda m, x, v, i, i0: m.cat([v[:0], x], 5),
+    "as_strided-numel-overflow": lambda m, x, v, i, i0: m.as_strided(v, (2 ** 63 - 1, 7), (0, 1)),
+    "as_strided-huge-stride-of-size-1": lambda m, x, v, i, i0: m.as_strided(v, (1, 2), (2 ** 62, 1), 1),
+    "as_strided-huge-strides-empty": lambda m, x, v, i, i0: m.as_strided(v, (0, 2), (2 ** 62, 2 ** 62)),
+    "diagonal-0d": lambda m, x, v, i, i0: m.diagonal(x[0, 0], 0, -1, 0),
+    "chunk-empty-dim-huge-count": lambda m, x, v, i, i0: m.chunk(v[:0], 2 ** 62),
+    "chunk-empty-dim": lambda m, x, v, i, i0: m.chunk(x[:, :0], 3, 1),
+    "split-empty-negative": lambda m, x, v, i, i0: m.split(v[:0], -1),
+    "split-zero-size": lambda m, x, v, i, i0: m.split(v, 0),
+    "split-empty-zero-size": lambda m, x, v, i, i0: m.split(v[:0], 0),
+    "squeeze-dim-twice": lambda m, x, v, i, i0: m.squeeze(x[:1], (-2, 0)),
+    "squeeze-0d-dim-twice": lambda m, x, v, i, i0: m.squeeze(x[0, 0], (-1, 0)),
+    "squeeze-dims": lambda m, x, v, i, i0: m.squeeze(x[:1], (0, -1)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VIEW_EDGE_CASES))
+def test_view_and_join_edges(case, device):
+    _same_as_torch(VIEW_EDGE_CASES[case], device, case)
+
+
+#: lerp's weight: a 0-d one of any dtype takes part in promotion; one with dims must match
+LERP_CASES = {
+    "int-0d-weight": lambda m, x, v, i, i0: m.lerp(v, v * 2, i0 + 1),
+    "bool-0d-weight": lambda m, x, v, i, i0: m.lerp(v, v * 2, i0 == 0),
+    "float64-0d-weight": lambda m, x, v, i, i0: m.lerp(v, v * 2, i0.double() + 0.25),
+    "all-0d-float64-weight": lambda m, x, v, i, i0: m.lerp(v[0], v[1], i0.double() + 0.25),
+    "int-weight-with-dims": lambda m, x, v, i, i0: m.lerp(x, x * 2, i.reshape(2, 1)),
+    "lerp_-bool-0d-weight": lambda m, x, v, i, i0: v.clone().lerp_(v * 2, i0 == 0),
+    "lerp_-int-0d-weight": lambda m, x, v, i, i0: v.clone().lerp_(v * 2, i0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LERP_CASES))
+def test_lerp_weight_dtypes(case, device):
+    _same_as_torch(LERP_CASES[case], device, case)
+
+
+@pytest.mark.parametrize("op", ["atan2_", "div_"])
+@pytest.mark.parametrize("moved", ["self", "other"])
+def test_in_place_op_across_devices_names_both(op, moved, device):
+    """An int tensor written in place from a float result, one operand a 0-d tensor of another
+    device: the error (a device clash, or the refused cast) names both devices."""
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    a, b = plugrad.tensor(-1), plugrad.tensor(3, device=device)
+    if moved == "self":
+        a, b = b, a
+    before = a.item()
+    with pytest.raises(RuntimeError) as info:
+        getattr(a, op)(b)
+    assert "cpu" in str(info.value) and device in str(info.value)
+    assert a.item() == before and a.dtype == plugrad.int64

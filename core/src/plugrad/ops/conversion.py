@@ -209,18 +209,22 @@ def inplace_binary(fn, kernel_op, fname):
     def method(self, other, *args, **kwargs):
         other = as_operand(other, fname)
         other_t = isinstance(other, Tensor)
+        number_from = None
+        if other_t and other._backend is not self._backend:
+            # devices first: only a 0-d cpu tensor may meet another device, as a number
+            number = check_same_device(self, other, fname)
+            number_from = other.device
         tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
         _check_writable(self, fname)
         if not tracked and kernel_op is not None and not args and not kwargs:
-            if other_t and other._backend is not self._backend:
-                other = check_same_device(self, other, fname)
-                other_t = isinstance(other, Tensor)
+            if number_from is not None:
+                other, other_t = number, False
             dt = binary_dtype(self, other)
             same_shape = not other_t or other._shape == self._shape or \
                 broadcast_shapes(other._shape, self._shape) == self._shape
-            # true division of ints gives floats, and floats have no bitwise kernel: those cases
-            # take the general path and its checks
-            if kernel_op == "div":
+            # true division of ints gives floats, floats have no bitwise kernel, and integer powers
+            # refuse negative exponents: those cases take the general path and its checks
+            if kernel_op == "div" or kernel_op == "pow":
                 direct = dt.is_floating_point
             else:
                 direct = not (dt.is_floating_point and kernel_op in _BITWISE_KERNELS)
@@ -229,6 +233,8 @@ def inplace_binary(fn, kernel_op, fname):
                     ew._check_int_zero_division(self, other, fname)
                 elif kernel_op == "sub":
                     ew._check_sub_operands(self, other)
+                elif kernel_op == "pow" and not other_t:
+                    ew._check_pow_scalar(dt, other)
                 b = (other._a if other._dtype is dt else cast(other, dt)._a) if other_t else dt._py(other)
                 self._backend.binary(kernel_op, self._a, b, self._a)
                 self._storage.version += 1
@@ -239,7 +245,12 @@ def inplace_binary(fn, kernel_op, fname):
             src = snapshot(self)
         else:
             src = self
-        return inplace(self, fn(src, other, *args, **kwargs), fname)
+        r = fn(src, other, *args, **kwargs)
+        if number_from is not None and not can_cast(r._dtype, self._dtype):
+            raise RuntimeError(f"{fname}: result type {r._dtype.name.capitalize()} can't be cast to the desired "
+                               f"output type {self._dtype.name.capitalize()} of self (on {self.device}; the other "
+                               f"operand, a 0-d tensor on {number_from}, counted as a number)")
+        return inplace(self, r, fname)
     method.__name__ = fname
     method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
     return method

@@ -11,7 +11,7 @@ import math
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, float16, float32, float64, get_default_dtype, uint8
+from ..dtypes import bool_, float16, float32, float64, get_default_dtype, promote_types, uint8
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 from .dispatch import (as_operand, binary_dtype, cast, check_bool, check_int, check_same_device, check_tensor,
@@ -508,6 +508,18 @@ def _int_pow_negative_exponents(base, exponent: Tensor, dtype) -> Tensor:
     return cast(where(negative, small, positive_part), dtype)
 
 
+def _check_pow_scalar(cd, exponent) -> None:
+    """PyTorch's checks of a number exponent for a result of dtype ``cd``: no negative
+    power of integers, and the value must fit the dtype where the kernel computes in it
+    (integers and float16; float32 and float64 kernels take any exponent)."""
+    if not cd.is_floating_point:
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        cd.checked_scalar(exponent)
+    elif cd is float16:
+        cd.checked_scalar(exponent)
+
+
 def pow(input, exponent, *, out=None) -> Tensor:
     """``input ** exponent`` (either may be a number)."""
     if not isinstance(input, Tensor):
@@ -525,12 +537,11 @@ def pow(input, exponent, *, out=None) -> Tensor:
         return _finish(r, out, "pow")
     exponent = as_operand(exponent, "pow", "exponent")
     cd = binary_dtype(input, exponent)
-    if not cd.is_floating_point:
-        if isinstance(exponent, Tensor):
-            if bool((exponent < 0).any()):  # PyTorch refuses only a negative Python exponent
-                return _finish(_int_pow_negative_exponents(input, exponent, cd), out, "pow")
-        elif exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if not isinstance(exponent, Tensor):
+        _check_pow_scalar(cd, exponent)
+    elif not cd.is_floating_point and bool((exponent < 0).any()):
+        # PyTorch refuses only a negative Python exponent
+        return _finish(_int_pow_negative_exponents(input, exponent, cd), out, "pow")
     r = compute_binary("pow", input, exponent, "pow")
     if _tracked(input, exponent):
         if isinstance(exponent, Tensor):
@@ -1019,9 +1030,17 @@ def lerp(input, end, weight) -> Tensor:
     does (exact at weight 1, and the same infinities and NaNs)."""
     weight = as_operand(weight, "lerp", "weight")
     for name, t in (("end", check_tensor(end, "lerp", "end")), ("weight", weight)):
-        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+        # a 0-d weight is exempt (PyTorch promotes it with the others, as a number)
+        if isinstance(t, Tensor) and t._dtype is not input._dtype and (t is end or t._shape):
             raise RuntimeError(f"lerp(): expected dtype {input._dtype.name} for `{name}` but got dtype "
                                f"{t._dtype.name}")
+    if isinstance(weight, Tensor) and weight._dtype is not input._dtype:
+        dt = input._dtype
+        if weight._dtype.is_floating_point and not input._shape and not end._shape:
+            dt = promote_types(dt, weight._dtype)   # all three 0-d: the widest float
+        weight = weight.to(dt)
+        if dt is not input._dtype:
+            input, end = input.to(dt), end.to(dt)
     if not isinstance(weight, Tensor):
         input._dtype.checked_scalar(weight)  # PyTorch converts a number weight to input's dtype
     prev = STATE.enabled

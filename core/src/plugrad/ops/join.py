@@ -7,6 +7,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import promote_types
 from ..layout import normalize_dim
 from ..tensor import Tensor, make
+from .dispatch import check_int
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack"]
@@ -43,12 +44,16 @@ def _tensor_list(tensors, fname):
 def cat(tensors, dim=0, *, out=None) -> Tensor:
     """Join tensors along an existing dim (they must match in every other dim)."""
     _tensor_list(tensors, "cat")
-    # legacy rule: 1-d empty tensors are skipped
-    parts = [t for t in tensors if not (t.dim() == 1 and t._shape[0] == 0)] or [tensors[0]]
-    ref = parts[0]
-    if ref.dim() == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = normalize_dim(dim, ref.dim())
+    # legacy rule: 1-d empty tensors are skipped, in the dim check too
+    parts = [t for t in tensors if not (t.dim() == 1 and t._shape[0] == 0)]
+    if parts:
+        ref = parts[0]
+        if ref.dim() == 0:
+            raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        d = normalize_dim(dim, ref.dim())
+    else:   # only empty vectors: any int dim gives an empty vector
+        check_int(dim, "cat", "dim")
+        parts, ref, d = list(tensors), tensors[0], 0
     dtype = ref._dtype
     for t in tensors:  # skipped empty vectors still take part in type promotion and the device check
         dtype = promote_types(dtype, t._dtype)

@@ -219,29 +219,51 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     from ..autograd.grad_mode import no_grad
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
         check_tensor(t, "addmm", name)
+    if input._backend is not mat1._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{input.device} and {mat1.device}! (in addmm)")
     if input._dtype is not mat1._dtype:
         raise RuntimeError(f"addmm: self and mat2 must have the same dtype, but got {input._dtype.name} and "
                            f"{mat1._dtype.name}")
     for name, value in (("beta", beta), ("alpha", alpha)):
         if not isinstance(value, (int, float)):
             raise TypeError(f"addmm(): argument '{name}' must be Number, not {type(value).__name__}")
-    # checked as PyTorch converts them: to the dtype, float16 to float32 (its compute type)
-    dt = float32 if input._dtype is float16 else input._dtype
-    beta, alpha = dt.checked_scalar(beta), dt.checked_scalar(alpha)
     with no_grad():
         prod = mm(mat1, mat2)
         if broadcast_shapes(input._shape, prod._shape) != prod._shape:
             raise RuntimeError(f"addmm: input of shape {list(input._shape)} does not broadcast to the product's "
                                f"shape {list(prod._shape)}")
-        if alpha != 1:
-            prod = prod * alpha
-        r = prod if beta == 0 else prod + (input if beta == 1 else input * beta)
+        if not numel(prod._shape):
+            r = prod        # nothing to compute: the scalars are never converted
+        elif not mat1._shape[1]:
+            r = _scaled_input(input, beta, prod)
+        else:
+            # checked as PyTorch converts them: to the dtype, float16 to float32 (its compute type)
+            dt = float32 if input._dtype is float16 else input._dtype
+            beta, alpha = dt.checked_scalar(beta), dt.checked_scalar(alpha)
+            if alpha != 1:
+                prod = prod * alpha
+            r = prod if beta == 0 else prod + (input if beta == 1 else input * beta)
     if STATE.enabled and (input._requires_grad or mat1._requires_grad or mat2._requires_grad):
         node = AddmmBackward0()
         node.alpha, node.beta = alpha, beta
         node.save(mat1 if mat2._requires_grad else None, mat2 if mat1._requires_grad else None)
         record(node, (input, mat1, mat2), r)
     return r if out is None else write_out(out, r, "addmm")
+
+
+def _scaled_input(input, beta, prod) -> Tensor:
+    """``beta * input`` spread over the shape of ``prod`` (an all-zero product of an empty
+    inner dim), computed as PyTorch does there: an ordinary multiplication written into
+    the input's dtype (an int ``beta`` wraps, a float ``beta`` refused for an integer input),
+    and zeros for ``beta == 0`` whatever the input holds."""
+    if beta == 0:
+        return prod
+    scaled = input * beta
+    if scaled._dtype is not input._dtype:
+        raise RuntimeError(f"addmm: beta={beta!r} makes the result {scaled._dtype.name}, which cannot be "
+                           f"written into the input's dtype {input._dtype.name}")
+    return scaled.expand(prod._shape).contiguous()
 
 
 class SqueezeBackward4(SqueezeBackward1):

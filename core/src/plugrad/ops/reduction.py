@@ -836,6 +836,14 @@ class LinalgVectorNormBackward0(Node):
         return (g * sign(x) * _abs(x) ** (p - 1) / safe ** (p - 1),)
 
 
+def _one_element_each(shape, axes) -> bool:
+    """Whether a reduction over ``axes`` of ``shape`` gives each result one element."""
+    for d in axes:
+        if shape[d] != 1:
+            return False
+    return True
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
     ``-inf``, or "fro" (the 2-norm)."""
@@ -851,9 +859,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {x._dtype!r}")
     axes = reduce_axes(dim, len(x._shape), "norm")
     p = float(p)
+    if p < 0 or p == float("inf"):
+        for d in axes:
+            if not x._shape[d]:
+                raise RuntimeError(f"linalg.vector_norm: the {p} norm has no identity, so it cannot reduce the "
+                                   f"empty dim {d} of a tensor of shape {list(x._shape)}")
     with no_grad():
         a = _abs(x)
-        if p == float("inf"):
+        if p == float("inf") or p != 0 and _one_element_each(x._shape, axes):
+            # a norm of one element is its magnitude, whatever p (no |x|**p to overflow or vanish)
             r = amax(a, axes, keepdim)
         elif p == float("-inf"):
             r = amin(a, axes, keepdim)

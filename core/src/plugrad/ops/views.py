@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..backend import OutOfMemoryError
 from ..dtypes import dtype
 from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
 from ..tensor import Tensor, make, make_view
@@ -288,7 +289,12 @@ def squeeze(input, dim=ALL_DIMS) -> Tensor:
         node = SqueezeBackward0
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {normalize_dim(d, nd) for d in dims}      # a 0-d tensor accepts dims -1 and 0
+        drop = set()
+        for d in dims:
+            a = normalize_dim(d, nd) % max(nd, 1)     # a 0-d tensor's dims -1 and 0 are both 0
+            if a in drop:
+                raise RuntimeError(f"squeeze: dim {a} appears more than once in the list of dims {list(dims)}")
+            drop.add(a)
         keep = [i for i, n in enumerate(input._shape) if not (i in drop and n == 1)]
         node = SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1
     shape = tuple(input._shape[i] for i in keep)
@@ -588,8 +594,10 @@ def split(input, split_size_or_sections, dim=0):
                 raise TypeError(f"split(): argument 'split_size' must be an int or a sequence of ints, not "
                                 f"{type(k).__name__}")
             k = k.__index__()
-        if k <= 0 and n > 0:
+        if k < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={k}")
+        if k == 0 and n > 0:
+            raise RuntimeError(f"split: split_size 0 is only allowed for an empty dim, but dim {d} has size {n}")
         sizes = [k] * (n // k) + ([n % k] if n % k else []) if k > 0 else [0]
         if not sizes:
             sizes = [0]
@@ -609,7 +617,12 @@ def chunk(input, chunks, dim=0):
     d = normalize_dim(dim, nd)
     n = input._shape[d]
     if n == 0:  # an empty dim gives ``chunks`` empty pieces
-        return _split_views(input, d, [0] * chunks, SplitBackward0)
+        try:
+            sizes = [0] * chunks
+        except MemoryError:
+            raise OutOfMemoryError(f"chunk: cannot hold {chunks} empty pieces of a size-0 dim: not enough "
+                                   f"memory") from None
+        return _split_views(input, d, sizes, SplitBackward0)
     size = -(-n // chunks)
     return split(input, size, dim)
 
@@ -646,7 +659,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     nd = len(input._shape)
     offset = check_int(offset, "diagonal", "offset")
     d1, d2 = normalize_dim(dim1, nd), normalize_dim(dim2, nd)
-    if d1 == d2:
+    if d1 == d2 or not nd:      # a 0-d tensor's dims -1 and 0 are both its one (absent) dim
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n1, n2 = input._shape[d1], input._shape[d2]
     if offset >= 0:
@@ -713,6 +726,7 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
         raise RuntimeError(f"mismatch in length of strides and shape ({len(size)} vs {len(stride)})")
     if any(n < 0 for n in size) or any(s < 0 for s in stride):
         raise RuntimeError("as_strided: negative sizes and strides are not supported")
+    check_size(size, input._dtype.itemsize)
     offset = input._offset if storage_offset is None else storage_offset
     if offset < 0:
         raise RuntimeError(f"as_strided: negative storage offset {offset}")

@@ -125,10 +125,12 @@ class NumpyBackend(Backend):
 
     def view(self, base, shape, strides, offset):
         isz = base.itemsize
-        if 0 in shape:  # nothing is read: the offset may lie past the end of the storage
-            offset = 0
+        if 0 in shape:  # nothing is read: the offset and strides may lie past the end of the storage
+            return np.ndarray(shape, base.dtype, buffer=base, strides=(0,) * len(shape))
+        # a dim of size 1 never moves by its stride: NumPy gets 0 there, so that a huge one
+        # (PyTorch accepts any) stays within NumPy's byte range
         return np.ndarray(shape, base.dtype, buffer=base, offset=offset * isz,
-                          strides=tuple(s * isz for s in strides))
+                          strides=tuple(s * isz if n != 1 else 0 for n, s in zip(shape, strides)))
 
     def reshape(self, array, shape):
         return array.reshape(shape)
