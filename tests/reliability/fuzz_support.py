@@ -422,8 +422,6 @@ OPEN_BY_OP = {
                            "method are one, raises the function's TypeError",
     ("normalize", "nan_inf"): "PyTorch is inconsistent: with p=NaN its vector_norm gives |x| for a single element "
                               "and NaN for more; plugrad's norm gives NaN for both",
-    ("normalize", "huge"): "open: with a huge p, |x|**p underflows to 0 in plugrad's norm; PyTorch's vector_norm "
-                           "scales by the largest |x| first",
     ("bmm", "int_tensor"): "PyTorch's cpu bmm skips its dtype check when the product is empty (a size-0 batch, "
                            "row, column or inner dim) and returns mat2's dtype; mm, baddbmm and every non-empty "
                            "bmm refuse mixed dtypes, as plugrad always does",
@@ -447,6 +445,19 @@ OPEN_BY_OP = {
     ("expand", "huge"): "PyTorch makes a stride-0 view of 2**62 elements; plugrad refuses a view whose size in "
                         "bytes passes 2**63 - 1 on every device (the cpu device's views are NumPy arrays, which "
                         "cannot describe it)",
+    ("index_select", "negative"): "PyTorch's cpu kernel refuses an index out of range along dim 1 of a 2+-d input "
+                                  "with RuntimeError, along every other dim and rank with IndexError; plugrad raises "
+                                  "IndexError for every dim",
+    ("index_select", "bad_shape"): "as index_select with a negative dim (a reshaped input whose dim 1 is too short)",
+    ("expand", "negative"): "PyTorch returns a tensor with a negative size (size=(-2, 0, 4)) when another size is "
+                            "0; plugrad refuses a negative size other than -1",
+    ("expand", "dim_out_of_range"): "as expand with a negative size",
+    ("expand", "zero_d"): "as expand with a negative size",
+    ("as_strided", "huge"): "as expand with a huge size: PyTorch makes a stride-0 view of 2**62 elements",
+    ("repeat", "huge"): "the cpu device's NumPy arrays cannot describe a size-0 shape like [2**63 - 1, 0], which "
+                        "PyTorch returns; PyTorch also wraps a negative count times the size in int64 (-2**62 x 3 "
+                        "gives 2**62), where plugrad refuses the negative count",
+    ("tile", "huge"): "as repeat: the cpu device cannot describe [2**63 - 1, 0]",
     ("cross_entropy", "nan_inf"): "PyTorch's range check of label_smoothing lets NaN through; plugrad refuses it",
     ("var_mean", "nan_inf"): "PyTorch is inconsistent: var_mean's mean of a slice holding +-inf is NaN (its "
                              "Welford update subtracts inf from inf) where torch.mean gives +-inf; plugrad "
