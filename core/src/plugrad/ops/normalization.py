@@ -118,15 +118,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and (running_mean is None) is not (running_var is None):
         raise ValueError("batch_norm(): running_mean and running_var must both be given or both be None, "
                          "got only one of them")
-    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
-                    (bias, "bias")):
-        if t is None:
-            continue
-        if t._dtype is not input._dtype:
-            _check_param_dtype(t, input)
-        if len(t._shape) != 1 and name.startswith("running"):   # weight and bias may take any shape
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var")):   # weight and bias: any shape
+        if t is not None and len(t._shape) != 1:
             raise RuntimeError(f"batch_norm(): expected {name} to be 1-d with {c} elements, got shape "
                                f"{list(t._shape)}")
+    for t in (running_mean, running_var, weight, bias):
+        if t is not None and t._dtype is not input._dtype:
+            _check_param_dtype(t, input)
     axes = (0,) + tuple(range(2, input.dim()))
     count = input.numel() // c if c else 0
     param_shape = (1, c) + (1,) * (input.dim() - 2)
