@@ -342,6 +342,53 @@ CASES = [
                                                                      ignore_index=-5)),
     ("cross_entropy no classes, target ignored", lambda F, t: F.cross_entropy(
         t(np.zeros((1, 0))), t([0], "int64"), ignore_index=0)),
+    # ---- batch_norm: running statistics are 1-d, given both or neither; where infinities give NaN
+    *[(f"batch_norm {shape}-shaped {name}, training={training}", lambda F, t, a=i, s=shape, tr=training:
+       F.batch_norm(t(IMG), *[t(np.full(s if j == a else (1,), 1.0)) for j in range(4)], training=tr))
+      for i, name in enumerate(("running_mean", "running_var", "weight", "bias"))
+      for shape in ((), (1, 1)) for training in (False, True)],
+    ("batch_norm 0-d running_mean, 3 channels", lambda F, t: F.batch_norm(
+        t(np.ones((2, 3, 2))), t(0.0), t(np.ones(3)))),
+    ("batch_norm training, running_mean only", lambda F, t: F.batch_norm(t(IMG), t([0.0]), None, training=True)),
+    ("batch_norm training, running_var only", lambda F, t: F.batch_norm(t(IMG), None, t([1.0]), training=True)),
+    ("batch_norm training, running_var only, 0-d", lambda F, t: F.batch_norm(t(IMG), None, t(1.0), training=True)),
+    ("batch_norm empty input, 0-d running stats", lambda F, t: F.batch_norm(t(np.zeros((0, 1, 3))), t(0.0),
+                                                                             t(1.0))),
+    *[(f"batch_norm {name}={value}, training={training}", lambda F, t, i=i, v=value, tr=training: F.batch_norm(
+        t(np.arange(12.0).reshape(3, 2, 2) - 5), *[t([v, 1.0] if j == i else [0.5, 2.0]) for j in range(4)],
+        training=tr))
+      for i, name in enumerate(("running_mean", "running_var", "weight", "bias"))
+      for value in (float("inf"), float("-inf"), float("nan")) for training in (False, True)],
+    # ---- conv_transpose2d: a bias is 1-d with one element per output channel
+    *[(f"conv_transpose2d bias {shape}, groups={groups}", lambda F, t, s=shape, g=groups: F.conv_transpose2d(
+        t(np.ones((1, 2, 2, 2))), t(np.ones((2, 2, 1, 1))), t(np.ones(s)), groups=g))
+      for shape in ((), (1,), (2,), (4,), (1, 2), (0,)) for groups in (1, 2)],
+    # ---- class losses: a 3-d or 5-d input without classes is refused before the targets' range
+    *[(f"{fn} no classes {shape}, target {tshape} of {fill}", lambda F, t, fn=fn, s=shape, ts=tshape, v=fill:
+       getattr(F, fn)(t(np.zeros(s)), t(np.full(ts, v), "int64")))
+      for fn in ("cross_entropy", "nll_loss")
+      for shape, tshape, fill in (((2, 0, 2), (2, 2), 1), ((2, 0, 2), (2, 2), -100), ((2, 0, 1, 2), (2, 1, 2), -100),
+                                  ((2, 0, 2, 2), (2, 2, 2), 0), ((2, 0, 1, 2, 1), (2, 1, 2, 1), -100),
+                                  ((2, 0, 0), (2, 0), 0), ((0, 0, 2), (0, 2), 0), ((2, 0, 3), (2, 2), 0))],
+    ("cross_entropy no classes, label smoothing", lambda F, t: F.cross_entropy(
+        t(np.zeros((2, 0, 2))), t([[0, 1], [1, 0]], "int64"), label_smoothing=0.1)),
+    # ---- linear: the bias broadcasts to the product
+    *[(f"linear input {xs}, weight ({o}, 3), bias {bs}", lambda F, t, xs=xs, o=o, bs=bs: F.linear(
+        t(np.arange(np.prod(xs)).reshape(xs) / 4.0), t(np.arange(3.0 * o).reshape(o, 3) - 2), t(np.full(bs, 0.5))))
+      for xs, o, bs in (((3,), 5, (1,)), ((3,), 5, ()), ((3,), 5, (1, 5)), ((3,), 5, (2, 5)), ((3,), 5, (0,)),
+                        ((2, 3), 5, (1,)), ((2, 3), 0, (1,)), ((2, 3), 0, (0,)), ((2, 3), 5, (0,)),
+                        ((2, 3), 5, (2, 5)), ((2, 3), 5, (2, 1)), ((2, 3), 5, (3,)), ((2, 3), 5, (1, 1, 5)),
+                        ((4, 2, 3), 5, (1,)), ((4, 2, 3), 5, (1, 5)), ((4, 2, 3), 5, (2, 5)),
+                        ((4, 2, 3), 5, (4, 1, 5)), ((4, 2, 3), 5, (4, 2, 1)), ((4, 2, 3), 5, (8, 5)),
+                        ((4, 2, 3), 5, (3, 4, 2, 5)), ((0, 3), 5, (1,)), ((2, 0, 3), 5, (1, 5)))],
+    # ---- constant pad: negative sizes crop before the positive ones pad, never past the dim's size
+    *[(f"pad {shape} by {pads}", lambda F, t, s=shape, p=pads: F.pad(t(np.ones(s)), p, value=2.5))
+      for shape, pads in (((2, 0), (-1, 2, 1, 1)), ((2, 0), (0, 2, 1, 1)), ((2, 0), (0, -1)), ((2, 1), (-2, 3)),
+                          ((2, 1), (-1, 0)), ((2, 3), (-1, 0, 2, -4)), ((2, 3), (-1, 0, 2, -2)),
+                          ((2, 3), (0, 0, -1, -1)), ((2, 3), (0, 0, -1, -2)), ((2,), (1, -3)), ((2,), (-3, 3)),
+                          ((2,), (-2, 2)), ((2,), (1, -2)))],
+    ("pad an empty input to a row-major stride past int64", lambda F, t: F.pad(t(np.zeros((0, 0, 0))),
+                                                                              (0, 2, 0, 2 ** 62))),
 ]
 
 
@@ -395,6 +442,16 @@ GRAD_CASES = [
                                                                        padding=1, ceil_mode=True) * 3.0).sum()),
     ("pad circular negative", lambda F, x, t: (F.pad(x.reshape(1, 1, 2, 2), [-1, 1, 1, 0], mode="circular")
                                                * t([[[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]]])).sum()),
+    ("linear bias (1,) broadcasts", lambda F, x, t: (F.linear(t([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), x, x[1, :1])
+                                                     * t([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum()),
+    ("linear bias (2, 1) of a 2-d input", lambda F, x, t: (F.linear(t([[1.0, 2.0], [3.0, -4.0]]), x, x[:, 1:])
+                                                           * t([[1.0, 2.0], [3.0, 4.0]])).sum()),
+    ("linear bias over a batch of matrices", lambda F, x, t: (F.linear(t(np.arange(12.0).reshape(3, 2, 2)),
+                                                                       t([[1.0, 2.0], [3.0, -4.0]]), x)
+                                                              * t(np.arange(12.0).reshape(3, 2, 2))).sum()),
+    ("batch_norm training, x as weight", lambda F, x, t: (F.batch_norm(t(np.arange(8.0).reshape(2, 2, 2) ** 2),
+                                                                       None, None, x[0], x[1], training=True)
+                                                          * t(np.arange(8.0).reshape(2, 2, 2))).sum()),
 ]
 
 

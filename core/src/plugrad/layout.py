@@ -59,10 +59,15 @@ MAX_TENSOR_BYTES = 2 ** 63 - 1
 def check_size(shape, itemsize: int) -> None:
     """Refuse, with PyTorch's RuntimeError, a shape whose byte count overflows 64 bits
     (before a backend is asked to allocate or describe it), or a size beyond int64's range
-    (which a size-0 tensor could otherwise carry)."""
-    if numel(shape) * itemsize > MAX_TENSOR_BYTES or any(n >= 1 << 63 for n in shape):
+    (which a size-0 tensor could otherwise carry), or, for a size-0 tensor, a row-major stride
+    beyond int64's range (sizes 0 count as 1 in strides)."""
+    total = numel(shape)
+    if total * itemsize > MAX_TENSOR_BYTES or any(n >= 1 << 63 for n in shape):
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}: a tensor may span at "
                            f"most 2**63 - 1 bytes")
+    if not total and numel(max(n, 1) for n in shape[1:]) > MAX_TENSOR_BYTES:
+        raise RuntimeError(f"Stride calculation overflowed with sizes={list(shape)}: the row-major strides of a "
+                           f"tensor must fit in int64")
 
 
 def is_contiguous(shape: tuple, strides: tuple) -> bool:

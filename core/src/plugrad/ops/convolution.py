@@ -526,6 +526,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if c != cin:
         raise RuntimeError(f"conv_transpose2d(): given weight of size {list(weight._shape)}, expected input"
                            f"{list(x._shape)} to have {cin} channels, but got {c} channels instead")
+    cin_g, cout = cin // groups, cg_out * groups
+    if bias is not None and bias._shape != (cout,):
+        raise RuntimeError(f"conv_transpose2d(): expected a 1-d bias of {cout} elements (one per output channel "
+                           f"of weight {list(weight._shape)} with groups={groups}), got shape {list(bias._shape)}")
     stride_, padding_ = pair(stride, "stride", "conv_transpose2d"), pair(padding, "padding", "conv_transpose2d")
     dilation_ = pair(dilation, "dilation", "conv_transpose2d")
     out_pad = pair(output_padding, "output_padding", "conv_transpose2d")
@@ -540,7 +544,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"kernel {(kh, kw)}, stride {stride_}, padding {padding_})")
     # the output is the input of a conv2d with this geometry, whose output is x
     geom = Window2d(out_hw, (kh, kw), stride_, padding_, dilation_, fname="conv_transpose2d")
-    cin_g, cout = cin // groups, cg_out * groups
     wt = weight.reshape(groups, cin_g, cg_out * kh * kw).transpose(1, 2)
     xm = x.permute(1, 0, 2, 3).reshape(groups, cin_g, n * h * w)
     cols = bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order

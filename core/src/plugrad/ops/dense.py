@@ -71,18 +71,38 @@ def _check_linear(input, weight, bias):
         if bias._backend is not input._backend:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                                f"{input.device} and {bias.device}! (in linear)")
-        if bias._shape not in ((weight._shape[0],), ()):
-            raise RuntimeError(f"linear(): bias of shape {list(bias._shape)} does not match out_features "
-                               f"{weight._shape[0]}")
+        if bias._shape not in ((weight._shape[0],), (), (1,)) and not _broadcasts_into(
+                bias._shape, _bias_target(input, weight)):
+            raise RuntimeError(f"linear(): bias of shape {list(bias._shape)} does not broadcast to the output of "
+                               f"{weight._shape[0]} out_features (input of shape {list(input._shape)})")
         if bias._dtype is not input._dtype:
             raise RuntimeError(f"linear(): bias dtype {bias._dtype!r} does not match input dtype {input._dtype!r}")
 
 
+def _bias_target(input, weight) -> tuple:
+    """The shape a bias broadcasts into without growing it: the 2-d product (a 1-d input is
+    one row) or, for a batch of matrices, the output ``input.shape[:-1] + (out_features,)``."""
+    if input.dim() > 2:
+        return input._shape[:-1] + (weight._shape[0],)
+    return (input._shape[0] if input.dim() == 2 else 1, weight._shape[0])
+
+
+def _broadcasts_into(shape: tuple, target: tuple) -> bool:
+    from ..layout import broadcast_shapes
+    try:
+        return len(shape) <= len(target) and broadcast_shapes(shape, target) == target
+    except RuntimeError:
+        return False
+
+
 def linear(input, weight, bias=None) -> Tensor:
-    """``input @ weight^T + bias`` over the last dim of ``input``."""
+    """``input @ weight^T + bias`` over the last dim of ``input``; the bias broadcasts."""
     _check_linear(input, weight, bias)
     if input.dim() != 2:
         lead = input._shape[:-1]
+        if bias is not None and bias.dim() > 1 and input.dim() > 2 and not _broadcasts_into(
+                bias._shape, (numel(lead), weight._shape[0])):
+            return linear(input, weight) + bias   # a bias that varies over the batch dims
         r = linear(input.reshape(numel(lead), input._shape[-1]), weight, bias)  # -1 is ambiguous for 0 features
         return r.reshape(lead + (weight._shape[0],))
     if bias is None:

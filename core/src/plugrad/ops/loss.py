@@ -253,6 +253,10 @@ def _class_target_checks(input, target):
                            f"dimension: {len(t_shape)}")
     if tuple(t_shape[1:]) != tuple(input._shape[2:]):
         raise RuntimeError(f"size mismatch (got input: {list(input._shape)} , target: {list(t_shape)})")
+    if n_dim != 4 and not input._shape[1] and target.numel():
+        # PyTorch folds a 3-d or 5-d+ input to 4-d, which fails for an input without classes
+        raise RuntimeError(f"input of shape {list(input._shape)} has no classes (dim 1 is empty) for a target of "
+                           f"{target.numel()} elements: expected at least one class")
 
 
 _INT64_MAX = (1 << 63) - 1

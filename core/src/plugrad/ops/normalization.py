@@ -115,6 +115,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         _check_param(t, name, c, "batch_norm")
+    if training and (running_mean is None) is not (running_var is None):
+        raise ValueError("batch_norm(): running_mean and running_var must both be given or both be None, "
+                         "got only one of them")
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var")):   # weight and bias: any shape
+        if t is not None and len(t._shape) != 1:
+            raise RuntimeError(f"batch_norm(): expected {name} to be 1-d with {c} elements, got shape "
+                               f"{list(t._shape)}")
+    for t in (running_mean, running_var, weight, bias):
         if t is not None and t._dtype is not input._dtype:
             _check_param_dtype(t, input)
     axes = (0,) + tuple(range(2, input.dim()))
@@ -137,12 +145,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 raise RuntimeError("batch_norm(): running_mean and running_var must be given when training=False")
             mean = running_mean.detach().reshape(param_shape).to(x._dtype)
             invstd = (running_var.detach().reshape(param_shape).to(x._dtype) + eps).rsqrt()
-            xc = x - mean
-        y = xc * invstd
-        if weight is not None:
-            y = y * weight.detach().reshape(param_shape).to(x._dtype)
-        if bias is not None:
-            y = y + bias.detach().reshape(param_shape).to(x._dtype)
+        # one scale and one shift per channel, y = x * scale + shift: PyTorch's form, which also
+        # decides where an infinite parameter gives NaN rather than an infinity
+        scale = invstd if weight is None else invstd * weight.detach().reshape(param_shape).to(x._dtype)
+        shift = -(mean * scale) if bias is None else bias.detach().reshape(param_shape).to(x._dtype) - mean * scale
+        y = x * scale + shift
     if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
                           (bias is not None and bias._requires_grad)):
         node = NativeBatchNormBackward0()

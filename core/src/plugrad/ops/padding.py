@@ -52,6 +52,9 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
         if shape[d] < 0:
             raise RuntimeError(f"The input size {input._shape[d]}, plus negative padding {lo} and {hi} resulted in a "
                                f"negative output size, which is invalid. Check dimension {d} of your input.")
+        if input._shape[d] + min(lo, 0) + min(hi, 0) < 0:   # cropping comes before padding
+            raise RuntimeError(f"padding ({lo}, {hi}) of dim {d} crops more than its {input._shape[d]} elements: "
+                               f"the negative sizes may remove at most the whole dim")
     shape = tuple(shape)
     check_size(shape, input._dtype.itemsize)
     backend = input._backend
@@ -61,7 +64,7 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
     src_shape, src_off, dst_off = list(input._shape), input._offset, 0
     for d, lo, hi in pairs:
         keep = input._shape[d] - max(0, -lo) - max(0, -hi)
-        src_shape[d] = max(0, keep)
+        src_shape[d] = keep
         src_off += max(0, -lo) * input._strides[d]
         dst_off += max(0, lo) * out._strides[d]
     src_shape = tuple(src_shape)
