@@ -429,6 +429,20 @@ OPEN_BY_OP = {
     ("chunk", "huge"): "PyTorch computes the piece size (n + chunks - 1) / chunks in int64: for chunks near 2**63 "
                        "it overflows into a negative split size (RuntimeError); plugrad gives n pieces of size 1, "
                        "PyTorch's own answer for chunks = 2**62",
+    ("conv1d", "int_tensor"): "PyTorch casts a bias of any dtype when padding is a string ('same', 'valid') and "
+                              "refuses it with numeric padding; plugrad always refuses, as conv_transpose2d",
+    ("conv1d", "bool_tensor"): "as conv1d with an int64 tensor",
+    ("conv2d", "int_tensor"): "as conv1d with an int64 tensor",
+    ("conv2d", "bool_tensor"): "as conv1d with an int64 tensor",
+    ("conv1d", "nan_inf"): "PyTorch's float32 cpu convolution of a batch of two or more (its oneDNN path) never "
+                           "multiplies the zero padding, so a NaN or infinite weight never meets a padded zero; a "
+                           "batch of one and float64 give NaN there, as plugrad (which pads with real zeros) does",
+    ("conv2d", "nan_inf"): "as conv1d with NaN and infinities",
+    ("conv2d", "huge"): "PyTorch's kernel span overflows int64 for a dilation of 2**63 - 1 and it returns a wrongly "
+                        "sized result; its float32 batch path also refuses a huge stride its other paths compute; "
+                        "plugrad refuses the over-large kernel and computes the one window a huge stride leaves",
+    ("fold", "huge"): "with padding 2**62 PyTorch's count of sliding blocks overflows int64 and happens to equal the "
+                      "input's, so it returns zeros (2**62 + 1 is refused); plugrad refuses the padded size",
     ("conv_transpose2d", "int_tensor"): "PyTorch's cpu conv_transpose2d takes a bias of another dtype on some "
                                         "paths (float64, a batch of one) and refuses it on others (float32 "
                                         "batches); plugrad always refuses, as conv2d does",
