@@ -12,13 +12,14 @@ Each case is a function of the library ``m`` (plugrad or torch) and of the input
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import plugrad
 import pytest
+from plugrad.plugins import registry
 
 torch = pytest.importorskip("torch")
+import oracle_support as oracle  # noqa: E402 - needs torch
 pytestmark = pytest.mark.torch_oracle
 
 #: wrongly typed values for a bool flag: PyTorch refuses each with TypeError
@@ -32,50 +33,9 @@ def _inputs(m, device):
     return x, m.tensor([0.5, -1.0, 2.0], **dev), m.tensor([0, 1], **dev), m.tensor(0, **dev)
 
 
-def _describe(r):
-    """A result in comparable form: tensors by dtype, shape and values."""
-    if isinstance(r, (plugrad.Tensor, torch.Tensor)):
-        return ("tensor", str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().cpu().numpy())
-    if isinstance(r, (tuple, list)):
-        return tuple(_describe(e) for e in r)
-    return r
-
-
-def _assert_same(ours, theirs, where):
-    if isinstance(theirs, tuple) and theirs and theirs[0] == "tensor":
-        assert ours[:3] == theirs[:3], f"{where}: plugrad gave {ours[:3]}, torch {theirs[:3]}"
-        np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-6, atol=0, err_msg=where)
-    elif isinstance(theirs, tuple):
-        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
-        for a, b in zip(ours, theirs):
-            _assert_same(a, b, where)
-    else:
-        assert ours == theirs, f"{where}: plugrad gave {ours!r}, torch {theirs!r}"
-
-
-def _outcome(fn, m, device):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _describe(fn(m, *_inputs(m, device))), None
-    except Exception as e:  # noqa: BLE001 - the exception is the outcome under test
-        return None, e
-
-
 def _same_as_torch(fn, device, where):
-    """Run ``fn`` in both libraries: the same exception class, or the same result."""
-    ours, our_exc = _outcome(fn, plugrad, device)
-    theirs, their_exc = _outcome(fn, torch, "cpu")
-    if their_exc is not None:
-        want = next(c for c in (TypeError, IndexError, ValueError, OverflowError, RuntimeError)
-                    if isinstance(their_exc, c))
-        assert isinstance(our_exc, want), (f"{where}: torch raised {type(their_exc).__name__}: {their_exc}; "
-                                           f"plugrad gave {our_exc!r}" if our_exc else f"returned {ours!r}")
-        assert str(our_exc), f"{where}: {type(our_exc).__name__} without a message"
-        return our_exc
-    assert our_exc is None, f"{where}: plugrad raised {type(our_exc).__name__}: {our_exc}; torch returned {theirs!r}"
-    _assert_same(ours, theirs, where)
-    return None
+    """``fn(m, *inputs)`` in both libraries (see :func:`oracle_support.same_as_torch`)."""
+    return oracle.same_as_torch(lambda m: fn(m, *_inputs(m, "cpu" if m is torch else device)), where)
 
 
 # ---- bool flags --------------------------------------------------------------------------
@@ -703,13 +663,16 @@ def test_lerp_weight_dtypes(case, device):
     _same_as_torch(LERP_CASES[case], device, case)
 
 
+#: the devices a cpu tensor can meet (none where only cpu is installed: the test has no case)
+DEVICES_BESIDE_CPU = [d for d in registry.device_types() if d != "cpu" and getattr(plugrad, d).is_available()]
+
+
 @pytest.mark.parametrize("op", ["atan2_", "div_"])
 @pytest.mark.parametrize("moved", ["self", "other"])
+@pytest.mark.parametrize("device", DEVICES_BESIDE_CPU)
 def test_in_place_op_across_devices_names_both(op, moved, device):
     """An int tensor written in place from a float result, one operand a 0-d tensor of another
     device: the error (a device clash, or the refused cast) names both devices."""
-    if device == "cpu":
-        pytest.skip("needs a second device")
     a, b = plugrad.tensor(-1), plugrad.tensor(3, device=device)
     if moved == "self":
         a, b = b, a

@@ -8,13 +8,13 @@ a tensor of that library (on the device under test for plugrad) from a NumPy val
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import plugrad
 import pytest
 
 torch = pytest.importorskip("torch")
+import oracle_support as oracle  # noqa: E402 - needs torch
 pytestmark = pytest.mark.torch_oracle
 
 
@@ -27,45 +27,9 @@ def _maker(m, device):
     return t
 
 
-def _describe(r):
-    if isinstance(r, (plugrad.Tensor, torch.Tensor)):
-        return ("tensor", str(r.dtype).split(".")[-1], tuple(r.shape), r.detach().cpu().numpy())
-    if isinstance(r, (tuple, list)):
-        return tuple(_describe(e) for e in r)
-    return r
-
-
-def _outcome(fn, m, device):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _describe(fn(m, _maker(m, device))), None
-    except Exception as e:  # noqa: BLE001 - the exception is the outcome under test
-        return None, e
-
-
-def _assert_same(ours, theirs, where):
-    if isinstance(theirs, tuple) and theirs and theirs[0] == "tensor":
-        assert ours[:3] == theirs[:3], f"{where}: plugrad gave {ours[:3]}, torch {theirs[:3]}"
-        np.testing.assert_array_equal(ours[3], theirs[3], err_msg=where)
-    else:
-        assert isinstance(ours, tuple) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
-        for a, b in zip(ours, theirs):
-            _assert_same(a, b, where)
-
-
 def _same_as_torch(fn, device, where):
-    """Run ``fn`` in both libraries: the same exception class, or the same result."""
-    ours, our_exc = _outcome(fn, plugrad, device)
-    theirs, their_exc = _outcome(fn, torch, "cpu")
-    if their_exc is not None:
-        want = next(c for c in (TypeError, IndexError, ValueError, RuntimeError) if isinstance(their_exc, c))
-        assert isinstance(our_exc, want), (f"{where}: torch raised {type(their_exc).__name__}: {their_exc}; "
-                                           + (f"plugrad raised {our_exc!r}" if our_exc else f"plugrad gave {ours!r}"))
-        assert str(our_exc), f"{where}: {type(our_exc).__name__} without a message"
-        return
-    assert our_exc is None, f"{where}: plugrad raised {type(our_exc).__name__}: {our_exc}; torch returned {theirs!r}"
-    _assert_same(ours, theirs, where)
+    """``fn(m, t)`` in both libraries, results compared exactly (see :func:`oracle_support.same_as_torch`)."""
+    oracle.same_as_torch(lambda m: fn(m, _maker(m, "cpu" if m is torch else device)), where, rtol=0)
 
 
 def _cases(table):

@@ -214,13 +214,9 @@ def _positions(v: Tensor, adv, strides, offset, layout=None):
     for d, t in adv:
         n = v._shape[d]
         t = cast(t, int64)
-        if check and t.numel():
-            lo, hi = int(t.min()), int(t.max())
-            if lo < -n or hi >= n:
-                bad = lo if lo < -n else hi
-                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-            if lo < 0:
-                t = t + (t < 0) * n
+        if check:
+            t = _wrapped(t, n, lambda bad, d=d, n=n: IndexError(
+                f"index {bad} is out of bounds for dimension {d} with size {n}"))
         pos = pos + t * strides[d]
     nd = len(out_shape)
     shape = (1,) * at + tuple(pos._shape) + (1,) * (nd - at - len(pos._shape))
@@ -261,14 +257,7 @@ def take(input, index) -> Tensor:
     _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
-    idx = cast(index, int64)
-    if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -n or hi >= n:
-            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} "
-                             f"elements.")
-        if lo < 0:
-            idx = idx + (idx < 0) * n
+    idx = _wrapped(cast(index, int64), n, lambda bad: _flat_out_of_range(bad, n))
     positions = idx * flat._strides[0] + flat._offset if flat._shape else idx * 0 + flat._offset
     r = _take_storage(flat, positions)
     if STATE.enabled and input._requires_grad:
@@ -309,15 +298,8 @@ def put(input, index, source, accumulate=False) -> Tensor:
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                          f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     r = input.detach().clone()
-    idx = cast(index, int64)
     n = r.numel()
-    if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < -n or hi >= n:
-            raise IndexError(f"out of range: tried to access index {lo if lo < -n else hi} on a tensor of {n} "
-                             f"elements.")
-        if lo < 0:
-            idx = idx + (idx < 0) * n
+    idx = _wrapped(cast(index, int64), n, lambda bad: _flat_out_of_range(bad, n))
     src = source if isinstance(source, Tensor) else None
     _put_storage(r, idx, source, accumulate)
     if STATE.enabled and (input._requires_grad or (src is not None and src._requires_grad)):
@@ -688,14 +670,9 @@ def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None
             raise RuntimeError(f"{fname}(): Size does not match at dimension {d}: expected index {list(index._shape)} "
                                f"to be no larger than the input {list(x_shape)} apart from dimension {dim}"
                                + (f" and no larger than src {list(src._shape)}" if src is not None else ""))
-    idx = cast(index, int64).reshape(ishape)
     n = x_shape[dim]
-    lo, hi = int(idx.min()), int(idx.max())
-    if lo < -n or hi >= n:
-        raise RuntimeError(f"{fname}(): index {lo if lo < -n else hi} is out of bounds for dimension {dim} with "
-                           f"size {n}")
-    if lo < 0:
-        idx = idx + (idx < 0) * n
+    idx = _wrapped(cast(index, int64).reshape(ishape), n, lambda bad: RuntimeError(
+        f"{fname}(): index {bad} is out of bounds for dimension {dim} with size {n}"))
     from ..creation import arange
     pos = idx * strides[dim] + offset
     for d in range(nd):
@@ -826,6 +803,23 @@ def _check_vector_index(index, fname: str, dtype_message: str) -> None:
                          f"(shape {list(index._shape)})")
     if index._dtype is not int64 and index._dtype is not int32:
         raise RuntimeError(f"{fname}(): {dtype_message}, but got {_type_name(index._dtype)}")
+
+
+def _wrapped(idx: Tensor, n: int, refuse) -> Tensor:
+    """int64 ``idx`` with negative values counted from the end of a size-``n`` dim, after
+    raising ``refuse(value)`` for a value outside ``[-n, n)`` (each op words its own error)."""
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < -n or hi >= n:
+            raise refuse(lo if lo < -n else hi)
+        if lo < 0:
+            idx = idx + (idx < 0) * n
+    return idx
+
+
+def _flat_out_of_range(bad: int, n: int) -> IndexError:
+    """take's and put's error: an index past a tensor of ``n`` elements read as flat"""
+    return IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
 
 
 def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
