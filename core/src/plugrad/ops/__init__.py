@@ -1,5 +1,15 @@
-"""Op definitions, one module per family. Importing this package binds the Tensor
+"""Op definitions, one module per family. Importing this package fills the op table
+(``plugrad.optable``) with every public op and the factories, then binds the Tensor
 methods (see ``methods``)."""
 
-from . import conversion, elementwise, indexing, join, linalg, reduction, views  # noqa: F401
-from . import methods  # noqa: F401  (binds Tensor methods; must come last)
+from .. import creation
+from ..optable import ops as _table
+from . import (conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization, padding,
+               pooling, reduction, views)
+
+for _module in (creation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
+                padding, pooling, reduction, views):
+    for _name in _module.__all__:
+        _table.register(_name, getattr(_module, _name))
+
+from . import methods  # noqa: E402,F401  (binds Tensor methods; must come last)
