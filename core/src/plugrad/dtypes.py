@@ -185,6 +185,18 @@ def set_default_dtype(d: dtype) -> None:
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
     _default_float = d
+    for callback in _DEFAULT_DTYPE_LISTENERS:
+        callback(d)
+
+
+#: callables told about a new default dtype: caches in higher layers that depend on it
+_DEFAULT_DTYPE_LISTENERS = []
+
+
+def on_default_dtype_change(callback) -> None:
+    """Call ``callback(new_default)`` whenever ``set_default_dtype`` runs (the elementwise
+    ops' cached plans depend on the default, and the ops live a layer above dtypes)."""
+    _DEFAULT_DTYPE_LISTENERS.append(callback)
 
 
 def scalar_dtype(value) -> dtype:

@@ -14,7 +14,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import bool_, float64, int64
 from ..layout import normalize_dim
-from ..ops.conversion import inplace_unary
+from ..ops.forms import general_inplace as inplace_unary
 from ..ops.dispatch import check_bool
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear

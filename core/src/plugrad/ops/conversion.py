@@ -1,19 +1,18 @@
-"""Moving and converting data: ``to``, ``copy_``, ``fill_``, ``zero_``, and the in-place
-forms of the math ops (``add_``, ``mul_``, ``exp_``, ...)."""
+"""Moving and converting data: ``to``, ``copy_``, ``fill_``, ``zero_``."""
 
 from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..device import device as _device
-from ..dtypes import can_cast, dtype as _dtype_cls
+from ..dtypes import dtype as _dtype_cls
 from ..layout import broadcast_shapes
 from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
-from . import elementwise as ew
-from .dispatch import as_operand, binary_dtype, cast, check_bool, check_inplace_target, check_same_device, inplace
+from .dispatch import as_operand, check_bool, check_inplace_target, inplace
+from .forms import check_writable
 
-__all__ = ["to", "copy_", "fill_", "zero_", "inplace_binary", "inplace_unary", "transfer"]
+__all__ = ["to", "copy_", "fill_", "zero_", "transfer"]
 
 
 # ---- device and dtype conversion -----------------------------------------------------------
@@ -89,14 +88,6 @@ def to(input, *args, **kwargs) -> Tensor:
 
 # ---- copy / fill ------------------------------------------------------------------------------
 
-def _check_writable(self: Tensor, fname: str):
-    for n, s in zip(self._shape, self._strides):
-        if s == 0 and n > 1:
-            raise RuntimeError(f"{fname}: unsupported operation: more than one element of the written-to tensor "
-                               f"refers to a single memory location. Please clone() the tensor before performing "
-                               f"the operation.")
-
-
 class CopyBackwards(Node):
     """d self.copy_(src) = (zeros for the overwritten self, g moved back to src)"""
     __slots__ = ("src_device", "src_dtype")
@@ -116,7 +107,7 @@ def copy_(self, src, non_blocking=False) -> Tensor:
         src = tensor(as_operand(src, "copy_", "src"), dtype=self._dtype, device=self.device)
     if type(non_blocking) is not bool:
         check_bool(non_blocking, "copy_", "non_blocking")
-    _check_writable(self, "copy_")
+    check_writable(self, "copy_")
     if broadcast_shapes(src._shape, self._shape) != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast shape "
                            f"{list(broadcast_shapes(src._shape, self._shape))}")
@@ -170,7 +161,7 @@ def fill_(self, value) -> Tensor:
 def _fill_from_tensor(self, value):
     from ..autograd.inplace import snapshot
     from ..creation import full
-    _check_writable(self, "fill_")
+    check_writable(self, "fill_")
     check_inplace_target(self, True, "fill_")
     result = full(self._shape, self._dtype.checked_scalar(value.item()), dtype=self._dtype, device=self.device)
     record(FillBackward3(), (snapshot(self) if self._requires_grad else None, value), result)
@@ -184,7 +175,7 @@ def zero_(self) -> Tensor:
 
 def _fill(self, value, node_cls, fname):
     value = as_operand(value, fname, "value")
-    _check_writable(self, fname)
+    check_writable(self, fname)
     tracked = STATE.enabled and self._requires_grad
     check_inplace_target(self, tracked, fname)
     if not tracked:
@@ -196,87 +187,3 @@ def _fill(self, value, node_cls, fname):
     result = full(self._shape, self._dtype.checked_scalar(value), dtype=self._dtype, device=self.device)
     record(node_cls(), (snapshot(self),), result)
     return inplace(self, result, fname)
-
-
-# ---- in-place math -------------------------------------------------------------------------------
-
-_BITWISE_KERNELS = frozenset({"bitwise_and", "bitwise_or", "bitwise_xor"})
-
-
-def inplace_binary(fn, kernel_op, fname):
-    """The in-place form of a binary op: a direct kernel into self when nothing is
-    tracked and no dtype change is needed; else the out-of-place op plus a write."""
-    def method(self, other, *args, **kwargs):
-        other = as_operand(other, fname)
-        other_t = isinstance(other, Tensor)
-        number_from = None
-        if other_t and other._backend is not self._backend:
-            # devices first: only a 0-d cpu tensor may meet another device, as a number
-            number = check_same_device(self, other, fname)
-            number_from = other.device
-        tracked = STATE.enabled and (self._requires_grad or (other_t and other._requires_grad))
-        _check_writable(self, fname)
-        if not tracked and kernel_op is not None and not args and not kwargs:
-            if number_from is not None:
-                other, other_t = number, False
-            dt = binary_dtype(self, other)
-            same_shape = not other_t or other._shape == self._shape or \
-                broadcast_shapes(other._shape, self._shape) == self._shape
-            # true division of ints gives floats, floats have no bitwise kernel, and integer powers
-            # refuse negative exponents: those cases take the general path and its checks
-            if kernel_op == "div" or kernel_op == "pow":
-                direct = dt.is_floating_point
-            else:
-                direct = not (dt.is_floating_point and kernel_op in _BITWISE_KERNELS)
-            if dt is self._dtype and same_shape and direct:
-                if kernel_op in ("floordiv", "remainder", "fmod"):
-                    ew._check_int_zero_division(self, other, fname)
-                elif kernel_op == "sub":
-                    ew._check_sub_operands(self, other)
-                elif kernel_op == "pow" and not other_t:
-                    ew._check_pow_scalar(dt, other)
-                b = (other._a if other._dtype is dt else cast(other, dt)._a) if other_t else dt._py(other)
-                self._backend.binary(kernel_op, self._a, b, self._a)
-                self._storage.version += 1
-                return self
-        check_inplace_target(self, tracked, fname)
-        if tracked:
-            from ..autograd.inplace import snapshot
-            src = snapshot(self)
-        else:
-            src = self
-        r = fn(src, other, *args, **kwargs)
-        if number_from is not None and not can_cast(r._dtype, self._dtype):
-            raise RuntimeError(f"{fname}: result type {r._dtype.name.capitalize()} can't be cast to the desired "
-                               f"output type {self._dtype.name.capitalize()} of self (on {self.device}; the other "
-                               f"operand, a 0-d tensor on {number_from}, counted as a number)")
-        return inplace(self, r, fname)
-    method.__name__ = fname
-    method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
-    return method
-
-
-def inplace_unary(fn, fname, kernel_op=None):
-    """The in-place form of an op whose only tensor written is ``self`` (a unary op, or
-    one like ``index_add`` whose other arguments are read only; see ``inplace_binary``)."""
-    def method(self, *args, **kwargs):
-        tracked = STATE.enabled and self._requires_grad
-        _check_writable(self, fname)
-        if not tracked and kernel_op is not None and not args and not kwargs and self._dtype.is_floating_point:
-            self._backend.unary(kernel_op, self._a, self._a)
-            self._storage.version += 1
-            return self
-        check_inplace_target(self, tracked, fname)
-        if tracked:
-            from ..autograd.inplace import snapshot
-            src = snapshot(self)
-        else:
-            src = self
-        r = fn(src, *args, **kwargs)
-        if not can_cast(r._dtype, self._dtype):
-            raise RuntimeError(f"{fname}: result type {r._dtype.name.capitalize()} can't be cast to the desired "
-                               f"output type {self._dtype.name.capitalize()}")
-        return inplace(self, r, fname)
-    method.__name__ = fname
-    method.__doc__ = f"In-place form of ``{fn.__name__}``: writes the result into ``self``."
-    return method

@@ -14,18 +14,21 @@ from . import indexing as ix
 from . import linalg
 from . import reduction as rd
 from . import views as vw
+from .declare import bind_methods
+from .dispatch import as_operand
+from .forms import general_inplace, inplace_method
 
 
 def _rtruediv(self, other):
-    return ew.mul(ew.reciprocal(self), ew.as_operand(other, "div"))
+    return ew.mul(ew.reciprocal(self), as_operand(other, "div"))
 
 
 def _rsub(self, other):
-    return ew.sub(ew.as_operand(other, "sub"), self)
+    return ew.sub(as_operand(other, "sub"), self)
 
 
 def _rpow(self, other):
-    return ew.pow(ew.as_operand(other, "pow", "self"), self)
+    return ew.pow(as_operand(other, "pow", "self"), self)
 
 
 def _rfloordiv(self, other):
@@ -120,26 +123,6 @@ def _bind():
     from .. import creation
     T = Tensor
     methods = {
-        # arithmetic
-        "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "true_divide": ew.true_divide,
-        "floor_divide": ew.floor_divide, "remainder": ew.remainder, "fmod": ew.fmod, "pow": ew.pow,
-        "neg": ew.neg, "negative": ew.neg, "abs": ew.abs, "absolute": ew.abs, "exp": ew.exp, "log": ew.log,
-        "sqrt": ew.sqrt, "rsqrt": ew.rsqrt, "sin": ew.sin, "cos": ew.cos, "tan": ew.tan, "tanh": ew.tanh,
-        "sigmoid": ew.sigmoid, "relu": ew.relu, "sign": ew.sign, "floor": ew.floor, "ceil": ew.ceil,
-        "round": ew.round, "trunc": ew.trunc, "reciprocal": ew.reciprocal, "log1p": ew.log1p, "expm1": ew.expm1,
-        "asin": ew.asin, "acos": ew.acos, "atan": ew.atan, "arcsin": ew.asin, "arccos": ew.acos,
-        "arctan": ew.atan, "sinh": ew.sinh, "cosh": ew.cosh, "log2": ew.log2, "exp2": ew.exp2,
-        "square": ew.square, "maximum": ew.maximum, "minimum": ew.minimum, "atan2": ew.atan2,
-        "clamp": ew.clamp, "clip": ew.clamp, "lerp": ew.lerp, "addcmul": ew.addcmul, "addcdiv": ew.addcdiv,
-        "subtract": ew.sub, "multiply": ew.mul, "divide": ew.div, "rsub": ew.rsub,
-        # comparison and logic
-        "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge, "greater": ew.gt,
-        "greater_equal": ew.ge, "less": ew.lt, "less_equal": ew.le, "not_equal": ew.ne,
-        "logical_and": ew.logical_and, "logical_or": ew.logical_or, "logical_xor": ew.logical_xor,
-        "logical_not": ew.logical_not, "bitwise_not": ew.bitwise_not, "bitwise_and": ew.bitwise_and,
-        "bitwise_or": ew.bitwise_or, "bitwise_xor": ew.bitwise_xor, "isnan": ew.isnan, "isinf": ew.isinf,
-        "isfinite": ew.isfinite, "isclose": ew.isclose, "allclose": ew.allclose, "equal": ew.equal,
-        "where": lambda self, condition, other: ew.where(condition, self, other),
         # reductions
         "sum": rd.sum, "mean": rd.mean, "prod": rd.prod, "max": _max, "min": _min, "amax": rd.amax,
         "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin, "var": rd.var, "std": rd.std,
@@ -187,37 +170,16 @@ def _bind():
         "__and__": _binop(ew.bitwise_and), "__or__": _binop(ew.bitwise_or), "__xor__": _binop(ew.bitwise_xor),
         "__rand__": _binop(ew.bitwise_and), "__ror__": _binop(ew.bitwise_or), "__rxor__": _binop(ew.bitwise_xor),
     }
-    inplace_binary = {
-        "add_": (ew.add, "add"), "sub_": (ew.sub, "sub"), "mul_": (ew.mul, "mul"), "div_": (ew.div, "div"),
-        "pow_": (ew.pow, "pow"), "floor_divide_": (ew.floor_divide, "floordiv"),
-        "remainder_": (ew.remainder, "remainder"), "fmod_": (ew.fmod, "fmod"),
-        "maximum_": (ew.maximum, "maximum"), "minimum_": (ew.minimum, "minimum"),
-        "subtract_": (ew.sub, "sub"), "multiply_": (ew.mul, "mul"), "divide_": (ew.div, "div"),
-        "true_divide_": (ew.div, "div"), "atan2_": (ew.atan2, None), "lerp_": (ew.lerp, None),
-        "logical_and_": (ew.logical_and, None), "logical_or_": (ew.logical_or, None),
-        "logical_xor_": (ew.logical_xor, None), "bitwise_and_": (ew.bitwise_and, "bitwise_and"),
-        "bitwise_or_": (ew.bitwise_or, "bitwise_or"), "bitwise_xor_": (ew.bitwise_xor, "bitwise_xor"),
-    }
-    for name, (fn, kop) in inplace_binary.items():
-        methods[name] = cv.inplace_binary(fn, kop, name)
+    for name in ("index_add", "scatter", "scatter_add", "index_put", "put"):
+        methods[name + "_"] = general_inplace(methods[name], name + "_")
+    methods["where"] = lambda self, condition, other: ew.where(condition, self, other)
+    for name, fn in methods.items():
+        setattr(T, name, fn)
+    bind_methods(T, inplace_method)
     for op, dunder in (("add_", "__iadd__"), ("sub_", "__isub__"), ("mul_", "__imul__"), ("div_", "__itruediv__"),
                        ("floor_divide_", "__ifloordiv__"), ("remainder_", "__imod__"), ("pow_", "__ipow__"),
                        ("bitwise_and_", "__iand__"), ("bitwise_or_", "__ior__"), ("bitwise_xor_", "__ixor__")):
-        methods[dunder] = methods[op]
-    unary_kernels = {"exp": "exp", "log": "log", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
-                     "sigmoid": "sigmoid", "abs": "abs", "neg": "neg", "floor": "floor", "ceil": "ceil",
-                     "trunc": "trunc", "reciprocal": "reciprocal", "rsqrt": "rsqrt", "log1p": "log1p",
-                     "expm1": "expm1", "sign": "sign", "tan": "tan"}
-    for name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "neg",
-                 "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1", "sign", "clamp", "clip",
-                 "square", "logical_not", "bitwise_not", "negative", "asin", "acos", "atan", "sinh", "cosh", "log2",
-                 "exp2"):
-        fn = methods[name]
-        methods[name + "_"] = cv.inplace_unary(fn, name + "_", unary_kernels.get(name))
-    for name in ("index_add", "scatter", "scatter_add", "index_put", "put"):
-        methods[name + "_"] = cv.inplace_unary(methods[name], name + "_")
-    for name, fn in methods.items():
-        setattr(T, name, fn)
+        setattr(T, dunder, getattr(T, op))
     T.T = property(_numpy_t)
     T.mT = property(_matrix_t)
     T.__hash__ = lambda self: id(self)

@@ -1,0 +1,378 @@
+"""The one mechanism behind every elementwise op: a spec in, the op function out.
+
+An elementwise op is declared by its kernel, its dtype rule, its checks and its
+derivatives (one formula per input, written with plugrad ops so that they are
+differentiable again). :func:`unary` and :func:`binary` turn that into the op
+function, its ``grad_fn`` class and its in-place form (``plugrad.ops.forms``):
+
+    sin = unary("sin", grad=lambda g, x: g * cos(x))
+    mul = binary("mul", grads=(lambda g, b: g * b, lambda g, a: g * a))
+
+A formula names what it needs by its parameters: ``g`` (the incoming gradient),
+``x`` (unary input), ``a``/``b`` (binary inputs; ``b`` may be a Python number),
+``result``, or an attribute the op sets on its node (``alpha``). The node saves
+exactly the tensors the formulas of the inputs that need a gradient name, and
+nothing else; a saved result is relinked to the node for double backward
+(``Node.output_alias``), never kept as the output itself (no reference cycle).
+
+The common calls take a fast path, the same for every op: the dtype rule and the
+dtype checks run once per (op, operand dtypes, operand kinds) and the outcome is
+cached as a :class:`Plan`; a call with a cached plan only computes the shape,
+calls the kernel and, when autograd records, makes the node. Calls the plan does
+not cover (operands on two devices, NumPy scalars, a number first) take the
+general path, which does every check.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from ..autograd.grad_mode import STATE
+from ..autograd.graph import Node, record
+from ..dtypes import bool_, combine_tiers, get_default_dtype, on_default_dtype_change, promote_types, scalar_dtype
+from ..layout import broadcast_shapes
+from ..tensor import Tensor, make
+from .dispatch import as_operand, cast, check_same_device, write_out
+from .declare import declare
+
+__all__ = ["unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
+           "UnarySpec", "BinarySpec"]
+
+_NUMBER_CLASSES = frozenset({float, int, bool})
+
+
+# ---- untracked compute: the general path of every elementwise op --------------------------
+
+def result_dtype(a, b):
+    """PyTorch's result dtype of ``a op b`` (either may be a Python number, not both):
+    dimensioned tensors outrank 0-d tensors, which outrank numbers, within a category."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a._dtype, b._dtype
+            if da is db:
+                return da
+            a0, b0 = not a._shape, not b._shape
+            if a0 == b0:
+                return promote_types(da, db)
+            return combine_tiers(db, da) if a0 else combine_tiers(da, db)
+        return combine_tiers(a._dtype, scalar_dtype(b))
+    return combine_tiers(b._dtype, scalar_dtype(a))
+
+
+def compute_binary(op: str, a, b, fname: str, *, bool_out: bool = False, dtype=None) -> Tensor:
+    """``a op b`` as a new tensor, untracked (one of ``a``/``b`` may be a Python number);
+    computed in ``dtype`` (default: the promoted dtype), bool out for comparisons."""
+    if isinstance(a, Tensor):
+        t = a
+        if isinstance(b, Tensor) and b._backend is not a._backend:
+            b = check_same_device(a, b, fname)
+    else:
+        t = b
+    cd = dtype or result_dtype(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        sa, sb = a._shape, b._shape
+        shape = sa if sa == sb else broadcast_shapes(sa, sb)
+    else:
+        shape = t._shape
+    aa = (a._a if a._dtype is cd else cast(a, cd)._a) if isinstance(a, Tensor) else cd._py(a)
+    bb = (b._a if b._dtype is cd else cast(b, cd)._a) if isinstance(b, Tensor) else cd._py(b)
+    od = bool_ if bool_out else cd
+    backend = t._backend
+    out = backend.empty(shape, od)
+    backend.binary(op, aa, bb, out)
+    return make(backend, out, shape, od)
+
+
+def compute_unary(op: str, x: Tensor, *, dtype=None, bool_out: bool = False) -> Tensor:
+    """``op(x)`` as a new tensor, computed in ``dtype`` (default x's), untracked."""
+    cd = dtype or x._dtype
+    xa = x._a if x._dtype is cd else cast(x, cd)._a
+    backend = x._backend
+    od = bool_ if bool_out else cd
+    out = backend.empty(x._shape, od)
+    backend.unary(op, xa, out)
+    return make(backend, out, x._shape, od)
+
+
+# ---- derivatives: formulas -> a node class -----------------------------------------------------
+
+class PointwiseNode(Node):
+    """A node whose backward applies one formula per input (see the module docstring).
+    Class attributes, set per op: ``formulas`` (None for an input that gets no
+    gradient), ``args`` (each formula's parameter names after ``g``), ``saves`` (the
+    operand names the node may save, in order). ``numbers``: the operands that were
+    Python numbers, by name (None when there were none)."""
+
+    __slots__ = ("numbers", "__dict__")
+    formulas = ()
+    args = ()
+    saves = ()
+
+    def backward(self, g):
+        values = dict(zip(self.saves, self.saved_tensors))
+        if values.get("result") is not None:
+            values["result"] = self.output_alias(values["result"])
+        if self.numbers is not None:
+            values.update(self.numbers)
+        grads = []
+        for formula, args, edge in zip(self.formulas, self.args, self.next_functions):
+            if edge[0] is None or formula is None:
+                grads.append(None)
+            else:
+                grads.append(formula(g, *[values[n] if n in values else getattr(self, n) for n in args]))
+        return tuple(grads)
+
+
+def node_class(name: str, formulas, defaults=None, doc=None):
+    """The ``grad_fn`` class ``name`` applying ``formulas`` (one per input, None for an
+    input that gets no gradient); ``defaults``: node attributes and their default values."""
+    args = tuple(tuple(inspect.signature(f).parameters)[1:] if f is not None else () for f in formulas)
+    saves = tuple(n for n in ("x", "a", "b", "result") if any(n in a for a in args))
+    body = {"formulas": tuple(formulas), "args": args, "saves": saves, "__module__": __name__,
+            "__doc__": doc or f"backward of {name[:-len('Backward0')] if name.endswith('Backward0') else name}"}
+    body.update(defaults or {})
+    return type(name, (PointwiseNode,), body)
+
+
+def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, numbers=None, **attrs) -> None:
+    """Make a ``node_cls`` node ``r``'s grad_fn: save the tensors that the formulas of
+    the inputs needing a gradient name (``operands`` maps x/a/b/result to values;
+    ``numbers`` those that are Python numbers), set ``attrs`` on the node, and connect it
+    to ``inputs`` (None for a number operand)."""
+    node = node_cls()
+    node.numbers = numbers
+    for k, v in attrs.items():
+        setattr(node, k, v)
+    if node_cls.saves:
+        wanted = set()
+        for t, args in zip(inputs, node_cls.args):
+            if t is not None and t._requires_grad:
+                wanted.update(args)
+        if numbers is not None:
+            wanted.difference_update(numbers)
+        node.save(*[(r.detach() if n == "result" else operands[n]) if n in wanted else None
+                    for n in node_cls.saves])
+    record(node, inputs, r)
+
+
+# ---- plans: the cached outcome of the dtype rule and the dtype checks ---------------------------
+
+_PLAN_CACHES = []
+
+
+def _forget_plans(_new_default=None) -> None:
+    """Plans depend on the default float dtype (an int operand of a float op computes in
+    it): changing the default forgets them."""
+    for cache in _PLAN_CACHES:
+        cache.clear()
+
+
+on_default_dtype_change(_forget_plans)
+
+
+class _Spec:
+    """What unary and binary specs share: the plan cache and the node class."""
+
+    def __init__(self, name, kernel, result, check, node):
+        self.name = name
+        self.kernel = kernel or name
+        self.result = result
+        self.check = check
+        self.node = node
+        self.plans = {}
+        _PLAN_CACHES.append(self.plans)
+
+    def out_dtype(self, cd):
+        return bool_ if self.result == "bool" else cd
+
+
+class UnarySpec(_Spec):
+    """An elementwise op of one tensor. ``result``: "same" (the input's dtype), "float"
+    (integers compute in the default float dtype) or "bool" (a predicate)."""
+
+    def plan(self, x: Tensor):
+        dt = x._dtype
+        plan = self.plans.get(dt)
+        if plan is None:
+            cd = get_default_dtype() if self.result == "float" and not dt.is_floating_point else dt
+            if self.check is not None:
+                self.check(x, cd)
+            plan = self.plans[dt] = (cd, self.out_dtype(cd))
+        return plan
+
+    def __call__(self, x: Tensor) -> Tensor:
+        cd, od = self.plan(x)
+        backend = x._backend
+        arr = backend.empty(x._shape, od)
+        backend.unary(self.kernel, x._a if x._dtype is cd else cast(x, cd)._a, arr)
+        r = make(backend, arr, x._shape, od)
+        if self.node is not None and x._requires_grad and STATE.enabled:
+            record_pointwise(self.node, r, {"x": x}, (x,))
+        return r
+
+
+class BinarySpec(_Spec):
+    """An elementwise op of two operands (the second may be a Python number). ``result``:
+    "promote" (PyTorch's type promotion), "float" (promoted, then integers compute in the
+    default float dtype) or "bool" (computed in the promoted dtype, bool out). Either
+    operand may be a Python number (``number_input``/``number_other`` False: PyTorch
+    refuses one there, with the TypeError of its argument parser).
+    ``check(a, b, cd)`` refuses dtypes (cached with the plan once it passes);
+    ``int_value_check(a, b, cd)`` inspects values and runs on every call whose compute
+    dtype is not floating (integer division by zero). ``scalar_node``: the node class
+    when ``b`` is a number, where PyTorch has one (it then has one edge, to ``a``)."""
+
+    def __init__(self, name, kernel, result, check, node, int_value_check=None, scalar_node=None,
+                 number_input=True, number_other=True):
+        super().__init__(name, kernel, result, check, node)
+        self.int_value_check = int_value_check
+        self.scalar_node = scalar_node
+        self.number_input = number_input
+        self.number_other = number_other
+
+    def plan(self, a: Tensor, b):
+        """``(compute dtype, out dtype, value check)`` for ``a`` (a tensor) and ``b`` (a
+        tensor on a's device, or a Python number)."""
+        da = a._dtype
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            db = b._dtype
+            key = da if da is db else (da, db, not a._shape, not b._shape)
+        else:
+            key = (da, b.__class__)
+        plan = self.plans.get(key)
+        if plan is None:
+            cd = result_dtype(a, b)
+            if self.result == "float" and not cd.is_floating_point:
+                cd = get_default_dtype()
+            if self.check is not None:
+                self.check(a, b, cd)
+            plan = self.plans[key] = (cd, self.out_dtype(cd), None if cd.is_floating_point else self.int_value_check)
+        return plan
+
+    def compute(self, a: Tensor, b, dest=None) -> Tensor:
+        """``a op b`` untracked, by the plan; into ``dest`` (an array of the result's
+        dtype and shape) when given."""
+        cd, od, value_check = self.plan(a, b)
+        if value_check is not None:
+            value_check(a, b, cd)
+        if b.__class__ is Tensor or isinstance(b, Tensor):
+            sa, sb = a._shape, b._shape
+            shape = sa if sa == sb else broadcast_shapes(sa, sb)
+            bb = b._a if b._dtype is cd else cast(b, cd)._a
+        else:
+            shape = a._shape
+            bb = cd._py(b)
+        backend = a._backend
+        arr = backend.empty(shape, od) if dest is None else dest
+        backend.binary(self.kernel, a._a if a._dtype is cd else cast(a, cd)._a, bb, arr)
+        return make(backend, arr, shape, od) if dest is None else None
+
+    def compute_general(self, a, b) -> Tensor:
+        """``a op b`` untracked, for operands from :meth:`operands` (``a`` may be a number)."""
+        if isinstance(a, Tensor):
+            return self.compute(a, b)
+        cd = result_dtype(a, b)
+        if self.result == "float" and not cd.is_floating_point:
+            cd = get_default_dtype()
+        if self.check is not None:
+            self.check(a, b, cd)
+        if self.int_value_check is not None and not cd.is_floating_point:
+            self.int_value_check(a, b, cd)
+        return compute_binary(self.kernel, a, b, self.name, bool_out=self.result == "bool", dtype=cd)
+
+    def record(self, r: Tensor, a, b, **attrs) -> None:
+        """Make ``r = a op b``'s node (either operand may be a number): ``node`` for two
+        tensors, ``scalar_node`` otherwise."""
+        if a.__class__ is Tensor and b.__class__ is Tensor or isinstance(a, Tensor) and isinstance(b, Tensor):
+            record_pointwise(self.node, r, {"a": a, "b": b}, (a, b), None, **attrs)
+        elif isinstance(a, Tensor):
+            if self.scalar_node is not None:   # PyTorch's own node for a number operand: one edge
+                record_pointwise(self.scalar_node, r, {"a": a}, (a,), {"b": b}, **attrs)
+            else:
+                record_pointwise(self.node, r, {"a": a}, (a, None), {"b": b}, **attrs)
+        else:
+            record_pointwise(self.node, r, {"b": b}, (None, b), {"a": a}, **attrs)
+
+    def operands(self, a, b):
+        """The general path's operands: tensors on one device or Python numbers (NumPy
+        scalars become numbers), with PyTorch's errors for anything else."""
+        if not isinstance(a, Tensor):
+            if not self.number_input or not isinstance(b, Tensor):
+                raise TypeError(f"{self.name}(): argument 'input' (position 1) must be Tensor, not "
+                                f"{type(a).__name__}")
+            return as_operand(a, self.name, "input"), b
+        b = as_operand(b, self.name)
+        if not isinstance(b, Tensor):
+            if not self.number_other:
+                raise TypeError(f"{self.name}(): argument 'other' (position 2) must be Tensor, not "
+                                f"{type(b).__name__}")
+        elif b._backend is not a._backend:
+            b = check_same_device(a, b, self.name)
+        return a, b
+
+    def __call__(self, a, b) -> Tensor:
+        """``a op b`` with autograd: the fast path when the operands are already plain,
+        the general path's conversions otherwise."""
+        if a.__class__ is Tensor and ((b.__class__ is Tensor and b._backend is a._backend) or
+                                      (b.__class__ in _NUMBER_CLASSES and self.number_other)):
+            r = self.compute(a, b)
+            tracked = a._requires_grad or (b.__class__ is Tensor and b._requires_grad)
+        else:
+            a, b = self.operands(a, b)
+            r = self.compute_general(a, b)
+            tracked = (isinstance(a, Tensor) and a._requires_grad) or (isinstance(b, Tensor) and b._requires_grad)
+        if tracked and self.node is not None and STATE.enabled:
+            self.record(r, a, b)
+        return r
+
+
+# ---- declaring elementwise ops ------------------------------------------------------------------
+
+def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None, aliases=(), inplace=True,
+          declared=True, doc=None):
+    """Declare the unary elementwise op ``name``: ``kernel`` (default ``name``), its
+    derivative ``grad(g, x|result)`` (None: not differentiable), its dtype rule and
+    ``check(x, compute_dtype)``. Gives ``plugrad.<name>``, ``Tensor.<name>`` and
+    ``Tensor.<name>_`` (``declared=False``: only the spec, for an op whose function is
+    written by hand around it)."""
+    node_cls = node_class(node or f"{name.capitalize()}Backward0", (grad,)) if grad is not None else None
+    spec = UnarySpec(name, kernel, result, check, node_cls)
+    if not declared:
+        return spec
+
+    def op(input, *, out=None) -> Tensor:
+        if input.__class__ is not Tensor and not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        r = spec(input)
+        return r if out is None else write_out(out, r, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc or f"Elementwise ``{name}``."
+    op.spec = spec
+    return declare(op, aliases=aliases, method=True, inplace=inplace)
+
+
+def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_value_check=None, node=None,
+           scalar_node=None, number_input=True, number_other=True, aliases=(), method=True, inplace=True, declared=True,
+           defaults=None, doc=None):
+    """Declare the binary elementwise op ``name``: ``kernel`` (default ``name``), its
+    derivatives ``grads`` (a formula per operand, see the module docstring; None: not
+    differentiable), its dtype rule and checks (see :class:`BinarySpec`). Gives
+    ``plugrad.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_`` (``declared=False``:
+    only the spec, for an op whose function is written by hand around it)."""
+    node_cls = scalar_cls = None
+    if grads is not None:
+        node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults)
+        scalar_cls = node_class(scalar_node, grads[:1], defaults) if scalar_node else None
+    spec = BinarySpec(name, kernel, result, check, node_cls, int_value_check, scalar_cls, number_input, number_other)
+    if not declared:
+        return spec
+
+    def op(input, other, *, out=None) -> Tensor:
+        r = spec(input, other)
+        return r if out is None else write_out(out, r, name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc or f"Elementwise ``{name}`` with broadcasting and type promotion."
+    op.spec = spec
+    return declare(op, aliases=aliases, method=method, inplace=inplace)
