@@ -1,7 +1,8 @@
 """Which names are public ops, and which of them the database covers.
 
-A public op is a name in the ``__all__`` of one of :data:`OP_MODULES`, minus the
-helpers listed in :data:`NON_OPS`. Every public op needs an entry in the op
+A public op is a name in the ``__all__`` of one of :data:`OP_MODULES`, or an op
+declared with ``plugrad.ops.declare`` (its family is the op module it was declared
+in), minus the helpers listed in :data:`NON_OPS`. Every public op needs an entry in the op
 database, or an alias entry (:data:`ALIASES`) that names one. The coverage test
 fails on any other name, so a new op cannot ship untested.
 """
@@ -38,14 +39,11 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
-NOT_OP_MODULES = frozenset({"plugrad.ops.dispatch", "plugrad.ops.methods", "plugrad.ops.guard"})
+NOT_OP_MODULES = frozenset({"plugrad.ops.dispatch", "plugrad.ops.methods", "plugrad.ops.guard", "plugrad.ops.declare",
+                            "plugrad.ops.forms", "plugrad.ops.pointwise", "plugrad.ops.checks"})
 
 #: names in an ``__all__`` above that are not ops, each with the reason
 NON_OPS = {
-    # conversion: factories that build the in-place Tensor methods (add_, exp_, ...);
-    # the in-place forms they build are checked through their ops' entries
-    "plugrad.ops.conversion.inplace_binary": "method factory, not an op",
-    "plugrad.ops.conversion.inplace_unary": "method factory, not an op",
     # conversion: the untracked copy behind ``to``; checked through ``to``
     "plugrad.ops.conversion.transfer": "internal copy primitive behind to()",
     # views: builds the int64 storage positions of a layout for kernels; it takes no
@@ -91,13 +89,37 @@ def op_modules() -> dict:
 
 
 def public_ops() -> list:
-    """``(module name, op name)`` of every public op."""
+    """``(module name, op name)`` of every public op: the names in the op modules'
+    ``__all__`` and every declared op (plugrad versions with ``plugrad.ops.declare``)."""
     ops = []
-    for mod_name, module in op_modules().items():
+    modules = op_modules()
+    for mod_name, module in modules.items():
         for name in getattr(module, "__all__", ()):
             if f"{mod_name}.{name}" not in NON_OPS:
                 ops.append((mod_name, name))
+    known = set(ops)
+    for family, name in _declared_ops(modules):
+        if (family, name) not in known and f"{family}.{name}" not in NON_OPS:
+            ops.append((family, name))
     return ops
+
+
+def _declared_ops(modules) -> list:
+    """``(op module, name)`` of the ops declared through ``plugrad.ops.declare``; the op
+    module is the one of :data:`OP_MODULES` the declaring module belongs to."""
+    try:
+        declare = importlib.import_module("plugrad.ops.declare")
+    except ModuleNotFoundError:
+        return []
+    found = []
+    for decl in declare.DECLARATIONS.values():
+        if not decl.public:
+            continue
+        owners = [m for m in modules if decl.family == m or decl.family.startswith(m + ".")]
+        if not owners:
+            raise AssertionError(f"op {decl.name!r} is declared in {decl.family}, which is in no OP_MODULES entry")
+        found.append((max(owners, key=len), decl.name))
+    return found
 
 
 def missing_entries(database) -> list:
@@ -108,7 +130,17 @@ def missing_entries(database) -> list:
     functions = {id(_unwrapped(op.fn)) for op in database.values()}
     modules = op_modules()
     return [f"{m}.{n}" for m, n in public_ops()
-            if (m, n) not in covered and id(_unwrapped(getattr(modules[m], n, None))) not in functions]
+            if (m, n) not in covered and id(_unwrapped(_op_function(modules[m], n))) not in functions]
+
+
+def _op_function(module, name):
+    """The function of op ``name`` of an op module (a declared op may live in a submodule)."""
+    fn = getattr(module, name, None)
+    if fn is None:
+        declare = importlib.import_module("plugrad.ops.declare")
+        decl = declare.DECLARATIONS.get(name)
+        fn = decl.fn if decl is not None else None
+    return fn
 
 
 def _unwrapped(fn):

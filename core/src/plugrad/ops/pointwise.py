@@ -26,6 +26,7 @@ general path, which does every check.
 from __future__ import annotations
 
 import inspect
+import sys
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
@@ -328,6 +329,12 @@ class BinarySpec(_Spec):
 
 # ---- declaring elementwise ops ------------------------------------------------------------------
 
+def _declaring_module() -> str:
+    """The module whose code called ``unary``/``binary``: the op's family, for its
+    ``__module__`` and its declaration (``unary`` -> ``op`` -> here is two frames)."""
+    return sys._getframe(2).f_globals.get("__name__", __name__)
+
+
 def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None, aliases=(), inplace=True,
           declared=True, doc=None):
     """Declare the unary elementwise op ``name``: ``kernel`` (default ``name``), its
@@ -347,6 +354,7 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
         return r if out is None else write_out(out, r, name)
 
     op.__name__ = op.__qualname__ = name
+    op.__module__ = _declaring_module()
     op.__doc__ = doc or f"Elementwise ``{name}``."
     op.spec = spec
     return declare(op, aliases=aliases, method=True, inplace=inplace)
@@ -373,6 +381,7 @@ def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_v
         return r if out is None else write_out(out, r, name)
 
     op.__name__ = op.__qualname__ = name
+    op.__module__ = _declaring_module()
     op.__doc__ = doc or f"Elementwise ``{name}`` with broadcasting and type promotion."
     op.spec = spec
     return declare(op, aliases=aliases, method=method, inplace=inplace)
