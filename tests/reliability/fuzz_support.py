@@ -34,7 +34,7 @@ TORCH_CLASSES = (RuntimeError, TypeError, ValueError, IndexError)
 #: op families whose functions PyTorch has in ``torch.nn.functional``
 _FUNCTIONAL_FAMILIES = ("plugrad.nn.functional", "plugrad.ops.dense", "plugrad.ops.convolution",
                         "plugrad.ops.pooling", "plugrad.ops.normalization", "plugrad.ops.padding",
-                        "plugrad.ops.loss")
+                        "plugrad.ops.loss", "plugrad.ops.activation")
 
 #: ops whose results are random: only shape and dtype are compared
 RANDOM_OPS = frozenset({"dropout"})

@@ -1,9 +1,12 @@
-"""Entries for the losses (``plugrad.ops.loss``) and for the functions defined in
-``plugrad.nn.functional`` itself: activations, softmax variants, ``normalize``,
-``dropout`` and ``one_hot``. (What nn.functional re-exports from ``plugrad.ops``
-is the very same function, covered by its entry there.)"""
+"""Entries for the losses (``plugrad.ops.loss``), the activations, ``normalize``,
+``dropout`` and ``one_hot`` (``plugrad.ops.activation``) and the functions defined in
+``plugrad.nn.functional`` itself: the nn.functional forms of ``relu``, ``sigmoid``,
+``tanh``, ``softmax`` and ``log_softmax``. (What nn.functional re-exports from
+``plugrad.ops`` is the very same function, covered by its entry there.)"""
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import plugrad
@@ -14,6 +17,8 @@ from .common import AWAY_FROM_INTEGERS, EVEN, ODD, D, unary
 
 LOSS = "plugrad.ops.loss"
 FUNCTIONAL = "plugrad.nn.functional"
+#: plugrad versions before plugrad.ops.activation defined these ops in nn.functional
+ACTIVATION = "plugrad.ops.activation" if importlib.util.find_spec("plugrad.ops.activation") else FUNCTIONAL
 _TOL = {"float16": (5e-3, 2e-2)}
 
 
@@ -353,27 +358,27 @@ ENTRIES = [
     _op(FUNCTIONAL, "relu", _relu, _act_sample(), dtypes=NUMERIC),
     _op(FUNCTIONAL, "relu_", lambda x: np.maximum(x, 0), _act_sample(), call=_clone_then("relu_"),
         dtypes=NUMERIC),
-    _op(FUNCTIONAL, "relu6", lambda x, inplace=False: np.clip(x, 0, 6), _act_sample(domain=_RELU6,
+    _op(ACTIVATION, "relu6", lambda x, inplace=False: np.clip(x, 0, 6), _act_sample(domain=_RELU6,
                                                                                      grad_domain=_RELU6_KINKS)),
-    _op(FUNCTIONAL, "leaky_relu", lambda x, negative_slope=0.01, inplace=False: np.where(x > 0, x, x * negative_slope),
+    _op(ACTIVATION, "leaky_relu", lambda x, negative_slope=0.01, inplace=False: np.where(x > 0, x, x * negative_slope),
         _act_sample({"negative_slope": [0.2, 0.01, 1.5]})),
-    _op(FUNCTIONAL, "elu", _elu_ref, _act_sample({"alpha": [0.5, 1.0, 2.0]})),
-    _op(FUNCTIONAL, "softplus", _softplus_ref,
+    _op(ACTIVATION, "elu", _elu_ref, _act_sample({"alpha": [0.5, 1.0, 2.0]})),
+    _op(ACTIVATION, "softplus", _softplus_ref,
         _act_sample({"beta": [1.0, 2.0], "threshold": [20.0, 1.0 + 1 / 128, 3.0 + 1 / 128]})),
-    _op(FUNCTIONAL, "silu", lambda x, inplace=False: x / (1 + np.exp(-x)), _act_sample()),
-    _op(FUNCTIONAL, "hardtanh", lambda x, min_val=-1.0, max_val=1.0, inplace=False: np.clip(x, min_val, max_val),
+    _op(ACTIVATION, "silu", lambda x, inplace=False: x / (1 + np.exp(-x)), _act_sample()),
+    _op(ACTIVATION, "hardtanh", lambda x, min_val=-1.0, max_val=1.0, inplace=False: np.clip(x, min_val, max_val),
         _act_sample({"min_val": [-2.0, -0.5 + 1 / 128], "max_val": [2.0, 0.5 + 1 / 128]})),
-    _op(FUNCTIONAL, "logsigmoid", lambda x: -_softplus(-x), _act_sample()),
+    _op(ACTIVATION, "logsigmoid", lambda x: -_softplus(-x), _act_sample()),
     _op(FUNCTIONAL, "sigmoid", lambda x: 1 / (1 + np.exp(-x)), _act_sample()),
     _op(FUNCTIONAL, "tanh", np.tanh, _act_sample()),
     _op(FUNCTIONAL, "softmax", _softmax_ref("softmax"), _softmax_sample),
     _op(FUNCTIONAL, "log_softmax", _softmax_ref("log_softmax"), _softmax_sample),
-    _op(FUNCTIONAL, "softmin", _softmax_ref("softmin"), _softmax_sample),
-    _op(FUNCTIONAL, "normalize", _normalize_ref, _normalize_sample),
-    _op(FUNCTIONAL, "dropout", _dropout_ref, _dropout_sample,
+    _op(ACTIVATION, "softmin", _softmax_ref("softmin"), _softmax_sample),
+    _op(ACTIVATION, "normalize", _normalize_ref, _normalize_sample),
+    _op(ACTIVATION, "dropout", _dropout_ref, _dropout_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((3,)), 1.5), ValueError, "a probability above 1"),
                 ErrorInput(lambda g: Sample(g.array((3,)), 0.5, None), TypeError, "a training flag of None")]),
-    _op(FUNCTIONAL, "one_hot", _one_hot_ref, _one_hot_sample, dtypes=frozenset({"int64"}),
+    _op(ACTIVATION, "one_hot", _one_hot_ref, _one_hot_sample, dtypes=frozenset({"int64"}),
         result_dtype=TO_INT64, differentiable=False,
         errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "a float tensor"),
                 ErrorInput(lambda g: Sample(np.array([-1, 0])), RuntimeError, "a negative class", "int64")]),

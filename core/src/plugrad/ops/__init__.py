@@ -4,11 +4,11 @@ methods (see ``methods``)."""
 
 from .. import creation
 from ..optable import ops as _table
-from . import (conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization, padding,
-               pooling, reduction, views)
+from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
+               padding, pooling, reduction, views)
 
-for _module in (creation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
-                padding, pooling, reduction, views):
+for _module in (creation, activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss,
+                normalization, padding, pooling, reduction, views):
     for _name in _module.__all__:
         _table.register(_name, getattr(_module, _name))
 
