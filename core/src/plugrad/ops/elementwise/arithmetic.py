@@ -184,7 +184,7 @@ _DIV = binary("div", result="float", grads=(lambda g, b: g / b, lambda g, a, b: 
               declared=False)
 
 
-@declare(method=True, inplace=True, aliases=("divide", "true_divide"))
+@declare(method=True, inplace=True, aliases=("divide",))
 def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """True division (ints give floats); ``rounding_mode`` "floor" or "trunc" rounds."""
     if rounding_mode is None:
@@ -203,7 +203,16 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
 
 
 div.spec = _DIV
-divide = true_divide = div
+divide = div
+
+
+@declare(method=True, inplace=True)
+def true_divide(input, other, *, out=None) -> Tensor:
+    """``div`` without rounding modes (PyTorch's signature has none)."""
+    return div(input, other, out=out)
+
+
+true_divide.spec = _DIV
 
 
 def _trunc_divide(input, other):
