@@ -16,7 +16,8 @@ from .tensor import Storage, Tensor, _empty_tensor, make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "rand", "randn",
            "randint", "randperm", "arange", "linspace", "eye", "empty_like", "zeros_like", "ones_like",
-           "full_like", "rand_like", "randn_like", "randint_like", "scalar_tensor", "normal"]
+           "full_like", "rand_like", "randn_like", "randint_like", "scalar_tensor", "normal", "set_default_device",
+           "get_default_device"]
 
 
 # ---- the default device ---------------------------------------------------------
