@@ -11,16 +11,19 @@ from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_defaul
                      promote_types, set_default_dtype, uint8)
 from .dtypes import float16 as half, float32 as float, float64 as double, int16 as short, int32 as int, \
     int64 as long
-from .device import device, get_default_device, set_default_device
+from .device import device
 from .layout import Size
+# autograd before tensor: the package's lower modules (grad_mode, graph) are what
+# Tensor imports, while its __init__ (the engine's API, a layer above) imports Tensor
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor
 from . import ops as _ops  # noqa: F401  (binds the Tensor methods)
-from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
-from . import autograd
 from .backend import OutOfMemoryError, UnsupportedOperation
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
-                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
-                       scalar_tensor, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, get_default_device,
+                       legacy_new as _legacy_new, linspace, normal, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, randperm, scalar_tensor, set_default_device, tensor, zeros,
+                       zeros_like)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .printing import set_printoptions
 from .ops.elementwise import (abs, absolute, acos, add, addcdiv, addcmul, allclose, arccos, arcsin, arctan, asin,
@@ -47,8 +50,7 @@ from . import nn, optim, utils
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
-        from .creation import legacy_new
-        return legacy_new(Tensor, default, *args, **kwargs)
+        return _legacy_new(Tensor, default, *args, **kwargs)
     return type(name, (), {"__new__": __new__, "__doc__": f"Legacy constructor of {default!r} tensors."})
 
 

@@ -2,13 +2,14 @@
 
 import sys
 
+from .plugins.registry import info_report
+
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] not in ([], ["info"]):
         print("usage: python -m plugrad info", file=sys.stderr)
         return 2
-    from .plugins.registry import info_report
     print(info_report())
     return 0
 

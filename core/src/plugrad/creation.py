@@ -1,20 +1,41 @@
-"""Making tensors: from data, from host arrays, and the factory functions."""
+"""Making tensors: from data, from host arrays, and the factory functions (on the
+default device, which ``set_default_device`` changes)."""
 
 from __future__ import annotations
 
 import math
 
 from . import dtypes as _dt
-from .backend import pack
-from .device import device as _device, get_default_device
+from .backend import UnsupportedOperation, pack
+from .device import device as _device
 from .layout import Size, check_size, numel
+from .optable import ops
 from .plugins.registry import backend_for
 from .random import default_generator
 from .tensor import Storage, Tensor, _empty_tensor, make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "rand", "randn",
            "randint", "randperm", "arange", "linspace", "eye", "empty_like", "zeros_like", "ones_like",
-           "full_like", "rand_like", "randn_like", "randint_like", "scalar_tensor", "normal"]
+           "full_like", "rand_like", "randn_like", "randint_like", "scalar_tensor", "normal", "set_default_device",
+           "get_default_device"]
+
+
+# ---- the default device ---------------------------------------------------------
+
+_default_device = _device("cpu")
+
+
+def set_default_device(dev) -> None:
+    """Make ``dev`` the device of new tensors created without ``device=``."""
+    global _default_device
+    d = _device("cpu") if dev is None else _device(dev)
+    backend_for(d)  # validates that the device exists
+    _default_device = d
+
+
+def get_default_device() -> _device:
+    """The device new tensors go to when no ``device=`` is given."""
+    return _default_device
 
 
 # ---- argument helpers ---------------------------------------------------------
@@ -33,7 +54,6 @@ def _check_dtype(dtype, default):
 
 def _device_supports(backend, dtype):
     if dtype not in backend.dtypes:
-        from .backend import UnsupportedOperation
         raise UnsupportedOperation("tensor creation", backend.device, dtype,
                                    f"the device does not support {dtype!r}")
 
@@ -420,3 +440,7 @@ def randn_like(t, *, dtype=None, device=None, requires_grad=False, **_ignored) -
 def randint_like(t, low, high=None, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:
     dtype, device = _like(t, dtype, device)
     return randint(low, high, t._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# Tensor(...) (in tensor.py, below this module) calls it through the op table
+ops.register("legacy_new", legacy_new)

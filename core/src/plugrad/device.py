@@ -1,8 +1,9 @@
-"""Device names: ``plugrad.device("opencl:1")`` and the default device."""
+"""Device names: ``plugrad.device("opencl:1")`` (the default device is kept by
+``plugrad.creation``, which validates it through the plugin registry)."""
 
 from __future__ import annotations
 
-__all__ = ["device", "set_default_device", "get_default_device"]
+__all__ = ["device"]
 
 
 class device:
@@ -55,20 +56,3 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
-
-_default_device = device("cpu")
-
-
-def set_default_device(dev) -> None:
-    """Make ``dev`` the device of new tensors created without ``device=``."""
-    global _default_device
-    from .plugins.registry import backend_for  # validates that the device exists
-
-    d = device("cpu") if dev is None else device(dev)
-    backend_for(d)
-    _default_device = d
-
-
-def get_default_device() -> device:
-    """The device new tensors go to when no ``device=`` is given."""
-    return _default_device

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .autograd.grad_mode import no_grad
 from .dtypes import bool_, get_default_dtype, int64
+from .optable import ops
 
 __all__ = ["tensor_repr", "set_printoptions", "PrintOptions"]
 
@@ -204,3 +205,7 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)
+
+
+# Tensor.__repr__ (in tensor.py, below this module) calls it through the op table
+ops.register("tensor_repr", tensor_repr)

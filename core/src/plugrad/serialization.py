@@ -27,7 +27,9 @@ from collections import OrderedDict
 from . import dtypes as _dt
 from .device import device as _device
 from .layout import Size, numel
-from .tensor import Tensor
+from .nn.parameter import Parameter
+from .plugins.registry import backend_for
+from .tensor import Tensor, make
 
 __all__ = ["save", "load", "LoadError"]
 
@@ -93,7 +95,6 @@ class _Encoder:
         if key in self.index:
             return self.index[key]
         data = t._backend.to_bytes(t.detach()._a) if numel(t._shape) else b""
-        from .nn.parameter import Parameter
         entry = {"dtype": t._dtype.name, "shape": list(t._shape), "offset": self.size, "nbytes": len(data),
                  "device": str(t.device), "requires_grad": bool(t._requires_grad),
                  "parameter": isinstance(t, Parameter)}
@@ -240,13 +241,10 @@ class _Decoder:
         if i in self.built:
             return self.built[i]
         dt, shape, offset, nbytes, saved_device, requires_grad, is_param = self.entries[i]
-        from .plugins.registry import backend_for
-        from .tensor import make
         cpu = backend_for("cpu")
         t = make(cpu, cpu.from_bytes(bytes(self.data[offset:offset + nbytes]), shape, dt), shape, dt)
         t = self._place(t, saved_device)
         if is_param:
-            from .nn.parameter import Parameter
             t = Parameter(t, requires_grad)
         elif requires_grad:
             t.requires_grad_(True)

@@ -5,17 +5,21 @@ which holds the backend's base array and the version counter shared by every vie
 of it. Math methods are attached by the op modules in ``plugrad.ops`` (each op is
 defined once, next to its backward); this module holds the attributes, the
 autograd API and conversions.
+
+This module sits below the ops and the engine: what it needs from them at run time
+(``backward``, the legacy constructor, printing, the factory that unpickles) it calls
+through the op table (``plugrad.optable``), never by importing them.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from . import autograd as _autograd  # mid-import when this module loads: its names are used at run time
 from . import dtypes as _dt
-from .autograd.grad_mode import STATE
+from .autograd.graph import RemovableHandle, edge_of, retain_grad_hook
 from .device import device as _device_cls
 from .layout import Size, contiguous_strides, is_contiguous, normalize_dim, numel
+from .optable import ops
 
 __all__ = ["Tensor", "Storage"]
 
@@ -44,8 +48,7 @@ class Tensor:
     # Legacy constructor: ``Tensor([[1, 2]])`` / ``FloatTensor(...)`` give float32 data,
     # ``Tensor(2, 3)`` an uninitialised 2x3 tensor.
     def __new__(cls, *args, **kwargs):
-        from .creation import legacy_new
-        return legacy_new(cls, _dt.get_default_dtype(), *args, **kwargs)
+        return ops.legacy_new(cls, _dt.get_default_dtype(), *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         pass
@@ -176,7 +179,6 @@ class Tensor:
     @property
     def grad_fn(self):
         if self._grad_fn is not None and self._base is not None and self._view_version != self._storage.version:
-            from .autograd.graph import edge_of
             return edge_of(self)[0]
         return self._grad_fn
 
@@ -225,7 +227,6 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
             return
-        from .autograd.engine import retain_grad_hook
         self._retains_grad = True
         self._grad_fn._add_pre_hook(self._output_nr, retain_grad_hook(self))
 
@@ -236,16 +237,15 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn._add_pre_hook(self._output_nr, hook)
-        from .autograd.graph import _RemovableHandle
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+        return RemovableHandle(self._hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (a vector-Jacobian
         product with ``gradient`` when self is not a scalar)."""
-        _autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        ops.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def detach(self):
         """The same data, cut from the graph (shares storage and version counter)."""
@@ -337,8 +337,7 @@ class Tensor:
         return format(repr(self), spec)
 
     def __repr__(self):
-        from .printing import tensor_repr
-        return tensor_repr(self)
+        return ops.tensor_repr(self)
 
     __str__ = __repr__
 
@@ -358,8 +357,7 @@ class Tensor:
 
 
 def _rebuild(values, dtype_name, device_name, requires_grad):
-    from .creation import tensor as _tensor
-    return _tensor(values, dtype=_dt.dtype_from_name(dtype_name), device=device_name, requires_grad=requires_grad)
+    return ops.tensor(values, dtype=_dt.dtype_from_name(dtype_name), device=device_name, requires_grad=requires_grad)
 
 
 _LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -436,7 +434,3 @@ def make_view(src: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
 def empty_like_layout(backend, shape: tuple, dtype) -> Tensor:
     """A new uninitialised contiguous tensor on ``backend``."""
     return make(backend, backend.empty(shape, dtype), shape, dtype)
-
-
-def grad_enabled() -> bool:
-    return STATE.enabled

@@ -16,21 +16,14 @@ from __future__ import annotations
 import heapq
 import sys
 import warnings
-import weakref
 
-from .. import tensor as _tensor  # mid-import when this module loads: only its names are used, at run time
+from ..optable import ops
+from ..tensor import make
 from . import anomaly_mode
 from .grad_mode import STATE
 from .graph import AccumulateGrad
 
-__all__ = ["run_backward", "call_node", "retain_grad_hook"]
-
-
-def _sum_to(grad, shape):
-    """``ops.reduction.sum_to``, imported on first use (the ops import the engine's package)."""
-    global _sum_to
-    from ..ops.reduction import sum_to as _sum_to
-    return _sum_to(grad, shape)
+__all__ = ["run_backward", "call_node", "accumulate"]
 
 
 def call_node(node, grads):
@@ -62,7 +55,7 @@ def _adjusted(node, i, g, meta):
         if not _sums_to(g._shape, shape):
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                f"{list(g._shape)} but expected shape compatible with {list(shape)}")
-        g = _sum_to(g, shape)
+        g = ops.sum_to(g, shape)  # through the table: the ops sit above the engine (in-place ops call it)
     return g if g._dtype is dtype else g.to(dtype)
 
 
@@ -188,24 +181,7 @@ def _private_copy(t):
     backend = t._backend
     arr = backend.empty(t._shape, t._dtype)
     backend.copy(t._a, arr)
-    return _tensor.make(backend, arr, t._shape, t._dtype)
-
-
-def retain_grad_hook(tensor):
-    """The hook ``retain_grad()`` installs: it keeps a weak reference, so retaining a
-    gradient never keeps the tensor alive."""
-    ref = weakref.ref(tensor)
-
-    def hook(grad):
-        t = ref()
-        if t is not None:
-            if t._grad is None:
-                t._grad = grad.detach().clone() if not STATE.enabled else grad
-            else:
-                t._grad = t._grad + grad
-        return None
-    hook.retains_grad = True
-    return hook
+    return make(backend, arr, t._shape, t._dtype)
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None,

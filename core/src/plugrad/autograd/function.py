@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import functools
 
+from ..creation import zeros
+from ..ops.dispatch import check_inplace_target
+from ..tensor import Tensor
 from .grad_mode import STATE
 from .graph import Node, record
+from .inplace import rebase_history
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -29,7 +33,6 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for backward; read them back with ``ctx.saved_tensors``
         (which fails if an in-place op changed them meanwhile)."""
-        from ..tensor import Tensor
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
@@ -83,7 +86,6 @@ class BackwardCFunction(Node, FunctionCtx):
 
     def backward(self, *grads):
         if self.materialize_grads:
-            from ..creation import zeros
             grads = tuple(g if g is not None else zeros(shape, dtype=dt, device=dev)
                           for g, (shape, dt, dev) in zip(grads, self._out_meta))
         result = self._function.backward(self, *grads)
@@ -129,7 +131,6 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Run forward (recording off) and, when an input requires grad, make a node of
         this function the ``grad_fn`` of its floating-point outputs."""
-        from ..tensor import Tensor
         ctx = cls._backward_cls()
         is_tensor = tuple(isinstance(a, Tensor) for a in args)
         ctx._arg_is_tensor = is_tensor
@@ -160,9 +161,6 @@ class Function(metaclass=_FunctionMeta):
 def _connect(ctx, tensor_inputs, outs):
     """Make ctx the history of the differentiable outputs (and of inputs that forward
     modified in place)."""
-    from ..tensor import Tensor
-    from ..ops.dispatch import check_inplace_target
-    from .inplace import rebase_history
     wrapped, recorded, dirty = [], [], []
     for o in outs:
         r = o
@@ -225,7 +223,6 @@ def once_differentiable(backward):
     silently giving wrong second derivatives."""
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        from ..tensor import Tensor
         creating = STATE.enabled
         prev = STATE.enabled
         STATE.enabled = False

@@ -18,6 +18,10 @@ on an input instead of returning zeros for that block.
 
 from __future__ import annotations
 
+from ..creation import ones_like, zeros, zeros_like
+from ..ops.join import stack
+from ..tensor import Tensor
+from .api import grad
 from .grad_mode import enable_grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -26,7 +30,6 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 # ---- argument handling ---------------------------------------------------------------------
 
 def _as_tuple(x, arg_name, fn_name):
-    from ..tensor import Tensor
     is_tuple = isinstance(x, (tuple, list))
     items = tuple(x) if is_tuple else (x,)
     for i, t in enumerate(items):
@@ -75,7 +78,6 @@ def _check_vector(v, like, what, fn_name):
 def _grad(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
     """``autograd.grad`` over the outputs that take part in the graph (the others
     contribute nothing); None for inputs they do not reach."""
-    from . import grad
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad and g is not None]
     diff_inputs = [t for t in inputs if t.requires_grad]
     if not pairs or not diff_inputs:
@@ -86,7 +88,6 @@ def _grad(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
 
 
 def _fill_missing(grads, like, strict, create_graph, what):
-    from ..creation import zeros_like
     res = []
     for i, (g, ref) in enumerate(zip(grads, like)):
         if g is None:
@@ -113,7 +114,6 @@ def _call(func, inputs, fn_name):
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T J)``: the vector-Jacobian product at ``inputs``. ``v`` has
     the outputs' shapes; it may be omitted when func returns a single-element tensor."""
-    from ..creation import ones_like
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "vjp")
         ins = _prepare(ins, create_graph)
@@ -135,7 +135,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product at ``inputs`` (``v`` has
     the inputs' shapes; it may be omitted for a single one-element input), computed
     with the double-backward trick."""
-    from ..creation import ones_like, zeros_like
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
         ins = _prepare(ins, create_graph)
@@ -162,7 +161,6 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 # ---- Jacobians ---------------------------------------------------------------------------------
 
 def _unit(t, j):
-    from ..creation import zeros
     u = zeros(t.numel(), dtype=t.dtype, device=t.device)
     u[j] = 1
     return u.reshape(t.shape)
@@ -170,7 +168,6 @@ def _unit(t, j):
 
 def _jacobian_reverse(outs, ins, create_graph, strict):
     """``jac[i][j]`` of shape ``outs[i].shape + ins[j].shape``, one backward per output element."""
-    from ..ops.join import stack
     jac = []
     for i, o in enumerate(outs):
         rows = [[] for _ in ins]
@@ -183,15 +180,13 @@ def _jacobian_reverse(outs, ins, create_graph, strict):
                     if strict:
                         raise RuntimeError(f"Output {i} of the user-provided function is independent of input {j}. "
                                            f"This is not allowed in strict mode.")
-                    from ..creation import zeros_like
                     g = zeros_like(x)
                 rows[j].append(g)
-        jac.append(tuple(_stack_rows(rows[j], o, x, stack) for j, x in enumerate(ins)))
+        jac.append(tuple(_stack_rows(rows[j], o, x) for j, x in enumerate(ins)))
     return jac
 
 
-def _stack_rows(parts, out, x, stack):
-    from ..creation import zeros
+def _stack_rows(parts, out, x):
     if not parts:
         return zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype, device=x.device)
     return stack(parts).reshape(tuple(out.shape) + tuple(x.shape))
@@ -199,11 +194,10 @@ def _stack_rows(parts, out, x, stack):
 
 def _jacobian_forward(func, outs, ins, create_graph):
     """The same Jacobian, one Jacobian-vector product per input element."""
-    from ..ops.join import stack
     columns = [[[] for _ in ins] for _ in outs]
     for j, x in enumerate(ins):
         for e in range(x.numel()):
-            vs = tuple(_unit(x, e) if k == j else _zeros_like(y) for k, y in enumerate(ins))
+            vs = tuple(_unit(x, e) if k == j else zeros_like(y) for k, y in enumerate(ins))
             _, prods = jvp(func, ins, vs, create_graph=create_graph, strict=False)
             prods = prods if isinstance(prods, tuple) else (prods,)
             for i, p in enumerate(prods):
@@ -216,15 +210,10 @@ def _jacobian_forward(func, outs, ins, create_graph):
             if parts:
                 block = stack(parts, -1).reshape(tuple(o.shape) + tuple(x.shape))
             else:
-                block = _stack_rows([], o, x, stack)
+                block = _stack_rows([], o, x)
             row.append(block)
         jac.append(tuple(row))
     return jac
-
-
-def _zeros_like(t):
-    from ..creation import zeros_like
-    return zeros_like(t)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
@@ -280,11 +269,10 @@ def _scalar_output(func, ins, fn_name):
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), v^T H)`` for a scalar ``func``: the gradient of ``<grad f, v>``."""
-    from ..creation import ones_like
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
         ins = _prepare(ins, create_graph)
-        vs = _hessian_vector(v, ins, "vhp", ones_like)
+        vs = _hessian_vector(v, ins, "vhp")
         out = _scalar_output(func, ins, "vhp")
         first = _grad((out,), ins, (ones_like(out),), create_graph=True)
         first = _fill_missing(first, ins, strict, True, "gradient")
@@ -298,11 +286,10 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for a scalar ``func``, by the double-backward trick on
     the gradient (equal to ``vhp`` for twice-differentiable functions, whose Hessian
     is symmetric)."""
-    from ..creation import ones_like, zeros_like
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
         ins = _prepare(ins, create_graph)
-        vs = _hessian_vector(v, ins, "hvp", ones_like)
+        vs = _hessian_vector(v, ins, "hvp")
         out = _scalar_output(func, ins, "hvp")
         first = _grad((out,), ins, (ones_like(out),), create_graph=True)
         first = _fill_missing(first, ins, strict, True, "gradient")
@@ -319,7 +306,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     return _finish((out,), create_graph)[0], _restore(in_tuple, _finish(res, create_graph))
 
 
-def _hessian_vector(v, ins, fn_name, ones_like):
+def _hessian_vector(v, ins, fn_name):
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "

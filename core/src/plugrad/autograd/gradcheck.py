@@ -25,7 +25,13 @@ import itertools
 import random
 import warnings
 
+from ..creation import randn, tensor, zeros, zeros_like
 from ..dtypes import float64
+from ..ops.elementwise import isnan
+from ..ops.join import stack
+from ..random import Generator
+from ..tensor import Tensor
+from .api import grad
 from .grad_mode import no_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -43,7 +49,6 @@ def _as_tuple(x):
 
 
 def _is_tensor(x) -> bool:
-    from ..tensor import Tensor
     return isinstance(x, Tensor)
 
 
@@ -130,7 +135,6 @@ def _numerical(func, inputs, diff_idx, eps):
 
 
 def _unit(out, j):
-    from ..creation import zeros
     g = zeros(out.numel(), dtype=out.dtype, device=out.device)
     g[j] = 1
     return g.reshape(out.shape)
@@ -139,7 +143,6 @@ def _unit(out, j):
 def _grads(outs, inputs, diff_idx, upstream):
     """Gradients of the outputs paired with ``upstream`` (None entries skipped)
     with respect to the inputs in ``diff_idx``; None where unused."""
-    from . import grad
     pairs = [(o, u) for o, u in zip(outs, upstream) if u is not None]
     if not pairs:
         return [None] * len(diff_idx)
@@ -185,7 +188,6 @@ def _close(a, n, atol, rtol) -> bool:
 
 
 def _matrix_text(rows) -> str:
-    from ..creation import tensor
     if not rows or not rows[0]:
         return f"(empty, {len(rows)} x 0)"
     return repr(tensor(rows, dtype=float64, device="cpu"))
@@ -225,7 +227,6 @@ def _check_reentrant(first, second, diff_idx, n_out, nondet_tol):
 
 
 def _random_like(t, rng):
-    from ..creation import tensor
     vals = [rng.uniform(-1.0, 1.0) for _ in range(t.numel())]
     return tensor(vals, dtype=t.dtype, device=t.device).reshape(t.shape)
 
@@ -248,7 +249,6 @@ def _check_linear(outs, inputs, diff_idx, differentiable, ana, atol, rtol, rng):
 
 
 def _check_zero_upstream(outs, inputs, diff_idx, differentiable):
-    from ..creation import zeros_like
     upstream = [zeros_like(o) if differentiable[k] else None for k, o in enumerate(outs)]
     for i, g in zip(diff_idx, _grads(outs, inputs, diff_idx, upstream)):
         if g is not None and any(v != 0.0 for v in _flat(g)):
@@ -259,8 +259,6 @@ def _check_zero_upstream(outs, inputs, diff_idx, differentiable):
 def _check_batched(outs, inputs, diff_idx, differentiable, ana, atol, rtol, rng):
     """``grad(..., is_grads_batched=True)`` over a batch of random upstreams gives each
     sample's ``J^T u``."""
-    from . import grad
-    from ..ops.join import stack
     batch = 3
     pairs = [(k, o) for k, o in enumerate(outs) if differentiable[k]]
     if not pairs:
@@ -314,7 +312,6 @@ def _snapshot(inputs):
 
 
 def _check_unchanged(inputs, before):
-    from ..ops.elementwise import isnan
     for i, (t, snap) in enumerate(zip(inputs, before)):
         if snap is None:
             continue
@@ -398,8 +395,6 @@ def _run_checks(func, inputs, diff_idx, eps, atol, rtol, nondet_tol, check_undef
 # ---- gradgradcheck -----------------------------------------------------------------------------
 
 def _grad_outputs_for(outs, non_contiguous):
-    from ..creation import randn
-    from ..random import Generator
     gen = Generator().manual_seed(0)
     result = []
     for o in outs:
@@ -422,7 +417,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     ``(inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
     create_graph=True)``. Random float ``grad_outputs`` (seeded, so the check is
     reproducible) are made when none are given."""
-    from . import grad
     if check_fwd_over_rev:
         raise ValueError("plugrad has no forward-mode automatic differentiation: check_fwd_over_rev must be False")
     inputs = _as_tuple(inputs)

@@ -18,10 +18,12 @@ from __future__ import annotations
 import itertools
 import weakref
 
+from ..optable import ops
 from . import anomaly_mode
 from .grad_mode import STATE
 
-__all__ = ["Node", "AccumulateGrad", "record", "edge_of", "next_sequence_number"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "record", "edge_of", "regenerate_view_fn", "retain_grad_hook",
+           "next_sequence_number"]
 
 _sequence = itertools.count()
 next_sequence_number = _sequence.__next__
@@ -101,7 +103,7 @@ class Node:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
-        return _RemovableHandle(self._hooks, fn)
+        return RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node; it may return new grad_outputs."""
@@ -112,13 +114,13 @@ class Node:
             self._pre_hooks = {}
         hooks = self._pre_hooks.setdefault(output_nr, [])
         hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        return RemovableHandle(hooks, fn)
 
     def backward(self, *grads):  # pragma: no cover - every concrete node overrides it
         raise RuntimeError(f"{self.name()} has no backward formula")
 
 
-class _RemovableHandle:
+class RemovableHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
     __slots__ = ("_hooks", "_fn")
@@ -131,6 +133,24 @@ class _RemovableHandle:
             self._hooks.remove(self._fn)
         except ValueError:
             pass
+
+
+def retain_grad_hook(tensor):
+    """The hook ``Tensor.retain_grad()`` installs: it keeps a weak reference, so
+    retaining a gradient never keeps the tensor alive. The engine runs it after the
+    tensor's own hooks (it recognises it by ``retains_grad``)."""
+    ref = weakref.ref(tensor)
+
+    def hook(grad):
+        t = ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = grad.detach().clone() if not STATE.enabled else grad
+            else:
+                t._grad = t._grad + grad
+        return None
+    hook.retains_grad = True
+    return hook
 
 
 class AccumulateGrad(Node):
@@ -165,15 +185,16 @@ def edge_of(t):
             t._acc = weakref.ref(acc)
         return (acc, 0)
     if t._base is not None and t._view_version != t._storage.version:
-        fn = _regenerate_view_fn(t)
+        fn = regenerate_view_fn(t)
     return (fn, t._output_nr)
 
 
-def _regenerate_view_fn(t):
-    """A view whose base was changed in place gets its history from the base again."""
-    from ..ops.views import AsStridedBackward0
+def regenerate_view_fn(t):
+    """A view whose base was changed in place gets its history from the base again:
+    an ``as_strided`` node (its class lives with the op, above this layer, and is
+    reached through the op table)."""
     base = t._base
-    node = AsStridedBackward0(base, t._shape, t._strides, t._offset)
+    node = ops.AsStridedBackward0(base, t._shape, t._strides, t._offset)
     record(node, (base,), t)
     t._view_version = t._storage.version
     return node

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from ..tensor import Tensor
 from .graph import AccumulateGrad
 
 __all__ = ["to_dot", "render"]
@@ -33,7 +34,6 @@ def _shape_text(shape, dtype=None) -> str:
 
 
 def _as_tensors(tensors):
-    from ..tensor import Tensor
     if isinstance(tensors, Tensor):
         return (tensors,)
     tensors = tuple(tensors)

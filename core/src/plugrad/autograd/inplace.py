@@ -8,8 +8,10 @@ base's previous history, as in PyTorch.
 
 from __future__ import annotations
 
+from ..layout import numel
+from ..optable import ops
 from .engine import call_node
-from .graph import Node, _regenerate_view_fn, edge_of, next_sequence_number
+from .graph import Node, edge_of, next_sequence_number, regenerate_view_fn
 
 __all__ = ["rebase_history", "snapshot", "CopySlices"]
 
@@ -39,7 +41,7 @@ def rebase_history(self, result) -> None:
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
     self._requires_grad = True
     self._grad_fn = cs  # placeholder; replaced by a fresh view node below
-    _regenerate_view_fn(self)
+    regenerate_view_fn(self)
 
 
 class CopySlices(Node):
@@ -54,17 +56,23 @@ class CopySlices(Node):
         self.fn, self.fn_nr = fn, fn_nr
 
     def backward(self, grad):
-        from ..creation import zeros
-        from ..ops.views import _extent, as_strided
         # the base's gradient laid out exactly like the base, so that the view's
-        # layout addresses the overwritten region inside it
+        # layout addresses the overwritten region inside it (ops through the table:
+        # the in-place ops, above this module, import it)
         shape, strides, offset = self.base_layout
-        storage = zeros(_extent(shape, strides, offset), dtype=grad._dtype, device=grad.device)
-        grad_base = as_strided(storage, shape, strides, offset)
+        storage = ops.zeros(_extent(shape, strides, offset), dtype=grad._dtype, device=grad.device)
+        grad_base = ops.as_strided(storage, shape, strides, offset)
         grad_base.copy_(grad)
-        region = as_strided(storage, self.view_shape, self.view_strides, self.view_offset)
+        region = ops.as_strided(storage, self.view_shape, self.view_strides, self.view_offset)
         grads = [None] * self.fn.n_outputs
         grads[self.fn_nr] = region.clone()
         fn_grads = call_node(self.fn, grads)
         region.zero_()
         return (grad_base, *fn_grads)
+
+
+def _extent(shape, strides, offset) -> int:
+    """How many storage elements a layout reaches (its last element plus one)."""
+    if numel(shape) == 0:
+        return offset
+    return offset + sum((n - 1) * s for n, s in zip(shape, strides)) + 1

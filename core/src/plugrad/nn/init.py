@@ -11,6 +11,7 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
+from ..creation import empty, eye
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -56,7 +57,6 @@ def _fill_random(tensor: Tensor, dist: str, low: float, high: float, generator) 
                 tensor._backend.random(dist, tensor._a, gen.next_seed(), low, high)
             tensor._storage.version += 1
         else:
-            from ..creation import empty
             fresh = empty(tensor._shape, dtype=tensor._dtype, device=tensor.device)
             _fill_random(fresh, dist, low, high, gen)
             tensor.copy_(fresh)
@@ -92,7 +92,6 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-d tensor with the identity matrix."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..creation import eye
     with no_grad():
         tensor.copy_(eye(*tensor._shape, dtype=tensor._dtype, device=tensor.device))
     return tensor

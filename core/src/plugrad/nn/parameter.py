@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..creation import empty
 from ..tensor import Tensor, _empty_tensor
 
 __all__ = ["Parameter"]
@@ -13,7 +14,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): data must be a Tensor, got {type(data).__name__}")

@@ -13,3 +13,5 @@ for _module in (creation, activation, conversion, convolution, dense, elementwis
         _table.register(_name, getattr(_module, _name))
 
 from . import methods  # noqa: E402,F401  (binds Tensor methods; must come last)
+_table.register("sum_to", reduction.sum_to)  # for the engine, which un-broadcasts gradients below the op layer
+_table.register("AsStridedBackward0", views.AsStridedBackward0)  # for the graph, which regenerates views' history

@@ -8,10 +8,11 @@ pointing at them) and no graph is recorded.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping
 
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -83,7 +84,6 @@ class Optimizer:
             group.setdefault(name, default)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if len({id(p) for p in params}) != len(params):
-            import warnings
             warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
                           "cause an error", UserWarning, stacklevel=3)
         if any(id(p) in seen for p in params):
@@ -112,7 +112,6 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             for group in self.param_groups:
                 self._update(group)

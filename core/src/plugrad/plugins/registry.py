@@ -13,12 +13,14 @@ import os
 import sys
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Callable, Iterable
 
 import pluggy
 
+from .._version import __version__
 from ..backend import KERNEL_INTERFACE_VERSION, Backend
 from ..device import device
 from . import hookspec as _hookspec
@@ -149,7 +151,6 @@ def load_plugins() -> None:
         register_plugin(module, name=ep.name, distribution=dist_name, version=dist_version)
     bad = [r for r in _records if r.status != "loaded"]
     if bad:
-        import warnings
         names = ", ".join(f"'{r.name}' ({r.status})" for r in bad)
         warnings.warn(f"plugrad: some plugins were skipped: {names}; run `python -m plugrad info` for details",
                       RuntimeWarning, stacklevel=3)
@@ -300,7 +301,6 @@ def device_module(type_name: str):
 
 def info_report() -> str:
     """The text ``python -m plugrad info`` prints."""
-    from .. import __version__
     lines = [f"plugrad {__version__}", f"Python {sys.version.split()[0]} ({sys.executable})",
              f"kernel interface {KERNEL_INTERFACE_VERSION}",
              f"plugin autoload: {'on' if autoload_enabled() else 'off (PLUGRAD_AUTOLOAD=0)'}", "", "plugins:"]

@@ -7,6 +7,9 @@ from __future__ import annotations
 import sys
 
 from ..autograd.grad_mode import no_grad
+from ..creation import rand
+from ..dtypes import float32
+from ..nn import ModuleList, Sequential
 from ..tensor import Tensor
 
 __all__ = ["summary", "summary_string"]
@@ -42,12 +45,9 @@ def summary_string(model, input_size, batch_size: int = -1, device=None, dtypes=
     ``input_size`` is one sample's shape (a tuple) or a list of them for a model with
     several inputs; a batch of two random samples is run through ``model`` with
     forward hooks on every layer (containers excepted)."""
-    from ..creation import rand
-    from ..nn import ModuleList, Sequential
     sizes = [tuple(input_size)] if input_size and not isinstance(input_size[0], (tuple, list)) \
         else [tuple(s) for s in input_size]
     if dtypes is None:
-        from ..dtypes import float32
         dtypes = [float32] * len(sizes)
     if device is None:
         first = next(iter(model.parameters()), None)

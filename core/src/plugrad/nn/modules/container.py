@@ -6,6 +6,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _indent
 
@@ -271,7 +272,6 @@ class ParameterList(Module):
 def _as_parameter(value):
     if isinstance(value, Parameter):
         return value
-    from ...tensor import Tensor
     if not isinstance(value, Tensor):
         raise TypeError(f"ParameterList holds tensors, got {type(value).__name__}")
     return Parameter(value)

@@ -13,6 +13,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ...autograd.grad_mode import no_grad
+from ...dtypes import float16, float32, float64
 from ...ops.conversion import parse_to_arguments
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -398,15 +399,12 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self):
-        from ...dtypes import float32
         return self._cast_floats(float32)
 
     def double(self):
-        from ...dtypes import float64
         return self._cast_floats(float64)
 
     def half(self):
-        from ...dtypes import float16
         return self._cast_floats(float16)
 
     def type(self, dst_type):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ...autograd.grad_mode import no_grad
+from ...creation import tensor
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -22,7 +23,6 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     """Scale the gradients in place so that the ``norm_type`` norm of all of them
     together is at most ``max_norm``; returns that total norm (before clipping)."""
     params = _with_grads(parameters)
-    from ...creation import tensor
     if not params:
         return tensor(0.0)
     norm_type = float(norm_type)

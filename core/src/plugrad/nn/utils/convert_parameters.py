@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ...autograd.grad_mode import no_grad
+from ...ops.join import cat
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
 def parameters_to_vector(parameters):
     """All parameters flattened and joined, in order, into one 1-d tensor."""
-    from ...ops.join import cat
     return cat([p.reshape(-1) for p in parameters])
 
 

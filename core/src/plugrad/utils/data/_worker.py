@@ -13,7 +13,10 @@ import random
 import traceback
 from collections import namedtuple
 
-from ...tensor import Tensor
+from ...dtypes import dtype_from_name
+from ...plugins.registry import backend_for
+from ...random import manual_seed
+from ...tensor import Tensor, make
 
 __all__ = ["WorkerInfo", "get_worker_info", "worker_loop", "pack", "unpack", "WorkerError", "MapFetcher", "IterFetcher"]
 
@@ -72,9 +75,6 @@ def pack(obj):
 def unpack(obj):
     """The inverse of ``pack``."""
     if isinstance(obj, _Packed):
-        from ...dtypes import dtype_from_name
-        from ...plugins.registry import backend_for
-        from ...tensor import make
         backend, dt = backend_for(obj.device), dtype_from_name(obj.dtype)
         t = make(backend, backend.from_bytes(obj.data, obj.shape, dt), obj.shape, dt)
         return t.requires_grad_(True) if obj.requires_grad else t
@@ -133,7 +133,6 @@ def worker_loop(dataset, index_queue, result_queue, fetch, worker_id, num_worker
     Tasks are ``(task_id, indices)`` for map-style datasets, ``(task_id, NEXT)`` for the
     next batch of an iterable dataset and ``(task_id, RESET)`` to restart its stream."""
     global _info
-    from ...random import manual_seed
     random.seed(seed)
     manual_seed(seed)
     _info = WorkerInfo(worker_id, num_workers, seed, dataset)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ...creation import as_tensor, tensor
+from ...dtypes import float64
+from ...ops.join import stack
 from ...tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
@@ -32,9 +35,6 @@ def default_collate(batch):
     tensors and NumPy arrays are stacked on a new dim 0, Python ints become an int64
     tensor, floats a float64 tensor, strings stay a list, and tuples, lists and dicts
     are collated field by field."""
-    from ...creation import as_tensor, tensor
-    from ...dtypes import float64
-    from ...ops.join import stack
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
@@ -67,7 +67,6 @@ def default_collate(batch):
 
 def default_convert(data):
     """Without batching: NumPy arrays become tensors, recursively; the rest is unchanged."""
-    from ...creation import as_tensor
     if isinstance(data, Tensor):
         return data
     if _is_numpy(data):  # arrays and scalars; strings and objects stay as they are

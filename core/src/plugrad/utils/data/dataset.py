@@ -7,6 +7,7 @@ import bisect
 import math
 import warnings
 
+from ...creation import randperm
 from ...random import default_generator
 from ...tensor import Tensor
 
@@ -149,7 +150,6 @@ def random_split(dataset, lengths, generator=default_generator) -> list:
     """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths
     (or fractions of its length); ``generator`` makes the split reproducible."""
     counts = _split_lengths(len(dataset), lengths)
-    from ...creation import randperm
     order = randperm(sum(counts), generator=generator).tolist()
     subsets, start = [], 0
     for c in counts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...creation import randint
 from ...random import Generator, default_generator
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
@@ -59,7 +60,6 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         gen = _fresh_generator(self.generator)
         if self.replacement:
-            from ...creation import randint
             yield from randint(0, n, (self.num_samples,), generator=gen).tolist()
             return
         left = self.num_samples
