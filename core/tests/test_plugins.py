@@ -126,6 +126,35 @@ def test_incompatible_interface_version_is_refused_naming_both_versions(tmp_path
     assert registered == "False"
 
 
+def test_an_older_minor_interface_loads_and_refuses_only_the_kernels_it_predates(tmp_path):
+    make_distribution(tmp_path, "plugrad_older", """
+        from plugrad.extend import BackendSpec, hookimpl
+        from plugrad_pylist.backend import PyListBackend
+
+        @hookimpl
+        def plugrad_register_backends():
+            return [BackendSpec(device_type="older", interface_version="1.0", factory=lambda i: PyListBackend())]
+    """)
+    proc = run_python("""
+        import plugrad
+        from plugrad import backend
+        on_cpu = plugrad.tensor([0.0])   # the cpu device starts before the change below
+        backend.KERNELS_ADDED["1.999"] = {"unary": frozenset({"exp"})}   # as if exp came after 1.0
+        x = plugrad.tensor([0.0, 1.0], device="older")
+        print(x.neg().tolist())
+        try:
+            x.exp()
+        except plugrad.UnsupportedOperation as e:
+            print("REFUSED", e)
+        print(on_cpu.exp().tolist())
+    """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    neg, refused, cpu = proc.stdout.splitlines()
+    assert neg == "[-0.0, -1.0]"
+    assert refused.startswith("REFUSED 'exp'") and "older" in refused and "1.0" in refused
+    assert cpu == "[1.0]"
+
+
 def test_device_whose_factory_fails_raises_on_use_and_others_keep_working(tmp_path):
     make_distribution(tmp_path, "plugrad_flaky", """
         from plugrad.extend import BackendSpec, KERNEL_INTERFACE_VERSION, hookimpl

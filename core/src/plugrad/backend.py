@@ -35,13 +35,29 @@ import struct
 from .dtypes import dtype
 from .layout import contiguous_strides
 
-__all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
+__all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
            "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation",
            "OutOfMemoryError"]
 
 #: Version of the contract in this module. A plugin declares the version it
-#: implements; a different major version is refused at load time.
+#: implements; a different major version is refused at load time. A minor version adds
+#: kernels (:data:`KERNELS_ADDED`): a plugin of an older minor version still loads, and
+#: only a call to a kernel it predates raises :class:`UnsupportedOperation`.
 KERNEL_INTERFACE_VERSION = "1.0"
+
+#: the kernels each minor version added: ``{version: {kernel method: op names}}``
+KERNELS_ADDED: dict = {}
+
+
+def kernels_added_after(version: str) -> dict:
+    """``{kernel method: op names}`` added to the interface after ``version`` (same major)."""
+    minor = int(str(version).split(".")[1]) if "." in str(version) else 0
+    added: dict = {}
+    for since, kernels in KERNELS_ADDED.items():
+        if int(since.split(".")[1]) > minor:
+            for method, names in kernels.items():
+                added[method] = added.get(method, frozenset()) | names
+    return added
 
 #: ``unary(op, x, out)``: out has x's dtype, except the predicates (bool out).
 UNARY_OPS = frozenset({

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ..optable import ops as _table
 
-__all__ = ["declare", "Declaration", "DECLARATIONS", "public_functions", "bind_methods", "declared"]
+__all__ = ["declare", "Declaration", "DECLARATIONS", "public_functions", "bind_methods", "declared", "names_declared_in"]
 
 
 @dataclass
@@ -74,6 +74,12 @@ def declare(fn=None, *, name=None, aliases=(), method=False, methods=(), inplace
 def declared(family: str | None = None) -> list:
     """The declarations, optionally of one family (the module that declared them)."""
     return [d for d in DECLARATIONS.values() if family is None or d.family == family]
+
+
+def names_declared_in(module: str) -> list:
+    """The public names (ops and their aliases) declared by ``module``: its ``__all__``,
+    so a new declaration needs no second edit there."""
+    return [n for d in DECLARATIONS.values() if d.family == module and d.public for n in (d.name, *d.aliases)]
 
 
 def public_functions() -> dict:

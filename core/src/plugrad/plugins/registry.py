@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 import pluggy
 
 from .._version import __version__
-from ..backend import KERNEL_INTERFACE_VERSION, Backend
+from ..backend import KERNEL_INTERFACE_VERSION, Backend, UnsupportedOperation, kernels_added_after
 from ..device import device
 from . import hookspec as _hookspec
 
@@ -236,9 +236,27 @@ def _create(dev: device) -> Backend:
         entry.errors[index] = msg
         raise RuntimeError(msg) from exc
     backend.device = dev
+    _refuse_newer_kernels(backend, spec.interface_version)
     entry.backends[index] = backend
     _backends[dev] = backend
     return backend
+
+
+def _refuse_newer_kernels(backend, version: str) -> None:
+    """A device of a plugin written for an older minor version of the kernel interface
+    lacks the kernels added since: calling one raises UnsupportedOperation naming the op,
+    the device and both versions, not whatever the plugin does with an op name it never
+    heard of. Only such backends are wrapped, so current plugins pay nothing per call."""
+    for method_name, names in kernels_added_after(version).items():
+        kernel = getattr(backend, method_name)
+
+        def guarded(op, *args, _kernel=kernel, _names=names, **kwargs):
+            if op in _names:
+                raise UnsupportedOperation(op, backend.device, None,
+                                           f"its plugin implements kernel interface {version}, and '{op}' came in "
+                                           f"a later version (plugrad provides {KERNEL_INTERFACE_VERSION})")
+            return _kernel(op, *args, **kwargs)
+        setattr(backend, method_name, guarded)
 
 
 def device_types() -> dict:

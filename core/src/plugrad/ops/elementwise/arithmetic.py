@@ -17,12 +17,10 @@ from ...dtypes import bool_, float16, get_default_dtype
 from ...layout import broadcast_shapes
 from ...optable import ops
 from ...tensor import Tensor
-from ..declare import declare
+from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, write_out
 from ..pointwise import binary, compute_binary, result_dtype
 
-__all__ = ["add", "sub", "rsub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
-           "maximum", "minimum", "atan2", "subtract", "multiply", "divide"]
 
 
 # ---- checks shared by several ops --------------------------------------------------------------
@@ -331,3 +329,6 @@ def _tensor_power(input: Tensor, exponent) -> Tensor:
             node.save(input)
             record(node, (input,), r)
     return r
+
+
+__all__ = names_declared_in(__name__)   # every op declared above, with its aliases

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from ...autograd.grad_mode import no_grad
 from ...dtypes import float64, get_default_dtype
-from ..declare import declare
+from ..declare import declare, names_declared_in
 from ..dispatch import cast, check_bool, check_tensor
 from ..pointwise import binary
 from .unary import abs, isfinite, isnan
 
-__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-           "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "isclose",
-           "allclose", "equal"]
 
 
 def _compare(name, aliases=()):
@@ -90,3 +87,6 @@ def equal(input, other) -> bool:
     if input._shape != other._shape:
         return False
     return bool(eq(input, other).all())
+
+
+__all__ = names_declared_in(__name__)   # every op declared above, with its aliases

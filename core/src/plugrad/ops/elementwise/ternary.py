@@ -8,13 +8,12 @@ from ...dtypes import bool_, promote_types, uint8
 from ...layout import broadcast_shapes
 from ...optable import ops
 from ...tensor import Tensor, make
-from ..declare import declare
+from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, check_tensor, write_out
 from ..pointwise import compute_binary, result_dtype
 from .arithmetic import add, div, mul, rsub, sub
 from .unary import abs
 
-__all__ = ["where", "clamp", "clip", "lerp", "addcmul", "addcdiv"]
 
 
 # ---- where, clamp, lerp, addcmul ---------------------------------------------------------
@@ -282,3 +281,6 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
     return _addc("addcdiv", AddcdivBackward0, input, tensor1, tensor2, value)
+
+
+__all__ = names_declared_in(__name__)   # every op declared above, with its aliases

@@ -16,13 +16,9 @@ from ...autograd.grad_mode import STATE
 from ...autograd.graph import Node, record
 from ...tensor import Tensor
 from ..dispatch import cast, check_int, write_out
-from ..declare import declare
+from ..declare import declare, names_declared_in
 from ..pointwise import compute_binary, compute_unary, unary
 
-__all__ = ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "reciprocal", "log1p", "expm1",
-           "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2", "floor", "ceil", "trunc", "sign", "round",
-           "neg", "abs", "relu", "square", "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
-           "negative", "absolute", "arcsin", "arccos", "arctan"]
 
 F = "float"  # integers compute in the default float dtype
 
@@ -146,3 +142,6 @@ def relu(input) -> Tensor:
 def square(input) -> Tensor:
     """``input ** 2``."""
     return ops.pow(input, 2)
+
+
+__all__ = names_declared_in(__name__)   # every op declared above, with its aliases
