@@ -26,14 +26,6 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        zeros_like)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .printing import set_printoptions
-from .ops.elementwise import (abs, absolute, acos, add, addcdiv, addcmul, allclose, arccos, arcsin, arctan, asin,
-                              atan, atan2, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, clip, cos,
-                              cosh, div, divide, eq, equal, exp, exp2, expm1, floor, floor_divide, fmod, ge, greater,
-                              greater_equal, gt, isclose, isfinite, isinf, isnan, le, lerp, less, less_equal, log,
-                              log1p, log2, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum,
-                              mul, multiply, ne, neg, negative, not_equal, pow, reciprocal, relu, remainder, round,
-                              rsqrt, rsub, sigmoid, sign, sin, sinh, sqrt, square, sub, subtract, tan, tanh,
-                              true_divide, trunc, where)
 from .ops.reduction import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumprod, cumsum,
                             log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, std_mean, sum, var,
                             var_mean)
@@ -46,6 +38,7 @@ from .ops.join import cat, concat, concatenate, hstack, stack, vstack
 from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
 from .ops.guard import guard_function_forms as _guard_function_forms
+from .ops.declare import public_functions as _public_functions
 from . import nn, optim, utils
 
 def _legacy_type(name, default):
@@ -93,6 +86,7 @@ def __dir__():
     return sorted(set(globals()) | {"save", "load"})
 
 
+globals().update(_public_functions())   # every declared op and alias: plugrad.add, plugrad.exp... (ops.declare)
 _guard_function_forms(globals())
 
 if _registry.autoload_enabled():
