@@ -19,6 +19,7 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
+from ..optable import ops
 from ..tensor import Tensor, make
 from .dispatch import check_int, check_same_device, check_tensor
 
@@ -310,7 +311,6 @@ class ConvolutionBackward0(Node):
     __slots__ = ("geom", "groups", "x4_shape", "w4_shape", "out4_shape")
 
     def backward(self, g):
-        from .linalg import bmm
         x, w = self.saved_tensors
         x4, w4 = x.reshape(self.x4_shape), w.reshape(self.w4_shape)  # conv1d works on a height of one
         g = g.reshape(self.out4_shape)
@@ -324,12 +324,12 @@ class ConvolutionBackward0(Node):
         need = [f is not None for f, _ in self.next_functions]
         gx = gw = gb = None
         if need[0]:
-            cols = bmm(w4.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
+            cols = ops.bmm(w4.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
             gx = col2im(cols, self.geom, GEMM_ORDER, x4._shape,
                         self.geom.window_shape(n, cg * groups, GEMM_ORDER)).reshape(x._shape)
         if need[1]:
             cols = im2col(x4, self.geom, GEMM_ORDER, (groups, cg * kh * kw, n * oh * ow))
-            gw = bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
+            gw = ops.bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
         if len(need) > 2 and need[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
@@ -498,7 +498,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Each input pixel scatters ``weight``-scaled copies into the output: one ``bmm``
     makes the columns and ``col2im`` adds them up, both differentiable."""
-    from .linalg import bmm
     x, squeeze = _as_4d(input, "conv_transpose2d")
     if not isinstance(weight, Tensor):
         raise TypeError(f"conv_transpose2d(): argument 'weight' must be Tensor, not {type(weight).__name__}")
@@ -546,7 +545,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     geom = Window2d(out_hw, (kh, kw), stride_, padding_, dilation_, fname="conv_transpose2d")
     wt = weight.reshape(groups, cin_g, cg_out * kh * kw).transpose(1, 2)
     xm = x.permute(1, 0, 2, 3).reshape(groups, cin_g, n * h * w)
-    cols = bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order
+    cols = ops.bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order
     out = col2im(cols, geom, GEMM_ORDER, (n, cout) + out_hw, (cout, kh, kw, n, h, w))
     if bias is not None:
         out = out + bias.reshape(1, cout, 1, 1)

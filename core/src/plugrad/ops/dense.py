@@ -7,10 +7,12 @@ transposed in place, and the bias is added into the product's buffer.
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import zeros
 from ..dtypes import int32, int64
-from ..layout import numel
+from ..layout import broadcast_shapes, numel
+from ..optable import ops
 from ..tensor import Tensor, make
 from .dispatch import check_int, check_same_device, check_tensor
 
@@ -21,12 +23,11 @@ class AddmmBackward0(Node):
     """d(b + x @ W^T) = (g, g @ W, g^T @ x)"""
 
     def backward(self, g):
-        from .linalg import mm
         x, w = self.saved_tensors
         need = [f is not None for f, _ in self.next_functions]
         gb = g if need[0] else None
-        gx = mm(g, w) if need[1] else None
-        gw = mm(g.t(), x) if need[2] else None
+        gx = ops.mm(g, w) if need[1] else None
+        gw = ops.mm(g.t(), x) if need[2] else None
         return gb, gx, gw
 
 
@@ -88,7 +89,6 @@ def _bias_target(input, weight) -> tuple:
 
 
 def _broadcasts_into(shape: tuple, target: tuple) -> bool:
-    from ..layout import broadcast_shapes
     try:
         return len(shape) <= len(target) and broadcast_shapes(shape, target) == target
     except RuntimeError:
@@ -106,8 +106,7 @@ def linear(input, weight, bias=None) -> Tensor:
         r = linear(input.reshape(numel(lead), input._shape[-1]), weight, bias)  # -1 is ambiguous for 0 features
         return r.reshape(lead + (weight._shape[0],))
     if bias is None:
-        from .linalg import mm
-        return mm(input, weight.t())
+        return ops.mm(input, weight.t())
     r = _product(input, weight, bias)
     if STATE.enabled and (input._requires_grad or weight._requires_grad or bias._requires_grad):
         node = AddmmBackward0()
@@ -121,14 +120,12 @@ class EmbeddingBackward0(Node):
     __slots__ = ("num_weights", "padding_idx")
 
     def backward(self, g):
-        from ..creation import zeros
-        from .indexing import index_add
         (indices,) = self.saved_tensors
         dim = g._shape[-1]
         flat_g = g.reshape(-1, dim)
         if self.padding_idx is not None:
             flat_g = flat_g * (indices != self.padding_idx).unsqueeze(1).to(g._dtype)
-        return (index_add(zeros((self.num_weights, dim), dtype=g._dtype, device=g.device), 0, indices, flat_g),)
+        return (ops.index_add(zeros((self.num_weights, dim), dtype=g._dtype, device=g.device), 0, indices, flat_g),)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -163,10 +160,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows_(weight, flat, max_norm, norm_type)
-    from .indexing import index_select
-    from ..autograd.grad_mode import no_grad
     with no_grad():
-        r = index_select(weight, 0, flat).reshape(input._shape + (weight._shape[1],))
+        r = ops.index_select(weight, 0, flat).reshape(input._shape + (weight._shape[1],))
     if STATE.enabled and weight._requires_grad:
         node = EmbeddingBackward0()
         node.num_weights, node.padding_idx = num, padding_idx
@@ -178,7 +173,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 def _renorm_rows_(weight, indices, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds ``max_norm`` down to it, in place
     (PyTorch's ``max_norm`` contract: the weight itself is modified, untracked)."""
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         w = weight.detach()
         picked = w.index_select(0, indices)

@@ -13,11 +13,14 @@ from __future__ import annotations
 from math import prod
 from numbers import Number
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.inplace import snapshot
 from ..autograd.graph import Node, record
+from ..creation import arange, empty, full, tensor, zeros
 from ..dtypes import bool_, int32, int64, uint8
 from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
 from ..tensor import _LEGACY_NAMES, Tensor, make
+from ..optable import ops
 from .dispatch import as_operand, cast, check_bool, check_inplace_target, check_tensor, inplace
 from .views import select, slice_dim, unsqueeze
 
@@ -30,7 +33,6 @@ __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_a
 def _as_index_tensor(obj, device):
     """A sequence index (list, tuple, range, string, array) as PyTorch reads it: a bool
     tensor (a mask) when it holds only bools, else int64 (fractions truncated)."""
-    from ..creation import tensor
     t = tensor(list(obj) if isinstance(obj, range) else obj, device=device)
     if t._dtype.is_floating_point:
         # PyTorch reads a list or array index as int64: fractions are truncated, NaN and
@@ -101,7 +103,6 @@ def _basic_and_advanced(x: Tensor, key, python_key=True):
             v = unsqueeze(v, d)
             d += 1
         elif isinstance(item, bool):  # a new dim of size 1, indexed by [0] (True) or nothing
-            from ..creation import arange
             v = unsqueeze(v, d)
             adv.append((d, arange(int(item), device=x.device)))
             others += 1
@@ -208,7 +209,6 @@ def _positions(v: Tensor, adv, strides, offset, layout=None):
     ``layout``: :func:`_layout`'s answer when the caller already has it. As in PyTorch, the
     index values are checked only when the result has elements (else none is read)."""
     out_shape, at, placed = layout or _layout(v, adv)
-    from ..creation import arange, full
     pos = full((), offset, dtype=int64, device=v.device)
     check = prod(out_shape) > 0
     for d, t in adv:
@@ -245,7 +245,6 @@ class TakeBackward0(Node):
 
     def backward(self, g):
         (index,) = self.saved_tensors
-        from ..creation import zeros
         return (put(zeros(self.shape, dtype=g._dtype, device=g.device), index, g, accumulate=True),)
 
 
@@ -338,7 +337,6 @@ class IndexBackward0(Node):
 
     def backward(self, g):
         (positions,) = self.saved_tensors
-        from ..creation import zeros
         return (put(zeros(self.shape, dtype=g._dtype, device=g.device), positions, g, accumulate=True),)
 
 
@@ -395,7 +393,6 @@ def setitem(x: Tensor, key, value) -> None:
         storage_pos = positions + v._offset
         _put_storage_at(v, storage_pos, value)
         return
-    from ..autograd.inplace import snapshot
     check_inplace_target(v, tracked, "index_put_")
     src = snapshot(v) if tracked else v
     r = index_put(src, None, value, positions=positions)
@@ -483,7 +480,6 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
                                f"{input.device} and {values.device}! (in index_put)")
         positions, _ = _positions(v, adv, v._strides, v._offset, layout)
     if not isinstance(values, Tensor):
-        from ..creation import tensor
         values = tensor(values, dtype=input._dtype, device=input.device)
     _put_storage(r, positions, values.expand(positions._shape) if values._shape != positions._shape and
                  broadcast_shapes(values._shape, positions._shape) == positions._shape else values, accumulate)
@@ -502,8 +498,7 @@ class MaskedFillBackward0(Node):
 
     def backward(self, g):
         (mask,) = self.saved_tensors
-        from .elementwise import where
-        return (where(mask, 0.0, g),)
+        return (ops.where(mask, 0.0, g),)
 
 
 class MaskedFillBackward1(Node):
@@ -512,8 +507,7 @@ class MaskedFillBackward1(Node):
 
     def backward(self, g):
         (mask,) = self.saved_tensors
-        from .elementwise import where
-        return where(mask, 0.0, g), where(mask, g, 0.0)
+        return ops.where(mask, 0.0, g), ops.where(mask, g, 0.0)
 
 
 def _check_mask(mask, fname, input, *value):
@@ -605,7 +599,6 @@ def nonzero(input, *, as_tuple=False):
     r = make(backend, arr, (n, input.dim()), int64)
     if as_tuple:
         if input.dim() == 0:  # a 0-d input counts as one element at index 0
-            from ..creation import zeros
             return (zeros(n, dtype=int64, device=input.device),)
         return tuple(select(r, 1, j) for j in range(input.dim()))
     return r
@@ -655,7 +648,6 @@ def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None
     1-d of size 1 in the checks; the positions have the index's shape (1-d when it is
     0-d). An empty index names no position and is not checked at all (as in PyTorch)."""
     if not index.numel():
-        from ..creation import empty
         return empty(index._shape, dtype=int64, device=index.device)
     nd = max(len(x_shape), 1)
     if max(index.dim(), 1) != nd:
@@ -673,7 +665,6 @@ def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None
     n = x_shape[dim]
     idx = _wrapped(cast(index, int64).reshape(ishape), n, lambda bad: RuntimeError(
         f"{fname}(): index {bad} is out of bounds for dimension {dim} with size {n}"))
-    from ..creation import arange
     pos = idx * strides[dim] + offset
     for d in range(nd):
         if d == dim:
@@ -690,7 +681,6 @@ class GatherBackward0(Node):
 
     def backward(self, g):
         (index,) = self.saved_tensors
-        from ..creation import zeros
         return (scatter_add(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, index, g),)
 
 
@@ -790,7 +780,6 @@ class IndexSelectBackward0(Node):
 
 
 def _zeros(shape, like):
-    from ..creation import zeros
     return zeros(shape, dtype=like._dtype, device=like.device)
 
 
@@ -851,7 +840,7 @@ def index_select(input, dim, index) -> Tensor:
     else:
         _check_in_range(idx, input._shape[d], d, "index_select")
     key = (slice(None),) * d + (idx,)
-    with _no_grad():
+    with no_grad():
         r = getitem(input.detach(), key) if input.dim() else getitem(input.detach().reshape(1), key).reshape(())
     if STATE.enabled and input._requires_grad:
         node = IndexSelectBackward0()
@@ -859,11 +848,6 @@ def index_select(input, dim, index) -> Tensor:
         node.save(idx)
         record(node, (input,), r)
     return r
-
-
-def _no_grad():
-    from ..autograd.grad_mode import no_grad
-    return no_grad()
 
 
 class IndexAddBackward0(Node):

@@ -6,7 +6,7 @@ Every product runs on the backend's one batched kernel, ``matmul(a, b, out)`` wi
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import float16, float32
 from ..layout import broadcast_shapes, contiguous_strides, numel
@@ -216,7 +216,6 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
     ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
     in PyTorch (1.5 is 1 for integer matrices; a value the dtype cannot hold is refused)."""
-    from ..autograd.grad_mode import no_grad
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
         check_tensor(t, "addmm", name)
     if input._backend is not mat1._backend:

@@ -13,7 +13,10 @@ import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import zeros
 from ..dtypes import can_cast, int64, promote_types, uint8
+from ..layout import broadcast_shapes
+from ..optable import ops
 from ..tensor import Tensor
 from .dispatch import check_int, check_tensor
 from .elementwise import log, log1p, exp, where, sigmoid
@@ -196,12 +199,10 @@ class NllLossBackward0(Node):
     __slots__ = ("reduction", "in_shape")
 
     def backward(self, g):
-        from ..creation import zeros
-        from .indexing import scatter
         safe_t, w_t, total = self.saved_tensors
         coef = -w_t * g if self.reduction != "mean" else -w_t * (g / total)
         z = zeros(self.in_shape, dtype=g._dtype, device=g.device)
-        return (scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
+        return (ops.scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
 
 
 class NllLoss2DBackward0(NllLossBackward0):
@@ -391,7 +392,6 @@ def _check_same_size(input, target, message):
 def _check_broadcasts_to(t: Tensor, shape: tuple, name: str) -> None:
     """``t`` must broadcast to the loss's ``shape`` without growing it (PyTorch scales the
     loss by it in place)."""
-    from ..layout import broadcast_shapes
     if t._shape != shape and broadcast_shapes(t._shape, shape) != shape:
         raise RuntimeError(f"{name} of shape {list(t._shape)} does not broadcast to the loss's shape {list(shape)}")
 
