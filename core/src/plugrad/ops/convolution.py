@@ -21,7 +21,8 @@ from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
 from ..optable import ops
 from ..tensor import Tensor, make
-from .dispatch import check_int, check_same_device, check_tensor
+from .checks import check_floating, check_int, check_tensor
+from .dispatch import check_same_device
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]
@@ -252,8 +253,7 @@ def _check_spatial(x: Tensor, fname: str) -> None:
 
 
 def _as_4d(input: Tensor, fname: str, what: str = "input"):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{fname}(): argument '{what}' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, fname, what)
     if input.dim() == 4:
         return input, False
     if input.dim() == 3:
@@ -366,8 +366,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) -> Window2d:
     """Check a 4-d convolution's operands and return its window geometry."""
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"{fname}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    check_tensor(weight, fname, "weight")
     if weight.dim() != 4:
         raise RuntimeError(f"{fname}(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
                            f"{list(weight._shape)}")
@@ -383,8 +382,7 @@ def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) ->
     if x._dtype is not weight._dtype:
         raise RuntimeError(f"{fname}(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) should be the "
                            f"same")
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"{fname}(): expected a floating point input, got {x._dtype!r}")
+    check_floating(x, fname)
     n, c, h, w_ = x._shape
     o, cg, kh, kw = weight._shape
     if o % groups:
@@ -499,8 +497,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Each input pixel scatters ``weight``-scaled copies into the output: one ``bmm``
     makes the columns and ``col2im`` adds them up, both differentiable."""
     x, squeeze = _as_4d(input, "conv_transpose2d")
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"conv_transpose2d(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    check_tensor(weight, "conv_transpose2d", "weight")
     if weight.dim() != 4 or not weight.numel():
         raise RuntimeError(f"conv_transpose2d(): expected a non-empty 4-d weight (in_channels, out_channels/groups, "
                            f"kH, kW), got {list(weight._shape)}")

@@ -14,7 +14,8 @@ from ..dtypes import int32, int64
 from ..layout import broadcast_shapes, numel
 from ..optable import ops
 from ..tensor import Tensor, make
-from .dispatch import check_int, check_same_device, check_tensor
+from .checks import check_device, check_int, check_tensor
+from .dispatch import check_same_device
 
 __all__ = ["linear", "embedding"]
 
@@ -69,9 +70,7 @@ def _check_linear(input, weight, bias):
     if bias is not None:
         if not isinstance(bias, Tensor):
             raise TypeError(f"linear(): bias must be a Tensor or None, got {type(bias).__name__}")
-        if bias._backend is not input._backend:
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{input.device} and {bias.device}! (in linear)")
+        check_device(input, bias, "linear")
         if bias._shape not in ((weight._shape[0],), (), (1,)) and not _broadcasts_into(
                 bias._shape, _bias_target(input, weight)):
             raise RuntimeError(f"linear(): bias of shape {list(bias._shape)} does not broadcast to the output of "
@@ -131,8 +130,7 @@ class EmbeddingBackward0(Node):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False) -> Tensor:
     """The rows of ``weight`` at the integer positions ``input`` (result: input.shape + (D,))."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"embedding(): argument 'indices' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "embedding", "indices")
     if input._dtype not in (int64, int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input._type_label()} instead (while checking arguments for "

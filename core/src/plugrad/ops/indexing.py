@@ -18,10 +18,11 @@ from ..autograd.inplace import snapshot
 from ..autograd.graph import Node, record
 from ..creation import arange, empty, full, tensor, zeros
 from ..dtypes import bool_, int32, int64, uint8
-from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
-from ..tensor import _LEGACY_NAMES, Tensor, make
+from ..layout import broadcast_shapes, contiguous_strides
+from ..tensor import Tensor, make
 from ..optable import ops
-from .dispatch import as_operand, cast, check_bool, check_inplace_target, check_tensor, inplace
+from .checks import check_bool, check_device, check_dim, check_tensor, type_name
+from .dispatch import as_operand, cast, check_inplace_target, inplace
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
@@ -252,7 +253,7 @@ def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
     check_tensor(index, "take", "index")
     if index._dtype is not int64:
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_type_name(index._dtype)}")
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {type_name(index._dtype)}")
     _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
@@ -279,11 +280,6 @@ class PutBackward0(Node):
         if self.next_functions[1][0] is not None:
             gv = take(g, index)
         return ga, gv
-
-
-def _type_name(dtype) -> str:
-    """PyTorch's scalar type name of ``dtype`` in messages ("Float", "Long", "Bool")."""
-    return _LEGACY_NAMES[dtype.name][:-len("Tensor")]
 
 
 def put(input, index, source, accumulate=False) -> Tensor:
@@ -475,9 +471,7 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
         v, adv, sole_mask = _basic_and_advanced(r, tuple(indices), python_key=False)
         layout = _layout(v, adv)
         values = _checked_put_value(r, values, layout[0], sole_mask, accumulate)
-        if values._backend is not r._backend and (values._shape or values.device.type != "cpu"):
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{input.device} and {values.device}! (in index_put)")
+        check_device(input, values, "index_put", cpu_scalar_ok=True)
         positions, _ = _positions(v, adv, v._strides, v._offset, layout)
     if not isinstance(values, Tensor):
         values = tensor(values, dtype=input._dtype, device=input.device)
@@ -515,14 +509,11 @@ def _check_mask(mask, fname, input, *value):
     fill ``value`` (masked_fill's only) a number or a tensor."""
     if value and not isinstance(value[0], (Number, Tensor)):
         raise TypeError(f"{fname}(): argument 'value' must be Number or Tensor, not {type(value[0]).__name__}")
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"{fname}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    check_tensor(mask, fname, "mask")
     if mask._dtype is not bool_:
         raise RuntimeError(f"{fname} only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {mask.device}! (in {fname})")
+    check_device(input, mask, fname)
 
 
 def masked_fill(input, mask, value) -> Tensor:
@@ -610,23 +601,14 @@ def argwhere(input) -> Tensor:
 
 # ---- dim-wise gather / scatter -------------------------------------------------------------------
 
-def _dim(dim, x: Tensor) -> int:
-    """``dim`` of ``x`` normalised; a 0-d tensor takes dims -1 and 0, both meaning 0."""
-    d = normalize_dim(dim, len(x._shape))
-    return d if x._shape else 0
-
-
 def _check_index(x: Tensor, index, fname: str, empty_ok=False) -> None:
     """An index argument must be an integer tensor on ``x``'s device (a float index
     would be truncated, one on another device read by the wrong kernels). ``empty_ok``:
     an empty index of any dtype goes (gather and scatter, as in PyTorch, do nothing with it)."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_tensor(index, fname, "index")
     if (index._dtype.is_floating_point or index._dtype is bool_) and not (empty_ok and not index.numel()):
         raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index, but got {index._dtype}")
-    if index._backend is not x._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{x.device} and {index.device}! (in {fname})")
+    check_device(x, index, fname)
 
 
 def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
@@ -637,9 +619,7 @@ def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
     if src._dtype is not x._dtype:
         raise RuntimeError(f"{fname}(): self ({x._dtype.name}) and {what} ({src._dtype.name}) must have the same "
                            f"dtype")
-    if src._backend is not x._backend and (src._shape or src.device.type != "cpu"):
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{x.device} and {src.device}! (in {fname})")
+    check_device(x, src, fname, cpu_scalar_ok=True)
 
 
 def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None):
@@ -686,7 +666,7 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_index(input, index, "gather", empty_ok=True)
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
     r = _take_storage(input, positions.reshape(index._shape) if positions._shape != index._shape else positions)
@@ -725,7 +705,7 @@ class ScatterAddBackward0(ScatterBackward0):
 
 
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_same_dtype(input, src, fname, "src")
     _check_index(input, index, fname, empty_ok=True)
     r = input.detach().clone()
@@ -785,13 +765,12 @@ def _zeros(shape, like):
 
 def _check_vector_index(index, fname: str, dtype_message: str) -> None:
     """index_select's and index_add's index: a 0-d or 1-d int32/int64 tensor."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_tensor(index, fname, "index")
     if index.dim() > 1:
         raise IndexError(f"{fname}(): Index is supposed to be a vector, but got an index of {index.dim()} dims "
                          f"(shape {list(index._shape)})")
     if index._dtype is not int64 and index._dtype is not int32:
-        raise RuntimeError(f"{fname}(): {dtype_message}, but got {_type_name(index._dtype)}")
+        raise RuntimeError(f"{fname}(): {dtype_message}, but got {type_name(index._dtype)}")
 
 
 def _wrapped(idx: Tensor, n: int, refuse) -> Tensor:
@@ -824,11 +803,9 @@ def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
 def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
     check_tensor(input, "index_select", "input")
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_vector_index(index, "index_select", "Expected dtype int32 or int64 for index")
-    if index._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {index.device}! (in index_select)")
+    check_device(input, index, "index_select")
     idx = index.reshape(-1)
     if not input._shape:
         if idx.numel() != 1:
@@ -871,13 +848,11 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     ``source`` has ``input``'s shape except along ``dim``, where it has one slice per
     index; a 0-d ``source`` goes with a 0-d ``input`` and one index."""
     check_tensor(input, "index_add", "input")
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_vector_index(index, "index_add", "Expected dtype int32/int64 for index")
     check_tensor(source, "index_add", "source")
     _check_same_dtype(input, source, "index_add")
-    if index._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {index.device}! (in index_add)")
+    check_device(input, index, "index_add")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     count = index.numel()

@@ -7,7 +7,8 @@ from ..autograd.graph import Node, record
 from ..dtypes import promote_types
 from ..layout import normalize_dim
 from ..tensor import Tensor, make
-from .dispatch import check_int, write_out
+from .checks import check_int
+from .dispatch import write_out
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack"]

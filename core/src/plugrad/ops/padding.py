@@ -14,6 +14,7 @@ from ..creation import arange, empty
 from ..layout import check_size, numel
 from ..optable import ops
 from ..tensor import Tensor, make
+from .checks import check_tensor
 
 __all__ = ["pad"]
 
@@ -250,8 +251,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     negative sizes crop), 'reflect', 'replicate' or 'circular' (negative sizes crop, the
     positive ones then wrap around the cropped dim, at most once); the last three pad 1
     to 3 dims of an input with one or two dims more."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "pad", "input")
     if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
     pads = list(pad)

@@ -19,7 +19,7 @@ from ..layout import check_size
 from ..optable import ops
 from ..tensor import Tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
-from .dispatch import check_bool, check_int, check_tensor
+from .checks import check_bool, check_floating, check_int, check_tensor
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -278,8 +278,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     if not (h and w):
         raise RuntimeError(f"adaptive_avg_pool2d(): expected an input whose last two dims (H, W) are non-zero, but "
                            f"got shape {list(input._shape)}")
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"adaptive_avg_pool2d(): expected a floating point input, got {x._dtype!r}")
+    check_floating(x, "adaptive_avg_pool2d")
     check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)
     x = x.detach()
     tracked = STATE.enabled and input._requires_grad

@@ -12,7 +12,8 @@ from ..layout import normalize_dim, numel, reduced_shape
 from ..tensor import Tensor, make
 from ..creation import arange, eye, zeros
 from ..optable import ops
-from .dispatch import ALL_DIMS, cast, check_bool, check_int, write_out
+from .checks import check_bool, check_dim, check_floating, check_int, check_tensor
+from .dispatch import ALL_DIMS, cast, write_out
 from .elementwise import exp, log, where
 from .views import expand_to
 
@@ -119,7 +120,7 @@ class SumBackward1(Node):
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool and int inputs sum in int64."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"sum(): argument 'input' must be Tensor, not {type(input).__name__}")
+        check_tensor(input, "sum", "input")
     if type(keepdim) is not bool:
         check_bool(keepdim, "sum", "keepdim")
     axes = reduce_axes(dim, len(input._shape), "sum")
@@ -767,16 +768,14 @@ def _softmax_dim(input, dim, fname):
     """``dim`` normalised; an int is required (nn.functional resolves an implicit one)."""
     if type(dim) is not int:
         dim = check_int(dim, fname, "dim")
-    d = normalize_dim(dim, len(input._shape))
-    return d if input._shape else 0
+    return check_dim(dim, input)
 
 
 def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
     d = _softmax_dim(input, dim, "softmax")
     x = cast(input, dtype) if dtype is not None else input
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"softmax(): expected a floating point tensor, got {x._dtype!r}")
+    check_floating(x, "softmax", "tensor")
     axes = (d,) if x._shape else ()
     with no_grad():
         e = exp(x - _stable_max(x, axes, finite=False))
@@ -793,8 +792,7 @@ def log_softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     d = _softmax_dim(input, dim, "log_softmax")
     x = cast(input, dtype) if dtype is not None else input
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"log_softmax(): expected a floating point tensor, got {x._dtype!r}")
+    check_floating(x, "log_softmax", "tensor")
     axes = (d,) if x._shape else ()
     with no_grad():
         shifted = x - _stable_max(x, axes, finite=False)

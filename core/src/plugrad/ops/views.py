@@ -12,7 +12,8 @@ from ..tensor import Tensor, make, make_view
 from ..creation import arange, full, zeros
 from ..dtypes import int64
 from ..optable import ops
-from .dispatch import ALL_DIMS, check_inplace_target, check_int, check_tensor
+from .checks import check_int, check_tensor
+from .dispatch import ALL_DIMS, check_inplace_target
 
 __all__ = ["view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
            "expand", "expand_as", "flatten", "unflatten", "narrow", "select", "chunk", "split", "unbind",
