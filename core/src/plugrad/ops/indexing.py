@@ -14,13 +14,13 @@ from math import prod
 from numbers import Number
 
 from ..autograd.grad_mode import STATE, no_grad
-from ..autograd.inplace import snapshot
 from ..autograd.graph import Node, record
+from ..autograd.inplace import snapshot
 from ..creation import arange, empty, full, tensor, zeros
 from ..dtypes import bool_, int32, int64, uint8
 from ..layout import broadcast_shapes, contiguous_strides
-from ..tensor import Tensor, make
 from ..optable import ops
+from ..tensor import Tensor, make
 from .checks import check_bool, check_device, check_dim, check_tensor, type_name
 from .dispatch import as_operand, cast, check_inplace_target, inplace
 from .views import select, slice_dim, unsqueeze

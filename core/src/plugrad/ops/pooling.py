@@ -18,8 +18,8 @@ from ..dtypes import int64
 from ..layout import check_size
 from ..optable import ops
 from ..tensor import Tensor
-from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
 from .checks import check_bool, check_floating, check_int, check_tensor
+from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]

@@ -7,11 +7,11 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import arange, eye, zeros
 from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
-from ..tensor import Tensor, make
-from ..creation import arange, eye, zeros
 from ..optable import ops
+from ..tensor import Tensor, make
 from .checks import check_bool, check_dim, check_floating, check_int, check_tensor
 from .dispatch import ALL_DIMS, cast, write_out
 from .elementwise import exp, log, where

@@ -6,12 +6,11 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..backend import OutOfMemoryError
-from ..dtypes import dtype
-from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
-from ..tensor import Tensor, make, make_view
 from ..creation import arange, full, zeros
-from ..dtypes import int64
+from ..dtypes import dtype, int64
+from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
 from ..optable import ops
+from ..tensor import Tensor, make, make_view
 from .checks import check_int, check_tensor
 from .dispatch import ALL_DIMS, check_inplace_target
 
