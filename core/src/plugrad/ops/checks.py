@@ -2,19 +2,20 @@
 
 One function per rule, each raising PyTorch's error class with PyTorch's message (the
 tests compare both with PyTorch), so that every op states a rule the same way. A rule
-that only one op has stays beside that op. ``check_bool``, ``check_int`` and
-``check_tensor`` live in ``dispatch`` (the elementwise ops use them too) and are
-re-exported here, so an op module finds all its argument checks in one place.
+that only one op has stays beside that op. ``check_bool``, ``check_int``,
+``check_tensor`` and ``check_same_device`` live in ``dispatch`` (the elementwise ops
+use them too) and are re-exported here, so an op module finds all its argument checks
+in one place.
 """
 
 from __future__ import annotations
 
 from ..layout import normalize_dim
 from ..tensor import _LEGACY_NAMES, Tensor
-from .dispatch import check_bool, check_int, check_tensor
+from .dispatch import check_bool, check_int, check_same_device, check_tensor
 
-__all__ = ["check_bool", "check_int", "check_tensor", "check_tensors", "check_dim", "check_device",
-           "check_floating", "type_name"]
+__all__ = ["check_bool", "check_int", "check_tensor", "check_same_device", "check_tensors", "check_dim",
+           "check_device", "check_floating", "type_name"]
 
 
 def check_tensors(fname: str, **tensors) -> None:

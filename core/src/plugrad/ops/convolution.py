@@ -21,8 +21,7 @@ from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
 from ..optable import ops
 from ..tensor import Tensor, make
-from .checks import check_floating, check_int, check_tensor
-from .dispatch import check_same_device
+from .checks import check_floating, check_int, check_same_device, check_tensor
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]

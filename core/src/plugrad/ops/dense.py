@@ -14,8 +14,7 @@ from ..dtypes import int32, int64
 from ..layout import broadcast_shapes, numel
 from ..optable import ops
 from ..tensor import Tensor, make
-from .checks import check_device, check_int, check_tensor
-from .dispatch import check_same_device
+from .checks import check_device, check_int, check_same_device, check_tensor
 
 __all__ = ["linear", "embedding"]
 
