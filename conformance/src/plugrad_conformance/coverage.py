@@ -38,7 +38,7 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
-NOT_OP_MODULES = frozenset({"plugrad.ops.dispatch", "plugrad.ops.methods", "plugrad.ops.guard"})
+NOT_OP_MODULES = frozenset({"plugrad.ops.dispatch", "plugrad.ops.checks", "plugrad.ops.methods", "plugrad.ops.guard"})
 
 #: names in an ``__all__`` above that are not ops, each with the reason
 NON_OPS = {
