@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
+from ..autograd.inplace import snapshot
+from ..backend import UnsupportedOperation
+from ..creation import full, tensor, zeros_like
 from ..device import device as _device
 from ..dtypes import dtype as _dtype_cls
 from ..layout import broadcast_shapes
+from ..optable import ops
 from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
 from .dispatch import as_operand, check_bool, check_inplace_target, inplace
@@ -28,7 +32,6 @@ class ToCopyBackward0(Node):
 def transfer(src: Tensor, backend, dtype) -> Tensor:
     """A contiguous copy of ``src`` on ``backend`` with ``dtype`` (untracked)."""
     if dtype not in backend.dtypes:
-        from ..backend import UnsupportedOperation
         raise UnsupportedOperation("to", backend.device, dtype, "the device does not support this dtype")
     if src._backend is backend:
         out = make(backend, backend.empty(src._shape, dtype), src._shape, dtype)
@@ -93,7 +96,6 @@ class CopyBackwards(Node):
     __slots__ = ("src_device", "src_dtype")
 
     def backward(self, g):
-        from ..creation import zeros_like
         needs = [e[0] is not None for e in self.next_functions]
         return (zeros_like(g) if needs[0] else None,
                 to(g, self.src_device, self.src_dtype) if needs[1] else None)
@@ -103,7 +105,6 @@ def copy_(self, src, non_blocking=False) -> Tensor:
     """Overwrite ``self`` with ``src`` (broadcast, converted to self's dtype and device;
     a number counts as a 0-d tensor, as PyTorch's argument parser reads it)."""
     if not isinstance(src, Tensor):
-        from ..creation import tensor
         src = tensor(as_operand(src, "copy_", "src"), dtype=self._dtype, device=self.device)
     if type(non_blocking) is not bool:
         check_bool(non_blocking, "copy_", "non_blocking")
@@ -118,9 +119,7 @@ def copy_(self, src, non_blocking=False) -> Tensor:
         self._backend.copy(moved._a, self._a)
         self._storage.version += 1
         return self
-    from ..autograd.inplace import snapshot
-    from .views import expand
-    result = transfer(expand(moved.detach(), self._shape), self._backend, self._dtype)
+    result = transfer(ops.expand(moved.detach(), self._shape), self._backend, self._dtype)
     node = CopyBackwards()
     node.src_device, node.src_dtype = src.device, src._dtype
     record(node, (snapshot(self) if self._requires_grad else None, src), result)
@@ -159,8 +158,6 @@ def fill_(self, value) -> Tensor:
 
 
 def _fill_from_tensor(self, value):
-    from ..autograd.inplace import snapshot
-    from ..creation import full
     check_writable(self, "fill_")
     check_inplace_target(self, True, "fill_")
     result = full(self._shape, self._dtype.checked_scalar(value.item()), dtype=self._dtype, device=self.device)
@@ -182,8 +179,6 @@ def _fill(self, value, node_cls, fname):
         self._backend.fill(self._a, self._dtype.checked_scalar(value))
         self._storage.version += 1
         return self
-    from ..autograd.inplace import snapshot
-    from ..creation import full
     result = full(self._shape, self._dtype.checked_scalar(value), dtype=self._dtype, device=self.device)
     record(node_cls(), (snapshot(self),), result)
     return inplace(self, result, fname)

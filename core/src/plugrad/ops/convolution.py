@@ -19,8 +19,9 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..layout import contiguous_strides, is_contiguous, numel
+from ..optable import ops
 from ..tensor import Tensor, make
-from .dispatch import check_int, check_same_device, check_tensor
+from .checks import check_floating, check_int, check_same_device, check_tensor
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]
@@ -251,8 +252,7 @@ def _check_spatial(x: Tensor, fname: str) -> None:
 
 
 def _as_4d(input: Tensor, fname: str, what: str = "input"):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{fname}(): argument '{what}' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, fname, what)
     if input.dim() == 4:
         return input, False
     if input.dim() == 3:
@@ -310,7 +310,6 @@ class ConvolutionBackward0(Node):
     __slots__ = ("geom", "groups", "x4_shape", "w4_shape", "out4_shape")
 
     def backward(self, g):
-        from .linalg import bmm
         x, w = self.saved_tensors
         x4, w4 = x.reshape(self.x4_shape), w.reshape(self.w4_shape)  # conv1d works on a height of one
         g = g.reshape(self.out4_shape)
@@ -324,12 +323,12 @@ class ConvolutionBackward0(Node):
         need = [f is not None for f, _ in self.next_functions]
         gx = gw = gb = None
         if need[0]:
-            cols = bmm(w4.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
+            cols = ops.bmm(w4.reshape(groups, og, cg * kh * kw).transpose(1, 2), gm)
             gx = col2im(cols, self.geom, GEMM_ORDER, x4._shape,
                         self.geom.window_shape(n, cg * groups, GEMM_ORDER)).reshape(x._shape)
         if need[1]:
             cols = im2col(x4, self.geom, GEMM_ORDER, (groups, cg * kh * kw, n * oh * ow))
-            gw = bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
+            gw = ops.bmm(gm, cols.transpose(1, 2)).reshape(w._shape)
         if len(need) > 2 and need[2]:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(need) > 2 else (gx, gw)
@@ -366,8 +365,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) -> Window2d:
     """Check a 4-d convolution's operands and return its window geometry."""
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"{fname}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    check_tensor(weight, fname, "weight")
     if weight.dim() != 4:
         raise RuntimeError(f"{fname}(): expected a 4-d weight (out_channels, in_channels/groups, kH, kW), got "
                            f"{list(weight._shape)}")
@@ -383,8 +381,7 @@ def _conv_geometry(x, weight, bias, stride, padding, dilation, groups, fname) ->
     if x._dtype is not weight._dtype:
         raise RuntimeError(f"{fname}(): input type ({x._dtype!r}) and weight type ({weight._dtype!r}) should be the "
                            f"same")
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"{fname}(): expected a floating point input, got {x._dtype!r}")
+    check_floating(x, fname)
     n, c, h, w_ = x._shape
     o, cg, kh, kw = weight._shape
     if o % groups:
@@ -498,10 +495,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Each input pixel scatters ``weight``-scaled copies into the output: one ``bmm``
     makes the columns and ``col2im`` adds them up, both differentiable."""
-    from .linalg import bmm
     x, squeeze = _as_4d(input, "conv_transpose2d")
-    if not isinstance(weight, Tensor):
-        raise TypeError(f"conv_transpose2d(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    check_tensor(weight, "conv_transpose2d", "weight")
     if weight.dim() != 4 or not weight.numel():
         raise RuntimeError(f"conv_transpose2d(): expected a non-empty 4-d weight (in_channels, out_channels/groups, "
                            f"kH, kW), got {list(weight._shape)}")
@@ -546,7 +541,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     geom = Window2d(out_hw, (kh, kw), stride_, padding_, dilation_, fname="conv_transpose2d")
     wt = weight.reshape(groups, cin_g, cg_out * kh * kw).transpose(1, 2)
     xm = x.permute(1, 0, 2, 3).reshape(groups, cin_g, n * h * w)
-    cols = bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order
+    cols = ops.bmm(wt, xm)  # (G, C_out/G*kh*kw, N*H*W): the windows in GEMM order
     out = col2im(cols, geom, GEMM_ORDER, (n, cout) + out_hw, (cout, kh, kw, n, h, w))
     if bias is not None:
         out = out + bias.reshape(1, cout, 1, 1)

@@ -7,12 +7,14 @@ transposed in place, and the bias is added into the product's buffer.
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import zeros
 from ..dtypes import int32, int64
-from ..layout import numel
+from ..layout import broadcast_shapes, numel
+from ..optable import ops
 from ..tensor import Tensor, make
-from .dispatch import check_int, check_same_device, check_tensor
+from .checks import check_device, check_int, check_same_device, check_tensor
 
 __all__ = ["linear", "embedding"]
 
@@ -21,12 +23,11 @@ class AddmmBackward0(Node):
     """d(b + x @ W^T) = (g, g @ W, g^T @ x)"""
 
     def backward(self, g):
-        from .linalg import mm
         x, w = self.saved_tensors
         need = [f is not None for f, _ in self.next_functions]
         gb = g if need[0] else None
-        gx = mm(g, w) if need[1] else None
-        gw = mm(g.t(), x) if need[2] else None
+        gx = ops.mm(g, w) if need[1] else None
+        gw = ops.mm(g.t(), x) if need[2] else None
         return gb, gx, gw
 
 
@@ -68,9 +69,7 @@ def _check_linear(input, weight, bias):
     if bias is not None:
         if not isinstance(bias, Tensor):
             raise TypeError(f"linear(): bias must be a Tensor or None, got {type(bias).__name__}")
-        if bias._backend is not input._backend:
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{input.device} and {bias.device}! (in linear)")
+        check_device(input, bias, "linear")
         if bias._shape not in ((weight._shape[0],), (), (1,)) and not _broadcasts_into(
                 bias._shape, _bias_target(input, weight)):
             raise RuntimeError(f"linear(): bias of shape {list(bias._shape)} does not broadcast to the output of "
@@ -88,7 +87,6 @@ def _bias_target(input, weight) -> tuple:
 
 
 def _broadcasts_into(shape: tuple, target: tuple) -> bool:
-    from ..layout import broadcast_shapes
     try:
         return len(shape) <= len(target) and broadcast_shapes(shape, target) == target
     except RuntimeError:
@@ -106,8 +104,7 @@ def linear(input, weight, bias=None) -> Tensor:
         r = linear(input.reshape(numel(lead), input._shape[-1]), weight, bias)  # -1 is ambiguous for 0 features
         return r.reshape(lead + (weight._shape[0],))
     if bias is None:
-        from .linalg import mm
-        return mm(input, weight.t())
+        return ops.mm(input, weight.t())
     r = _product(input, weight, bias)
     if STATE.enabled and (input._requires_grad or weight._requires_grad or bias._requires_grad):
         node = AddmmBackward0()
@@ -121,21 +118,18 @@ class EmbeddingBackward0(Node):
     __slots__ = ("num_weights", "padding_idx")
 
     def backward(self, g):
-        from ..creation import zeros
-        from .indexing import index_add
         (indices,) = self.saved_tensors
         dim = g._shape[-1]
         flat_g = g.reshape(-1, dim)
         if self.padding_idx is not None:
             flat_g = flat_g * (indices != self.padding_idx).unsqueeze(1).to(g._dtype)
-        return (index_add(zeros((self.num_weights, dim), dtype=g._dtype, device=g.device), 0, indices, flat_g),)
+        return (ops.index_add(zeros((self.num_weights, dim), dtype=g._dtype, device=g.device), 0, indices, flat_g),)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False) -> Tensor:
     """The rows of ``weight`` at the integer positions ``input`` (result: input.shape + (D,))."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"embedding(): argument 'indices' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "embedding", "indices")
     if input._dtype not in (int64, int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input._type_label()} instead (while checking arguments for "
@@ -163,10 +157,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise IndexError("index out of range in self")
     if max_norm is not None:
         _renorm_rows_(weight, flat, max_norm, norm_type)
-    from .indexing import index_select
-    from ..autograd.grad_mode import no_grad
     with no_grad():
-        r = index_select(weight, 0, flat).reshape(input._shape + (weight._shape[1],))
+        r = ops.index_select(weight, 0, flat).reshape(input._shape + (weight._shape[1],))
     if STATE.enabled and weight._requires_grad:
         node = EmbeddingBackward0()
         node.num_weights, node.padding_idx = num, padding_idx
@@ -178,7 +170,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 def _renorm_rows_(weight, indices, max_norm, norm_type):
     """Scale the looked-up rows whose norm exceeds ``max_norm`` down to it, in place
     (PyTorch's ``max_norm`` contract: the weight itself is modified, untracked)."""
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         w = weight.detach()
         picked = w.index_select(0, indices)

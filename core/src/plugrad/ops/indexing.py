@@ -13,12 +13,16 @@ from __future__ import annotations
 from math import prod
 from numbers import Number
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..autograd.inplace import snapshot
+from ..creation import arange, empty, full, tensor, zeros
 from ..dtypes import bool_, int32, int64, uint8
-from ..layout import broadcast_shapes, contiguous_strides, normalize_dim
-from ..tensor import _LEGACY_NAMES, Tensor, make
-from .dispatch import as_operand, cast, check_bool, check_inplace_target, check_tensor, inplace
+from ..layout import broadcast_shapes, contiguous_strides
+from ..optable import ops
+from ..tensor import Tensor, make
+from .checks import check_bool, check_device, check_dim, check_tensor, type_name
+from .dispatch import as_operand, cast, check_inplace_target, inplace
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
@@ -30,7 +34,6 @@ __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_a
 def _as_index_tensor(obj, device):
     """A sequence index (list, tuple, range, string, array) as PyTorch reads it: a bool
     tensor (a mask) when it holds only bools, else int64 (fractions truncated)."""
-    from ..creation import tensor
     t = tensor(list(obj) if isinstance(obj, range) else obj, device=device)
     if t._dtype.is_floating_point:
         # PyTorch reads a list or array index as int64: fractions are truncated, NaN and
@@ -101,7 +104,6 @@ def _basic_and_advanced(x: Tensor, key, python_key=True):
             v = unsqueeze(v, d)
             d += 1
         elif isinstance(item, bool):  # a new dim of size 1, indexed by [0] (True) or nothing
-            from ..creation import arange
             v = unsqueeze(v, d)
             adv.append((d, arange(int(item), device=x.device)))
             others += 1
@@ -208,7 +210,6 @@ def _positions(v: Tensor, adv, strides, offset, layout=None):
     ``layout``: :func:`_layout`'s answer when the caller already has it. As in PyTorch, the
     index values are checked only when the result has elements (else none is read)."""
     out_shape, at, placed = layout or _layout(v, adv)
-    from ..creation import arange, full
     pos = full((), offset, dtype=int64, device=v.device)
     check = prod(out_shape) > 0
     for d, t in adv:
@@ -245,7 +246,6 @@ class TakeBackward0(Node):
 
     def backward(self, g):
         (index,) = self.saved_tensors
-        from ..creation import zeros
         return (put(zeros(self.shape, dtype=g._dtype, device=g.device), index, g, accumulate=True),)
 
 
@@ -253,7 +253,7 @@ def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
     check_tensor(index, "take", "index")
     if index._dtype is not int64:
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_type_name(index._dtype)}")
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {type_name(index._dtype)}")
     _check_index(input, index, "take")
     n = input.numel()
     flat = input.reshape(-1).detach()
@@ -280,11 +280,6 @@ class PutBackward0(Node):
         if self.next_functions[1][0] is not None:
             gv = take(g, index)
         return ga, gv
-
-
-def _type_name(dtype) -> str:
-    """PyTorch's scalar type name of ``dtype`` in messages ("Float", "Long", "Bool")."""
-    return _LEGACY_NAMES[dtype.name][:-len("Tensor")]
 
 
 def put(input, index, source, accumulate=False) -> Tensor:
@@ -338,7 +333,6 @@ class IndexBackward0(Node):
 
     def backward(self, g):
         (positions,) = self.saved_tensors
-        from ..creation import zeros
         return (put(zeros(self.shape, dtype=g._dtype, device=g.device), positions, g, accumulate=True),)
 
 
@@ -395,7 +389,6 @@ def setitem(x: Tensor, key, value) -> None:
         storage_pos = positions + v._offset
         _put_storage_at(v, storage_pos, value)
         return
-    from ..autograd.inplace import snapshot
     check_inplace_target(v, tracked, "index_put_")
     src = snapshot(v) if tracked else v
     r = index_put(src, None, value, positions=positions)
@@ -478,12 +471,9 @@ def index_put(input, indices, values, accumulate=False, *, positions=None) -> Te
         v, adv, sole_mask = _basic_and_advanced(r, tuple(indices), python_key=False)
         layout = _layout(v, adv)
         values = _checked_put_value(r, values, layout[0], sole_mask, accumulate)
-        if values._backend is not r._backend and (values._shape or values.device.type != "cpu"):
-            raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                               f"{input.device} and {values.device}! (in index_put)")
+        check_device(input, values, "index_put", cpu_scalar_ok=True)
         positions, _ = _positions(v, adv, v._strides, v._offset, layout)
     if not isinstance(values, Tensor):
-        from ..creation import tensor
         values = tensor(values, dtype=input._dtype, device=input.device)
     _put_storage(r, positions, values.expand(positions._shape) if values._shape != positions._shape and
                  broadcast_shapes(values._shape, positions._shape) == positions._shape else values, accumulate)
@@ -502,8 +492,7 @@ class MaskedFillBackward0(Node):
 
     def backward(self, g):
         (mask,) = self.saved_tensors
-        from .elementwise import where
-        return (where(mask, 0.0, g),)
+        return (ops.where(mask, 0.0, g),)
 
 
 class MaskedFillBackward1(Node):
@@ -512,8 +501,7 @@ class MaskedFillBackward1(Node):
 
     def backward(self, g):
         (mask,) = self.saved_tensors
-        from .elementwise import where
-        return where(mask, 0.0, g), where(mask, g, 0.0)
+        return ops.where(mask, 0.0, g), ops.where(mask, g, 0.0)
 
 
 def _check_mask(mask, fname, input, *value):
@@ -521,14 +509,11 @@ def _check_mask(mask, fname, input, *value):
     fill ``value`` (masked_fill's only) a number or a tensor."""
     if value and not isinstance(value[0], (Number, Tensor)):
         raise TypeError(f"{fname}(): argument 'value' must be Number or Tensor, not {type(value[0]).__name__}")
-    if not isinstance(mask, Tensor):
-        raise TypeError(f"{fname}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    check_tensor(mask, fname, "mask")
     if mask._dtype is not bool_:
         raise RuntimeError(f"{fname} only supports boolean masks, but got mask with dtype "
                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {mask.device}! (in {fname})")
+    check_device(input, mask, fname)
 
 
 def masked_fill(input, mask, value) -> Tensor:
@@ -605,7 +590,6 @@ def nonzero(input, *, as_tuple=False):
     r = make(backend, arr, (n, input.dim()), int64)
     if as_tuple:
         if input.dim() == 0:  # a 0-d input counts as one element at index 0
-            from ..creation import zeros
             return (zeros(n, dtype=int64, device=input.device),)
         return tuple(select(r, 1, j) for j in range(input.dim()))
     return r
@@ -617,23 +601,14 @@ def argwhere(input) -> Tensor:
 
 # ---- dim-wise gather / scatter -------------------------------------------------------------------
 
-def _dim(dim, x: Tensor) -> int:
-    """``dim`` of ``x`` normalised; a 0-d tensor takes dims -1 and 0, both meaning 0."""
-    d = normalize_dim(dim, len(x._shape))
-    return d if x._shape else 0
-
-
 def _check_index(x: Tensor, index, fname: str, empty_ok=False) -> None:
     """An index argument must be an integer tensor on ``x``'s device (a float index
     would be truncated, one on another device read by the wrong kernels). ``empty_ok``:
     an empty index of any dtype goes (gather and scatter, as in PyTorch, do nothing with it)."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_tensor(index, fname, "index")
     if (index._dtype.is_floating_point or index._dtype is bool_) and not (empty_ok and not index.numel()):
         raise RuntimeError(f"{fname}(): Expected dtype int32/int64 for index, but got {index._dtype}")
-    if index._backend is not x._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{x.device} and {index.device}! (in {fname})")
+    check_device(x, index, fname)
 
 
 def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
@@ -644,9 +619,7 @@ def _check_same_dtype(x: Tensor, src, fname: str, what: str = "source") -> None:
     if src._dtype is not x._dtype:
         raise RuntimeError(f"{fname}(): self ({x._dtype.name}) and {what} ({src._dtype.name}) must have the same "
                            f"dtype")
-    if src._backend is not x._backend and (src._shape or src.device.type != "cpu"):
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{x.device} and {src.device}! (in {fname})")
+    check_device(x, src, fname, cpu_scalar_ok=True)
 
 
 def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None):
@@ -655,7 +628,6 @@ def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None
     1-d of size 1 in the checks; the positions have the index's shape (1-d when it is
     0-d). An empty index names no position and is not checked at all (as in PyTorch)."""
     if not index.numel():
-        from ..creation import empty
         return empty(index._shape, dtype=int64, device=index.device)
     nd = max(len(x_shape), 1)
     if max(index.dim(), 1) != nd:
@@ -673,7 +645,6 @@ def _dim_positions(x_shape, strides, offset, dim, index: Tensor, fname, src=None
     n = x_shape[dim]
     idx = _wrapped(cast(index, int64).reshape(ishape), n, lambda bad: RuntimeError(
         f"{fname}(): index {bad} is out of bounds for dimension {dim} with size {n}"))
-    from ..creation import arange
     pos = idx * strides[dim] + offset
     for d in range(nd):
         if d == dim:
@@ -690,13 +661,12 @@ class GatherBackward0(Node):
 
     def backward(self, g):
         (index,) = self.saved_tensors
-        from ..creation import zeros
         return (scatter_add(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, index, g),)
 
 
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_index(input, index, "gather", empty_ok=True)
     positions = _dim_positions(input._shape, input._strides, input._offset, d, index, "gather")
     r = _take_storage(input, positions.reshape(index._shape) if positions._shape != index._shape else positions)
@@ -735,7 +705,7 @@ class ScatterAddBackward0(ScatterBackward0):
 
 
 def _scatter(input, dim, index, src, accumulate, fname, node_cls):
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_same_dtype(input, src, fname, "src")
     _check_index(input, index, fname, empty_ok=True)
     r = input.detach().clone()
@@ -790,19 +760,17 @@ class IndexSelectBackward0(Node):
 
 
 def _zeros(shape, like):
-    from ..creation import zeros
     return zeros(shape, dtype=like._dtype, device=like.device)
 
 
 def _check_vector_index(index, fname: str, dtype_message: str) -> None:
     """index_select's and index_add's index: a 0-d or 1-d int32/int64 tensor."""
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fname}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_tensor(index, fname, "index")
     if index.dim() > 1:
         raise IndexError(f"{fname}(): Index is supposed to be a vector, but got an index of {index.dim()} dims "
                          f"(shape {list(index._shape)})")
     if index._dtype is not int64 and index._dtype is not int32:
-        raise RuntimeError(f"{fname}(): {dtype_message}, but got {_type_name(index._dtype)}")
+        raise RuntimeError(f"{fname}(): {dtype_message}, but got {type_name(index._dtype)}")
 
 
 def _wrapped(idx: Tensor, n: int, refuse) -> Tensor:
@@ -835,11 +803,9 @@ def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
 def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
     check_tensor(input, "index_select", "input")
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_vector_index(index, "index_select", "Expected dtype int32 or int64 for index")
-    if index._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {index.device}! (in index_select)")
+    check_device(input, index, "index_select")
     idx = index.reshape(-1)
     if not input._shape:
         if idx.numel() != 1:
@@ -851,7 +817,7 @@ def index_select(input, dim, index) -> Tensor:
     else:
         _check_in_range(idx, input._shape[d], d, "index_select")
     key = (slice(None),) * d + (idx,)
-    with _no_grad():
+    with no_grad():
         r = getitem(input.detach(), key) if input.dim() else getitem(input.detach().reshape(1), key).reshape(())
     if STATE.enabled and input._requires_grad:
         node = IndexSelectBackward0()
@@ -859,11 +825,6 @@ def index_select(input, dim, index) -> Tensor:
         node.save(idx)
         record(node, (input,), r)
     return r
-
-
-def _no_grad():
-    from ..autograd.grad_mode import no_grad
-    return no_grad()
 
 
 class IndexAddBackward0(Node):
@@ -887,13 +848,11 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     ``source`` has ``input``'s shape except along ``dim``, where it has one slice per
     index; a 0-d ``source`` goes with a 0-d ``input`` and one index."""
     check_tensor(input, "index_add", "input")
-    d = _dim(dim, input)
+    d = check_dim(dim, input)
     _check_vector_index(index, "index_add", "Expected dtype int32/int64 for index")
     check_tensor(source, "index_add", "source")
     _check_same_dtype(input, source, "index_add")
-    if index._backend is not input._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {index.device}! (in index_add)")
+    check_device(input, index, "index_add")
     if not isinstance(alpha, (int, float)):
         raise TypeError(f"index_add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     count = index.numel()

@@ -7,7 +7,8 @@ from ..autograd.graph import Node, record
 from ..dtypes import promote_types
 from ..layout import normalize_dim
 from ..tensor import Tensor, make
-from .dispatch import check_int
+from .checks import check_int
+from .dispatch import write_out
 from .views import select, slice_dim, unsqueeze
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack"]
@@ -81,7 +82,6 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
         node.dim, node.sizes = d, sizes
         record(node, tuple(parts), r)
     if out is not None:
-        from .dispatch import write_out
         return write_out(out, r, "cat")
     return r
 
@@ -103,7 +103,6 @@ def stack(tensors, dim=0, *, out=None) -> Tensor:
         node.dim, node.n = d, len(tensors)
         record(node, tuple(tensors), r)
     if out is not None:
-        from .dispatch import write_out
         return write_out(out, r, "stack")
     return r
 

@@ -6,12 +6,13 @@ Every product runs on the backend's one batched kernel, ``matmul(a, b, out)`` wi
 
 from __future__ import annotations
 
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import float16, float32
 from ..layout import broadcast_shapes, contiguous_strides, numel
 from ..tensor import Tensor, make
-from .dispatch import check_tensor, write_out
+from .checks import check_device, check_tensor, check_tensors
+from .dispatch import write_out
 from .views import SqueezeBackward1, UnsafeViewBackward0, _view_of
 
 __all__ = ["mm", "bmm", "matmul", "dot", "vdot", "mv", "outer", "ger", "addmm", "inner"]
@@ -33,9 +34,7 @@ def _bmm3(a: Tensor, b: Tensor) -> Tensor:
 def _common(a, b, fname):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{fname}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
-    if a._backend is not b._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{a.device} and {b.device}! (in {fname})")
+    check_device(a, b, fname)
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a._dtype.name} != {b._dtype.name}"
                            f" (in {fname})")
@@ -216,12 +215,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
     ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
     in PyTorch (1.5 is 1 for integer matrices; a value the dtype cannot hold is refused)."""
-    from ..autograd.grad_mode import no_grad
-    for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
-        check_tensor(t, "addmm", name)
-    if input._backend is not mat1._backend:
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
-                           f"{input.device} and {mat1.device}! (in addmm)")
+    check_tensors("addmm", input=input, mat1=mat1, mat2=mat2)
+    check_device(input, mat1, "addmm")
     if input._dtype is not mat1._dtype:
         raise RuntimeError(f"addmm: self and mat2 must have the same dtype, but got {input._dtype.name} and "
                            f"{mat1._dtype.name}")

@@ -13,9 +13,12 @@ import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import zeros
 from ..dtypes import can_cast, int64, promote_types, uint8
+from ..layout import broadcast_shapes
+from ..optable import ops
 from ..tensor import Tensor
-from .dispatch import check_int, check_tensor
+from .checks import check_int, check_tensor, check_tensors, type_name
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax
 
@@ -45,12 +48,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "none":
         return loss
     return loss.sum() if reduction == "sum" else loss.mean()
-
-
-def _check_tensors(fname, **tensors):
-    for name, t in tensors.items():
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
 
 
 def _spread(g: Tensor, reduction: str, n: int):
@@ -104,7 +101,7 @@ def _record_pointwise(node_cls, input, target, r, reduction, n, **params) -> Ten
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error."""
-    _check_tensors("mse_loss", input=input, target=target)
+    check_tensors("mse_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_broadcast(input, target)
@@ -118,7 +115,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") ->
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Mean (or sum, or elementwise) absolute error."""
-    _check_tensors("l1_loss", input=input, target=target)
+    check_tensors("l1_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_broadcast(input, target)
@@ -145,7 +142,7 @@ class SmoothL1LossBackward0(Node):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
     """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above it
     (``l1_loss`` for ``beta == 0``, as in PyTorch)."""
-    _check_tensors("smooth_l1_loss", input=input, target=target)
+    check_tensors("smooth_l1_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not beta >= 0:   # NaN too
@@ -171,7 +168,7 @@ class HuberLossBackward0(Node):
 
 def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     """Squared error (halved) below ``delta``, ``delta * (|d| - delta/2)`` above it."""
-    _check_tensors("huber_loss", input=input, target=target)
+    check_tensors("huber_loss", input=input, target=target)
     _check_reduction(reduction)
     if not delta > 0:   # NaN too
         raise RuntimeError(f"huber_loss does not support non-positive or NaN values for delta, got {delta}")
@@ -179,8 +176,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     if target._dtype is not input._dtype:   # the loss has the input's dtype
         common = promote_types(input._dtype, target._dtype)
         if not can_cast(common, input._dtype):
-            raise RuntimeError(f"result type {_type_name(common)} can't be cast to the desired output type "
-                               f"{_type_name(input._dtype)}")
+            raise RuntimeError(f"result type {type_name(common)} can't be cast to the desired output type "
+                               f"{type_name(input._dtype)}")
         target = target.to(input._dtype)
     with no_grad():
         d = (input - target).abs()
@@ -196,25 +193,14 @@ class NllLossBackward0(Node):
     __slots__ = ("reduction", "in_shape")
 
     def backward(self, g):
-        from ..creation import zeros
-        from .indexing import scatter
         safe_t, w_t, total = self.saved_tensors
         coef = -w_t * g if self.reduction != "mean" else -w_t * (g / total)
         z = zeros(self.in_shape, dtype=g._dtype, device=g.device)
-        return (scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
+        return (ops.scatter(z, 1, safe_t.unsqueeze(1), coef.unsqueeze(1).to(g._dtype)),)
 
 
 class NllLoss2DBackward0(NllLossBackward0):
     """d nll(x, t) for images (N, C, H, W): as NllLossBackward0"""
-
-
-def _type_name(dt) -> str:
-    """PyTorch's name of a dtype in its kernels' messages (Float, Long, Bool...)."""
-    return _KERNEL_NAMES.get(dt.name, dt.name.capitalize())
-
-
-_KERNEL_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _check_class_args(input, weight, ignore_index, fname, same_dtype=True):
@@ -226,8 +212,8 @@ def _check_class_args(input, weight, ignore_index, fname, same_dtype=True):
     if weight is not None:
         check_tensor(weight, fname, "weight")
         if same_dtype and weight._dtype is not input._dtype:
-            raise RuntimeError(f"expected scalar type {_type_name(input._dtype)} but found "
-                               f"{_type_name(weight._dtype)}")
+            raise RuntimeError(f"expected scalar type {type_name(input._dtype)} but found "
+                               f"{type_name(weight._dtype)}")
 
 
 def _class_target_checks(input, target):
@@ -241,7 +227,7 @@ def _class_target_checks(input, target):
         raise ValueError(f"Expected input batch_size ({input._shape[0]}) to match target batch_size "
                          f"({t_shape[0] if t_shape else 0}).")
     if target._dtype not in (int64, uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target._dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {type_name(target._dtype)}")
     if n_dim <= 2:
         if len(t_shape) > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -266,7 +252,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
     (N, C, ...) or (C,), with per-class ``weight`` and an ``ignore_index``."""
-    _check_tensors("nll_loss", input=input, target=target)
+    check_tensors("nll_loss", input=input, target=target)
     _check_class_args(input, weight, ignore_index, "nll_loss")
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -348,7 +334,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class
     probabilities (``target`` shaped like ``input``), ``-sum(target * log_softmax)``.
     A 1-d input is one sample, its classes along dim 0."""
-    _check_tensors("cross_entropy", input=input, target=target)
+    check_tensors("cross_entropy", input=input, target=target)
     _check_class_args(input, weight, ignore_index, "cross_entropy", same_dtype=False)   # nll_loss checks it
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -358,7 +344,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target._shape == input._shape:   # class probabilities
         if not target._dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_type_name(target._dtype)}")
+                               f"{type_name(target._dtype)}")
         return _probability_target_loss(log_softmax(input, cdim), target, weight, reduction, label_smoothing, cdim)
     if not input._shape:   # PyTorch's log_softmax over dim 1 of a 0-d input
         raise IndexError("cross_entropy(): expected an input with a class dim (1-d or more), got a 0-d input")
@@ -391,7 +377,6 @@ def _check_same_size(input, target, message):
 def _check_broadcasts_to(t: Tensor, shape: tuple, name: str) -> None:
     """``t`` must broadcast to the loss's ``shape`` without growing it (PyTorch scales the
     loss by it in place)."""
-    from ..layout import broadcast_shapes
     if t._shape != shape and broadcast_shapes(t._shape, shape) != shape:
         raise RuntimeError(f"{name} of shape {list(t._shape)} does not broadcast to the loss's shape {list(shape)}")
 
@@ -419,7 +404,7 @@ class BinaryCrossEntropyBackward0(Node):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` (logs clamped at -100)."""
-    _check_tensors("binary_cross_entropy", input=input, target=target)
+    check_tensors("binary_cross_entropy", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size(input, target, f"Using a target size ({target.shape!r}) that is different to the input size "
@@ -478,7 +463,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      pos_weight=None) -> Tensor:
     """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits;
     ``pos_weight`` weighs the positive term per class."""
-    _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_size(input, target, f"Target size ({target.shape!r}) must be the same as input size "

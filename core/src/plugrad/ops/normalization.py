@@ -14,7 +14,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..dtypes import float16, float32
 from ..tensor import Tensor
-from .dispatch import check_bool, check_int, check_tensor
+from .checks import check_bool, check_floating, check_int, check_tensor
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -59,8 +59,7 @@ def _check_param_dtype(t, input):
 def _check_param(t, name, c, fname):
     if t is None:
         return
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{fname}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    check_tensor(t, fname, name)
     if t.numel() != c:
         raise RuntimeError(f"{fname}(): expected {name} to have {c} elements (one per channel), got shape "
                            f"{list(t._shape)}")
@@ -109,8 +108,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.dim() < 2:   # PyTorch reads the missing channel dim: IndexError when training
         raise (IndexError if training else RuntimeError)(
             f"batch_norm(): expected an input with at least 2 dims (N, C, ...), got shape {list(input._shape)}")
-    if not input._dtype.is_floating_point:
-        raise RuntimeError(f"batch_norm(): expected a floating point input, got {input._dtype!r}")
+    check_floating(input, "batch_norm")
     c = input._shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):

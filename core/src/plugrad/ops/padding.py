@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
+from ..creation import arange, empty
 from ..layout import check_size, numel
+from ..optable import ops
 from ..tensor import Tensor, make
+from .checks import check_tensor
 
 __all__ = ["pad"]
 
@@ -77,7 +80,6 @@ def _constant_pad(input: Tensor, pairs, value) -> Tensor:
 def _source_positions(lo: int, hi: int, n: int, mode: str, device) -> Tensor:
     """For each position of a padded dim, the input position it copies (computed on the
     device: a padded dim may be long)."""
-    from ..creation import arange
     i = arange(-lo, n + hi, device=device)
     if mode == "replicate":
         return i.clamp(0, n - 1)
@@ -143,11 +145,10 @@ class _EdgePadBackward(Node):
     __slots__ = ("lookups",)   # [(dim, positions, input size along dim), ...] in forward order
 
     def backward(self, g):
-        from .indexing import index_add
         for d, positions, n in reversed(self.lookups):
             shape = list(g._shape)
             shape[d] = n
-            g = index_add(g.new_zeros(shape), d, positions, g)
+            g = ops.index_add(g.new_zeros(shape), d, positions, g)
         return (g,)
 
 
@@ -206,7 +207,6 @@ def _circular_pad(input: Tensor, pairs) -> Tensor:
     """Wrap around: the input is copied into the middle of a new tensor, then, one dim at a
     time (the last first), each border copies the slab at the opposite end. Corners are
     filled by the later dims' copies, which carry the earlier dims' borders along."""
-    from ..creation import empty
     shape = _check_edge_sizes(input, pairs, "circular")
     out = empty(shape, dtype=input._dtype, device=input.device)
     middle = out
@@ -251,8 +251,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     negative sizes crop), 'reflect', 'replicate' or 'circular' (negative sizes crop, the
     positive ones then wrap around the cropped dim, at most once); the last three pad 1
     to 3 dims of an input with one or two dims more."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "pad", "input")
     if not isinstance(pad, (tuple, list)) or not all(isinstance(p, int) and not isinstance(p, bool) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
     pads = list(pad)

@@ -13,11 +13,13 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import arange, ones, zeros
 from ..dtypes import int64
 from ..layout import check_size
+from ..optable import ops
 from ..tensor import Tensor
+from .checks import check_bool, check_floating, check_int, check_tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
-from .dispatch import check_bool, check_int, check_tensor
 from .reduction import _arg, run_reduce
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -74,12 +76,10 @@ class MaxPool2DWithIndicesBackward0(Node):
     __slots__ = ("in_shape",)
 
     def backward(self, g):
-        from ..creation import zeros
-        from .indexing import scatter_add
         (indices,) = self.saved_tensors
         n, c, h, w = self.in_shape
         flat = zeros((n, c, h * w), dtype=g._dtype, device=g.device)
-        return (scatter_add(flat, 2, indices.reshape(n, c, -1), g.reshape(n, c, -1)).reshape(self.in_shape),)
+        return (ops.scatter_add(flat, 2, indices.reshape(n, c, -1), g.reshape(n, c, -1)).reshape(self.in_shape),)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -93,7 +93,6 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     values = run_reduce("max", win, (4,), False)
     k = _arg("argmax", win, 4, False)
     with no_grad():
-        from ..creation import arange
         rows = (arange(oh, device=x.device) * geom.stride[0] - geom.padding[0]).reshape(oh, 1)
         cols = arange(ow, device=x.device) * geom.stride[1] - geom.padding[1]
         indices = (rows + (k // kw) * geom.dilation[0]) * w + cols + (k % kw) * geom.dilation[1]
@@ -137,7 +136,6 @@ def _window_counts(geom: Window2d, count_include_pad: bool, backend_like: Tensor
         return kh * kw
     if not count_include_pad and not (ph or pw or eh or ew):
         return kh * kw
-    from ..creation import ones
     h, w = geom.in_hw
     if count_include_pad:  # padding counts; only the ceil_mode overhang does not
         mask = ones((1, 1, h + 2 * ph, w + 2 * pw), dtype=backend_like._dtype, device=backend_like.device)
@@ -199,8 +197,6 @@ class _Bands:
     __slots__ = ("n_in", "n_out", "k", "positions", "inside", "counts")
 
     def __init__(self, n_in: int, n_out: int, device):
-        from ..creation import arange
-        from .elementwise import minimum
         i = arange(n_out, device=device)
         starts = (i * n_in) // n_out
         ends = (-((-(i + 1) * n_in) // n_out)).unsqueeze(1)
@@ -208,30 +204,26 @@ class _Bands:
         self.k = -(-n_in // n_out) + 1                 # the widest band, plus one when bands straddle
         positions = starts.unsqueeze(1) + arange(self.k, device=device)
         self.inside = positions < ends
-        self.positions = minimum(positions, ends - 1).reshape(-1)
+        self.positions = ops.minimum(positions, ends - 1).reshape(-1)
         self.counts = ends.reshape(-1) - starts
 
     def means(self, x: Tensor, dim: int) -> Tensor:
         """The mean of every band along ``dim``. The padding is selected away, never
         multiplied by zero: a NaN or an infinity reaches only the outputs whose band holds it."""
-        from .elementwise import where
-        from .indexing import index_select
-        picked = index_select(x, dim, self.positions)
+        picked = ops.index_select(x, dim, self.positions)
         trailing = (1,) * (x.dim() - dim - 1)
         picked = picked.reshape(x._shape[:dim] + (self.n_out, self.k) + x._shape[dim + 1:])
-        sums = where(self.inside.reshape((self.n_out, self.k) + trailing), picked, 0.0).sum(dim + 1)
+        sums = ops.where(self.inside.reshape((self.n_out, self.k) + trailing), picked, 0.0).sum(dim + 1)
         return sums / self.counts.to(x._dtype).reshape((self.n_out,) + trailing)
 
     def spread(self, g: Tensor, dim: int) -> Tensor:
         """The transpose of ``means``: each band's ``g / length`` added at the band's positions."""
-        from .elementwise import where
-        from .indexing import index_add
         trailing = (1,) * (g.dim() - dim - 1)
         share = (g / self.counts.to(g._dtype).reshape((self.n_out,) + trailing)).unsqueeze(dim + 1)
         block = g._shape[:dim] + (self.n_out, self.k) + g._shape[dim + 1:]
-        share = where(self.inside.reshape((self.n_out, self.k) + trailing), share.expand(block), 0.0)
+        share = ops.where(self.inside.reshape((self.n_out, self.k) + trailing), share.expand(block), 0.0)
         flat = share.reshape(g._shape[:dim] + (self.n_out * self.k,) + g._shape[dim + 1:])
-        return index_add(g.new_zeros(g._shape[:dim] + (self.n_in,) + g._shape[dim + 1:]), dim, self.positions, flat)
+        return ops.index_add(g.new_zeros(g._shape[:dim] + (self.n_in,) + g._shape[dim + 1:]), dim, self.positions, flat)
 
 
 class AdaptiveAvgPool2DBackward0(Node):
@@ -286,8 +278,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
     if not (h and w):
         raise RuntimeError(f"adaptive_avg_pool2d(): expected an input whose last two dims (H, W) are non-zero, but "
                            f"got shape {list(input._shape)}")
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"adaptive_avg_pool2d(): expected a floating point input, got {x._dtype!r}")
+    check_floating(x, "adaptive_avg_pool2d")
     check_size(x._shape[:2] + (oh, ow), x._dtype.itemsize)
     x = x.detach()
     tracked = STATE.enabled and input._requires_grad

@@ -7,10 +7,13 @@ from collections import namedtuple
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
+from ..creation import arange, eye, zeros
 from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
+from ..optable import ops
 from ..tensor import Tensor, make
-from .dispatch import ALL_DIMS, cast, check_bool, check_int, write_out
+from .checks import check_bool, check_dim, check_floating, check_int, check_tensor
+from .dispatch import ALL_DIMS, cast, write_out
 from .elementwise import exp, log, where
 from .views import expand_to
 
@@ -117,7 +120,7 @@ class SumBackward1(Node):
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool and int inputs sum in int64."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"sum(): argument 'input' must be Tensor, not {type(input).__name__}")
+        check_tensor(input, "sum", "input")
     if type(keepdim) is not bool:
         check_bool(keepdim, "sum", "keepdim")
     axes = reduce_axes(dim, len(input._shape), "sum")
@@ -222,8 +225,7 @@ def _prod_of_others(x: Tensor, axes: tuple) -> Tensor:
 
 
 def _cat_last(a, b):
-    from .join import cat
-    return cat([a, b], -1)
+    return ops.cat([a, b], -1)
 
 
 def prod(input, dim=ALL_DIMS, keepdim=False, *, dtype=None) -> Tensor:
@@ -285,12 +287,10 @@ class MaxBackward0(Node):
 
     def backward(self, g):
         (indices,) = self.saved_tensors
-        from .indexing import scatter
         if not self.keepdim:
             g = g.unsqueeze(self.dim)
             indices = indices.unsqueeze(self.dim)
-        from ..creation import zeros
-        return (scatter(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, indices, g),)
+        return (ops.scatter(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, indices, g),)
 
 
 class MinBackward0(MaxBackward0):
@@ -299,8 +299,7 @@ class MinBackward0(MaxBackward0):
 
 def _extreme(kind, input, dim, keepdim, out):
     if isinstance(dim, Tensor):
-        from . import elementwise
-        return getattr(elementwise, "maximum" if kind == "max" else "minimum")(input, dim, out=out)
+        return (ops.maximum if kind == "max" else ops.minimum)(input, dim, out=out)
     if type(keepdim) is not bool:
         check_bool(keepdim, kind, "keepdim")
     if dim is ALL_DIMS:
@@ -658,12 +657,10 @@ def _cumprod_grad_exact(x, g, d):
     n = x._shape[d]
     xm = x.movedim(d, -1)
     gm = g.movedim(d, -1)
-    from ..creation import eye
     eye_n = eye(n, dtype=x._dtype, device=x.device) > 0
     # m[..., i, k] = x_k for k != i, 1 for k == i
     m = where(eye_n, 1.0, xm.unsqueeze(-2).expand(*xm._shape[:-1], n, n))
     partial = cumprod(m, -1)                         # prod_{k <= j, k != i}
-    from ..creation import arange
     idx = arange(n, device=x.device)
     upper = idx.unsqueeze(0) >= idx.unsqueeze(1)   # [i, j]: j >= i
     contrib = where(upper, gm.unsqueeze(-2) * partial, 0.0)
@@ -771,16 +768,14 @@ def _softmax_dim(input, dim, fname):
     """``dim`` normalised; an int is required (nn.functional resolves an implicit one)."""
     if type(dim) is not int:
         dim = check_int(dim, fname, "dim")
-    d = normalize_dim(dim, len(input._shape))
-    return d if input._shape else 0
+    return check_dim(dim, input)
 
 
 def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
     d = _softmax_dim(input, dim, "softmax")
     x = cast(input, dtype) if dtype is not None else input
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"softmax(): expected a floating point tensor, got {x._dtype!r}")
+    check_floating(x, "softmax", "tensor")
     axes = (d,) if x._shape else ()
     with no_grad():
         e = exp(x - _stable_max(x, axes, finite=False))
@@ -797,8 +792,7 @@ def log_softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     d = _softmax_dim(input, dim, "log_softmax")
     x = cast(input, dtype) if dtype is not None else input
-    if not x._dtype.is_floating_point:
-        raise RuntimeError(f"log_softmax(): expected a floating point tensor, got {x._dtype!r}")
+    check_floating(x, "log_softmax", "tensor")
     axes = (d,) if x._shape else ()
     with no_grad():
         shifted = x - _stable_max(x, axes, finite=False)
@@ -817,23 +811,22 @@ class LinalgVectorNormBackward0(Node):
     __slots__ = ("p", "axes", "keepdim")
 
     def backward(self, g):
-        from .elementwise import abs as _abs, sign
         x, result = self.saved_tensors
         p, axes, keepdim, shape = self.p, self.axes, self.keepdim, x._shape
         g = _expand_back(g, shape, axes, keepdim)
         if p == 0:
             return (None,)  # the count of non-zeros is piecewise constant: no gradient, as in PyTorch
         if p == 1:
-            return (g * sign(x),)
+            return (g * ops.sign(x),)
         n = _expand_back(self.output_alias(result), shape, axes, keepdim)
         if p in (float("inf"), float("-inf")):
-            mask = _abs(x) == n
+            mask = ops.abs(x) == n
             count = _expand_back(sum(mask, axes, keepdim=True), shape, axes, True)
-            return (where(mask, g * sign(x) / count, 0.0),)
+            return (where(mask, g * ops.sign(x) / count, 0.0),)
         safe = where(n == 0, 1.0, n)  # x is 0 wherever the norm is 0: the gradient there is 0
         if p == 2:
             return (g * x / safe,)
-        return (g * sign(x) * _abs(x) ** (p - 1) / safe ** (p - 1),)
+        return (g * ops.sign(x) * ops.abs(x) ** (p - 1) / safe ** (p - 1),)
 
 
 def _one_element_each(shape, axes) -> bool:
@@ -847,7 +840,6 @@ def _one_element_each(shape, axes) -> bool:
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
     ``-inf``, or "fro" (the 2-norm)."""
-    from .elementwise import abs as _abs, ne
     if type(keepdim) is not bool:
         check_bool(keepdim, "norm", "keepdim")
     if p == "fro" or p is None:
@@ -865,14 +857,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
                 raise RuntimeError(f"linalg.vector_norm: the {p} norm has no identity, so it cannot reduce the "
                                    f"empty dim {d} of a tensor of shape {list(x._shape)}")
     with no_grad():
-        a = _abs(x)
+        a = ops.abs(x)
         if p == float("inf") or p != 0 and _one_element_each(x._shape, axes):
             # a norm of one element is its magnitude, whatever p (no |x|**p to overflow or vanish)
             r = amax(a, axes, keepdim)
         elif p == float("-inf"):
             r = amin(a, axes, keepdim)
         elif p == 0:
-            r = sum(cast(ne(a, 0), x._dtype), axes, keepdim)
+            r = sum(cast(ops.ne(a, 0), x._dtype), axes, keepdim)
         elif p == 1:
             r = sum(a, axes, keepdim)
         elif p == 2:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..backend import OutOfMemoryError
-from ..dtypes import dtype
+from ..creation import arange, full, zeros
+from ..dtypes import dtype, int64
 from ..layout import check_size, contiguous_strides, is_contiguous, normalize_dim, numel, view_strides
+from ..optable import ops
 from ..tensor import Tensor, make, make_view
-from .dispatch import ALL_DIMS, check_int, check_tensor
+from .checks import check_int, check_tensor
+from .dispatch import ALL_DIMS, check_inplace_target
 
 __all__ = ["view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
            "expand", "expand_as", "flatten", "unflatten", "narrow", "select", "chunk", "split", "unbind",
@@ -402,7 +405,6 @@ def _relayout_(self, make_layout, node, fname):
     records, ``node`` becomes self's grad_fn, linked to the history self had before."""
     tracked = STATE.enabled and self._requires_grad
     if tracked:
-        from .dispatch import check_inplace_target
         check_inplace_target(self, True, fname)
     with no_grad():
         v = make_layout(self)
@@ -443,7 +445,6 @@ def unsqueeze_(input, dim) -> Tensor:
 
 def _embed(g, in_shape, place):
     """Gradient of a view: zeros of the input's shape with ``g`` copied into the viewed part."""
-    from ..creation import zeros
     z = zeros(in_shape, dtype=g._dtype, device=g.device)
     place(z).copy_(g)
     return z
@@ -523,8 +524,6 @@ class SplitBackward0(Node):
         super().__init__()
 
     def backward(self, *grads):
-        from ..creation import zeros
-        from .join import cat
         parts = []
         for g, n in zip(grads, self.sizes):
             if g is None:
@@ -532,7 +531,7 @@ class SplitBackward0(Node):
                 shape[self.dim] = n
                 g = zeros(shape, dtype=self._dtype, device=self._device)
             parts.append(g)
-        return (cat(parts, self.dim),)
+        return (ops.cat(parts, self.dim),)
 
 
 class SplitWithSizesBackward0(SplitBackward0):
@@ -544,11 +543,9 @@ class UnbindBackward0(SplitBackward0):
     """d unbind(a) = the gradients stacked back"""
 
     def backward(self, *grads):
-        from ..creation import zeros
-        from .join import stack
         parts = [g if g is not None else zeros([n for i, n in enumerate(self.shape) if i != self.dim],
                                                dtype=self._dtype, device=self._device) for g in grads]
-        return (stack(parts, self.dim),)
+        return (ops.stack(parts, self.dim),)
 
 
 def _split_views(input, d, sizes, node_cls):
@@ -679,8 +676,6 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
 
 def strided_index(shape, strides, offset, device):
     """The storage position of every element of a layout, as an int64 tensor of ``shape``."""
-    from ..creation import arange, full
-    from ..dtypes import int64
     idx = full((), offset, dtype=int64, device=device)
     nd = len(shape)
     for d, (n, s) in enumerate(zip(shape, strides)):
@@ -707,7 +702,6 @@ class AsStridedBackward0(Node):
             self.out_layout = (shape, strides, offset)
 
     def backward(self, g):
-        from ..creation import zeros
         in_shape, in_strides, in_offset = self.in_layout
         shape, strides, offset = self.out_layout
         size = max(_extent(in_shape, in_strides, in_offset), _extent(shape, strides, offset))
@@ -795,13 +789,11 @@ def flip(input, dims) -> Tensor:
     ds = sorted({normalize_dim(d, nd) for d in dims})
     if not nd:
         ds = []                       # dims -1 and 0 of a 0-d tensor: nothing to flip
-    from .indexing import index_select
-    from ..creation import arange
     r = _copy_contiguous(input)
     for d in ds:
         n = input._shape[d]
         if n > 1:
-            r = index_select(r, d, arange(n - 1, -1, -1, device=input.device))
+            r = ops.index_select(r, d, arange(n - 1, -1, -1, device=input.device))
     if STATE.enabled and input._requires_grad:
         node = FlipBackward0()
         node.dims = tuple(ds)
