@@ -10,6 +10,7 @@ out-of-place and simple.
 from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
+from ..autograd.inplace import rebase_history
 from ..dtypes import bool_, can_cast, combine_tiers, dtype as _dtype_class, promote_types, scalar_dtype
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
@@ -195,6 +196,5 @@ def inplace(self: Tensor, result: Tensor, fname: str) -> Tensor:
     self._backend.copy(result._a, self._a)
     self._storage.version += 1
     if tracked:
-        from ..autograd.inplace import rebase_history
         rebase_history(self, result)
     return self

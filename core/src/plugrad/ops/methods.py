@@ -7,6 +7,7 @@ the op definitions; no op is defined here.
 from __future__ import annotations
 
 from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from .. import creation
 from ..tensor import Tensor
 from . import conversion as cv
 from . import elementwise as ew
@@ -89,8 +90,7 @@ def _new(factory):
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    from ..creation import tensor
-    return tensor(data, dtype=dtype or self._dtype, device=device if device is not None else self.device,
+    return creation.tensor(data, dtype=dtype or self._dtype, device=device if device is not None else self.device,
                   requires_grad=requires_grad)
 
 
@@ -120,7 +120,6 @@ def _min(self, dim=rd.ALL_DIMS, keepdim=False):
 
 
 def _bind():
-    from .. import creation
     T = Tensor
     methods = {
         # reductions
