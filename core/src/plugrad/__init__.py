@@ -26,16 +26,6 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        zeros_like)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .printing import set_printoptions
-from .ops.reduction import (all, amax, amin, aminmax, any, argmax, argmin, count_nonzero, cumprod, cumsum,
-                            log_softmax, logsumexp, max, mean, min, norm, prod, softmax, std, std_mean, sum, var,
-                            var_mean)
-from .ops.views import (as_strided, chunk, clone, flatten, flip, movedim, moveaxis, narrow, permute, reshape,
-                        select, split, squeeze, swapaxes, swapdims, t, tile, transpose, unbind, unflatten,
-                        unsqueeze, diagonal)
-from .ops.indexing import (argwhere, gather, index_add, index_put, index_select, masked_fill, masked_select, nonzero,
-                           scatter, scatter_add, take)
-from .ops.join import cat, concat, concatenate, hstack, stack, vstack
-from .ops.linalg import addmm, bmm, dot, ger, inner, matmul, mm, mv, outer, vdot
 from .plugins import registry as _registry
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions

@@ -26,6 +26,7 @@ from .forms import general_inplace
 from .dispatch import check_bool
 from .elementwise import exp, expm1, log1p, sigmoid, where
 from .reduction import norm, softmax
+from .declare import declare
 
 __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "hardtanh", "logsigmoid", "softmin", "normalize",
            "dropout", "one_hot"]
@@ -99,6 +100,7 @@ def _leaky_relu(input: Tensor, negative_slope, node_cls=LeakyReluBackward0) -> T
 _leaky_relu_ = general_inplace(_leaky_relu, "leaky_relu_")
 
 
+@declare(public=False)
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     negative_slope = _param(negative_slope, input)
@@ -130,10 +132,12 @@ def _hardtanh(input: Tensor, lo, hi) -> Tensor:
 _hardtanh_ = general_inplace(_hardtanh, "hardtanh_")
 
 
+@declare(public=False)
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@declare(public=False)
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``input`` clamped to ``[min_val, max_val]``, in the input's dtype (integer inputs
     stay integers: the bounds are converted to that dtype first, as PyTorch does)."""
@@ -189,6 +193,7 @@ def _elu(input: Tensor, alpha, node_cls=EluBackward0) -> Tensor:
 _elu_ = general_inplace(_elu, "elu_")
 
 
+@declare(public=False)
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     alpha = _param(alpha, input)
@@ -207,6 +212,7 @@ class SoftplusBackward0(Node):
         return (where(bx > self.threshold, g, g * z / (z + 1)),)
 
 
+@declare(public=False)
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
     beta, threshold = _param(beta, input), _param(threshold, input)
@@ -243,6 +249,7 @@ def _silu(input: Tensor) -> Tensor:
 _silu_ = general_inplace(_silu, "silu_")
 
 
+@declare(public=False)
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
     return _silu_(input) if inplace else _silu(input)
@@ -256,6 +263,7 @@ class LogSigmoidBackward0(Node):
         return (g * sigmoid(-x),)
 
 
+@declare(public=False)
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))`` without overflow: ``min(x, 0) - log(1 + exp(-|x|))``."""
     x = input.detach() if input._requires_grad else input
@@ -279,10 +287,12 @@ def implicit_dim(name: str, input: Tensor, dim):
     return dim
 
 
+@declare(public=False)
 def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     return softmax(-input, implicit_dim("softmin", input, dim), dtype=dtype)
 
 
+@declare(public=False)
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim`` (any ``p`` of ``norm``: 0 and +-inf too)."""
     if isinstance(input, Tensor) and not input._shape and type(dim) is int:
@@ -294,6 +304,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
 
 # ---- dropout -------------------------------------------------------------------------------
 
+@declare(public=False)
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``
     (identity when not ``training``)."""
@@ -324,6 +335,7 @@ def _bernoulli_like(input: Tensor, prob: float) -> Tensor:
 
 # ---- encodings -----------------------------------------------------------------------------
 
+@declare(public=False)
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor with a trailing dim of ``num_classes``: 1 at each index, 0 elsewhere."""
     if not isinstance(tensor, Tensor):

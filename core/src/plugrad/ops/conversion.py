@@ -15,6 +15,7 @@ from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
 from .dispatch import as_operand, check_bool, check_inplace_target, inplace
 from .forms import check_writable
+from .declare import declare
 
 __all__ = ["to", "copy_", "fill_", "zero_", "transfer"]
 
@@ -73,6 +74,7 @@ def parse_to_arguments(args, kwargs):
     return dev, dt, copy
 
 
+@declare(public=False, method=True)
 def to(input, *args, **kwargs) -> Tensor:
     """This tensor on another device and/or with another dtype (itself when nothing
     changes, unless ``copy=True``)."""
@@ -101,6 +103,7 @@ class CopyBackwards(Node):
                 to(g, self.src_device, self.src_dtype) if needs[1] else None)
 
 
+@declare(public=False, method=True)
 def copy_(self, src, non_blocking=False) -> Tensor:
     """Overwrite ``self`` with ``src`` (broadcast, converted to self's dtype and device;
     a number counts as a 0-d tensor, as PyTorch's argument parser reads it)."""
@@ -144,6 +147,7 @@ class ZeroBackward0(FillBackward2):
     """d zero_(a) = nothing (every element is overwritten)"""
 
 
+@declare(public=False, method=True)
 def fill_(self, value) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor, which then gets the
     sum of the gradient)."""
@@ -165,6 +169,7 @@ def _fill_from_tensor(self, value):
     return inplace(self, result, "fill_")
 
 
+@declare(public=False, method=True)
 def zero_(self) -> Tensor:
     """Set every element to zero."""
     return _fill(self, 0, ZeroBackward0, "zero_")

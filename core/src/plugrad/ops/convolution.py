@@ -22,6 +22,7 @@ from ..layout import contiguous_strides, is_contiguous, numel
 from ..optable import ops
 from ..tensor import Tensor, make
 from .checks import check_floating, check_int, check_same_device, check_tensor
+from .declare import declare
 
 __all__ = ["Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im", "unfold", "fold", "conv2d",
            "conv1d", "conv_transpose2d"]
@@ -261,6 +262,7 @@ def _as_4d(input: Tensor, fname: str, what: str = "input"):
                        f"{what} of shape {list(input._shape)}")
 
 
+@declare(public=False)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The sliding blocks of a 4-d (N, C, H, W) input as columns: (N, C*kh*kw, L)."""
     check_tensor(input, "unfold", "input")
@@ -279,6 +281,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     return im2col(x, geom, "ncijyx", (c * kh * kw, length) if squeeze else (n, c * kh * kw, length), input)
 
 
+@declare(public=False)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """The adjoint of ``unfold``: columns (N, C*kh*kw, L) summed back into (N, C, H, W)."""
     check_tensor(input, "fold", "input")
@@ -354,6 +357,7 @@ def _same_padding(kernel, dilation, fname, stride):
     return tuple(pads), tuple(extra)
 
 
+@declare(public=False)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """2-d cross-correlation of ``input`` (N, C, H, W) or (C, H, W) with ``weight``
     (O, C/groups, kh, kw), plus ``bias`` (O,)."""
@@ -460,6 +464,7 @@ def _conv_forward(x: Tensor, weight: Tensor, bias, geom: Window2d, groups: int) 
     return make(backend, out, out_shape, dt)
 
 
+@declare(public=False)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-d cross-correlation of ``input`` (N, C, L) or (C, L) with ``weight`` (O, C/groups, k):
     a 2-d convolution over a height of one."""
@@ -487,6 +492,7 @@ def _height_one(v) -> tuple:
     return (1, v[0] if isinstance(v, (tuple, list)) else v)
 
 
+@declare(public=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1) -> Tensor:
     """The adjoint of ``conv2d`` (a "deconvolution"): ``input`` (N, C_in, H, W) or

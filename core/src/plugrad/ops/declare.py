@@ -22,6 +22,7 @@ the declaration of ``add``: ``inplace=True`` there made it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from ..optable import ops as _table
@@ -54,7 +55,8 @@ def declare(fn=None, *, name=None, aliases=(), method=False, methods=(), inplace
     ``aliases``: other function names (``plugrad.absolute`` for ``abs``); ``method``:
     bind ``Tensor.<name>`` (and ``Tensor.<alias>``); ``methods``: method names instead
     or in addition (``("swapaxes", "swapdims")``); ``inplace``: bind ``Tensor.<name>_``
-    (and ``<alias>_``), built by ``plugrad.ops.forms.inplace_method`` unless ``inplace_form`` gives it;
+    (and ``<alias>_``), built by ``plugrad.ops.forms.inplace_method`` unless ``inplace_form`` gives it
+    (a function, or the name of one defined later in the op's module: ``"transpose_"``);
     ``public``: False for an op that is a Tensor method only (``Tensor.view``), never a
     ``plugrad.<name>`` function. Returns ``fn`` unchanged, so the op costs nothing
     extra per call."""
@@ -103,6 +105,8 @@ def bind_methods(tensor_cls, make_inplace) -> None:
         for method_name in d.methods:
             setattr(tensor_cls, method_name, d.fn)
         if d.inplace:
+            if isinstance(d.inplace_fn, str):   # a hand-written in-place form defined later in the op's module
+                d.inplace_fn = getattr(sys.modules[d.family], d.inplace_fn)
             d.inplace_fn = d.inplace_fn or make_inplace(d)
             for inplace_name in d.inplace:
                 setattr(tensor_cls, inplace_name, d.inplace_fn)

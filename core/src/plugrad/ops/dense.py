@@ -15,6 +15,7 @@ from ..layout import broadcast_shapes, numel
 from ..optable import ops
 from ..tensor import Tensor, make
 from .checks import check_device, check_int, check_same_device, check_tensor
+from .declare import declare
 
 __all__ = ["linear", "embedding"]
 
@@ -93,6 +94,7 @@ def _broadcasts_into(shape: tuple, target: tuple) -> bool:
         return False
 
 
+@declare(public=False)
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight^T + bias`` over the last dim of ``input``; the bias broadcasts."""
     _check_linear(input, weight, bias)
@@ -126,6 +128,7 @@ class EmbeddingBackward0(Node):
         return (ops.index_add(zeros((self.num_weights, dim), dtype=g._dtype, device=g.device), 0, indices, flat_g),)
 
 
+@declare(public=False)
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False) -> Tensor:
     """The rows of ``weight`` at the integer positions ``input`` (result: input.shape + (D,))."""

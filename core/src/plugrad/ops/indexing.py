@@ -24,6 +24,7 @@ from ..tensor import Tensor, make
 from .checks import check_bool, check_device, check_dim, check_tensor, type_name
 from .dispatch import as_operand, cast, check_inplace_target, inplace
 from .views import select, slice_dim, unsqueeze
+from .declare import declare
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
            "index_put", "masked_fill", "masked_select", "nonzero", "index_add", "argwhere"]
@@ -249,6 +250,7 @@ class TakeBackward0(Node):
         return (put(zeros(self.shape, dtype=g._dtype, device=g.device), index, g, accumulate=True),)
 
 
+@declare(method=True)
 def take(input, index) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (result has index's shape)."""
     check_tensor(index, "take", "index")
@@ -282,6 +284,7 @@ class PutBackward0(Node):
         return ga, gv
 
 
+@declare(public=False, method=True, inplace=True)
 def put(input, index, source, accumulate=False) -> Tensor:
     """A copy of ``input`` with ``source`` written (or added) at flat positions ``index``."""
     check_tensor(source, "put", "source")
@@ -451,6 +454,7 @@ class IndexPutBackward0(Node):
         return ga, gv
 
 
+@declare(method=True, inplace=True)
 def index_put(input, indices, values, accumulate=False, *, positions=None) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (or ``+=`` when accumulating)."""
     if type(accumulate) is not bool:
@@ -516,6 +520,7 @@ def _check_mask(mask, fname, input, *value):
     check_device(input, mask, fname)
 
 
+@declare(method=True, inplace=True, inplace_form="masked_fill_")
 def masked_fill(input, mask, value) -> Tensor:
     """A copy of ``input`` with ``value`` where ``mask`` is true."""
     _check_mask(mask, "masked_fill_", input, value)
@@ -565,6 +570,7 @@ class MaskedSelectBackward0(Node):
         return (index_put(_zeros(self.shape, g), (mask,), g),)
 
 
+@declare(method=True)
 def masked_select(input, mask) -> Tensor:
     """The elements of ``input`` where ``mask`` is true, as a 1-d tensor."""
     _check_mask(mask, "masked_select", input)
@@ -579,6 +585,7 @@ def masked_select(input, mask) -> Tensor:
     return r
 
 
+@declare(method=True)
 def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or one 1-d tensor
     per dim with ``as_tuple=True``."""
@@ -595,6 +602,7 @@ def nonzero(input, *, as_tuple=False):
     return r
 
 
+@declare(method=True)
 def argwhere(input) -> Tensor:
     return nonzero(input)
 
@@ -664,6 +672,7 @@ class GatherBackward0(Node):
         return (scatter_add(zeros(self.shape, dtype=g._dtype, device=g.device), self.dim, index, g),)
 
 
+@declare(method=True)
 def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[i][index[i][j]]`` for dim=1 (and likewise for other dims)."""
     d = check_dim(dim, input)
@@ -725,6 +734,7 @@ def _scatter(input, dim, index, src, accumulate, fname, node_cls):
     return r
 
 
+@declare(method=True, inplace=True)
 def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     if src is None:
@@ -744,6 +754,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
                     ScatterBackward0 if isinstance(src, Tensor) else ScatterBackward1)
 
 
+@declare(method=True, inplace=True)
 def scatter_add(input, dim, index, src) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (duplicates sum)."""
     check_tensor(src, "scatter_add", "src")
@@ -800,6 +811,7 @@ def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
                              f"{n} (expected 0 <= index < {n})")
 
 
+@declare(method=True)
 def index_select(input, dim, index) -> Tensor:
     """The slices of ``input`` at ``index`` along ``dim``."""
     check_tensor(input, "index_select", "input")
@@ -839,6 +851,7 @@ class IndexAddBackward0(Node):
         return g, gs
 
 
+@declare(method=True, inplace=True)
 def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at ``index`` along ``dim``.
 

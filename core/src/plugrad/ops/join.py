@@ -10,6 +10,7 @@ from ..tensor import Tensor, make
 from .checks import check_int
 from .dispatch import write_out
 from .views import select, slice_dim, unsqueeze
+from .declare import declare
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack"]
 
@@ -42,6 +43,7 @@ def _tensor_list(tensors, fname):
     return tensors
 
 
+@declare(aliases=("concat", "concatenate"))
 def cat(tensors, dim=0, *, out=None) -> Tensor:
     """Join tensors along an existing dim (they must match in every other dim)."""
     _tensor_list(tensors, "cat")
@@ -89,6 +91,7 @@ def cat(tensors, dim=0, *, out=None) -> Tensor:
 concat = concatenate = cat
 
 
+@declare
 def stack(tensors, dim=0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     ref = _tensor_list(tensors, "stack")[0]
@@ -115,11 +118,13 @@ class StackBackward0(Node):
         return tuple(select(g, self.dim, i) for i in range(self.n))
 
 
+@declare
 def hstack(tensors) -> Tensor:
     # 0-d tensors count as 1-d, as in PyTorch
     tensors = [t.reshape(1) if t.dim() == 0 else t for t in _tensor_list(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
+@declare
 def vstack(tensors) -> Tensor:
     return cat([t.reshape(1, -1) if t.dim() < 2 else t for t in _tensor_list(tensors, "vstack")], 0)

@@ -14,6 +14,7 @@ from ..tensor import Tensor, make
 from .checks import check_device, check_tensor, check_tensors
 from .dispatch import write_out
 from .views import SqueezeBackward1, UnsafeViewBackward0, _view_of
+from .declare import declare
 
 __all__ = ["mm", "bmm", "matmul", "dot", "vdot", "mv", "outer", "ger", "addmm", "inner"]
 
@@ -50,6 +51,7 @@ class MmBackward0(Node):
         return ga, gb
 
 
+@declare(method=True)
 def mm(input, mat2, *, out=None) -> Tensor:
     """Matrix product of two 2-d tensors."""
     _common(input, mat2, "mm")
@@ -89,6 +91,7 @@ class BmmBackward0(Node):
         return ga, gb
 
 
+@declare(method=True)
 def bmm(input, mat2, *, out=None) -> Tensor:
     """Batched matrix product of two 3-d tensors with the same batch size."""
     _common(input, mat2, "bmm")
@@ -114,6 +117,7 @@ class DotBackward0(Node):
                 g * a if self.next_functions[1][0] is not None else None)
 
 
+@declare(method=True, aliases=("vdot",))
 def dot(input, other, *, out=None) -> Tensor:
     """Inner product of two 1-d tensors."""
     _common(input, other, "dot")
@@ -134,6 +138,7 @@ def dot(input, other, *, out=None) -> Tensor:
 vdot = dot
 
 
+@declare(method=True)
 def inner(input, other) -> Tensor:
     """Sums of products over the last dim of both operands (the result has both leading
     shapes); a 0-d operand scales the other; two vectors give their dot product."""
@@ -161,6 +166,7 @@ class MvBackward0(Node):
         return ga, gv
 
 
+@declare(method=True)
 def mv(input, vec, *, out=None) -> Tensor:
     """Matrix-vector product."""
     if isinstance(input, Tensor) and not input._shape and isinstance(vec, Tensor):
@@ -180,6 +186,7 @@ def mv(input, vec, *, out=None) -> Tensor:
     return r if out is None else write_out(out, r, "mv")
 
 
+@declare(method=True, aliases=("ger",))
 def outer(input, vec2) -> Tensor:
     """Outer product of two vectors."""
     for name, v in (("self", input), ("vec2", vec2)):
@@ -211,6 +218,7 @@ class AddmmBackward0(Node):
         return gc, ga, gb
 
 
+@declare(method=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts; with beta=0 it is
     ignored, NaNs included). ``alpha`` and ``beta`` are converted to the dtype first, as
@@ -271,6 +279,7 @@ def _unsafe_view(r, shape) -> Tensor:
     return _view_of(r, tuple(shape), contiguous_strides(tuple(shape)), r._offset, UnsafeViewBackward0, shape=r._shape)
 
 
+@declare(method=True)
 def matmul(input, other, *, out=None) -> Tensor:
     """The ``@`` operator: dot, matrix-vector, matrix and batched products, with
     broadcasting of batch dims (NumPy's ``matmul`` rules)."""

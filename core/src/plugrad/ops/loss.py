@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from .checks import check_int, check_tensor, check_tensors, type_name
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax
+from .declare import declare
 
 __all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction"]
@@ -99,6 +100,7 @@ def _record_pointwise(node_cls, input, target, r, reduction, n, **params) -> Ten
     return r
 
 
+@declare(public=False)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Mean (or sum, or elementwise) squared error."""
     check_tensors("mse_loss", input=input, target=target)
@@ -113,6 +115,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean") ->
     return _record_pointwise(MseLossBackward0, input, target, r, reduction, sq.numel())
 
 
+@declare(public=False)
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """Mean (or sum, or elementwise) absolute error."""
     check_tensors("l1_loss", input=input, target=target)
@@ -139,6 +142,7 @@ class SmoothL1LossBackward0(Node):
         return _smooth_grads(self, g, self.beta, 1.0)
 
 
+@declare(public=False)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:
     """Squared error below ``beta`` (halved, over beta), absolute error minus beta/2 above it
     (``l1_loss`` for ``beta == 0``, as in PyTorch)."""
@@ -166,6 +170,7 @@ class HuberLossBackward0(Node):
         return _smooth_grads(self, g, self.delta, self.delta)
 
 
+@declare(public=False)
 def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
     """Squared error (halved) below ``delta``, ``delta * (|d| - delta/2)`` above it."""
     check_tensors("huber_loss", input=input, target=target)
@@ -248,6 +253,7 @@ def _class_target_checks(input, target):
 _INT64_MAX = (1 << 63) - 1
 
 
+@declare(public=False)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean") -> Tensor:
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input``
@@ -329,6 +335,7 @@ def _probability_target_loss(logp, target, weight, reduction, label_smoothing, c
     return _mean_over(-prod.sum(), logp.numel() // c if c else 0)
 
 
+@declare(public=False)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0) -> Tensor:
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class
@@ -402,6 +409,7 @@ class BinaryCrossEntropyBackward0(Node):
         return gx, gy
 
 
+@declare(public=False)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean") -> Tensor:
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` (logs clamped at -100)."""
     check_tensors("binary_cross_entropy", input=input, target=target)
@@ -459,6 +467,7 @@ def _softplus_neg(x):
     return log1p(exp(-x.abs())) + (-x).clamp(min=0)
 
 
+@declare(public=False)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None) -> Tensor:
     """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits;

@@ -1,7 +1,9 @@
-"""Tensor methods and Python operators: the op functions bound to ``Tensor``.
-
-This is the one table that maps ``x.sum()``, ``x + y``, ``x.add_(y)`` and friends to
-the op definitions; no op is defined here.
+"""Where the op layer extends ``Tensor`` (defined a layer below, so it cannot import
+the ops): every declared op's method and in-place method (``x.sum()``, ``x.add_(y)``:
+see ``plugrad.ops.declare``), then the methods that are not ops, bound here: Python's
+operators (``x + y``, ``x[i]``), dtype casts, ``new_*`` constructors, device moves,
+and the few methods whose signature differs from their op's (``x.where(c, y)``,
+``x.max(dim)``). No op is defined here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from . import reduction as rd
 from . import views as vw
 from .declare import bind_methods
 from .dispatch import as_operand
-from .forms import general_inplace, inplace_method
+from .forms import inplace_method
 
 
 def _rtruediv(self, other):
@@ -121,33 +123,14 @@ def _min(self, dim=rd.ALL_DIMS, keepdim=False):
 
 def _bind():
     T = Tensor
+    bind_methods(T, inplace_method)
     methods = {
-        # reductions
-        "sum": rd.sum, "mean": rd.mean, "prod": rd.prod, "max": _max, "min": _min, "amax": rd.amax,
-        "amin": rd.amin, "argmax": rd.argmax, "argmin": rd.argmin, "var": rd.var, "std": rd.std,
-        "all": rd.all, "any": rd.any, "cumsum": rd.cumsum, "cumprod": rd.cumprod, "logsumexp": rd.logsumexp,
-        "softmax": rd.softmax, "log_softmax": rd.log_softmax, "norm": rd.norm, "count_nonzero": rd.count_nonzero,
-        # shapes and views
-        "view": vw.view, "reshape": vw.reshape, "view_as": vw.view_as, "reshape_as": vw.reshape_as,
-        "permute": vw.permute, "transpose": vw.transpose, "swapaxes": vw.transpose, "swapdims": vw.transpose,
-        "t": vw.t, "squeeze": vw.squeeze, "unsqueeze": vw.unsqueeze, "expand": vw.expand,
-        "expand_as": vw.expand_as, "flatten": vw.flatten, "unflatten": vw.unflatten, "narrow": vw.narrow,
-        "select": vw.select, "chunk": vw.chunk, "split": vw.split, "unbind": vw.unbind,
-        "contiguous": vw.contiguous, "as_strided": vw.as_strided, "movedim": vw.movedim,
-        "moveaxis": vw.movedim, "diagonal": vw.diagonal, "clone": vw.clone, "flip": vw.flip,
-        "repeat": vw.repeat, "tile": vw.tile, "t_": vw.t_, "transpose_": vw.transpose_, "swapaxes_": vw.transpose_,
-        "swapdims_": vw.transpose_, "squeeze_": vw.squeeze_, "unsqueeze_": vw.unsqueeze_,
+        # signatures that differ from the op's
+        "max": _max, "min": _min, "where": lambda self, condition, other: ew.where(condition, self, other),
         # indexing
-        "__getitem__": ix.getitem, "__setitem__": _setitem, "index_select": ix.index_select,
-        "gather": ix.gather, "scatter": ix.scatter, "scatter_add": ix.scatter_add, "take": ix.take,
-        "put": ix.put, "index_put": ix.index_put, "masked_fill": ix.masked_fill,
-        "masked_select": ix.masked_select, "nonzero": ix.nonzero, "index_add": ix.index_add,
-        "argwhere": ix.argwhere,
-        # products
-        "mm": linalg.mm, "bmm": linalg.bmm, "matmul": linalg.matmul, "dot": linalg.dot, "mv": linalg.mv,
-        "outer": linalg.outer, "addmm": linalg.addmm, "inner": linalg.inner,
-        # conversion
-        "to": cv.to, "copy_": cv.copy_, "fill_": cv.fill_, "zero_": cv.zero_, "type": _type,
+        "__getitem__": ix.getitem, "__setitem__": _setitem,
+        # dtypes, devices, constructors
+        "type": _type,
         "cpu": lambda self, *a, **k: cv.to(self, "cpu"),
         "cuda": lambda self, device=None, *a, **k: cv.to(self, "cuda" if device is None else
                                                          f"cuda:{device}" if isinstance(device, int) else device),
@@ -156,7 +139,6 @@ def _bind():
         "byte": _caster(uint8), "bool": _caster(bool_),
         "new_tensor": _new_tensor, "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
         "new_empty": _new(creation.empty), "new_full": _new(creation.full),
-        "masked_fill_": ix.masked_fill_,
         # operators
         "__add__": _binop(ew.add), "__radd__": _binop(ew.add), "__sub__": _binop(ew.sub), "__rsub__": _binop(_rsub),
         "__mul__": _binop(ew.mul), "__rmul__": _binop(ew.mul), "__truediv__": _binop(ew.div),
@@ -169,12 +151,8 @@ def _bind():
         "__and__": _binop(ew.bitwise_and), "__or__": _binop(ew.bitwise_or), "__xor__": _binop(ew.bitwise_xor),
         "__rand__": _binop(ew.bitwise_and), "__ror__": _binop(ew.bitwise_or), "__rxor__": _binop(ew.bitwise_xor),
     }
-    for name in ("index_add", "scatter", "scatter_add", "index_put", "put"):
-        methods[name + "_"] = general_inplace(methods[name], name + "_")
-    methods["where"] = lambda self, condition, other: ew.where(condition, self, other)
     for name, fn in methods.items():
         setattr(T, name, fn)
-    bind_methods(T, inplace_method)
     for op, dunder in (("add_", "__iadd__"), ("sub_", "__isub__"), ("mul_", "__imul__"), ("div_", "__itruediv__"),
                        ("floor_divide_", "__ifloordiv__"), ("remainder_", "__imod__"), ("pow_", "__ipow__"),
                        ("bitwise_and_", "__iand__"), ("bitwise_or_", "__ior__"), ("bitwise_xor_", "__ixor__")):

@@ -15,6 +15,7 @@ from ..autograd.graph import Node, record
 from ..dtypes import float16, float32
 from ..tensor import Tensor
 from .checks import check_bool, check_floating, check_int, check_tensor
+from .declare import declare
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -88,6 +89,7 @@ def _empty_batch_norm(input: Tensor, weight, bias) -> Tensor:
     return out
 
 
+@declare(public=False)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5) -> Tensor:
     """Normalise each channel (dim 1) of ``input`` over the batch and spatial dims.
@@ -188,6 +190,7 @@ def _int_tuple(normalized_shape) -> tuple:
                     f"{type(normalized_shape).__name__}")
 
 
+@declare(public=False)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims of ``input``."""
     check_tensor(input, "layer_norm", "input")

@@ -15,6 +15,7 @@ from ..layout import check_size, numel
 from ..optable import ops
 from ..tensor import Tensor, make
 from .checks import check_tensor
+from .declare import declare
 
 __all__ = ["pad"]
 
@@ -245,6 +246,7 @@ def _number(value):
     raise TypeError(f"pad(): argument 'value' must be float, not {type(value).__name__}")
 
 
+@declare(public=False)
 def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``
     starting from the last dim. ``mode`` is 'constant' (with ``value``, default 0;

@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from .checks import check_bool, check_floating, check_int, check_tensor
 from .convolution import Window2d, _as_4d, col2im, im2col_raw, pair, reshape_fresh
 from .reduction import _arg, run_reduce
+from .declare import declare
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
 
@@ -82,6 +83,7 @@ class MaxPool2DWithIndicesBackward0(Node):
         return (ops.scatter_add(flat, 2, indices.reshape(n, c, -1), g.reshape(n, c, -1)).reshape(self.in_shape),)
 
 
+@declare(public=False)
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The max of every window and, for each, the flat ``h * W + w`` index of where it was."""
     x, squeeze = _pool_input(input, "max_pool2d")
@@ -107,6 +109,7 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return _with_indices(values, indices)
 
 
+@declare(public=False)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The max of every ``kernel_size`` window (stride defaults to the kernel size)."""
     r = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -147,6 +150,7 @@ def _window_counts(geom: Window2d, count_include_pad: bool, backend_like: Tensor
     return run_reduce("sum", win, (4,), False).reshape(geom.out_hw)
 
 
+@declare(public=False)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None) -> Tensor:
     """The mean of every window (zero padding counts unless ``count_include_pad=False``).
@@ -264,6 +268,7 @@ def _adaptive_size(input, output_size) -> tuple:
     return size
 
 
+@declare(public=False)
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
     """Average over the windows that split (H, W) into ``output_size`` nearly equal parts.
 

@@ -16,6 +16,7 @@ from .checks import check_bool, check_dim, check_floating, check_int, check_tens
 from .dispatch import ALL_DIMS, cast, write_out
 from .elementwise import exp, log, where
 from .views import expand_to
+from .declare import declare
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
            "std_mean", "all", "any", "cumsum", "cumprod", "logsumexp", "softmax", "log_softmax", "sum_to",
@@ -117,6 +118,7 @@ class SumBackward1(Node):
         return (_expand_back(g, self.shape, self.axes, self.keepdim),)
 
 
+@declare(method=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Sum over ``dim`` (all dims by default); bool and int inputs sum in int64."""
     if not isinstance(input, Tensor):
@@ -154,6 +156,7 @@ class MeanBackward1(Node):
         return (_expand_back(g / self.n, self.shape, self.axes, self.keepdim),)
 
 
+@declare(method=True)
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     """Average over ``dim`` (all dims by default); needs a floating dtype."""
     if type(keepdim) is not bool:
@@ -228,6 +231,7 @@ def _cat_last(a, b):
     return ops.cat([a, b], -1)
 
 
+@declare(method=True)
 def prod(input, dim=ALL_DIMS, keepdim=False, *, dtype=None) -> Tensor:
     """Product over one ``dim`` (of every element when left out); ints multiply in int64."""
     if type(keepdim) is not bool:
@@ -335,12 +339,14 @@ def _extreme(kind, input, dim, keepdim, out):
     return result
 
 
+@declare
 def max(input, dim=ALL_DIMS, keepdim=False, *, out=None):
     """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
     the elementwise maximum."""
     return _extreme("max", input, dim, keepdim, out)
 
 
+@declare
 def min(input, dim=ALL_DIMS, keepdim=False, *, out=None):
     """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor,
     the elementwise minimum."""
@@ -366,11 +372,13 @@ def _amaxmin(kind, input, dim, keepdim):
     return r
 
 
+@declare(method=True)
 def amax(input, dim=(), keepdim=False) -> Tensor:
     """Maximum over dims (gradient shared among ties)."""
     return _amaxmin("max", input, dim, keepdim)
 
 
+@declare(method=True)
 def amin(input, dim=(), keepdim=False) -> Tensor:
     """Minimum over dims (gradient shared among ties)."""
     return _amaxmin("min", input, dim, keepdim)
@@ -392,6 +400,7 @@ _aminmax_result = namedtuple("aminmax", ["min", "max"])
 _aminmax_result.__repr__ = lambda self: f"torch.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
 
 
+@declare(method=True)
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all elements when None) in one pass of the graph."""
     if type(keepdim) is not bool:
@@ -432,11 +441,13 @@ def _zero_index(backend):
     return arr
 
 
+@declare(method=True)
 def argmax(input, dim=None, keepdim=False) -> Tensor:
     """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
     return _argext("argmax", input, dim, keepdim)
 
 
+@declare(method=True)
 def argmin(input, dim=None, keepdim=False) -> Tensor:
     """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
     return _argext("argmin", input, dim, keepdim)
@@ -513,6 +524,7 @@ def _var_impl(input, dim, unbiased, keepdim, correction, fname):
     return v, axes, denom
 
 
+@declare(method=True)
 def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
     v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "var")
@@ -524,6 +536,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, *, correction=None) -> Te
     return v
 
 
+@declare(method=True)
 def std(input, dim=None, unbiased=True, keepdim=False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (``correction=1`` by default)."""
     v, axes, denom = _var_impl(input, dim, unbiased, keepdim, correction, "std")
@@ -592,11 +605,13 @@ def _moments(kind, node_cls, input, dim, unbiased, keepdim, correction):
     return first, m
 
 
+@declare
 def var_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``, as one node of the graph."""
     return _moments("var_mean", VarMeanBackward0, input, dim, unbiased, keepdim, correction)
 
 
+@declare
 def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``, as one node of the graph."""
     return _moments("std_mean", StdMeanBackward0, input, dim, unbiased, keepdim, correction)
@@ -604,6 +619,7 @@ def std_mean(input, dim=None, unbiased=True, keepdim=False, *, correction=None):
 
 # ---- any / all / count ------------------------------------------------------------------
 
+@declare(method=True)
 def all(input, dim=None, keepdim=False) -> Tensor:
     """True where every element along ``dim`` is non-zero."""
     if type(keepdim) is not bool:
@@ -613,6 +629,7 @@ def all(input, dim=None, keepdim=False) -> Tensor:
     return cast(r, uint8) if input._dtype is uint8 else r  # uint8 in, uint8 out (PyTorch's legacy rule)
 
 
+@declare(method=True)
 def any(input, dim=None, keepdim=False) -> Tensor:
     """True where some element along ``dim`` is non-zero."""
     if type(keepdim) is not bool:
@@ -622,6 +639,7 @@ def any(input, dim=None, keepdim=False) -> Tensor:
     return cast(r, uint8) if input._dtype is uint8 else r
 
 
+@declare(method=True)
 def count_nonzero(input, dim=None) -> Tensor:
     return sum(cast(input, bool_), dim)
 
@@ -680,6 +698,7 @@ def _scan(op, input, dim, dtype):
     return make(backend, arr, x._shape, od), d
 
 
+@declare(method=True)
 def cumsum(input, dim, *, dtype=None) -> Tensor:
     """Running sum along ``dim``."""
     r, d = _scan("cumsum", input, dim, dtype)
@@ -690,6 +709,7 @@ def cumsum(input, dim, *, dtype=None) -> Tensor:
     return r
 
 
+@declare(method=True)
 def cumprod(input, dim, *, dtype=None) -> Tensor:
     """Running product along ``dim``."""
     r, d = _scan("cumprod", input, dim, dtype)
@@ -723,6 +743,7 @@ def _stable_max(x, axes, finite=True):
     return where(m.isinf(), 0.0, m) if finite else m
 
 
+@declare(method=True)
 def logsumexp(input, dim, keepdim=False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
     if type(keepdim) is not bool:
@@ -771,6 +792,7 @@ def _softmax_dim(input, dim, fname):
     return check_dim(dim, input)
 
 
+@declare(method=True)
 def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
     d = _softmax_dim(input, dim, "softmax")
@@ -788,6 +810,7 @@ def softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     return r
 
 
+@declare(method=True)
 def log_softmax(input, dim, dtype=None, **_ignored) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``."""
     d = _softmax_dim(input, dim, "log_softmax")
@@ -837,6 +860,7 @@ def _one_element_each(shape, axes) -> bool:
     return True
 
 
+@declare(method=True)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
     ``-inf``, or "fro" (the 2-norm)."""
@@ -877,3 +901,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         node.save(x, r.detach())
         record(node, (x,), r)
     return r
+
+
+ops.register("sum_to", sum_to)   # the engine un-broadcasts gradients with it, a layer below the ops

@@ -13,6 +13,7 @@ from ..optable import ops
 from ..tensor import Tensor, make, make_view
 from .checks import check_int, check_tensor
 from .dispatch import ALL_DIMS, check_inplace_target
+from .declare import declare
 
 __all__ = ["view", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
            "expand", "expand_as", "flatten", "unflatten", "narrow", "select", "chunk", "split", "unbind",
@@ -91,6 +92,7 @@ class UnsafeViewBackward0(ViewBackward0):
     """d reshape(a) (when it had to copy) = g reshaped back"""
 
 
+@declare(public=False, method=True)
 def view(input, *shape) -> Tensor:
     """The same data with another shape (one dim may be -1). Needs a compatible layout:
     use ``reshape`` when the tensor is not contiguous enough."""
@@ -112,6 +114,7 @@ def _view_dtype(input, dtype):
                        f"to convert the values")
 
 
+@declare(method=True)
 def reshape(input, *shape) -> Tensor:
     """The same data with another shape: a view when possible, else a copy."""
     shape = _infer_size(_shape_arg(shape, "reshape"), numel(input._shape), "reshape")
@@ -128,14 +131,17 @@ def reshape(input, *shape) -> Tensor:
     return r
 
 
+@declare(public=False, method=True)
 def view_as(input, other) -> Tensor:
     return view(input, check_tensor(other, "view_as", "other")._shape)
 
 
+@declare(public=False, method=True)
 def reshape_as(input, other) -> Tensor:
     return reshape(input, check_tensor(other, "reshape_as", "other")._shape)
 
 
+@declare(method=True)
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
     nd = len(input._shape)
@@ -151,6 +157,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     return reshape(input, shape)
 
 
+@declare(method=True)
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes``."""
     if not isinstance(sizes, (tuple, list)):
@@ -189,6 +196,7 @@ class TBackward0(Node):
         return (t(g),)
 
 
+@declare(method=True)
 def permute(input, *dims) -> Tensor:
     """Reorder dims (a view)."""
     dims = _shape_arg(dims, "permute")
@@ -208,6 +216,7 @@ def permute(input, *dims) -> Tensor:
     return _view_of(input, shape, strides, input._offset, PermuteBackward0, inverse=tuple(inverse))
 
 
+@declare(method=True, aliases=("swapaxes", "swapdims"), inplace=True, inplace_form="transpose_")
 def transpose(input, dim0, dim1) -> Tensor:
     """Swap two dims (a view)."""
     nd = len(input._shape)
@@ -224,6 +233,7 @@ def transpose(input, dim0, dim1) -> Tensor:
 swapaxes = swapdims = transpose
 
 
+@declare(method=True, inplace=True, inplace_form="t_")
 def t(input) -> Tensor:
     """Transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
     nd = len(input._shape)
@@ -234,6 +244,7 @@ def t(input) -> Tensor:
     return _view_of(input, input._shape[::-1], input._strides[::-1], input._offset, TBackward0)
 
 
+@declare(method=True, aliases=("moveaxis",))
 def movedim(input, source, destination) -> Tensor:
     """Move dims from ``source`` positions to ``destination`` positions."""
     nd = len(input._shape)
@@ -284,6 +295,7 @@ class UnsqueezeBackward0(Node):
         return (squeeze(g, self.dim),)
 
 
+@declare(method=True, inplace=True, inplace_form="squeeze_")
 def squeeze(input, dim=ALL_DIMS) -> Tensor:
     """Drop size-1 dims (only ``dim`` when given; a dim that is not 1 is left alone)."""
     nd = len(input._shape)
@@ -305,6 +317,7 @@ def squeeze(input, dim=ALL_DIMS) -> Tensor:
     return _view_of(input, shape, strides, input._offset, node, shape=input._shape)
 
 
+@declare(method=True, inplace=True, inplace_form="unsqueeze_")
 def unsqueeze(input, dim) -> Tensor:
     """Insert a size-1 dim at ``dim``."""
     nd = len(input._shape)
@@ -322,6 +335,7 @@ class ExpandBackward0(Node):
         return (g,)
 
 
+@declare(public=False, method=True)
 def expand(input, *sizes) -> Tensor:
     """A broadcast view: size-1 dims repeat without new memory (-1 keeps a dim)."""
     sizes = _shape_arg(sizes, "expand")
@@ -369,6 +383,7 @@ def expand_to(input, shape: tuple) -> Tensor:
     return _view_of(input, shape, strides, input._offset, ExpandBackward0)
 
 
+@declare(public=False, method=True)
 def expand_as(input, other) -> Tensor:
     return expand(input, check_tensor(other, "expand_as", "other")._shape)
 
@@ -466,6 +481,7 @@ class SliceBackward0(Node):
         return (_embed(g, self.shape, lambda z: slice_dim(z, self.dim, self.start, self.stop, self.step)),)
 
 
+@declare(method=True)
 def select(input, dim, index) -> Tensor:
     """The slice at ``index`` along ``dim``, without that dim (a view)."""
     nd = len(input._shape)
@@ -498,6 +514,7 @@ def slice_dim(input, dim, start, stop, step=1) -> Tensor:
                     stop=stop, step=step)
 
 
+@declare(method=True)
 def narrow(input, dim, start, length) -> Tensor:
     """``length`` elements of ``dim`` from ``start`` (a view)."""
     nd = len(input._shape)
@@ -566,6 +583,7 @@ def _split_views(input, d, sizes, node_cls):
     return tuple(outs)
 
 
+@declare(method=True)
 def split(input, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the
     given sizes; views."""
@@ -602,6 +620,7 @@ def split(input, split_size_or_sections, dim=0):
     return _split_views(input, d, sizes, node_cls)
 
 
+@declare(method=True)
 def chunk(input, chunks, dim=0):
     """``chunks`` nearly equal pieces along ``dim`` (views)."""
     if chunks.__class__ is not int:
@@ -624,6 +643,7 @@ def chunk(input, chunks, dim=0):
     return split(input, size, dim)
 
 
+@declare(method=True)
 def unbind(input, dim=0):
     """All slices along ``dim``, each without that dim (views)."""
     nd = len(input._shape)
@@ -651,6 +671,7 @@ class DiagonalBackward0(Node):
         return (_embed(g, self.shape, lambda z: diagonal(z, self.offset, self.dim1, self.dim2)),)
 
 
+@declare(method=True)
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes, as a view appended as the last dim."""
     nd = len(input._shape)
@@ -711,6 +732,7 @@ class AsStridedBackward0(Node):
         return (as_strided(storage, in_shape, in_strides, in_offset),)
 
 
+@declare(method=True)
 def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     """A view with an explicit layout, in the storage's coordinates."""
     size, stride = _int_tuple(size, "as_strided", "size"), _int_tuple(stride, "as_strided", "stride")
@@ -759,6 +781,7 @@ def _copy_contiguous(input) -> Tensor:
     return make(backend, arr, input._shape, input._dtype)
 
 
+@declare(method=True)
 def clone(input, *, memory_format=None) -> Tensor:
     """A copy with its own storage."""
     r = _copy_contiguous(input)
@@ -767,6 +790,7 @@ def clone(input, *, memory_format=None) -> Tensor:
     return r
 
 
+@declare(public=False, method=True)
 def contiguous(input, *, memory_format=None) -> Tensor:
     """``input`` itself when already contiguous, else a contiguous copy."""
     if is_contiguous(input._shape, input._strides):
@@ -782,6 +806,7 @@ class FlipBackward0(Node):
         return (flip(g, self.dims),)
 
 
+@declare(method=True)
 def flip(input, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
     nd = len(input._shape)
@@ -813,6 +838,7 @@ class RepeatBackward0(Node):
         return (summed,)
 
 
+@declare(public=False, method=True)
 def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dim (a copy)."""
     if not sizes:
@@ -848,8 +874,12 @@ def repeat(input, *sizes) -> Tensor:
     return r
 
 
+@declare(method=True)
 def tile(input, dims) -> Tensor:
     dims = tuple(dims)
     if len(dims) < input.dim():
         dims = (1,) * (input.dim() - len(dims)) + dims
     return repeat(input, dims)
+
+
+ops.register("AsStridedBackward0", AsStridedBackward0)   # the graph regenerates a view's history with it
