@@ -35,8 +35,8 @@ import struct
 from .dtypes import dtype
 from .layout import contiguous_strides
 
-__all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS", "COMPARISON_OPS",
-           "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation",
+__all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS",
+           "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation",
            "OutOfMemoryError"]
 
 #: Version of the contract in this module. A plugin declares the version it

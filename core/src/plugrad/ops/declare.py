@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from ..optable import ops as _table
 
-__all__ = ["declare", "Declaration", "DECLARATIONS", "public_functions", "bind_methods", "declared", "names_declared_in"]
+__all__ = ["declare", "Declaration", "DECLARATIONS", "public_functions", "bind_methods", "declared",
+           "names_declared_in"]
 
 
 @dataclass

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE
 from ..autograd.inplace import rebase_history
-from ..dtypes import bool_, can_cast, combine_tiers, dtype as _dtype_class, promote_types, scalar_dtype
+from ..dtypes import bool_, can_cast, dtype as _dtype_class
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 
-__all__ = ["binary_dtype", "as_operand", "cast", "check_same_device", "new_out", "write_out",
+__all__ = ["as_operand", "cast", "check_same_device", "new_out", "write_out",
            "inplace", "is_scalar", "check_bool", "check_int", "check_tensor", "ALL_DIMS"]
 
 _SCALAR_TYPES = (bool, int, float)
@@ -78,20 +78,6 @@ class AllDims:
 
 
 ALL_DIMS = AllDims()
-
-
-def binary_dtype(a: Tensor, b) -> object:
-    """PyTorch's result dtype for ``a op b`` (b a Tensor or a Python scalar)."""
-    da = a._dtype
-    if isinstance(b, Tensor):
-        db = b._dtype
-        if da is db:
-            return da
-        a0 = not a._shape
-        if a0 == (not b._shape):
-            return promote_types(da, db)
-        return combine_tiers(db, da) if a0 else combine_tiers(da, db)
-    return combine_tiers(da, scalar_dtype(b))
 
 
 def check_same_device(a: Tensor, b: Tensor, fname: str):

@@ -16,11 +16,11 @@ nothing else; a saved result is relinked to the node for double backward
 (``Node.output_alias``), never kept as the output itself (no reference cycle).
 
 The common calls take a fast path, the same for every op: the dtype rule and the
-dtype checks run once per (op, operand dtypes, operand kinds) and the outcome is
-cached as a :class:`Plan`; a call with a cached plan only computes the shape,
-calls the kernel and, when autograd records, makes the node. Calls the plan does
-not cover (operands on two devices, NumPy scalars, a number first) take the
-general path, which does every check.
+dtype checks run once per (op, operand dtypes, operand kinds) and their outcome is
+cached as a plan (compute dtype, result dtype, value check); a call with a cached
+plan only computes the shape, calls the kernel and, when autograd records, makes
+the node. Calls the plan does not cover (operands on two devices, NumPy scalars, a
+number first) take the general path, which converts them and then does the same.
 """
 
 from __future__ import annotations
