@@ -3,6 +3,8 @@ logic, ``where``, ``clamp`` and friends."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plugrad
 
@@ -345,6 +347,7 @@ ENTRIES = [
     _math("reciprocal", np.reciprocal, NONZERO),
     _math("log1p", np.log1p, Domain(-0.75, 6)),
     _math("expm1", np.expm1, Domain(-3, 3)),
+    _math("erf", np.vectorize(math.erf), Domain(-3, 3)),
     _math("asin", np.arcsin, Domain(-0.875, 0.875)),
     _math("acos", np.arccos, Domain(-0.875, 0.875)),
     _math("atan", np.arctan, D),

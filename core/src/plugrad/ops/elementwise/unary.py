@@ -43,6 +43,7 @@ sigmoid = unary("sigmoid", result=F, grad=lambda g, result: g * result * (1 - re
 reciprocal = unary("reciprocal", result=F, grad=lambda g, result: -g * result * result)
 log1p = unary("log1p", result=F, grad=lambda g, x: g / (1 + x), node="Log1PBackward0")
 expm1 = unary("expm1", result=F, grad=lambda g, result: g * (result + 1))
+erf = unary("erf", result=F, grad=lambda g, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 asin = unary("asin", result=F, grad=lambda g, x: g / sqrt(1 - x * x), aliases=("arcsin",))
 acos = unary("acos", result=F, grad=lambda g, x: -g / sqrt(1 - x * x), aliases=("arccos",))
 atan = unary("atan", result=F, grad=lambda g, x: g / (1 + x * x), aliases=("arctan",))

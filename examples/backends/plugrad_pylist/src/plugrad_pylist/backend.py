@@ -190,7 +190,7 @@ _UNARY = {
     "sign": _sign, "floor": _rounding(math.floor), "ceil": _rounding(math.ceil),
     "round": _rounding(round), "trunc": _rounding(math.trunc), "reciprocal": lambda x: _div(1.0, x),
     "log1p": lambda x: math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN),
-    "expm1": _ieee(math.expm1),
+    "expm1": _ieee(math.expm1), "erf": math.erf,
     "asin": _ieee(math.asin), "acos": _ieee(math.acos), "atan": math.atan,
     "sinh": _ieee(math.sinh, lambda x: math.copysign(_INF, x)),
     "cosh": _ieee(math.cosh), "exp2": _ieee(lambda x: 2.0 ** x),

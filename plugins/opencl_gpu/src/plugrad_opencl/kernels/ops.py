@@ -17,7 +17,7 @@ _FLOAT_BUILTINS = {
     "exp": "exp", "log": "log", "sqrt": "sqrt", "rsqrt": "rsqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "tanh": "tanh", "floor": "floor", "ceil": "ceil", "round": "rint", "trunc": "trunc", "log1p": "log1p",
     "expm1": "expm1", "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh",
-    "log2": "log2", "exp2": "exp2", "abs": "fabs",
+    "log2": "log2", "exp2": "exp2", "abs": "fabs", "erf": "erf",
 }
 _PREDICATES = {"isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
 
