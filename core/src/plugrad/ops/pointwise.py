@@ -26,6 +26,7 @@ number first) take the general path, which converts them and then does the same.
 from __future__ import annotations
 
 import inspect
+import itertools
 import sys
 
 from ..autograd.grad_mode import STATE
@@ -99,61 +100,100 @@ def compute_unary(op: str, x: Tensor, *, dtype=None, bool_out: bool = False) -> 
 
 class PointwiseNode(Node):
     """A node whose backward applies one formula per input (see the module docstring).
-    Class attributes, set per op: ``formulas`` (None for an input that gets no
-    gradient), ``args`` (each formula's parameter names after ``g``), ``saves`` (the
-    operand names the node may save, in order). ``numbers``: the operands that were
-    Python numbers, by name (None when there were none)."""
 
-    __slots__ = ("numbers", "__dict__")
-    formulas = ()
-    args = ()
+    Class attributes, set per op by :func:`node_class`: ``saves`` (the operand names the
+    node may save, in order: x/a/b/result), ``save_codes`` (by which inputs need a
+    gradient: for each name of ``saves``, its position in ``(None, first operand, second
+    operand, result)``, 0 for "not needed"), ``attrs`` (node attributes the formulas read,
+    with their defaults, like ``alpha``) and ``plan``: per input, its formula (None: no
+    gradient) and the positions of the formula's arguments in the values backward
+    builds, ``saved tensors + attributes``. ``numbers``: the operands that were Python
+    numbers, as ``{name: value}`` (None when none were)."""
+
+    __slots__ = ("numbers",)
     saves = ()
+    save_codes = {}
+    attrs = ()
+    plan = ()
+    relinks_result = False
 
     def backward(self, g):
-        values = dict(zip(self.saves, self.saved_tensors))
-        if values.get("result") is not None:
-            values["result"] = self.output_alias(values["result"])
-        if self.numbers is not None:
-            values.update(self.numbers)
+        values = self.saved_tensors
+        if self.relinks_result or self.numbers is not None or self.attrs:
+            values = self._values(values)
         grads = []
-        for formula, args, edge in zip(self.formulas, self.args, self.next_functions):
-            if edge[0] is None or formula is None:
+        for (formula, where), edge in zip(self.plan, self.next_functions):
+            if formula is None or edge[0] is None:
                 grads.append(None)
+            elif not where:
+                grads.append(formula(g))
+            elif len(where) == 1:
+                grads.append(formula(g, values[where[0]]))
             else:
-                grads.append(formula(g, *[values[n] if n in values else getattr(self, n) for n in args]))
+                grads.append(formula(g, *map(values.__getitem__, where)))
         return tuple(grads)
+
+    def _values(self, saved) -> list:
+        """The saved tensors (the result relinked for double backward), the numbers in
+        their operands' places, then the attributes the formulas read."""
+        values = list(saved)
+        saves = self.saves
+        if self.relinks_result:
+            k = saves.index("result")
+            if values[k] is not None:
+                values[k] = self.output_alias(values[k])
+        if self.numbers is not None:
+            for name, value in self.numbers.items():
+                if name in saves:
+                    values[saves.index(name)] = value
+        values.extend(getattr(self, name, default) for name, default in self.attrs)
+        return values
 
 
 def node_class(name: str, formulas, defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` applying ``formulas`` (one per input, None for an
     input that gets no gradient); ``defaults``: node attributes and their default values."""
-    args = tuple(tuple(inspect.signature(f).parameters)[1:] if f is not None else () for f in formulas)
+    args = [tuple(inspect.signature(f).parameters)[1:] if f is not None else () for f in formulas]
     saves = tuple(n for n in ("x", "a", "b", "result") if any(n in a for a in args))
-    body = {"formulas": tuple(formulas), "args": args, "saves": saves, "__module__": __name__,
+    attrs = tuple((defaults or {}).items())
+    positions = {n: k for k, n in enumerate(saves)}
+    positions.update({n: len(saves) + k for k, (n, _) in enumerate(attrs)})
+    operand = {"x": 1, "a": 1, "b": 2, "result": 3}
+    codes = {}
+    for needs in itertools.product((False, True), repeat=len(formulas)):
+        wanted = {n for need, a in zip(needs, args) if need for n in a}
+        codes[needs] = tuple(operand[n] if n in wanted else 0 for n in saves)
+    body = {"saves": saves, "save_codes": codes, "attrs": attrs, "relinks_result": "result" in saves,
+            "plan": tuple((f, tuple(positions[n] for n in a)) for f, a in zip(formulas, args)),
+            "__slots__": tuple(n for n, _ in attrs), "__module__": __name__,
             "__doc__": doc or f"backward of {name[:-len('Backward0')] if name.endswith('Backward0') else name}"}
-    body.update(defaults or {})
     return type(name, (PointwiseNode,), body)
 
 
 def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, numbers=None, **attrs) -> None:
     """Make a ``node_cls`` node ``r``'s grad_fn: save the tensors that the formulas of
-    the inputs needing a gradient name (``operands`` maps x/a/b/result to values;
-    ``numbers`` those that are Python numbers), set ``attrs`` on the node, and connect it
-    to ``inputs`` (None for a number operand)."""
+    the inputs needing a gradient name (``operands`` maps x/a/b to tensors; ``numbers``
+    the operands that are Python numbers), set ``attrs`` on the node, and connect it to
+    ``inputs`` (None for a number operand)."""
     node = node_cls()
     node.numbers = numbers
     for k, v in attrs.items():
         setattr(node, k, v)
     if node_cls.saves:
-        wanted = set()
-        for t, args in zip(inputs, node_cls.args):
-            if t is not None and t._requires_grad:
-                wanted.update(args)
-        if numbers is not None:
-            wanted.difference_update(numbers)
-        node.save(*[(r.detach() if n == "result" else operands[n]) if n in wanted else None
-                    for n in node_cls.saves])
+        keep = node_cls.save_codes[tuple(t is not None and t._requires_grad for t in inputs)]
+        node.save(*[None if not code or (numbers is not None and n in numbers) else
+                    r.detach() if n == "result" else operands[n] for n, code in zip(node_cls.saves, keep)])
     record(node, inputs, r)
+
+
+def _record_pair(node_cls, r: Tensor, a: Tensor, b: Tensor) -> None:
+    """``record_pointwise`` for two tensor operands (the fast path's case)."""
+    node = node_cls()
+    node.numbers = None
+    if node_cls.saves:
+        codes = node_cls.save_codes[a._requires_grad, b._requires_grad]
+        node.save(*map((None, a, b, r.detach() if 3 in codes else None).__getitem__, codes))
+    record(node, (a, b), r)
 
 
 # ---- plans: the cached outcome of the dtype rule and the dtype checks ---------------------------
@@ -340,24 +380,31 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
     """Declare the unary elementwise op ``name``: ``kernel`` (default ``name``), its
     derivative ``grad(g, x|result)`` (None: not differentiable), its dtype rule and
     ``check(x, compute_dtype)``. Gives ``plugrad.<name>``, ``Tensor.<name>`` and
-    ``Tensor.<name>_`` (``declared=False``: only the spec, for an op whose function is
-    written by hand around it)."""
+    ``Tensor.<name>_`` (``declared=False``: the function only, for an op written by hand
+    around it)."""
     node_cls = node_class(node or f"{name.capitalize()}Backward0", (grad,)) if grad is not None else None
     spec = UnarySpec(name, kernel, result, check, node_cls)
-    if not declared:
-        return spec
+    plans, kernel = spec.plans, spec.kernel
 
     def op(input, *, out=None) -> Tensor:
         if input.__class__ is not Tensor and not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        r = spec(input)
+        dt = input._dtype
+        cd, od = plans.get(dt) or spec.plan(input)
+        backend = input._backend
+        shape = input._shape
+        arr = backend.empty(shape, od)
+        backend.unary(kernel, input._a if dt is cd else cast(input, cd)._a, arr)
+        r = make(backend, arr, shape, od)
+        if node_cls is not None and input._requires_grad and STATE.enabled:
+            record_pointwise(node_cls, r, {"x": input}, (input,))
         return r if out is None else write_out(out, r, name)
 
     op.__name__ = op.__qualname__ = name
     op.__module__ = _declaring_module()
     op.__doc__ = doc or f"Elementwise ``{name}``."
     op.spec = spec
-    return declare(op, aliases=aliases, method=True, inplace=inplace)
+    return declare(op, aliases=aliases, method=True, inplace=inplace) if declared else op
 
 
 def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_value_check=None, node=None,
@@ -367,16 +414,48 @@ def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_v
     derivatives ``grads`` (a formula per operand, see the module docstring; None: not
     differentiable), its dtype rule and checks (see :class:`BinarySpec`). Gives
     ``plugrad.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_`` (``declared=False``:
-    only the spec, for an op whose function is written by hand around it)."""
+    the function only, for an op written by hand around it).
+
+    The function runs the fast path inline (a cached plan without a value check, two
+    tensors on one device or a tensor and a Python number); anything else goes to
+    ``BinarySpec.__call__``, which converts the operands, makes the plan and checks."""
     node_cls = scalar_cls = None
     if grads is not None:
         node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults)
         scalar_cls = node_class(scalar_node, grads[:1], defaults) if scalar_node else None
     spec = BinarySpec(name, kernel, result, check, node_cls, int_value_check, scalar_cls, number_input, number_other)
-    if not declared:
-        return spec
+    plans, kernel = spec.plans, spec.kernel
 
     def op(input, other, *, out=None) -> Tensor:
+        if input.__class__ is Tensor:
+            oc = other.__class__
+            if oc is Tensor and other._backend is input._backend:
+                da, db = input._dtype, other._dtype
+                plan = plans.get(da if da is db else (da, db, not input._shape, not other._shape))
+                if plan is not None and plan[2] is None:
+                    cd, od = plan[0], plan[1]
+                    sa, sb = input._shape, other._shape
+                    shape = sa if sa == sb else broadcast_shapes(sa, sb)
+                    backend = input._backend
+                    arr = backend.empty(shape, od)
+                    backend.binary(kernel, input._a if da is cd else cast(input, cd)._a,
+                                   other._a if db is cd else cast(other, cd)._a, arr)
+                    r = make(backend, arr, shape, od)
+                    if node_cls is not None and (input._requires_grad or other._requires_grad) and STATE.enabled:
+                        _record_pair(node_cls, r, input, other)
+                    return r if out is None else write_out(out, r, name)
+            elif oc is float or oc is int:
+                plan = plans.get((input._dtype, oc))
+                if plan is not None and plan[2] is None:
+                    cd, od = plan[0], plan[1]
+                    backend = input._backend
+                    shape = input._shape
+                    arr = backend.empty(shape, od)
+                    backend.binary(kernel, input._a if input._dtype is cd else cast(input, cd)._a, cd._py(other), arr)
+                    r = make(backend, arr, shape, od)
+                    if node_cls is not None and input._requires_grad and STATE.enabled:
+                        spec.record(r, input, other)
+                    return r if out is None else write_out(out, r, name)
         r = spec(input, other)
         return r if out is None else write_out(out, r, name)
 
@@ -384,4 +463,4 @@ def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_v
     op.__module__ = _declaring_module()
     op.__doc__ = doc or f"Elementwise ``{name}`` with broadcasting and type promotion."
     op.spec = spec
-    return declare(op, aliases=aliases, method=method, inplace=inplace)
+    return declare(op, aliases=aliases, method=method, inplace=inplace) if declared else op

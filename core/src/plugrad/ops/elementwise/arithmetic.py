@@ -144,7 +144,7 @@ def _with_alpha(spec, input, other, alpha):
 @declare(method=True, inplace=True)
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
-    r = _ADD(input, other) if alpha.__class__ is int and alpha == 1 else _with_alpha(_ADD, input, other, alpha)
+    r = _ADD(input, other) if alpha.__class__ is int and alpha == 1 else _with_alpha(_ADD.spec, input, other, alpha)
     return r if out is None else write_out(out, r, "add")
 
 
@@ -154,11 +154,11 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     if alpha.__class__ is int and alpha == 1 and isinstance(input, Tensor):
         r = _SUB(input, other)
     else:
-        r = _with_alpha(_SUB, input, other, alpha)
+        r = _with_alpha(_SUB.spec, input, other, alpha)
     return r if out is None else write_out(out, r, "sub")
 
 
-add.spec, sub.spec = _ADD, _SUB   # the in-place forms' direct path (plugrad.ops.forms)
+add.spec, sub.spec = _ADD.spec, _SUB.spec   # the in-place forms' direct path (plugrad.ops.forms)
 subtract, multiply = sub, mul
 
 
@@ -193,14 +193,14 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     elif rounding_mode == "floor":
         return floor_divide(input, other, out=out)
     elif rounding_mode == "trunc":
-        r = _trunc_divide(*_DIV.operands(input, other))
+        r = _trunc_divide(*_DIV.spec.operands(input, other))
     else:
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     return r if out is None else write_out(out, r, "div")
 
 
-div.spec = _DIV
+div.spec = _DIV.spec
 divide = div
 
 
@@ -210,7 +210,7 @@ def true_divide(input, other, *, out=None) -> Tensor:
     return div(input, other, out=out)
 
 
-true_divide.spec = _DIV
+true_divide.spec = _DIV.spec
 
 
 def _trunc_divide(input, other):
