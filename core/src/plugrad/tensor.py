@@ -395,7 +395,9 @@ def make(backend, array, shape: tuple, dtype) -> Tensor:
     t._offset = 0
     t._dtype = dtype
     t._backend = backend
-    t._storage = Storage(array)
+    storage = t._storage = _new_object(Storage)   # Storage(array) without an __init__ call: made for every result
+    storage.base = array
+    storage.version = 0
     t._base = None
     t._requires_grad = False
     t._grad = None

@@ -200,23 +200,27 @@ def regenerate_view_fn(t):
     return node
 
 
+_NO_EDGE = (None, 0)
+
+
 def record(node: Node, inputs, out) -> None:
     """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
     (``out`` may be a tuple of outputs for multi-output nodes)."""
     edges = []
     metas = []
+    add_edge, add_meta = edges.append, metas.append
     for t in inputs:
         if t is None:
-            edges.append((None, 0))
-            metas.append(None)
+            add_edge(_NO_EDGE)
+            add_meta(None)
             continue
         if not t._requires_grad:
-            edges.append((None, 0))
+            add_edge(_NO_EDGE)
         elif t._grad_fn is not None and t._base is None:
-            edges.append((t._grad_fn, t._output_nr))  # the common case, inlined from edge_of
+            add_edge((t._grad_fn, t._output_nr))  # the common case, inlined from edge_of
         else:
-            edges.append(edge_of(t))
-        metas.append((t._shape, t._dtype))
+            add_edge(edge_of(t))
+        add_meta((t._shape, t._dtype))
     node.next_functions = tuple(edges)
     node._in_meta = tuple(metas)
     node._seq = next(_sequence)  # after its inputs' nodes, one of which may have been made just above

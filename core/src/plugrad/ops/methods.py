@@ -139,17 +139,18 @@ def _bind():
         "byte": _caster(uint8), "bool": _caster(bool_),
         "new_tensor": _new_tensor, "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
         "new_empty": _new(creation.empty), "new_full": _new(creation.full),
-        # operators
-        "__add__": _binop(ew.add), "__radd__": _binop(ew.add), "__sub__": _binop(ew.sub), "__rsub__": _binop(_rsub),
-        "__mul__": _binop(ew.mul), "__rmul__": _binop(ew.mul), "__truediv__": _binop(ew.div),
-        "__rtruediv__": _binop(_rtruediv), "__floordiv__": _binop(ew.floor_divide),
-        "__rfloordiv__": _binop(_rfloordiv), "__mod__": _binop(ew.remainder), "__rmod__": _binop(_rmod),
+        # operators: the elementwise ops' operator forms (NotImplemented for a foreign operand)
+        "__add__": ew.add.operator, "__radd__": ew.add.operator, "__sub__": ew.sub.operator,
+        "__rsub__": _binop(_rsub), "__mul__": ew.mul.operator, "__rmul__": ew.mul.operator,
+        "__truediv__": ew.div.operator, "__rtruediv__": _binop(_rtruediv), "__floordiv__": ew.floor_divide.operator,
+        "__rfloordiv__": _binop(_rfloordiv), "__mod__": ew.remainder.operator, "__rmod__": _binop(_rmod),
         "__pow__": _binop(ew.pow), "__rpow__": _binop(_rpow), "__matmul__": linalg.matmul,
         "__rmatmul__": _rmatmul, "__neg__": ew.neg, "__pos__": lambda self: self, "__abs__": ew.abs,
-        "__invert__": ew.bitwise_not, "__eq__": _binop(ew.eq), "__ne__": _binop(ew.ne), "__lt__": _binop(ew.lt),
-        "__le__": _binop(ew.le), "__gt__": _binop(ew.gt), "__ge__": _binop(ew.ge),
-        "__and__": _binop(ew.bitwise_and), "__or__": _binop(ew.bitwise_or), "__xor__": _binop(ew.bitwise_xor),
-        "__rand__": _binop(ew.bitwise_and), "__ror__": _binop(ew.bitwise_or), "__rxor__": _binop(ew.bitwise_xor),
+        "__invert__": ew.bitwise_not, "__eq__": ew.eq.operator, "__ne__": ew.ne.operator, "__lt__": ew.lt.operator,
+        "__le__": ew.le.operator, "__gt__": ew.gt.operator, "__ge__": ew.ge.operator,
+        "__and__": ew.bitwise_and.operator, "__or__": ew.bitwise_or.operator, "__xor__": ew.bitwise_xor.operator,
+        "__rand__": ew.bitwise_and.operator, "__ror__": ew.bitwise_or.operator,
+        "__rxor__": ew.bitwise_xor.operator,
     }
     for name, fn in methods.items():
         setattr(T, name, fn)

@@ -10,7 +10,8 @@ function, its ``grad_fn`` class and its in-place form (``plugrad.ops.forms``):
 
 A formula names what it needs by its parameters: ``g`` (the incoming gradient),
 ``x`` (unary input), ``a``/``b`` (binary inputs; ``b`` may be a Python number),
-``result``, or an attribute the op sets on its node (``alpha``). The node saves
+``result``, or an attribute the op sets on its node (``alpha``); ``UNCHANGED`` is the
+formula ``g -> g``, applied without a call. The node saves
 exactly the tensors the formulas of the inputs that need a gradient name, and
 nothing else; a saved result is relinked to the node for double backward
 (``Node.output_alias``), never kept as the output itself (no reference cycle).
@@ -37,10 +38,11 @@ from ..tensor import Tensor, make
 from .dispatch import as_operand, cast, check_same_device, write_out
 from .declare import declare
 
-__all__ = ["unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
+__all__ = ["UNCHANGED", "unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
            "UnarySpec", "BinarySpec"]
 
 _NUMBER_CLASSES = frozenset({float, int, bool})
+_OPERAND_TYPES = (Tensor, int, float)   # bool is an int
 
 
 # ---- untracked compute: the general path of every elementwise op --------------------------
@@ -98,90 +100,165 @@ def compute_unary(op: str, x: Tensor, *, dtype=None, bool_out: bool = False) -> 
 
 # ---- derivatives: formulas -> a node class -----------------------------------------------------
 
+class _Unchanged:
+    """The derivative formula ``g -> g`` (``d(a + b)/da``): backward passes the incoming
+    gradient on without a call."""
+    __slots__ = ()
+
+    def __call__(self, g):
+        return g
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
 class PointwiseNode(Node):
     """A node whose backward applies one formula per input (see the module docstring).
 
-    Class attributes, set per op by :func:`node_class`: ``saves`` (the operand names the
-    node may save, in order: x/a/b/result), ``save_codes`` (by which inputs need a
-    gradient: for each name of ``saves``, its position in ``(None, first operand, second
-    operand, result)``, 0 for "not needed"), ``attrs`` (node attributes the formulas read,
-    with their defaults, like ``alpha``) and ``plan``: per input, its formula (None: no
-    gradient) and the positions of the formula's arguments in the values backward
-    builds, ``saved tensors + attributes``. ``numbers``: the operands that were Python
-    numbers, as ``{name: value}`` (None when none were)."""
+    Class attributes, set per op by :func:`node_class`:
 
-    __slots__ = ("numbers",)
+    * ``saves``: the operand names the node may save, in order (x/a/b/result);
+    * ``save_codes``: by which inputs need a gradient, for each name of ``saves`` its
+      position in ``(None, first operand, second operand, result)``, 0 for "not
+      needed"; ``pair_codes`` the same indexed ``[first needs][second needs]``;
+      ``number_codes`` for a number second operand (empty when nothing else is needed);
+    * ``attrs``: the node attributes the formulas read (``alpha``), whose defaults are
+      class attributes;
+    * ``plan``: per input, its formula (None: no gradient) and the positions of the
+      formula's arguments in ``saved tensors + attributes``; ``plain``: True when those
+      are the saved tensors as they are (no result to relink, no attribute).
+
+    ``number``: the operand that was a Python number, as ``(name, value)`` (None when
+    both were tensors)."""
+
+    __slots__ = ("number",)
     saves = ()
     save_codes = {}
+    pair_codes = ()
+    number_codes = ()
     attrs = ()
     plan = ()
-    relinks_result = False
+    plain = True
 
     def backward(self, g):
-        values = self.saved_tensors
-        if self.relinks_result or self.numbers is not None or self.attrs:
-            values = self._values(values)
         grads = []
+        values = None
         for (formula, where), edge in zip(self.plan, self.next_functions):
             if formula is None or edge[0] is None:
                 grads.append(None)
-            elif not where:
-                grads.append(formula(g))
-            elif len(where) == 1:
-                grads.append(formula(g, values[where[0]]))
+            elif formula is UNCHANGED:
+                grads.append(g)
             else:
-                grads.append(formula(g, *map(values.__getitem__, where)))
+                if values is None and where:
+                    values = self.arguments()
+                grads.append(_apply(formula, g, values, where))
         return tuple(grads)
 
+    def arguments(self):
+        """What the formulas read: the saved tensors, plus (in :meth:`_values`) the
+        number operand and the attributes, when the op has them."""
+        if self.plain and self.number is None:
+            return self.saved_tensors
+        return self._values(self.saved_tensors)
+
     def _values(self, saved) -> list:
-        """The saved tensors (the result relinked for double backward), the numbers in
-        their operands' places, then the attributes the formulas read."""
+        """The saved tensors (the result relinked for double backward), the number in its
+        operand's place, then the attributes the formulas read."""
         values = list(saved)
         saves = self.saves
-        if self.relinks_result:
+        if "result" in saves:
             k = saves.index("result")
             if values[k] is not None:
                 values[k] = self.output_alias(values[k])
-        if self.numbers is not None:
-            for name, value in self.numbers.items():
-                if name in saves:
-                    values[saves.index(name)] = value
-        values.extend(getattr(self, name, default) for name, default in self.attrs)
+        if self.number is not None:
+            name, value = self.number
+            if name in saves:
+                values[saves.index(name)] = value
+        values.extend(getattr(self, name) for name in self.attrs)
         return values
+
+
+def _apply(formula, g, values, where):
+    """``formula(g, *values[where])``, written out for the usual one or two arguments."""
+    if not where:
+        return formula(g)
+    if len(where) == 1:
+        return formula(g, values[where[0]])
+    if len(where) == 2:
+        return formula(g, values[where[0]], values[where[1]])
+    return formula(g, *[values[k] for k in where])
+
+
+class BinaryNode(PointwiseNode):
+    """A two-input :class:`PointwiseNode` with its backward unrolled (the hottest nodes:
+    ``MulBackward0``, ``AddBackward0``...)."""
+
+    __slots__ = ()
+
+    def backward(self, g):
+        (fa, wa), (fb, wb) = self.plan
+        (na, _), (nb, _) = self.next_functions
+        values = None
+        if fa is None or na is None:
+            ga = None
+        elif fa is UNCHANGED:
+            ga = g
+        else:
+            values = self.saved_tensors if self.plain and self.number is None else self._values(self.saved_tensors)
+            ga = fa(g, values[wa[0]]) if len(wa) == 1 else _apply(fa, g, values, wa)
+        if fb is None or nb is None:
+            gb = None
+        elif fb is UNCHANGED:
+            gb = g
+        else:
+            if values is None:
+                values = self.saved_tensors if self.plain and self.number is None else \
+                    self._values(self.saved_tensors)
+            gb = fb(g, values[wb[0]]) if len(wb) == 1 else _apply(fb, g, values, wb)
+        return ga, gb
 
 
 def node_class(name: str, formulas, defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` applying ``formulas`` (one per input, None for an
     input that gets no gradient); ``defaults``: node attributes and their default values."""
-    args = [tuple(inspect.signature(f).parameters)[1:] if f is not None else () for f in formulas]
+    args = [tuple(inspect.signature(f).parameters)[1:] if f is not None and f is not UNCHANGED else ()
+            for f in formulas]
     saves = tuple(n for n in ("x", "a", "b", "result") if any(n in a for a in args))
-    attrs = tuple((defaults or {}).items())
-    positions = {n: k for k, n in enumerate(saves)}
-    positions.update({n: len(saves) + k for k, (n, _) in enumerate(attrs)})
+    attrs = tuple(defaults or ())
+    positions = {n: k for k, n in enumerate(saves + attrs)}
     operand = {"x": 1, "a": 1, "b": 2, "result": 3}
     codes = {}
     for needs in itertools.product((False, True), repeat=len(formulas)):
         wanted = {n for need, a in zip(needs, args) if need for n in a}
         codes[needs] = tuple(operand[n] if n in wanted else 0 for n in saves)
-    body = {"saves": saves, "save_codes": codes, "attrs": attrs, "relinks_result": "result" in saves,
+    pair_codes = ((codes[False, False], codes[False, True]), (codes[True, False], codes[True, True])) \
+        if len(formulas) == 2 else ()
+    first_only = codes[(True,) + (False,) * (len(formulas) - 1)]   # the second operand is a number
+    body = {"saves": saves, "save_codes": codes, "pair_codes": pair_codes, "attrs": attrs,
+            "number_codes": first_only if any(c not in (0, 2) for c in first_only) else (),
             "plan": tuple((f, tuple(positions[n] for n in a)) for f, a in zip(formulas, args)),
-            "__slots__": tuple(n for n, _ in attrs), "__module__": __name__,
-            "__doc__": doc or f"backward of {name[:-len('Backward0')] if name.endswith('Backward0') else name}"}
-    return type(name, (PointwiseNode,), body)
+            "plain": not attrs and "result" not in saves,
+            # attributes live in the instance dict only when an op sets them (add's alpha)
+            "__slots__": ("__dict__",) if attrs else (), "__module__": __name__,
+            "__doc__": doc or f"backward of {name[:-len('Backward0')] if name.endswith('Backward0') else name}",
+            **(defaults or {})}
+    return type(name, (BinaryNode if len(formulas) == 2 else PointwiseNode,), body)
 
 
-def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, numbers=None, **attrs) -> None:
+def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, number=None, **attrs) -> None:
     """Make a ``node_cls`` node ``r``'s grad_fn: save the tensors that the formulas of
-    the inputs needing a gradient name (``operands`` maps x/a/b to tensors; ``numbers``
-    the operands that are Python numbers), set ``attrs`` on the node, and connect it to
-    ``inputs`` (None for a number operand)."""
+    the inputs needing a gradient name (``operands`` maps x/a/b to tensors; ``number``
+    the operand that is a Python number, as ``(name, value)``), set ``attrs`` on the
+    node, and connect it to ``inputs`` (None for a number operand)."""
     node = node_cls()
-    node.numbers = numbers
+    node.number = number
     for k, v in attrs.items():
         setattr(node, k, v)
     if node_cls.saves:
         keep = node_cls.save_codes[tuple(t is not None and t._requires_grad for t in inputs)]
-        node.save(*[None if not code or (numbers is not None and n in numbers) else
+        node.save(*[None if not code or (number is not None and n == number[0]) else
                     r.detach() if n == "result" else operands[n] for n, code in zip(node_cls.saves, keep)])
     record(node, inputs, r)
 
@@ -189,11 +266,33 @@ def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, numbers
 def _record_pair(node_cls, r: Tensor, a: Tensor, b: Tensor) -> None:
     """``record_pointwise`` for two tensor operands (the fast path's case)."""
     node = node_cls()
-    node.numbers = None
-    if node_cls.saves:
-        codes = node_cls.save_codes[a._requires_grad, b._requires_grad]
-        node.save(*map((None, a, b, r.detach() if 3 in codes else None).__getitem__, codes))
+    node.number = None
+    codes = node_cls.pair_codes[a._requires_grad][b._requires_grad]
+    if codes:   # written out, no temporary container: this runs once per recorded op
+        first = codes[0]
+        first = a if first == 1 else b if first == 2 else r.detach() if first == 3 else None
+        if len(codes) == 1:
+            node.save(first)
+        else:
+            second = codes[1]
+            second = a if second == 1 else b if second == 2 else r.detach() if second == 3 else None
+            if len(codes) == 2:
+                node.save(first, second)
+            else:   # a, b and the result
+                node.save(first, second, r.detach() if codes[2] == 3 else None)
     record(node, (a, b), r)
+
+
+def _record_number(node_cls, one_edge: bool, r: Tensor, a: Tensor, number) -> None:
+    """``record_pointwise`` for a tensor and a Python number second (the fast path's other
+    case); ``one_edge``: the node is PyTorch's own for a number operand, with one edge."""
+    node = node_cls()
+    node.number = ("b", number)
+    codes = node_cls.number_codes
+    if codes:
+        operands = (None, a, None, r.detach() if codes[-1] == 3 else None)
+        node.save(*[operands[k] for k in codes])
+    record(node, (a,) if one_edge else (a, None), r)
 
 
 # ---- plans: the cached outcome of the dtype rule and the dtype checks ---------------------------
@@ -328,11 +427,11 @@ class BinarySpec(_Spec):
             record_pointwise(self.node, r, {"a": a, "b": b}, (a, b), None, **attrs)
         elif isinstance(a, Tensor):
             if self.scalar_node is not None:   # PyTorch's own node for a number operand: one edge
-                record_pointwise(self.scalar_node, r, {"a": a}, (a,), {"b": b}, **attrs)
+                record_pointwise(self.scalar_node, r, {"a": a}, (a,), ("b", b), **attrs)
             else:
-                record_pointwise(self.node, r, {"a": a}, (a, None), {"b": b}, **attrs)
+                record_pointwise(self.node, r, {"a": a}, (a, None), ("b", b), **attrs)
         else:
-            record_pointwise(self.node, r, {"b": b}, (None, b), {"a": a}, **attrs)
+            record_pointwise(self.node, r, {"b": b}, (None, b), ("a", a), **attrs)
 
     def operands(self, a, b):
         """The general path's operands: tensors on one device or Python numbers (NumPy
@@ -407,24 +506,15 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
     return declare(op, aliases=aliases, method=True, inplace=inplace) if declared else op
 
 
-def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_value_check=None, node=None,
-           scalar_node=None, number_input=True, number_other=True, aliases=(), method=True, inplace=True, declared=True,
-           defaults=None, doc=None):
-    """Declare the binary elementwise op ``name``: ``kernel`` (default ``name``), its
-    derivatives ``grads`` (a formula per operand, see the module docstring; None: not
-    differentiable), its dtype rule and checks (see :class:`BinarySpec`). Gives
-    ``plugrad.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_`` (``declared=False``:
-    the function only, for an op written by hand around it).
-
-    The function runs the fast path inline (a cached plan without a value check, two
-    tensors on one device or a tensor and a Python number); anything else goes to
-    ``BinarySpec.__call__``, which converts the operands, makes the plan and checks."""
-    node_cls = scalar_cls = None
-    if grads is not None:
-        node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults)
-        scalar_cls = node_class(scalar_node, grads[:1], defaults) if scalar_node else None
-    spec = BinarySpec(name, kernel, result, check, node_cls, int_value_check, scalar_cls, number_input, number_other)
-    plans, kernel = spec.plans, spec.kernel
+def _binary_function(name, spec, as_operator):
+    """The function of a binary op: the fast path inline (a cached plan without a value
+    check; two tensors on one device, or a tensor and a Python number), anything else
+    through ``spec`` (``BinarySpec.__call__``: conversions, the first plan, checks).
+    ``as_operator``: the form Python's operators call (``x * y``), which returns
+    NotImplemented for an operand that is neither a tensor nor a number, so that Python
+    tries the other operand's reflected method."""
+    plans, kernel, node_cls = spec.plans, spec.kernel, spec.node
+    number_node, one_edge = (spec.scalar_node, True) if spec.scalar_node is not None else (node_cls, False)
 
     def op(input, other, *, out=None) -> Tensor:
         if input.__class__ is Tensor:
@@ -454,11 +544,35 @@ def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_v
                     backend.binary(kernel, input._a if input._dtype is cd else cast(input, cd)._a, cd._py(other), arr)
                     r = make(backend, arr, shape, od)
                     if node_cls is not None and input._requires_grad and STATE.enabled:
-                        spec.record(r, input, other)
+                        _record_number(number_node, one_edge, r, input, other)
                     return r if out is None else write_out(out, r, name)
+        if as_operator and not (isinstance(other, _OPERAND_TYPES) or hasattr(other, "dtype")):
+            return NotImplemented
         r = spec(input, other)
         return r if out is None else write_out(out, r, name)
 
+    return op
+
+
+def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_value_check=None, node=None,
+           scalar_node=None, number_input=True, number_other=True, aliases=(), method=True, inplace=True, declared=True,
+           defaults=None, doc=None):
+    """Declare the binary elementwise op ``name``: ``kernel`` (default ``name``), its
+    derivatives ``grads`` (a formula per operand, see the module docstring; None: not
+    differentiable), its dtype rule and checks (see :class:`BinarySpec`). Gives
+    ``plugrad.<name>``, ``Tensor.<name>`` and ``Tensor.<name>_`` (``declared=False``:
+    the function only, for an op written by hand around it).
+
+    The function runs the fast path inline (a cached plan without a value check, two
+    tensors on one device or a tensor and a Python number); anything else goes to
+    ``BinarySpec.__call__``, which converts the operands, makes the plan and checks."""
+    node_cls = scalar_cls = None
+    if grads is not None:
+        node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults)
+        scalar_cls = node_class(scalar_node, grads[:1], defaults) if scalar_node else None
+    spec = BinarySpec(name, kernel, result, check, node_cls, int_value_check, scalar_cls, number_input, number_other)
+    op = _binary_function(name, spec, as_operator=False)
+    op.operator = _binary_function(name, spec, as_operator=True)
     op.__name__ = op.__qualname__ = name
     op.__module__ = _declaring_module()
     op.__doc__ = doc or f"Elementwise ``{name}`` with broadcasting and type promotion."

@@ -19,7 +19,7 @@ from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, write_out
-from ..pointwise import binary, compute_binary, result_dtype
+from ..pointwise import UNCHANGED, binary, compute_binary, result_dtype
 
 
 
@@ -59,11 +59,11 @@ mul = binary("mul", grads=(lambda g, b: g * b, lambda g, a: g * a), aliases=("mu
 floor_divide = binary("floor_divide", "floordiv", grads=(lambda g: g * 0, lambda g: g * 0), node="FloorDivideBackward0",
                       int_value_check=_zero_division_check("floor_divide"),
                       doc="Division rounded toward minus infinity (Python's ``//``).")
-remainder = binary("remainder", grads=(lambda g: g, lambda g, a, b: -g * floor_divide(a, b)),
+remainder = binary("remainder", grads=(UNCHANGED, lambda g, a, b: -g * floor_divide(a, b)),
                    node="RemainderBackward1", scalar_node="RemainderBackward0",
                    int_value_check=_zero_division_check("remainder"),
                    doc="Python's ``%``: the result has the sign of the divisor.")
-fmod = binary("fmod", grads=(lambda g: g, lambda g, a, b: -g * ops.trunc(a / b)), node="FmodBackward1",
+fmod = binary("fmod", grads=(UNCHANGED, lambda g, a, b: -g * ops.trunc(a / b)), node="FmodBackward1",
               scalar_node="FmodBackward0", int_value_check=_zero_division_check("fmod"), number_input=False,
               doc="C's ``fmod``: the result has the sign of the dividend.")
 
@@ -86,9 +86,9 @@ atan2 = binary("atan2", result="float", grads=(lambda g, a, b: g * b / (a * a + 
 
 # ---- add and sub: alpha --------------------------------------------------------------------------
 
-_ADD = binary("add", grads=(lambda g: g, lambda g, alpha: g if alpha == 1 else g * alpha), defaults={"alpha": 1},
+_ADD = binary("add", grads=(UNCHANGED, lambda g, alpha: g if alpha == 1 else g * alpha), defaults={"alpha": 1},
               declared=False)
-_SUB = binary("sub", grads=(lambda g: g, lambda g, alpha: -g if alpha == 1 else g * -alpha),
+_SUB = binary("sub", grads=(UNCHANGED, lambda g, alpha: -g if alpha == 1 else g * -alpha),
               defaults={"alpha": 1}, check=_refuse_bool_subtraction, declared=False)
 
 
@@ -158,7 +158,8 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     return r if out is None else write_out(out, r, "sub")
 
 
-add.spec, sub.spec = _ADD.spec, _SUB.spec   # the in-place forms' direct path (plugrad.ops.forms)
+# the in-place forms' direct path (plugrad.ops.forms) and the operators x + y, x - y (alpha 1)
+add.spec, sub.spec, add.operator, sub.operator = _ADD.spec, _SUB.spec, _ADD.operator, _SUB.operator
 subtract, multiply = sub, mul
 
 
@@ -200,7 +201,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     return r if out is None else write_out(out, r, "div")
 
 
-div.spec = _DIV.spec
+div.spec, div.operator = _DIV.spec, _DIV.operator   # x / y: no rounding mode
 divide = div
 
 
