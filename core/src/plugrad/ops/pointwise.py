@@ -11,7 +11,8 @@ function, its ``grad_fn`` class and its in-place form (``plugrad.ops.forms``):
 A formula names what it needs by its parameters: ``g`` (the incoming gradient),
 ``x`` (unary input), ``a``/``b`` (binary inputs; ``b`` may be a Python number),
 ``result``, or an attribute the op sets on its node (``alpha``); ``UNCHANGED`` is the
-formula ``g -> g``, applied without a call. The node saves
+formula ``g -> g``, applied without a call, and ``times("b")``/``over("b")`` are
+``g * b``/``g / b`` run by the ``operator`` module (no Python frame). The node saves
 exactly the tensors the formulas of the inputs that need a gradient name, and
 nothing else; a saved result is relinked to the node for double backward
 (``Node.output_alias``), never kept as the output itself (no reference cycle).
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import operator
 import sys
 
 from ..autograd.grad_mode import STATE
@@ -38,7 +40,7 @@ from ..tensor import Tensor, make
 from .dispatch import as_operand, cast, check_same_device, write_out
 from .declare import declare
 
-__all__ = ["UNCHANGED", "unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
+__all__ = ["UNCHANGED", "times", "over", "unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
            "UnarySpec", "BinarySpec"]
 
 _NUMBER_CLASSES = frozenset({float, int, bool})
@@ -220,11 +222,31 @@ class BinaryNode(PointwiseNode):
         return ga, gb
 
 
+def times(name: str):
+    """The formula ``g * <name>`` (``d(a*b)/da = g * b`` is ``times("b")``), run as
+    ``operator.mul``: no Python frame in the hottest backward formulas."""
+    return operator.mul, (name,)
+
+
+def over(name: str):
+    """The formula ``g / <name>`` (``d(a/b)/da = g / b`` is ``over("b")``)."""
+    return operator.truediv, (name,)
+
+
+def _formula_and_args(formula):
+    """``(callable, names of its arguments after g)`` of a formula: a function whose
+    parameters name them, a ``(callable, names)`` pair, UNCHANGED or None."""
+    if formula is None or formula is UNCHANGED:
+        return formula, ()
+    if isinstance(formula, tuple):
+        return formula
+    return formula, tuple(inspect.signature(formula).parameters)[1:]
+
+
 def node_class(name: str, formulas, defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` applying ``formulas`` (one per input, None for an
     input that gets no gradient); ``defaults``: node attributes and their default values."""
-    args = [tuple(inspect.signature(f).parameters)[1:] if f is not None and f is not UNCHANGED else ()
-            for f in formulas]
+    formulas, args = zip(*(_formula_and_args(f) for f in formulas))
     saves = tuple(n for n in ("x", "a", "b", "result") if any(n in a for a in args))
     attrs = tuple(defaults or ())
     positions = {n: k for k, n in enumerate(saves + attrs)}

@@ -19,7 +19,7 @@ from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, write_out
-from ..pointwise import UNCHANGED, binary, compute_binary, result_dtype
+from ..pointwise import UNCHANGED, binary, compute_binary, over, result_dtype, times
 
 
 
@@ -54,7 +54,7 @@ def _zero_division_check(fname):
 
 # ---- the plain binary ops ----------------------------------------------------------------------
 
-mul = binary("mul", grads=(lambda g, b: g * b, lambda g, a: g * a), aliases=("multiply",),
+mul = binary("mul", grads=(times("b"), times("a")), aliases=("multiply",),
              doc="Elementwise product with broadcasting.")
 floor_divide = binary("floor_divide", "floordiv", grads=(lambda g: g * 0, lambda g: g * 0), node="FloorDivideBackward0",
                       int_value_check=_zero_division_check("floor_divide"),
@@ -179,7 +179,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 # ---- div: rounding modes ---------------------------------------------------------------------------
 
-_DIV = binary("div", result="float", grads=(lambda g, b: g / b, lambda g, a, b: -g * a / (b * b)),
+_DIV = binary("div", result="float", grads=(over("b"), lambda g, a, b: -g * a / (b * b)),
               declared=False)
 
 
