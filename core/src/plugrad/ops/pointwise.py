@@ -40,8 +40,8 @@ from ..tensor import Tensor, make
 from .dispatch import as_operand, cast, check_same_device, write_out
 from .declare import declare
 
-__all__ = ["UNCHANGED", "times", "over", "unary", "binary", "compute_unary", "compute_binary", "result_dtype", "node_class", "record_pointwise",
-           "UnarySpec", "BinarySpec"]
+__all__ = ["UNCHANGED", "times", "over", "unary", "binary", "compute_unary", "compute_binary", "result_dtype",
+           "node_class", "record_pointwise", "UnarySpec", "BinarySpec"]
 
 _NUMBER_CLASSES = frozenset({float, int, bool})
 _OPERAND_TYPES = (Tensor, int, float)   # bool is an int
@@ -117,109 +117,21 @@ class _Unchanged:
 UNCHANGED = _Unchanged()
 
 class PointwiseNode(Node):
-    """A node whose backward applies one formula per input (see the module docstring).
+    """The base of the nodes :func:`node_class` makes (see the module docstring).
 
-    Class attributes, set per op by :func:`node_class`:
-
-    * ``saves``: the operand names the node may save, in order (x/a/b/result);
-    * ``save_codes``: by which inputs need a gradient, for each name of ``saves`` its
-      position in ``(None, first operand, second operand, result)``, 0 for "not
-      needed"; ``pair_codes`` the same indexed ``[first needs][second needs]``;
-      ``number_codes`` for a number second operand (empty when nothing else is needed);
-    * ``attrs``: the node attributes the formulas read (``alpha``), whose defaults are
-      class attributes;
-    * ``plan``: per input, its formula (None: no gradient) and the positions of the
-      formula's arguments in ``saved tensors + attributes``; ``plain``: True when those
-      are the saved tensors as they are (no result to relink, no attribute).
-
-    ``number``: the operand that was a Python number, as ``(name, value)`` (None when
-    both were tensors)."""
+    A class per op, whose ``backward`` and recorders are generated from its formulas
+    (:func:`node_class`); class attributes: ``inputs`` (the operand names, ``x`` or
+    ``a``/``b``), ``saves`` (the operand names the node may save, in order: x/a/b and
+    ``result``), ``save_codes`` (by which inputs need a gradient, what to save: for
+    each name of ``saves``, True to keep it), ``attrs`` (node attributes the formulas
+    read, like ``alpha``, whose defaults are class attributes). ``number``: the operand
+    that was a Python number, as ``(name, value)`` (None when all were tensors)."""
 
     __slots__ = ("number",)
+    inputs = ()
     saves = ()
     save_codes = {}
-    pair_codes = ()
-    number_codes = ()
     attrs = ()
-    plan = ()
-    plain = True
-
-    def backward(self, g):
-        grads = []
-        values = None
-        for (formula, where), edge in zip(self.plan, self.next_functions):
-            if formula is None or edge[0] is None:
-                grads.append(None)
-            elif formula is UNCHANGED:
-                grads.append(g)
-            else:
-                if values is None and where:
-                    values = self.arguments()
-                grads.append(_apply(formula, g, values, where))
-        return tuple(grads)
-
-    def arguments(self):
-        """What the formulas read: the saved tensors, plus (in :meth:`_values`) the
-        number operand and the attributes, when the op has them."""
-        if self.plain and self.number is None:
-            return self.saved_tensors
-        return self._values(self.saved_tensors)
-
-    def _values(self, saved) -> list:
-        """The saved tensors (the result relinked for double backward), the number in its
-        operand's place, then the attributes the formulas read."""
-        values = list(saved)
-        saves = self.saves
-        if "result" in saves:
-            k = saves.index("result")
-            if values[k] is not None:
-                values[k] = self.output_alias(values[k])
-        if self.number is not None:
-            name, value = self.number
-            if name in saves:
-                values[saves.index(name)] = value
-        values.extend(getattr(self, name) for name in self.attrs)
-        return values
-
-
-def _apply(formula, g, values, where):
-    """``formula(g, *values[where])``, written out for the usual one or two arguments."""
-    if not where:
-        return formula(g)
-    if len(where) == 1:
-        return formula(g, values[where[0]])
-    if len(where) == 2:
-        return formula(g, values[where[0]], values[where[1]])
-    return formula(g, *[values[k] for k in where])
-
-
-class BinaryNode(PointwiseNode):
-    """A two-input :class:`PointwiseNode` with its backward unrolled (the hottest nodes:
-    ``MulBackward0``, ``AddBackward0``...)."""
-
-    __slots__ = ()
-
-    def backward(self, g):
-        (fa, wa), (fb, wb) = self.plan
-        (na, _), (nb, _) = self.next_functions
-        values = None
-        if fa is None or na is None:
-            ga = None
-        elif fa is UNCHANGED:
-            ga = g
-        else:
-            values = self.saved_tensors if self.plain and self.number is None else self._values(self.saved_tensors)
-            ga = fa(g, values[wa[0]]) if len(wa) == 1 else _apply(fa, g, values, wa)
-        if fb is None or nb is None:
-            gb = None
-        elif fb is UNCHANGED:
-            gb = g
-        else:
-            if values is None:
-                values = self.saved_tensors if self.plain and self.number is None else \
-                    self._values(self.saved_tensors)
-            gb = fb(g, values[wb[0]]) if len(wb) == 1 else _apply(fb, g, values, wb)
-        return ga, gb
 
 
 def times(name: str):
@@ -243,78 +155,109 @@ def _formula_and_args(formula):
     return formula, tuple(inspect.signature(formula).parameters)[1:]
 
 
-def node_class(name: str, formulas, defaults=None, doc=None):
-    """The ``grad_fn`` class ``name`` applying ``formulas`` (one per input, None for an
-    input that gets no gradient); ``defaults``: node attributes and their default values."""
+def _saved_expression(name, users, requires):
+    """The expression a recorder saves for operand ``name``: the operand when an input
+    whose formula reads it needs a gradient (``requires[i]``: an expression, or a
+    constant True/False), else None."""
+    conditions = [requires[i] for i in users if requires[i] is not False]
+    if not conditions:
+        return "None"
+    value = "r.detach()" if name == "result" else name
+    if True in conditions:
+        return value
+    return f"({value} if {' or '.join(conditions)} else None)"
+
+
+def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
+    """The ``grad_fn`` class ``name`` for ``formulas`` (one per input of ``inputs``, None
+    for an input that gets no gradient); ``defaults``: node attributes and their
+    default values.
+
+    Its ``backward`` and its recorders are generated as Python source, the way
+    ``dataclasses`` writes ``__init__``: the formulas are the declaration, and the code
+    that runs for every recorded op and every backward step is as direct as a
+    hand-written node (no per-call loops over the formulas). The recorders:
+    ``record_tensors(r, *operands)`` (every operand a tensor) and, for two inputs,
+    ``record_number(r, a, b)`` (``b`` a Python number; the node of a number operand
+    has one edge when ``inputs`` is just ``a``)."""
     formulas, args = zip(*(_formula_and_args(f) for f in formulas))
-    saves = tuple(n for n in ("x", "a", "b", "result") if any(n in a for a in args))
+    saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     attrs = tuple(defaults or ())
-    positions = {n: k for k, n in enumerate(saves + attrs)}
-    operand = {"x": 1, "a": 1, "b": 2, "result": 3}
-    codes = {}
-    for needs in itertools.product((False, True), repeat=len(formulas)):
-        wanted = {n for need, a in zip(needs, args) if need for n in a}
-        codes[needs] = tuple(operand[n] if n in wanted else 0 for n in saves)
-    pair_codes = ((codes[False, False], codes[False, True]), (codes[True, False], codes[True, True])) \
-        if len(formulas) == 2 else ()
-    first_only = codes[(True,) + (False,) * (len(formulas) - 1)]   # the second operand is a number
-    body = {"saves": saves, "save_codes": codes, "pair_codes": pair_codes, "attrs": attrs,
-            "number_codes": first_only if any(c not in (0, 2) for c in first_only) else (),
-            "plan": tuple((f, tuple(positions[n] for n in a)) for f, a in zip(formulas, args)),
-            "plain": not attrs and "result" not in saves,
+    users = {n: [i for i, a in enumerate(args) if n in a] for n in saves}
+    env = {"__name__": __name__, "record": record, **{f"F{i}": f for i, f in enumerate(formulas)}}
+    lines = ["def backward(self, g):"]
+    if saves:
+        nothing = (None,) * len(saves)   # what a node that saved nothing (none was needed) reads
+        lines.append(f"    {', '.join(saves)}, = self.saved_tensors or {nothing}")
+    if "result" in saves:
+        lines.append("    result = self.output_alias(result) if result is not None else None")
+    operands_saved = [n for n in saves if n != "result"]
+    if operands_saved:
+        lines.append("    if self.number is not None:")
+        lines.append("        name, value = self.number")
+        lines += [f"        {n} = value if name == {n!r} else {n}" for n in operands_saved]
+    lines += [f"    {n} = self.{n}" for n in attrs if any(n in a for a in args)]
+    edges = ", ".join(f"(e{i}, _)" for i in range(len(formulas)))
+    lines.append(f"    {edges}, = self.next_functions")
+    grads = []
+    for i, (f, a) in enumerate(zip(formulas, args)):
+        if f is None:
+            grads.append("None")
+        elif f is UNCHANGED:
+            grads.append(f"(None if e{i} is None else g)")
+        else:
+            grads.append(f"(None if e{i} is None else F{i}(g{''.join(', ' + n for n in a)}))")
+    lines.append(f"    return {', '.join(grads)},")
+    # recorders
+    operand_list = ", ".join(inputs)
+    requires = [f"{n}._requires_grad" for n in inputs]
+    saved = ", ".join(_saved_expression(n, users[n], requires) for n in saves)
+    lines += [f"def record_tensors(r, {operand_list}):",
+              "    node = cls()",
+              "    node.number = None"]
+    if saves:
+        lines.append(f"    node.save({saved},)")
+    lines += [f"    record(node, ({operand_list},), r)"]
+    if inputs[0] == "a":
+        # b a number: only a needs a gradient, and b is never saved (the node keeps the number)
+        requires = [True, False]
+        saved = [_saved_expression(n, users[n], requires) if n != "b" else "None" for n in saves]
+        lines += ["def record_number(r, a, b):",
+                  "    node = cls()",
+                  "    node.number = ('b', b)"]
+        if any(x != "None" for x in saved):
+            lines.append(f"    node.save({', '.join(saved)},)")
+        lines += [f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
+    body = {"inputs": inputs, "saves": saves, "attrs": attrs, "__module__": __name__,
+            "save_codes": {needs: tuple(any(needs[i] for i in users[n]) for n in saves)
+                           for needs in itertools.product((False, True), repeat=len(formulas))},
             # attributes live in the instance dict only when an op sets them (add's alpha)
-            "__slots__": ("__dict__",) if attrs else (), "__module__": __name__,
+            "__slots__": ("__dict__",) if attrs else (),
             "__doc__": doc or f"backward of {name[:-len('Backward0')] if name.endswith('Backward0') else name}",
             **(defaults or {})}
-    return type(name, (BinaryNode if len(formulas) == 2 else PointwiseNode,), body)
+    cls = env["cls"] = type(name, (PointwiseNode,), body)
+    exec("\n".join(lines), env)   # the source is built above from names, never from user input
+    cls.backward = env["backward"]
+    cls.record_tensors = staticmethod(env["record_tensors"])
+    if inputs[0] == "a":
+        cls.record_number = staticmethod(env["record_number"])
+    return cls
 
 
 def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, number=None, **attrs) -> None:
-    """Make a ``node_cls`` node ``r``'s grad_fn: save the tensors that the formulas of
-    the inputs needing a gradient name (``operands`` maps x/a/b to tensors; ``number``
-    the operand that is a Python number, as ``(name, value)``), set ``attrs`` on the
-    node, and connect it to ``inputs`` (None for a number operand)."""
+    """Make a ``node_cls`` node ``r``'s grad_fn, on the general path: save the tensors
+    that the formulas of the inputs needing a gradient read (``operands`` maps x/a/b to
+    tensors; ``number`` the operand that is a Python number, as ``(name, value)``), set
+    ``attrs`` on the node, and connect it to ``inputs`` (None for a number operand)."""
     node = node_cls()
     node.number = number
     for k, v in attrs.items():
         setattr(node, k, v)
     if node_cls.saves:
         keep = node_cls.save_codes[tuple(t is not None and t._requires_grad for t in inputs)]
-        node.save(*[None if not code or (number is not None and n == number[0]) else
-                    r.detach() if n == "result" else operands[n] for n, code in zip(node_cls.saves, keep)])
+        node.save(*[None if not k or (number is not None and n == number[0]) else
+                    r.detach() if n == "result" else operands[n] for n, k in zip(node_cls.saves, keep)])
     record(node, inputs, r)
-
-
-def _record_pair(node_cls, r: Tensor, a: Tensor, b: Tensor) -> None:
-    """``record_pointwise`` for two tensor operands (the fast path's case)."""
-    node = node_cls()
-    node.number = None
-    codes = node_cls.pair_codes[a._requires_grad][b._requires_grad]
-    if codes:   # written out, no temporary container: this runs once per recorded op
-        first = codes[0]
-        first = a if first == 1 else b if first == 2 else r.detach() if first == 3 else None
-        if len(codes) == 1:
-            node.save(first)
-        else:
-            second = codes[1]
-            second = a if second == 1 else b if second == 2 else r.detach() if second == 3 else None
-            if len(codes) == 2:
-                node.save(first, second)
-            else:   # a, b and the result
-                node.save(first, second, r.detach() if codes[2] == 3 else None)
-    record(node, (a, b), r)
-
-
-def _record_number(node_cls, one_edge: bool, r: Tensor, a: Tensor, number) -> None:
-    """``record_pointwise`` for a tensor and a Python number second (the fast path's other
-    case); ``one_edge``: the node is PyTorch's own for a number operand, with one edge."""
-    node = node_cls()
-    node.number = ("b", number)
-    codes = node_cls.number_codes
-    if codes:
-        operands = (None, a, None, r.detach() if codes[-1] == 3 else None)
-        node.save(*[operands[k] for k in codes])
-    record(node, (a,) if one_edge else (a, None), r)
 
 
 # ---- plans: the cached outcome of the dtype rule and the dtype checks ---------------------------
@@ -503,7 +446,7 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
     ``check(x, compute_dtype)``. Gives ``plugrad.<name>``, ``Tensor.<name>`` and
     ``Tensor.<name>_`` (``declared=False``: the function only, for an op written by hand
     around it)."""
-    node_cls = node_class(node or f"{name.capitalize()}Backward0", (grad,)) if grad is not None else None
+    node_cls = node_class(node or f"{name.capitalize()}Backward0", (grad,), ("x",)) if grad is not None else None
     spec = UnarySpec(name, kernel, result, check, node_cls)
     plans, kernel = spec.plans, spec.kernel
 
@@ -518,7 +461,7 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
         backend.unary(kernel, input._a if dt is cd else cast(input, cd)._a, arr)
         r = make(backend, arr, shape, od)
         if node_cls is not None and input._requires_grad and STATE.enabled:
-            record_pointwise(node_cls, r, {"x": input}, (input,))
+            node_cls.record_tensors(r, input)
         return r if out is None else write_out(out, r, name)
 
     op.__name__ = op.__qualname__ = name
@@ -536,7 +479,7 @@ def _binary_function(name, spec, as_operator):
     NotImplemented for an operand that is neither a tensor nor a number, so that Python
     tries the other operand's reflected method."""
     plans, kernel, node_cls = spec.plans, spec.kernel, spec.node
-    number_node, one_edge = (spec.scalar_node, True) if spec.scalar_node is not None else (node_cls, False)
+    number_node = spec.scalar_node or node_cls
 
     def op(input, other, *, out=None) -> Tensor:
         if input.__class__ is Tensor:
@@ -554,7 +497,7 @@ def _binary_function(name, spec, as_operator):
                                    other._a if db is cd else cast(other, cd)._a, arr)
                     r = make(backend, arr, shape, od)
                     if node_cls is not None and (input._requires_grad or other._requires_grad) and STATE.enabled:
-                        _record_pair(node_cls, r, input, other)
+                        node_cls.record_tensors(r, input, other)
                     return r if out is None else write_out(out, r, name)
             elif oc is float or oc is int:
                 plan = plans.get((input._dtype, oc))
@@ -566,7 +509,7 @@ def _binary_function(name, spec, as_operator):
                     backend.binary(kernel, input._a if input._dtype is cd else cast(input, cd)._a, cd._py(other), arr)
                     r = make(backend, arr, shape, od)
                     if node_cls is not None and input._requires_grad and STATE.enabled:
-                        _record_number(number_node, one_edge, r, input, other)
+                        number_node.record_number(r, input, other)
                     return r if out is None else write_out(out, r, name)
         if as_operator and not (isinstance(other, _OPERAND_TYPES) or hasattr(other, "dtype")):
             return NotImplemented
@@ -590,8 +533,8 @@ def binary(name, kernel=None, *, grads=None, result="promote", check=None, int_v
     ``BinarySpec.__call__``, which converts the operands, makes the plan and checks."""
     node_cls = scalar_cls = None
     if grads is not None:
-        node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults)
-        scalar_cls = node_class(scalar_node, grads[:1], defaults) if scalar_node else None
+        node_cls = node_class(node or f"{name.capitalize()}Backward0", grads, defaults=defaults)
+        scalar_cls = node_class(scalar_node, grads[:1], ("a",), defaults) if scalar_node else None
     spec = BinarySpec(name, kernel, result, check, node_cls, int_value_check, scalar_cls, number_input, number_other)
     op = _binary_function(name, spec, as_operator=False)
     op.operator = _binary_function(name, spec, as_operator=True)

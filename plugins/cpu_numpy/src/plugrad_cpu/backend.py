@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.special
 
 from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, UnsupportedOperation, contiguous_strides
 
@@ -51,6 +50,13 @@ def _bitwise_not(x, out):
         np.invert(x, out=out)
 
 
+def _erf(x, out):
+    """SciPy's erf, imported on first use: ``scipy.special`` takes longer to import than
+    NumPy, and most programs never call erf."""
+    from scipy.special import erf
+    erf(x, out=out)
+
+
 def _ufunc_unary(f):
     return lambda x, out: f(x, out=out)
 
@@ -64,7 +70,7 @@ _UNARY = {
     "log1p": _ufunc_unary(np.log1p), "expm1": _ufunc_unary(np.expm1), "asin": _ufunc_unary(np.arcsin),
     "acos": _ufunc_unary(np.arccos), "atan": _ufunc_unary(np.arctan), "sinh": _ufunc_unary(np.sinh),
     "cosh": _ufunc_unary(np.cosh), "log2": _ufunc_unary(np.log2), "exp2": _ufunc_unary(np.exp2),
-    "erf": _ufunc_unary(scipy.special.erf),
+    "erf": _erf,
     "logical_not": _ufunc_unary(np.logical_not), "bitwise_not": _bitwise_not,
     "isnan": _ufunc_unary(np.isnan), "isinf": _ufunc_unary(np.isinf), "isfinite": _ufunc_unary(np.isfinite),
 }
