@@ -1,13 +1,17 @@
-"""MkDocs hook: the table of Tensor methods and properties on the API page of Tensor.
+"""MkDocs hook: tables built from the code when the site is built.
 
-Most methods are bound at import time from the op functions (``plugrad/ops/methods.py``),
-so a static reader of ``tensor.py`` cannot see them. The table is built by importing
-plugrad, so it always lists what ``Tensor`` really has.
+* ``<!-- tensor-methods -->``: the Tensor methods and properties. Most are bound at
+  import time from the op declarations (``plugrad/ops/declare.py``), so a static
+  reader of ``tensor.py`` cannot see them; importing plugrad lists what ``Tensor``
+  really has.
+* ``<!-- declared-ops -->``: every declared op with the forms its declaration gives
+  (function, method, in-place method) and the module that declares it.
 """
 
 import inspect
 
 MARKER = "<!-- tensor-methods -->"
+OPS_MARKER = "<!-- declared-ops -->"
 
 
 def _summary(obj) -> str:
@@ -37,7 +41,21 @@ def tensor_table() -> str:
     return "\n".join(rows)
 
 
+def declared_ops_table() -> str:
+    from plugrad.ops.declare import DECLARATIONS
+
+    rows = ["| op | function | method | in-place | declared in | summary |", "| --- | --- | --- | --- | --- | --- |"]
+    for d in sorted(DECLARATIONS.values(), key=lambda d: d.name):
+        functions = ", ".join(f"`plugrad.{n}`" for n in (d.name, *d.aliases)) if d.public else ""
+        methods = ", ".join(f"`{n}`" for n in d.methods)
+        inplace = ", ".join(f"`{n}`" for n in d.inplace)
+        rows.append(f"| `{d.name}` | {functions} | {methods} | {inplace} | `{d.family}` | {_summary(d.fn)} |")
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown, page, config, files):
     if MARKER in markdown:
-        return markdown.replace(MARKER, tensor_table())
+        markdown = markdown.replace(MARKER, tensor_table())
+    if OPS_MARKER in markdown:
+        markdown = markdown.replace(OPS_MARKER, declared_ops_table())
     return markdown

@@ -8,7 +8,8 @@ notebooks); installed plugins are found through the ``plugrad`` entry-point grou
 """
 
 from .autograd.function import Function, FunctionCtx
-from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, RANDOM_DISTRIBUTIONS,
+from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, KERNELS_ADDED,
+                      RANDOM_DISTRIBUTIONS, kernels_added_after,
                       REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, OutOfMemoryError,
                       UnsupportedOperation, struct_code)
 from .dtypes import (ALL_DTYPES, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
@@ -18,7 +19,8 @@ from .plugins.hookspec import hookimpl
 from .plugins.registry import BackendSpec, Expectations, register_plugin
 
 __all__ = [
-    "Backend", "BackendSpec", "Expectations", "hookimpl", "KERNEL_INTERFACE_VERSION", "UnsupportedOperation",
+    "Backend", "BackendSpec", "Expectations", "hookimpl", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED",
+    "kernels_added_after", "UnsupportedOperation",
     "OutOfMemoryError",
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
     "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
