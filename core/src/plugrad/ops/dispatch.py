@@ -15,14 +15,10 @@ from ..dtypes import bool_, can_cast, dtype as _dtype_class
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
 
-__all__ = ["as_operand", "cast", "check_same_device", "new_out", "write_out",
-           "inplace", "is_scalar", "check_bool", "check_int", "check_tensor", "ALL_DIMS"]
+__all__ = ["as_operand", "cast", "check_same_device", "write_out", "inplace", "check_bool", "check_int", "check_tensor",
+           "ALL_DIMS"]
 
 _SCALAR_TYPES = (bool, int, float)
-
-
-def is_scalar(x) -> bool:
-    return type(x) in _SCALAR_TYPES or isinstance(x, _SCALAR_TYPES)
 
 
 def as_operand(x, fname: str, argname: str = "other"):
@@ -101,10 +97,6 @@ def cast(t: Tensor, dtype) -> Tensor:
     out = make(backend, backend.empty(t._shape, dtype), t._shape, dtype)
     backend.copy(t._a, out._a)
     return out
-
-
-def new_out(backend, shape, dtype) -> Tensor:
-    return make(backend, backend.empty(shape, dtype), shape, dtype)
 
 
 def _check_out(out, result, fname):

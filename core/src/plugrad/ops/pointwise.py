@@ -116,19 +116,19 @@ class _Unchanged:
 
 UNCHANGED = _Unchanged()
 
+
 class PointwiseNode(Node):
     """The base of the nodes :func:`node_class` makes (see the module docstring).
 
     A class per op, whose ``backward`` and recorders are generated from its formulas
-    (:func:`node_class`); class attributes: ``inputs`` (the operand names, ``x`` or
-    ``a``/``b``), ``saves`` (the operand names the node may save, in order: x/a/b and
-    ``result``), ``save_codes`` (by which inputs need a gradient, what to save: for
-    each name of ``saves``, True to keep it), ``attrs`` (node attributes the formulas
-    read, like ``alpha``, whose defaults are class attributes). ``number``: the operand
-    that was a Python number, as ``(name, value)`` (None when all were tensors)."""
+    (:func:`node_class`); class attributes: ``saves`` (the operand names the node may
+    save, in order: x/a/b and ``result``), ``save_codes`` (by which inputs need a
+    gradient, what to save: for each name of ``saves``, True to keep it), ``attrs``
+    (node attributes the formulas read, like ``alpha``, whose defaults are class
+    attributes). ``number``: the operand that was a Python number, as ``(name,
+    value)`` (None when all were tensors)."""
 
     __slots__ = ("number",)
-    inputs = ()
     saves = ()
     save_codes = {}
     attrs = ()
@@ -181,8 +181,12 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     ``record_number(r, a, b)`` (``b`` a Python number; the node of a number operand
     has one edge when ``inputs`` is just ``a``)."""
     formulas, args = zip(*(_formula_and_args(f) for f in formulas))
-    saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     attrs = tuple(defaults or ())
+    unknown = {n for a in args for n in a} - {*inputs, "result", *attrs}
+    if unknown:
+        raise TypeError(f"{name}: a derivative formula reads {sorted(unknown)}, which is neither an operand "
+                        f"({', '.join(inputs)}), the result, nor a node attribute with a default")
+    saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     users = {n: [i for i, a in enumerate(args) if n in a] for n in saves}
     env = {"__name__": __name__, "record": record, **{f"F{i}": f for i, f in enumerate(formulas)}}
     lines = ["def backward(self, g):"]
@@ -228,7 +232,7 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
         if any(x != "None" for x in saved):
             lines.append(f"    node.save({', '.join(saved)},)")
         lines += [f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
-    body = {"inputs": inputs, "saves": saves, "attrs": attrs, "__module__": __name__,
+    body = {"saves": saves, "attrs": attrs, "__module__": __name__,
             "save_codes": {needs: tuple(any(needs[i] for i in users[n]) for n in saves)
                            for needs in itertools.product((False, True), repeat=len(formulas))},
             # attributes live in the instance dict only when an op sets them (add's alpha)
@@ -255,8 +259,10 @@ def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, number=
         setattr(node, k, v)
     if node_cls.saves:
         keep = node_cls.save_codes[tuple(t is not None and t._requires_grad for t in inputs)]
-        node.save(*[None if not k or (number is not None and n == number[0]) else
-                    r.detach() if n == "result" else operands[n] for n, k in zip(node_cls.saves, keep)])
+        saved = [None if not k or (number is not None and n == number[0]) else
+                 r.detach() if n == "result" else operands[n] for n, k in zip(node_cls.saves, keep)]
+        if any(t is not None for t in saved):
+            node.save(*saved)
     record(node, inputs, r)
 
 
@@ -304,16 +310,6 @@ class UnarySpec(_Spec):
                 self.check(x, cd)
             plan = self.plans[dt] = (cd, self.out_dtype(cd))
         return plan
-
-    def __call__(self, x: Tensor) -> Tensor:
-        cd, od = self.plan(x)
-        backend = x._backend
-        arr = backend.empty(x._shape, od)
-        backend.unary(self.kernel, x._a if x._dtype is cd else cast(x, cd)._a, arr)
-        r = make(backend, arr, x._shape, od)
-        if self.node is not None and x._requires_grad and STATE.enabled:
-            record_pointwise(self.node, r, {"x": x}, (x,))
-        return r
 
 
 class BinarySpec(_Spec):
