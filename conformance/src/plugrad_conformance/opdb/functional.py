@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 
 import numpy as np
 import plugrad
@@ -248,6 +249,12 @@ def _clone_then(fn_name):
     return call
 
 
+def _gelu_ref(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / np.sqrt(2)))
+
+
 def _elu_ref(x, alpha=1.0, inplace=False):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
@@ -366,6 +373,9 @@ ENTRIES = [
     _op(ACTIVATION, "softplus", _softplus_ref,
         _act_sample({"beta": [1.0, 2.0], "threshold": [20.0, 1.0 + 1 / 128, 3.0 + 1 / 128]})),
     _op(ACTIVATION, "silu", lambda x, inplace=False: x / (1 + np.exp(-x)), _act_sample()),
+    _op(ACTIVATION, "gelu", _gelu_ref, _act_sample({"approximate": ["none", "tanh"]}),
+        errors=[ErrorInput(lambda g: Sample(g.array((3,)), approximate="exact"), RuntimeError,
+                           "an approximation that is neither none nor tanh")]),
     _op(ACTIVATION, "hardtanh", lambda x, min_val=-1.0, max_val=1.0, inplace=False: np.clip(x, min_val, max_val),
         _act_sample({"min_val": [-2.0, -0.5 + 1 / 128], "max_val": [2.0, 0.5 + 1 / 128]})),
     _op(ACTIVATION, "logsigmoid", lambda x: -_softplus(-x), _act_sample()),

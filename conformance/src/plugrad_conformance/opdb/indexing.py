@@ -263,6 +263,14 @@ def _masked_fill_sample(g):
     return Sample(x, g.mask(mshape), g.scalar())
 
 
+def _triangle_sample(g):
+    """A matrix or a batch of them, with a diagonal from below to above the main one."""
+    s = Sample(g.array(g.shape(min_ndim=2, max_ndim=3)))
+    if g.boolean():
+        s.kwargs["diagonal"] = g.integers(-3, 3)
+    return s
+
+
 def _masked_select_sample(g):
     sx, sm = g.shapes(2)
     return Sample(g.array(sx), g.mask(sm))
@@ -350,6 +358,10 @@ ENTRIES = [
                     RuntimeError, "a mask that does not broadcast with the input")]),
     _i("masked_select", _masked_select_ref, _masked_select_sample, broadcasts=True),
     _i("nonzero", _nonzero_ref, _nonzero_sample, result_dtype=TO_INT64, differentiable=False),
+    _i("tril", lambda x, diagonal=0: np.tril(x, diagonal), _triangle_sample,
+       errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "a 1-d input")]),
+    _i("triu", lambda x, diagonal=0: np.triu(x, diagonal), _triangle_sample,
+       errors=[ErrorInput(lambda g: Sample(g.array(())), RuntimeError, "a 0-d input")]),
 ]
 
 __all__ = ["ENTRIES"]

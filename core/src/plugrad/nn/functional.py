@@ -9,7 +9,7 @@ arguments of their ``torch.nn.functional`` forms (``inplace``, an implicit ``dim
 
 from __future__ import annotations
 
-from ..ops.activation import (dropout, elu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
+from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
                               normalize, one_hot, relu6, silu, softmin, softplus)
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
@@ -26,8 +26,8 @@ from ..tensor import Tensor
 __all__ = [
     "linear", "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "max_pool2d_with_indices",
     "avg_pool2d", "adaptive_avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad",
-    "relu", "relu_", "relu6", "leaky_relu", "elu", "softplus", "silu", "hardtanh", "logsigmoid", "sigmoid", "tanh",
-    "softmax", "log_softmax", "softmin", "normalize",
+    "relu", "relu_", "relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "sigmoid",
+    "tanh", "softmax", "log_softmax", "softmin", "normalize",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]

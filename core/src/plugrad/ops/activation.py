@@ -1,5 +1,5 @@
 """The activations and the other ops of ``torch.nn.functional`` that no other family
-holds: ``leaky_relu``, ``hardtanh``/``relu6``, ``elu``, ``softplus``, ``silu``,
+holds: ``leaky_relu``, ``hardtanh``/``relu6``, ``elu``, ``softplus``, ``silu``, ``gelu``,
 ``logsigmoid`` and ``softmin``, then ``normalize``, ``dropout`` and ``one_hot``.
 
 Each activation with a gradient formula of its own is one op with one node named as in
@@ -13,6 +13,7 @@ until a family of their own needs them.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
@@ -24,11 +25,11 @@ from ..random import default_generator
 from ..tensor import Tensor
 from .forms import general_inplace
 from .dispatch import check_bool
-from .elementwise import exp, expm1, log1p, sigmoid, where
+from .elementwise import erf, exp, expm1, log1p, sigmoid, where
 from .reduction import norm, softmax
 from .declare import declare
 
-__all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "hardtanh", "logsigmoid", "softmin", "normalize",
+__all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "softmin", "normalize",
            "dropout", "one_hot"]
 
 
@@ -253,6 +254,61 @@ _silu_ = general_inplace(_silu, "silu_")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
     return _silu_(input) if inplace else _silu(input)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_TWO_PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu_derivative(x: Tensor, approximate: str) -> Tensor:
+    """d gelu(x)/dx: Phi(x) + x phi(x) for the exact form; for the tanh form, written with
+    s = sigmoid(2u) = (1 + tanh(u)) / 2, u = k (x + 0.044715 x^3): s + 2 x s (1 - s) u'."""
+    if approximate == "none":
+        return 0.5 * (1 + erf(x * _SQRT_HALF)) + x * exp(-0.5 * x * x) * _INV_SQRT_TWO_PI
+    s = _tanh_form_sigmoid(x)
+    return s + 2 * x * s * (1 - s) * _SQRT_TWO_OVER_PI * (1 + 3 * 0.044715 * x * x)
+
+
+def _tanh_form_sigmoid(x: Tensor) -> Tensor:
+    """``(1 + tanh(u)) / 2`` as ``sigmoid(2u)``: equal, but exact where a device's tanh is
+    one unit in the last place short of -1 (PoCL's float32 tanh at -inf), which would
+    turn gelu(-inf) into -inf instead of PyTorch's NaN."""
+    return sigmoid(2 * _SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x))
+
+
+class GeluBackward0(Node):
+    """d gelu(x) = g * gelu'(x)  (see _gelu_derivative)"""
+    __slots__ = ("approximate",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (g * _gelu_derivative(x, self.approximate),)
+
+
+@declare(public=False)
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal distribution function, computed from
+    ``erf`` (a composition: every device has it); ``approximate="tanh"`` gives
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, computed as ``x sigmoid(2u)``."""
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not {type(approximate).__name__}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, not {approximate!r}")
+    if not input._dtype.is_floating_point:
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input._dtype.name.capitalize()}': "
+                                  f"gelu needs a floating tensor")
+    x = input.detach()
+    with no_grad():
+        if approximate == "none":
+            r = 0.5 * x * (1 + erf(x * _SQRT_HALF))
+        else:
+            r = x * _tanh_form_sigmoid(x)
+    if STATE.enabled and input._requires_grad:
+        node = GeluBackward0()
+        node.approximate = approximate
+        return _record(node, input, r, input)
+    return r
 
 
 class LogSigmoidBackward0(Node):

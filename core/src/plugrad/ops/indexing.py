@@ -21,13 +21,13 @@ from ..dtypes import bool_, int32, int64, uint8
 from ..layout import broadcast_shapes, contiguous_strides
 from ..optable import ops
 from ..tensor import Tensor, make
-from .checks import check_bool, check_device, check_dim, check_tensor, type_name
-from .dispatch import as_operand, cast, check_inplace_target, inplace
+from .checks import check_bool, check_device, check_dim, check_int, check_tensor, type_name
+from .dispatch import as_operand, cast, check_inplace_target, inplace, write_out
 from .views import select, slice_dim, unsqueeze
 from .declare import declare
 
 __all__ = ["getitem", "setitem", "index_select", "gather", "scatter", "scatter_add", "take", "put",
-           "index_put", "masked_fill", "masked_select", "nonzero", "index_add", "argwhere"]
+           "index_put", "masked_fill", "masked_select", "nonzero", "index_add", "tril", "triu", "argwhere"]
 
 
 # ---- key parsing -----------------------------------------------------------------------
@@ -559,6 +559,56 @@ def masked_fill_(input, mask, value) -> Tensor:
         input._storage.version += 1
         return input
     return inplace(input, masked_fill(input, mask, value), "masked_fill_")
+
+
+class TrilBackward0(Node):
+    """d tril(a, k) = tril(g, k)"""
+    __slots__ = ("diagonal",)
+
+    def backward(self, g):
+        return (tril(g, self.diagonal),)
+
+
+class TriuBackward0(Node):
+    """d triu(a, k) = triu(g, k)"""
+    __slots__ = ("diagonal",)
+
+    def backward(self, g):
+        return (triu(g, self.diagonal),)
+
+
+def _triangle(kind, node_cls, input, diagonal, out):
+    """``input`` with the elements on the other side of the ``diagonal``-th diagonal of
+    its last two dims set to zero: a composition (``masked_fill`` with a mask built by
+    ``arange``), so every device has it without a kernel of its own."""
+    check_tensor(input, kind, "input")
+    diagonal = check_int(diagonal, kind, "diagonal")
+    if input.dim() < 2:
+        raise RuntimeError(f"{kind}: input tensor must have at least 2 dimensions")
+    rows, cols = input._shape[-2:]
+    offsets = arange(cols, device=input.device) - arange(rows, device=input.device).unsqueeze(1)  # j - i
+    dropped = offsets > diagonal if kind == "tril" else offsets < diagonal
+    with no_grad():
+        r = masked_fill(input, dropped, 0)
+    if STATE.enabled and input._requires_grad:
+        node = node_cls()
+        node.diagonal = diagonal
+        record(node, (input,), r)
+    return r if out is None else write_out(out, r, kind)
+
+
+@declare(method=True, inplace=True)
+def tril(input, diagonal=0, *, out=None) -> Tensor:
+    """The lower triangle of the last two dims: elements above the ``diagonal``-th
+    diagonal (0 the main one, positive above it) become zero."""
+    return _triangle("tril", TrilBackward0, input, diagonal, out)
+
+
+@declare(method=True, inplace=True)
+def triu(input, diagonal=0, *, out=None) -> Tensor:
+    """The upper triangle of the last two dims: elements below the ``diagonal``-th
+    diagonal become zero."""
+    return _triangle("triu", TriuBackward0, input, diagonal, out)
 
 
 class MaskedSelectBackward0(Node):

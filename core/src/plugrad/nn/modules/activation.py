@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "Softplus", "SiLU", "Hardtanh", "LogSigmoid", "Sigmoid", "Tanh",
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "Softplus", "SiLU", "GELU", "Hardtanh", "LogSigmoid", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Softmin"]
 
 
@@ -37,6 +37,20 @@ class SiLU(_Inplace):
 
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate="tanh"``: the tanh approximation)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class LeakyReLU(Module):
