@@ -23,7 +23,7 @@ the declaration of ``add``: ``inplace=True`` there made it.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..optable import ops as _table
 
@@ -42,7 +42,6 @@ class Declaration:
     inplace: tuple = ()
     inplace_fn: object = None
     public: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 #: every declared op by name, in declaration order
