@@ -29,7 +29,7 @@ from .printing import set_printoptions
 from .plugins import registry as _registry
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
-from . import nn, optim, utils
+from . import backends, nn, optim, utils
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
