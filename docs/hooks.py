@@ -6,12 +6,18 @@
   really has.
 * ``<!-- declared-ops -->``: every declared op with the forms its declaration gives
   (function, method, in-place method) and the module that declares it.
+* ``<!-- api-coverage -->``: PyTorch's applicable public names (the list
+  ``scripts/api_coverage.py generate`` writes) with plugrad's status for each, and the
+  total figure, computed from the plugrad being documented.
 """
 
+import importlib.util
 import inspect
+from pathlib import Path
 
 MARKER = "<!-- tensor-methods -->"
 OPS_MARKER = "<!-- declared-ops -->"
+COVERAGE_MARKER = "<!-- api-coverage -->"
 
 
 def _summary(obj) -> str:
@@ -53,9 +59,19 @@ def declared_ops_table() -> str:
     return "\n".join(rows)
 
 
+def coverage_page() -> str:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "api_coverage.py"
+    spec = importlib.util.spec_from_file_location("api_coverage", path)
+    api_coverage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(api_coverage)
+    return api_coverage.markdown(api_coverage.load())
+
+
 def on_page_markdown(markdown, page, config, files):
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, tensor_table())
     if OPS_MARKER in markdown:
         markdown = markdown.replace(OPS_MARKER, declared_ops_table())
+    if COVERAGE_MARKER in markdown:
+        markdown = markdown.replace(COVERAGE_MARKER, coverage_page())
     return markdown

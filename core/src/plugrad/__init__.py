@@ -68,7 +68,8 @@ def __getattr__(name):
         return getattr(serialization, name)
     module = _registry.device_module(name)
     if module is None:
-        raise AttributeError(f"module 'plugrad' has no attribute {name!r}")
+        from ._missing import missing_attribute
+        missing_attribute(__name__, name)
     return module
 
 

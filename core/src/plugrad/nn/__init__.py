@@ -7,3 +7,9 @@ from .modules import __all__ as _modules_all
 from .parameter import Parameter
 
 __all__ = ["Parameter", "functional", "init", "utils", *_modules_all]
+
+
+def __getattr__(name):
+    """A name PyTorch has here and plugrad lacks says so (``plugrad._missing``)."""
+    from .._missing import missing_attribute
+    missing_attribute(__name__, name)

@@ -63,3 +63,9 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Te
 
 
 guard_function_forms(globals())
+
+
+def __getattr__(name):
+    """A name PyTorch has here and plugrad lacks says so (``plugrad._missing``)."""
+    from .._missing import missing_attribute
+    missing_attribute(__name__, name)
