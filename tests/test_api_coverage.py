@@ -83,7 +83,7 @@ def test_missing_names_say_whether_pytorch_has_them(module_name, owner):
         with pytest.raises(AttributeError, match=f"PyTorch has torch.*{absent[0]}.*docs/coverage.md"):
             getattr(owner(), absent[0])
     with pytest.raises(AttributeError, match=f"^module '{module_name}' has no attribute 'surely_not_a_name'$"):
-        owner().surely_not_a_name
+        owner().surely_not_a_name  # noqa: B018
 
 
 def test_missing_attribute_helper():
