@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..creation import tensor
+from ..dtypes import float32, float64, get_default_dtype
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -166,6 +168,26 @@ class Optimizer:
             new_groups.append(ng)
         self.state = state
         self.param_groups = new_groups
+
+
+def _scalar_state(param, value: float) -> Tensor:
+    """A 0-dim tensor for a parameter's scalar state (``step``, NAdam's ``mu_product``,
+    ASGD's ``eta``...), kept as PyTorch keeps it: float64 when that is the default
+    dtype, float32 otherwise, so the running values round (and save) the same way."""
+    dtype = float64 if get_default_dtype() == float64 else float32
+    return tensor(value, dtype=dtype, device=param.device)
+
+
+def _check_lr(lr) -> None:
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _to_scalar(value):
+    """A 1-element tensor hyperparameter (``lr=torch.tensor(0.01)``) as a number."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def _cast_like(param, key, value):
