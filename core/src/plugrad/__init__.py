@@ -30,6 +30,11 @@ from .plugins import registry as _registry
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
+from . import amp, cuda
+from .amp import GradScaler, autocast
+from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
+from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                       set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
