@@ -1,11 +1,27 @@
-"""Samplers: the order in which a ``DataLoader`` visits a dataset's indices."""
+"""Samplers: the order in which a ``DataLoader`` visits a dataset's indices.
+
+Every sampler is lazy: it draws indices as they are consumed (random draws with
+replacement in chunks of 32, as PyTorch does), so ``RandomSampler(ds,
+replacement=True, num_samples=10**10)`` costs nothing until iterated and little
+memory while it is. The random orders come from plugrad's generators, so they differ
+from PyTorch's (its generator is not part of the contract), while the distributions,
+lengths and errors are PyTorch's.
+"""
 
 from __future__ import annotations
 
-from ...creation import randint
+import bisect
+import math
+import random as _pyrandom
+
+from ...creation import as_tensor, randint
+from ...dtypes import float64
 from ...random import Generator, default_generator
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
+__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+           "BatchSampler"]
+
+_CHUNK = 32   # indices drawn per random call when sampling with replacement (PyTorch's chunk)
 
 
 class Sampler:
@@ -49,7 +65,7 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
         n = self.num_samples
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        if not isinstance(n, int) or n <= 0:   # True passes, as in PyTorch
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={n}")
 
     @property
@@ -60,7 +76,11 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         gen = _fresh_generator(self.generator)
         if self.replacement:
-            yield from randint(0, n, (self.num_samples,), generator=gen).tolist()
+            for _ in range(self.num_samples // _CHUNK):
+                yield from randint(0, n, (_CHUNK,), generator=gen).tolist()
+            rest = self.num_samples % _CHUNK
+            if rest:
+                yield from randint(0, n, (rest,), generator=gen).tolist()
             return
         left = self.num_samples
         while left > 0:
@@ -85,6 +105,57 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``
+    (with replacement by default; without, each index at most once)."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=float64)
+        if weights.dim() != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def _checked_weights(self) -> list:
+        w = self.weights.tolist()
+        if any(math.isnan(x) or math.isinf(x) for x in w):
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if any(x < 0 for x in w):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not sum(w) > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not self.replacement and self.num_samples > len(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+        return w
+
+    def __iter__(self):
+        weights = self._checked_weights()
+        rng = _pyrandom.Random(_fresh_generator(self.generator).next_seed())
+        if self.replacement:
+            cumulative, total = [], 0.0
+            for x in weights:
+                total += x
+                cumulative.append(total)
+            last = max(i for i, x in enumerate(weights) if x > 0)
+            for _ in range(self.num_samples):
+                yield min(bisect.bisect_right(cumulative, rng.random() * total), last)
+            return
+        # without replacement: the num_samples largest keys log(u) / w (Efraimidis-Spirakis);
+        # zero weights come last, in random order, as in PyTorch
+        keys = [(math.log(1.0 - rng.random()) / x if x > 0 else -math.inf, rng.random(), i)
+                for i, x in enumerate(weights)]
+        keys.sort(reverse=True)
+        for _, _, i in keys[:self.num_samples]:
+            yield i
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
