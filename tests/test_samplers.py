@@ -77,7 +77,7 @@ def test_random_sampler_is_uniform_and_reproducible():
     assert a == list(RandomSampler(Sized(50)))
 
 
-@pytest.mark.parametrize("kwargs", [{"replacement": 1}, {"num_samples": 0}, {"num_samples": True},
+@pytest.mark.parametrize("kwargs", [{"replacement": 1}, {"num_samples": 0}, {"num_samples": -2},
                                     {"num_samples": 2.5}])
 def test_random_sampler_argument_errors_match_pytorch(kwargs):
     with pytest.raises(Exception) as theirs:
