@@ -91,3 +91,17 @@ def test_missing_attribute_helper():
         missing_attribute("plugrad.special", "zeta")
     with pytest.raises(AttributeError, match="^module 'plugrad.special' has no attribute 'zzz'$"):
         missing_attribute("plugrad.special", "zzz")
+
+
+def test_tensor_attributes_pytorch_has_say_so():
+    t = plugrad.ones(2)
+    absent = sorted(n for n in pytorch_names()["Tensor"] if not hasattr(plugrad.Tensor, n))
+    if absent:
+        with pytest.raises(AttributeError, match=f"plugrad.Tensor has no attribute '{absent[0]}': PyTorch has "
+                                                 f"torch.Tensor.{absent[0]}"):
+            getattr(t, absent[0])
+    with pytest.raises(AttributeError, match="^'Tensor' object has no attribute 'not_a_tensor_name'$"):
+        t.not_a_tensor_name  # noqa: B018
+    with pytest.raises(AttributeError, match="^'Parameter' object has no attribute 'nope'$"):
+        plugrad.nn.Parameter(t).nope  # noqa: B018
+    assert not hasattr(t, "__array_struct__") and t.grad is None

@@ -33,12 +33,13 @@ def _namespace(module_name: str) -> str:
     return module_name[len("plugrad."):] if module_name.startswith("plugrad.") else module_name
 
 
-def missing_attribute(module_name: str, name: str):
+def missing_attribute(module_name: str, name: str, type_name: str = "Tensor"):
     """Raise the AttributeError for ``module_name.name`` (``module_name`` is plugrad's
     dotted name, e.g. ``"plugrad.nn.functional"`` or ``"plugrad.Tensor"``).
 
     For a name PyTorch has in that namespace, the message says so and points to the
-    coverage page; for any other name it is Python's usual message."""
+    coverage page; for any other name it is Python's usual message (for
+    ``"plugrad.Tensor"``, about a ``type_name`` object: the subclass, e.g. Parameter)."""
     namespace = _namespace(module_name)
     if name in pytorch_names().get(namespace, ()):
         torch_name = "torch." + name if namespace == "torch" else f"torch.{namespace}.{name}"
@@ -46,5 +47,5 @@ def missing_attribute(module_name: str, name: str):
                              f"have it yet; the list of PyTorch names and their status is at {COVERAGE_PAGE}",
                              name=name)
     if namespace == "Tensor":
-        raise AttributeError(f"'Tensor' object has no attribute '{name}'", name=name)
+        raise AttributeError(f"'{type_name}' object has no attribute '{name}'", name=name)
     raise AttributeError(f"module '{module_name}' has no attribute '{name}'", name=name)

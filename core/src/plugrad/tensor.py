@@ -355,6 +355,14 @@ class Tensor:
         memo[id(self)] = new
         return new
 
+    def __getattr__(self, name):
+        """Only reached for a name Tensor lacks: a PyTorch Tensor attribute that plugrad
+        does not have yet says so (``plugrad._missing``)."""
+        if name.startswith("__"):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
+        from ._missing import missing_attribute
+        missing_attribute("plugrad.Tensor", name, type(self).__name__)
+
 
 def _rebuild(values, dtype_name, device_name, requires_grad):
     return ops.tensor(values, dtype=_dt.dtype_from_name(dtype_name), device=device_name, requires_grad=requires_grad)
