@@ -277,3 +277,38 @@ def test_composite_and_momentum_errors_match_pytorch():
         one.step()
         with pytest.raises(ValueError, match="Tried to step 3 times"):
             one.step()
+
+
+@pytest.mark.parametrize("scenario", ["scheduler_first", "optimizer_first", "step_overridden", "sequential_chained",
+                                      "two_schedulers"])
+def test_step_order_warnings_match_pytorch(scenario):
+    def run(lib):
+        opt = _setup(lib)
+        sched = lib.optim.lr_scheduler
+        if scenario == "sequential_chained":
+            s = _build(lib, opt, "SequentialChained", {})
+        elif scenario == "two_schedulers":
+            s = sched.ChainedScheduler([sched.LinearLR(opt), sched.ExponentialLR(opt, 0.9)])
+        else:
+            s = sched.LinearLR(opt)
+        if scenario == "step_overridden":
+            opt.step = lambda *a, **k: None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                if scenario != "scheduler_first":
+                    opt.step()
+                s.step()
+                if scenario == "scheduler_first":
+                    opt.step()
+        return [str(w.message) for w in caught]
+    assert run(plugrad) == run(torch)
+
+
+def test_optimizer_with_a_schedule_pickles():
+    import pickle
+    opt = _setup(plugrad)
+    plugrad.optim.lr_scheduler.LinearLR(opt)
+    clone = pickle.loads(pickle.dumps(opt))
+    assert clone.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    clone.step()

@@ -59,6 +59,14 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
+    def __getstate__(self) -> dict:
+        """Everything but an instance-level ``step`` wrapper (a learning-rate schedule
+        wraps ``step`` to notice calls; the wrapper does not pickle)."""
+        return {k: v for k, v in self.__dict__.items() if k != "step"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own hyperparameters (missing ones come
         from the optimizer's defaults)."""
