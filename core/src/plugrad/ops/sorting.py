@@ -19,7 +19,7 @@ from ..dtypes import bool_, float32, float64, int32, int64
 from ..layout import numel
 from ..optable import ops
 from ..tensor import Tensor, make
-from .checks import check_bool, check_dim, check_int, check_tensor
+from .checks import check_bool, check_dim, check_int, check_tensor, type_name
 from .declare import declare, names_declared_in
 from .dispatch import ALL_DIMS, write_out
 from .reduction import _values_indices_type
@@ -598,7 +598,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:
     check_tensor(input, "histc", "input")
     bins = check_int(bins, "histc", "bins")
     if not input._dtype.is_floating_point:
-        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{input._dtype.name.capitalize()}\'')
+        raise NotImplementedError(f'"histogram_cpu" not implemented for \'{type_name(input._dtype)}\'')
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
