@@ -33,6 +33,7 @@ OP_MODULES = (
     "plugrad.nn.functional",
     "plugrad.ops.sorting",
     "plugrad.ops.scan",
+    "plugrad.ops.rearrange",
 )
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
@@ -40,7 +41,8 @@ OP_MODULES = (
 OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution", "plugrad.ops.pooling",
                                  "plugrad.ops.normalization", "plugrad.ops.padding", "plugrad.ops.loss",
                                  "plugrad.ops.activation", "plugrad.nn.functional",
-                                 "plugrad.ops.sorting", "plugrad.ops.scan"})
+                                 "plugrad.ops.sorting", "plugrad.ops.scan",
+                                 "plugrad.ops.rearrange"})
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
