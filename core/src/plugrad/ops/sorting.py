@@ -423,7 +423,7 @@ def _runs(fname, input, order, return_inverse, return_counts, dim):
         if not input._shape:
             raise IndexError(f"{fname}(): Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
         moved = input.movedim(d, 0)
-        rows = moved.reshape(moved._shape[0], -1)
+        rows = moved.reshape(moved._shape[0], numel(moved._shape[1:]))
     n = rows._shape[0]
     if order is not None:
         rows = ops.index_select(rows, 0, order)
@@ -465,7 +465,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         else:
             d = check_dim(check_int(dim, "unique", "dim"), x)
             moved = x.movedim(d, 0)
-            order = _lexsort_rows(moved.reshape(moved._shape[0], -1)) if x._shape else None
+            order = _lexsort_rows(moved.reshape(moved._shape[0], numel(moved._shape[1:]))) if x._shape else None
         return _runs("unique", x, order, return_inverse, return_counts, dim)
 
 
