@@ -384,6 +384,9 @@ def _quantile(fname, input, q, dim, keepdim, interpolation, out):
         r = r.movedim(-1, 0).reshape([nq, *kept])           # (nq, reduced shape...)
     if scalar_q or not q._shape:
         r = r.squeeze(0)
+    if r._requires_grad:
+        r = r.unsqueeze(-1)
+        r.squeeze_(-1)     # PyTorch's quantile ends with an in-place squeeze: its grad_fn is SqueezeBackward4
     return r if out is None else write_out(out, r, fname)
 
 
@@ -571,7 +574,9 @@ def bincount(input, weights=None, minlength=0) -> Tensor:
     (the sum of ``weights`` at its occurrences, when given); at least ``minlength`` bins."""
     check_tensor(input, "bincount", "input")
     minlength = check_int(minlength, "bincount", "minlength")
-    if input.dim() != 1 or input._dtype.is_floating_point or input._dtype is bool_:
+    if input._dtype.is_floating_point or input._dtype is bool_:
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{type_name(input._dtype)}\'')
+    if input.dim() != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
