@@ -15,7 +15,7 @@ import numpy as np
 import plugrad
 
 from ..gen import Domain
-from ..opinfo import ALL, FLOATS, INTS, NUMERIC, TO_INT64, Arr, ErrorInput, OpInfo, Sample
+from ..opinfo import ALL, INTS, NUMERIC, TO_INT64, Arr, ErrorInput, OpInfo, Sample
 from .common import TIES, D
 
 SORTING = "plugrad.ops.sorting"
