@@ -19,7 +19,7 @@ import math
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import rand, randint, randn
-from ..dtypes import float32, float64, int64
+from ..dtypes import bool_, float32, float64, int64
 from ..layout import numel
 from ..optable import ops
 from ..random import Generator
@@ -291,6 +291,8 @@ def geometric_(self, p, *, generator=None) -> Tensor:
     _check_generator(generator, "geometric_")
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
+    if self._dtype is bool_:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
     return _fill_with(self, "geometric_", GeometricBackward0,
                       lambda: ops.ceil(ops.log1p(-_uniform(self, generator)) / math.log1p(-p)).clamp(min=1))
 
@@ -340,6 +342,7 @@ def random_(self, *args, generator=None, **kwargs) -> Tensor:
     low, high, given = _from_to(args, kwargs, "random_", (0, None))
     _check_generator(generator, "random_")
     top = _RANDOM_TOP[self._dtype.name]
+    up_to_top = False
     if not given:
         node_cls, high = RandomBackward2, top
     elif given == ("from",) and len(args) == 1:          # random_(to): its one positional argument is 'to'
@@ -348,8 +351,15 @@ def random_(self, *args, generator=None, **kwargs) -> Tensor:
         node_cls = RandomBackward1
     else:                                               # random_(from, to); to=None: up to the dtype's top
         node_cls = RandomBackward0
-        high = top if high is None else high
+        up_to_top, high = high is None, top if high is None else high
     low, high = check_int(low, "random_", "from"), check_int(high, "random_", "to")
+    if not self._dtype.is_floating_point:       # the range must fit the integer dtype
+        least = -_RANDOM_TOP[self._dtype.name] if self._dtype.name.startswith("int") else 0
+        beyond = _RANDOM_TOP[self._dtype.name] + (self._dtype is int64)
+        if not least <= low < beyond and (low < high or up_to_top):
+            raise RuntimeError(f"from is out of bounds for {_C_TYPE[self._dtype.name]}")
+        if low < high and not least <= high - 1 < beyond:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[self._dtype.name]}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _fill_with(self, "random_", node_cls,
