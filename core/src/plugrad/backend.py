@@ -261,8 +261,8 @@ class Backend(abc.ABC):
 
     def sort(self, x, shape: tuple, dtype_: dtype, axis: int, descending: bool, stable: bool, values_out,
              indices_out) -> None:
-        """Sort ``x`` (of ``shape`` and ``dtype_``, any layout, at least 1-d) along ``axis``
-        into the contiguous ``values_out`` (``dtype_``) and the contiguous int64
+        """Sort ``x`` (of ``shape`` and ``dtype_``, any layout, at least 1-d and not empty) along
+        ``axis`` (``0 <= axis < len(shape)``) into the contiguous ``values_out`` (``dtype_``) and the contiguous int64
         ``indices_out`` (each element's position along ``axis`` in ``x``), both of
         ``shape``. NaN is larger than every number: last in ascending order, first in
         descending order. Equal elements keep their order (PyTorch's stable sort, in both

@@ -15,13 +15,13 @@ from __future__ import annotations
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, zeros
-from ..dtypes import bool_, float32, float64, int32, int64
+from ..dtypes import bool_, float32, float64, get_default_dtype, int32, int64, promote_types
 from ..layout import numel
 from ..optable import ops
 from ..tensor import Tensor, make
 from .checks import check_bool, check_dim, check_int, check_tensor, type_name
 from .declare import declare, names_declared_in
-from .dispatch import ALL_DIMS, write_out
+from .dispatch import ALL_DIMS, cast, write_out
 from .reduction import _values_indices_type
 
 __all__ = names_declared_in(__name__)
@@ -33,7 +33,8 @@ _RESULTS = {name: _values_indices_type(name)
 # ---- the kernel call ------------------------------------------------------------------
 
 def sort_raw(x: Tensor, d: int, descending: bool, stable: bool = True):
-    """``(values, indices)`` of ``x`` sorted along ``d``, untracked (new contiguous tensors)."""
+    """``(values, indices)`` of ``x`` sorted along ``d`` (negative counts from the end),
+    untracked (new contiguous tensors)."""
     backend = x._backend
     shape = x._shape
     values = make(backend, backend.empty(shape, x._dtype), shape, x._dtype)
@@ -42,7 +43,7 @@ def sort_raw(x: Tensor, d: int, descending: bool, stable: bool = True):
         backend.copy(x._a, values._a)
         backend.fill(indices._a, 0)
     elif numel(shape):
-        backend.sort(x._a, shape, x._dtype, d, descending, stable, values._a, indices._a)
+        backend.sort(x._a, shape, x._dtype, d % len(shape), descending, stable, values._a, indices._a)
     return values, indices
 
 
@@ -487,16 +488,25 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 # ---- searching and counting -------------------------------------------------------------------
 
 def _count_before(boundaries: Tensor, values: Tensor, right: bool) -> Tensor:
-    """For each value, how many boundaries (sorted along the last dim) come before it:
-    those ``< value`` (``<=`` when ``right``), NaN counting as larger than every number.
-    Compares every value with every boundary of its row: memory ``values x boundaries``."""
-    b = boundaries.unsqueeze(-2)                    # (..., 1, m)
-    v = values.unsqueeze(-1)                        # (..., k, 1)
-    before = b <= v if right else b < v
-    if values._dtype.is_floating_point or boundaries._dtype.is_floating_point:
-        v_nan = ops.isnan(v)
-        before = ops.logical_or(before, v_nan if right else ops.logical_and(v_nan, ops.logical_not(ops.isnan(b))))
-    return ops.sum(before, -1)
+    """For each value (in ``values``' last dim), how many boundaries of its row (sorted along
+    the last dim) come before it: those ``< value`` (``<=`` when ``right``), NaN counting as
+    larger than every number. One stable sort of each row of values and boundaries together:
+    a value's position there, less the values before it, counts the boundaries before it.
+    Placed first, the values precede equal boundaries (``<``); placed last, they follow (``<=``)."""
+    dtype = promote_types(boundaries._dtype, values._dtype)
+    k, m = values._shape[-1], boundaries._shape[-1]
+    lead = values._shape[:-1]
+    boundaries = cast(boundaries, dtype).expand(*lead, m)
+    parts = [boundaries, cast(values, dtype)] if right else [cast(values, dtype), boundaries]
+    flags = [zeros((m,), dtype=int64, device=values.device), ops.ones_like(values.new_empty((k,), dtype=int64))]
+    if not right:
+        flags.reverse()
+    is_value = ops.cat(flags).expand(*lead, k + m)
+    order = sort_raw(ops.cat(parts, -1), -1, False)[1]
+    value_flags = ops.gather(is_value, -1, order)
+    boundaries_before = arange(k + m, device=values.device) - (ops.cumsum(value_flags, -1) - value_flags)
+    counts = ops.scatter(ops.zeros_like(order), -1, order, boundaries_before)
+    return counts.narrow(-1, m if right else 0, k)
 
 
 @declare
@@ -521,7 +531,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if sorted_sequence.dim() != 1:
             raise RuntimeError(f"torch.searchsorted(): input value can be a scalar only when boundaries tensor "
                                f"dimension is 1, but we got boundaries tensor dim({sorted_sequence.dim()})")
-        values = full((1,), input, dtype=sorted_sequence._dtype, device=sorted_sequence.device)
+        kind = sorted_sequence._dtype if sorted_sequence._dtype.is_floating_point or isinstance(input, int) \
+            else get_default_dtype()
+        values = full((1,), input, dtype=kind, device=sorted_sequence.device)
     else:
         values = input
         if sorted_sequence.dim() == 0:
@@ -549,8 +561,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                                    f"{list(sorter._shape)}")
             boundaries = ops.gather(boundaries, -1, sorter)
         v = values.detach()
-        flat = v.reshape(-1) if boundaries.dim() == 1 else v
-        r = _count_before(boundaries, flat, right).reshape(v._shape)
+        if boundaries._dtype is bool_ or v._dtype is bool_:
+            raise NotImplementedError("\"searchsorted_out_cpu\" not implemented for 'Bool'")
+        rows = v.reshape(1, -1) if boundaries.dim() == 1 else v
+        r = _count_before(boundaries, rows, right).reshape(v._shape)
         if out_int32:
             r = r.to(int32)
         if scalar:
