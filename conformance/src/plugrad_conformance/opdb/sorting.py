@@ -98,10 +98,11 @@ def _msort_sample(g):
 
 def _topk_sample(g):
     x = _data(g, nan=False)
-    d = g.dim(x.ndim)
+    explicit = g.boolean()
+    d = g.dim(x.ndim) if explicit else -1
     n = x.shape[d] if x.ndim else 1
     s = Sample(x, g.integers(0, n))
-    if g.boolean():
+    if explicit:
         s.args += (d,)
         if g.boolean():
             s.args += (g.boolean(),)
