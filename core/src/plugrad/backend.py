@@ -32,7 +32,7 @@ from __future__ import annotations
 import abc
 import struct
 
-from .dtypes import dtype
+from .dtypes import dtype, int64 as _INT64
 from .layout import contiguous_strides
 
 __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS",
@@ -258,6 +258,41 @@ class Backend(abc.ABC):
         core computes it from primitives instead: one strided ``copy`` of the windows
         into columns and one ``matmul`` per group. Gradients always use the primitives."""
         return False
+
+    def sort(self, x, shape: tuple, dtype_: dtype, axis: int, descending: bool, stable: bool, values_out,
+             indices_out) -> None:
+        """Sort ``x`` (of ``shape`` and ``dtype_``, any layout, at least 1-d and not empty) along
+        ``axis`` (``0 <= axis < len(shape)``) into the contiguous ``values_out`` (``dtype_``) and the contiguous int64
+        ``indices_out`` (each element's position along ``axis`` in ``x``), both of
+        ``shape``. NaN is larger than every number: last in ascending order, first in
+        descending order. Equal elements keep their order (PyTorch's stable sort, in both
+        directions); a device may drop that guarantee when ``stable`` is False.
+
+        Sorting has no composition of the primitives that is not quadratic, so the
+        default sorts on the host: one ``to_list``, Python's stable ``sorted`` per lane, and
+        one ``from_bytes`` per result. A device overrides it with its own sort."""
+        n = 1
+        for size in shape:
+            n *= size
+        flat = self.to_list(x, dtype_, n)
+        length = shape[axis]
+        inner = 1
+        for size in shape[axis + 1:]:
+            inner *= size
+        values, indices = [None] * n, [0] * n
+        floating = dtype_.is_floating_point
+
+        def key(v):
+            return (v != v, v) if floating else v   # NaN (v != v) after every number
+        for start in range(0, n, length * inner):
+            for lane in range(start, start + inner):
+                lane_values = [flat[lane + k * inner] for k in range(length)]
+                order = sorted(range(length), key=lambda k: key(lane_values[k]), reverse=descending)
+                for k, src in enumerate(order):
+                    values[lane + k * inner] = lane_values[src]
+                    indices[lane + k * inner] = src
+        self.copy(self.from_bytes(pack(values, dtype_), shape, dtype_), values_out)
+        self.copy(self.from_bytes(pack(indices, _INT64), shape, _INT64), indices_out)
 
 
 def pack(values: list, dtype_: dtype) -> bytes:

@@ -249,6 +249,18 @@ class NumpyBackend(Backend):
             raise UnsupportedOperation(f"random {dist}", self.device)
         np.copyto(out, vals, casting="unsafe")
 
+    def sort(self, x, shape, dtype, axis, descending, stable, values_out, indices_out):
+        # NumPy's stable argsort; descending: sort the reversed lanes ascending and read the
+        # result backwards, so that equal elements keep their order (PyTorch's stable
+        # descending sort) and NaN, last in NumPy's ascending order, comes first.
+        if descending:
+            order = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+            order = (shape[axis] - 1) - order
+        else:
+            order = np.argsort(x, axis=axis, kind="stable")
+        np.copyto(indices_out, order)
+        np.copyto(values_out, np.take_along_axis(x, order, axis=axis))
+
 
 _SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)
 
