@@ -32,7 +32,7 @@ OP_MODULES = (
     "plugrad.ops.activation",
     "plugrad.nn.functional",
 )
-OP_MODULES += ("plugrad.ops.products", "plugrad.ops.shaping", "plugrad.ops.gather")
+OP_MODULES += ("plugrad.ops.products", "plugrad.ops.shaping", "plugrad.ops.gather", "plugrad.ops.nan")
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)

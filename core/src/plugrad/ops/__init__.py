@@ -10,7 +10,7 @@ from .. import creation
 from ..optable import ops as _table
 from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
                padding, pooling, reduction, views)
-from . import shaping, products, gather  # noqa: E402,F401  (issue 17: shape, product, gather and NaN ops)
+from . import shaping, products, gather, nan  # noqa: E402,F401  (issue 17: shape, product, gather and NaN ops)
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))
