@@ -36,6 +36,7 @@ OP_MODULES = (
     "plugrad.ops.rearrange",
     "plugrad.ops.sampling",
 )
+OP_MODULES += ("plugrad.ops.products", "plugrad.ops.shaping", "plugrad.ops.gather", "plugrad.ops.nan")
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)
@@ -67,6 +68,8 @@ NON_OPS = {
     "plugrad.ops.convolution.col2im": "building block taking a Window2d; checked through fold and conv2d",
     # loss: maps the deprecated size_average/reduce flags to a reduction string
     "plugrad.ops.loss.legacy_reduction": "argument helper, not an op",
+    # shaping: computes a shape from shapes, with no tensor input
+    "plugrad.ops.shaping.broadcast_shapes": "shape arithmetic, no tensor input",
 }
 
 #: alias name -> the name of the entry that covers it (same module); each alias is

@@ -11,6 +11,7 @@ from ..optable import ops as _table
 from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
                padding, pooling, reduction, views)
 from . import rearrange, sampling, scan, sorting  # noqa: E402,F401
+from . import shaping, products, gather, nan  # noqa: E402,F401  (issue 17: shape, product, gather and NaN ops)
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))

@@ -1,0 +1,311 @@
+"""Index-driven copies built on the indexing ops: ``take_along_dim``,
+``repeat_interleave``, ``index_copy``, ``index_fill``, ``masked_scatter`` and
+``scatter_reduce``.
+
+Each one is a composition of ``gather``/``index_select``/indexed assignment and the
+elementwise ops, so every device runs it without a kernel of its own. Where PyTorch
+records a node of its own (``IndexCopyBackward0``, ``IndexFillBackward0``,
+``MaskedScatterBackward0``, ``ScatterReduceBackward0``), the op computes untracked and
+records that node, whose backward is written with plugrad ops.
+"""
+
+from __future__ import annotations
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..creation import tensor, zeros
+from ..dtypes import bool_, int64
+from ..layout import broadcast_shapes, normalize_dim, numel
+from ..tensor import Tensor
+from .checks import check_device, check_dim, check_int, check_tensor, check_tensors, type_name
+from .declare import declare, names_declared_in
+from .dispatch import as_operand, write_out
+from .indexing import gather, getitem, index_select, masked_fill, masked_select, setitem
+from .join import cat
+from .views import contiguous, expand, reshape, unsqueeze
+
+# ---- take_along_dim -----------------------------------------------------------------------------
+
+
+@declare(method=True)
+def take_along_dim(input, indices, dim=None, *, out=None) -> Tensor:
+    """``input`` gathered at ``indices`` along ``dim``, the other dims broadcast between
+    the two (NumPy's ``take_along_axis``); without ``dim``, from the flattened input."""
+    check_tensors("take_along_dim", input=input, indices=indices)
+    if indices._dtype is not int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{type_name(indices._dtype)}")
+    check_device(input, indices, "take_along_dim")
+    if dim is None:
+        r = gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+        return r if out is None else write_out(out, r, "take_along_dim")
+    d = check_dim(dim, input)
+    if input.dim() != indices.dim():
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input.dim()} dimensions for input, and {indices.dim()} dimensions for indices")
+    if input.dim():
+        rest = broadcast_shapes(input._shape[:d] + (1,) + input._shape[d + 1:],
+                                indices._shape[:d] + (1,) + indices._shape[d + 1:])
+        input = expand(input, rest[:d] + (input._shape[d],) + rest[d + 1:])
+        indices = expand(indices, rest[:d] + (indices._shape[d],) + rest[d + 1:])
+    r = gather(input, d, indices)
+    return r if out is None else write_out(out, r, "take_along_dim")
+
+
+# ---- repeat_interleave --------------------------------------------------------------------------
+
+
+def _repeat_counts(repeats, fname):
+    """A repeats tensor as a list of non-negative ints (a 1-d integer tensor)."""
+    if repeats._dtype.is_floating_point or repeats._dtype is bool_:
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{type_name(repeats._dtype)}'")
+    if repeats.dim() > 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    counts = repeats.reshape(-1).tolist()
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
+@declare(method=True)
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (each slice along ``dim``) repeated ``repeats`` times in place:
+    ``[a, b]`` with 2 is ``[a, a, b, b]``; ``repeats`` may be a tensor of one count per
+    slice. Without ``dim`` the input is flattened first. With only a tensor of counts,
+    the indices ``0, 1, ...`` repeated by them."""
+    check_tensor(input, "repeat_interleave", "input")
+    if repeats is None:     # repeat_interleave(counts): the indices repeated
+        if input.dim() != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        counts = _repeat_counts(input, "repeat_interleave")
+        index = [i for i, c in enumerate(counts) for _ in range(c)]
+        _check_output_size(output_size, len(index))
+        return tensor(index, dtype=input._dtype, device=input.device)
+    if dim is None:
+        input, d = reshape(input, (-1,)), 0
+    else:
+        d = normalize_dim(check_int(dim, "repeat_interleave", "dim"), input.dim())
+        if input.dim() == 0:
+            input = reshape(input, (1,))
+    n = input._shape[d]
+    if isinstance(repeats, Tensor):
+        check_device(input, repeats, "repeat_interleave")
+        counts = _repeat_counts(repeats, "repeat_interleave")
+        if len(counts) == 1:
+            counts = counts * n
+        elif len(counts) != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                               f"{len(counts)} and input.size({d}) = {n}")
+        index = [i for i, c in enumerate(counts) for _ in range(c)]
+        _check_output_size(output_size, len(index))
+        return index_select(input, d, tensor(index, dtype=int64, device=input.device))
+    if isinstance(repeats, (bool, float)) or not hasattr(repeats, "__index__"):
+        raise TypeError(f"repeat_interleave(): argument 'repeats' must be Tensor or int, not {type(repeats).__name__}")
+    k = repeats.__index__()
+    if k < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    _check_output_size(output_size, n * k)
+    shape = input._shape
+    spread = expand(unsqueeze(input, d + 1), shape[:d + 1] + (k,) + shape[d + 1:])
+    return reshape(contiguous(spread), shape[:d] + (n * k,) + shape[d + 1:])
+
+
+def _check_output_size(output_size, size):
+    if output_size is not None and check_int(output_size, "repeat_interleave", "output_size") != size:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {size} but got {output_size}")
+
+
+# ---- index_copy / index_fill ------------------------------------------------------------------------
+
+
+def _slice_index(input, dim, index, fname, dtype_error, negative_ok):
+    """``(d, idx)``: the dim and the 1-d int64 index of index_copy and index_fill, each value
+    checked to name a slice (index_fill counts negative values from the end, index_copy
+    refuses them, as PyTorch)."""
+    check_tensor(index, fname, "index")
+    d = check_dim(dim, input)
+    if index._dtype is not int64:
+        raise dtype_error(index)
+    check_device(input, index, fname)
+    if index.dim() > 1:
+        raise IndexError(f"{fname}(): Index should have dimension 1 or 0 (got {index.dim()})")
+    idx = reshape(index, (-1,))
+    n = input._shape[d] if input.dim() else 1
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < (-n if negative_ok else 0) or hi >= n:
+            raise IndexError(f"{fname}(): index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size "
+                             f"{n}")
+        if lo < 0:
+            idx = idx + (idx < 0) * n
+    return d, idx
+
+
+def _key(d, idx):
+    return (slice(None),) * d + (idx,)
+
+
+class IndexCopyBackward0(Node):
+    """d index_copy(a, dim, idx, s) = (g with the copied slices cleared, g at idx)"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        (idx,) = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        return (index_fill(g, self.dim, idx, 0) if needs[0] else None,
+                index_select(g, self.dim, idx) if needs[1] else None)
+
+
+@declare(method=True, inplace=True)
+def index_copy(input, dim, index, source) -> Tensor:
+    """A copy of ``input`` whose slices at ``index`` along ``dim`` are ``source``'s slices,
+    in order."""
+    check_tensors("index_copy", input=input, index=index, source=source)
+    d, idx = _slice_index(input, dim, index, "index_copy_", lambda i: RuntimeError(
+        f"index_copy_(): Expected a long tensor for index, but got {type_name(i._dtype)}"), False)
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{type_name(input._dtype)} and (source) {type_name(source._dtype)}")
+    check_device(input, source, "index_copy")
+    count = source._shape[d] if source.dim() else 1
+    if idx.numel() != count:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.numel()}) should be equal to source.size(dim) "
+                         f"({count})")
+    expected = input._shape[:d] + (count,) + input._shape[d + 1:] if input.dim() else ()
+    if source.dim() and source._shape != expected:
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                           f"slice shape: {list(expected)} at dimension {d} and source slice shape: "
+                           f"{list(source._shape)} at dimension {d}.")
+    with no_grad():
+        r = input.detach().clone()
+        if input.dim():
+            setitem(r, _key(d, idx), source.detach())
+        elif idx.numel():
+            r.copy_(source.detach().reshape(()))
+    if STATE.enabled and (input._requires_grad or source._requires_grad):
+        node = IndexCopyBackward0()
+        node.dim = d
+        node.save(idx)
+        record(node, (input, source), r)
+    return r
+
+
+class IndexFillBackward0(Node):
+    """d index_fill(a, dim, idx, number) = g with the filled slices cleared"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        (idx,) = self.saved_tensors
+        return (index_fill(g, self.dim, idx, 0),)
+
+
+class IndexFillBackward1(Node):
+    """d index_fill(a, dim, idx, v) for a 0-d tensor v = (g with the slices cleared, their sum)"""
+    __slots__ = ("dim",)
+
+    def backward(self, g):
+        (idx,) = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        gv = None
+        if needs[1]:
+            gv = (index_select(g, self.dim, idx) if g.dim() else g * (idx.numel() > 0)).sum()
+        return (index_fill(g, self.dim, idx, 0) if needs[0] else None, gv)
+
+
+@declare(method=True, inplace=True)
+def index_fill(input, dim, index, value) -> Tensor:
+    """A copy of ``input`` whose slices at ``index`` along ``dim`` hold ``value`` (a number
+    or a 0-d tensor; converted to the input's dtype as PyTorch converts it)."""
+    check_tensor(input, "index_fill", "input")
+    check_tensor(index, "index_fill", "index")
+    if index.dim() > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    d, idx = _slice_index(input, dim, index, "index_fill_",
+                          lambda i: IndexError("index_fill_(): Expected dtype int64 for index."), True)
+    tensor_value = isinstance(value, Tensor)
+    if tensor_value:
+        if value.dim():
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.dim()} dimension(s).")
+        number = value.item()
+    else:
+        number = as_operand(value, "index_fill", "value")
+    number = _converted(number, input._dtype)
+    with no_grad():
+        r = input.detach().clone()
+        if idx.numel():
+            if input.dim():
+                setitem(r, _key(d, idx), number)
+            else:
+                r.fill_(number)
+    if STATE.enabled and (input._requires_grad or (tensor_value and value._requires_grad)):
+        node = IndexFillBackward1() if tensor_value else IndexFillBackward0()
+        node.dim = d
+        node.save(idx)
+        record(node, (input, value) if tensor_value else (input,), r)
+    return r
+
+
+def _converted(number, dtype):
+    """A number as a kernel writes it into ``dtype``: truncated for integers, a truth
+    value for bool."""
+    if dtype is bool_:
+        return bool(number)
+    if not dtype.is_floating_point:
+        return int(number)
+    return float(number)
+
+
+# ---- masked_scatter -------------------------------------------------------------------------------
+
+
+class MaskedScatterBackward0(Node):
+    """d masked_scatter(a, m, s) = (g where not m, g at m spread over s's first elements)"""
+    __slots__ = ("source_shape",)
+
+    def backward(self, g):
+        (mask,) = self.saved_tensors
+        needs = [e[0] is not None for e in self.next_functions]
+        ga = masked_fill(g, mask, 0) if needs[0] else None
+        gs = None
+        if needs[1]:
+            picked = masked_select(g, mask)
+            rest = zeros(numel(self.source_shape) - picked.numel(), dtype=g._dtype, device=g.device)
+            gs = cat([picked, rest]).reshape(self.source_shape)
+        return ga, gs
+
+
+@declare(method=True, inplace=True)
+def masked_scatter(input, mask, source) -> Tensor:
+    """A copy of ``input`` whose elements where ``mask`` is True take ``source``'s
+    elements, in order (``mask`` broadcasts to ``input``'s shape)."""
+    check_tensors("masked_scatter", input=input, mask=mask, source=source)
+    if mask._dtype is not bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{type_name(mask._dtype)}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+                           f"{type_name(input._dtype)} and {type_name(source._dtype)}")
+    check_device(input, mask, "masked_scatter")
+    check_device(input, source, "masked_scatter")
+    shape = broadcast_shapes(input._shape, mask._shape)
+    if shape != input._shape:
+        raise RuntimeError(f"masked_scatter: the mask of shape {list(mask._shape)} must broadcast to the input's "
+                           f"shape {list(input._shape)}")
+    m = expand(mask, shape)
+    count = int(m.sum()) if m.numel() else 0
+    if count > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    with no_grad():
+        r = input.detach().clone()
+        if count:
+            setitem(r, m, getitem(reshape(source.detach(), (-1,)), slice(0, count)))
+    if STATE.enabled and (input._requires_grad or source._requires_grad):
+        node = MaskedScatterBackward0()
+        node.source_shape = source._shape
+        node.save(m)
+        record(node, (input, source), r)
+    return r
+
+
+__all__ = names_declared_in(__name__)

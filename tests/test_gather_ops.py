@@ -1,0 +1,166 @@
+"""The ops of ``plugrad.ops.gather`` (take_along_dim, repeat_interleave, index_copy,
+index_fill, masked_scatter, scatter_reduce) against PyTorch: values, dtypes,
+``grad_fn`` names, gradients and exception classes, on every device."""
+
+from __future__ import annotations
+
+import numpy as np
+import plugrad
+import pytest
+from hypothesis import given, strategies as st
+from op_oracle_support import compare, make, same_error, to_numpy
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_oracle
+
+RNG = np.random.default_rng(5)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def idx(*values):
+    return np.array(values, dtype=np.int64)
+
+
+@pytest.mark.parametrize("shape,index,dim", [((3, 2), [[0], [1], [0]], 1), ((3, 2), [[0, 1]], 0),
+                                             ((3, 2), [[0, 1, 0]], -1), ((3, 2), [0, 5], None),
+                                             ((2, 3, 4), [[[3, 0]]], 2), ((3,), [2, 2, 0], 0)])
+def test_take_along_dim_matches_pytorch(device, shape, index, dim):
+    compare(device, lambda m, x, i: m.take_along_dim(x, i, dim), [randn(*shape), np.array(index)], grad=(0,))
+    compare(device, lambda m, x, i: x.take_along_dim(i, dim=dim), [np.arange(int(np.prod(shape))).reshape(shape),
+                                                                   np.array(index)])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.take_along_dim(m.ones(3, 2), m.tensor([0, 1]), 1),
+    lambda m: m.take_along_dim(m.ones(3, 2), m.tensor([[0, 1]], dtype=m.int32), 1),
+    lambda m: m.take_along_dim(m.ones(3, 2), m.zeros(2, 2, dtype=m.long), 1),
+    lambda m: m.take_along_dim(m.ones(3, 2), m.tensor([[0, 6]])),
+])
+def test_take_along_dim_errors_match_pytorch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize("repeats,dim", [(2, None), (2, 1), (0, 0), (3, -1), (np.array(2), 1), (np.array([2]), 0),
+                                         (np.array([1, 0, 2]), 0), (np.array([1, 0, 2, 1, 1, 1]), None)])
+def test_repeat_interleave_matches_pytorch(device, repeats, dim):
+    if isinstance(repeats, np.ndarray):
+        compare(device, lambda m, x, r: m.repeat_interleave(x, r, dim), [randn(3, 2), repeats], grad=(0,))
+        compare(device, lambda m, x, r: x.repeat_interleave(r, dim=dim), [np.arange(6).reshape(3, 2), repeats])
+    else:
+        compare(device, lambda m, x: m.repeat_interleave(x, repeats, dim), [randn(3, 2)], grad=(0,))
+        compare(device, lambda m, x: x.repeat_interleave(repeats, dim), [np.arange(6).reshape(3, 2) > 2])
+
+
+def test_repeat_interleave_of_counts_alone_and_output_size(device):
+    compare(device, lambda m, r: m.repeat_interleave(r), [idx(1, 0, 2)])
+    compare(device, lambda m, r: m.repeat_interleave(r, output_size=3), [idx(1, 0, 2)])
+    compare(device, lambda m, x: m.repeat_interleave(x, 2, dim=0, output_size=6), [randn(3, 2)], grad=(0,))
+    compare(device, lambda m, x: m.repeat_interleave(x, 2), [randn()], grad=(0,))
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_repeat_interleave_counts_match_pytorch(counts):
+    compare("cpu", lambda m, x, r: m.repeat_interleave(x, r, 0), [randn(len(counts), 2), np.array(counts)], grad=(0,))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.repeat_interleave(m.tensor(2)), lambda m: m.repeat_interleave(m.tensor([1.0, 2.0])),
+    lambda m: m.repeat_interleave(m.ones(3, 2), -1),
+    lambda m: m.repeat_interleave(m.ones(3, 2), m.tensor([1, -1, 2]), 0),
+    lambda m: m.repeat_interleave(m.ones(3, 2), m.tensor([1, 1]), 0),
+    lambda m: m.repeat_interleave(m.ones(3, 2), m.tensor([1.0, 1, 1]), 0),
+    lambda m: m.repeat_interleave(m.ones(3, 2), 2, dim=0, output_size=5),
+    lambda m: m.repeat_interleave(m.ones(3, 2), 2, dim=2), lambda m: m.repeat_interleave(m.ones(3, 2), 2.0),
+    lambda m: m.repeat_interleave(m.ones(3, 2), [1, 2, 3], 0),
+])
+def test_repeat_interleave_errors_match_pytorch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize("shape,dim,index,source", [((3, 2), 0, [2, 0], (2, 2)), ((3, 2), 1, [1], (3, 1)),
+                                                    ((3, 2), 0, [-1], (1, 2)), ((2, 3, 2), 1, [0, 2], (2, 2, 2)),
+                                                    ((3,), 0, [1], (1,)), ((), 0, [0], ())])
+def test_index_copy_matches_pytorch(device, shape, dim, index, source):
+    if index == [-1]:   # PyTorch refuses a negative index
+        same_error(lambda m: m.index_copy(m.ones(*shape), dim, m.tensor(index), m.ones(*source)))
+        return
+    compare(device, lambda m, x, i, s: m.index_copy(x, dim, i, s), [randn(*shape), np.array(index), randn(*source)],
+            grad=(0, 2))
+    compare(device, lambda m, x, i, s: x.index_copy(dim, i, s), [np.zeros(shape, np.int32), np.array(index),
+                                                                np.ones(source, np.int32)])
+
+
+def test_index_copy_in_place(device):
+    x, s = randn(3, 2), randn(2, 2)
+    expected = torch.tensor(x).index_copy_(0, torch.tensor([2, 0]), torch.tensor(s)).numpy()
+    y = plugrad.tensor(x, device=device)
+    assert y.index_copy_(0, plugrad.tensor([2, 0], device=device), plugrad.tensor(s, device=device)) is y
+    np.testing.assert_array_equal(y.cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([2, 0], dtype=m.int32), m.ones(2, 2)),
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([2.0, 0]), m.ones(2, 2)),
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([3, 0]), m.ones(2, 2)),
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([2]), m.ones(2, 2)),
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([2, 0]), m.ones(2, 2, dtype=m.float64)),
+    lambda m: m.index_copy(m.ones(3, 2), 0, m.tensor([[2, 0]]), m.ones(2, 2)),
+])
+def test_index_copy_errors_match_pytorch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize("dim,index,value", [(0, [2, 0], 1.5), (1, [-1], -2.0), (1, 1, 3.0), (0, [], 1.0)])
+def test_index_fill_matches_pytorch(device, dim, index, value):
+    i = np.array(index, dtype=np.int64)
+    compare(device, lambda m, x, i: m.index_fill(x, dim, i, value), [randn(3, 2), i], grad=(0,))
+    # (PyTorch's own backward for a tensor value fails on a negative index)
+    compare(device, lambda m, x, i, v: x.index_fill(dim, i, v), [randn(3, 2), i, np.float32(value)],
+            grad=(0, 2) if (i >= 0).all() else (0,))
+    compare(device, lambda m, x, i: m.index_fill(x, dim, i, 2.7), [np.arange(6).reshape(3, 2), i])
+    compare(device, lambda m, x, i: m.index_fill(x, dim, i, 0), [np.ones((3, 2), bool), i])
+
+
+def test_index_fill_in_place(device):
+    x = randn(3, 2)
+    expected = torch.tensor(x).index_fill_(1, torch.tensor([0]), -1.0).numpy()
+    y = plugrad.tensor(x, device=device)
+    assert y.index_fill_(1, plugrad.tensor([0], device=device), -1.0) is y
+    np.testing.assert_array_equal(y.cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.index_fill(m.ones(3, 2), 1, m.tensor([2]), 1.5),
+    lambda m: m.index_fill(m.ones(3, 2), 1, m.tensor([1], dtype=m.int32), 1.5),
+    lambda m: m.index_fill(m.ones(3, 2), 1, m.tensor([1]), m.tensor([2.0])),
+    lambda m: m.index_fill(m.ones(3, 2), 1, m.tensor([[1]]), 1.5),
+])
+def test_index_fill_errors_match_pytorch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize("mask,source", [([[True, False], [False, True], [True, True]], (2, 3)),
+                                         ([True, False], (6,)), ([[False, False]] * 3, (0,)),
+                                         ([[True], [False], [True]], (5,))])
+def test_masked_scatter_matches_pytorch(device, mask, source):
+    m_ = np.array(mask)
+    compare(device, lambda m, x, k, s: m.masked_scatter(x, k, s), [randn(3, 2), m_, randn(*source)], grad=(0, 2))
+    compare(device, lambda m, x, k, s: x.masked_scatter(k, s), [np.zeros((3, 2), np.int64), m_,
+                                                                np.arange(int(np.prod(source))).reshape(source)])
+    x = make(plugrad, randn(3, 2), device)
+    expected = make(torch, to_numpy(x)).masked_scatter_(make(torch, m_), torch.ones(source)).numpy()
+    assert x.masked_scatter_(make(plugrad, m_, device), plugrad.ones(source, device=device)) is x
+    np.testing.assert_array_equal(to_numpy(x), expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.ones(3, 2).masked_scatter(m.ones(3, 2, dtype=m.bool), m.arange(3.0)),
+    lambda m: m.ones(3, 2).masked_scatter(m.ones(3, 2, dtype=m.int32), m.arange(6.0)),
+    lambda m: m.ones(3, 2).masked_scatter(m.ones(3, 2, dtype=m.bool), m.arange(6)),
+    lambda m: m.ones(3, 2).masked_scatter_(m.ones(2, 3, 2, dtype=m.bool), m.arange(12.0)),
+])
+def test_masked_scatter_errors_match_pytorch(call):
+    same_error(call)
