@@ -43,10 +43,11 @@ __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_adde
 #: implements; a different major version is refused at load time. A minor version adds
 #: kernels (:data:`KERNELS_ADDED`): a plugin of an older minor version still loads, and
 #: only a call to a kernel it predates raises :class:`UnsupportedOperation`.
-KERNEL_INTERFACE_VERSION = "1.1"
+KERNEL_INTERFACE_VERSION = "1.2"
 
 #: the kernels each minor version added: ``{version: {kernel method: op names}}``
-KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})}}
+KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})},
+                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma"})}}
 
 
 def kernels_added_after(version: str) -> dict:
@@ -64,6 +65,7 @@ UNARY_OPS = frozenset({
     "neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
     "sign", "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1",
     "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2", "erf",
+    "erfc", "erfinv", "lgamma", "digamma",
     "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
 })
 #: unary predicates whose ``out`` is bool

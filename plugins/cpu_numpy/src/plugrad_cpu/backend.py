@@ -57,6 +57,23 @@ def _erf(x, out):
     erf(x, out=out)
 
 
+def _scipy_special(name):
+    """A ``scipy.special`` ufunc as a kernel, imported on its first call (see ``_erf``)."""
+    def kernel(x, out):
+        import scipy.special
+        getattr(scipy.special, name)(x, out=out)
+    return kernel
+
+
+def _lgamma(x, out):
+    """``log|gamma(x)|``: SciPy's gammaln, except at -inf, where PyTorch (and C's lgamma)
+    give +inf and SciPy -inf."""
+    from scipy.special import gammaln
+    gammaln(x, out=out)
+    if x.dtype.kind == "f":
+        np.putmask(out, np.isneginf(x), np.inf)
+
+
 def _ufunc_unary(f):
     return lambda x, out: f(x, out=out)
 
@@ -70,7 +87,8 @@ _UNARY = {
     "log1p": _ufunc_unary(np.log1p), "expm1": _ufunc_unary(np.expm1), "asin": _ufunc_unary(np.arcsin),
     "acos": _ufunc_unary(np.arccos), "atan": _ufunc_unary(np.arctan), "sinh": _ufunc_unary(np.sinh),
     "cosh": _ufunc_unary(np.cosh), "log2": _ufunc_unary(np.log2), "exp2": _ufunc_unary(np.exp2),
-    "erf": _erf,
+    "erf": _erf, "erfc": _scipy_special("erfc"), "erfinv": _scipy_special("erfinv"), "lgamma": _lgamma,
+    "digamma": _scipy_special("psi"),
     "logical_not": _ufunc_unary(np.logical_not), "bitwise_not": _bitwise_not,
     "isnan": _ufunc_unary(np.isnan), "isinf": _ufunc_unary(np.isinf), "isfinite": _ufunc_unary(np.isfinite),
 }
