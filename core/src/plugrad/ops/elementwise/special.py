@@ -15,7 +15,7 @@ import math
 
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
-from ...dtypes import get_default_dtype
+from ...dtypes import float16, float32, get_default_dtype
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
@@ -33,14 +33,32 @@ lgamma = unary("lgamma", result=F, grad=lambda g, x: g * digamma(x))
 digamma = unary("digamma", result=F, grad=lambda g, x: g * polygamma(1, x))
 
 
+def _wide(d):
+    """The dtype a composition computes in: float16 in float32, as PyTorch's kernels do."""
+    return float32 if d is float16 else d
+
+
+def _math_dtype(input: Tensor):
+    """The result dtype of a math function: integers and bools give the default float dtype."""
+    return input._dtype if input._dtype.is_floating_point else get_default_dtype()
+
+
 def _float(input: Tensor, fname: str) -> Tensor:
-    """``input`` detached, integers and bools in the default float dtype (the math rule)."""
+    """``input`` detached, in the dtype its result is computed in."""
     check_tensor(input, fname, "input")
     x = input.detach()
-    return x if x._dtype.is_floating_point else cast(x, get_default_dtype())
+    wide = _wide(_math_dtype(x))
+    return x if x._dtype is wide else cast(x, wide)
+
+
+def _result(r: Tensor, input: Tensor) -> Tensor:
+    """A composition's result in the op's result dtype (float16 back from float32)."""
+    d = _math_dtype(input)
+    return r if r._dtype is d else cast(r, d)
 
 
 def _unary_composite(node, input: Tensor, r: Tensor, out, fname: str, *saved) -> Tensor:
+    r = _result(r, input)
     if STATE.enabled and input._requires_grad:
         node.save(*saved)
         record(node, (input,), r)
@@ -132,14 +150,13 @@ class MvlgammaBackward0(Node):
 def mvlgamma(input, p, *, out=None) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``:
     ``p (p - 1) / 4 log(pi) + sum_{j<p} lgamma(x - j/2)``; every element must be above
-    ``(p - 1) / 2``."""
+    ``(p - 1) / 2`` for a finite result (below, as in PyTorch, the lgamma terms give
+    what they give: inf at their poles)."""
     p = check_int(p, "mvlgamma", "p")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float(input, "mvlgamma")
     with no_grad():
-        if bool((x <= (p - 1) / 2).any()):
-            raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
         r = lgamma(x)
         for j in range(1, p):
             r = r + lgamma(x - j / 2)
@@ -220,17 +237,22 @@ def _binary_operands(input, other, fname, numbers=True, integers=True):
             raise NotImplementedError(f"\"{fname}\" not implemented for '{cd.name.capitalize()}': {fname} needs "
                                       f"floating tensors")
         cd = get_default_dtype()
-    device = tensors[0].device
+    device, wide = tensors[0].device, _wide(cd)
 
     def operand(v):
         if isinstance(v, Tensor):
             v = v.detach()
-            return v if v._dtype is cd else cast(v, cd)
-        return ops.tensor(v, dtype=cd, device=device)
+            return v if v._dtype is wide else cast(v, wide)
+        return ops.tensor(v, dtype=wide, device=device)
     return operand(input), operand(other), cd
 
 
-def _record_binary(nodes, input, other, r, out, fname, *saved):
+def _narrow(cd, *tensors):
+    """Tensors computed in the wide dtype, back in the result dtype ``cd``."""
+    return tuple(t if t._dtype is cd else cast(t, cd) for t in tensors)
+
+
+def _record_binary(nodes, input, other, r, a, b, out, fname):
     """Record ``r = op(input, other)`` with ``nodes[0]`` for two tensors, ``nodes[1]``
     when ``input`` is a number, ``nodes[2]`` when ``other`` is (one edge then)."""
     if STATE.enabled:
@@ -242,7 +264,8 @@ def _record_binary(nodes, input, other, r, out, fname, *saved):
                 node, edges = nodes[1](), (other,)
             else:
                 node, edges = nodes[2](), (input,)
-            node.save(*saved)
+            # the tensors themselves (so a double backward reaches them), numbers as 0-d tensors
+            node.save(input if a_t else a, other if b_t else b)
             record(node, edges, r)
     return r if out is None else write_out(out, r, fname)
 
@@ -295,18 +318,18 @@ _XLOG1PY_NODES = _binary_nodes("SpecialXlog1Py", *_xlog_grads(ops.log1p, 1))
 def xlogy(input, other, *, out=None) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN); either
     may be a number."""
-    a, b, _ = _binary_operands(input, other, "xlogy")
+    a, b, cd = _binary_operands(input, other, "xlogy")
     with no_grad():
         r = _xlogy_forward(a, b, ops.log)
-    return _record_binary(_XLOGY_NODES, input, other, r, out, "xlogy", a, b)
+    return _record_binary(_XLOGY_NODES, input, other, *_narrow(cd, r, a, b), out, "xlogy")
 
 
 def xlog1py(input, other, *, out=None) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN)."""
-    a, b, _ = _binary_operands(input, other, "xlog1py")
+    a, b, cd = _binary_operands(input, other, "xlog1py")
     with no_grad():
         r = _log1p_xlog(a, b)
-    return _record_binary(_XLOG1PY_NODES, input, other, r, out, "xlog1py", a, b)
+    return _record_binary(_XLOG1PY_NODES, input, other, *_narrow(cd, r, a, b), out, "xlog1py")
 
 
 def _logaddexp_forward(a, b, exp, log1p, scale):
@@ -341,12 +364,12 @@ class HypotBackward0(Node):
 
 
 def _tensor_pair(input, other, fname, node_cls, forward, out, save_result=False):
-    a, b, _ = _binary_operands(input, other, fname, numbers=False, integers=False)
+    a, b, cd = _binary_operands(input, other, fname, numbers=False, integers=False)
     with no_grad():
-        r = forward(a, b)
+        r, a, b = _narrow(cd, forward(a, b), a, b)
     if STATE.enabled and (input._requires_grad or other._requires_grad):
         node = node_cls()
-        saved = (a, b, r.detach()) if save_result else (a, b)
+        saved = (input, other, r.detach()) if save_result else (input, other)
         node.save(*saved)
         record(node, (input, other), r)
     return r if out is None else write_out(out, r, fname)
@@ -431,7 +454,7 @@ def ndtri(input, *, out=None) -> Tensor:
     """The inverse of ``ndtr``: ``sqrt(2) erfinv(2p - 1)``."""
     x = _float(input, "ndtri")
     with no_grad():
-        r = erfinv(2 * x - 1) * math.sqrt(2)
+        r = _result(erfinv(2 * x - 1) * math.sqrt(2), input)
     if STATE.enabled and input._requires_grad:
         node = SpecialNdtriBackward0()
         node.save(r.detach())
@@ -460,7 +483,7 @@ def log_ndtr(input, *, out=None) -> Tensor:
         u = ops.where(t < -20, -t, 20.0)
         u2 = u * u
         asym = -u2 - ops.log(u * _SQRT_PI) + ops.log1p(-1 / (2 * u2) + 3 / (4 * u2 * u2)) - _LN2
-        r = ops.where(t < -20, asym, ops.where(x < 0, left, right))
+        r = _result(ops.where(t < -20, asym, ops.where(x < 0, left, right)), input)
     if STATE.enabled and input._requires_grad:
         node = SpecialLogNdtrBackward0()
         node.save(input, r.detach())
