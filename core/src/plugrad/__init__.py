@@ -30,7 +30,7 @@ from .plugins import registry as _registry
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
-from . import special
+from . import linalg, special
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):

@@ -267,6 +267,45 @@ class NumpyBackend(Backend):
             raise UnsupportedOperation(f"random {dist}", self.device)
         np.copyto(out, vals, casting="unsafe")
 
+    # ---- linalg kernels: LAPACK through numpy.linalg -----------------------------------------
+    # A failed factorization (a singular or indefinite matrix) falls back to the host
+    # default, which reports the index LAPACK reports (NumPy's error does not carry it).
+
+    def linalg_solve(self, a, b, out, dtype, batch, n, k):
+        try:
+            np.copyto(out, np.linalg.solve(a, b))
+        except np.linalg.LinAlgError:
+            return super().linalg_solve(a, b, out, dtype, batch, n, k)
+        return [0] * batch
+
+    def linalg_slogdet(self, a, sign, logabsdet, dtype, batch, n):
+        s, lad = np.linalg.slogdet(a)
+        np.copyto(sign, s)
+        np.copyto(logabsdet, lad)
+
+    def linalg_cholesky(self, a, out, dtype, batch, n):
+        try:
+            np.copyto(out, np.linalg.cholesky(a))
+        except np.linalg.LinAlgError:
+            return super().linalg_cholesky(a, out, dtype, batch, n)
+        return [0] * batch
+
+    def linalg_qr(self, a, q, r, dtype, batch, m, n, complete):
+        qm, rm = np.linalg.qr(a, mode="complete" if complete else "reduced")
+        np.copyto(q, qm)
+        np.copyto(r, rm)
+
+    def linalg_eigh(self, a, w, v, dtype, batch, n):
+        wm, vm = np.linalg.eigh(a, UPLO="L")
+        np.copyto(w, wm)
+        np.copyto(v, vm)
+
+    def linalg_svd(self, a, u, s, vh, dtype, batch, m, n, full_matrices):
+        um, sm, vhm = np.linalg.svd(a, full_matrices=full_matrices)
+        np.copyto(u, um)
+        np.copyto(s, sm)
+        np.copyto(vh, vhm)
+
 
 _SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)
 
