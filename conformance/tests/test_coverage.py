@@ -26,11 +26,11 @@ def test_every_module_of_plugrad_ops_is_classified():
 def test_a_new_public_op_without_an_entry_fails_the_check(monkeypatch):
     module = importlib.import_module("plugrad.ops.elementwise")
 
-    def hypot(input, other):
+    def cathetus(input, other):
         return (input * input + other * other).sqrt()
-    monkeypatch.setattr(module, "hypot", hypot, raising=False)
-    monkeypatch.setattr(module, "__all__", list(module.__all__) + ["hypot"])
-    assert coverage.missing_entries(OPS) == ["plugrad.ops.elementwise.hypot"]
+    monkeypatch.setattr(module, "cathetus", cathetus, raising=False)
+    monkeypatch.setattr(module, "__all__", list(module.__all__) + ["cathetus"])
+    assert coverage.missing_entries(OPS) == ["plugrad.ops.elementwise.cathetus"]
 
 
 def test_a_new_alias_of_an_existing_op_is_covered(monkeypatch):

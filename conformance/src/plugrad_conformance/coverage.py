@@ -35,6 +35,9 @@ OP_MODULES = (
     "plugrad.ops.scan",
     "plugrad.ops.rearrange",
     "plugrad.ops.sampling",
+    "plugrad.special",
+    "plugrad.ops.decompositions",
+    "plugrad.linalg",
 )
 OP_MODULES += ("plugrad.ops.products", "plugrad.ops.shaping", "plugrad.ops.gather", "plugrad.ops.nan")
 
@@ -44,7 +47,8 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
                                  "plugrad.ops.normalization", "plugrad.ops.padding", "plugrad.ops.loss",
                                  "plugrad.ops.activation", "plugrad.nn.functional",
                                  "plugrad.ops.sorting", "plugrad.ops.scan",
-                                 "plugrad.ops.rearrange", "plugrad.ops.sampling"})
+                                 "plugrad.ops.rearrange", "plugrad.ops.sampling", "plugrad.special",
+                                 "plugrad.ops.decompositions", "plugrad.linalg"})
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)

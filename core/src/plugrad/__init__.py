@@ -35,6 +35,7 @@ from .amp import GradScaler, autocast
 from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
+from . import linalg, special
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import abc
 import struct
 
+from . import hostlinalg
 from .dtypes import dtype, int64 as _INT64
 from .layout import contiguous_strides
 
@@ -43,10 +44,11 @@ __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_adde
 #: implements; a different major version is refused at load time. A minor version adds
 #: kernels (:data:`KERNELS_ADDED`): a plugin of an older minor version still loads, and
 #: only a call to a kernel it predates raises :class:`UnsupportedOperation`.
-KERNEL_INTERFACE_VERSION = "1.1"
+KERNEL_INTERFACE_VERSION = "1.2"
 
 #: the kernels each minor version added: ``{version: {kernel method: op names}}``
-KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})}}
+KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})},
+                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma"})}}
 
 
 def kernels_added_after(version: str) -> dict:
@@ -64,6 +66,7 @@ UNARY_OPS = frozenset({
     "neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
     "sign", "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1",
     "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2", "erf",
+    "erfc", "erfinv", "lgamma", "digamma",
     "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
 })
 #: unary predicates whose ``out`` is bool
@@ -293,6 +296,91 @@ class Backend(abc.ABC):
                     indices[lane + k * inner] = src
         self.copy(self.from_bytes(pack(values, dtype_), shape, dtype_), values_out)
         self.copy(self.from_bytes(pack(indices, _INT64), shape, _INT64), indices_out)
+
+    # ---- optional linalg kernels: matrix decompositions ----------------------------------
+    # Each takes contiguous float32/float64 arrays holding ``batch`` matrices one after
+    # the other, and preallocated contiguous outputs. The default reads the matrices to
+    # the host and computes them in double precision in plain Python
+    # (``plugrad.hostlinalg``); a device overrides them with its own solver.
+
+    def _host_matrices(self, array, dtype_: dtype, batch: int, m: int, n: int) -> list:
+        flat = self.to_list(array, dtype_, batch * m * n)
+        return [[flat[(b * m + i) * n:(b * m + i + 1) * n] for i in range(m)] for b in range(batch)]
+
+    def _write_host(self, values: list, out, shape: tuple, dtype_: dtype) -> None:
+        if values:
+            self.copy(self.from_bytes(pack(values, dtype_), shape, dtype_), out)
+
+    def linalg_solve(self, a, b, out, dtype_: dtype, batch: int, n: int, k: int) -> list:
+        """``out = A^-1 B`` for each (n, n) matrix of ``a`` and (n, k) matrix of ``b``.
+        Returns one ``info`` per matrix, as LAPACK's ``getrf``: 0, or the 1-based index
+        of the first zero pivot of A's LU factorization (``out`` is then undefined)."""
+        infos, values = [], []
+        for am, bm in zip(self._host_matrices(a, dtype_, batch, n, n), self._host_matrices(b, dtype_, batch, n, k)):
+            x, info = hostlinalg.solve(am, bm)
+            infos.append(info)
+            values += [v for row in x for v in row] if x is not None else [0.0] * (n * k)
+        self._write_host(values, out, (batch, n, k), dtype_)
+        return infos
+
+    def linalg_slogdet(self, a, sign, logabsdet, dtype_: dtype, batch: int, n: int) -> None:
+        """The sign (0 for a singular matrix) and log of the absolute determinant of each
+        (n, n) matrix of ``a``, into ``sign`` and ``logabsdet`` (both (batch,))."""
+        pairs = [hostlinalg.slogdet(am) for am in self._host_matrices(a, dtype_, batch, n, n)]
+        self._write_host([p[0] for p in pairs], sign, (batch,), dtype_)
+        self._write_host([p[1] for p in pairs], logabsdet, (batch,), dtype_)
+
+    def linalg_cholesky(self, a, out, dtype_: dtype, batch: int, n: int) -> list:
+        """The lower Cholesky factor of each (n, n) matrix of ``a`` (read from its lower
+        triangle) into ``out``. Returns one ``info`` per matrix, as ``potrf``: 0, or the
+        order of the first leading minor that is not positive-definite."""
+        infos, values = [], []
+        for am in self._host_matrices(a, dtype_, batch, n, n):
+            low, info = hostlinalg.cholesky(am)
+            infos.append(info)
+            values += [v for row in low for v in row] if low is not None else [0.0] * (n * n)
+        self._write_host(values, out, (batch, n, n), dtype_)
+        return infos
+
+    def linalg_qr(self, a, q, r, dtype_: dtype, batch: int, m: int, n: int, complete: bool) -> None:
+        """Householder QR of each (m, n) matrix of ``a``: ``q`` (batch, m, k) and ``r``
+        (batch, k, n), k = m when ``complete`` else min(m, n); R's diagonal has LAPACK's
+        signs (``geqrf``)."""
+        qs, rs = [], []
+        for am in self._host_matrices(a, dtype_, batch, m, n):
+            qm, rm = hostlinalg.qr(am, complete)
+            qs += [v for row in qm for v in row]
+            rs += [v for row in rm for v in row]
+        k = m if complete else min(m, n)
+        self._write_host(qs, q, (batch, m, k), dtype_)
+        self._write_host(rs, r, (batch, k, n), dtype_)
+
+    def linalg_eigh(self, a, w, v, dtype_: dtype, batch: int, n: int) -> None:
+        """Eigenvalues (ascending, into ``w`` (batch, n)) and orthonormal eigenvectors (the
+        columns of ``v`` (batch, n, n)) of the symmetric matrices whose lower triangles
+        are ``a``'s."""
+        ws, vs = [], []
+        for am in self._host_matrices(a, dtype_, batch, n, n):
+            wm, vm = hostlinalg.eigh(am)
+            ws += wm
+            vs += [x for row in vm for x in row]
+        self._write_host(ws, w, (batch, n), dtype_)
+        self._write_host(vs, v, (batch, n, n), dtype_)
+
+    def linalg_svd(self, a, u, s, vh, dtype_: dtype, batch: int, m: int, n: int, full_matrices: bool) -> None:
+        """Singular value decomposition of each (m, n) matrix of ``a``: ``s`` (batch, k)
+        descending, k = min(m, n); ``u`` (batch, m, m or k) and ``vh`` (batch, n or k, n)
+        by ``full_matrices``."""
+        us, ss, vhs = [], [], []
+        for am in self._host_matrices(a, dtype_, batch, m, n):
+            um, sm, vhm = hostlinalg.svd(am, full_matrices)
+            us += [x for row in um for x in row]
+            ss += sm
+            vhs += [x for row in vhm for x in row]
+        k = min(m, n)
+        self._write_host(us, u, (batch, m, m if full_matrices else k), dtype_)
+        self._write_host(ss, s, (batch, k), dtype_)
+        self._write_host(vhs, vh, (batch, n if full_matrices else k, n), dtype_)
 
 
 def pack(values: list, dtype_: dtype) -> bytes:

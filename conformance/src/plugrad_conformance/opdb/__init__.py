@@ -16,14 +16,14 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, views
+from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, special, views
 from . import sorting
 from . import gather, nan, products, shaping  # noqa: E402  (issue 17)
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
-SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional)
+SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special)
 SOURCES += (sorting,)
 SOURCES += (products, shaping, gather, nan)
 

@@ -12,6 +12,7 @@ from . import (activation, conversion, convolution, dense, elementwise, indexing
                padding, pooling, reduction, views)
 from . import rearrange, sampling, scan, sorting  # noqa: E402,F401
 from . import shaping, products, gather, nan  # noqa: E402,F401  (issue 17: shape, product, gather and NaN ops)
+from . import decompositions
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))

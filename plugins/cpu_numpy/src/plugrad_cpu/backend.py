@@ -57,6 +57,23 @@ def _erf(x, out):
     erf(x, out=out)
 
 
+def _scipy_special(name):
+    """A ``scipy.special`` ufunc as a kernel, imported on its first call (see ``_erf``)."""
+    def kernel(x, out):
+        import scipy.special
+        getattr(scipy.special, name)(x, out=out)
+    return kernel
+
+
+def _lgamma(x, out):
+    """``log|gamma(x)|``: SciPy's gammaln, except at -inf, where PyTorch (and C's lgamma)
+    give +inf and SciPy -inf."""
+    from scipy.special import gammaln
+    gammaln(x, out=out)
+    if x.dtype.kind == "f":
+        np.putmask(out, np.isneginf(x), np.inf)
+
+
 def _ufunc_unary(f):
     return lambda x, out: f(x, out=out)
 
@@ -70,7 +87,8 @@ _UNARY = {
     "log1p": _ufunc_unary(np.log1p), "expm1": _ufunc_unary(np.expm1), "asin": _ufunc_unary(np.arcsin),
     "acos": _ufunc_unary(np.arccos), "atan": _ufunc_unary(np.arctan), "sinh": _ufunc_unary(np.sinh),
     "cosh": _ufunc_unary(np.cosh), "log2": _ufunc_unary(np.log2), "exp2": _ufunc_unary(np.exp2),
-    "erf": _erf,
+    "erf": _erf, "erfc": _scipy_special("erfc"), "erfinv": _scipy_special("erfinv"), "lgamma": _lgamma,
+    "digamma": _scipy_special("psi"),
     "logical_not": _ufunc_unary(np.logical_not), "bitwise_not": _bitwise_not,
     "isnan": _ufunc_unary(np.isnan), "isinf": _ufunc_unary(np.isinf), "isfinite": _ufunc_unary(np.isfinite),
 }
@@ -260,6 +278,45 @@ class NumpyBackend(Backend):
             order = np.argsort(x, axis=axis, kind="stable")
         np.copyto(indices_out, order)
         np.copyto(values_out, np.take_along_axis(x, order, axis=axis))
+
+    # ---- linalg kernels: LAPACK through numpy.linalg -----------------------------------------
+    # A failed factorization (a singular or indefinite matrix) falls back to the host
+    # default, which reports the index LAPACK reports (NumPy's error does not carry it).
+
+    def linalg_solve(self, a, b, out, dtype, batch, n, k):
+        try:
+            np.copyto(out, np.linalg.solve(a, b))
+        except np.linalg.LinAlgError:
+            return super().linalg_solve(a, b, out, dtype, batch, n, k)
+        return [0] * batch
+
+    def linalg_slogdet(self, a, sign, logabsdet, dtype, batch, n):
+        s, lad = np.linalg.slogdet(a)
+        np.copyto(sign, s)
+        np.copyto(logabsdet, lad)
+
+    def linalg_cholesky(self, a, out, dtype, batch, n):
+        try:
+            np.copyto(out, np.linalg.cholesky(a))
+        except np.linalg.LinAlgError:
+            return super().linalg_cholesky(a, out, dtype, batch, n)
+        return [0] * batch
+
+    def linalg_qr(self, a, q, r, dtype, batch, m, n, complete):
+        qm, rm = np.linalg.qr(a, mode="complete" if complete else "reduced")
+        np.copyto(q, qm)
+        np.copyto(r, rm)
+
+    def linalg_eigh(self, a, w, v, dtype, batch, n):
+        wm, vm = np.linalg.eigh(a, UPLO="L")
+        np.copyto(w, wm)
+        np.copyto(v, vm)
+
+    def linalg_svd(self, a, u, s, vh, dtype, batch, m, n, full_matrices):
+        um, sm, vhm = np.linalg.svd(a, full_matrices=full_matrices)
+        np.copyto(u, um)
+        np.copyto(s, sm)
+        np.copyto(vh, vhm)
 
 
 _SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)

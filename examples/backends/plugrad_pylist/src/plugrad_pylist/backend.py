@@ -25,6 +25,8 @@ from plugrad.extend import (ALL_DTYPES, Backend, UnsupportedOperation, bool_, br
                             contiguous_strides, float16, float32, float64, int8, int16, int32, int64, numel,
                             struct_code, uint8)
 
+from . import special
+
 #: ``array`` typecode of each dtype's storage. float16 values live in float32 storage
 #: (every half value is exact there) and are rounded to half when stored.
 _TYPECODE = {bool_: "B", uint8: "B", int8: "b", int16: "h", int32: "i", int64: "q",
@@ -190,7 +192,8 @@ _UNARY = {
     "sign": _sign, "floor": _rounding(math.floor), "ceil": _rounding(math.ceil),
     "round": _rounding(round), "trunc": _rounding(math.trunc), "reciprocal": lambda x: _div(1.0, x),
     "log1p": lambda x: math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN),
-    "expm1": _ieee(math.expm1), "erf": math.erf,
+    "expm1": _ieee(math.expm1), "erf": math.erf, "erfc": math.erfc, "erfinv": special.erfinv,
+    "lgamma": special.lgamma, "digamma": special.digamma,
     "asin": _ieee(math.asin), "acos": _ieee(math.acos), "atan": math.atan,
     "sinh": _ieee(math.sinh, lambda x: math.copysign(_INF, x)),
     "cosh": _ieee(math.cosh), "exp2": _ieee(lambda x: 2.0 ** x),

@@ -11,13 +11,15 @@ integer ``floordiv``/``remainder`` round toward minus infinity, integer overflow
 from __future__ import annotations
 
 from .ctype import CType
+from .special import special_helpers
 
 # float builtins with the same name in OpenCL C
 _FLOAT_BUILTINS = {
     "exp": "exp", "log": "log", "sqrt": "sqrt", "rsqrt": "rsqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "tanh": "tanh", "floor": "floor", "ceil": "ceil", "round": "rint", "trunc": "trunc", "log1p": "log1p",
     "expm1": "expm1", "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh",
-    "log2": "log2", "exp2": "exp2", "abs": "fabs", "erf": "erf",
+    "log2": "log2", "exp2": "exp2", "abs": "fabs", "erf": "erf", "erfc": "erfc", "lgamma": "lgamma",
+    "erfinv": "pg_erfinv", "digamma": "pg_digamma",
 }
 _PREDICATES = {"isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
 
@@ -104,7 +106,7 @@ def helpers(ct: CType) -> str:
     c, u = ct.compute, ct.unsigned
     if ct.is_float:
         z, one, half = ct.lit("0"), ct.lit("1"), ct.lit("0.5")
-        return f"""
+        return special_helpers(ct) + f"""
 {c} pg_floordiv({c} a, {c} b) {{
   if (b == {z}) return a / b;
   const {c} mod = fmod(a, b);
