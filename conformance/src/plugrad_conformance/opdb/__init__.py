@@ -16,12 +16,12 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, views
+from . import conversion, elementwise, functional, indexing, join, layers, linalg, nn_extra, reduction, views
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
-SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional)
+SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, nn_extra)
 
 
 def _public_form(fn):

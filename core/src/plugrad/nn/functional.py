@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
                               normalize, one_hot, relu6, silu, softmin, softplus)
+from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
+                              mish, prelu, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold,
+                              threshold_)
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
@@ -30,6 +33,8 @@ __all__ = [
     "tanh", "softmax", "log_softmax", "softmin", "normalize",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "selu", "selu_", "celu", "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink",
+    "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
 ]
 
 

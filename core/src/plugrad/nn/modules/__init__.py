@@ -2,6 +2,8 @@
 
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Tanh)
+from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, PReLU, RReLU, SELU, Softmax2d,
+                         Softshrink, Softsign, Tanhshrink, Threshold)
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -21,4 +23,6 @@ __all__ = [
     "LayerNorm", "Embedding", "ReLU", "ReLU6", "LeakyReLU", "ELU", "Softplus", "SiLU", "GELU", "Hardtanh", "LogSigmoid",
     "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "SELU", "CELU", "Mish", "Hardswish", "Hardsigmoid", "PReLU", "GLU", "Softsign", "Tanhshrink", "Softshrink",
+    "Hardshrink", "Threshold", "RReLU", "Softmax2d",
 ]
