@@ -126,6 +126,111 @@ ACTIVATIONS = [
                                grad_domain=AWAY_FROM_INTEGERS)),
 ]
 
-ENTRIES = ACTIVATIONS
+# ---- normalisation ------------------------------------------------------------------------------
+
+NORMALIZATION = "plugrad.ops.normalization"
+_NORM_TOL = {"float16": (1e-2, 2e-2)}
+
+
+def _group_norm_sample(g):
+    groups = g.integers(1, 2)
+    c = groups * g.integers(1, 2)
+    spatial = tuple(g.integers(1, 3) for _ in range(g.integers(0, 2)))
+    g.assume(c // groups * int(np.prod(spatial)) >= 2)
+    s = Sample(g.array((g.integers(1, 2), c) + spatial, D, unique=True), groups)
+    if g.boolean():
+        s.args = s.args + (g.array((c,), Domain(0.5, 2)), g.array((c,)))
+    if g.boolean():
+        s.kwargs["eps"] = g.choice([1e-3, 0.25])
+    return s
+
+
+def _group_norm_ref(x, num_groups, weight=None, bias=None, eps=1e-5):
+    n, c = x.shape[:2]
+    xg = x.reshape(n, num_groups, -1)
+    y = ((xg - xg.mean(2, keepdims=True)) / np.sqrt(xg.var(2, keepdims=True) + eps)).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _instance_norm_sample(g):
+    n, c, length = g.integers(1, 2), g.integers(1, 3), g.integers(2, 4)
+    s = Sample(g.array((n, c, length), D, unique=True))
+    affine = g.boolean()
+    if affine:
+        s.kwargs.update(weight=g.array((c,), Domain(0.5, 2)), bias=g.array((c,)))
+    if g.boolean():   # the running statistics get no gradient
+        s.kwargs.update(running_mean=g.array((c,)), running_var=g.array((c,), Domain(0.5, 2)), use_input_stats=False)
+        s.nograd = (3, 4) if affine else (1, 2)
+    if g.boolean():
+        s.kwargs["eps"] = g.choice([1e-3, 0.25])
+    return s
+
+
+def _instance_norm_ref(x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                       momentum=0.1, eps=1e-5):
+    shape = (1, -1, 1)
+    if use_input_stats:
+        y = (x - x.mean(2, keepdims=True)) / np.sqrt(x.var(2, keepdims=True) + eps)
+    else:
+        y = (x - running_mean.reshape(shape)) / np.sqrt(running_var.reshape(shape) + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _rms_norm_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    k = g.integers(1, len(shape))
+    norm_shape = tuple(shape[len(shape) - k:])
+    s = Sample(g.array(shape, Domain(0.25, 4)) * (1 if g.boolean() else -1), norm_shape)
+    if g.boolean():
+        s.args = s.args + (g.array(norm_shape, Domain(0.5, 2)),)
+    # always an eps: the default (None) is the dtype's epsilon, which a float64 reference
+    # cannot know (tests/test_nn_norms.py checks it against PyTorch)
+    s.kwargs["eps"] = g.choice([1e-6, 1e-3, 0.25])
+    return s
+
+
+def _rms_norm_ref(x, normalized_shape, weight=None, eps=None):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    y = x / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+def _lrn_sample(g):
+    shape = (g.integers(1, 2), g.integers(1, 4)) + tuple(g.integers(1, 3) for _ in range(g.integers(1, 2)))
+    s = Sample(g.array(shape), g.integers(1, 3))
+    if g.boolean():
+        s.kwargs.update(alpha=g.choice([0.1, 1.0]), beta=g.choice([0.5, 0.75]), k=g.choice([1.0, 2.0]))
+    return s
+
+
+def _lrn_ref(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    c = x.shape[1]
+    sq = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    window = sum(sq[:, i:i + c] for i in range(size))
+    return x / (k + alpha * window / size) ** beta
+
+
+NORMS = [
+    _op(NORMALIZATION, "group_norm", _group_norm_ref, _group_norm_sample, tol=_NORM_TOL,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3, 4)), 2), RuntimeError, "3 channels in 2 groups")]),
+    _op(NORMALIZATION, "instance_norm", _instance_norm_ref, _instance_norm_sample, tol=_NORM_TOL,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3, 1))), ValueError, "one spatial element")]),
+    _op(NORMALIZATION, "rms_norm", _rms_norm_ref, _rms_norm_sample, tol=_NORM_TOL,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), (2,)), RuntimeError, "a shape that does not end "
+                                                                                    "the input's")]),
+    _op(NORMALIZATION, "local_response_norm", _lrn_ref, _lrn_sample, tol=_NORM_TOL,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), 2), ValueError, "a 2-d input")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS
 
 __all__ = ["ENTRIES"]

@@ -20,6 +20,7 @@ from ..ops.guard import guard_function_forms
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
 from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import group_norm, instance_norm, local_response_norm, rms_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices
 from ..ops import elementwise as _ew
