@@ -36,6 +36,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "selu", "selu_", "celu", "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink",
     "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
+    "group_norm", "instance_norm", "rms_norm", "local_response_norm",
 ]
 
 
