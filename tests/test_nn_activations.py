@@ -174,3 +174,83 @@ def test_prelu_module_learns_its_weight():
     m = nn.PReLU(3)
     m(plugrad.tensor(randn(2, 3, 4))).sum().backward()
     assert m.weight.grad.shape == (3,)
+
+
+# ---- channel-wise and alpha dropout -------------------------------------------------------------
+
+@pytest.mark.parametrize("fname, shape", [("dropout1d", (4, 6, 5)), ("dropout1d", (6, 5)), ("dropout2d", (3, 5, 2, 3)),
+                                          ("dropout2d", (3, 5, 4)), ("dropout3d", (2, 5, 2, 2, 2)),
+                                          ("dropout3d", (5, 2, 2, 3))])
+@pytest.mark.filterwarnings("ignore:dropout2d. Received a 3D input")
+def test_feature_dropout_zeroes_whole_channels_and_scales_the_rest(fname, shape, device):
+    p = 0.4
+    x = plugrad.tensor(RNG.uniform(1, 2, shape), requires_grad=True, device=device)
+    y = getattr(PF, fname)(x, p)
+    assert y.grad_fn.name() == type(getattr(TF, fname)(torch.ones(shape, requires_grad=True), p).grad_fn).__name__
+    y.sum().backward()
+    batched = len(shape) == {"dropout1d": 3, "dropout2d": 3, "dropout3d": 5}[fname] or fname == "dropout2d"
+    lead = 2 if batched else 1
+    ratio = (y.detach().cpu().numpy() / x.detach().cpu().numpy()).reshape(shape[:lead] + (-1,))
+    per_channel = ratio[..., 0]
+    np.testing.assert_allclose(ratio, np.broadcast_to(per_channel[..., None], ratio.shape))
+    assert set(np.round(per_channel.reshape(-1), 6)) <= {0.0, round(1 / (1 - p), 6)}
+    np.testing.assert_allclose(x.grad.cpu().numpy().reshape(ratio.shape), ratio)
+
+
+@pytest.mark.parametrize("fname", ["alpha_dropout", "feature_alpha_dropout"])
+def test_alpha_dropout_takes_torchs_two_values_and_keeps_mean_and_variance(fname, device):
+    zeros = (400, 50)
+    ours = np.unique(np.round(getattr(PF, fname)(plugrad.zeros(zeros, device=device), 0.3, True).cpu().numpy(), 6))
+    theirs = np.unique(np.round(getattr(TF, fname)(torch.zeros(zeros), 0.3, True).numpy(), 6))
+    np.testing.assert_array_equal(ours, theirs)
+    x = plugrad.tensor(RNG.standard_normal((2000, 50)), device=device)
+    y = getattr(PF, fname)(x, 0.2, True).cpu().numpy()
+    assert abs(y.mean()) < 0.05 and abs(y.var() - 1) < 0.1
+    assert type(getattr(PF, fname)(x.requires_grad_(), 0.2, True).grad_fn).__name__ == "AddBackward0"
+
+
+@pytest.mark.parametrize("fname", ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"])
+def test_dropout_identity_cases_and_p_one(fname):
+    shape = {"dropout3d": (2, 3, 2, 2, 2), "dropout2d": (2, 3, 2, 2)}.get(fname, (2, 3, 4))
+    x = plugrad.tensor(RNG.standard_normal(shape))
+    fn = getattr(PF, fname)
+    assert fn(x, 0.5, False) is x and fn(x, 0.0, True) is x
+    np.testing.assert_array_equal(fn(x, 1.0, True).numpy(), getattr(TF, fname)(torch.tensor(x.numpy()), 1.0,
+                                                                                 True).numpy())
+    y = x.clone()
+    assert fn(y, 1.0, True, inplace=True) is y and not y.numpy().any()
+
+
+DROPOUT_ERRORS = [
+    ("dropout1d p", lambda F, lib: F.dropout1d(lib.ones(2, 3, 4), 1.5)),
+    ("dropout1d rank", lambda F, lib: F.dropout1d(lib.ones(2, 3, 4, 5))),
+    ("alpha_dropout p", lambda F, lib: F.alpha_dropout(lib.ones(2), -0.1)),
+    ("feature_alpha_dropout 1-d", lambda F, lib: F.feature_alpha_dropout(lib.ones(3), 0.5, True)),
+    ("Dropout2d p", lambda F, lib: lib.nn.Dropout2d(2.0)),
+]
+
+
+@pytest.mark.parametrize("case", DROPOUT_ERRORS, ids=[c[0] for c in DROPOUT_ERRORS])
+def test_dropout_errors_match_torch(case):
+    _, call = case
+    raises_like(lambda: call(PF, plugrad), lambda: call(TF, torch))
+
+
+def test_dropout2d_warns_as_torch_does():
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        PF.dropout2d(plugrad.ones(2, 3, 4))
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        PF.dropout2d(plugrad.ones(2, 3))
+
+
+@pytest.mark.parametrize("make, shape", [(lambda nn: nn.Dropout1d(), (2, 3, 4)),
+                                         (lambda nn: nn.Dropout2d(0.3, True), (2, 3, 2, 2)),
+                                         (lambda nn: nn.Dropout3d(0.2), (2, 3, 2, 2, 2)),
+                                         (lambda nn: nn.AlphaDropout(), (2, 3)),
+                                         (lambda nn: nn.FeatureAlphaDropout(0.1), (2, 3, 4))])
+def test_dropout_modules_repr_and_eval(make, shape):
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    ours.eval()
+    x = plugrad.ones(*shape)
+    assert ours(x) is x

@@ -231,6 +231,41 @@ NORMS = [
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), 2), ValueError, "a 2-d input")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS
+# ---- dropout: only the certain cases (evaluation, p = 0, p = 1) have a reference ----------------
+
+def _feature_dropout_sample(ndims):
+    def sample(g):
+        shape = (g.integers(1, 2), g.integers(1, 3)) + tuple(g.integers(1, 2) for _ in range(ndims - 2))
+        x = g.array(shape)
+        variant = g.integers(0, 2)
+        if variant == 0:
+            return Sample(x, g.choice([0.0, 0.5, 1.0]), False)
+        if variant == 1:
+            return Sample(x, p=0.0, training=True)
+        return Sample(x, p=1.0, training=True)
+    return sample
+
+
+def _dropout_ref(x, p=0.5, training=True, inplace=False):
+    return x.copy() if not training or p == 0.0 else np.zeros_like(x)
+
+
+def _alpha_dropout_ref(x, p=0.5, training=False, inplace=False):
+    return _dropout_ref(x, p, training)
+
+
+_P_ABOVE_ONE = ErrorInput(lambda g: Sample(g.array((2, 3, 4)), 1.5), ValueError, "a probability above 1")
+
+DROPOUTS = [
+    _op(ACTIVATION, "dropout1d", _dropout_ref, _feature_dropout_sample(3),
+        errors=[_P_ABOVE_ONE, ErrorInput(lambda g: Sample(g.array((2, 3, 4, 5))), RuntimeError, "a 4-d input")]),
+    _op(ACTIVATION, "dropout2d", _dropout_ref, _feature_dropout_sample(4), errors=[_P_ABOVE_ONE]),
+    _op(ACTIVATION, "dropout3d", _dropout_ref, _feature_dropout_sample(5), errors=[_P_ABOVE_ONE]),
+    _op(ACTIVATION, "alpha_dropout", _alpha_dropout_ref, _feature_dropout_sample(2), errors=[_P_ABOVE_ONE]),
+    _op(ACTIVATION, "feature_alpha_dropout", _alpha_dropout_ref, _feature_dropout_sample(3),
+        errors=[_P_ABOVE_ONE, ErrorInput(lambda g: Sample(g.array((3,)), 0.5, True), RuntimeError, "a 1-d input")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS
 
 __all__ = ["ENTRIES"]

@@ -14,6 +14,7 @@ from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _imp
 from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
                               mish, prelu, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold,
                               threshold_)
+from ..ops.activation import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
@@ -37,6 +38,7 @@ __all__ = [
     "selu", "selu_", "celu", "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink",
     "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
     "group_norm", "instance_norm", "rms_norm", "local_response_norm",
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
 ]
 
 

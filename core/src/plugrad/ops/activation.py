@@ -34,7 +34,8 @@ from .declare import declare
 __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "softmin", "normalize",
            "dropout", "one_hot", "selu", "celu", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign",
            "tanhshrink", "softshrink", "hardshrink", "threshold", "rrelu", "selu_", "celu_", "threshold_", "rrelu_",
-           "elu_", "leaky_relu_", "hardtanh_"]
+           "elu_", "leaky_relu_", "hardtanh_", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout"]
 
 
 # ---- activations ---------------------------------------------------------------------------
@@ -856,3 +857,114 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``hardtanh`` written into ``input``."""
     return hardtanh(input, min_val, max_val, inplace=True)
+
+
+# ---- channel-wise and alpha dropout ------------------------------------------------------------
+
+#: alpha dropout's constants (SELU's negative saturation value, -scale * alpha)
+_ALPHA_PRIME = 1.7580993408473766
+
+
+def _check_p(p) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _noise_dropout(input: Tensor, p: float, training: bool, inplace: bool, feature: bool, alpha: bool) -> Tensor:
+    """PyTorch's ``_dropout_impl``: one Bernoulli(1 - p) draw per element (or per channel of
+    each sample, ``feature``), scaled to keep the mean (``1 / (1 - p)``) or, for ``alpha``
+    dropout, the mean and variance of SELU's output (dropped values become SELU's
+    saturation value)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if type(training) is not bool:
+        check_bool(training, "dropout", "train")
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if p == 0.0 or not training or not input.numel():
+        return input
+    if p == 1.0:
+        zero = ops.zeros((), dtype=input._dtype, device=input.device)
+        return input.mul_(zero) if inplace else input * zero
+    shape = input._shape[:2] + (1,) * (input.dim() - 2) if feature else input._shape
+    noise = _bernoulli_like(ops.empty(shape, dtype=input._dtype, device=input.device), 1.0 - p)
+    with no_grad():
+        if alpha:
+            a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+            b = (noise - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
+            noise.mul_(a)
+        else:
+            noise.mul_(1.0 / (1.0 - p))
+    if not alpha:
+        return input.mul_(noise) if inplace else input * noise
+    return input.mul_(noise).add_(b) if inplace else input * noise + b
+
+
+def _feature_dropout_nd(name: str, input: Tensor, p, training, inplace, batched_dim: int) -> Tensor:
+    """Channel-wise dropout of an input of ``batched_dim`` dims, or of one less (unbatched),
+    with PyTorch's rules per function: dropout1d refuses other ranks; dropout2d and
+    dropout3d warn and go on, dropout2d reading a 3-d input as batched (N, C, L)."""
+    _check_p(p)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    d = input.dim()
+    spatial = batched_dim - 2
+    if d not in (batched_dim - 1, batched_dim):
+        if name == "dropout1d":
+            raise RuntimeError(f"{name}: Expected {batched_dim - 1}D or {batched_dim}D input, but received a {d}D "
+                               f"input. Note that {name} exists to provide channel-wise dropout on inputs with 1 "
+                               f"spatial dimension, a channel dimension, and an optional batch dimension (i.e. 2D or "
+                               f"3D inputs).")
+        warnings.warn(f"{name}: Received a {d}-D input to {name}, which is deprecated and will result in an error in "
+                      f"a future release. To retain the behavior and silence this warning, please use dropout "
+                      f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {spatial} "
+                      f"spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"{batched_dim - 1}D or {batched_dim}D inputs).", UserWarning, stacklevel=3)
+    if name == "dropout2d":
+        if d == 3:
+            warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                          "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                          "dim. This behavior will change in a future release to interpret the input as one without "
+                          "a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                          "behavior, please switch to using dropout1d instead.", UserWarning, stacklevel=3)
+        return _noise_dropout(input, p, training, inplace, True, False)
+    if d == batched_dim:
+        return _noise_dropout(input, p, training, inplace, True, False)
+    x = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    r = _noise_dropout(x, p, training, inplace, True, False)
+    return r.squeeze_(0) if inplace else r.squeeze(0)
+
+
+@declare(public=False)
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``, scaling the
+    rest by ``1 / (1 - p)``."""
+    return _feature_dropout_nd("dropout1d", input, p, training, inplace, 3)
+
+
+@declare(public=False)
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) inputs with probability ``p`` (a 3-d input is
+    read as (N, C, L), with PyTorch's warning)."""
+    return _feature_dropout_nd("dropout2d", input, p, training, inplace, 4)
+
+
+@declare(public=False)
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
+    return _feature_dropout_nd("dropout3d", input, p, training, inplace, 5)
+
+
+@declare
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: dropped elements take SELU's saturation value and an affine
+    map keeps the mean and variance."""
+    _check_p(p)
+    return _noise_dropout(input, p, training, inplace, False, True)
+
+
+@declare
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels."""
+    _check_p(p)
+    return _noise_dropout(input, p, training, inplace, True, True)
