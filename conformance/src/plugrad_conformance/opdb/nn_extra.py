@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..gen import Domain
-from ..opinfo import NUMERIC, ErrorInput, Sample
-from .common import AWAY_FROM_HALVES, AWAY_FROM_INTEGERS, D
+from ..opinfo import NUMERIC, Arr, ErrorInput, Sample
+from .common import AWAY_FROM_HALVES, AWAY_FROM_INTEGERS, EVEN, ODD, D
 from .functional import ACTIVATION, _act_sample, _clone_then, _op, _softplus
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -266,6 +266,298 @@ DROPOUTS = [
         errors=[_P_ABOVE_ONE, ErrorInput(lambda g: Sample(g.array((3,)), 0.5, True), RuntimeError, "a 1-d input")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS + DROPOUTS
+# ---- losses and distances ------------------------------------------------------------------------
+
+LOSS = "plugrad.ops.loss"
+#: margins off the 1/64 grid: no hinge sits exactly on its kink
+_MARGINS = [0.0 + 1 / 128, 0.5 + 1 / 128, 1.0 + 1 / 128]
+
+
+def _reduce(loss, reduction="mean"):
+    if reduction == "none":
+        return loss
+    return np.sum(loss) if reduction == "sum" else np.mean(loss)
+
+
+def _with_reduction(g, s, choices=("mean", "sum", "none")):
+    r = g.choice([None, *choices])
+    if r is not None:
+        s.kwargs["reduction"] = r
+    return s
+
+
+def _signs(g, shape):
+    return np.where(g.array(shape, Domain(-1, 1)) >= 0, 1.0, -1.0)
+
+
+def _kl_sample(g):
+    shape = g.shape(min_ndim=1)
+    log_target = g.boolean()
+    target = g.array(shape, Domain(-3, 0)) if log_target else g.array(shape, Domain(0.125, 1))
+    s = Sample(g.array(shape, Domain(-3, 0)), target)
+    if log_target:
+        s.kwargs["log_target"] = True
+    return _with_reduction(g, s, ("mean", "sum", "none", "batchmean"))
+
+
+def _kl_ref(x, y, reduction="mean", log_target=False):
+    loss = np.exp(y) * (y - x) if log_target else y * np.log(y) - y * x
+    if reduction == "batchmean":
+        return np.sum(loss) / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def _poisson_sample(g):
+    shape = g.shape()
+    log_input = g.boolean()
+    x = g.array(shape) if log_input else g.array(shape, Domain(0.25, 4))
+    s = Sample(x, g.array(shape, Domain(0, 4)), nograd=(1,))
+    if not log_input:
+        s.kwargs["log_input"] = False
+    if g.boolean():
+        s.kwargs["full"] = True
+    return _with_reduction(g, s)
+
+
+def _poisson_ref(x, t, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    loss = np.exp(x) - t * x if log_input else x - t * np.log(x + eps)
+    if full:
+        safe = np.where(t > 1, t, 1.0)
+        loss = loss + np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0.0)
+    return _reduce(loss, reduction)
+
+
+def _gaussian_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    var_shape = shape if g.boolean() else shape[:-1]
+    s = Sample(g.array(shape), g.array(shape), g.array(var_shape, Domain(0.25, 2)))
+    if g.boolean():
+        s.kwargs["full"] = True
+    if g.purpose == "forward" and g.boolean():
+        # clamps some variances (a clamped variance keeps its gradient, as in PyTorch: not
+        # the finite differences' zero, so only the forward checks clamp)
+        s.kwargs["eps"] = 0.5 + 1 / 128
+    return _with_reduction(g, s)
+
+
+def _gaussian_ref(x, t, var, full=False, eps=1e-6, reduction="mean"):
+    if var.shape != x.shape:
+        var = var[..., None]
+    var = np.maximum(var, eps)
+    loss = 0.5 * (np.log(var) + (x - t) ** 2 / var) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+    return _reduce(loss, reduction)
+
+
+def _ranking_sample(g):
+    shape = g.shape(max_ndim=2)
+    s = Sample(g.array(shape, EVEN), g.array(shape, ODD), _signs(g, shape), nograd=(2,))
+    if g.boolean():
+        s.kwargs["margin"] = g.choice(_MARGINS)
+    return _with_reduction(g, s)
+
+
+def _ranking_ref(a, b, y, margin=0.0, reduction="mean"):
+    return _reduce(np.maximum(-y * (a - b) + margin, 0), reduction)
+
+
+def _hinge_sample(g):
+    shape = g.shape()
+    s = Sample(g.array(shape), _signs(g, shape), nograd=(1,))
+    s.kwargs["margin"] = g.choice(_MARGINS)
+    return _with_reduction(g, s)
+
+
+def _hinge_ref(x, y, margin=1.0, reduction="mean"):
+    return _reduce(np.where(y != 1, np.maximum(margin - x, 0), 0) + np.where(y != -1, x, 0), reduction)
+
+
+def _soft_margin_sample(g):
+    shape = g.shape()
+    return _with_reduction(g, Sample(g.array(shape), _signs(g, shape), nograd=(1,)))
+
+
+def _soft_margin_ref(x, y, reduction="mean"):
+    return _reduce(np.log1p(np.exp(-y * x)), reduction)
+
+
+def _mlsm_sample(g):
+    shape = g.shape(min_ndim=1, max_ndim=2, min_size=1)
+    s = Sample(g.array(shape), np.where(g.array(shape, Domain(-1, 1)) >= 0, 1.0, 0.0), nograd=(1,))
+    if g.boolean():
+        s.args = s.args + (g.array(shape[-1:], Domain(0.5, 2)),)
+        s.nograd = (1, 2)
+    return _with_reduction(g, s)
+
+
+def _mlsm_ref(x, y, weight=None, reduction="mean"):
+    loss = y * _softplus(-x) + (1 - y) * _softplus(x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / x.shape[-1], reduction)
+
+
+def _class_rows(g):
+    n, c = g.integers(1, 3), g.integers(1, 4)
+    return ((c,) if g.boolean() else (n, c)), c
+
+
+def _mlm_sample(g):
+    shape, c = _class_rows(g)
+    target = np.array([g.integers(-1, c - 1) for _ in range(int(np.prod(shape)))]).reshape(shape)
+    return _with_reduction(g, Sample(g.array(shape, D, unique=True), Arr(target, "int64")))
+
+
+def _mlm_ref(x, target, reduction="mean"):
+    xs, ts = np.atleast_2d(x), np.atleast_2d(target)
+    c = xs.shape[1]
+    losses = []
+    for row, t in zip(xs, ts):
+        labels = []
+        for v in t:
+            if v < 0:
+                break
+            labels.append(v)
+        is_t = np.zeros(c, bool)
+        is_t[labels] = True
+        losses.append(sum(max(0.0, 1 - row[j] + row[i]) for j in labels for i in range(c) if not is_t[i]) / c)
+    loss = np.array(losses)
+    return loss.reshape(x.shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
+
+
+def _mm_sample(g):
+    shape, c = _class_rows(g)
+    n = 1 if len(shape) == 1 else shape[0]
+    target = np.array([g.integers(0, c - 1) for _ in range(n)]).reshape(() if len(shape) == 1 else (n,))
+    s = Sample(g.array(shape, D, unique=True), Arr(target, "int64"))
+    if g.boolean():
+        s.kwargs["p"] = 2
+    if g.boolean():
+        s.kwargs["margin"] = g.choice(_MARGINS)
+    if g.boolean():
+        s.kwargs["weight"] = g.array((c,), Domain(0.5, 2))
+        s.nograd = (1,)
+    return _with_reduction(g, s)
+
+
+def _mm_ref(x, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    xs, ts = np.atleast_2d(x), np.atleast_1d(target)
+    c = xs.shape[1]
+    w = np.ones(c) if weight is None else weight
+    loss = np.array([sum(max(0.0, margin - row[y] + row[i]) ** p for i in range(c) if i != y) * w[y] / c
+                     for row, y in zip(xs, ts)])
+    return loss.reshape(x.shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
+
+
+def _pairwise_sample(g):
+    sa, sb = g.shapes(2, min_ndim=1)
+    s = Sample(g.array(sa, EVEN), g.array(sb, ODD))
+    if g.boolean():
+        s.kwargs["p"] = g.choice([1.0, 3.0])
+    if g.boolean():
+        s.kwargs["keepdim"] = True
+    return s
+
+
+def _pnorm(d, p, axis, keepdims=False):
+    return np.sum(np.abs(d) ** p, axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+def _pairwise_ref(a, b, p=2.0, eps=1e-6, keepdim=False):
+    return _pnorm(a - b + eps, p, -1, keepdim)
+
+
+def _cos_sample(g):
+    sa, sb = g.shapes(2, min_ndim=1, min_size=1)
+    ndim = max(len(sa), len(sb))
+    s = Sample(g.array(sa, Domain(0.25, 4)) * (1 if g.boolean() else -1), g.array(sb, Domain(0.25, 4)))
+    s.kwargs["dim"] = g.dim(ndim) if ndim > 1 or g.boolean() else 0
+    return s
+
+
+def _cos_ref(a, b, dim=1, eps=1e-8):
+    a, b = np.broadcast_arrays(a, b)
+    na = np.maximum(np.sqrt(np.sum(a * a, axis=dim, keepdims=True)), eps)
+    nb = np.maximum(np.sqrt(np.sum(b * b, axis=dim, keepdims=True)), eps)
+    return np.sum(a / na * b / nb, axis=dim)
+
+
+def _cos_emb_sample(g):
+    n, d = g.integers(1, 3), g.integers(1, 3)
+    batched = g.boolean()
+    shape, tshape = ((n, d), (n,)) if batched else ((d,), ())
+    s = Sample(g.array(shape, Domain(0.25, 4)), g.array(shape, Domain(-4, -0.25)) * (1 if g.boolean() else -1),
+               _signs(g, tshape), nograd=(2,))
+    if g.boolean():
+        s.kwargs["margin"] = g.choice([-0.5 + 1 / 128, 0.25 + 1 / 128])
+    return _with_reduction(g, s)
+
+
+def _cos_emb_ref(a, b, y, margin=0.0, reduction="mean"):
+    cos = np.sum(a * b, -1) / np.sqrt((np.sum(a * a, -1) + 1e-12) * (np.sum(b * b, -1) + 1e-12))
+    return _reduce(np.where(y == 1, 1 - cos, 0) + np.where(y == -1, np.maximum(cos - margin, 0), 0), reduction)
+
+
+def _triplet_sample(g):
+    shape = g.shape(min_ndim=1, max_ndim=2, min_size=1)
+    s = Sample(g.array(shape, EVEN), g.array(shape, ODD), g.array(shape, ODD) + 1 / 256)
+    s.kwargs["margin"] = g.choice([0.5 + 1 / 512, 1.0 + 1 / 512])
+    if g.boolean():
+        s.kwargs["swap"] = True
+    return _with_reduction(g, s)
+
+
+def _triplet_ref(a, pos, neg, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean", distance_function=None):
+    d_pos, d_neg = _pnorm(a - pos + eps, p, -1), _pnorm(a - neg + eps, p, -1)
+    if swap:
+        d_neg = np.minimum(d_neg, _pnorm(pos - neg + eps, p, -1))
+    return _reduce(np.maximum(margin + d_pos - d_neg, 0), reduction)
+
+
+def _triplet_p_sample(g):
+    s = _triplet_sample(g)
+    if g.boolean():
+        s.kwargs["p"] = 1.0
+    return s
+
+
+_BAD_REDUCTION = ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), reduction="avg"), ValueError,
+                            "an unknown reduction")
+
+LOSSES = [
+    _op(LOSS, "kl_div", _kl_ref, _kl_sample, errors=[_BAD_REDUCTION]),
+    _op(LOSS, "poisson_nll_loss", _poisson_ref, _poisson_sample, errors=[_BAD_REDUCTION]),
+    _op(LOSS, "gaussian_nll_loss", _gaussian_ref, _gaussian_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), g.array((3, 2), Domain(1, 2))),
+                           ValueError, "a var of another size"),
+                ErrorInput(lambda g: Sample(g.array((2,)), g.array((2,)), g.array((2,), Domain(-2, -1))),
+                           ValueError, "a negative var")]),
+    _op(LOSS, "margin_ranking_loss", _ranking_ref, _ranking_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2,)), g.array((2,)), g.array((1, 2))), RuntimeError,
+                           "inputs of different ranks")]),
+    _op(LOSS, "hinge_embedding_loss", _hinge_ref, _hinge_sample, errors=[_BAD_REDUCTION]),
+    _op(LOSS, "soft_margin_loss", _soft_margin_ref, _soft_margin_sample, errors=[_BAD_REDUCTION]),
+    _op(LOSS, "multilabel_soft_margin_loss", _mlsm_ref, _mlsm_sample, errors=[_BAD_REDUCTION]),
+    _op(LOSS, "multilabel_margin_loss", _mlm_ref, _mlm_sample, gradgrad=False,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2,))), RuntimeError, "a target of another "
+                                                                                             "size")]),
+    _op(LOSS, "multi_margin_loss", _mm_ref, _mm_sample, gradgrad=False,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), np.array([0, 1]), p=3), ValueError, "p = 3")]),
+    _op(LOSS, "pairwise_distance", _pairwise_ref, _pairwise_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 4))), RuntimeError,
+                           "shapes that do not broadcast")]),
+    _op(LOSS, "cosine_similarity", _cos_ref, _cos_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), 2), IndexError, "dim 2 of 2-d inputs")]),
+    _op(LOSS, "cosine_embedding_loss", _cos_emb_ref, _cos_emb_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 4)), g.array((2,))), RuntimeError,
+                           "inputs of different shapes")]),
+    _op(LOSS, "triplet_margin_loss", _triplet_ref, _triplet_p_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), g.array((3,))), RuntimeError,
+                           "inputs of different ranks")]),
+    _op(LOSS, "triplet_margin_with_distance_loss", _triplet_ref, _triplet_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), g.array((2, 3)), margin=0.0),
+                           ValueError, "margin 0")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES
 
 __all__ = ["ENTRIES"]

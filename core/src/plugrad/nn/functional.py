@@ -20,6 +20,10 @@ from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
+from ..ops.loss import (cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss, kl_div,
+                        margin_ranking_loss, multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
+                        pairwise_distance, poisson_nll_loss, soft_margin_loss, triplet_margin_loss,
+                        triplet_margin_with_distance_loss)
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.normalization import group_norm, instance_norm, local_response_norm, rms_norm
 from ..ops.padding import pad
@@ -39,6 +43,10 @@ __all__ = [
     "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
     "group_norm", "instance_norm", "rms_norm", "local_response_norm",
     "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss",
+    "pairwise_distance", "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
