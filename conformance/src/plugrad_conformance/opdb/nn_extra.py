@@ -558,6 +558,66 @@ LOSSES = [
                            ValueError, "margin 0")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES
+# ---- embedding bags and the bilinear map ----------------------------------------------------------
+
+def _bag_sample(g):
+    num, dim = g.integers(1, 4), g.integers(1, 3)
+    n = g.integers(0, 5)
+    idx = np.array([g.integers(0, num - 1) for _ in range(n)], dtype=np.int64)
+    mode = g.choice(["sum", "mean", "max"])
+    weight = g.array((num, dim), D, unique=True)
+    if g.boolean():   # a 2-d input: one bag per row
+        rows = g.integers(1, 2)
+        idx = np.array([g.integers(0, num - 1) for _ in range(rows * 2)], dtype=np.int64).reshape(rows, 2)
+        s = Sample(Arr(idx, "int64"), weight, mode=mode)
+    else:
+        cuts = sorted(g.integers(0, n) for _ in range(g.integers(0, 2)))
+        s = Sample(Arr(idx, "int64"), weight, Arr(np.array([0] + cuts, dtype=np.int64), "int64"), mode=mode)
+    if g.boolean():
+        s.kwargs["padding_idx"] = g.integers(0, num - 1)
+    return s
+
+
+def _bag_ref(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
+             sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if input.ndim == 2:
+        bags = list(input)
+    else:
+        starts = list(offsets) + [input.size]
+        bags = [input[starts[b]:starts[b + 1]] for b in range(len(offsets))]
+    out = np.zeros((len(bags), weight.shape[1]))
+    for b, bag in enumerate(bags):
+        rows = np.array([weight[i] for i in bag if i != padding_idx]).reshape(-1, weight.shape[1])
+        if len(rows):
+            out[b] = rows.sum(0) if mode == "sum" else rows.mean(0) if mode == "mean" else rows.max(0)
+    return out
+
+
+def _bilinear_sample(g):
+    lead = g.shape(max_ndim=2)
+    n1, n2, out = g.integers(1, 3), g.integers(1, 3), g.integers(1, 3)
+    s = Sample(g.array(lead + (n1,)), g.array(lead + (n2,)), g.array((out, n1, n2)))
+    if g.boolean():
+        s.args = s.args + (g.array((out,)),)
+    return s
+
+
+def _bilinear_ref(a, b, w, bias=None):
+    y = np.einsum("...i,oij,...j->...o", a, w, b)
+    return y if bias is None else y + bias
+
+
+BAGS = [
+    _op(ACTIVATION, "embedding_bag", _bag_ref, _bag_sample, gradgrad=False,
+        errors=[ErrorInput(lambda g: Sample(Arr(np.array([0, 1]), "int64"), g.array((3, 2))), ValueError,
+                           "a 1-d input without offsets"),
+                ErrorInput(lambda g: Sample(Arr(np.array([[3]]), "int64"), g.array((3, 2))), RuntimeError,
+                           "index 3 of 3 rows")]),
+    _op(ACTIVATION, "bilinear", _bilinear_ref, _bilinear_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 3)), g.array((1, 2, 3))), RuntimeError,
+                           "input1 of 3 features for a weight of 2")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS
 
 __all__ = ["ENTRIES"]

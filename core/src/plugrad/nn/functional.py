@@ -14,6 +14,7 @@ from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _imp
 from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
                               mish, prelu, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold,
                               threshold_)
+from ..ops.activation import bilinear, embedding_bag
 from ..ops.activation import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
@@ -47,6 +48,7 @@ __all__ = [
     "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss",
     "pairwise_distance", "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "embedding_bag", "bilinear",
 ]
 
 

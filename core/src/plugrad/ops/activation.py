@@ -18,16 +18,17 @@ import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, float64, int64
+from ..dtypes import bool_, float64, int32, int64
 from ..layout import normalize_dim
 from ..optable import ops
 from ..random import default_generator
 from ..tensor import Tensor
-from .checks import check_tensor, type_name
+from .checks import check_tensor, check_tensors, type_name
 from .forms import general_inplace
 from .dispatch import check_bool
 from .join import cat
 from .elementwise import erf, exp, expm1, log1p, sigmoid, where
+from .loss import _Named, _named
 from .reduction import norm, softmax
 from .declare import declare
 
@@ -35,7 +36,7 @@ __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh",
            "dropout", "one_hot", "selu", "celu", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign",
            "tanhshrink", "softshrink", "hardshrink", "threshold", "rrelu", "selu_", "celu_", "threshold_", "rrelu_",
            "elu_", "leaky_relu_", "hardtanh_", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout"]
+           "feature_alpha_dropout", "embedding_bag", "bilinear"]
 
 
 # ---- activations ---------------------------------------------------------------------------
@@ -968,3 +969,140 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
     """Alpha dropout of whole channels."""
     _check_p(p)
     return _noise_dropout(input, p, training, inplace, True, True)
+
+
+# ---- bags of embeddings and the bilinear map ------------------------------------------------------
+
+class EmbeddingBagBackward0(_Named):
+    """PyTorch's ``grad_fn`` of ``embedding_bag``: the gradient goes on to the looked-up rows"""
+    __slots__ = ()
+
+
+def _bags(fname, input, offsets, per_sample_weights, include_last_offset):
+    """The flat indices, each index's bag and the number of bags (PyTorch's rules: a 2-d
+    input is one bag per row; a 1-d input is split at ``offsets``)."""
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {offsets._type_label()}")
+        n_bags, length = input._shape
+        bag_of = [i // length for i in range(input.numel())] if length else []
+        flat = input.reshape(-1)
+        psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
+        return flat, bag_of, n_bags, psw
+    if input.dim() != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    check_tensor(offsets, fname, "offsets")
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    starts = [int(v) for v in offsets.tolist()]
+    n = input.numel()
+    if starts and starts[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {starts[0]}")
+    if any(b < a for a, b in zip(starts, starts[1:])) or (starts and starts[-1] > n):
+        raise RuntimeError(f"offsets must be non-decreasing and at most the number of indices ({n}), got {starts}")
+    n_bags = len(starts) - 1 if include_last_offset else len(starts)
+    ends = starts[1:n_bags] + [n]   # the last bag runs to the end (PyTorch ignores a last offset short of it)
+    bag_of = [-1] * n
+    for b in range(n_bags):
+        for k in range(starts[b], ends[b]):
+            bag_of[k] = b
+    return input, bag_of, n_bags, per_sample_weights
+
+
+@declare
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None) -> Tensor:
+    """The sum, mean or max of the embedding rows in each bag of indices (a row of a 2-d
+    ``input``, or a stretch of a 1-d one between ``offsets``); ``padding_idx`` entries
+    count for nothing and an empty bag gives zeros. ``per_sample_weights`` scales each
+    row (mode ``'sum'``)."""
+    check_tensor(input, "embedding_bag", "input")
+    check_tensor(weight, "embedding_bag", "weight")
+    if per_sample_weights is not None and input._shape != per_sample_weights._shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if scale_grad_by_freq or sparse:
+        raise RuntimeError("embedding_bag(): scale_grad_by_freq and sparse gradients are not supported")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  f"GitHub.")
+    flat, bag_of, n_bags, psw = _bags("embedding_bag", input, offsets, per_sample_weights, include_last_offset)
+    if flat._dtype not in (int64, int32):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {flat._type_label()} instead (while checking arguments for "
+                           f"embedding_bag)")
+    num, dim = weight._shape
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError("padding_idx must be within the number of embeddings")
+        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
+    flat = flat.long()
+    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= num):
+        values = flat.tolist()
+        k = next(i for i, v in enumerate(values) if not 0 <= v < num)
+        raise RuntimeError(f"Index {k} of input takes value {values[k]} which is not in the valid range [0, {num})")
+    if max_norm is not None:
+        from .dense import _renorm_rows_
+        _renorm_rows_(weight, flat, max_norm, norm_type)
+    dev = weight.device
+    bag_ids = ops.tensor(bag_of, dtype=int64, device=dev) if bag_of else ops.zeros((0,), dtype=int64, device=dev)
+    member = ops.arange(n_bags, device=dev).unsqueeze(1) == bag_ids.unsqueeze(0)    # (bags, indices)
+    if padding_idx is not None:
+        member = member & (flat != padding_idx).unsqueeze(0)
+    rows = weight[flat]
+    if psw is not None:
+        rows = rows * psw.unsqueeze(1)
+    counts = member.sum(1, keepdim=True)
+    if mode == "max":
+        picked = where(member.unsqueeze(2), rows.unsqueeze(0), float("-inf")).amax(1) if flat.numel() else \
+            ops.zeros((n_bags, dim), dtype=weight._dtype, device=dev)
+        out = where(counts > 0, picked, 0.0)
+    else:
+        out = member.to(weight._dtype) @ rows
+        if mode == "mean":
+            out = out / counts.clamp(min=1).to(weight._dtype)
+    return _named(EmbeddingBagBackward0, out)
+
+
+@declare
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """``y[..., o] = x1[..., :] @ weight[o] @ x2[..., :] + bias[o]``."""
+    check_tensors("bilinear", input1=input1, input2=input2, weight=weight)
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    if input1._shape[:-1] != input2._shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1._shape)} and "
+                           f"{list(input2._shape)}")
+    if weight.dim() < 3:   # PyTorch reads weight.size(1) and size(2) first
+        d = weight.dim()
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(d, 1)}, {max(d, 1) - 1}], but "
+                         f"got {d}): bilinear() needs a weight of shape (out, in1, in2)")
+    if weight.dim() > 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got {weight.dim()}")
+    out, n1, n2 = weight._shape
+    if input1._shape[-1] != n1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1._shape[-1]} but "
+                           f"expected {n1}")
+    if input2._shape[-1] != n2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2._shape[-1]} but "
+                           f"expected {n2}")
+    if bias is not None and (bias.dim() != 1 or bias._shape[0] != out):
+        got = bias._shape[0] if bias.dim() else 0
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {got} but expected {out}")
+    a, b = input1.reshape(-1, n1), input2.reshape(-1, n2)
+    y = ((a.unsqueeze(0) @ weight) * b.unsqueeze(0)).sum(-1).transpose(0, 1)     # (batch, out)
+    y = y.contiguous().reshape(tuple(input1._shape[:-1]) + (out,))
+    return y if bias is None else y + bias
