@@ -32,8 +32,8 @@ CASES = [
      [randn(5, 3)], (0,), False)
     for mode in ("sum", "mean", "max") for pad in (None, 1, -1) for last in (False, True)
 ] + [
-    ("embedding_bag 2-d", lambda F, t, w: F.embedding_bag(t(np.array([[0, 2], [3, 3], [1, 0]])), w), [randn(4, 2)], (0,),
-     False),
+    ("embedding_bag 2-d", lambda F, t, w: F.embedding_bag(t(np.array([[0, 2], [3, 3], [1, 0]])), w), [randn(4, 2)],
+     (0,), False),
     ("embedding_bag per_sample_weights", lambda F, t, w, p: F.embedding_bag(t(IDX), w, t(OFFSETS), mode="sum",
                                                                             per_sample_weights=p),
      [randn(5, 3), randn(7)], (0, 1), False),
