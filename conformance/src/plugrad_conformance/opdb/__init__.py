@@ -16,16 +16,14 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, special, views
-from . import sorting
-from . import gather, nan, products, shaping  # noqa: E402  (issue 17)
+from . import (conversion, elementwise, functional, gather, indexing, join, layers, linalg, nan, nn_extra, products,
+               reduction, shaping, sorting, special, views)
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
-SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special)
-SOURCES += (sorting,)
-SOURCES += (products, shaping, gather, nan)
+SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special, sorting,
+           products, shaping, gather, nan, nn_extra)
 
 
 def _public_form(fn):

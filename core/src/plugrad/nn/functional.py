@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
                               normalize, one_hot, relu6, silu, softmin, softplus)
+from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
+                              mish, prelu, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold,
+                              threshold_)
+from ..ops.activation import bilinear, embedding_bag
+from ..ops.activation import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
+from ..ops.loss import (cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss, kl_div,
+                        margin_ranking_loss, multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
+                        pairwise_distance, poisson_nll_loss, soft_margin_loss, triplet_margin_loss,
+                        triplet_margin_with_distance_loss)
 from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import group_norm, instance_norm, local_response_norm, rms_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices
 from ..ops import elementwise as _ew
@@ -30,6 +40,15 @@ __all__ = [
     "tanh", "softmax", "log_softmax", "softmin", "normalize",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "selu", "selu_", "celu", "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink",
+    "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
+    "group_norm", "instance_norm", "rms_norm", "local_response_norm",
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss",
+    "pairwise_distance", "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "embedding_bag", "bilinear",
 ]
 
 

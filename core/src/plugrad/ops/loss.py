@@ -9,22 +9,26 @@ Every loss takes ``reduction`` = ``'mean'`` | ``'sum'`` | ``'none'``.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import zeros
-from ..dtypes import can_cast, int64, promote_types, uint8
+from ..dtypes import can_cast, get_default_dtype, int64, promote_types, uint8
 from ..layout import broadcast_shapes
 from ..optable import ops
 from ..tensor import Tensor
 from .checks import check_int, check_tensor, check_tensors, type_name
 from .elementwise import log, log1p, exp, where, sigmoid
-from .reduction import log_softmax
+from .reduction import log_softmax, norm
 from .declare import declare
 
 __all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction"]
+           "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction", "kl_div",
+           "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+           "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "pairwise_distance",
+           "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -505,3 +509,425 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         node.save(input, target, w, pos_weight)
         record(node, (input, target), r)
     return r
+
+
+# ---- more losses: divergence, count and Gaussian likelihoods, margins, embeddings ----------------
+
+class _Named(Node):
+    """A node that passes the gradient unchanged to a composition's own graph, so that the
+    result's ``grad_fn`` has PyTorch's name for an op whose derivative is the composition's
+    (``CtcLossBackward0``, ``NormBackward1``...); subclasses only name it."""
+    __slots__ = ()
+
+    def backward(self, g):
+        return (g,)
+
+
+def _named(node_cls, r: Tensor) -> Tensor:
+    """``r``'s values with a ``node_cls`` node over ``r``'s graph (when it has one)."""
+    if not (STATE.enabled and r._requires_grad):
+        return r
+    out = r.detach()
+    record(node_cls(), (r,), out)
+    return out
+
+
+@declare(public=False)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False) -> Tensor:
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` for log-probabilities
+    ``input`` (``log_target``: the target is given as log-probabilities too).
+    ``'batchmean'`` divides the sum by the batch size (the divergence's definition);
+    ``'mean'`` averages over every element, with PyTorch's warning."""
+    check_tensors("kl_div", input=input, target=target)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=3)
+    if reduction != "batchmean":
+        _check_reduction(reduction)
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        safe = where(target == 0, 1.0, target)   # xlogy: 0 log 0 = 0
+        loss = target * log(safe) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input._shape[0] if input.dim() else total
+    return _reduce(loss, reduction)
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+@declare(public=False)
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean") -> Tensor:
+    """Negative log likelihood of counts ``target`` under a Poisson of rate ``exp(input)``
+    (``log_input``) or ``input``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2``
+    for targets above 1."""
+    check_tensors("poisson_nll_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = exp(input) - target * input if log_input else input - target * log(input + eps)
+    if full:
+        with no_grad():
+            t = target.detach()
+            safe = where(t > 1, t, 1.0)
+            stirling = where(t > 1, safe * log(safe) - safe + 0.5 * log(safe * (2 * math.pi)), 0.0)
+        loss = loss + stirling
+    return _reduce(loss, reduction)
+
+
+@declare(public=False)
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean") -> Tensor:
+    """Negative log likelihood of ``target`` under a Gaussian of mean ``input`` and variance
+    ``var`` (one per element, or one per sample: a var one dim short, or with one dim of
+    size 1), clamped at ``eps`` without changing its gradient."""
+    check_tensors("gaussian_nll_loss", input=input, target=target)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = ops.full(input._shape, float(var), dtype=input._dtype, device=input.device)
+    else:
+        check_tensor(var, "gaussian_nll_loss", "var")
+        if var.numel() and bool((var.detach() < 0).any()):
+            raise ValueError("var has negative entry/entries")
+    if var._shape != input._shape:
+        if input._shape[:-1] == var._shape:
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and
+                  sum(v for i, v in zip(input._shape, var._shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    with no_grad():
+        shift = var.detach().clamp(min=eps) - var.detach()
+    var = var + shift   # the clamped values, with var's gradient (PyTorch clamps a clone in place)
+    loss = 0.5 * (log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return _reduce(loss, reduction)
+
+
+class ClampMinBackward0(Node):
+    """d max(x, m) = g where x >= m, 0 elsewhere (PyTorch's ``clamp_min``, which its margin
+    losses use)"""
+    __slots__ = ("min",)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return (where(x >= self.min, g, 0.0),)
+
+
+def _clamp_min(x: Tensor, m) -> Tensor:
+    """``max(x, m)`` recorded as PyTorch's ``ClampMinBackward0``."""
+    with no_grad():
+        r = x.clamp(min=m)
+    if STATE.enabled and x._requires_grad:
+        node = ClampMinBackward0()
+        node.min = m
+        node.save(x)
+        record(node, (x,), r)
+    return r
+
+
+def _same_dims(fname, **tensors):
+    dims = {k: t.dim() for k, t in tensors.items()}
+    if len(set(dims.values())) > 1:
+        sizes = ", ".join(f"{k}: {list(t._shape)}" for k, t in tensors.items())
+        raise RuntimeError(f"{fname} : All input tensors should have same dimension but got sizes: {sizes} ")
+
+
+@declare(public=False)
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target`` (1 or -1) says which input
+    should rank higher."""
+    check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _same_dims("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    return _reduce(_clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+@declare(public=False)
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1."""
+    check_tensors("hinge_embedding_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    margin_clamp = _clamp_min(margin - input, 0)
+    loss = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    return _reduce(loss, reduction)
+
+
+class SoftMarginLossBackward0(Node):
+    """d mean(log(1 + exp(-y x))) = -y sigmoid(-y x) g / n"""
+    __slots__ = ("reduction", "n")
+
+    def backward(self, g):
+        x, y = self.saved_tensors
+        return (-y * sigmoid(-y * x) * _spread(g, self.reduction, self.n),)
+
+
+@declare(public=False)
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-target * input))``, targets 1 or -1."""
+    check_tensors("soft_margin_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_broadcasts_to(target, input._shape, "target")
+    with no_grad():
+        z = -target.detach() * input.detach()
+        r = _reduce(log1p(exp(-z.abs())) + z.clamp(min=0), reduction)
+    if STATE.enabled and input._requires_grad:
+        node = SoftMarginLossBackward0()
+        node.reduction, node.n = reduction, input.numel()
+        node.save(input, target.detach())
+        record(node, (input,), r)
+    return r
+
+
+@declare(public=False)
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean") -> Tensor:
+    """Binary logistic loss per class, averaged over the classes (the last dim)."""
+    check_tensors("multilabel_soft_margin_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * ops.logsigmoid(input) + (1 - target) * ops.logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(class_dim) / input._shape[class_dim]
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(reduction + " is not valid")
+
+
+def _class_rows(input, fname):
+    """``input`` as (N, C) rows (a 1-d input is one row), refusing other ranks."""
+    if input.dim() > 2 or (input.dim() == 2 and not input._shape[1]) or (input.dim() <= 1 and not input.numel()):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input._shape)}")
+    return input.reshape(1, -1) if input.dim() < 2 else input
+
+
+class MultilabelMarginLossBackward0(Node):
+    """d sum_j sum_i max(0, 1 - x[t_j] + x[i]) / C over target classes t_j and the other
+    classes i: -1/C at x[t_j] and +1/C at x[i] for each active pair, times g"""
+    __slots__ = ("reduction", "rows", "shape")
+
+    def backward(self, g):
+        active, c = self.saved_tensors[0], self.shape[-1]
+        gs = g.reshape(-1, 1) if self.reduction == "none" else _spread(g, self.reduction, self.rows)
+        per = active.to(g._dtype)
+        gx = (per.sum(1) - per.sum(2)) * (gs / c)
+        return (gx.reshape(self.shape),)
+
+
+@declare(public=False)
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean") -> Tensor:
+    """Hinge loss between each target class (``target`` lists them, ended by -1) and each
+    other class: ``sum max(0, 1 - (x[target] - x[other])) / C``."""
+    check_tensors("multilabel_margin_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    x = _class_rows(input, "multilabel_margin_loss")
+    if target._shape != input._shape:
+        raise RuntimeError(f"inconsistent target size: {list(target._shape)} for input of size: "
+                           f"{list(input._shape)}")
+    if target._dtype is not int64:
+        raise RuntimeError(f"expected scalar type Long but found {type_name(target._dtype)}")
+    n, c = x._shape
+    t = target.reshape(n, c)
+    with no_grad():
+        if t.numel() and (int(t.min()) < -1 or int(t.max()) >= c):
+            raise RuntimeError(f"multilabel_margin_loss: target values must lie in [-1, {c}), got "
+                               f"[{int(t.min())}, {int(t.max())}]")
+        # the targets of a row are its entries before the first -1
+        valid = (t >= 0).to(int64).cumprod(1) > 0
+        counts = zeros((n, c), dtype=int64, device=x.device).scatter_add(1, where(valid, t, 0), valid.to(int64))
+        is_target = counts > 0
+        xd = x.detach()
+        z = 1 - xd.unsqueeze(2) + xd.unsqueeze(1)   # z[n, j, i] = 1 - x[j] + x[i]
+        active = (z > 0) & ~is_target.unsqueeze(1)
+        pairs = where(active, z, 0.0) * counts.unsqueeze(2).to(x._dtype)
+        active = active.to(x._dtype) * counts.unsqueeze(2).to(x._dtype)
+        loss = pairs.sum((1, 2)) / c
+        r = loss.reshape(input._shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
+    if STATE.enabled and input._requires_grad:
+        node = MultilabelMarginLossBackward0()
+        node.reduction, node.rows, node.shape = reduction, n, input._shape
+        node.save(active)
+        record(node, (input,), r)
+    return r
+
+
+class MultiMarginLossBackward0(Node):
+    """d sum_{i != y} w[y] max(0, margin - x[y] + x[i])^p / C: at x[i] the hinge's slope
+    (1, or 2 z for p = 2) times w[y] / C, at x[y] minus their sum; times g"""
+    __slots__ = ("reduction", "rows", "shape", "p", "margin")
+
+    def backward(self, g):
+        x, onehot, wy = self.saved_tensors
+        x = x.reshape(onehot._shape)
+        c = onehot._shape[1]
+        gs = g.reshape(-1, 1) if self.reduction == "none" else _spread(g, self.reduction, self.rows)
+        xy = (x * onehot).sum(1, keepdim=True)
+        z = self.margin - xy + x
+        on = (z > 0) & (onehot == 0)
+        slope = where(on, 1.0 if self.p == 1 else 2 * z, 0.0) * (wy.unsqueeze(1) / c)
+        gx = (slope - onehot * slope.sum(1, keepdim=True)) * gs
+        return (gx.reshape(self.shape),)
+
+
+@declare(public=False)
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean") -> Tensor:
+    """Multi-class hinge loss: ``sum over i != y of w[y] max(0, margin - x[y] + x[i])^p / C``
+    (``p`` 1 or 2)."""
+    check_tensors("multi_margin_loss", input=input, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None:
+        check_tensor(weight, "multi_margin_loss", "weight")
+        if weight.dim() != 1:
+            raise ValueError("weight must be one-dimensional")
+    _check_reduction(reduction)
+    x = _class_rows(input, "multi_margin_loss")
+    n, c = x._shape
+    if target.numel() != n or target.dim() > 1:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got {list(target._shape)}")
+    if target._dtype is not int64:
+        raise RuntimeError(f"expected scalar type Long but found {type_name(target._dtype)}")
+    if weight is not None:
+        if weight.numel() != c:
+            raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight._shape)}")
+        if weight._dtype is not input._dtype:
+            raise RuntimeError(f"expected scalar type {type_name(input._dtype)} but found {type_name(weight._dtype)}")
+    t = target.reshape(n)
+    with no_grad():
+        if n and (int(t.min()) < 0 or int(t.max()) >= c):
+            raise IndexError("target out of range")
+        onehot = zeros((n, c), dtype=x._dtype, device=x.device).scatter(1, t.unsqueeze(1), 1.0)
+        wy = ops.ones((n,), dtype=x._dtype, device=x.device) if weight is None else weight.detach().to(x._dtype)[t]
+        xd = x.detach()
+        z = margin - (xd * onehot).sum(1, keepdim=True) + xd
+        h = where((z > 0) & (onehot == 0), z if p == 1 else z * z, 0.0)
+        loss = (h * wy.unsqueeze(1)).sum(1) / c
+        r = loss.reshape(input._shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
+    if STATE.enabled and input._requires_grad:
+        node = MultiMarginLossBackward0()
+        node.reduction, node.rows, node.shape, node.p, node.margin = reduction, n, input._shape, p, margin
+        node.save(input, onehot, wy)
+        record(node, (input,), r)
+    return r
+
+
+# ---- distances and the losses built on them -------------------------------------------------------
+
+class NormBackward1(_Named):
+    """PyTorch's ``grad_fn`` of ``pairwise_distance`` (a norm over the last dim)"""
+    __slots__ = ()
+
+
+@declare
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dim (the inputs broadcast)."""
+    check_tensors("pairwise_distance", x1=x1, x2=x2)
+    out_dim = max(x1.dim(), x2.dim())
+    inner = out_dim - 1 if out_dim else 0
+    return _named(NormBackward1, norm(x1 - x2 + eps, p, inner, keepdim=keepdim))
+
+
+@declare
+def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (the inputs
+    broadcast); each norm is clamped at ``eps`` with its gradient kept, as in PyTorch."""
+    check_tensors("cosine_similarity", x1=x1, x2=x2)
+    shape = broadcast_shapes(x1._shape, x2._shape)
+    a, b = x1.expand(shape), x2.expand(shape)
+    if not a._dtype.is_floating_point:
+        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+
+    def unit(v):
+        n = norm(v, 2, dim, keepdim=True)
+        with no_grad():
+            shift = n.detach().clamp(min=eps) - n.detach()
+        return v / (n + shift)
+    return (unit(a) * unit(b)).sum(dim)
+
+
+@declare(public=False)
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where ``target`` is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1."""
+    check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1._shape != input2._shape:
+        raise RuntimeError(f"cosine_embedding_loss: Input1 and Input2 must have the same shape, but got "
+                           f"Input1: {list(input1._shape)}, Input2: {list(input2._shape)}")
+    t_dim = target.dim()
+    if t_dim > 1:
+        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported, but got target of "
+                           f"size: {list(target._shape)}")
+    if input1.dim() != t_dim + 1:
+        raise RuntimeError(f"{t_dim}D target tensor expects {t_dim + 1}D input tensors, but found inputs with "
+                           f"sizes {list(input1._shape)} and {list(input2._shape)}.")
+    eps = 1e-12
+    prod = (input1 * input2).sum(t_dim)
+    mag1 = (input1 * input1).sum(t_dim) + eps
+    mag2 = (input2 * input2).sum(t_dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, _clamp_min(cos - margin, 0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def _triplet_dims(anchor, positive, negative):
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) > 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           f"inputs")
+
+
+@declare(public=False)
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean") -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with the p-norm
+    ``pairwise_distance``; ``swap`` takes the smaller of the negative's two distances."""
+    check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _triplet_dims(anchor, positive, negative)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0), reduction)
+
+
+@declare(public=False)
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean") -> Tensor:
+    """The triplet margin loss for any ``distance_function`` (``pairwise_distance`` by default)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    check_tensors("triplet_margin_with_distance_loss", anchor=anchor, positive=positive, negative=negative)
+    _triplet_dims(anchor, positive, negative)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, dist(positive, negative))
+    return _reduce(_clamp_min(margin + d_pos - d_neg, 0), reduction)

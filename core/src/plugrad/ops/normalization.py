@@ -1,7 +1,9 @@
-"""Normalisation: ``batch_norm`` and ``layer_norm``.
+"""Normalisation: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm`` (batch norm
+of the input folded to one sample), ``rms_norm`` and ``local_response_norm``.
 
-Both normalise ``x`` over some axes, ``x_hat = (x - mean) / sqrt(var + eps)`` with
-the biased variance, then apply an elementwise affine ``x_hat * w + b``. Their
+``batch_norm``, ``layer_norm`` and ``group_norm`` normalise ``x`` over some axes,
+``x_hat = (x - mean) / sqrt(var + eps)`` with the biased variance, then apply an
+elementwise affine ``x_hat * w + b``. Their
 backward is the classic closed form, written with plugrad ops from the saved
 input, so it is differentiable again:
 
@@ -16,8 +18,9 @@ from ..dtypes import float16, float32
 from ..tensor import Tensor
 from .checks import check_bool, check_floating, check_int, check_tensor
 from .declare import declare
+from .join import cat
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
 
 def _normalized_grad(g, x, w_b, axes, eps):
@@ -226,3 +229,155 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
         node.save(input, weight)
         record(node, (input, weight, bias), y)
     return y
+
+
+# ---- group, instance, RMS and local response normalisation -------------------------------------
+
+class NativeGroupNormBackward0(Node):
+    """d group_norm: dx by the closed form over each (sample, group); dw = sum(g * x_hat) and
+    db = sum(g) over every dim but the channel dim"""
+    __slots__ = ("groups", "eps", "param_shape", "axes")
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        need = [f is not None for f, _ in self.next_functions]
+        shape = x._shape
+        grouped = (shape[0], self.groups, -1)
+        gw_in = g if w is None else g * w.reshape(self.param_shape)
+        gx, x_hat = _normalized_grad(gw_in.reshape(grouped), x.reshape(grouped), None, (2,), self.eps)
+        x_hat = x_hat.reshape(shape)
+        gw = (g * x_hat).sum(self.axes) if need[1] else None
+        gb = g.sum(self.axes) if need[2] else None
+        return (gx.reshape(shape) if need[0] else None), gw, gb
+
+
+@declare
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
+    """Normalise ``input`` (N, C, ...) over each group of ``C / num_groups`` channels (and
+    the spatial dims) of each sample, then scale and shift per channel."""
+    check_tensor(input, "group_norm", "input")
+    num_groups = check_int(num_groups, "group_norm", "num_groups")
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input._shape[0], input._shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input._shape)} and num_groups={num_groups}")
+    check_floating(input, "group_norm")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None:
+            check_tensor(t, "group_norm", name)
+            if t.dim() != 1 or t.numel() != c:
+                raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in "
+                                   f"input, but got {name} of shape {list(t._shape)} and input of shape "
+                                   f"{list(input._shape)}")
+            if t._dtype is not input._dtype:
+                _check_param_dtype(t, input)
+    param_shape = (1, c) + (1,) * (input.dim() - 2)
+    axes = (0,) + tuple(range(2, input.dim()))
+    with no_grad():
+        x = input.detach().reshape(n, num_groups, -1)
+        xc = x - x.mean((2,), keepdim=True)
+        y = (xc * ((xc * xc).mean((2,), keepdim=True) + eps).rsqrt()).reshape(input._shape)
+        if weight is not None:
+            y = y * weight.detach().to(y._dtype).reshape(param_shape)
+        if bias is not None:
+            y = y + bias.detach().to(y._dtype).reshape(param_shape)
+    if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
+                          (bias is not None and bias._requires_grad)):
+        node = NativeGroupNormBackward0()
+        node.groups, node.eps, node.param_shape, node.axes = num_groups, eps, param_shape, axes
+        node.save(input, weight)
+        record(node, (input, weight, bias), y)
+    return y
+
+
+def _repeat_per_sample(t, n):
+    """A per-channel tensor repeated for each of ``n`` samples (instance norm's channels)."""
+    return None if t is None else t.repeat(n)
+
+
+@declare(public=False)   # torch.instance_norm takes its arguments in another order: nn.functional's only
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial dims: ``batch_norm`` of the
+    input seen as one sample of N * C channels (PyTorch's own composition). The running
+    statistics, when given, move toward the batch's mean over the samples."""
+    check_tensor(input, "instance_norm", "input")
+    if use_input_stats:
+        size = 1
+        for s in input._shape[2:]:
+            size *= s
+        if size == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape!r}")
+    if input.dim() < 2:
+        raise RuntimeError(f"instance_norm(): expected an input with at least 2 dims (N, C, ...), got shape "
+                           f"{list(input._shape)}")
+    n, c = input._shape[0], input._shape[1]
+    mean_r, var_r = _repeat_per_sample(running_mean, n), _repeat_per_sample(running_var, n)
+    folded = input.reshape((1, n * c) + tuple(input._shape[2:]))
+    out = batch_norm(folded, mean_r, var_r, _repeat_per_sample(weight, n), _repeat_per_sample(bias, n),
+                     use_input_stats, momentum, eps)
+    if use_input_stats:   # (evaluation leaves the repeated statistics as they were)
+        with no_grad():
+            if running_mean is not None:
+                running_mean.copy_(mean_r.reshape(n, c).mean(0))
+            if running_var is not None:
+                running_var.copy_(var_r.reshape(n, c).mean(0))
+    return out.reshape(input._shape)
+
+
+#: the machine epsilon of each floating dtype (``torch.finfo(dtype).eps``): rms_norm's default eps
+_MACHINE_EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+
+
+@declare
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times
+    ``weight`` (a composition, as in PyTorch); ``eps=None`` is the dtype's machine epsilon."""
+    check_tensor(input, "rms_norm", "input")
+    shape = _int_tuple(normalized_shape)
+    k = len(shape)
+    if input.dim() < k or tuple(input._shape[input.dim() - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*"
+                           f"{', '.join(map(str, shape))}], but got input of size{list(input._shape)}")
+    if weight is not None:
+        check_tensor(weight, "rms_norm", "weight")
+        if tuple(weight._shape) != shape:
+            raise RuntimeError(f"rms_norm(): expected weight of shape {list(shape)}, got {list(weight._shape)}")
+    check_floating(input, "rms_norm")
+    if eps is None:
+        eps = _MACHINE_EPS[input._dtype.name]
+    axes = tuple(range(input.dim() - k, input.dim()))
+    r = input * (input.pow(2).mean(axes, keepdim=True) + eps).rsqrt()
+    return r if weight is None else r * weight
+
+
+@declare(public=False)
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
+    """Each element divided by ``(k + alpha * mean of the squares of the ``size`` channels
+    around it) ** beta`` (the window is zero-padded at the channel dim's ends)."""
+    check_tensor(input, "local_response_norm", "input")
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    size = check_int(size, "local_response_norm", "size")
+    if not input.numel():
+        return input
+    sq = input * input
+    c = input._shape[1]
+    lo, hi = size // 2, (size - 1) // 2
+    pad_shape = list(input._shape)
+    parts = []
+    if lo:
+        pad_shape[1] = lo
+        parts.append(sq.new_zeros(tuple(pad_shape)))
+    parts.append(sq)
+    if hi:
+        pad_shape[1] = hi
+        parts.append(sq.new_zeros(tuple(pad_shape)))
+    padded = cat(parts, 1) if len(parts) > 1 else sq
+    window = padded.narrow(1, 0, c)
+    for i in range(1, size):
+        window = window + padded.narrow(1, i, c)
+    div = (window / size * alpha + k).pow(beta)
+    return input / div
