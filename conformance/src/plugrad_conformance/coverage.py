@@ -53,12 +53,13 @@ NON_OPS = {
     "plugrad.ops.views.strided_index": "layout helper for kernels, no tensor input",
     # convolution: the window geometry and the im2col/col2im building blocks that take
     # it; conv1d/conv2d/unfold/fold and the pooling ops are checked through them
-    "plugrad.ops.convolution.Window2d": "window geometry record, not an op",
+    "plugrad.ops.convolution.Windows": "window geometry record, not an op",
     "plugrad.ops.convolution.pair": "argument parser ((int or pair) -> pair)",
+    "plugrad.ops.convolution.ntuple": "argument parser ((int or n ints) -> n ints)",
     "plugrad.ops.convolution.im2col_raw": "untracked building block of conv/unfold/pooling",
     "plugrad.ops.convolution.col2im_raw": "untracked building block of conv/fold/pooling",
-    "plugrad.ops.convolution.im2col": "building block taking a Window2d; checked through unfold and conv2d",
-    "plugrad.ops.convolution.col2im": "building block taking a Window2d; checked through fold and conv2d",
+    "plugrad.ops.convolution.im2col": "building block taking a Windows; checked through unfold and conv2d",
+    "plugrad.ops.convolution.col2im": "building block taking a Windows; checked through fold and conv2d",
     # loss: maps the deprecated size_average/reduce flags to a reduction string
     "plugrad.ops.loss.legacy_reduction": "argument helper, not an op",
 }

@@ -17,11 +17,13 @@ import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
 from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, views
+from . import spatial
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
 SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional)
+SOURCES += (spatial,)
 
 
 def _public_form(fn):

@@ -19,6 +19,10 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.normalization import batch_norm, layer_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices
+from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+                           adaptive_max_pool3d, avg_pool1d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
+                           max_pool1d_with_indices, max_pool3d, max_pool3d_with_indices)
+from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
 from ..ops import elementwise as _ew
 from ..ops import reduction as _rd
 from ..tensor import Tensor
@@ -31,6 +35,10 @@ __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
+__all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "max_pool1d_with_indices",
+            "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d"]
 
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------
