@@ -28,6 +28,7 @@ OP_MODULES = (
     "plugrad.ops.pooling",
     "plugrad.ops.normalization",
     "plugrad.ops.padding",
+    "plugrad.ops.upsampling",
     "plugrad.ops.loss",
     "plugrad.ops.activation",
     "plugrad.nn.functional",
@@ -38,6 +39,7 @@ OP_MODULES = (
 OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution", "plugrad.ops.pooling",
                                  "plugrad.ops.normalization", "plugrad.ops.padding", "plugrad.ops.loss",
                                  "plugrad.ops.activation", "plugrad.nn.functional"})
+OPTIONAL_OP_MODULES |= {"plugrad.ops.upsampling"}
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)

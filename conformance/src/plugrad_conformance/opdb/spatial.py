@@ -306,6 +306,150 @@ def _errors_pool(fname_nd):
             ErrorInput(lambda g: Sample(g.array((2,) * fname_nd), 2), RuntimeError, "an input without channels")]
 
 
+# ---- upsampling ------------------------------------------------------------------------------
+
+_NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _resize_matrix(n_in, n_out, mode, align, scale, antialias):
+    """The (n_out, n_in) matrix of one dim's resampling, from PyTorch's formulas."""
+    m = np.zeros((n_out, n_in))
+    if align and mode not in ("nearest", "nearest-exact"):
+        s = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale else n_in / n_out
+    if mode in ("nearest", "nearest-exact"):
+        s32 = np.float32(s)
+        for i in range(n_out):
+            src = np.float32(np.float32(i + (0.5 if mode == "nearest-exact" else 0.0)) * s32)
+            m[i, min(int(np.floor(src)), n_in - 1)] = 1
+        return m
+    if antialias:
+        cubic = mode == "bicubic"
+        support = (2.0 if cubic else 1.0) * (s if s >= 1 else 1.0)
+        inv = 1.0 / s if s >= 1 else 1.0
+        for i in range(n_out):
+            center = s * (i + 0.5)
+            lo = max(int(center - support + 0.5), 0)
+            hi = min(int(center + support + 0.5), n_in)
+            w = np.array([_aa_filter((j - center + 0.5) * inv, cubic) for j in range(lo, hi)])
+            m[i, lo:hi] = w / w.sum() if w.sum() else w
+        return m
+    for i in range(n_out):
+        src = s * i if align else s * (i + 0.5) - 0.5
+        if mode == "bicubic":
+            i0 = int(np.floor(src))
+            t = src - i0
+            for k, w in enumerate(_cubic_weights(t)):
+                m[i, min(max(i0 - 1 + k, 0), n_in - 1)] += w
+        else:
+            src = max(src, 0.0)
+            i0 = min(int(np.floor(src)), n_in - 1)
+            lam = min(max(src - i0, 0.0), 1.0)
+            m[i, i0] += 1 - lam
+            m[i, min(i0 + 1, n_in - 1)] += lam
+    return m
+
+
+def _cubic_weights(t, a=-0.75):
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _aa_filter(x, cubic):
+    x = abs(x)
+    if not cubic:
+        return max(1 - x, 0.0)
+    a = -0.5
+    if x < 1:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2 else 0.0
+
+
+def _interpolate_ref(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                     recompute_scale_factor=None, antialias=False):
+    nd = x.ndim - 2
+    if mode == "area":
+        return _adaptive_avg_ref(nd)(x, _tuple(size, nd) if size is not None else
+                                     tuple(int(np.floor(n * scale_factor)) for n in x.shape[2:]))
+    scales = [None] * nd
+    if size is not None:
+        out = list(_tuple(size, nd))
+    else:
+        sf = _tuple(scale_factor, nd)
+        out = [int(np.floor(n * f)) for n, f in zip(x.shape[2:], sf)]
+        if not recompute_scale_factor:
+            scales = list(sf)
+    for i in range(nd):
+        m = _resize_matrix(x.shape[2 + i], out[i], mode, bool(align_corners), scales[i], antialias)
+        x = np.moveaxis(np.tensordot(m, np.moveaxis(x, 2 + i, 0), axes=(1, 0)), 0, 2 + i)
+    return x
+
+
+def _interpolate_sample(g):
+    grad = g.purpose != "forward"
+    mode = g.choice(["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"])
+    nd = _NDIM.get(mode) or g.integers(1, 3 if grad else 2)
+    size = tuple(g.integers(1, 3 if nd == 3 else 4) for _ in range(nd))
+    x = g.array((1 if grad else g.integers(1, 2), 1 if grad else g.integers(1, 2)) + size)
+    kw = {"mode": mode}
+    if g.boolean():
+        out = tuple(g.integers(1, 5 if nd < 3 else 3) for _ in range(nd))
+        kw["size"] = out if nd > 1 or g.boolean() else out[0]
+    else:
+        kw["scale_factor"] = g.choice([2, 0.5, 1.5, 2.3, 3]) if nd == 3 else g.choice([2, 0.5, 1.5, 2.3, 3, 1.7])
+        g.assume(all(int(n * kw["scale_factor"]) >= 1 for n in size))
+        if mode != "area" and g.boolean():
+            kw["recompute_scale_factor"] = True
+    if mode in _NDIM and g.boolean():
+        kw["align_corners"] = True
+    if mode in ("bilinear", "bicubic") and g.integers(0, 3) == 0:
+        kw["antialias"] = True
+    return Sample(x, **kw)
+
+
+def _pixel_shuffle_ref(x, upscale_factor):
+    r = upscale_factor
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w).transpose(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def _pixel_unshuffle_ref(x, downscale_factor):
+    r = downscale_factor
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r).transpose(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def _shuffle_sample(unshuffle):
+    def sample(g):
+        r = g.integers(1, 2 if g.purpose != "forward" else 3)
+        lead = (g.integers(1, 2),) * g.integers(0, 1)
+        c, h, w = g.integers(1, 2), g.integers(1, 2), g.integers(1, 2)
+        if unshuffle:
+            return Sample(g.array(lead + (c, h * r, w * r)), r)
+        return Sample(g.array(lead + (c * r * r, h, w)), r)
+    return sample
+
+
+def _channel_shuffle_ref(x, groups):
+    n, c, *rest = x.shape
+    return x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2).reshape(x.shape)
+
+
+def _channel_shuffle_sample(g):
+    groups = g.integers(1, 3)
+    rest = tuple(g.integers(1, 2) for _ in range(g.integers(1, 2)))
+    return Sample(g.array((g.integers(1, 2), groups * g.integers(1, 2)) + rest), groups)
+
+
 WITH_INDICES = {"result_dtype": lambda d, s: (d, plugrad.int64)}
 
 ENTRIES = [
@@ -339,6 +483,20 @@ ENTRIES = [
         errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 3)), None), TypeError, "an output_size of None")]),
     _op("pooling", "adaptive_max_pool3d", _adaptive_max_ref(3), _adaptive_sample(3, True),
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 2, 2)), -1), RuntimeError, "a negative output_size")]),
+    _op("upsampling", "interpolate", _interpolate_ref, _interpolate_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 1, 2)), size=2, scale_factor=2.0), ValueError,
+                           "both size and scale_factor"),
+                ErrorInput(lambda g: Sample(g.array((1, 1, 2)), size=2, mode="bilinear"), NotImplementedError,
+                           "bilinear of a 3-d input"),
+                ErrorInput(lambda g: Sample(g.array((1, 1, 2)), size=2, align_corners=True), ValueError,
+                           "align_corners with nearest"),
+                ErrorInput(lambda g: Sample(g.array((1, 1, 2)), size=(2, 2)), ValueError, "two sizes for one dim")]),
+    _op("upsampling", "pixel_shuffle", _pixel_shuffle_ref, _shuffle_sample(False),
+        errors=[ErrorInput(lambda g: Sample(g.array((3, 2, 2)), 2), RuntimeError, "3 channels for a factor of 2")]),
+    _op("upsampling", "pixel_unshuffle", _pixel_unshuffle_ref, _shuffle_sample(True),
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 2)), 2), RuntimeError, "a height of 3 for a factor of 2")]),
+    _op("upsampling", "channel_shuffle", _channel_shuffle_ref, _channel_shuffle_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 2)), 2), RuntimeError, "3 channels in 2 groups")]),
 ]
 
 __all__ = ["ENTRIES"]

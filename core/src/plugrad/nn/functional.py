@@ -23,6 +23,7 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_ma
                            adaptive_max_pool3d, avg_pool1d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
                            max_pool1d_with_indices, max_pool3d, max_pool3d_with_indices)
 from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
+from ..ops.upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from ..ops import elementwise as _ew
 from ..ops import reduction as _rd
 from ..tensor import Tensor
@@ -39,6 +40,7 @@ __all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max
             "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
             "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
             "lp_pool3d"]
+__all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------
