@@ -328,7 +328,7 @@ NOT_DIFFERENTIABLE = {
     "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "all", "any", "argmax", "argmin",
     "count_nonzero", "nonzero", "argwhere",
     # internal helpers exported for other op modules
-    "sum_to", "slice_dim", "strided_index", "Window2d", "pair", "im2col_raw", "col2im_raw", "im2col", "col2im",
+    "sum_to", "slice_dim", "strided_index", "Windows", "pair", "ntuple", "im2col_raw", "col2im_raw", "im2col", "col2im",
     "legacy_reduction",
 }
 

@@ -28,6 +28,7 @@ OP_MODULES = (
     "plugrad.ops.pooling",
     "plugrad.ops.normalization",
     "plugrad.ops.padding",
+    "plugrad.ops.upsampling",
     "plugrad.ops.loss",
     "plugrad.ops.activation",
     "plugrad.nn.functional",
@@ -38,8 +39,11 @@ OP_MODULES = (
     "plugrad.special",
     "plugrad.ops.decompositions",
     "plugrad.linalg",
+    "plugrad.ops.products",
+    "plugrad.ops.shaping",
+    "plugrad.ops.gather",
+    "plugrad.ops.nan",
 )
-OP_MODULES += ("plugrad.ops.products", "plugrad.ops.shaping", "plugrad.ops.gather", "plugrad.ops.nan")
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)
@@ -48,7 +52,7 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
                                  "plugrad.ops.activation", "plugrad.nn.functional",
                                  "plugrad.ops.sorting", "plugrad.ops.scan",
                                  "plugrad.ops.rearrange", "plugrad.ops.sampling", "plugrad.special",
-                                 "plugrad.ops.decompositions", "plugrad.linalg"})
+                                 "plugrad.ops.decompositions", "plugrad.linalg", "plugrad.ops.upsampling"})
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
@@ -64,12 +68,13 @@ NON_OPS = {
     "plugrad.ops.views.strided_index": "layout helper for kernels, no tensor input",
     # convolution: the window geometry and the im2col/col2im building blocks that take
     # it; conv1d/conv2d/unfold/fold and the pooling ops are checked through them
-    "plugrad.ops.convolution.Window2d": "window geometry record, not an op",
+    "plugrad.ops.convolution.Windows": "window geometry record, not an op",
     "plugrad.ops.convolution.pair": "argument parser ((int or pair) -> pair)",
+    "plugrad.ops.convolution.ntuple": "argument parser ((int or n ints) -> n ints)",
     "plugrad.ops.convolution.im2col_raw": "untracked building block of conv/unfold/pooling",
     "plugrad.ops.convolution.col2im_raw": "untracked building block of conv/fold/pooling",
-    "plugrad.ops.convolution.im2col": "building block taking a Window2d; checked through unfold and conv2d",
-    "plugrad.ops.convolution.col2im": "building block taking a Window2d; checked through fold and conv2d",
+    "plugrad.ops.convolution.im2col": "building block taking a Windows; checked through unfold and conv2d",
+    "plugrad.ops.convolution.col2im": "building block taking a Windows; checked through fold and conv2d",
     # loss: maps the deprecated size_average/reduce flags to a reduction string
     "plugrad.ops.loss.legacy_reduction": "argument helper, not an op",
     # shaping: computes a shape from shapes, with no tensor input

@@ -29,6 +29,11 @@ from ..ops.normalization import batch_norm, layer_norm
 from ..ops.normalization import group_norm, instance_norm, local_response_norm, rms_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2d_with_indices
+from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+                           adaptive_max_pool3d, avg_pool1d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
+                           max_pool1d_with_indices, max_pool3d, max_pool3d_with_indices)
+from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
+from ..ops.upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from ..ops import elementwise as _ew
 from ..ops import reduction as _rd
 from ..tensor import Tensor
@@ -50,6 +55,11 @@ __all__ = [
     "triplet_margin_with_distance_loss",
     "embedding_bag", "bilinear",
 ]
+__all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "max_pool1d_with_indices",
+            "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
+            "lp_pool3d"]
+__all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------

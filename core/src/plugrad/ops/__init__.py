@@ -8,11 +8,9 @@ the Tensor methods.
 
 from .. import creation
 from ..optable import ops as _table
-from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
-               padding, pooling, reduction, views)
-from . import rearrange, sampling, scan, sorting  # noqa: E402,F401
-from . import shaping, products, gather, nan  # noqa: E402,F401  (issue 17: shape, product, gather and NaN ops)
-from . import decompositions
+from . import (activation, conversion, convolution, decompositions, dense, elementwise, gather, indexing, join,  # noqa: F401
+               linalg, loss, nan, normalization, padding, pooling, products, rearrange, reduction, sampling, scan, shaping,
+               sorting, upsampling, views)
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))

@@ -1,23 +1,24 @@
-"""Convolution layers: ``Conv2d``, ``Conv1d`` and ``ConvTranspose2d``."""
+"""Convolution layers over 1, 2 or 3 spatial dims: ``Conv1d``/``Conv2d``/``Conv3d`` and
+``ConvTranspose1d``/``ConvTranspose2d``/``ConvTranspose3d``."""
 
 from __future__ import annotations
 
 import math
 
 from ...creation import empty
-from ...ops.convolution import pair
+from ...ops.convolution import ntuple
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: arguments, parameters, initialisation, repr."""
+    """What the convolution layers share: arguments, parameters, initialisation, repr."""
 
     _ndim = 2
 
@@ -58,10 +59,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def _tuple(self, value, what, name):
-        if self._ndim == 2:
-            return pair(value, what, name)
-        v = value[0] if isinstance(value, (tuple, list)) else value
-        return (v,)
+        return ntuple(value, self._ndim, what, name)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -75,16 +73,24 @@ class _ConvNd(Module):
         nd = self._ndim
         shape = list(getattr(input, "shape", ()))
         if len(shape) not in (nd + 1, nd + 2) or shape[-nd - 1] != self.in_channels:
-            dims = ", ".join(["H", "W"] if nd == 2 else ["L"])
+            dims = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
             raise RuntimeError(f"{self._get_name()}({self.extra_repr()}): expected input of shape "
                                f"[N, {self.in_channels}, {dims}] or [{self.in_channels}, {dims}], but got input "
                                f"of shape {shape}")
 
     def _padded_input(self, input):
-        """The input padded by padding_mode (non-zero modes pad before the convolution)."""
+        """The input padded by padding_mode (non-zero modes pad before the convolution);
+        'same' pads ``dilation * (kernel - 1)`` per dim, the odd one at the end, as PyTorch."""
         pads = []
-        for p in reversed(self.padding):
-            pads += [p, p]
+        for i in reversed(range(self._ndim)):
+            if self.padding == "valid":
+                lo = hi = 0
+            elif self.padding == "same":
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                lo, hi = total // 2, total - total // 2
+            else:
+                lo = hi = self.padding[i]
+            pads += [lo, hi]
         return F.pad(input, pads, mode=self.padding_mode)
 
     def extra_repr(self) -> str:
@@ -104,10 +110,10 @@ class _ConvNd(Module):
         return s
 
     def _forward(self, input, conv, padding):
-        """Run ``conv`` (F.conv1d or F.conv2d) with this layer's settings; a padding mode
-        other than zeros pads the input first."""
+        """Run ``conv`` (F.conv1d, F.conv2d or F.conv3d) with this layer's settings; a padding
+        mode other than zeros pads the input first."""
         self._check_input(input)
-        if self.padding_mode != "zeros" and not isinstance(self.padding, str):
+        if self.padding_mode != "zeros":
             return conv(self._padded_input(input), self.weight, self.bias, self.stride, 0, self.dilation,
                         self.groups)
         return conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
@@ -141,10 +147,22 @@ class Conv1d(_ConvNd):
         return self._forward(input, F.conv1d, self.padding if isinstance(self.padding, str) else self.padding[0])
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-d convolution (the adjoint of Conv2d): upsamples (N, C, H, W) inputs."""
+class Conv3d(_ConvNd):
+    """3-d convolution over (N, C, D, H, W) or (C, D, H, W) inputs."""
 
-    _ndim = 2
+    _ndim = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+
+    def forward(self, input):
+        return self._forward(input, F.conv3d, self.padding)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: zeros padding only, and ``output_size``."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
@@ -153,14 +171,45 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, device, dtype, transposed=True, output_padding=output_padding)
 
+    def _output_padding(self, input, output_size):
+        """The output padding that reaches ``output_size`` (the layer's own when None)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._ndim
+        want = tuple(output_size)[-nd:]
+        if len(want) != nd:
+            raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must have {nd} or "
+                             f"{nd + 2} elements (got {len(tuple(output_size))})")
+        sizes = tuple(input.shape)[-nd:]
+        least = [(n - 1) * s - 2 * p + d * (k - 1) + 1
+                 for n, s, p, d, k in zip(sizes, self.stride, self.padding, self.dilation, self.kernel_size)]
+        for w, lo, s in zip(want, least, self.stride):
+            if not lo <= w < lo + s:
+                raise ValueError(f"requested an output size of {list(want)}, but valid sizes range from {least} to "
+                                 f"{[m + t - 1 for m, t in zip(least, self.stride)]} (for an input of "
+                                 f"{list(sizes)})")
+        return tuple(w - lo for w, lo in zip(want, least))
+
     def forward(self, input, output_size=None):
         self._check_input(input)
-        output_padding = self.output_padding
-        if output_size is not None:  # choose the output padding that reaches output_size
-            want = tuple(output_size)[-2:]
-            hw = tuple(input.shape)[-2:]
-            output_padding = tuple(
-                o - ((n - 1) * s - 2 * p + d * (k - 1) + 1)
-                for o, n, s, p, d, k in zip(want, hw, self.stride, self.padding, self.dilation, self.kernel_size))
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self._ndim]
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self._output_padding(input, output_size),
+                    self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-d convolution (the adjoint of Conv1d): upsamples (N, C, L) inputs."""
+
+    _ndim = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-d convolution (the adjoint of Conv2d): upsamples (N, C, H, W) inputs."""
+
+    _ndim = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-d convolution (the adjoint of Conv3d): upsamples (N, C, D, H, W) inputs."""
+
+    _ndim = 3

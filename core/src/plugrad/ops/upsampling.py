@@ -1,0 +1,392 @@
+"""Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic,
+trilinear, area), and the rearrangements ``pixel_shuffle`` / ``pixel_unshuffle`` /
+``channel_shuffle``.
+
+Every interpolation mode is separable: along each spatial dim, an output position reads
+a few input positions (its *taps*) with weights that depend on the position alone. The
+taps come from PyTorch's index arithmetic, reproduced exactly (the source index of
+``nearest`` is ``floor(dst * scale)`` in float32, with ``scale`` = 1 / scale_factor or
+in / out; the linear modes use ``scale * (dst + 0.5) - 0.5`` unless ``align_corners``)
+and computed once per dim on the host; the resampling itself is ``index_select`` and
+weighted sums per dim, on the device. The op records its own node
+(``UpsampleBilinear2DBackward0``...), whose backward is the transpose, ``index_add`` of
+the weighted gradient per dim, itself differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from ..autograd.grad_mode import STATE, no_grad
+from ..autograd.graph import Node, record
+from ..creation import tensor
+from ..dtypes import float64, int64
+from ..optable import ops
+from ..tensor import Tensor
+from .checks import check_tensor
+from .declare import declare
+
+__all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+
+
+def _f32(v: float) -> float:
+    """``v`` rounded to float32, as PyTorch's float index arithmetic rounds it."""
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+# ---- the taps of one dim ----------------------------------------------------------------------
+
+def _scale(n_in, n_out, align_corners, scale, rnd):
+    """PyTorch's ``area_pixel_compute_scale``: source positions per output position."""
+    if align_corners:
+        return rnd((n_in - 1) / (n_out - 1)) if n_out > 1 else 0.0
+    return rnd(1.0 / scale) if scale is not None and scale > 0 else rnd(n_in / n_out)
+
+
+def _nearest_taps(n_in, n_out, scale, exact):
+    """``min(floor(dst * s), n_in - 1)`` (``(dst + 0.5) * s`` for nearest-exact), in float32."""
+    s = _scale(n_in, n_out, False, scale, _f32)
+    half = 0.5 if exact else 0.0
+    return [[min(int(math.floor(_f32((i + half) * s))), n_in - 1) for i in range(n_out)]], None
+
+
+def _linear_taps(n_in, n_out, align_corners, scale, rnd):
+    """Two taps: ``floor(src)`` and the next one (clamped), weighted ``1 - l`` and ``l``."""
+    s = _scale(n_in, n_out, align_corners, scale, rnd)
+    lo, hi, w0, w1 = [], [], [], []
+    for i in range(n_out):
+        src = rnd(s * i) if align_corners else max(rnd(rnd(s * rnd(i + 0.5)) - 0.5), 0.0)
+        i0 = min(int(math.floor(src)), n_in - 1)
+        lam = min(max(rnd(src - i0), 0.0), 1.0)
+        lo.append(i0)
+        hi.append(i0 + (1 if i0 < n_in - 1 else 0))
+        w0.append(rnd(1.0 - lam))
+        w1.append(lam)
+    return [lo, hi], [w0, w1]
+
+
+def _cubic_taps(n_in, n_out, align_corners, scale, rnd):
+    """Four taps around ``floor(src)`` (clamped to the input), with the cubic convolution
+    weights of A = -0.75, as PyTorch's bicubic."""
+    a = -0.75
+
+    def near(x):   # |x| <= 1
+        return rnd(rnd(rnd(rnd((a + 2) * x) - (a + 3)) * x) * x) + 1
+
+    def far(x):    # 1 < |x| < 2
+        return rnd(rnd(rnd(rnd(rnd(a * x) - 5 * a) * x) + 8 * a) * x) - 4 * a
+
+    s = _scale(n_in, n_out, align_corners, scale, rnd)
+    idx, wts = [[] for _ in range(4)], [[] for _ in range(4)]
+    for i in range(n_out):
+        src = rnd(s * i) if align_corners else rnd(rnd(s * rnd(i + 0.5)) - 0.5)
+        i0 = int(math.floor(src))
+        t = rnd(src - i0)
+        weights = (rnd(far(rnd(t + 1.0))), rnd(near(t)), rnd(near(rnd(1.0 - t))), rnd(far(rnd(rnd(1.0 - t) + 1.0))))
+        for k in range(4):
+            idx[k].append(min(max(i0 - 1 + k, 0), n_in - 1))
+            wts[k].append(weights[k])
+    return idx, wts
+
+
+def _antialias_taps(n_in, n_out, align_corners, scale, rnd, cubic):
+    """PyTorch's antialiased taps: when downsampling, the filter (triangle, or the cubic of
+    A = -0.5) is stretched by the scale, so each output averages every input under it;
+    the weights of an output are normalized to sum to one."""
+    a = -0.5
+
+    def tent(x):
+        x = abs(x)
+        return 1.0 - x if x < 1.0 else 0.0
+
+    def keys(x):
+        x = abs(x)
+        if x < 1.0:
+            return rnd(rnd(rnd(rnd((a + 2) * x) - (a + 3)) * x) * x) + 1
+        if x < 2.0:
+            return rnd(rnd(rnd(rnd(rnd(a * x) - 5 * a) * x) + 8 * a) * x) - 4 * a
+        return 0.0
+
+    flt = keys if cubic else tent
+    s = _scale(n_in, n_out, align_corners, scale, rnd)
+    half = 2.0 if cubic else 1.0   # interp_size / 2
+    support = rnd(half * s) if s >= 1.0 else half
+    width = int(math.ceil(support)) * 2 + 1
+    invscale = rnd(1.0 / s) if s >= 1.0 else 1.0
+    idx, wts = [[] for _ in range(width)], [[] for _ in range(width)]
+    for i in range(n_out):
+        center = rnd(s * rnd(i + 0.5))
+        lo = max(int(rnd(rnd(center - support) + 0.5)), 0)
+        size = min(max(min(int(rnd(rnd(center + support) + 0.5)), n_in) - lo, 0), width)
+        w = [rnd(flt(rnd(rnd(rnd(j + lo - center) + 0.5) * invscale))) for j in range(size)]
+        total = 0.0
+        for v in w:
+            total = rnd(total + v)
+        if total != 0.0:
+            w = [rnd(v / total) for v in w]
+        for j in range(width):
+            idx[j].append(min(lo + j, n_in - 1))
+            wts[j].append(w[j] if j < size else 0.0)
+    return idx, wts
+
+
+# ---- the op -----------------------------------------------------------------------------------
+
+class _ResampleBackward(Node):
+    """d resample(a) = per dim, the last first: the gradient times each tap's weight,
+    ``index_add``-ed back at the tap's input positions"""
+    __slots__ = ("taps", "in_shape")   # taps: [(dim, input size, [(index, weight or None), ...]), ...]
+
+    def backward(self, g):
+        for d, n, taps in reversed(self.taps):
+            shape = list(g._shape)
+            shape[d] = n
+            acc = g.new_zeros(shape)
+            for index, weight in taps:
+                acc = ops.index_add(acc, d, index, g if weight is None else g * weight)
+            g = acc
+        return (g,)
+
+
+def _node(name):
+    return type(name, (_ResampleBackward,), {"__slots__": (), "__doc__": f"the gradient of {name[:-9]}"})
+
+
+_NODES = {(mode, nd): _node(f"Upsample{label}{nd}DBackward0")
+          for mode, label, dims in (("nearest", "Nearest", (1, 2, 3)), ("nearest-exact", "NearestExact", (1, 2, 3)),
+                                    ("linear", "Linear", (1,)), ("bilinear", "Bilinear", (2,)),
+                                    ("trilinear", "Trilinear", (3,)), ("bicubic", "Bicubic", (2,)))
+          for nd in dims}
+_AA_NODES = {mode: _node(f"Upsample{label}2DAaBackward0") for mode, label in (("bilinear", "Bilinear"),
+                                                                               ("bicubic", "Bicubic"))}
+globals().update({cls.__name__: cls for cls in list(_NODES.values()) + list(_AA_NODES.values())})
+
+
+def _resample(x: Tensor, taps) -> Tensor:
+    """Untracked: along each dim, the weighted sum of the slices at each tap."""
+    with no_grad():
+        for d, _, dim_taps in taps:
+            out = None
+            for index, weight in dim_taps:
+                picked = x.index_select(d, index)
+                term = picked if weight is None else picked * weight
+                out = term if out is None else out + term
+            x = out
+    return x
+
+
+def _sizes(input, size, scale_factor, mode, recompute_scale_factor):
+    """PyTorch's rules: the output size and the scales the kernel sees (None: in / out)."""
+    nd = input.dim() - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {list(input._shape[2:])} and output size of {size}. "
+                                 f"Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                                 f"(o1, o2, ...,oK) format.")
+            if not all(type(s) is int for s in size):
+                raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            out = list(size)
+        else:
+            if type(size) is not int:
+                raise TypeError(f"interpolate(): size must be an int or a sequence of ints, got {size!r}")
+            out = [size] * nd
+        scales = [None] * nd
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(input._shape[2:])} and scale_factor of shape "
+                                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 f"scale_factor in (s1, s2, ...,sK) format.")
+            scales = [float(s) for s in scale_factor]
+        else:
+            scales = [float(scale_factor)] * nd
+        if mode == "area" or recompute_scale_factor:
+            out = [math.floor(float(n) * s) for n, s in zip(input._shape[2:], scales)]
+            scales = [None] * nd
+        else:
+            out = [int(n * s) for n, s in zip(input._shape[2:], scales)]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if min(input._shape[2:] + tuple(out)) <= 0:
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (spatial sizes "
+                           f"{list(input._shape[2:])}) and output (spatial sizes {out})")
+    return out, scales
+
+
+def _check_mode(input, mode, align_corners):
+    nd = input.dim() - 2
+    if mode not in _MODES:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in ("nearest", "nearest-exact", "area"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    if not 1 <= nd <= 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for "
+                                  f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _LINEAR and _LINEAR[mode] != nd:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR[mode] + 2}D input")
+
+
+@declare(public=False)
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False) -> Tensor:
+    """Resize the spatial dims of an (N, C, *spatial) input to ``size`` (or by
+    ``scale_factor``), with PyTorch's index arithmetic for every mode."""
+    check_tensor(input, "interpolate", "input")
+    _check_mode(input, mode, align_corners)
+    if antialias and not (mode in ("bilinear", "bicubic") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         "as input")
+    out, scales = _sizes(input, size, scale_factor, mode, recompute_scale_factor)
+    nd = input.dim() - 2
+    if mode == "area":
+        return ops.adaptive_avg_pool1d(input, out) if nd == 1 else \
+            (ops.adaptive_avg_pool2d if nd == 2 else ops.adaptive_avg_pool3d)(input, tuple(out))
+    nearest = mode in ("nearest", "nearest-exact")
+    if not (input._dtype.is_floating_point or (nearest and input._dtype.name == "uint8")):
+        raise NotImplementedError(f"\"upsample_{mode}\" not implemented for '{input._dtype.name}' (it takes floating "
+                                  f"point inputs{', or uint8' if nearest else ''})")
+    align = bool(align_corners)
+    rnd = float if input._dtype is float64 else _f32
+    taps = []
+    for i, (n_in, n_out, s) in enumerate(zip(input._shape[2:], out, scales)):
+        if nearest:
+            idx, wts = _nearest_taps(n_in, n_out, s, mode == "nearest-exact")
+        elif antialias:
+            idx, wts = _antialias_taps(n_in, n_out, align, s, rnd, mode == "bicubic")
+        elif mode == "bicubic":
+            idx, wts = _cubic_taps(n_in, n_out, align, s, rnd)
+        else:
+            idx, wts = _linear_taps(n_in, n_out, align, s, rnd)
+        shape = (n_out,) + (1,) * (nd - 1 - i)
+        dim_taps = [(tensor(ix, dtype=int64, device=input.device),
+                     None if wts is None else tensor(w, dtype=input._dtype, device=input.device).reshape(shape))
+                    for ix, w in zip(idx, wts or [None] * len(idx))]
+        taps.append((2 + i, n_in, dim_taps))
+    r = _resample(input.detach(), taps)
+    if STATE.enabled and input._requires_grad:
+        node = (_AA_NODES[mode] if antialias else _NODES[mode, nd])()
+        node.taps, node.in_shape = taps, input._shape
+        record(node, (input,), r)
+    return r
+
+
+# ---- pixel shuffle -------------------------------------------------------------------------------
+
+class PixelShuffleBackward0(Node):
+    """d pixel_shuffle(a, r) = pixel_unshuffle(g, r)"""
+    __slots__ = ("factor",)
+
+    def backward(self, g):
+        return (pixel_unshuffle(g, self.factor),)
+
+
+class PixelUnshuffleBackward0(Node):
+    """d pixel_unshuffle(a, r) = pixel_shuffle(g, r)"""
+    __slots__ = ("factor",)
+
+    def backward(self, g):
+        return (pixel_shuffle(g, self.factor),)
+
+
+def _check_shuffle(input, factor, fname, what):
+    check_tensor(input, fname, "input")
+    if isinstance(factor, bool) or not isinstance(factor, int):
+        raise TypeError(f"{fname}(): argument '{what}' must be int, not {type(factor).__name__}")
+    if input.dim() < 3:
+        raise RuntimeError(f"{fname} expects input to have at least 3 dimensions, but got input with {input.dim()} "
+                           f"dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{fname} expects a positive {what}, but got {factor}")
+
+
+@declare(public=False)
+def pixel_shuffle(input, upscale_factor) -> Tensor:
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): each channel group of r*r becomes an r x r block."""
+    r = upscale_factor
+    _check_shuffle(input, r, "pixel_shuffle", "upscale_factor")
+    *lead, c, h, w = input._shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    k = len(lead)
+    with no_grad():
+        out = input.detach().reshape(*lead, c // (r * r), r, r, h, w)
+        out = out.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2).reshape(*lead, c // (r * r), h * r, w * r)
+        out = out.contiguous() if out._storage is input._storage else out
+    if STATE.enabled and input._requires_grad:
+        node = PixelShuffleBackward0()
+        node.factor = r
+        record(node, (input,), out)
+    return out
+
+
+@declare(public=False)
+def pixel_unshuffle(input, downscale_factor) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W): the inverse of ``pixel_shuffle``."""
+    r = downscale_factor
+    _check_shuffle(input, r, "pixel_unshuffle", "downscale_factor")
+    *lead, c, h, w = input._shape
+    for name, n, i in (("height", h, -2), ("width", w, -1)):
+        if n % r:
+            raise RuntimeError(f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                               f"input.size({i})={n} is not divisible by {r}")
+    k = len(lead)
+    with no_grad():
+        out = input.detach().reshape(*lead, c, h // r, r, w // r, r)
+        out = out.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3).reshape(*lead, c * r * r, h // r, w // r)
+        out = out.contiguous() if out._storage is input._storage else out
+    if STATE.enabled and input._requires_grad:
+        node = PixelUnshuffleBackward0()
+        node.factor = r
+        record(node, (input,), out)
+    return out
+
+
+class ChannelShuffleBackward0(Node):
+    """d channel_shuffle(a, g) = channel_shuffle(grad, C / g): the inverse permutation"""
+    __slots__ = ("groups",)
+
+    def backward(self, g):
+        return (channel_shuffle(g, g._shape[1] // self.groups),)
+
+
+@declare(public=False)
+def channel_shuffle(input, groups) -> Tensor:
+    """(N, C, *) with the channels read as a (groups, C / groups) grid and transposed:
+    channel ``i * (C / groups) + j`` moves to ``j * groups + i``."""
+    check_tensor(input, "channel_shuffle", "input")
+    if isinstance(groups, bool) or not isinstance(groups, int):
+        raise TypeError(f"channel_shuffle(): argument 'groups' must be int, not {type(groups).__name__}")
+    if input.dim() < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input._shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    with no_grad():
+        out = input.detach().reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input._shape)
+        out = out.contiguous() if out._storage is input._storage else out
+    if STATE.enabled and input._requires_grad:
+        node = ChannelShuffleBackward0()
+        node.groups = groups
+        record(node, (input,), out)
+    return out
