@@ -430,6 +430,7 @@ def test_pad_sequence(lengths, batch_first, padding_value, padding_side):
     t = trnn.pad_sequence([s[0] for s in seqs], batch_first, padding_value, padding_side)
     p = prnn.pad_sequence([s[1] for s in seqs], batch_first, padding_value, padding_side)
     close(p, t)
+    assert type(p.grad_fn).__name__ == type(t.grad_fn).__name__
     g = RNG.standard_normal(tuple(t.shape))
     t.backward(torch.tensor(g))
     p.backward(plugrad.tensor(g))
@@ -458,6 +459,8 @@ def test_pack_and_pad_round_trip(lengths, batch_first, extra_steps, total_extra)
         p_pad, p_len = prnn.pad_packed_sequence(pp, batch_first, 7.0, total)
         close(p_pad, t_pad)
         assert p_len.tolist() == t_len.tolist() and p_len.dtype == plugrad.int64 and p_len.device.type == "cpu"
+        assert type(pp.data.grad_fn).__name__ == type(tp.data.grad_fn).__name__
+        assert type(p_pad.grad_fn).__name__ == type(t_pad.grad_fn).__name__
         g = RNG.standard_normal(tuple(t_pad.shape))
         t_pad.backward(torch.tensor(g))
         p_pad.backward(plugrad.tensor(g))
@@ -530,3 +533,20 @@ def test_packing_exceptions_match_pytorch(case):
     assert actual is expected, (msg, expected_msg)
     if case not in ("trailing shapes", "1-D input", "pack nothing"):
         assert msg == expected_msg
+
+
+def test_packing_second_derivatives():
+    """PackPaddedSequenceBackward0's backward is itself differentiable."""
+    x = plugrad.randn(4, 4, 2, dtype=plugrad.float64, requires_grad=True)
+    for batch_first in (False, True):
+        def pack(t, batch_first=batch_first):
+            return prnn.pack_padded_sequence(t, [1, 4, 2, 3], batch_first, enforce_sorted=False).data
+        assert plugrad.autograd.gradcheck(pack, (x,))
+        assert plugrad.autograd.gradgradcheck(pack, (x,))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_layer_second_derivatives(kind):
+    _, pm = make_pair(kind, 2, 4, bidirectional=True)
+    x = plugrad.randn(3, 2, 2, dtype=plugrad.float64, requires_grad=True)
+    assert plugrad.autograd.gradgradcheck(lambda t: pm(t)[0], (x,))

@@ -3,9 +3,8 @@ lengths, padded into one tensor or packed into a ``PackedSequence``.
 
 A packed sequence stores the time steps one after the other, each holding only the
 sequences still running at that step (longest first), so a recurrent layer does no
-work on padding. Packing and padding are written as one ``index_select`` over the rows
-(plus a padding row), so they run on every device and their gradients come from
-autograd.
+work on padding. Packing is one ``index_select`` over the rows, padding is copying
+into slices of a filled tensor (as PyTorch does it), so both run on every device.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from ...autograd.grad_mode import STATE, no_grad
+from ...autograd.graph import Node, record
 from ...creation import arange, as_tensor, empty_like, full, tensor
 from ...dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from ...ops.join import cat
@@ -173,8 +174,27 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
     else:
         rows = [t * batch + b for t, n in enumerate(sizes) for b in range(n)]
     flat = input.reshape(batch * steps, *input.shape[2:])
-    data = flat.index_select(0, tensor(rows, dtype=int64, device=input.device))
+    with no_grad():
+        data = flat.index_select(0, tensor(rows, dtype=int64, device=input.device))
+    if STATE.enabled and input.requires_grad:
+        # d data / d input puts each row back and zeros the padding
+        unpacked = [len(rows)] * (batch * steps)
+        for i, r in enumerate(rows):
+            unpacked[r] = i
+        node = PackPaddedSequenceBackward0()
+        node.rows = tensor(unpacked, dtype=int64, device=input.device)
+        node.shape = tuple(input.shape)
+        record(node, (input,), data)
     return PackedSequence(data, tensor(sizes, dtype=int64), sorted_indices, None)
+
+
+class PackPaddedSequenceBackward0(Node):
+    """d pack_padded_sequence: the gradient of the packed rows, padded back with zeros."""
+    __slots__ = ("rows", "shape")
+
+    def backward(self, g):
+        zero = g.new_zeros((1, *g.shape[1:]))
+        return (cat([g, zero]).index_select(0, self.rows).view(*self.shape),)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
@@ -191,25 +211,14 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
         steps = total_length
     data = sequence.data
     batch = sizes[0] if sizes else 0
-    lengths = [sum(1 for n in sizes if n > b) for b in range(batch)]
-    offsets = [0]
-    for n in sizes:
-        offsets.append(offsets[-1] + n)
-    pad_row = offsets[-1]
-
-    def row(t, b):
-        return offsets[t] + b if t < len(sizes) and b < sizes[t] else pad_row
-
+    padded = full((steps, batch, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
+    offset = 0
+    for t, n in enumerate(sizes):
+        padded[t, :n] = data[offset:offset + n]
+        offset += n
+    lengths = tensor([sum(1 for n in sizes if n > b) for b in range(batch)], dtype=int64)
     if batch_first:
-        rows = [row(t, b) for b in range(batch) for t in range(steps)]
-        shape = (batch, steps)
-    else:
-        rows = [row(t, b) for t in range(steps) for b in range(batch)]
-        shape = (steps, batch)
-    trailing = tuple(data.shape[1:])
-    source = cat([data, full((1, *trailing), padding_value, dtype=data.dtype, device=data.device)])
-    padded = source.index_select(0, tensor(rows, dtype=int64, device=data.device)).view(*shape, *trailing)
-    lengths = tensor(lengths, dtype=int64)
+        padded = padded.transpose(0, 1)
     if sequence.unsorted_indices is not None:
         batch_dim = 0 if batch_first else 1
         return padded.index_select(batch_dim, sequence.unsorted_indices), lengths[sequence.unsorted_indices.cpu()]
@@ -235,26 +244,16 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     first = sequences[0]
     trailing = tuple(first.shape[1:])
     steps = max(s.size(0) for s in sequences)
-    pieces = [s.to(first.dtype).expand(s.size(0), *trailing) for s in sequences]
-    starts = [0]
-    for s in pieces:
-        starts.append(starts[-1] + s.size(0))
-    pad_row = starts[-1]
-
-    def row(b, t):
-        length = pieces[b].size(0)
-        i = t if padding_side == "right" else t - (steps - length)
-        return starts[b] + i if 0 <= i < length else pad_row
-
-    batch = len(pieces)
-    if batch_first:
-        rows = [row(b, t) for b in range(batch) for t in range(steps)]
-        shape = (batch, steps)
-    else:
-        rows = [row(b, t) for t in range(steps) for b in range(batch)]
-        shape = (steps, batch)
-    source = cat(pieces + [full((1, *trailing), padding_value, dtype=first.dtype, device=first.device)])
-    return source.index_select(0, tensor(rows, dtype=int64, device=first.device)).view(*shape, *trailing)
+    shape = (len(sequences), steps) if batch_first else (steps, len(sequences))
+    out = full((*shape, *trailing), padding_value, dtype=first.dtype, device=first.device)
+    for i, s in enumerate(sequences):
+        length = s.size(0)
+        span = slice(0, length) if padding_side == "right" else slice(steps - length, steps)
+        if batch_first:
+            out[i, span] = s
+        else:
+            out[span, i] = s
+    return out
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first: bool = False) -> list:
