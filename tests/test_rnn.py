@@ -11,6 +11,7 @@ initialisation are checked too.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import warnings
@@ -330,12 +331,32 @@ def test_dropout_between_layers():
     assert [w.category for w in caught] == [w.category for w in expected]
 
 
-def test_module_to_and_double():
+def test_module_to_and_double(device):
     pm = plugrad.nn.GRU(3, 4, num_layers=2)
     pm.double()
     assert all(p.dtype == plugrad.float64 for p in pm.all_weights[1])
     out, h = pm(plugrad.randn(2, 1, 3, dtype=plugrad.float64))
     assert out.dtype == plugrad.float64 and list(h.shape) == [2, 1, 4]
+    pm.to(device)
+    out, h = pm(plugrad.randn(2, 1, 3, dtype=plugrad.float64, device=device))
+    assert out.device.type == device and h.device.type == device
+    made = plugrad.nn.LSTM(3, 4, proj_size=2, device=device, dtype=plugrad.float64)
+    assert {(p.device.type, p.dtype) for p in made.parameters()} == {(device, plugrad.float64)}
+    cell = plugrad.nn.GRUCell(3, 4, device=device, dtype=plugrad.float64)
+    assert {(p.device.type, p.dtype) for p in cell.parameters()} == {(device, plugrad.float64)}
+
+
+def test_positional_nonlinearity_copy_and_save(tmp_path):
+    tm, pm = torch.nn.RNN(3, 4, 2, "relu"), plugrad.nn.RNN(3, 4, 2, "relu")
+    assert repr(pm) == repr(tm) and pm.nonlinearity == "relu" and pm.mode == "RNN_RELU"
+    twin_copy = copy.deepcopy(pm)
+    assert twin_copy.all_weights[1][0] is not pm.all_weights[1][0]
+    close(twin_copy.weight_hh_l1, pm.weight_hh_l1)
+    plugrad.save(pm.state_dict(), tmp_path / "rnn.pt")
+    loaded = plugrad.nn.RNN(3, 4, 2, "relu")
+    loaded.load_state_dict(plugrad.load(tmp_path / "rnn.pt"))
+    x = plugrad.randn(5, 2, 3)
+    close(loaded(x)[0], pm(x)[0], "float32")
 
 
 # ---- exceptions --------------------------------------------------------------------------------
