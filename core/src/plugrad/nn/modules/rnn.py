@@ -66,9 +66,7 @@ def _scan(step, xw, sizes, h, c, weights, reverse):
     step ``t`` (decreasing); ``h``/``c`` are the initial states of the whole batch.
     Returns the per-step outputs and the final states, each row's state at its own
     last step."""
-    offsets = [0]
-    for n in sizes:
-        offsets.append(offsets[-1] + n)
+    xs = xw.split(sizes)  # one node: backward joins the steps' gradients once
     outs = [None] * len(sizes)
     if not reverse:
         # rows that stop running keep their state; the batch shrinks from the end
@@ -80,7 +78,7 @@ def _scan(step, xw, sizes, h, c, weights, reverse):
                 if c is not None:
                     done_c.append(c[n:])
                     c = c[:n]
-            h, c = step(xw[offsets[t]:offsets[t + 1]], h, c, *weights)
+            h, c = step(xs[t], h, c, *weights)
             outs[t] = h
         if done_h:
             h = cat([h, *reversed(done_h)])
@@ -99,7 +97,7 @@ def _scan(step, xw, sizes, h, c, weights, reverse):
             h = cat([h, h0[h.shape[0]:n]])
             if c is not None:
                 c = cat([c, c0[c.shape[0]:n]])
-        h, c = step(xw[offsets[t]:offsets[t + 1]], h, c, *weights)
+        h, c = step(xs[t], h, c, *weights)
         outs[t] = h
     return outs, h, c
 
