@@ -9,6 +9,8 @@ arguments of their ``torch.nn.functional`` forms (``inplace``, an implicit ``dim
 
 from __future__ import annotations
 
+from ..ops.attention import (canonical_mask as _canonical_mask, multi_head_attention_forward,  # noqa: F401
+                             none_or_dtype as _none_or_dtype, scaled_dot_product_attention)  # (F._canonical_mask...)
 from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
                               normalize, one_hot, relu6, silu, softmin, softplus)
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
@@ -31,6 +33,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------

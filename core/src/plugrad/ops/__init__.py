@@ -10,6 +10,7 @@ from .. import creation
 from ..optable import ops as _table
 from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
                padding, pooling, reduction, views)
+from . import attention  # noqa: F401  (scaled_dot_product_attention, multi_head_attention_forward)
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))
