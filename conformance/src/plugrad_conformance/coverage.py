@@ -32,12 +32,14 @@ OP_MODULES = (
     "plugrad.ops.activation",
     "plugrad.nn.functional",
 )
+OP_MODULES += ("plugrad.ops.attention",)
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)
 OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution", "plugrad.ops.pooling",
                                  "plugrad.ops.normalization", "plugrad.ops.padding", "plugrad.ops.loss",
                                  "plugrad.ops.activation", "plugrad.nn.functional"})
+OPTIONAL_OP_MODULES |= {"plugrad.ops.attention"}
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
