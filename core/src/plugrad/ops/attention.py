@@ -133,7 +133,7 @@ def canonical_mask(mask, mask_name: str, other_type, other_name: str, target_typ
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
-                      f"instead.", stacklevel=3)
+                      f"instead.", stacklevel=2)
     if mask.dtype is bool_:
         mask = ops.zeros(mask.shape, dtype=target_type, device=mask.device).masked_fill_(mask, float("-inf"))
     return mask
