@@ -308,3 +308,46 @@ def test_training_dropout_is_random_and_eval_is_not(device):
     assert not a.equal(model(x))
     model.eval()
     assert model(x).equal(model(x))
+
+
+def close_with_nan(actual, expected):
+    a, e = np_of(actual), np_of(expected)
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(e))
+    np.testing.assert_allclose(np.nan_to_num(a), np.nan_to_num(e), **TOL)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "callable"])
+@pytest.mark.parametrize("nhead", [1, 2])
+def test_queries_that_attend_nothing_like_torch(device, batch_first, activation, nhead):
+    """A query whose keys are all masked: zeros out of attention in training and when
+    gradients are wanted, NaN in the inference paths PyTorch runs through its fused
+    kernels (eval, no grad, batch_first, an even number of heads...)."""
+    tmod, pmod = build("TransformerEncoderLayer", 4, nhead, 6, 0.0, device=device, batch_first=batch_first,
+                       activation=activation)
+    r = np.random.default_rng(11)
+    x = seq(r, batch_first, 3, 2, 4)
+    pad = np.array([[False, False, True], [True, True, True]])
+    blocked = np.zeros((3, 3), dtype=bool)
+    blocked[1] = True
+    calls = [dict(src_key_padding_mask=pad), dict(src_mask=blocked), dict(src_mask=np.where(blocked, -np.inf, 0.0))]
+    for training, grad in ((True, True), (False, True), (False, False)):
+        tmod.train(training)
+        pmod.train(training)
+        for kw in calls:
+            with torch.set_grad_enabled(grad), plugrad.set_grad_enabled(grad):
+                expected = tmod(torch.tensor(x), **{k: torch.tensor(v) for k, v in kw.items()})
+                actual = pmod(plugrad.tensor(x, device=device),
+                              **{k: plugrad.tensor(v, device=device) for k, v in kw.items()})
+            close_with_nan(actual, expected)
+            tattn, pattn = tmod.self_attn, pmod.self_attn
+            tx, px = torch.tensor(x), plugrad.tensor(x, device=device)
+            for need_weights in (False, True):
+                masks = {"key_padding_mask" if k.startswith("src_key") else "attn_mask": v for k, v in kw.items()}
+                with torch.set_grad_enabled(grad), plugrad.set_grad_enabled(grad):
+                    expected = tattn(tx, tx, tx, need_weights=need_weights,
+                                     **{k: torch.tensor(v) for k, v in masks.items()})
+                    actual = pattn(px, px, px, need_weights=need_weights,
+                                   **{k: plugrad.tensor(v, device=device) for k, v in masks.items()})
+                close_with_nan(actual[0], expected[0])
+                assert (actual[1] is None) == (expected[1] is None)

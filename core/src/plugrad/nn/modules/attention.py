@@ -3,6 +3,7 @@ and initialised as in PyTorch so state dicts move between the two libraries."""
 
 from __future__ import annotations
 
+from ...autograd.grad_mode import is_grad_enabled
 from ...creation import empty
 from .. import functional as F
 from .. import init
@@ -87,6 +88,7 @@ class MultiheadAttention(Module):
         """``(output, weights)``: see ``F.multi_head_attention_forward``. Boolean masks
         are True where attention is NOT allowed; float masks are added to the scores."""
         is_batched = query.dim() == 3
+        fused = self._fused_inference(query, key, value, attn_mask, key_padding_mask)
         key_padding_mask = F._canonical_mask(key_padding_mask, "key_padding_mask", F._none_or_dtype(attn_mask),
                                              "attn_mask", query.dtype)
         attn_mask = F._canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
@@ -105,8 +107,25 @@ class MultiheadAttention(Module):
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
-            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **separate)
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights or fused,
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights or not need_weights, is_causal=is_causal,
+            **separate)
         if self.batch_first and is_batched:
             out = out.transpose(1, 0)
-        return out, weights
+        return out, (weights if need_weights else None)
+
+    def _fused_inference(self, query, key, value, attn_mask, key_padding_mask) -> bool:
+        """Whether PyTorch would run its fused inference kernel here (self-attention in
+        eval mode, no gradient wanted, batch_first, boolean masks...). Its values are the
+        ordinary ones, except that a query which may attend no key gets NaN (a plain
+        softmax) where the ``need_weights=False`` path gives zeros; so when it applies,
+        the weights path (which has that softmax) computes the output."""
+        if (query.dim() != 3 or query is not key or key is not value or self.training or not self.batch_first
+                or self.num_heads % 2 or self.bias_k is not None or self.bias_v is not None or self.add_zero_attn
+                or not self._qkv_same_embed_dim or self.in_proj_bias is None
+                or query.dtype != self.in_proj_weight.dtype or query.dtype != self.in_proj_bias.dtype):
+            return False
+        if any(m is not None and m.dtype.is_floating_point for m in (attn_mask, key_padding_mask)):
+            return False
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors))
