@@ -196,6 +196,7 @@ SDPA_BAD = [
     ("gqa heads", lambda L: ((L.randn(1, 3, 2, 3), L.randn(1, 2, 2, 3), L.randn(1, 2, 2, 3)),
                              dict(enable_gqa=True))),
     ("query None", lambda L: ((None, L.randn(2, 3), L.randn(2, 3)), {})),
+    ("dropout above 1", lambda L: ((L.randn(2, 3), L.randn(2, 3), L.randn(2, 3)), dict(dropout_p=1.5))),
 ]
 
 

@@ -117,6 +117,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                f"not broadcast to the attention scores' shape {list(scores.shape)}")
         weights = _safe_softmax(biased)
     if dropout_p > 0.0:
+        if dropout_p > 1.0:
+            raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
         weights = dropout(weights, dropout_p, True)
     return weights.matmul(value)
 
