@@ -43,6 +43,7 @@ OP_MODULES = (
     "plugrad.ops.shaping",
     "plugrad.ops.gather",
     "plugrad.ops.nan",
+    "plugrad.ops.attention",
 )
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
@@ -52,7 +53,8 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
                                  "plugrad.ops.activation", "plugrad.nn.functional",
                                  "plugrad.ops.sorting", "plugrad.ops.scan",
                                  "plugrad.ops.rearrange", "plugrad.ops.sampling", "plugrad.special",
-                                 "plugrad.ops.decompositions", "plugrad.linalg", "plugrad.ops.upsampling"})
+                                 "plugrad.ops.decompositions", "plugrad.linalg", "plugrad.ops.upsampling",
+                                 "plugrad.ops.attention"})
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)

@@ -9,6 +9,8 @@ arguments of their ``torch.nn.functional`` forms (``inplace``, an implicit ``dim
 
 from __future__ import annotations
 
+from ..ops.attention import (canonical_mask as _canonical_mask, multi_head_attention_forward,  # noqa: F401
+                             none_or_dtype as _none_or_dtype, scaled_dot_product_attention)  # (F._canonical_mask...)
 from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _implicit_dim, leaky_relu, logsigmoid,
                               normalize, one_hot, relu6, silu, softmin, softplus)
 from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
@@ -60,6 +62,7 @@ __all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max
             "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
             "lp_pool3d"]
 __all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------

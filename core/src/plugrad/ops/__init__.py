@@ -8,9 +8,9 @@ the Tensor methods.
 
 from .. import creation
 from ..optable import ops as _table
-from . import (activation, conversion, convolution, decompositions, dense, elementwise, gather, indexing, join,  # noqa: F401
-               linalg, loss, nan, normalization, padding, pooling, products, rearrange, reduction, sampling, scan, shaping,
-               sorting, upsampling, views)
+from . import (activation, attention, conversion, convolution, decompositions, dense, elementwise, gather,  # noqa: F401
+               indexing, join, linalg, loss, nan, normalization, padding, pooling, products, rearrange, reduction,
+               sampling, scan, shaping, sorting, upsampling, views)
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))
