@@ -57,7 +57,7 @@ EXCLUDED = [
      r"row_indices|^indices|^values|_nnz|coalesce|^to_sparse|^is_coalesced|^dense_dim|^sparse_dim|^to_dense$|"
      r"^to_mkldnn|segment_reduce", "sparse layouts"),
     (r"complex|^conj|^resolve_conj|^is_conj|^polar$|^angle$|^view_as_real|^real$|^imag$|^sgn$|^is_neg$|"
-     r"^resolve_neg$|_neg_bit|_conj_bit|^adjoint$|^isreal$|^stft$|^istft$|^vdot$|^cfloat$|^cdouble$|^chalf$",
+     r"^resolve_neg$|_neg_bit|_conj_bit|^adjoint$|^isreal$|^stft$|^istft$|^cfloat$|^cdouble$|^chalf$",
      "complex numbers: plugrad has no complex dtypes"),
     (r"Storage|^storage|^untyped_storage|^is_storage|^set_$|^share_memory_|^is_shared|^pin_memory|^is_pinned|"
      r"^data_ptr|^storage_offset|^record_stream|^from_file$|^frombuffer$|^dlpack|_dlpack|^from_dlpack",
@@ -70,25 +70,28 @@ EXCLUDED = [
      r"^StaticModule|^ThroughputBenchmark|^Benchmark|^TracingState|^AggregationType|^Capsule|^Tag$|"
      r"^Dispatch|^ExcludeDispatchKeyGuard|^DisableTorchFunction|^Sym|^sym_|^BufferDict|^vmap$|^cond$|"
      r"^while_loop$|^fork$|^wait$|^Future$|^Stream$|^Event$|^classproperty$|^get_file_path$|"
-     r"^prepare_multiprocessing_environment$|^profiler_|^get_device_module$|^ModuleDict$|^ParameterDict$|"
+     r"^prepare_multiprocessing_environment$|^profiler_|^get_device_module$|"
      r"^AcceleratorError$|^FatalError$|^thread_safe_generator$|^hash_tensor$|^nonzero_static$|^slice_inverse$|"
-     r"^register_|_post_accumulate_grad_hook$|^module_load$|^as_subclass$|^map_$|^map2_$|^apply_$|"
+     r"^module_load$|^as_subclass$|^map_$|^map2_$|^apply_$|"
      r"^is_distributed$|^init_num_threads$|^set_flush_denormal$|^set_default_tensor_type$|^get_deterministic|"
      r"^set_deterministic|^is_deterministic|^set_warn_always|^is_warn_always|^set_anomaly_enabled$|"
      r"^is_anomaly|^CompleteArgumentSpec$|torch_function|^boolean_dispatch$|^assert_int_or_pair$|"
      r"^(Callable|Optional)$", "TorchScript, compiler, dispatcher and runtime internals"),
+    (r"^ModuleDict$|^ParameterDict$", "TorchScript's C++ containers (torch.ModuleDict); nn's are counted in nn",
+     ("torch",)),
     (r"_copy$|^native_|^batch_norm_(backward|elemt|gather|stats|update)|^affine_grid_generator$|^grid_sampler_|"
      r"^constant_pad_nd$|^convolution$|^conv_tbc$|^norm_except_dim$|^embedding_renorm_$|^rnn_(relu|tanh)|"
      r"^(gru|lstm)(_cell)?$|^max_pool1d_with_indices$|^frobenius_norm$|^nuclear_norm$|^unsafe_|^rsub$|"
      r"^choose_qparams|^fused_|^channel_shuffle$|^native_channel_shuffle$|^feature_(alpha_)?dropout_?$|"
      r"^alpha_dropout_?$|^dropout_$|^resize_as_sparse_$|^put$|^index_put$|^split_with_sizes$|^empty_permuted$|"
-     r"^empty_quantized$", "ATen operator entry points behind nn/nn.functional (use those instead)"),
+     r"^empty_quantized$", "ATen operator entry points behind nn/nn.functional (use those instead)",
+     ("torch", "Tensor")),
     (r"^(eig|symeig|lstsq|solve|matrix_rank|chain_matmul|cholesky|qr|lu|triangular_solve)$|"
      r"^autocast_(in|de)crement_nesting$|_(gpu|cpu|ipu|xla)_(dtype|enabled)$",
      "deprecated: PyTorch points to the torch.linalg / torch.amp replacement", ("torch", "Tensor")),
     (r"^(grouped_mm|scaled_grouped_mm|scaled_mm)$", "float8 GPU matmuls", ("nn.functional",)),
-    (r"^(type|is_cuda|is_mps|is_xpu|is_ipu|is_mtia|is_maia|is_meta|is_quantized|is_sparse|is_sparse_csr|is_nested|"
-     r"is_mkldnn|is_vulkan|is_xla|nbytes|itemsize|H|mH|layout|names|rename|rename_|refine_names|align_as|"
+    (r"^(is_mps|is_xpu|is_ipu|is_mtia|is_maia|is_quantized|is_sparse|is_sparse_csr|is_nested|"
+     r"is_mkldnn|is_vulkan|is_xla|names|rename|rename_|refine_names|align_as|"
      r"align_to|unflatten_names|has_names|output_nr|reinforce|volatile|resize|sgn_|to_padded_tensor)$",
      "named tensors, memory layout and device-kind flags without meaning in plugrad", ("Tensor",)),
 ]
@@ -130,8 +133,6 @@ def _public(namespace: str, obj) -> list[str]:
         if namespace == "nn" and not (inspect.isclass(value) and (issubclass(value, torch.nn.Module)
                                                                   or n in ("Parameter", "Buffer"))):
             continue
-        if namespace == "nn" and n.startswith("Lazy"):
-            continue   # lazy modules: shape inference at first call, a torch.fx-era convenience
         if namespace == "optim" and not (inspect.isclass(value) and issubclass(value, torch.optim.Optimizer)):
             continue
         if namespace == "optim.lr_scheduler" and not (inspect.isclass(value) and (
