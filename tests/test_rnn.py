@@ -202,7 +202,7 @@ def test_layers_on_every_device(device, kind):
         x = twin(RNG.standard_normal((4, 3, 3)), dtype, device)
         lengths = [2, 4, 1]
         tp = trnn.pack_padded_sequence(x[0], lengths, enforce_sorted=False)
-        pp = prnn.pack_padded_sequence(x[1], torch.tensor(lengths).tolist(), enforce_sorted=False)
+        pp = prnn.pack_padded_sequence(x[1], lengths, enforce_sorted=False)
         _, p_res = compare(tm, pm, [tp], [pp], [x], dtype)
         assert p_res[0].data.device.type == device and p_res[0].batch_sizes.device.type == "cpu"
 
@@ -321,6 +321,13 @@ def test_dropout_between_layers():
     pm.eval()
     tm.eval()
     compare(tm, pm, [x[0]], [x[1]], [x])
+    # dropout=1 zeroes every layer's output but the last's: deterministic in both libraries
+    for kind in ("lstm", "gru"):
+        tm, pm = make_pair(kind, num_layers=3, dropout=1.0, bidirectional=True)
+        tm.train()
+        pm.train()
+        x = twin(RNG.standard_normal((4, 2, 3)))
+        compare(tm, pm, [x[0]], [x[1]], [x])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         plugrad.nn.GRU(3, 4, dropout=0.5)
