@@ -223,3 +223,45 @@ def test_param_group_defaults_match_pytorch(name):
     theirs = getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)]).param_groups[0]
     assert {k: v for k, v in ours.items() if k != "params"} == {k: v for k, v in theirs.items() if k != "params"}
     assert list(ours) == list(theirs)
+
+
+def _supports(device, dtype_name):
+    try:
+        plugrad.zeros(1, dtype=getattr(plugrad, dtype_name), device=device)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lbfgs_on_every_device(device, line_search_fn, dtype):
+    """One step of six iterations: L-BFGS on this problem amplifies rounding (PyTorch's
+    own float32 and float64 runs differ by 1e-4 after it), so float32 is compared at
+    that level and float64 closely."""
+    if not _supports(device, dtype):
+        pytest.skip(f"{device} has no {dtype}")
+
+    def run(lib, dev):
+        w, b = _params(lib, getattr(lib, dtype), dev)
+        opt = lib.optim.LBFGS([w, b], history_size=5, max_iter=6, line_search_fn=line_search_fn)
+
+        def closure():   # bounded below, so that the runs converge to the same point
+            opt.zero_grad()
+            x = lib.tensor(X, dtype=w.dtype, device=w.device)
+            loss = ((x @ w + b).tanh() ** 2).sum() + (w * w).sum() * 0.1 + (b * b).sum() * 0.1
+            loss.backward()
+            return loss
+        opt.step(closure)
+        return np.concatenate([w.detach().cpu().numpy().ravel(), b.detach().cpu().numpy().ravel()])
+    tol = 1e-9 if dtype == "float64" else 5e-4
+    np.testing.assert_allclose(run(plugrad, device), run(torch, "cpu"), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "Adadelta", "ASGD", "Rprop"])
+def test_tensor_learning_rate(name):
+    ours, _ = trajectory(plugrad, name, {"lr": plugrad.tensor(0.01)}, steps=5)
+    theirs, _ = trajectory(torch, name, {"lr": torch.tensor(0.01)}, steps=5)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+        getattr(plugrad.optim, name)([plugrad.zeros(1, requires_grad=True)], lr=plugrad.tensor([0.1, 0.2]))
