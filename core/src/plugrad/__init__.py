@@ -32,7 +32,8 @@ from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
 from . import amp, cuda
 from .amp import GradScaler, autocast
-from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
+from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_enabled)
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 
