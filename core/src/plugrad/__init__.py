@@ -67,8 +67,9 @@ def is_floating_point(input):
 
 def __getattr__(name):
     """``plugrad.save``/``plugrad.load`` (imported on first use: their hashing and JSON
-    libraries add 4 MB to every process otherwise), and ``plugrad.<device type>`` (and
-    ``plugrad.cuda``): availability modules."""
+    libraries add 4 MB to every process otherwise), and ``plugrad.<device type>``:
+    availability modules (``plugrad.cuda`` is a module of its own). Any other name
+    says whether PyTorch has it (``plugrad._missing``)."""
     if name in ("save", "load"):
         from . import serialization
         return getattr(serialization, name)
