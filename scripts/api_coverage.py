@@ -53,7 +53,7 @@ EXCLUDED = [
      r"cudagraph|is_hip", "hardware back ends plugrad does not have"),
     (r"quantiz|^q_|qscheme|qparams|int_repr|dequantize|fake_quant|^quant|_per_channel|_per_tensor",
      "quantization: a separate integer-arithmetic toolkit"),
-    (r"sparse|^smm$|^hsmm$|^dsmm$|^spmm$|^hspmm$|^saddmm$|^sspaddmm$|crow_indices|col_indices|ccol_indices|"
+    (r"[Ss]parse|^smm$|^hsmm$|^dsmm$|^spmm$|^hspmm$|^saddmm$|^sspaddmm$|crow_indices|col_indices|ccol_indices|"
      r"row_indices|^indices|^values|_nnz|coalesce|^to_sparse|^is_coalesced|^dense_dim|^sparse_dim|^to_dense$|"
      r"^to_mkldnn|segment_reduce", "sparse layouts"),
     (r"complex|^conj|^resolve_conj|^is_conj|^polar$|^angle$|^view_as_real|^real$|^imag$|^sgn$|^is_neg$|"

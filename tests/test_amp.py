@@ -37,12 +37,32 @@ def test_autocast_that_pytorch_disables_is_an_exact_no_op(args, kwargs):
 
         def body():
             with lib.autocast(*args, **kw):
-                inside = (_matmul(lib), lib.is_autocast_enabled(), lib.is_autocast_enabled(args[0]))
-            return inside
+                inside = (_matmul(lib), lib.is_autocast_enabled(), lib.is_autocast_enabled(args[0]),
+                          lib.is_autocast_cache_enabled())
+            return inside, lib.is_autocast_cache_enabled()
         return _messages(body)
     ours, theirs = run(plugrad), run(torch)
     assert ours == theirs
-    assert ours[0][0] == _matmul(plugrad)
+    assert ours[0][0][0] == _matmul(plugrad)
+
+
+def test_autocast_settings_match_pytorch():
+    for lib in (plugrad, torch):
+        lib.set_autocast_cache_enabled(False)
+        assert not lib.is_autocast_cache_enabled()
+        lib.set_autocast_cache_enabled(True)
+        assert lib.clear_autocast_cache() is None
+        lib.set_autocast_enabled("cpu", False)
+        lib.set_autocast_enabled(False)
+        assert not lib.is_autocast_enabled("cpu") and not lib.is_autocast_enabled()
+    for args in [("opencl", False), ("cpu", 1)]:
+        with pytest.raises(Exception) as theirs:
+            torch.set_autocast_enabled(*args)
+        with pytest.raises(type(theirs.value)) as ours:
+            plugrad.set_autocast_enabled(*args)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(RuntimeError, match="not supported by plugrad"):
+        plugrad.set_autocast_enabled("cpu", True)
 
 
 def test_autocast_as_decorator_and_amp_alias():

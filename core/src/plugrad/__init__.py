@@ -32,7 +32,8 @@ from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
 from . import amp, cuda
 from .amp import GradScaler, autocast
-from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
+from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_enabled)
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 from . import linalg, special
@@ -67,8 +68,9 @@ def is_floating_point(input):
 
 def __getattr__(name):
     """``plugrad.save``/``plugrad.load`` (imported on first use: their hashing and JSON
-    libraries add 4 MB to every process otherwise), and ``plugrad.<device type>`` (and
-    ``plugrad.cuda``): availability modules."""
+    libraries add 4 MB to every process otherwise), and ``plugrad.<device type>``:
+    availability modules (``plugrad.cuda`` is a module of its own). Any other name
+    says whether PyTorch has it (``plugrad._missing``)."""
     if name in ("save", "load"):
         from . import serialization
         return getattr(serialization, name)

@@ -23,10 +23,12 @@ import warnings
 
 from .. import dtypes
 
-__all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd"]
+__all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd", "is_autocast_enabled",
+           "set_autocast_enabled", "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"]
 
 _DEVICE_TYPES = ("cpu", "cuda")
 _CPU_DTYPES = ("bfloat16", "float16")
+_state = {"cache_enabled": True}
 
 
 def is_autocast_available(device_type: str) -> bool:
@@ -52,7 +54,7 @@ class autocast:
             raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
         self.device = device_type
         self.fast_dtype = _default_dtype(device_type) if dtype is None else dtype
-        self._cache_enabled = True if cache_enabled is None else cache_enabled
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
         self._enabled = enabled
         if not enabled:
             return
@@ -68,14 +70,13 @@ class autocast:
 
     def __enter__(self):
         if self._enabled:
-            wanted = self.fast_dtype.name if self.fast_dtype is not None else "bfloat16"
-            raise RuntimeError(f"autocast(device_type='cpu', dtype={wanted}) is not supported by plugrad: plugrad "
-                               f"computes every op in its inputs' dtype and has no mixed-precision dispatch. Run the "
-                               f"region with enabled=False (an exact no-op), or convert the model and inputs with "
-                               f".to(dtype) to compute in a lower precision.")
+            _refuse(self.fast_dtype.name if self.fast_dtype is not None else "bfloat16")
+        self._prev_cache_enabled = _state["cache_enabled"]
+        _state["cache_enabled"] = self._cache_enabled
         return self
 
     def __exit__(self, exc_type, exc_value, traceback) -> bool:
+        _state["cache_enabled"] = self._prev_cache_enabled
         return False
 
     def __call__(self, func):
@@ -120,6 +121,37 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
     return False
 
 
+def set_autocast_enabled(device_type, enabled=None) -> None:
+    """``set_autocast_enabled(device_type, enabled)`` (or the legacy
+    ``set_autocast_enabled(enabled)``, for cuda): turning autocast off is what it
+    always is here; turning it on raises, as entering an enabled region does."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position 2) must be bool, not "
+                        f"{type(enabled).__name__}")
+    if device_type not in _DEVICE_TYPES:
+        raise RuntimeError("unknown device type for autocast in get_autocast_dispatch_key_from_device_type")
+    if enabled:
+        _refuse("the default dtype", device_type)
+
+
 def is_autocast_cache_enabled() -> bool:
-    """True, PyTorch's default (the cast-weight cache is unused: nothing is cast)."""
-    return True
+    """Whether autocast would cache cast weights (PyTorch's setting; True by default,
+    set by ``set_autocast_cache_enabled`` and by ``autocast(cache_enabled=...)`` regions)."""
+    return _state["cache_enabled"]
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    _state["cache_enabled"] = bool(enabled)
+
+
+def clear_autocast_cache() -> None:
+    """Drop autocast's cached casts: plugrad never casts, so the cache is always empty."""
+
+
+def _refuse(dtype_name: str, device_type: str = "cpu"):
+    raise RuntimeError(f"autocast(device_type='{device_type}', dtype={dtype_name}) is not supported by plugrad: "
+                       f"plugrad computes every op in its inputs' dtype and has no mixed-precision dispatch. Run the "
+                       f"region with enabled=False (an exact no-op), or convert the model and inputs with .to(dtype) "
+                       f"to compute in a lower precision.")

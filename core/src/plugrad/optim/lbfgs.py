@@ -3,17 +3,25 @@ through a closure, optionally with a strong-Wolfe line search.
 
 A port of PyTorch's algorithm step for step (itself after minFunc): the history of
 ``(y, s)`` pairs, the two-loop recursion, the first step scaled by ``1 / |g|_1`` and
-the same stopping rules, so a run follows PyTorch's iterates. Scalars (``y.s``,
-``g.d``, the line search's bracket) are Python floats.
+the same stopping rules, so a run follows PyTorch's iterates. The scalars (``y.s``,
+``g.d``, ``rho``, the step ``t``...) are 0-dim tensors of the parameters' dtype where
+PyTorch's are, so float32 runs round as PyTorch's do; they become numbers only where
+an ``alpha=`` argument takes them.
 """
 
 from __future__ import annotations
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.join import cat
+from ..tensor import Tensor
 from .optimizer import Optimizer, _check_lr, _to_scalar
 
 __all__ = ["LBFGS"]
+
+
+def _number(value):
+    """A 0-dim tensor scalar as a number (``alpha=`` takes numbers)."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -26,7 +34,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
-        d2 = d2_square ** 0.5
+        d2 = d2_square.sqrt() if isinstance(d2_square, Tensor) else d2_square ** 0.5
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
@@ -38,11 +46,11 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
 def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
     """Find a step ``t`` along ``d`` meeting the strong Wolfe conditions: bracket, then
     zoom with cubic interpolation. Returns ``(f_new, g_new, t, function evaluations)``."""
-    d_norm = d.abs().max().item()
+    d_norm = d.abs().max()
     g = g.clone()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
-    gtd_new = g_new.dot(d).item()
+    gtd_new = g_new.dot(d)
     t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
     done = False
     ls_iter = 0
@@ -66,7 +74,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.clone(), gtd_new
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = g_new.dot(d).item()
+        gtd_new = g_new.dot(d)
         ls_iter += 1
     if ls_iter == max_ls:
         bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
@@ -88,7 +96,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
             insuf_progress = False
         f_new, g_new = obj_func(x, t, d)
         ls_func_evals += 1
-        gtd_new = g_new.dot(d).item()
+        gtd_new = g_new.dot(d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
@@ -136,7 +144,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             numel = p.numel()
-            p.add_(update[offset:offset + numel].view_as(p), alpha=step_size)
+            p.add_(update[offset:offset + numel].view_as(p), alpha=_number(step_size))
             offset += numel
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -191,7 +199,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad.sub(prev_flat_grad)
                 s = d.mul(t)
-                ys = y.dot(s).item()
+                ys = y.dot(s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -200,19 +208,19 @@ class LBFGS(Optimizer):
                     old_dirs.append(y)
                     old_stps.append(s)
                     ro.append(1.0 / ys)
-                    H_diag = ys / y.dot(y).item()
+                    H_diag = ys / y.dot(y)
                 num_old = len(old_dirs)
                 if "al" not in state:
                     state["al"] = [None] * history_size
                 al = state["al"]
                 q = flat_grad.neg()
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = old_stps[i].dot(q).item() * ro[i]
-                    q.add_(old_dirs[i], alpha=-al[i])
+                    al[i] = old_stps[i].dot(q) * ro[i]
+                    q.add_(old_dirs[i], alpha=-_number(al[i]))
                 d = r = q.mul(H_diag)
                 for i in range(num_old):
-                    be_i = old_dirs[i].dot(r).item() * ro[i]
-                    r.add_(old_stps[i], alpha=al[i] - be_i)
+                    be_i = old_dirs[i].dot(r) * ro[i]
+                    r.add_(old_stps[i], alpha=_number(al[i] - be_i))
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.clone()
@@ -221,10 +229,10 @@ class LBFGS(Optimizer):
             prev_loss = loss
 
             if state["n_iter"] == 1:
-                t = min(1.0, 1.0 / flat_grad.abs().sum().item()) * lr
+                t = min(1.0, 1.0 / flat_grad.abs().sum()) * lr
             else:
                 t = lr
-            gtd = flat_grad.dot(d).item()
+            gtd = flat_grad.dot(d)
             if gtd > -tolerance_change:
                 break
 

@@ -282,8 +282,8 @@ def expectations_for(device_type: str) -> Expectations:
 class DeviceModule:
     """``plugrad.<type>``: availability queries for one device type, like ``torch.cuda``.
 
-    Exists for every registered type and for ``cuda``, so code written for PyTorch
-    (``if torch.cuda.is_available(): ...``) takes its CPU path here."""
+    Exists for every registered type; ``plugrad.cuda`` (a module of its own, answering
+    as a PyTorch build without CUDA) asks its availability through one as well."""
 
     def __init__(self, type_name: str):
         self._type = type_name
@@ -314,7 +314,7 @@ class DeviceModule:
 
 
 def device_module(type_name: str):
-    return DeviceModule(type_name) if type_name in _types or type_name == "cuda" else None
+    return DeviceModule(type_name) if type_name in _types else None
 
 
 def info_report() -> str:
