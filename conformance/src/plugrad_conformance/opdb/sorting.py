@@ -266,7 +266,8 @@ def _quantile_errors(name):
     return [ErrorInput(lambda g: Sample(g.array((3,)), 1.5), RuntimeError, "q above 1"),
             ErrorInput(lambda g: Sample(g.array((3,)), 0.5, interpolation="cubic"), RuntimeError,
                        "an unknown interpolation"),
-            ErrorInput(lambda g: Sample(g.array((3,)), 0.5), RuntimeError, f"{name} of an integer tensor", "int64")]
+            ErrorInput(lambda g: Sample(g.array((3,)), 0.5), RuntimeError, f"{name} of an integer tensor", "int64"),
+            ErrorInput(lambda g: Sample(g.array((0, 3)), 0.5, dim=1), RuntimeError, f"{name} of an empty tensor")]
 
 
 # ---- unique ---------------------------------------------------------------------------------------

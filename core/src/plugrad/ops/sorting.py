@@ -354,35 +354,34 @@ def _quantile(fname, input, q, dim, keepdim, interpolation, out):
                 kept[d] = 1
             else:
                 del kept[d]
+    if numel(input._shape) == 0:
+        raise RuntimeError(f"{fname}() input tensor must be non-empty")
     n = lanes._shape[-1]
     nq = qs._shape[0]
-    if n == 0:
-        r = full((nq, *kept), float("nan"), dtype=input._dtype, device=input.device)
+    values = sort(lanes, -1).values                         # tracked: the gradient goes through the sort
+    with no_grad():
+        nans = _nan_count(values.detach(), -1)          # (..., 1)
+        count = n - nans if fname == "nanquantile" else full(nans._shape, n, dtype=int64, device=nans.device)
+        last = (count - 1).clamp(min=0).to(input._dtype)
+        ranks = qs * last                               # (..., nq)
+        if fname == "quantile":
+            ranks = ops.where(nans > 0, float(n - 1), ranks)
+        if interpolation == "lower":
+            ranks = ops.floor(ranks)
+        elif interpolation == "higher":
+            ranks = ops.ceil(ranks)
+        elif interpolation == "nearest":
+            ranks = ops.round(ranks)
+        below = ops.floor(ranks).to(int64)
+        above = ops.ceil(ranks).to(int64)
+        weights = ranks - below.to(input._dtype)
+        if interpolation == "midpoint":
+            weights = ops.full_like(weights, 0.5)
+    if interpolation in ("linear", "midpoint"):
+        r = ops.lerp(ops.gather(values, -1, below), ops.gather(values, -1, above), weights)
     else:
-        values = sort(lanes, -1).values                     # tracked: the gradient goes through the sort
-        with no_grad():
-            nans = _nan_count(values.detach(), -1)          # (..., 1)
-            count = n - nans if fname == "nanquantile" else full(nans._shape, n, dtype=int64, device=nans.device)
-            last = (count - 1).clamp(min=0).to(input._dtype)
-            ranks = qs * last                               # (..., nq)
-            if fname == "quantile":
-                ranks = ops.where(nans > 0, float(n - 1), ranks)
-            if interpolation == "lower":
-                ranks = ops.floor(ranks)
-            elif interpolation == "higher":
-                ranks = ops.ceil(ranks)
-            elif interpolation == "nearest":
-                ranks = ops.round(ranks)
-            below = ops.floor(ranks).to(int64)
-            above = ops.ceil(ranks).to(int64)
-            weights = ranks - below.to(input._dtype)
-            if interpolation == "midpoint":
-                weights = ops.full_like(weights, 0.5)
-        if interpolation in ("linear", "midpoint"):
-            r = ops.lerp(ops.gather(values, -1, below), ops.gather(values, -1, above), weights)
-        else:
-            r = ops.gather(values, -1, below)
-        r = r.movedim(-1, 0).reshape([nq, *kept])           # (nq, reduced shape...)
+        r = ops.gather(values, -1, below)
+    r = r.movedim(-1, 0).reshape([nq, *kept])           # (nq, reduced shape...)
     if scalar_q or not q._shape:
         r = r.squeeze(0)
     if r._requires_grad:
@@ -425,7 +424,13 @@ def _runs(fname, input, order, return_inverse, return_counts, dim):
     else:
         d = check_dim(check_int(dim, fname, "dim"), input)
         if not input._shape:
-            raise IndexError(f"{fname}(): Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        empty_dims = sum(1 for size in input._shape if size == 0)
+        if empty_dims > 1:
+            raise RuntimeError(f"Number of zero sized dimensions is more than one, so {fname} cannot be applied ")
+        if empty_dims and input._shape[d]:
+            raise RuntimeError(f"There are 0 sized dimensions, and they aren't selected, so {fname} cannot be "
+                               f"applied")
         moved = input.movedim(d, 0)
         rows = moved.reshape(moved._shape[0], numel(moved._shape[1:]))
     n = rows._shape[0]
