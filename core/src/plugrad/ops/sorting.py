@@ -176,6 +176,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = check_dim(check_int(dim, "topk", "dim"), input)
     check_bool(largest, "topk", "largest")
     check_bool(sorted, "topk", "sorted")
+    if input._dtype is bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     n = input._shape[d] if input._shape else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range: k={k} for a dim of size {n}")
@@ -192,6 +194,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     k = check_int(k, "kthvalue", "k")
     d = check_dim(check_int(dim, "kthvalue", "dim"), input)
     check_bool(keepdim, "kthvalue", "keepdim")
+    _refuse_bool(input, "kthvalue_cpu")
     n = input._shape[d] if input._shape else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -225,7 +228,14 @@ def _median_position(sorted_values, d, n, ignore_nan):
     return ops.where(nans > 0, n - nans, middle)
 
 
+def _refuse_bool(input, kernel):
+    """PyTorch has no selection kernel for bool tensors."""
+    if input._dtype is bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def _median_all(fname, node_cls, input):
+    _refuse_bool(input, "median_cpu")
     flat = input.reshape(-1)
     n = numel(input._shape)
     with no_grad():
@@ -242,6 +252,7 @@ def _median_all(fname, node_cls, input):
 
 
 def _median_dim(fname, node_cls, input, dim, keepdim, out):
+    _refuse_bool(input, "median_out")
     d = check_dim(check_int(dim, fname, "dim"), input)
     check_bool(keepdim, fname, "keepdim")
     if not input._shape:
