@@ -37,6 +37,7 @@ CASES = [
     ("sort", lambda L, x: L.sort(x), [TIES], (), False),
     ("sort dim 0 descending", lambda L, x: L.sort(x, 0, True), [TIES], (), False),
     ("sort stable descending", lambda L, x: x.sort(dim=1, descending=True, stable=True), [TIES], (), False),
+    ("sort stable None", lambda L, x: L.sort(x, stable=None), [DISTINCT], (0,), False),
     ("sort grad", lambda L, x: L.sort(x, 1), [DISTINCT], (0,), True),
     ("sort stable grad", lambda L, x: L.sort(x, dim=0, stable=True), [DISTINCT], (0,), True),
     ("sort ints", lambda L, x: L.sort(x, descending=True), [INTS], (), False),
@@ -329,3 +330,55 @@ def test_default_sort_kernel_matches_the_cpu_override():
                 outs.append((_numpy(values), indices.tolist()))
             np.testing.assert_array_equal(outs[0][0], outs[1][0])
             assert outs[0][1] == outs[1][1]
+
+
+# ---- argument types, dims of a 0-d input ----------------------------------------------------------------
+
+FLAG_CALLS = [
+    ("sort descending", lambda L, x, v: L.sort(x, 0, v)),
+    ("sort stable", lambda L, x, v: L.sort(x, stable=v)),
+    ("argsort descending", lambda L, x, v: L.argsort(x, 0, v)),
+    ("topk largest", lambda L, x, v: L.topk(x, 1, 0, v)),
+    ("topk sorted", lambda L, x, v: L.topk(x, 1, 0, True, v)),
+    ("kthvalue keepdim", lambda L, x, v: L.kthvalue(x, 1, 0, v)),
+    ("median keepdim", lambda L, x, v: L.median(x, 0, v)),
+    ("mode keepdim", lambda L, x, v: L.mode(x, 0, v)),
+    ("quantile keepdim", lambda L, x, v: L.quantile(x, 0.5, 0, v)),
+    ("unique return_counts", lambda L, x, v: L.unique(x, return_counts=v)),
+    ("searchsorted right", lambda L, x, v: L.searchsorted(x[0], x, right=v)),
+    ("multinomial replacement", lambda L, x, v: L.multinomial(x.abs() + 1, 1, v)),
+]
+
+
+@pytest.mark.parametrize("value", [1, None, "yes"])
+@pytest.mark.parametrize("case", FLAG_CALLS, ids=[c[0] for c in FLAG_CALLS])
+def test_flags_must_be_bools(case, value):
+    _, call = case
+    try:
+        call(torch, torch.tensor(DISTINCT), value)
+    except TypeError:
+        with pytest.raises(TypeError):
+            call(plugrad, plugrad.tensor(DISTINCT), value)
+    else:   # PyTorch takes None for sort's stable
+        call(plugrad, plugrad.tensor(DISTINCT), value)
+
+
+ZERO_D = [("sort", lambda L, x, d: L.sort(x, d)), ("argsort", lambda L, x, d: L.argsort(x, d)),
+          ("topk", lambda L, x, d: L.topk(x, 1, d)), ("kthvalue", lambda L, x, d: L.kthvalue(x, 1, d)),
+          ("median", lambda L, x, d: L.median(x, d)), ("mode", lambda L, x, d: L.mode(x, d)),
+          ("cummax", lambda L, x, d: L.cummax(x, d)), ("logcumsumexp", lambda L, x, d: L.logcumsumexp(x, d)),
+          ("roll", lambda L, x, d: L.roll(x, 1, d)), ("quantile", lambda L, x, d: L.quantile(x, 0.5, d))]
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1, -2])
+@pytest.mark.parametrize("case", ZERO_D, ids=[c[0] for c in ZERO_D])
+def test_dims_of_a_zero_d_input(case, dim, device):
+    _, call = case
+    try:
+        want = _leaves(call(torch, torch.tensor(2.5), dim))
+    except Exception as exc:   # the class is what is compared
+        with pytest.raises(type(exc)):
+            call(plugrad, plugrad.tensor(2.5, device=device), dim)
+        return
+    got = _leaves(call(plugrad, plugrad.tensor(2.5, device=device), dim))
+    assert [(tuple(g.shape), g.tolist()) for g in got] == [(tuple(w.shape), w.tolist()) for w in want]

@@ -128,14 +128,27 @@ def _sort_args(fname, input, dim, descending):
     return d
 
 
+class _NotGiven:
+    """The default of ``sort``'s ``stable``: PyTorch records ``SortBackward1`` when it is given,
+    even as None."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+_NOT_GIVEN = _NotGiven()
+
+
 @declare(method=True)
-def sort(input, dim=-1, descending=False, *, stable=None, out=None):
-    """``(values, indices)``: ``input`` sorted along ``dim``; equal elements keep their order."""
+def sort(input, dim=-1, descending=False, *, stable=_NOT_GIVEN, out=None):
+    """``(values, indices)``: ``input`` sorted along ``dim``; equal elements keep their order
+    (the sort is always stable)."""
     d = _sort_args("sort", input, dim, descending)
-    if stable is not None:
+    given = stable is not _NOT_GIVEN
+    if given and stable is not None:
         check_bool(stable, "sort", "stable")
     values, indices = sort_raw(input, d, descending, True)
-    _record_selection(SortBackward0 if stable is None else SortBackward1, input, values, indices, d, True)
+    _record_selection(SortBackward1 if given else SortBackward0, input, values, indices, d, True)
     return _result("sort", values, indices, out)
 
 
