@@ -275,3 +275,10 @@ def test_out_forms_of_multinomial_and_bernoulli(device):
     target = plugrad.empty(3, device=device)
     assert plugrad.bernoulli(plugrad.tensor([1.0, 0.0, 1.0], device=device), out=target) is target
     assert target.tolist() == [1.0, 0.0, 1.0]
+
+
+def test_float16_uniform_draws_stay_below_the_upper_bound(device):
+    if "float16" not in {d.name for d in plugrad.plugins.backend_for(device).dtypes}:
+        pytest.skip(f"{device} has no float16")
+    v = _draws(device, lambda x: x.uniform_(), dtype=plugrad.float16, n=50000)
+    assert v.min() >= 0 and v.max() < 1 and v.max() > 0.99
