@@ -10,7 +10,7 @@ from .. import creation
 from ..optable import ops as _table
 from . import (activation, conversion, convolution, dense, elementwise, indexing, join, linalg, loss, normalization,
                padding, pooling, reduction, views)
-from . import rearrange, sampling, scan, sorting  # noqa: E402,F401
+from . import rearrange, sampling, scan, sorting
 
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))
