@@ -253,3 +253,32 @@ def test_a_refused_sampler_leaves_the_tensor_unchanged(device):
         with pytest.raises(RuntimeError):
             call()
         assert x.tolist() == before
+
+
+def test_samplers_write_through_views(device):
+    plugrad.manual_seed(2)
+    base = plugrad.zeros(4, 6, device=device)
+    column = base[:, 1]
+    column.uniform_(5.0, 6.0)
+    values = np.asarray(base.tolist())
+    assert np.all((values[:, 1] >= 5.0) & (values[:, 1] < 6.0))
+    values[:, 1] = 0
+    assert np.all(values == 0)
+    base.t()[2].random_(3, 4)           # column 2, through a transposed view
+    assert base[:, 2].tolist() == [3.0] * 4 and base[:, 3:].abs().sum().item() == 0
+
+
+def test_out_forms_of_multinomial_and_bernoulli(device):
+    weights = plugrad.tensor([[0.0, 2.0, 0.0]], device=device)
+    out = plugrad.empty(0, dtype=plugrad.int64, device=device)
+    assert plugrad.multinomial(weights, 3, True, out=out) is out and out.tolist() == [[1, 1, 1]]
+    target = plugrad.empty(3, device=device)
+    assert plugrad.bernoulli(plugrad.tensor([1.0, 0.0, 1.0], device=device), out=target) is target
+    assert target.tolist() == [1.0, 0.0, 1.0]
+
+
+def test_float16_uniform_draws_stay_below_the_upper_bound(device):
+    if "float16" not in {d.name for d in plugrad.plugins.backend_for(device).dtypes}:
+        pytest.skip(f"{device} has no float16")
+    v = _draws(device, lambda x: x.uniform_(), dtype=plugrad.float16, n=50000)
+    assert v.min() >= 0 and v.max() < 1 and v.max() > 0.99

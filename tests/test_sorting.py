@@ -37,6 +37,7 @@ CASES = [
     ("sort", lambda L, x: L.sort(x), [TIES], (), False),
     ("sort dim 0 descending", lambda L, x: L.sort(x, 0, True), [TIES], (), False),
     ("sort stable descending", lambda L, x: x.sort(dim=1, descending=True, stable=True), [TIES], (), False),
+    ("sort stable None", lambda L, x: L.sort(x, stable=None), [DISTINCT], (0,), False),
     ("sort grad", lambda L, x: L.sort(x, 1), [DISTINCT], (0,), True),
     ("sort stable grad", lambda L, x: L.sort(x, dim=0, stable=True), [DISTINCT], (0,), True),
     ("sort ints", lambda L, x: L.sort(x, descending=True), [INTS], (), False),
@@ -78,6 +79,8 @@ CASES = [
     ("unique dim", lambda L, x: x.unique(dim=1, return_inverse=True, return_counts=True),
      [np.array([[1, 2, 1, 0], [3, 0, 3, 1]])], (), False),
     ("unique NaN", lambda L, x: L.unique(x), [np.array([NAN, 1.0, NAN, 1.0])], (), False),
+    ("unique empty dim", lambda L, x: L.unique(x, dim=0, return_inverse=True, return_counts=True),
+     [np.zeros((0, 3))], (), False),
     ("unique_consecutive", lambda L, x: L.unique_consecutive(x, return_inverse=True, return_counts=True),
      [np.array([1, 1, 2, 2, 3, 1, 1, 2])], (), False),
     ("unique_consecutive dim", lambda L, x: L.unique_consecutive(x, return_counts=True, dim=0),
@@ -205,12 +208,21 @@ BAD = [
     ("kthvalue k=0", lambda L, x: L.kthvalue(x, 0)),
     ("kthvalue k too large", lambda L, x: L.kthvalue(x, 6)),
     ("median empty dim", lambda L, x: L.median(x[:, :0], 1)),
+    ("topk bool", lambda L, x: L.topk(x > 0, 1)),
+    ("kthvalue bool", lambda L, x: L.kthvalue(x > 0, 1)),
+    ("median bool", lambda L, x: L.median(x > 0)),
+    ("nanmedian bool dim", lambda L, x: L.nanmedian(x > 0, 0)),
     ("mode empty dim", lambda L, x: L.mode(x[:, :0], 1)),
     ("quantile q above 1", lambda L, x: L.quantile(x, 1.5)),
     ("quantile q tensor above 1", lambda L, x: L.quantile(x, L.tensor([0.5, 1.5], dtype=x.dtype))),
     ("quantile q other dtype", lambda L, x: L.quantile(x, L.tensor([0.5], dtype=L.float32))),
     ("quantile interpolation", lambda L, x: L.quantile(x, 0.5, interpolation="cubic")),
     ("quantile ints", lambda L, x: L.quantile(x.long(), 0.5)),
+    ("quantile empty", lambda L, x: L.quantile(x[:0], 0.5, dim=1)),
+    ("nanquantile empty", lambda L, x: L.nanquantile(x[:, :0], 0.5)),
+    ("unique unselected empty dim", lambda L, x: L.unique(x[:0], dim=1)),
+    ("unique two empty dims", lambda L, x: L.unique(x[:0, :0], dim=0)),
+    ("unique_consecutive 0-d dim", lambda L, x: L.unique_consecutive(x[0, 0], dim=0)),
     ("searchsorted side", lambda L, x: L.searchsorted(x[0], x, side="middle")),
     ("searchsorted opposite", lambda L, x: L.searchsorted(x[0], x, side="left", right=True)),
     ("searchsorted shapes", lambda L, x: L.searchsorted(x, x[:2])),
@@ -318,3 +330,55 @@ def test_default_sort_kernel_matches_the_cpu_override():
                 outs.append((_numpy(values), indices.tolist()))
             np.testing.assert_array_equal(outs[0][0], outs[1][0])
             assert outs[0][1] == outs[1][1]
+
+
+# ---- argument types, dims of a 0-d input ----------------------------------------------------------------
+
+FLAG_CALLS = [
+    ("sort descending", lambda L, x, v: L.sort(x, 0, v)),
+    ("sort stable", lambda L, x, v: L.sort(x, stable=v)),
+    ("argsort descending", lambda L, x, v: L.argsort(x, 0, v)),
+    ("topk largest", lambda L, x, v: L.topk(x, 1, 0, v)),
+    ("topk sorted", lambda L, x, v: L.topk(x, 1, 0, True, v)),
+    ("kthvalue keepdim", lambda L, x, v: L.kthvalue(x, 1, 0, v)),
+    ("median keepdim", lambda L, x, v: L.median(x, 0, v)),
+    ("mode keepdim", lambda L, x, v: L.mode(x, 0, v)),
+    ("quantile keepdim", lambda L, x, v: L.quantile(x, 0.5, 0, v)),
+    ("unique return_counts", lambda L, x, v: L.unique(x, return_counts=v)),
+    ("searchsorted right", lambda L, x, v: L.searchsorted(x[0], x, right=v)),
+    ("multinomial replacement", lambda L, x, v: L.multinomial(x.abs() + 1, 1, v)),
+]
+
+
+@pytest.mark.parametrize("value", [1, None, "yes"])
+@pytest.mark.parametrize("case", FLAG_CALLS, ids=[c[0] for c in FLAG_CALLS])
+def test_flags_must_be_bools(case, value):
+    _, call = case
+    try:
+        call(torch, torch.tensor(DISTINCT), value)
+    except TypeError:
+        with pytest.raises(TypeError):
+            call(plugrad, plugrad.tensor(DISTINCT), value)
+    else:   # PyTorch takes None for sort's stable
+        call(plugrad, plugrad.tensor(DISTINCT), value)
+
+
+ZERO_D = [("sort", lambda L, x, d: L.sort(x, d)), ("argsort", lambda L, x, d: L.argsort(x, d)),
+          ("topk", lambda L, x, d: L.topk(x, 1, d)), ("kthvalue", lambda L, x, d: L.kthvalue(x, 1, d)),
+          ("median", lambda L, x, d: L.median(x, d)), ("mode", lambda L, x, d: L.mode(x, d)),
+          ("cummax", lambda L, x, d: L.cummax(x, d)), ("logcumsumexp", lambda L, x, d: L.logcumsumexp(x, d)),
+          ("roll", lambda L, x, d: L.roll(x, 1, d)), ("quantile", lambda L, x, d: L.quantile(x, 0.5, d))]
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1, -2])
+@pytest.mark.parametrize("case", ZERO_D, ids=[c[0] for c in ZERO_D])
+def test_dims_of_a_zero_d_input(case, dim, device):
+    _, call = case
+    try:
+        want = _leaves(call(torch, torch.tensor(2.5), dim))
+    except Exception as exc:   # the class is what is compared
+        with pytest.raises(type(exc)):
+            call(plugrad, plugrad.tensor(2.5, device=device), dim)
+        return
+    got = _leaves(call(plugrad, plugrad.tensor(2.5, device=device), dim))
+    assert [(tuple(g.shape), g.tolist()) for g in got] == [(tuple(w.shape), w.tolist()) for w in want]

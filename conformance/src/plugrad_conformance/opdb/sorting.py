@@ -266,7 +266,8 @@ def _quantile_errors(name):
     return [ErrorInput(lambda g: Sample(g.array((3,)), 1.5), RuntimeError, "q above 1"),
             ErrorInput(lambda g: Sample(g.array((3,)), 0.5, interpolation="cubic"), RuntimeError,
                        "an unknown interpolation"),
-            ErrorInput(lambda g: Sample(g.array((3,)), 0.5), RuntimeError, f"{name} of an integer tensor", "int64")]
+            ErrorInput(lambda g: Sample(g.array((3,)), 0.5), RuntimeError, f"{name} of an integer tensor", "int64"),
+            ErrorInput(lambda g: Sample(g.array((0, 3)), 0.5, dim=1), RuntimeError, f"{name} of an empty tensor")]
 
 
 # ---- unique ---------------------------------------------------------------------------------------
@@ -340,10 +341,12 @@ def _searchsorted_sample(g):
         values = g.array(batch + (k,), TIES)
     s = Sample(boundaries, values)
     if g.boolean():
-        order = np.argsort(-boundaries if g.kind != "bool" else boundaries, axis=-1, kind="stable")
-        shuffled = np.take_along_axis(boundaries, order, -1)
-        s = Sample(shuffled, values, sorter=Arr(np.argsort(shuffled, axis=-1, kind="stable").astype(np.int64),
-                                                "int64"))
+        # one shuffle for every row, so that the sorter (its inverse) still sorts the rows of an
+        # expanded copy of the boundaries (the layout check)
+        perm = np.array(sorted(range(m), key=lambda _: g.integers(0, 99)), dtype=np.int64)
+        shuffled = boundaries[..., perm]
+        sorter = np.broadcast_to(np.argsort(perm), boundaries.shape).copy()
+        s = Sample(shuffled, values, sorter=Arr(sorter, "int64"))
     variant = g.integers(0, 2)
     if variant == 1:
         s.kwargs["right"] = True

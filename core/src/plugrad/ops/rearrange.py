@@ -57,13 +57,13 @@ def roll(input, shifts, dims=None) -> Tensor:
     if not dims and len(shifts) != 1:
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     nd = input.dim()
-    axes = tuple(normalize_dim(d, nd) if nd else normalize_dim(d, 1) for d in dims)
+    if dims and not nd:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    axes = tuple(normalize_dim(d, nd) for d in dims)
     with no_grad():
         x = input.detach()
         if not axes:
             r = _roll_dim(x.reshape(-1), shifts[0], 0).reshape(x._shape)
-        elif not nd:
-            r = x
         else:
             r = x
             for shift, d in zip(shifts, axes):

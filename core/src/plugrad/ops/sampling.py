@@ -19,7 +19,7 @@ import math
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import rand, randint, randn
-from ..dtypes import bool_, float32, float64, int64
+from ..dtypes import bool_, float16, float32, float64, int64
 from ..layout import numel
 from ..optable import ops
 from ..random import Generator
@@ -38,8 +38,12 @@ def _check_generator(generator, fname):
 
 
 def _uniform(like: Tensor, generator) -> Tensor:
-    """Uniform draws in [0, 1) of ``like``'s shape and device, in float64 when the tensor is
-    float64 and float32 otherwise (so that a float16 result is rounded from finer draws)."""
+    """Uniform draws in [0, 1) of ``like``'s shape and device: float64 for a float64 tensor,
+    float32 otherwise; for float16, multiples of 2**-11, which float16 holds exactly (a
+    float32 draw just below 1 would round to 1 there)."""
+    if like._dtype is float16:
+        steps = randint(0, 2 ** 11, like._shape, dtype=int64, device=like.device, generator=generator)
+        return steps.to(float32) / 2 ** 11
     dtype = float64 if like._dtype is float64 else float32
     return rand(like._shape, dtype=dtype, device=like.device, generator=generator)
 

@@ -128,14 +128,27 @@ def _sort_args(fname, input, dim, descending):
     return d
 
 
+class _NotGiven:
+    """The default of ``sort``'s ``stable``: PyTorch records ``SortBackward1`` when it is given,
+    even as None."""
+
+    def __repr__(self):
+        return "<not given>"
+
+
+_NOT_GIVEN = _NotGiven()
+
+
 @declare(method=True)
-def sort(input, dim=-1, descending=False, *, stable=None, out=None):
-    """``(values, indices)``: ``input`` sorted along ``dim``; equal elements keep their order."""
+def sort(input, dim=-1, descending=False, *, stable=_NOT_GIVEN, out=None):
+    """``(values, indices)``: ``input`` sorted along ``dim``; equal elements keep their order
+    (the sort is always stable)."""
     d = _sort_args("sort", input, dim, descending)
-    if stable is not None:
+    given = stable is not _NOT_GIVEN
+    if given and stable is not None:
         check_bool(stable, "sort", "stable")
     values, indices = sort_raw(input, d, descending, True)
-    _record_selection(SortBackward0 if stable is None else SortBackward1, input, values, indices, d, True)
+    _record_selection(SortBackward1 if given else SortBackward0, input, values, indices, d, True)
     return _result("sort", values, indices, out)
 
 
@@ -176,6 +189,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     d = check_dim(check_int(dim, "topk", "dim"), input)
     check_bool(largest, "topk", "largest")
     check_bool(sorted, "topk", "sorted")
+    if input._dtype is bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     n = input._shape[d] if input._shape else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range: k={k} for a dim of size {n}")
@@ -192,6 +207,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     k = check_int(k, "kthvalue", "k")
     d = check_dim(check_int(dim, "kthvalue", "dim"), input)
     check_bool(keepdim, "kthvalue", "keepdim")
+    _refuse_bool(input, "kthvalue_cpu")
     n = input._shape[d] if input._shape else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
@@ -225,7 +241,14 @@ def _median_position(sorted_values, d, n, ignore_nan):
     return ops.where(nans > 0, n - nans, middle)
 
 
+def _refuse_bool(input, kernel):
+    """PyTorch has no selection kernel for bool tensors."""
+    if input._dtype is bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
 def _median_all(fname, node_cls, input):
+    _refuse_bool(input, "median_cpu")
     flat = input.reshape(-1)
     n = numel(input._shape)
     with no_grad():
@@ -242,6 +265,7 @@ def _median_all(fname, node_cls, input):
 
 
 def _median_dim(fname, node_cls, input, dim, keepdim, out):
+    _refuse_bool(input, "median_out")
     d = check_dim(check_int(dim, fname, "dim"), input)
     check_bool(keepdim, fname, "keepdim")
     if not input._shape:
@@ -354,35 +378,34 @@ def _quantile(fname, input, q, dim, keepdim, interpolation, out):
                 kept[d] = 1
             else:
                 del kept[d]
+    if numel(input._shape) == 0:
+        raise RuntimeError(f"{fname}() input tensor must be non-empty")
     n = lanes._shape[-1]
     nq = qs._shape[0]
-    if n == 0:
-        r = full((nq, *kept), float("nan"), dtype=input._dtype, device=input.device)
+    values = sort(lanes, -1).values                         # tracked: the gradient goes through the sort
+    with no_grad():
+        nans = _nan_count(values.detach(), -1)          # (..., 1)
+        count = n - nans if fname == "nanquantile" else full(nans._shape, n, dtype=int64, device=nans.device)
+        last = (count - 1).clamp(min=0).to(input._dtype)
+        ranks = qs * last                               # (..., nq)
+        if fname == "quantile":
+            ranks = ops.where(nans > 0, float(n - 1), ranks)
+        if interpolation == "lower":
+            ranks = ops.floor(ranks)
+        elif interpolation == "higher":
+            ranks = ops.ceil(ranks)
+        elif interpolation == "nearest":
+            ranks = ops.round(ranks)
+        below = ops.floor(ranks).to(int64)
+        above = ops.ceil(ranks).to(int64)
+        weights = ranks - below.to(input._dtype)
+        if interpolation == "midpoint":
+            weights = ops.full_like(weights, 0.5)
+    if interpolation in ("linear", "midpoint"):
+        r = ops.lerp(ops.gather(values, -1, below), ops.gather(values, -1, above), weights)
     else:
-        values = sort(lanes, -1).values                     # tracked: the gradient goes through the sort
-        with no_grad():
-            nans = _nan_count(values.detach(), -1)          # (..., 1)
-            count = n - nans if fname == "nanquantile" else full(nans._shape, n, dtype=int64, device=nans.device)
-            last = (count - 1).clamp(min=0).to(input._dtype)
-            ranks = qs * last                               # (..., nq)
-            if fname == "quantile":
-                ranks = ops.where(nans > 0, float(n - 1), ranks)
-            if interpolation == "lower":
-                ranks = ops.floor(ranks)
-            elif interpolation == "higher":
-                ranks = ops.ceil(ranks)
-            elif interpolation == "nearest":
-                ranks = ops.round(ranks)
-            below = ops.floor(ranks).to(int64)
-            above = ops.ceil(ranks).to(int64)
-            weights = ranks - below.to(input._dtype)
-            if interpolation == "midpoint":
-                weights = ops.full_like(weights, 0.5)
-        if interpolation in ("linear", "midpoint"):
-            r = ops.lerp(ops.gather(values, -1, below), ops.gather(values, -1, above), weights)
-        else:
-            r = ops.gather(values, -1, below)
-        r = r.movedim(-1, 0).reshape([nq, *kept])           # (nq, reduced shape...)
+        r = ops.gather(values, -1, below)
+    r = r.movedim(-1, 0).reshape([nq, *kept])           # (nq, reduced shape...)
     if scalar_q or not q._shape:
         r = r.squeeze(0)
     if r._requires_grad:
@@ -425,7 +448,13 @@ def _runs(fname, input, order, return_inverse, return_counts, dim):
     else:
         d = check_dim(check_int(dim, fname, "dim"), input)
         if not input._shape:
-            raise IndexError(f"{fname}(): Dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        empty_dims = sum(1 for size in input._shape if size == 0)
+        if empty_dims > 1:
+            raise RuntimeError(f"Number of zero sized dimensions is more than one, so {fname} cannot be applied ")
+        if empty_dims and input._shape[d]:
+            raise RuntimeError(f"There are 0 sized dimensions, and they aren't selected, so {fname} cannot be "
+                               f"applied")
         moved = input.movedim(d, 0)
         rows = moved.reshape(moved._shape[0], numel(moved._shape[1:]))
     n = rows._shape[0]
