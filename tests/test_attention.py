@@ -88,7 +88,9 @@ def sdpa_cases(draw):
     gqa = len(batch) >= 1 and batch[-1] == 2 and draw(st.booleans())
     kv_batch = batch[:-1] + (1,) if gqa else batch
     mask = draw(st.sampled_from(["none", "bool", "float", "causal", "bool_broadcast"]))
-    scale = draw(st.sampled_from([None, 0.3, -0.7]))
+    # PyTorch's fused CPU kernel (4-d inputs) gives NaN for a negative scale with a mask;
+    # its reference path (the other ranks) is the oracle for negative scales
+    scale = draw(st.sampled_from([None, 0.3] if len(batch) == 2 else [None, 0.3, -0.7]))
     seed = draw(st.integers(0, 2 ** 16))
     return batch, kv_batch, L, S, E, Ev, gqa, mask, scale, seed
 
