@@ -25,6 +25,16 @@ with_device = settings(suppress_health_check=list(settings.default.suppress_heal
                        + [HealthCheck.function_scoped_fixture])
 
 
+@pytest.fixture(autouse=True)
+def _float64_device(request):
+    """These comparisons run in float64: a device without it skips them."""
+    if "device" in request.fixturenames:
+        from plugrad.plugins.registry import backend_for
+        device = request.getfixturevalue("device")
+        if plugrad.float64 not in backend_for(device).dtypes:
+            pytest.skip(f"{device} has no float64")
+
+
 # ---- moving values between the two libraries ----------------------------------------------
 
 def np_of(t):
