@@ -25,6 +25,16 @@ with_device = settings(suppress_health_check=list(settings.default.suppress_heal
                        + [HealthCheck.function_scoped_fixture])
 
 
+@pytest.fixture(autouse=True)
+def _float64_device(request):
+    """These comparisons run in float64: a device without it skips them."""
+    if "device" in request.fixturenames:
+        from plugrad.plugins.registry import backend_for
+        device = request.getfixturevalue("device")
+        if plugrad.float64 not in backend_for(device).dtypes:
+            pytest.skip(f"{device} has no float64")
+
+
 # ---- moving values between the two libraries ----------------------------------------------
 
 def np_of(t):
@@ -88,7 +98,9 @@ def sdpa_cases(draw):
     gqa = len(batch) >= 1 and batch[-1] == 2 and draw(st.booleans())
     kv_batch = batch[:-1] + (1,) if gqa else batch
     mask = draw(st.sampled_from(["none", "bool", "float", "causal", "bool_broadcast"]))
-    scale = draw(st.sampled_from([None, 0.3, -0.7]))
+    # PyTorch's fused CPU kernel (4-d inputs) gives NaN for a negative scale with a mask;
+    # its reference path (the other ranks) is the oracle for negative scales
+    scale = draw(st.sampled_from([None, 0.3] if len(batch) == 2 else [None, 0.3, -0.7]))
     seed = draw(st.integers(0, 2 ** 16))
     return batch, kv_batch, L, S, E, Ev, gqa, mask, scale, seed
 

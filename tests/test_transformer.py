@@ -23,6 +23,16 @@ with_device = settings(suppress_health_check=list(settings.default.suppress_heal
                        + [HealthCheck.function_scoped_fixture])
 
 
+@pytest.fixture(autouse=True)
+def _float64_device(request):
+    """These comparisons run in float64: a device without it skips them."""
+    if "device" in request.fixturenames:
+        from plugrad.plugins.registry import backend_for
+        device = request.getfixturevalue("device")
+        if plugrad.float64 not in backend_for(device).dtypes:
+            pytest.skip(f"{device} has no float64")
+
+
 def np_of(t):
     return t.detach().cpu().numpy()
 
@@ -236,9 +246,9 @@ def test_generate_square_subsequent_mask():
     assert on.device.type == "cpu"
 
 
-def test_eval_encoder_zeroes_padding_like_torch_nested_path(device):
+def test_eval_encoder_zeroes_padding_like_torch_nested_path(device, fastpath):
     """In inference PyTorch's encoder runs only the unpadded positions (nested tensors):
-    the padded ones come out as the final norm of zeros."""
+    the padded ones come out as the final norm of zeros (not with the fast path off)."""
     r = np.random.default_rng(10)
     tmod, pmod = build("TransformerEncoder", 4, 2, 6, 0.0, device=device, with_norm=True, batch_first=True,
                        num_layers=2)
@@ -316,13 +326,25 @@ def close_with_nan(actual, expected):
     np.testing.assert_allclose(np.nan_to_num(a), np.nan_to_num(e), **TOL)
 
 
+@pytest.fixture(params=[True, False], ids=["fastpath", "no-fastpath"])
+def fastpath(request):
+    """``backends.mha.set_fastpath_enabled`` to the same value in both libraries."""
+    saved = torch.backends.mha.get_fastpath_enabled(), plugrad.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(request.param)
+    plugrad.backends.mha.set_fastpath_enabled(request.param)
+    yield request.param
+    torch.backends.mha.set_fastpath_enabled(saved[0])
+    plugrad.backends.mha.set_fastpath_enabled(saved[1])
+
+
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "callable"])
 @pytest.mark.parametrize("nhead", [1, 2])
-def test_queries_that_attend_nothing_like_torch(device, batch_first, activation, nhead):
+def test_queries_that_attend_nothing_like_torch(device, batch_first, activation, nhead, fastpath):
     """A query whose keys are all masked: zeros out of attention in training and when
     gradients are wanted, NaN in the inference paths PyTorch runs through its fused
-    kernels (eval, no grad, batch_first, an even number of heads...)."""
+    kernels (eval, no grad, batch_first, an even number of heads...) unless
+    ``backends.mha.set_fastpath_enabled(False)``."""
     tmod, pmod = build("TransformerEncoderLayer", 4, nhead, 6, 0.0, device=device, batch_first=batch_first,
                        activation=activation)
     r = np.random.default_rng(11)
@@ -351,3 +373,12 @@ def test_queries_that_attend_nothing_like_torch(device, batch_first, activation,
                                    **{k: plugrad.tensor(v, device=device) for k, v in masks.items()})
                 close_with_nan(actual[0], expected[0])
                 assert (actual[1] is None) == (expected[1] is None)
+
+
+def test_mha_fastpath_switch_like_torch():
+    assert plugrad.backends.mha.get_fastpath_enabled() is torch.backends.mha.get_fastpath_enabled() is True
+    plugrad.backends.mha.set_fastpath_enabled(False)
+    try:
+        assert plugrad.backends.mha.get_fastpath_enabled() is False
+    finally:
+        plugrad.backends.mha.set_fastpath_enabled(True)

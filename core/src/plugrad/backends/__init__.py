@@ -11,3 +11,5 @@ asked through ``plugrad.<device type>.is_available()`` (``plugrad.opencl``...).
 from . import cuda, cudnn, mkldnn, mps, openmp
 
 __all__ = ["cuda", "cudnn", "mkldnn", "mps", "openmp"]
+from . import mha  # noqa: E402
+__all__ += ["mha"]

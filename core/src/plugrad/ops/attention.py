@@ -37,7 +37,7 @@ def _require_tensor(fn: str, name: str, position: int, value) -> None:
                         f"{type(value).__name__}")
 
 
-def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
+def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> None:
     for position, (name, t) in enumerate((("query", query), ("key", key), ("value", value)), 1):
         _require_tensor("scaled_dot_product_attention", name, position, t)
     if attn_mask is not None:
@@ -54,6 +54,8 @@ def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa) -> None:
     if attn_mask is not None and attn_mask.dtype not in (bool_, float32, query.dtype):
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {attn_mask.dtype} and  query.dtype: {query.dtype} instead.")
+    if dropout_p > 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if enable_gqa and min(query.dim(), key.dim(), value.dim()) >= 3:
@@ -97,7 +99,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     ``scale`` defaults to ``1 / sqrt(E)``. ``dropout_p`` > 0 drops attention weights.
     ``enable_gqa``: key and value may have fewer heads (dim -3), each then serving a
     group of query heads."""
-    _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
+    _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     L, S = query.size(-2), key.size(-2)
     factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else float(scale)
     root = math.sqrt(abs(factor))   # PyTorch scales query and key by sqrt(scale) each, for range
@@ -117,8 +119,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                f"not broadcast to the attention scores' shape {list(scores.shape)}")
         weights = _safe_softmax(biased)
     if dropout_p > 0.0:
-        if dropout_p > 1.0:
-            raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
         weights = dropout(weights, dropout_p, True)
     return weights.matmul(value)
 

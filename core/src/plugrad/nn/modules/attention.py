@@ -4,6 +4,7 @@ and initialised as in PyTorch so state dicts move between the two libraries."""
 from __future__ import annotations
 
 from ...autograd.grad_mode import is_grad_enabled
+from ...backends.mha import get_fastpath_enabled
 from ...creation import empty
 from .. import functional as F
 from .. import init
@@ -120,7 +121,8 @@ class MultiheadAttention(Module):
         ordinary ones, except that a query which may attend no key gets NaN (a plain
         softmax) where the ``need_weights=False`` path gives zeros; so when it applies,
         the weights path (which has that softmax) computes the output."""
-        if (query.dim() != 3 or query is not key or key is not value or self.training or not self.batch_first
+        if (not get_fastpath_enabled() or query.dim() != 3 or query is not key or key is not value or self.training
+                or not self.batch_first
                 or self.num_heads % 2 or self.bias_k is not None or self.bias_v is not None or self.add_zero_attn
                 or not self._qkv_same_embed_dim or self.in_proj_bias is None
                 or query.dtype != self.in_proj_weight.dtype or query.dtype != self.in_proj_bias.dtype):

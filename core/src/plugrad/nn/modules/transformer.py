@@ -12,6 +12,7 @@ import copy
 import warnings
 
 from ...autograd.grad_mode import is_grad_enabled
+from ...backends.mha import get_fastpath_enabled
 from ...creation import full
 from ...ops.indexing import triu
 from .. import functional as F
@@ -109,7 +110,8 @@ class TransformerEncoderLayer(Module):
         the ordinary path gives zeros: ``_sa_block`` then computes through attention's
         weights path, which has that softmax."""
         attn = self.self_attn
-        if (src.dim() != 3 or self.training or not attn.batch_first or attn.in_proj_bias is None
+        if (not get_fastpath_enabled() or src.dim() != 3 or self.training or not attn.batch_first
+                or attn.in_proj_bias is None
                 or not attn._qkv_same_embed_dim or not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps
                 or attn.num_heads % 2):
             return False
@@ -247,8 +249,8 @@ class TransformerEncoder(Module):
         """The (N, S) padding positions when PyTorch would take its nested-tensor path
         (whose output is zero there), else None. (A mask that is not left-aligned is
         declined here even with ``mask_check=False``, where PyTorch's result is undefined.)"""
-        if (not self.use_nested_tensor or first.training or src.dim() != 3 or key_padding_mask is None
-                or mask is not None):
+        if (not get_fastpath_enabled() or not self.use_nested_tensor or first.training or src.dim() != 3
+                or key_padding_mask is None or mask is not None):
             return None
         if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
             return None
