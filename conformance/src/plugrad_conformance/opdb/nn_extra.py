@@ -618,6 +618,59 @@ BAGS = [
                            "input1 of 3 features for a weight of 2")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS
+# ---- CTC: called on log_softmax of raw scores, as models do (PyTorch's gradient with respect
+# to log_probs is the one through a log_softmax, so only that composition has the true
+# derivative for the finite differences to check) --------------------------------------------------
+
+def _ctc_sample(g):
+    t_max, n, c = g.integers(1, 4), g.integers(1, 2), g.integers(2, 3)
+    in_lens = tuple(g.integers(1, t_max) for _ in range(n))
+    tgt_lens = tuple(g.integers(0, 2) for _ in range(n))
+    targets = np.array([[g.integers(1, c - 1) for _ in range(max(tgt_lens) + 1)] for _ in range(n)], np.int64)
+    s = Sample(g.array((t_max, n, c)), Arr(targets, "int64"), in_lens, tgt_lens)
+    s.kwargs["zero_infinity"] = True   # an impossible alignment: 0 (the default, inf, has NaN gradients)
+    return _with_reduction(g, s)
+
+
+def _ctc_call(x, targets, input_lengths, target_lengths, **kwargs):
+    import plugrad.nn.functional as F
+    return F.ctc_loss(F.log_softmax(x, 2), targets, input_lengths, target_lengths, **kwargs)
+
+
+def _ctc_ref(x, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    m = x.max(2, keepdims=True)
+    lp = x - m - np.log(np.exp(x - m).sum(2, keepdims=True))
+    losses = []
+    for b, (length, tl) in enumerate(zip(input_lengths, target_lengths)):
+        ext = [blank]
+        for v in targets[b][:tl]:
+            ext += [int(v), blank]
+        alpha = np.full(len(ext), -np.inf)
+        alpha[0] = lp[0, b, ext[0]]
+        if len(ext) > 1:
+            alpha[1] = lp[0, b, ext[1]]
+        for t in range(1, length):
+            new = np.full(len(ext), -np.inf)
+            for s_ in range(len(ext)):
+                terms = [alpha[s_]] + ([alpha[s_ - 1]] if s_ else [])
+                if s_ >= 2 and ext[s_] != blank and ext[s_] != ext[s_ - 2]:
+                    terms.append(alpha[s_ - 2])
+                new[s_] = np.logaddexp.reduce(terms) + lp[t, b, ext[s_]]
+            alpha = new
+        ll = np.logaddexp.reduce(alpha[-2:]) if len(ext) > 1 else alpha[0]
+        losses.append(0.0 if zero_infinity and ll == -np.inf else -ll)
+    losses = np.array(losses)
+    if reduction == "mean":
+        return np.mean(losses / np.maximum(target_lengths, 1))
+    return _reduce(losses, reduction)
+
+
+CTC = [
+    _op(LOSS, "ctc_loss", _ctc_ref, _ctc_sample, call=_ctc_call, gradgrad=False, tol={"float16": (2e-2, 5e-2)},
+        errors=[ErrorInput(lambda g: Sample(g.array((3, 1, 2)), Arr(np.array([[1]]), "int64"), (4,), (1,)),
+                           RuntimeError, "an input length past the input")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS + CTC
 
 __all__ = ["ENTRIES"]

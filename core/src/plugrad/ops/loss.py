@@ -15,11 +15,11 @@ import warnings
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import zeros
-from ..dtypes import can_cast, get_default_dtype, int64, promote_types, uint8
+from ..dtypes import bool_, can_cast, get_default_dtype, int64, promote_types, uint8
 from ..layout import broadcast_shapes
 from ..optable import ops
 from ..tensor import Tensor
-from .checks import check_int, check_tensor, check_tensors, type_name
+from .checks import check_floating, check_int, check_tensor, check_tensors, type_name
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax, norm
 from .declare import declare
@@ -28,7 +28,8 @@ __all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_ent
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction", "kl_div",
            "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "pairwise_distance",
-           "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+           "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "ctc_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -931,3 +932,146 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         d_neg = ops.minimum(d_neg, dist(positive, negative))
     return _reduce(_clamp_min(margin + d_pos - d_neg, 0), reduction)
+
+
+# ---- connectionist temporal classification ------------------------------------------------------
+
+class CtcLossBackward0(Node):
+    """PyTorch's ``grad_fn`` of the per-sample CTC losses. The gradient goes on through the
+    forward recursion (its first input, a composition of plugrad ops, so autograd
+    differentiates it), and this node adds to ``log_probs`` (its second input) what
+    PyTorch's kernel adds: ``exp(log_probs) * g`` at each sample's input steps (PyTorch's
+    gradient is the one through a ``log_softmax``, which this term leaves unchanged:
+    it is invisible for log-probabilities computed by ``log_softmax``), and NaN there for
+    an impossible alignment (an infinite loss) unless ``zero_infinity``."""
+    __slots__ = ()
+
+    def backward(self, g):
+        lp, steps, nan_steps = self.saved_tensors
+        extra = where(steps, exp(lp) * g.reshape(1, -1, 1), 0.0)
+        if nan_steps is not None:
+            extra = where(nan_steps, float("nan"), extra)
+        return g, extra
+
+
+_NEG_INF = float("-inf")
+
+
+def _log_add(*terms: Tensor) -> Tensor:
+    """``log(sum(exp(terms)))`` elementwise, exact where every term is -inf (the result is
+    -inf and the gradient 0, never NaN): the shift is a constant (detached), and the log
+    only ever sees positive sums."""
+    m = terms[0].detach()
+    for t in terms[1:]:
+        m = ops.maximum(m, t.detach())
+    m = where(m == _NEG_INF, 0.0, m)
+    total = exp(terms[0] - m)
+    for t in terms[1:]:
+        total = total + exp(t - m)
+    some = total > 0
+    return where(some, log(where(some, total, 1.0)) + m, _NEG_INF)
+
+
+def _int_list(v, name: str) -> list:
+    """Lengths given as a tensor, a list or a tuple of ints, as a list."""
+    if isinstance(v, Tensor):
+        if v._dtype.is_floating_point:
+            raise RuntimeError(f"ctc_loss(): {name} must be integral, got {v._dtype.name}")
+        return [int(x) for x in v.reshape(-1).tolist()]
+    if isinstance(v, (list, tuple)):
+        return [check_int(x, "ctc_loss", name) for x in v]
+    return [check_int(v, "ctc_loss", name)]
+
+
+@declare(public=False)
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False) -> Tensor:
+    """The connectionist temporal classification loss: ``-log`` of the total probability of
+    all the alignments of each target with its input (``log_probs`` (T, N, C) or (T, C)),
+    by the forward (alpha) recursion in log space. ``'mean'`` divides each loss by its
+    target length before averaging; ``zero_infinity`` zeroes impossible alignments' losses
+    (and their gradients)."""
+    check_tensors("ctc_loss", log_probs=log_probs, targets=targets)
+    _check_reduction(reduction)
+    if log_probs.dim() not in (2, 3):
+        raise RuntimeError(f"ctc_loss(): expected log_probs of shape (T, N, C) or (T, C), got shape "
+                           f"{list(log_probs._shape)}")
+    check_floating(log_probs, "ctc_loss", "log_probs")
+    unbatched = log_probs.dim() == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    tg = targets.unsqueeze(0) if unbatched and targets.dim() == 1 else targets
+    if tg._dtype.is_floating_point or tg._dtype is bool_:
+        raise RuntimeError(f"ctc_loss(): targets must be integral, got {tg._dtype.name}")
+    t_max, n, c = lp._shape
+    in_lens, tgt_lens = _int_list(input_lengths, "input_lengths"), _int_list(target_lengths, "target_lengths")
+    if len(in_lens) != n:
+        raise RuntimeError(f"input_lengths must be of size batch_size, got {len(in_lens)} for a batch of {n}")
+    if len(tgt_lens) != n:
+        raise RuntimeError(f"target_lengths must be of size batch_size, got {len(tgt_lens)} for a batch of {n}")
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    for v in in_lens:
+        if not 0 <= v <= t_max:
+            raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got value {v} (while "
+                               f"checking arguments for ctc_loss_cpu)")
+    flat = tg.tolist()
+    if tg.dim() == 1:   # all the targets, one after the other
+        if sum(tgt_lens) > len(flat):
+            raise RuntimeError(f"ctc_loss(): the target lengths add up to {sum(tgt_lens)}, more than the "
+                               f"{len(flat)} targets given")
+        starts = [sum(tgt_lens[:b]) for b in range(n)]
+        labels = [flat[s:s + length] for s, length in zip(starts, tgt_lens)]
+    else:
+        max_len = max(tgt_lens, default=0)
+        if tg._shape[1] < max_len:
+            raise RuntimeError(f"Expected tensor to have size at least {max_len} at dimension 1, but got size "
+                               f"{tg._shape[1]} for argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
+        labels = [flat[b][:length] for b, length in zip(range(n), tgt_lens)]
+    for row in labels:
+        for v in row:
+            if not 0 <= v < c:
+                raise RuntimeError(f"ctc_loss(): target {v} is out of the label range [0, {c})")
+    # the extended labels: blank, l1, blank, l2, ..., blank (padded with blanks)
+    states = 2 * max(tgt_lens, default=0) + 1
+    ext = [[blank] * states for _ in range(n)]
+    skip = [[False] * states for _ in range(n)]
+    for b, row in enumerate(labels):
+        for i, v in enumerate(row):
+            ext[b][2 * i + 1] = v
+            skip[b][2 * i + 1] = i > 0 and v != row[i - 1]
+    dev = lp.device
+    ext_t = ops.tensor(ext, dtype=int64, device=dev)
+    skip_t = ops.tensor(skip, dtype=bool_, device=dev)
+    in_t = ops.tensor(in_lens, dtype=int64, device=dev).unsqueeze(1)
+    lp_ext = lp.gather(2, ext_t.unsqueeze(0).expand((t_max, n, states)))     # (T, N, S)
+    s_index = ops.arange(states, device=dev).unsqueeze(0)
+    ends = ops.tensor([2 * length for length in tgt_lens], dtype=int64, device=dev).unsqueeze(1)
+    alpha = where((s_index <= 1) & (s_index <= ends) & (in_t > 0), lp_ext[0], _NEG_INF)
+    pad1 = ops.full((n, 1), _NEG_INF, dtype=lp._dtype, device=dev)
+    pad2 = ops.full((n, 2), _NEG_INF, dtype=lp._dtype, device=dev)
+    for t in range(1, max(in_lens, default=0)):
+        prev1 = ops.cat((pad1, alpha[:, :-1]), 1)
+        prev2 = where(skip_t, ops.cat((pad2, alpha[:, :-2]), 1), _NEG_INF) if states > 2 else None
+        terms = (alpha, prev1) if prev2 is None else (alpha, prev1, prev2)
+        alpha = where(t < in_t, _log_add(*terms) + lp_ext[t], alpha)
+    last = alpha.gather(1, ends)
+    before = where(ends > 0, alpha.gather(1, (ends - 1).clamp(min=0)), _NEG_INF)
+    losses = -_log_add(last, before).squeeze(1)
+    if STATE.enabled and losses._requires_grad:
+        node = CtcLossBackward0()
+        steps = ops.arange(t_max, device=dev).reshape(t_max, 1, 1) < in_t.reshape(1, n, 1)
+        infinite = (losses.detach() == float("inf")).reshape(1, n, 1)
+        if zero_infinity:
+            node.save(lp, (steps & ~infinite).expand(lp._shape), None)
+        else:
+            node.save(lp, steps.expand(lp._shape), (steps & infinite).expand(lp._shape))
+        inner, losses = losses, losses.detach()
+        record(node, (inner, lp), losses)
+    if zero_infinity:
+        losses = where(losses == float("inf"), 0.0, losses)
+    if reduction == "none":
+        return losses.squeeze(0) if unbatched else losses
+    if reduction == "sum":
+        return losses.sum()
+    lengths = ops.tensor(tgt_lens, dtype=int64, device=dev).clamp(min=1)
+    return (losses / lengths).mean()

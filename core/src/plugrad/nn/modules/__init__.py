@@ -16,6 +16,7 @@ from .dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlpha
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .distance import CosineSimilarity, PairwiseDistance
+from .loss import CTCLoss
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
                    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
                    TripletMarginLoss, TripletMarginWithDistanceLoss)
@@ -40,5 +41,5 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-    "EmbeddingBag", "Bilinear",
+    "EmbeddingBag", "Bilinear", "CTCLoss",
 ]
