@@ -223,12 +223,13 @@ def _log_probs(t, n, c):
 
 
 CTC = [
-    ("ctc padded", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[1, 2, 2], [3, 1, 0], [1, 1, 1]])), (6, 5, 6),
-                                               (3, 2, 3), reduction=red), [_log_probs(6, 3, 4)], (0,), False)
+    (f"ctc padded {red}", lambda F, t, lp, red=red: F.ctc_loss(lp, t(np.array([[1, 2, 2], [3, 1, 0], [1, 1, 1]])),
+                                                               (6, 5, 6), (3, 2, 3), reduction=red),
+     [_log_probs(6, 3, 4)], (0,), False)
     for red in REDUCTIONS
 ] + [
-    ("ctc concatenated tensor lengths", lambda F, t, lp: F.ctc_loss(lp, t(np.array([1, 2, 3, 3, 2])), t(np.array([7, 4])),
-                                                                    t(np.array([3, 2])), blank=0),
+    ("ctc concatenated tensor lengths", lambda F, t, lp: F.ctc_loss(lp, t(np.array([1, 2, 3, 3, 2])),
+                                                                    t(np.array([7, 4])), t(np.array([3, 2])), blank=0),
      [_log_probs(7, 2, 4)], (0,), False),
     ("ctc blank 2", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[0, 1], [3, 3]])), (5, 5), (2, 2), blank=2,
                                                 reduction="sum"), [_log_probs(5, 2, 4)], (0,), False),
