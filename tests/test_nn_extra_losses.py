@@ -284,3 +284,31 @@ def test_ctc_module_matches_torch():
     o = ours(plugrad.tensor(lp), plugrad.tensor(targets), (5, 4), (2, 2))
     t = theirs(torch.tensor(lp), torch.tensor(targets), (5, 4), (2, 2))
     np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-7)
+
+
+# ---- pdist, NLLLoss2d ------------------------------------------------------------------------------
+
+PDIST = [(f"pdist p={p}", lambda F, t, x, p=p: (plugrad if F is PF else torch).pdist(x, p), [randn(5, 3)], (0,),
+          False) for p in (2.0, 1.0, 0.0, 0.5, 3.0, float("inf"))]
+PDIST += [("pdist one row", lambda F, t, x: F.pdist(x), [randn(1, 3)], (0,), False),
+          ("pdist equal rows", lambda F, t, x: F.pdist(x), [np.zeros((3, 2))], (0,), False)]
+
+
+@pytest.mark.parametrize("case", PDIST, ids=[c[0] for c in PDIST])
+def test_pdist_matches_torch(case, device):
+    check_case(case, device, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("call", [lambda F, lib: F.pdist(lib.zeros(3)), lambda F, lib: F.pdist(lib.zeros(3, 2), -1.0)])
+def test_pdist_errors_match_torch(call):
+    raises_like(lambda: call(PF, plugrad), lambda: call(TF, torch))
+
+
+def test_nllloss2d_is_nllloss_with_torchs_warning():
+    with pytest.warns(FutureWarning, match="NLLLoss2d"):
+        ours = nn.NLLLoss2d(ignore_index=1)
+    theirs = torch.nn.NLLLoss(ignore_index=1)
+    x, t = np.log(probs(2, 4, 5, 3).transpose(0, 3, 1, 2)), RNG.integers(0, 3, (2, 4, 5))
+    o = ours(plugrad.tensor(x, requires_grad=True), plugrad.tensor(t))
+    assert o.grad_fn.name() == "NllLoss2DBackward0"
+    np.testing.assert_allclose(o.detach().numpy(), theirs(torch.tensor(x), torch.tensor(t)).numpy(), rtol=1e-7)

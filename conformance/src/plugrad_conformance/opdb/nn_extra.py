@@ -671,6 +671,38 @@ CTC = [
                            RuntimeError, "an input length past the input")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS + CTC
+# ---- pdist, channel_shuffle ------------------------------------------------------------------------
+
+def _pdist_sample(g):
+    s = Sample(g.array((g.integers(0, 4), g.integers(1, 3)), D, unique=True))
+    if g.boolean():
+        s.args = s.args + (g.choice([1.0, 3.0]),)
+    return s
+
+
+def _pdist_ref(x, p=2.0):
+    n = x.shape[0]
+    return np.array([_pnorm(x[i] - x[j], p, -1) for i in range(n) for j in range(i + 1, n)]).reshape(-1)
+
+
+def _shuffle_sample(g):
+    groups = g.integers(1, 3)
+    shape = (g.integers(1, 2), groups * g.integers(1, 2)) + tuple(g.integers(1, 2) for _ in range(g.integers(1, 2)))
+    return Sample(g.array(shape), groups)
+
+
+def _shuffle_ref(x, groups):
+    n, c = x.shape[:2]
+    return x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2).reshape(x.shape)
+
+
+LAST = [
+    _op(LOSS, "pdist", _pdist_ref, _pdist_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "a 1-d input")]),
+    _op(ACTIVATION, "channel_shuffle", _shuffle_ref, _shuffle_sample, dtypes=NUMERIC,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3, 2)), 2), RuntimeError, "3 channels in 2 groups")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS + CTC + LAST
 
 __all__ = ["ENTRIES"]

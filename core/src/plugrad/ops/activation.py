@@ -23,7 +23,7 @@ from ..layout import normalize_dim
 from ..optable import ops
 from ..random import default_generator
 from ..tensor import Tensor
-from .checks import check_tensor, check_tensors, type_name
+from .checks import check_int, check_tensor, check_tensors, type_name
 from .forms import general_inplace
 from .dispatch import check_bool
 from .join import cat
@@ -36,7 +36,7 @@ __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh",
            "dropout", "one_hot", "selu", "celu", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign",
            "tanhshrink", "softshrink", "hardshrink", "threshold", "rrelu", "selu_", "celu_", "threshold_", "rrelu_",
            "elu_", "leaky_relu_", "hardtanh_", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "embedding_bag", "bilinear"]
+           "feature_alpha_dropout", "embedding_bag", "bilinear", "channel_shuffle"]
 
 
 # ---- activations ---------------------------------------------------------------------------
@@ -1106,3 +1106,27 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     y = ((a.unsqueeze(0) @ weight) * b.unsqueeze(0)).sum(-1).transpose(0, 1)     # (batch, out)
     y = y.contiguous().reshape(tuple(input1._shape[:-1]) + (out,))
     return y if bias is None else y + bias
+
+
+class ChannelShuffleBackward0(_Named):
+    """PyTorch's ``grad_fn`` of ``channel_shuffle``"""
+    __slots__ = ()
+
+
+@declare
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """The channels (dim 1) of ``input`` split into ``groups`` groups and interleaved:
+    channel ``g * (C / groups) + k`` moves to ``k * groups + g``."""
+    check_tensor(input, "channel_shuffle", "input")
+    groups = check_int(groups, "channel_shuffle", "groups")
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input._shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c = input._shape[0], input._shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    rest = tuple(input._shape[2:])
+    shuffled = input.reshape((n, groups, c // groups) + rest).transpose(1, 2).contiguous().reshape(input._shape)
+    return _named(ChannelShuffleBackward0, shuffled)

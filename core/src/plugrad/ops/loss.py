@@ -29,7 +29,7 @@ __all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_ent
            "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "pairwise_distance",
            "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-           "ctc_loss"]
+           "ctc_loss", "pdist"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -847,6 +847,32 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     out_dim = max(x1.dim(), x2.dim())
     inner = out_dim - 1 if out_dim else 0
     return _named(NormBackward1, norm(x1 - x2 + eps, p, inner, keepdim=keepdim))
+
+
+class PdistBackward0(_Named):
+    """PyTorch's ``grad_fn`` of ``pdist``"""
+    __slots__ = ()
+
+
+@declare
+def pdist(input, p=2.0) -> Tensor:
+    """The p-norm distances between each pair of rows ``i < j`` of a 2-d ``input``, in
+    row-major order of the pairs (the upper triangle of the distance matrix)."""
+    check_tensor(input, "pdist", "input")
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    check_floating(input, "pdist")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input._shape[0]
+    first = [i for i in range(n) for _ in range(i + 1, n)]
+    second = [j for i in range(n) for j in range(i + 1, n)]
+    i = ops.tensor(first, dtype=int64, device=input.device)
+    j = ops.tensor(second, dtype=int64, device=input.device)
+    diff = input[i] - input[j]
+    if p == 0:   # a count of differing coordinates: its gradient is zero (and defined), as in PyTorch
+        return _named(PdistBackward0, (diff != 0).to(input._dtype).sum(1) + diff.sum(1) * 0)
+    return _named(PdistBackward0, norm(diff, p, 1))
 
 
 @declare
