@@ -99,7 +99,7 @@ def test_embedding_bag_module_matches_torch(kw):
     ours.weight.data = plugrad.tensor(w)
     theirs.weight.data = torch.tensor(w)
     o, t = ours(plugrad.tensor(IDX), plugrad.tensor(OFFSETS)), theirs(torch.tensor(IDX), torch.tensor(OFFSETS))
-    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(o.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)   # float32 sums
     o.sum().backward()
     t.sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)

@@ -19,7 +19,8 @@ from ..dtypes import bool_, can_cast, get_default_dtype, int64, promote_types, u
 from ..layout import broadcast_shapes
 from ..optable import ops
 from ..tensor import Tensor
-from .checks import check_floating, check_int, check_tensor, check_tensors, type_name
+from .checks import check_device, check_floating, check_int, check_tensor, check_tensors, type_name
+from .dispatch import check_bool
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax, norm
 from .declare import declare
@@ -549,6 +550,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       UserWarning, stacklevel=3)
     if reduction != "batchmean":
         _check_reduction(reduction)
+    if not (input._dtype.is_floating_point and target._dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = exp(target) * (target - input)
     else:
@@ -570,8 +573,15 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     (``log_input``) or ``input``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2``
     for targets above 1."""
     check_tensors("poisson_nll_loss", input=input, target=target)
+    if size_average is None and reduce is None and not isinstance(reduction, str):
+        raise TypeError(f"poisson_nll_loss(): reduction must be a string, not {type(reduction).__name__}")
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    check_bool(log_input, "poisson_nll_loss", "log_input")
+    check_bool(full, "poisson_nll_loss", "full")
+    if full and target._dtype is bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     loss = exp(input) - target * input if log_input else input - target * log(input + eps)
     if full:
         with no_grad():
@@ -596,6 +606,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         check_tensor(var, "gaussian_nll_loss", "var")
         if var.numel() and bool((var.detach() < 0).any()):
             raise ValueError("var has negative entry/entries")
+        if not var._dtype.is_floating_point:   # PyTorch clamps a copy of var in place with a float eps
+            raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(var._dtype)}")
     if var._shape != input._shape:
         if input._shape[:-1] == var._shape:
             var = var.unsqueeze(-1)
@@ -635,6 +647,15 @@ def _clamp_min(x: Tensor, m) -> Tensor:
     return r
 
 
+def _param_of(value, input):
+    """A number parameter refused as PyTorch refuses it: finite but beyond float32's range
+    for an input of another floating dtype than float64."""
+    if isinstance(value, (int, float)) and input._dtype.name != "float64" and math.isfinite(value) and \
+            abs(value) > 3.4028234663852886e38:
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
+
+
 def _same_dims(fname, **tensors):
     dims = {k: t.dim() for k, t in tensors.items()}
     if len(set(dims.values())) > 1:
@@ -660,8 +681,12 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     check_tensors("hinge_embedding_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    margin_clamp = _clamp_min(margin - input, 0)
-    loss = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    if input._dtype.is_floating_point:
+        margin = _param_of(margin, input)
+        margin_clamp = _clamp_min(margin - input, 0)
+    else:   # PyTorch computes an integer input's hinge in its own dtype (and cannot average it)
+        margin_clamp = _clamp_min(ops.full(input._shape, margin, dtype=input._dtype, device=input.device) - input, 0)
+    loss = where(target != 1, margin_clamp, 0) + where(target != -1, input, 0)   # (an integer input stays integer)
     return _reduce(loss, reduction)
 
 
@@ -681,6 +706,13 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_broadcasts_to(target, input._shape, "target")
+    if input._dtype is bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(input._dtype)}")
+    if not target._dtype.is_floating_point:
+        target = target.to(input._dtype)
     with no_grad():
         z = -target.detach() * input.detach()
         r = _reduce(log1p(exp(-z.abs())) + z.clamp(min=0), reduction)
@@ -784,7 +816,7 @@ class MultiMarginLossBackward0(Node):
         xy = (x * onehot).sum(1, keepdim=True)
         z = self.margin - xy + x
         on = (z > 0) & (onehot == 0)
-        slope = where(on, 1.0 if self.p == 1 else 2 * z, 0.0) * (wy.unsqueeze(1) / c)
+        slope = where(on, (1.0 if self.p == 1 else 2 * z) * (wy.unsqueeze(1) / c), 0.0)
         gx = (slope - onehot * slope.sum(1, keepdim=True)) * gs
         return (gx.reshape(self.shape),)
 
@@ -822,8 +854,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         wy = ops.ones((n,), dtype=x._dtype, device=x.device) if weight is None else weight.detach().to(x._dtype)[t]
         xd = x.detach()
         z = margin - (xd * onehot).sum(1, keepdim=True) + xd
-        h = where((z > 0) & (onehot == 0), z if p == 1 else z * z, 0.0)
-        loss = (h * wy.unsqueeze(1)).sum(1) / c
+        on = (z > 0) & (onehot == 0)
+        loss = where(on, (z if p == 1 else z * z) * wy.unsqueeze(1), 0.0).sum(1) / c   # (an idle weight adds 0)
         r = loss.reshape(input._shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
     if STATE.enabled and input._requires_grad:
         node = MultiMarginLossBackward0()
@@ -844,6 +876,10 @@ class NormBackward1(_Named):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     """``||x1 - x2 + eps||_p`` over the last dim (the inputs broadcast)."""
     check_tensors("pairwise_distance", x1=x1, x2=x2)
+    for name, v in (("p", p), ("eps", eps)):
+        if isinstance(v, (bool, str)) or not isinstance(v, (int, float)):
+            raise TypeError(f"pairwise_distance(): argument '{name}' must be float, not {type(v).__name__}")
+    check_bool(keepdim, "pairwise_distance", "keepdim")
     out_dim = max(x1.dim(), x2.dim())
     inner = out_dim - 1 if out_dim else 0
     return _named(NormBackward1, norm(x1 - x2 + eps, p, inner, keepdim=keepdim))
@@ -862,7 +898,7 @@ def pdist(input, p=2.0) -> Tensor:
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     check_floating(input, "pdist")
-    if p < 0:
+    if not p >= 0:   # (NaN too)
         raise RuntimeError("pdist only supports non-negative p values")
     n = input._shape[0]
     first = [i for i in range(n) for _ in range(i + 1, n)]
@@ -872,7 +908,13 @@ def pdist(input, p=2.0) -> Tensor:
     diff = input[i] - input[j]
     if p == 0:   # a count of differing coordinates: its gradient is zero (and defined), as in PyTorch
         return _named(PdistBackward0, (diff != 0).to(input._dtype).sum(1) + diff.sum(1) * 0)
-    return _named(PdistBackward0, norm(diff, p, 1))
+    if p in (1, 2) or p == float("inf"):
+        return _named(PdistBackward0, norm(diff, p, 1))
+    # any other p: scaled by the largest coordinate, so that a huge p gives (as in PyTorch) the
+    # largest coordinate rather than overflowing; the scale is a constant of the gradient
+    scale = diff.detach().abs().amax(1, keepdim=True)
+    scale = where((scale > 0) & (scale < float("inf")), scale, 1.0)   # (infinities and NaNs go unscaled)
+    return _named(PdistBackward0, norm(diff / scale, p, 1) * scale.squeeze(1))
 
 
 @declare
@@ -880,10 +922,12 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
     """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (the inputs
     broadcast); each norm is clamped at ``eps`` with its gradient kept, as in PyTorch."""
     check_tensors("cosine_similarity", x1=x1, x2=x2)
+    dim = check_int(dim, "cosine_similarity", "dim")
     shape = broadcast_shapes(x1._shape, x2._shape)
     a, b = x1.expand(shape), x2.expand(shape)
-    if not a._dtype.is_floating_point:
-        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    # integer and bool inputs count as the default float dtype, then the two promote
+    dt = promote_types(*(t._dtype if t._dtype.is_floating_point else get_default_dtype() for t in (a, b)))
+    a, b = a.to(dt), b.to(dt)
 
     def unit(v):
         n = norm(v, 2, dim, keepdim=True)
@@ -935,6 +979,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    check_bool(swap, "triplet_margin_loss", "swap")
     _triplet_dims(anchor, positive, negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
@@ -986,7 +1033,7 @@ _NEG_INF = float("-inf")
 def _log_add(*terms: Tensor) -> Tensor:
     """``log(sum(exp(terms)))`` elementwise, exact where every term is -inf (the result is
     -inf and the gradient 0, never NaN): the shift is a constant (detached), and the log
-    only ever sees positive sums."""
+    never sees a zero sum."""
     m = terms[0].detach()
     for t in terms[1:]:
         m = ops.maximum(m, t.detach())
@@ -994,8 +1041,8 @@ def _log_add(*terms: Tensor) -> Tensor:
     total = exp(terms[0] - m)
     for t in terms[1:]:
         total = total + exp(t - m)
-    some = total > 0
-    return where(some, log(where(some, total, 1.0)) + m, _NEG_INF)
+    none = total == 0   # (a NaN term gives a NaN total, which stays NaN)
+    return where(none, _NEG_INF, log(where(none, 1.0, total)) + m)
 
 
 def _int_list(v, name: str) -> list:
@@ -1019,21 +1066,29 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     (and their gradients)."""
     check_tensors("ctc_loss", log_probs=log_probs, targets=targets)
     _check_reduction(reduction)
-    if log_probs.dim() not in (2, 3):
-        raise RuntimeError(f"ctc_loss(): expected log_probs of shape (T, N, C) or (T, C), got shape "
-                           f"{list(log_probs._shape)}")
-    check_floating(log_probs, "ctc_loss", "log_probs")
+    check_bool(zero_infinity, "ctc_loss", "zero_infinity")
+    check_device(log_probs, targets, "ctc_loss")
+    if log_probs.dim() < 2:   # PyTorch reads its size(1) first
+        d = max(log_probs.dim(), 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-d}, {d - 1}], but got 1): "
+                         f"ctc_loss() needs log_probs of shape (T, N, C) or (T, C)")
     unbatched = log_probs.dim() == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor for argument #1 "
+                           f"'log_probs' (while checking arguments for ctc_loss_allocate_outputs)")
+    check_floating(log_probs, "ctc_loss", "log_probs")
     tg = targets.unsqueeze(0) if unbatched and targets.dim() == 1 else targets
-    if tg._dtype.is_floating_point or tg._dtype is bool_:
-        raise RuntimeError(f"ctc_loss(): targets must be integral, got {tg._dtype.name}")
+    if tg.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {tg.dim()}-dimensional tensor for argument #2 "
+                           f"'targets' (while checking arguments for ctc_loss_allocate_outputs)")
+    tg = tg.long()   # PyTorch reads targets of any dtype as class indices
     t_max, n, c = lp._shape
     in_lens, tgt_lens = _int_list(input_lengths, "input_lengths"), _int_list(target_lengths, "target_lengths")
     if len(in_lens) != n:
-        raise RuntimeError(f"input_lengths must be of size batch_size, got {len(in_lens)} for a batch of {n}")
+        raise RuntimeError("input_lengths must be of size batch_size")
     if len(tgt_lens) != n:
-        raise RuntimeError(f"target_lengths must be of size batch_size, got {len(tgt_lens)} for a batch of {n}")
+        raise RuntimeError("target_lengths must be of size batch_size")
     if not 0 <= blank < c:
         raise RuntimeError("blank must be in label range")
     for v in in_lens:
@@ -1042,13 +1097,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                                f"checking arguments for ctc_loss_cpu)")
     flat = tg.tolist()
     if tg.dim() == 1:   # all the targets, one after the other
-        if sum(tgt_lens) > len(flat):
-            raise RuntimeError(f"ctc_loss(): the target lengths add up to {sum(tgt_lens)}, more than the "
-                               f"{len(flat)} targets given")
+        if sum(tgt_lens) != len(flat):
+            raise RuntimeError(f"Expected tensor to have size {sum(tgt_lens)} at dimension 0, but got size "
+                               f"{len(flat)} for argument #2 'targets' (while checking arguments for "
+                               f"ctc_loss_allocate_outputs)")
         starts = [sum(tgt_lens[:b]) for b in range(n)]
         labels = [flat[s:s + length] for s, length in zip(starts, tgt_lens)]
     else:
         max_len = max(tgt_lens, default=0)
+        if tg._shape[0] != n:
+            raise RuntimeError(f"Expected tensor to have size {n} at dimension 0, but got size {tg._shape[0]} for "
+                               f"argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)")
         if tg._shape[1] < max_len:
             raise RuntimeError(f"Expected tensor to have size at least {max_len} at dimension 1, but got size "
                                f"{tg._shape[1]} for argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
