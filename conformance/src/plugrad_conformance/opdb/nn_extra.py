@@ -548,10 +548,10 @@ LOSSES = [
     _op(LOSS, "hinge_embedding_loss", _hinge_ref, _hinge_sample, errors=[_BAD_REDUCTION]),
     _op(LOSS, "soft_margin_loss", _soft_margin_ref, _soft_margin_sample, errors=[_BAD_REDUCTION]),
     _op(LOSS, "multilabel_soft_margin_loss", _mlsm_ref, _mlsm_sample, errors=[_BAD_REDUCTION]),
-    _op(LOSS, "multilabel_margin_loss", _mlm_ref, _mlm_sample, gradgrad=False,
+    _op(LOSS, "multilabel_margin_loss", _mlm_ref, _mlm_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2,))), RuntimeError, "a target of another "
                                                                                              "size")]),
-    _op(LOSS, "multi_margin_loss", _mm_ref, _mm_sample, gradgrad=False,
+    _op(LOSS, "multi_margin_loss", _mm_ref, _mm_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), np.array([0, 1]), p=3), ValueError, "p = 3")]),
     _op(LOSS, "pairwise_distance", _pairwise_ref, _pairwise_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 4))), RuntimeError,
