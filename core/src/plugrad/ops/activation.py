@@ -1052,7 +1052,7 @@ def _bags(fname, input, offsets, per_sample_weights, include_last_offset):
     return input, bag_of, n_bags, per_sample_weights
 
 
-@declare
+@declare(public=False)   # torch.embedding_bag takes (weight, indices, ...) and returns four tensors
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None) -> Tensor:
     """The sum, mean or max of the embedding rows in each bag of indices (a row of a 2-d
