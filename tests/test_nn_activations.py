@@ -172,7 +172,7 @@ def test_modules_repr_state_dict_and_forward(make):
 
 def test_prelu_module_learns_its_weight():
     m = nn.PReLU(3)
-    m(plugrad.tensor(randn(2, 3, 4))).sum().backward()
+    m(plugrad.tensor(randn(2, 3, 4).astype(np.float32))).sum().backward()
     assert m.weight.grad.shape == (3,)
 
 

@@ -213,3 +213,102 @@ def test_distance_modules(make):
     a, b = randn(3, 4), randn(3, 4)
     np.testing.assert_allclose(ours(plugrad.tensor(a), plugrad.tensor(b)).numpy(),
                                theirs(torch.tensor(a), torch.tensor(b)).numpy(), rtol=1e-7)
+
+
+# ---- CTC ---------------------------------------------------------------------------------------------
+
+def _log_probs(t, n, c):
+    x = RNG.standard_normal((t, n, c))
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+CTC = [
+    (f"ctc padded {red}", lambda F, t, lp, red=red: F.ctc_loss(lp, t(np.array([[1, 2, 2], [3, 1, 0], [1, 1, 1]])),
+                                                               (6, 5, 6), (3, 2, 3), reduction=red),
+     [_log_probs(6, 3, 4)], (0,), False)
+    for red in REDUCTIONS
+] + [
+    ("ctc concatenated tensor lengths", lambda F, t, lp: F.ctc_loss(lp, t(np.array([1, 2, 3, 3, 2])),
+                                                                    t(np.array([7, 4])), t(np.array([3, 2])), blank=0),
+     [_log_probs(7, 2, 4)], (0,), False),
+    ("ctc blank 2", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[0, 1], [3, 3]])), (5, 5), (2, 2), blank=2,
+                                                reduction="sum"), [_log_probs(5, 2, 4)], (0,), False),
+    ("ctc empty target", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[1, 2], [0, 0]])), (4, 3), (2, 0),
+                                                     reduction="none"), [_log_probs(4, 2, 3)], (0,), False),
+    ("ctc unbatched", lambda F, t, lp: F.ctc_loss(lp, t(np.array([1, 2, 1])), t(np.array(5)), t(np.array(3)),
+                                                  reduction="none"), [_log_probs(5, 1, 3)[:, 0]], (0,), False),
+    ("ctc impossible", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[1, 1, 1], [2, 1, 2]])), (4, 2), (3, 3),
+                                                   reduction="none"), [_log_probs(4, 2, 3)], (0,), False),
+    ("ctc impossible zero_infinity", lambda F, t, lp: F.ctc_loss(lp, t(np.array([[1, 1, 1], [2, 1, 2]])), (4, 2),
+                                                                 (3, 3), zero_infinity=True),
+     [_log_probs(4, 2, 3)], (0,), False),
+    ("ctc raw scores", lambda F, t, x: F.ctc_loss(x.log_softmax(2), t(np.array([[1, 2]])), (6,), (2,)),
+     [randn(6, 1, 3)], (0,), False),
+]
+
+
+@pytest.mark.parametrize("case", CTC, ids=[c[0] for c in CTC])
+def test_ctc_loss_matches_torch(case, device):
+    check_case(case, device, rtol=1e-6, atol=1e-8)
+
+
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(2, 4), st.data())
+def test_ctc_loss_any_lengths(t_max, n, c, data):
+    in_lens = tuple(data.draw(st.integers(1, t_max)) for _ in range(n))
+    tgt_lens = tuple(data.draw(st.integers(0, 3)) for _ in range(n))
+    targets = RNG.integers(1, c, (n, max(tgt_lens) + 1))
+    zero = data.draw(st.booleans())
+    check_case(("ctc", lambda F, t, lp: F.ctc_loss(lp, t(targets), in_lens, tgt_lens, reduction="none",
+                                                   zero_infinity=zero),
+                [_log_probs(t_max, n, c)], (0,), False), "cpu", atol=1e-8)
+
+
+CTC_ERRORS = [
+    ("input length too long", lambda F, lib: F.ctc_loss(lib.zeros(3, 1, 2), lib.tensor([[1]]), (4,), (1,))),
+    ("targets too short", lambda F, lib: F.ctc_loss(lib.zeros(3, 1, 2), lib.tensor([[1]]), (3,), (2,))),
+    ("bad reduction", lambda F, lib: F.ctc_loss(lib.zeros(3, 1, 2), lib.tensor([[1]]), (3,), (1,), reduction="x")),
+]
+
+
+@pytest.mark.parametrize("case", CTC_ERRORS, ids=[c[0] for c in CTC_ERRORS])
+def test_ctc_errors_match_torch(case):
+    _, call = case
+    raises_like(lambda: call(PF, plugrad), lambda: call(TF, torch))
+
+
+def test_ctc_module_matches_torch():
+    ours, theirs = nn.CTCLoss(blank=1, zero_infinity=True), torch.nn.CTCLoss(blank=1, zero_infinity=True)
+    assert repr(ours) == repr(theirs) and repr(nn.CTCLoss()) == repr(torch.nn.CTCLoss())
+    lp = _log_probs(5, 2, 3)
+    targets = np.array([[0, 2], [2, 2]])
+    o = ours(plugrad.tensor(lp), plugrad.tensor(targets), (5, 4), (2, 2))
+    t = theirs(torch.tensor(lp), torch.tensor(targets), (5, 4), (2, 2))
+    np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-7)
+
+
+# ---- pdist, NLLLoss2d ------------------------------------------------------------------------------
+
+PDIST = [(f"pdist p={p}", lambda F, t, x, p=p: (plugrad if F is PF else torch).pdist(x, p), [randn(5, 3)], (0,),
+          False) for p in (2.0, 1.0, 0.0, 0.5, 3.0, float("inf"))]
+PDIST += [("pdist one row", lambda F, t, x: F.pdist(x), [randn(1, 3)], (0,), False),
+          ("pdist equal rows", lambda F, t, x: F.pdist(x), [np.zeros((3, 2))], (0,), False)]
+
+
+@pytest.mark.parametrize("case", PDIST, ids=[c[0] for c in PDIST])
+def test_pdist_matches_torch(case, device):
+    check_case(case, device, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("call", [lambda F, lib: F.pdist(lib.zeros(3)), lambda F, lib: F.pdist(lib.zeros(3, 2), -1.0)])
+def test_pdist_errors_match_torch(call):
+    raises_like(lambda: call(PF, plugrad), lambda: call(TF, torch))
+
+
+def test_nllloss2d_is_nllloss_with_torchs_warning():
+    with pytest.warns(FutureWarning, match="NLLLoss2d"):
+        ours = nn.NLLLoss2d(ignore_index=1)
+    theirs = torch.nn.NLLLoss(ignore_index=1)
+    x, t = np.log(probs(2, 4, 5, 3).transpose(0, 3, 1, 2)), RNG.integers(0, 3, (2, 4, 5))
+    o = ours(plugrad.tensor(x, requires_grad=True), plugrad.tensor(t))
+    assert o.grad_fn.name() == "NllLoss2DBackward0"
+    np.testing.assert_allclose(o.detach().numpy(), theirs(torch.tensor(x), torch.tensor(t)).numpy(), rtol=1e-7)

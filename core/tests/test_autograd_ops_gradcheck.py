@@ -290,6 +290,8 @@ NN_CASES = {
                                          (anyv(3, 4), u01(3, 4))),
     "smooth_l1_loss": ("smooth_l1_loss", lambda t, F, x, y: F.smooth_l1_loss(x, y), (apart(3, 4), apart(3, 4) / 3)),
     "huber_loss": ("huber_loss", lambda t, F, x, y: F.huber_loss(x, y, delta=0.5), (apart(3, 4), apart(3, 4) / 3)),
+    "ctc_loss": ("ctc_loss", lambda t, F, x: F.ctc_loss(x.log_softmax(2), ix(t, x, [[1, 2], [2, 2]]), (4, 3), (2, 1)),
+                 (anyv(4, 2, 3),)),
     "activations": ("", lambda t, F, x: t.stack([F.leaky_relu(x, 0.1), F.relu6(x * 4), F.hardtanh(x), F.elu(x),
                                                 F.softplus(x), F.silu(x), F.logsigmoid(x)]), (apart(6) / 2,)),
     "softmin normalize": ("", lambda t, F, x: F.softmin(x, 1) + F.normalize(x), (anyv(2, 3),)),

@@ -37,7 +37,7 @@ _FUNCTIONAL_FAMILIES = ("plugrad.nn.functional", "plugrad.ops.dense", "plugrad.o
                         "plugrad.ops.loss", "plugrad.ops.activation")
 
 #: ops whose results are random: only shape and dtype are compared
-RANDOM_OPS = frozenset({"dropout"})
+RANDOM_OPS = frozenset({"dropout", "rrelu", "rrelu_"})
 
 #: plugrad-only helpers with no PyTorch counterpart: the invariants are checked, not the outcome
 NO_ORACLE = {
@@ -480,6 +480,13 @@ OPEN_BY_OP = {
     ("dropout", "nan_inf"): "PyTorch is inconsistent: its Python check raises ValueError for p outside [0, 1], "
                             "but p=NaN passes that check and fails in C++ with RuntimeError; plugrad's check "
                             "raises ValueError for both",
+    ("ctc_loss", "nan_inf"): "PyTorch's CTC recursion adds log-probabilities to a running maximum and skips "
+                             "terms by comparisons, so a NaN among the log-probabilities gives NaN, -0 or a finite "
+                             "loss depending on where it lies; plugrad's log-sum-exp carries a NaN on every path "
+                             "through it (and +-inf as IEEE arithmetic does)",
+    ("pdist", "huge"): "PyTorch is inconsistent: for a huge p its float32 kernel gives the largest coordinate "
+                       "difference (the limit as p grows), its float64 kernel overflows |d|**p to inf; plugrad gives "
+                       "the limit in every dtype",
     ("adaptive_avg_pool2d", "string"): "PyTorch takes a string output_size for a sequence of sizes (ValueError "
                                        "about the input's dims); plugrad raises TypeError naming the argument",
 }

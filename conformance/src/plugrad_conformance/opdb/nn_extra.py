@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import numpy as np
+import plugrad
 
 from ..gen import Domain
 from ..opinfo import NUMERIC, Arr, ErrorInput, Sample
 from .common import AWAY_FROM_HALVES, AWAY_FROM_INTEGERS, EVEN, ODD, D
-from .functional import ACTIVATION, _act_sample, _clone_then, _op, _softplus
+from .functional import ACTIVATION, _act_sample, _op, _softplus
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -87,8 +88,18 @@ def _rrelu_ref(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return np.where(x > 0, x, x * (lower + upper) / 2)
 
 
+def _on_a_copy(name):
+    """The in-place function ``name`` called on a copy of its tensor argument (anything else
+    goes as it is, for the function to refuse)."""
+    def call(x, *args, **kwargs):
+        y = x.clone() if isinstance(x, plugrad.Tensor) else x
+        getattr(plugrad.nn.functional, name)(y, *args, **kwargs)
+        return y
+    return call
+
+
 def _inplace_entry(name, ref, sample, **kw):
-    return _op(ACTIVATION, name, ref, sample, call=_clone_then(name), **kw)
+    return _op(ACTIVATION, name, ref, sample, call=_on_a_copy(name), **kw)
 
 
 _SHRINK = _act_sample({"lambd": [0.25, 1.0, 2.0]}, grad_domain=AWAY_FROM_HALVES)
@@ -537,10 +548,10 @@ LOSSES = [
     _op(LOSS, "hinge_embedding_loss", _hinge_ref, _hinge_sample, errors=[_BAD_REDUCTION]),
     _op(LOSS, "soft_margin_loss", _soft_margin_ref, _soft_margin_sample, errors=[_BAD_REDUCTION]),
     _op(LOSS, "multilabel_soft_margin_loss", _mlsm_ref, _mlsm_sample, errors=[_BAD_REDUCTION]),
-    _op(LOSS, "multilabel_margin_loss", _mlm_ref, _mlm_sample, gradgrad=False,
+    _op(LOSS, "multilabel_margin_loss", _mlm_ref, _mlm_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2,))), RuntimeError, "a target of another "
                                                                                              "size")]),
-    _op(LOSS, "multi_margin_loss", _mm_ref, _mm_sample, gradgrad=False,
+    _op(LOSS, "multi_margin_loss", _mm_ref, _mm_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), np.array([0, 1]), p=3), ValueError, "p = 3")]),
     _op(LOSS, "pairwise_distance", _pairwise_ref, _pairwise_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), g.array((2, 4))), RuntimeError,
@@ -618,6 +629,85 @@ BAGS = [
                            "input1 of 3 features for a weight of 2")]),
 ]
 
-ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS
+# ---- CTC: values only. PyTorch's gradient with respect to log_probs is the one through a
+# log_softmax (it adds exp(log_probs), which a log_softmax before it cancels), not the partial
+# derivative finite differences measure; tests/test_nn_extra_losses.py checks it against
+# PyTorch's, with and without a log_softmax before it ----------------------------------------------
+
+def _ctc_sample(g):
+    t_max, n, c = g.integers(1, 4), g.integers(1, 2), g.integers(2, 3)
+    in_lens = tuple(g.integers(1, t_max) for _ in range(n))
+    tgt_lens = tuple(g.integers(0, 2) for _ in range(n))
+    targets = np.array([[g.integers(1, c - 1) for _ in range(max(tgt_lens) + 1)] for _ in range(n)], np.int64)
+    s = Sample(g.array((t_max, n, c)), Arr(targets, "int64"), in_lens, tgt_lens)
+    s.kwargs["zero_infinity"] = True   # an impossible alignment: 0 (the default, inf, has NaN gradients)
+    return _with_reduction(g, s)
+
+
+def _ctc_ref(lp, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    losses = []
+    for b, (length, tl) in enumerate(zip(input_lengths, target_lengths)):
+        ext = [blank]
+        for v in targets[b][:tl]:
+            ext += [int(v), blank]
+        alpha = np.full(len(ext), -np.inf)
+        alpha[0] = lp[0, b, ext[0]]
+        if len(ext) > 1:
+            alpha[1] = lp[0, b, ext[1]]
+        for t in range(1, length):
+            new = np.full(len(ext), -np.inf)
+            for s_ in range(len(ext)):
+                terms = [alpha[s_]] + ([alpha[s_ - 1]] if s_ else [])
+                if s_ >= 2 and ext[s_] != blank and ext[s_] != ext[s_ - 2]:
+                    terms.append(alpha[s_ - 2])
+                new[s_] = np.logaddexp.reduce(terms) + lp[t, b, ext[s_]]
+            alpha = new
+        ll = np.logaddexp.reduce(alpha[-2:]) if len(ext) > 1 else alpha[0]
+        losses.append(0.0 if zero_infinity and ll == -np.inf else -ll)
+    losses = np.array(losses)
+    if reduction == "mean":
+        return np.mean(losses / np.maximum(target_lengths, 1))
+    return _reduce(losses, reduction)
+
+
+CTC = [
+    _op(LOSS, "ctc_loss", _ctc_ref, _ctc_sample, differentiable=False, tol={"float16": (2e-2, 5e-2)},
+        errors=[ErrorInput(lambda g: Sample(g.array((3, 1, 2)), Arr(np.array([[1]]), "int64"), (4,), (1,)),
+                           RuntimeError, "an input length past the input")]),
+]
+
+# ---- pdist, channel_shuffle ------------------------------------------------------------------------
+
+def _pdist_sample(g):
+    s = Sample(g.array((g.integers(0, 4), g.integers(1, 3)), D, unique=True))
+    if g.boolean():
+        s.args = s.args + (g.choice([1.0, 3.0]),)
+    return s
+
+
+def _pdist_ref(x, p=2.0):
+    n = x.shape[0]
+    return np.array([_pnorm(x[i] - x[j], p, -1) for i in range(n) for j in range(i + 1, n)]).reshape(-1)
+
+
+def _shuffle_sample(g):
+    groups = g.integers(1, 3)
+    shape = (g.integers(1, 2), groups * g.integers(1, 2)) + tuple(g.integers(1, 2) for _ in range(g.integers(1, 2)))
+    return Sample(g.array(shape), groups)
+
+
+def _shuffle_ref(x, groups):
+    n, c = x.shape[:2]
+    return x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2).reshape(x.shape)
+
+
+LAST = [
+    _op(LOSS, "pdist", _pdist_ref, _pdist_sample,
+        errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "a 1-d input")]),
+    _op(ACTIVATION, "channel_shuffle", _shuffle_ref, _shuffle_sample, dtypes=NUMERIC,
+        errors=[ErrorInput(lambda g: Sample(g.array((2, 3, 2)), 2), RuntimeError, "3 channels in 2 groups")]),
+]
+
+ENTRIES = ACTIVATIONS + NORMS + DROPOUTS + LOSSES + BAGS + CTC + LAST
 
 __all__ = ["ENTRIES"]

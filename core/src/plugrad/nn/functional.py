@@ -16,13 +16,14 @@ from ..ops.activation import (dropout, elu, gelu, hardtanh, implicit_dim as _imp
 from ..ops.activation import (celu, celu_, elu_, glu, hardshrink, hardsigmoid, hardswish, hardtanh_, leaky_relu_,
                               mish, prelu, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold,
                               threshold_)
-from ..ops.activation import bilinear, embedding_bag
+from ..ops.activation import bilinear, channel_shuffle, embedding_bag
 from ..ops.activation import alpha_dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
+from ..ops.loss import ctc_loss, pdist
 from ..ops.loss import (cosine_embedding_loss, cosine_similarity, gaussian_nll_loss, hinge_embedding_loss, kl_div,
                         margin_ranking_loss, multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss,
                         pairwise_distance, poisson_nll_loss, soft_margin_loss, triplet_margin_loss,
@@ -55,7 +56,7 @@ __all__ = [
     "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss",
     "pairwise_distance", "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
-    "embedding_bag", "bilinear",
+    "embedding_bag", "bilinear", "ctc_loss", "pdist", "channel_shuffle",
 ]
 __all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "max_pool1d_with_indices",
             "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",

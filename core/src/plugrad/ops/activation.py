@@ -23,7 +23,7 @@ from ..layout import normalize_dim
 from ..optable import ops
 from ..random import default_generator
 from ..tensor import Tensor
-from .checks import check_tensor, check_tensors, type_name
+from .checks import check_device, check_int, check_tensor, check_tensors, type_name
 from .forms import general_inplace
 from .dispatch import check_bool
 from .join import cat
@@ -36,7 +36,7 @@ __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh",
            "dropout", "one_hot", "selu", "celu", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign",
            "tanhshrink", "softshrink", "hardshrink", "threshold", "rrelu", "selu_", "celu_", "threshold_", "rrelu_",
            "elu_", "leaky_relu_", "hardtanh_", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "embedding_bag", "bilinear"]
+           "feature_alpha_dropout", "embedding_bag", "bilinear", "channel_shuffle"]
 
 
 # ---- activations ---------------------------------------------------------------------------
@@ -61,6 +61,15 @@ def _param(value, input: Tensor):
 # forms (``inplace=True``) go through ``general_inplace``: the op runs on a snapshot of the
 # target and the target takes over its node (a ``...Backward1`` where PyTorch saves the
 # result instead of the input).
+
+def _number(value, fname: str, argname: str):
+    """A Number parameter (a Python int, float or bool, or a NumPy scalar); PyTorch's
+    TypeError for anything else."""
+    if isinstance(value, (int, float)) or (hasattr(value, "__float__") and not isinstance(value, (str, Tensor))
+                                           and not hasattr(value, "__len__")):
+        return value
+    raise TypeError(f"{fname}(): argument '{argname}' must be Number, not {type(value).__name__}")
+
 
 def _record(node, input: Tensor, r: Tensor, saved: Tensor) -> Tensor:
     node.save(saved)
@@ -592,7 +601,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has one element, or one per
     channel (dim 1)."""
     check_tensor(weight, "prelu", "weight")
+    check_device(input, weight, "prelu")
     _float_kernel(input, "prelu")
+    if weight._dtype is not input._dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {type_name(input._dtype)} and "
+                           f"{type_name(weight._dtype)}")
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()
@@ -689,9 +702,9 @@ class HardshrinkBackward0(SoftshrinkBackward0):
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
     _float_kernel(input, "softshrink")
-    _check_lambd(input, lambd)
+    _check_lambd(input, _number(lambd, "softshrink", "lambd"))
     x = input.detach() if input._requires_grad else input
-    r = where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+    r = where((x >= -lambd) & (x <= lambd), 0.0, where(x > lambd, x - lambd, x + lambd))   # NaN stays NaN
     if STATE.enabled and input._requires_grad:
         node = SoftshrinkBackward0()
         node.lambd = lambd
@@ -703,6 +716,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, 0 elsewhere."""
     _float_kernel(input, "hardshrink")
+    lambd = _param(_number(lambd, "hardshrink", "lambd"), input)
     x = input.detach() if input._requires_grad else input
     r = where((x >= -lambd) & (x <= lambd), 0.0, x)
     if STATE.enabled and input._requires_grad:
@@ -745,8 +759,11 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     check_tensor(input, "threshold", "input")
     if input._dtype is bool_:
         raise RuntimeError("\"threshold_cpu\" not implemented for 'Bool'")
+    threshold, value = _number(threshold, "threshold", "threshold"), _number(value, "threshold", "value")
     if not input._dtype.is_floating_point:   # both numbers in the input's integer type, as in PyTorch
         threshold, value = input._dtype.checked_scalar(threshold), input._dtype.checked_scalar(value)
+    else:
+        threshold, value = _param(threshold, input), _param(value, input)
     if inplace:
         return _threshold_(input, threshold, value, node_cls=ThresholdBackward1)
     return _threshold(input, threshold, value)
@@ -807,6 +824,11 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     """Randomized leaky ReLU: while ``training`` each negative element is scaled by a slope
     drawn uniformly from ``[lower, upper]``; in evaluation by their mean."""
     _float_kernel(input, "rrelu_with_noise")
+    lower, upper = _number(lower, "rrelu", "lower"), _number(upper, "rrelu", "upper")
+    for name, v in (("lower", lower), ("upper", upper)):
+        if not math.isfinite(v):
+            raise RuntimeError(f"rrelu: {name} bound must be finite, got {v}")
+        _param(v, input)
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if type(training) is not bool:
@@ -856,8 +878,17 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 @declare(name="hardtanh_", public=False)
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``hardtanh`` written into ``input``."""
-    return hardtanh(input, min_val, max_val, inplace=True)
+    """``hardtanh`` written into ``input``: PyTorch's kernel itself, without the function's
+    check that ``min_val <= max_val`` (a larger min_val gives max_val everywhere)."""
+    check_tensor(input, "hardtanh_", "input")
+    min_val, max_val = _number(min_val, "hardtanh_", "min_val"), _number(max_val, "hardtanh_", "max_val")
+    if input._dtype is bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input._dtype.is_floating_point:
+        lo, hi = _param(min_val, input), _param(max_val, input)
+    else:
+        lo, hi = input._dtype.checked_scalar(min_val), input._dtype.checked_scalar(max_val)
+    return _hardtanh_(input, lo, hi)
 
 
 # ---- channel-wise and alpha dropout ------------------------------------------------------------
@@ -867,6 +898,9 @@ _ALPHA_PRIME = 1.7580993408473766
 
 
 def _check_p(p) -> None:
+    """PyTorch's Python check (ValueError), which a NaN passes to fail in its kernel (RuntimeError)."""
+    if p != p:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
@@ -880,13 +914,13 @@ def _noise_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
         raise TypeError(f"dropout(): argument 'input' must be Tensor, not {type(input).__name__}")
     if type(training) is not bool:
         check_bool(training, "dropout", "train")
-    if feature and input.dim() < 2:
-        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if p == 0.0 or not training or not input.numel():
         return input
     if p == 1.0:
         zero = ops.zeros((), dtype=input._dtype, device=input.device)
         return input.mul_(zero) if inplace else input * zero
+    if feature and input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = input._shape[:2] + (1,) * (input.dim() - 2) if feature else input._shape
     noise = _bernoulli_like(ops.empty(shape, dtype=input._dtype, device=input.device), 1.0 - p)
     with no_grad():
@@ -973,6 +1007,11 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
 
 # ---- bags of embeddings and the bilinear map ------------------------------------------------------
 
+#: C++ names of the dtypes in PyTorch's "All tensors must have the same dtype" message
+_C_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
+            "float16": "c10::Half", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+
+
 class EmbeddingBagBackward0(_Named):
     """PyTorch's ``grad_fn`` of ``embedding_bag``: the gradient goes on to the looked-up rows"""
     __slots__ = ()
@@ -1013,7 +1052,7 @@ def _bags(fname, input, offsets, per_sample_weights, include_last_offset):
     return input, bag_of, n_bags, per_sample_weights
 
 
-@declare
+@declare(public=False)   # torch.embedding_bag takes (weight, indices, ...) and returns four tensors
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None) -> Tensor:
     """The sum, mean or max of the embedding rows in each bag of indices (a row of a 2-d
@@ -1027,6 +1066,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
                          f"must have the same shape as the input ({input.shape})")
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if padding_idx is not None:
+        padding_idx = check_int(padding_idx, "embedding_bag", "padding_idx")
+    if input.dim() == 2 and offsets is None and not input._shape[1]:
+        raise RuntimeError("step must be nonzero")   # PyTorch's offsets: arange(0, numel, 0)
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if mode == "max" and scale_grad_by_freq:
@@ -1044,36 +1087,54 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {flat._type_label()} instead (while checking arguments for "
                            f"embedding_bag)")
+    if not weight._dtype.is_floating_point:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the following scalar types: "
+                           f"Half, BFloat16, Float, Double; but got {weight._type_label()} instead (while checking "
+                           f"arguments for embedding_bag)")
+    check_device(weight, flat, "embedding_bag")
     num, dim = weight._shape
     if padding_idx is not None:
         if not -num <= padding_idx < num:
-            raise AssertionError("padding_idx must be within the number of embeddings")
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, {-num} through {num - 1}, but "
+                               f"got {padding_idx}")
         padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
     flat = flat.long()
-    if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= num):
-        values = flat.tolist()
-        k = next(i for i, v in enumerate(values) if not 0 <= v < num)
-        raise RuntimeError(f"Index {k} of input takes value {values[k]} which is not in the valid range [0, {num})")
+    values = flat.tolist()
+    for k, v in enumerate(values):
+        if not 0 <= v < num:
+            raise RuntimeError(f"Index {k} of input takes value {v} which is not in the valid range [0, {num})")
     if max_norm is not None:
         from .dense import _renorm_rows_
         _renorm_rows_(weight, flat, max_norm, norm_type)
+    # each bag's positions in order, padding left out, padded to the longest bag with -1
+    members = [[] for _ in range(n_bags)]
+    for k, b in enumerate(bag_of):
+        if b >= 0 and values[k] != padding_idx:
+            members[b].append(k)
+    length = max((len(m) for m in members), default=0)
     dev = weight.device
-    bag_ids = ops.tensor(bag_of, dtype=int64, device=dev) if bag_of else ops.zeros((0,), dtype=int64, device=dev)
-    member = ops.arange(n_bags, device=dev).unsqueeze(1) == bag_ids.unsqueeze(0)    # (bags, indices)
-    if padding_idx is not None:
-        member = member & (flat != padding_idx).unsqueeze(0)
-    rows = weight[flat]
-    if psw is not None:
-        rows = rows * psw.unsqueeze(1)
-    counts = member.sum(1, keepdim=True)
-    if mode == "max":
-        picked = where(member.unsqueeze(2), rows.unsqueeze(0), float("-inf")).amax(1) if flat.numel() else \
-            ops.zeros((n_bags, dim), dtype=weight._dtype, device=dev)
-        out = where(counts > 0, picked, 0.0)
-    else:
-        out = member.to(weight._dtype) @ rows
-        if mode == "mean":
-            out = out / counts.clamp(min=1).to(weight._dtype)
+    # no row at all: zeros, still on the table's graph (an empty sum of it), as in PyTorch
+    out = weight.narrow(0, 0, 0).sum(0).expand((n_bags, dim)).contiguous()
+    if length:
+        pos = ops.tensor([m + [-1] * (length - len(m)) for m in members], dtype=int64, device=dev)   # (bags, L)
+        valid = pos >= 0
+        safe = where(valid, pos, 0)
+        rows = weight[flat[safe]]                                                              # (bags, L, dim)
+        if psw is not None:
+            rows = rows * psw[safe].unsqueeze(2)
+        if mode == "max":
+            # PyTorch's order: the first row, then each later row that is strictly larger (a NaN
+            # first stays, a NaN later is passed over); the gradient goes to the row kept
+            out = where(valid[:, :1], rows[:, 0], 0.0)
+            for i in range(1, length):
+                row = rows[:, i]
+                out = where(valid[:, i:i + 1] & (row > out), row, out)
+        else:
+            # masked, not multiplied by 0: a NaN or infinite row outside a bag stays out of it
+            out = where(valid.unsqueeze(2), rows, 0.0).sum(1)
+            if mode == "mean":
+                counts = valid.sum(1, keepdim=True).clamp(min=1).to(weight._dtype)
+                out = out / counts
     return _named(EmbeddingBagBackward0, out)
 
 
@@ -1081,6 +1142,17 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
     """``y[..., o] = x1[..., :] @ weight[o] @ x2[..., :] + bias[o]``."""
     check_tensors("bilinear", input1=input1, input2=input2, weight=weight)
+    if bias is not None:
+        check_tensor(bias, "bilinear", "bias")
+        if not bias._shape:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    for t in (input2, weight) + (() if bias is None else (bias,)):
+        check_device(input1, t, "bilinear")
+    dts = [t._dtype for t in (input1, input2, weight) + (() if bias is None else (bias,))]
+    if len(set(dts)) > 1:
+        names = ", ".join(f"{k}: {_C_NAMES.get(d.name, d.name)}" for k, d in zip(("input1", "input2", "weight", "bias"),
+                                                                              dts))
+        raise RuntimeError(f"All tensors must have the same dtype, got {names}")
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     if input1._shape[:-1] != input2._shape[:-1]:
@@ -1099,10 +1171,34 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     if input2._shape[-1] != n2:
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2._shape[-1]} but "
                            f"expected {n2}")
-    if bias is not None and (bias.dim() != 1 or bias._shape[0] != out):
-        got = bias._shape[0] if bias.dim() else 0
-        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {got} but expected {out}")
+    if bias is not None and bias._shape[0] != out:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias._shape[0]} but expected "
+                           f"{out}")
     a, b = input1.reshape(-1, n1), input2.reshape(-1, n2)
     y = ((a.unsqueeze(0) @ weight) * b.unsqueeze(0)).sum(-1).transpose(0, 1)     # (batch, out)
     y = y.contiguous().reshape(tuple(input1._shape[:-1]) + (out,))
     return y if bias is None else y + bias
+
+
+class ChannelShuffleBackward0(_Named):
+    """PyTorch's ``grad_fn`` of ``channel_shuffle``"""
+    __slots__ = ()
+
+
+@declare
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """The channels (dim 1) of ``input`` split into ``groups`` groups and interleaved:
+    channel ``g * (C / groups) + k`` moves to ``k * groups + g``."""
+    check_tensor(input, "channel_shuffle", "input")
+    groups = check_int(groups, "channel_shuffle", "groups")
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input._shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c = input._shape[0], input._shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    rest = tuple(input._shape[2:])
+    shuffled = input.reshape((n, groups, c // groups) + rest).transpose(1, 2).contiguous().reshape(input._shape)
+    return _named(ChannelShuffleBackward0, shuffled)

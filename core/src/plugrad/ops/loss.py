@@ -15,11 +15,12 @@ import warnings
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import zeros
-from ..dtypes import can_cast, get_default_dtype, int64, promote_types, uint8
+from ..dtypes import bool_, can_cast, get_default_dtype, int64, promote_types, uint8
 from ..layout import broadcast_shapes
 from ..optable import ops
 from ..tensor import Tensor
-from .checks import check_int, check_tensor, check_tensors, type_name
+from .checks import check_device, check_floating, check_int, check_tensor, check_tensors, type_name
+from .dispatch import check_bool
 from .elementwise import log, log1p, exp, where, sigmoid
 from .reduction import log_softmax, norm
 from .declare import declare
@@ -28,7 +29,8 @@ __all__ = ["mse_loss", "l1_loss", "nll_loss", "cross_entropy", "binary_cross_ent
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "legacy_reduction", "kl_div",
            "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss", "pairwise_distance",
-           "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss"]
+           "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+           "ctc_loss", "pdist"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -548,6 +550,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       UserWarning, stacklevel=3)
     if reduction != "batchmean":
         _check_reduction(reduction)
+    if not (input._dtype.is_floating_point and target._dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = exp(target) * (target - input)
     else:
@@ -569,8 +573,15 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     (``log_input``) or ``input``; ``full`` adds Stirling's term ``t log t - t + log(2 pi t) / 2``
     for targets above 1."""
     check_tensors("poisson_nll_loss", input=input, target=target)
+    if size_average is None and reduce is None and not isinstance(reduction, str):
+        raise TypeError(f"poisson_nll_loss(): reduction must be a string, not {type(reduction).__name__}")
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    check_bool(log_input, "poisson_nll_loss", "log_input")
+    check_bool(full, "poisson_nll_loss", "full")
+    if full and target._dtype is bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
     loss = exp(input) - target * input if log_input else input - target * log(input + eps)
     if full:
         with no_grad():
@@ -595,6 +606,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         check_tensor(var, "gaussian_nll_loss", "var")
         if var.numel() and bool((var.detach() < 0).any()):
             raise ValueError("var has negative entry/entries")
+        if not var._dtype.is_floating_point:   # PyTorch clamps a copy of var in place with a float eps
+            raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(var._dtype)}")
     if var._shape != input._shape:
         if input._shape[:-1] == var._shape:
             var = var.unsqueeze(-1)
@@ -634,6 +647,15 @@ def _clamp_min(x: Tensor, m) -> Tensor:
     return r
 
 
+def _param_of(value, input):
+    """A number parameter refused as PyTorch refuses it: finite but beyond float32's range
+    for an input of another floating dtype than float64."""
+    if isinstance(value, (int, float)) and input._dtype.name != "float64" and math.isfinite(value) and \
+            abs(value) > 3.4028234663852886e38:
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
+
+
 def _same_dims(fname, **tensors):
     dims = {k: t.dim() for k, t in tensors.items()}
     if len(set(dims.values())) > 1:
@@ -659,8 +681,12 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     check_tensors("hinge_embedding_loss", input=input, target=target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    margin_clamp = _clamp_min(margin - input, 0)
-    loss = where(target != 1, margin_clamp, 0.0) + where(target != -1, input, 0.0)
+    if input._dtype.is_floating_point:
+        margin = _param_of(margin, input)
+        margin_clamp = _clamp_min(margin - input, 0)
+    else:   # PyTorch computes an integer input's hinge in its own dtype (and cannot average it)
+        margin_clamp = _clamp_min(ops.full(input._shape, margin, dtype=input._dtype, device=input.device) - input, 0)
+    loss = where(target != 1, margin_clamp, 0) + where(target != -1, input, 0)   # (an integer input stays integer)
     return _reduce(loss, reduction)
 
 
@@ -680,6 +706,13 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_broadcasts_to(target, input._shape, "target")
+    if input._dtype is bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(input._dtype)}")
+    if not target._dtype.is_floating_point:
+        target = target.to(input._dtype)
     with no_grad():
         z = -target.detach() * input.detach()
         r = _reduce(log1p(exp(-z.abs())) + z.clamp(min=0), reduction)
@@ -783,7 +816,7 @@ class MultiMarginLossBackward0(Node):
         xy = (x * onehot).sum(1, keepdim=True)
         z = self.margin - xy + x
         on = (z > 0) & (onehot == 0)
-        slope = where(on, 1.0 if self.p == 1 else 2 * z, 0.0) * (wy.unsqueeze(1) / c)
+        slope = where(on, (1.0 if self.p == 1 else 2 * z) * (wy.unsqueeze(1) / c), 0.0)
         gx = (slope - onehot * slope.sum(1, keepdim=True)) * gs
         return (gx.reshape(self.shape),)
 
@@ -821,8 +854,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         wy = ops.ones((n,), dtype=x._dtype, device=x.device) if weight is None else weight.detach().to(x._dtype)[t]
         xd = x.detach()
         z = margin - (xd * onehot).sum(1, keepdim=True) + xd
-        h = where((z > 0) & (onehot == 0), z if p == 1 else z * z, 0.0)
-        loss = (h * wy.unsqueeze(1)).sum(1) / c
+        on = (z > 0) & (onehot == 0)
+        loss = where(on, (z if p == 1 else z * z) * wy.unsqueeze(1), 0.0).sum(1) / c   # (an idle weight adds 0)
         r = loss.reshape(input._shape[:-1]) if reduction == "none" else _reduce(loss, reduction)
     if STATE.enabled and input._requires_grad:
         node = MultiMarginLossBackward0()
@@ -843,9 +876,45 @@ class NormBackward1(_Named):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     """``||x1 - x2 + eps||_p`` over the last dim (the inputs broadcast)."""
     check_tensors("pairwise_distance", x1=x1, x2=x2)
+    for name, v in (("p", p), ("eps", eps)):
+        if isinstance(v, (bool, str)) or not isinstance(v, (int, float)):
+            raise TypeError(f"pairwise_distance(): argument '{name}' must be float, not {type(v).__name__}")
+    check_bool(keepdim, "pairwise_distance", "keepdim")
     out_dim = max(x1.dim(), x2.dim())
     inner = out_dim - 1 if out_dim else 0
     return _named(NormBackward1, norm(x1 - x2 + eps, p, inner, keepdim=keepdim))
+
+
+class PdistBackward0(_Named):
+    """PyTorch's ``grad_fn`` of ``pdist``"""
+    __slots__ = ()
+
+
+@declare
+def pdist(input, p=2.0) -> Tensor:
+    """The p-norm distances between each pair of rows ``i < j`` of a 2-d ``input``, in
+    row-major order of the pairs (the upper triangle of the distance matrix)."""
+    check_tensor(input, "pdist", "input")
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    check_floating(input, "pdist")
+    if not p >= 0:   # (NaN too)
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input._shape[0]
+    first = [i for i in range(n) for _ in range(i + 1, n)]
+    second = [j for i in range(n) for j in range(i + 1, n)]
+    i = ops.tensor(first, dtype=int64, device=input.device)
+    j = ops.tensor(second, dtype=int64, device=input.device)
+    diff = input[i] - input[j]
+    if p == 0:   # a count of differing coordinates: its gradient is zero (and defined), as in PyTorch
+        return _named(PdistBackward0, (diff != 0).to(input._dtype).sum(1) + diff.sum(1) * 0)
+    if p in (1, 2) or p == float("inf"):
+        return _named(PdistBackward0, norm(diff, p, 1))
+    # any other p: scaled by the largest coordinate, so that a huge p gives (as in PyTorch) the
+    # largest coordinate rather than overflowing; the scale is a constant of the gradient
+    scale = diff.detach().abs().amax(1, keepdim=True)
+    scale = where((scale > 0) & (scale < float("inf")), scale, 1.0)   # (infinities and NaNs go unscaled)
+    return _named(PdistBackward0, norm(diff / scale, p, 1) * scale.squeeze(1))
 
 
 @declare
@@ -853,10 +922,12 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
     """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (the inputs
     broadcast); each norm is clamped at ``eps`` with its gradient kept, as in PyTorch."""
     check_tensors("cosine_similarity", x1=x1, x2=x2)
+    dim = check_int(dim, "cosine_similarity", "dim")
     shape = broadcast_shapes(x1._shape, x2._shape)
     a, b = x1.expand(shape), x2.expand(shape)
-    if not a._dtype.is_floating_point:
-        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    # integer and bool inputs count as the default float dtype, then the two promote
+    dt = promote_types(*(t._dtype if t._dtype.is_floating_point else get_default_dtype() for t in (a, b)))
+    a, b = a.to(dt), b.to(dt)
 
     def unit(v):
         n = norm(v, 2, dim, keepdim=True)
@@ -908,6 +979,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    check_bool(swap, "triplet_margin_loss", "swap")
     _triplet_dims(anchor, positive, negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
@@ -931,3 +1005,158 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         d_neg = ops.minimum(d_neg, dist(positive, negative))
     return _reduce(_clamp_min(margin + d_pos - d_neg, 0), reduction)
+
+
+# ---- connectionist temporal classification ------------------------------------------------------
+
+class CtcLossBackward0(Node):
+    """PyTorch's ``grad_fn`` of the per-sample CTC losses. The gradient goes on through the
+    forward recursion (its first input, a composition of plugrad ops, so autograd
+    differentiates it), and this node adds to ``log_probs`` (its second input) what
+    PyTorch's kernel adds: ``exp(log_probs) * g`` at each sample's input steps (PyTorch's
+    gradient is the one through a ``log_softmax``, which this term leaves unchanged:
+    it is invisible for log-probabilities computed by ``log_softmax``), and NaN there for
+    an impossible alignment (an infinite loss) unless ``zero_infinity``."""
+    __slots__ = ()
+
+    def backward(self, g):
+        lp, steps, nan_steps = self.saved_tensors
+        extra = where(steps, exp(lp) * g.reshape(1, -1, 1), 0.0)
+        if nan_steps is not None:
+            extra = where(nan_steps, float("nan"), extra)
+        return g, extra
+
+
+_NEG_INF = float("-inf")
+
+
+def _log_add(*terms: Tensor) -> Tensor:
+    """``log(sum(exp(terms)))`` elementwise, exact where every term is -inf (the result is
+    -inf and the gradient 0, never NaN): the shift is a constant (detached), and the log
+    never sees a zero sum."""
+    m = terms[0].detach()
+    for t in terms[1:]:
+        m = ops.maximum(m, t.detach())
+    m = where(m == _NEG_INF, 0.0, m)
+    total = exp(terms[0] - m)
+    for t in terms[1:]:
+        total = total + exp(t - m)
+    none = total == 0   # (a NaN term gives a NaN total, which stays NaN)
+    return where(none, _NEG_INF, log(where(none, 1.0, total)) + m)
+
+
+def _int_list(v, name: str) -> list:
+    """Lengths given as a tensor, a list or a tuple of ints, as a list."""
+    if isinstance(v, Tensor):
+        if v._dtype.is_floating_point:
+            raise RuntimeError(f"ctc_loss(): {name} must be integral, got {v._dtype.name}")
+        return [int(x) for x in v.reshape(-1).tolist()]
+    if isinstance(v, (list, tuple)):
+        return [check_int(x, "ctc_loss", name) for x in v]
+    return [check_int(v, "ctc_loss", name)]
+
+
+@declare(public=False)
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False) -> Tensor:
+    """The connectionist temporal classification loss: ``-log`` of the total probability of
+    all the alignments of each target with its input (``log_probs`` (T, N, C) or (T, C)),
+    by the forward (alpha) recursion in log space. ``'mean'`` divides each loss by its
+    target length before averaging; ``zero_infinity`` zeroes impossible alignments' losses
+    (and their gradients)."""
+    check_tensors("ctc_loss", log_probs=log_probs, targets=targets)
+    _check_reduction(reduction)
+    check_bool(zero_infinity, "ctc_loss", "zero_infinity")
+    check_device(log_probs, targets, "ctc_loss")
+    if log_probs.dim() < 2:   # PyTorch reads its size(1) first
+        d = max(log_probs.dim(), 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-d}, {d - 1}], but got 1): "
+                         f"ctc_loss() needs log_probs of shape (T, N, C) or (T, C)")
+    unbatched = log_probs.dim() == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor for argument #1 "
+                           f"'log_probs' (while checking arguments for ctc_loss_allocate_outputs)")
+    check_floating(log_probs, "ctc_loss", "log_probs")
+    tg = targets.unsqueeze(0) if unbatched and targets.dim() == 1 else targets
+    if tg.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {tg.dim()}-dimensional tensor for argument #2 "
+                           f"'targets' (while checking arguments for ctc_loss_allocate_outputs)")
+    tg = tg.long()   # PyTorch reads targets of any dtype as class indices
+    t_max, n, c = lp._shape
+    in_lens, tgt_lens = _int_list(input_lengths, "input_lengths"), _int_list(target_lengths, "target_lengths")
+    if len(in_lens) != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if len(tgt_lens) != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    for v in in_lens:
+        if not 0 <= v <= t_max:
+            raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got value {v} (while "
+                               f"checking arguments for ctc_loss_cpu)")
+    flat = tg.tolist()
+    if tg.dim() == 1:   # all the targets, one after the other
+        if sum(tgt_lens) != len(flat):
+            raise RuntimeError(f"Expected tensor to have size {sum(tgt_lens)} at dimension 0, but got size "
+                               f"{len(flat)} for argument #2 'targets' (while checking arguments for "
+                               f"ctc_loss_allocate_outputs)")
+        starts = [sum(tgt_lens[:b]) for b in range(n)]
+        labels = [flat[s:s + length] for s, length in zip(starts, tgt_lens)]
+    else:
+        max_len = max(tgt_lens, default=0)
+        if tg._shape[0] != n:
+            raise RuntimeError(f"Expected tensor to have size {n} at dimension 0, but got size {tg._shape[0]} for "
+                               f"argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)")
+        if tg._shape[1] < max_len:
+            raise RuntimeError(f"Expected tensor to have size at least {max_len} at dimension 1, but got size "
+                               f"{tg._shape[1]} for argument #2 'targets' (while checking arguments for ctc_loss_cpu)")
+        labels = [flat[b][:length] for b, length in zip(range(n), tgt_lens)]
+    for row in labels:
+        for v in row:
+            if not 0 <= v < c:
+                raise RuntimeError(f"ctc_loss(): target {v} is out of the label range [0, {c})")
+    # the extended labels: blank, l1, blank, l2, ..., blank (padded with blanks)
+    states = 2 * max(tgt_lens, default=0) + 1
+    ext = [[blank] * states for _ in range(n)]
+    skip = [[False] * states for _ in range(n)]
+    for b, row in enumerate(labels):
+        for i, v in enumerate(row):
+            ext[b][2 * i + 1] = v
+            skip[b][2 * i + 1] = i > 0 and v != row[i - 1]
+    dev = lp.device
+    ext_t = ops.tensor(ext, dtype=int64, device=dev)
+    skip_t = ops.tensor(skip, dtype=bool_, device=dev)
+    in_t = ops.tensor(in_lens, dtype=int64, device=dev).unsqueeze(1)
+    lp_ext = lp.gather(2, ext_t.unsqueeze(0).expand((t_max, n, states)))     # (T, N, S)
+    s_index = ops.arange(states, device=dev).unsqueeze(0)
+    ends = ops.tensor([2 * length for length in tgt_lens], dtype=int64, device=dev).unsqueeze(1)
+    alpha = where((s_index <= 1) & (s_index <= ends) & (in_t > 0), lp_ext[0], _NEG_INF)
+    pad1 = ops.full((n, 1), _NEG_INF, dtype=lp._dtype, device=dev)
+    pad2 = ops.full((n, 2), _NEG_INF, dtype=lp._dtype, device=dev)
+    for t in range(1, max(in_lens, default=0)):
+        prev1 = ops.cat((pad1, alpha[:, :-1]), 1)
+        prev2 = where(skip_t, ops.cat((pad2, alpha[:, :-2]), 1), _NEG_INF) if states > 2 else None
+        terms = (alpha, prev1) if prev2 is None else (alpha, prev1, prev2)
+        alpha = where(t < in_t, _log_add(*terms) + lp_ext[t], alpha)
+    last = alpha.gather(1, ends)
+    before = where(ends > 0, alpha.gather(1, (ends - 1).clamp(min=0)), _NEG_INF)
+    losses = -_log_add(last, before).squeeze(1)
+    if STATE.enabled and losses._requires_grad:
+        node = CtcLossBackward0()
+        steps = ops.arange(t_max, device=dev).reshape(t_max, 1, 1) < in_t.reshape(1, n, 1)
+        infinite = (losses.detach() == float("inf")).reshape(1, n, 1)
+        if zero_infinity:
+            node.save(lp, (steps & ~infinite).expand(lp._shape), None)
+        else:
+            node.save(lp, steps.expand(lp._shape), (steps & infinite).expand(lp._shape))
+        inner, losses = losses, losses.detach()
+        record(node, (inner, lp), losses)
+    if zero_infinity:
+        losses = where(losses == float("inf"), 0.0, losses)
+    if reduction == "none":
+        return losses.squeeze(0) if unbatched else losses
+    if reduction == "sum":
+        return losses.sum()
+    lengths = ops.tensor(tgt_lens, dtype=int64, device=dev).clamp(min=1)
+    return (losses / lengths).mean()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import float16, float32
+from ..dtypes import float16, float32, get_default_dtype
 from ..tensor import Tensor
 from .checks import check_bool, check_floating, check_int, check_tensor
 from .declare import declare
@@ -275,14 +275,23 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
                 _check_param_dtype(t, input)
     param_shape = (1, c) + (1,) * (input.dim() - 2)
     axes = (0,) + tuple(range(2, input.dim()))
+    if not input.numel():
+        return _empty_batch_norm(input, weight, bias) if n else input.clone()
     with no_grad():
         x = input.detach().reshape(n, num_groups, -1)
-        xc = x - x.mean((2,), keepdim=True)
-        y = (xc * ((xc * xc).mean((2,), keepdim=True) + eps).rsqrt()).reshape(input._shape)
+        mean = x.mean((2,), keepdim=True)
+        xc = x - mean
+        invstd = ((xc * xc).mean((2,), keepdim=True) + eps).rsqrt()
+        # one scale and one shift per (sample, channel), y = x * scale + shift: PyTorch's form,
+        # which also decides where an infinite parameter gives NaN rather than an infinity
+        per_channel = (n, num_groups, c // num_groups)
+        scale = invstd.expand(per_channel).reshape(n, c)
+        mean_c = mean.expand(per_channel).reshape(n, c)
         if weight is not None:
-            y = y * weight.detach().to(y._dtype).reshape(param_shape)
-        if bias is not None:
-            y = y + bias.detach().to(y._dtype).reshape(param_shape)
+            scale = scale * weight.detach().to(x._dtype)
+        shift = -(mean_c * scale) if bias is None else bias.detach().to(x._dtype) - mean_c * scale
+        full = (n, c) + (1,) * (input.dim() - 2)
+        y = input.detach() * scale.reshape(full) + shift.reshape(full)
     if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad) or
                           (bias is not None and bias._requires_grad)):
         node = NativeGroupNormBackward0()
@@ -304,6 +313,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     input seen as one sample of N * C channels (PyTorch's own composition). The running
     statistics, when given, move toward the batch's mean over the samples."""
     check_tensor(input, "instance_norm", "input")
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
+                    (bias, "bias")):
+        if t is not None:
+            check_tensor(t, "instance_norm", name)
     if use_input_stats:
         size = 1
         for s in input._shape[2:]:
@@ -338,7 +351,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     check_tensor(input, "rms_norm", "input")
     shape = _int_tuple(normalized_shape)
     k = len(shape)
-    if input.dim() < k or tuple(input._shape[input.dim() - k:]) != shape:
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")
+    if tuple(input._shape[input.dim() - k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape [*"
                            f"{', '.join(map(str, shape))}], but got input of size{list(input._shape)}")
     if weight is not None:
@@ -379,5 +394,6 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
     window = padded.narrow(1, 0, c)
     for i in range(1, size):
         window = window + padded.narrow(1, i, c)
-    div = (window / size * alpha + k).pow(beta)
-    return input / div
+    # PyTorch averages with its pooling, which divides an integer input's sums in integers
+    mean = window / size if input._dtype.is_floating_point else (window // size).to(get_default_dtype())
+    return input / (mean * alpha + k).pow(beta)

@@ -6,6 +6,7 @@ from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, PR
                          Softshrink, Softsign, Tanhshrink, Threshold)
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .bilinear import Bilinear
+from .channelshuffle import ChannelShuffle
 from .batchnorm import BatchNorm3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
@@ -16,6 +17,7 @@ from .dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlpha
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .distance import CosineSimilarity, PairwiseDistance
+from .loss import CTCLoss, NLLLoss2d
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
                    MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
                    TripletMarginLoss, TripletMarginWithDistanceLoss)
@@ -50,7 +52,7 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "MarginRankingLoss",
     "HingeEmbeddingLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
-    "EmbeddingBag", "Bilinear",
+    "EmbeddingBag", "Bilinear", "CTCLoss", "ChannelShuffle", "NLLLoss2d",
 ]
 __all__ += ["Conv3d", "ConvTranspose1d", "ConvTranspose3d", "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d",
             "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
