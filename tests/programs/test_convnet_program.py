@@ -1,8 +1,8 @@
 """A small convolutional network trained for a few steps gives PyTorch's losses.
 
 The same program text runs with ``torch`` and with ``plugrad`` as the library: a
-Conv2d / BatchNorm2d / ReLU / MaxPool2d block, a second convolution, a bilinear
-``F.interpolate`` back up, average pooling and a linear head, trained with SGD
+Conv2d / BatchNorm2d / ReLU / MaxPool2d block, a second convolution with GroupNorm,
+a bilinear ``F.interpolate`` back up, average pooling and a linear head, trained with SGD
 (momentum, weight decay) on cross-entropy. plugrad starts from PyTorch's initial
 weights (its state dict copied) and sees the same batches; every step's loss, and
 the weights and running statistics at the end, must match within 1e-4.
@@ -31,12 +31,13 @@ def build(lib):
             self.norm1 = nn.BatchNorm2d(8)
             self.pool = nn.MaxPool2d(2)
             self.conv2 = nn.Conv2d(8, 6, 3, padding="same", padding_mode="reflect")
+            self.norm2 = nn.GroupNorm(3, 6)
             self.squeeze = nn.AdaptiveAvgPool2d((2, 2))
             self.head = nn.Linear(6 * 2 * 2, 4)
 
         def forward(self, x):
             x = self.pool(F.relu(self.norm1(self.conv1(x))))
-            x = F.relu(self.conv2(x))
+            x = F.relu(self.norm2(self.conv2(x)))
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
             x = F.avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=False)
             return self.head(self.squeeze(x).flatten(1))
