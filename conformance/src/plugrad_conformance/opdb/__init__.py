@@ -16,12 +16,14 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import conversion, elementwise, functional, indexing, join, layers, linalg, reduction, special, views
+from . import (conversion, decompositions, elementwise, functional, indexing, join, layers, linalg, reduction, special,
+               views)
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
-SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special)
+SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special,
+           decompositions)
 
 
 def _public_form(fn):

@@ -458,7 +458,7 @@ class LinalgQrBackward0(Node):
         gV = gR[..., :, m:] if gR is not None else None
         gQx = gQ if gV is None else (Y @ gV.mT if gQ is None else gQ + Y @ gV.mT)
         gX = _qr_grad_tall(gQx, gU, Q, U)
-        gY = Q @ gV if gV is not None else gX[..., :, :0].expand(Y._shape) * 0
+        gY = Q @ gV if gV is not None else ops.zeros_like(Y)
         return (ops.cat([gX, gY], -1),)
 
 
@@ -747,6 +747,8 @@ class LinalgLstsqBackward0(Node):
 
     def backward(self, g, *_others):
         A, B, pinvA = self.saved_tensors
+        if STATE.enabled:   # a double backward: pinv(A) as a function of A
+            pinvA = pinv(A)
         needs = [e[0] is not None for e in self.next_functions]
         if self.vector:
             g, B = g.unsqueeze(-1), B.unsqueeze(-1)
