@@ -441,13 +441,13 @@ class LinalgQrBackward0(Node):
     __slots__ = ("mode",)
 
     def backward(self, gQ, gR):
-        Q, R = self.saved_tensors
-        Q, R = self.output_alias(Q, 0), self.output_alias(R, 1)
-        m, n = Q._shape[-2], R._shape[-1]
         if self.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
                                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
                                "linalg.qr.")
+        Q, R = self.saved_tensors
+        Q, R = self.output_alias(Q, 0), self.output_alias(R, 1)
+        m, n = Q._shape[-2], R._shape[-1]
         if self.mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         if m >= n:
