@@ -52,6 +52,10 @@ UNARY_EDGE_CASES = [
     ("polygamma 1", lambda m, x: m.polygamma(1, x), [0.5, 1.0, 3.0, 12.5, -2.5, -0.25]),
     ("polygamma 2", lambda m, x: m.polygamma(2, x), [0.5, 1.0, 3.0, 12.5, 100.0, -2.5]),
     ("special.multigammaln", lambda m, x: m.special.multigammaln(x, 3), [1.5, 2.0, 7.25, 0.5, -0.75]),
+    ("i0", lambda m, x: m.i0(x), EDGES + [19.5, 20.5, -35.0, 700.0, 800.0]),
+    ("special.i0e", lambda m, x: m.special.i0e(x), EDGES + [19.5, 20.5, -35.0, 800.0]),
+    ("special.i1", lambda m, x: m.special.i1(x), EDGES + [19.5, 20.5, -35.0, 700.0, -800.0]),
+    ("special.i1e", lambda m, x: m.special.i1e(x), EDGES + [19.5, 20.5, -35.0, -800.0]),
 ]
 
 
@@ -133,6 +137,11 @@ GRAD_CASES = [
     ("MulBackward1", lambda m, x: m.special.ndtr(x), [[-1.5, 0.25, 2.0]]),
     ("SpecialNdtriBackward0", lambda m, x: m.special.ndtri(x), [[0.125, 0.5, 0.75]]),
     ("SpecialLogNdtrBackward0", lambda m, x: m.special.log_ndtr(x), [[-8.0, 0.25, 2.0]]),
+    ("I0Backward0", lambda m, x: m.i0(x), [[-25.0, 0.0, 3.0]]),
+    ("I0Backward0", lambda m, x: x.i0(), [[-2.0, 0.5, 30.0]]),
+    ("SpecialI0EBackward0", lambda m, x: m.special.i0e(x), [[-25.0, 0.5, 3.0]]),
+    ("SpecialI1Backward0", lambda m, x: m.special.i1(x), [[-25.0, 0.0, 3.0]]),
+    ("SpecialI1EBackward0", lambda m, x: m.special.i1e(x), [[-25.0, 0.5, 30.0]]),
 ]
 
 
@@ -177,7 +186,7 @@ def test_special_names_are_the_ops():
     _close(s.log_softmax(x, 0), torch.special.log_softmax(t, 0), rtol=1e-6)
     _close(s.logsumexp(x, 1), torch.special.logsumexp(t, 1), rtol=1e-6)
     _close(s.round(x * 1.25), torch.special.round(t * 1.25))
-    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit"):
+    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit", "i0", "i0e", "i1", "i1e"):
         _close(getattr(s, name)(x * 0.25), getattr(torch.special, name)(t * 0.25), rtol=1e-6)
 
 
@@ -200,7 +209,7 @@ def test_errors_match_torch(expr, exc):
 def test_in_place_and_out_forms(device):
     x = plugrad.tensor([0.25, 0.5, 0.75], dtype=plugrad.float64, device=device)
     t = torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)
-    for name in ("erfc_", "erfinv_", "lgamma_", "digamma_", "sinc_", "logit_"):
+    for name in ("erfc_", "erfinv_", "lgamma_", "digamma_", "sinc_", "logit_", "i0_"):
         _close(getattr(x.clone(), name)(), getattr(t.clone(), name)())
     _close(x.clone().polygamma_(1), t.clone().polygamma_(1))
     _close(x.clone().xlogy_(2.0), t.clone().xlogy_(2.0))
