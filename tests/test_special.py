@@ -174,6 +174,39 @@ def test_erfinv_matches_torch_anywhere(values):
         _close(ours, theirs, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_frexp_and_nextafter_are_exact(dtype, device):
+    rng = np.random.default_rng(5)
+    edges = [0.0, -0.0, 1.0, 0.75, -3.0, math.inf, -math.inf, math.nan, 1e-310, 1e-40, 6e-8, 65504.0, 1e308, 3.4e38,
+             2.0 ** -1074]
+    with np.errstate(over="ignore"):
+        values = np.concatenate([edges, rng.standard_normal(60) * 10.0 ** rng.integers(-40, 40, 60)]).astype(dtype)
+    x = plugrad.tensor(values, device=device)
+    mantissa, exponent = plugrad.frexp(x)
+    m_ref, e_ref = np.frexp(values)
+    np.testing.assert_array_equal(np.array(mantissa.tolist(), dtype=dtype), m_ref)
+    assert exponent.dtype == plugrad.int32 and exponent.tolist() == e_ref.tolist()
+    targets = np.roll(values, 3)
+    targets[:4] = [1.0, 2.0, math.nan, 0.0]
+    ours = plugrad.nextafter(x, plugrad.tensor(targets, device=device))
+    np.testing.assert_array_equal(np.array(ours.tolist(), dtype=dtype), np.nextafter(values, targets))
+    if dtype != "float16":   # PyTorch has no float16 nextafter on the CPU
+        _close(ours, torch.nextafter(torch.tensor(values), torch.tensor(targets)), rtol=0, atol=0)
+
+
+def test_frexp_and_nextafter_autograd_match_torch():
+    for lib in (plugrad, torch):
+        x = lib.tensor([0.75, -3.0, 10.0], dtype=lib.float64, requires_grad=True)
+        mantissa, exponent = lib.frexp(x)
+        assert type(mantissa.grad_fn).__name__ == "FrexpBackward0"
+        (grad,) = lib.autograd.grad(mantissa.sum(), x)
+        assert grad.tolist() == [1.0, 0.25, 1 / 16]
+        other = lib.tensor([1.0, 1.0, 1.0], dtype=lib.float64, requires_grad=True)
+        r = lib.nextafter(x, other)
+        assert type(r.grad_fn).__name__ == "NextafterBackward0"
+        assert [g.tolist() for g in lib.autograd.grad(r.sum(), (x, other))] == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
+
+
 def test_special_names_are_the_ops():
     s = plugrad.special
     assert s.expit is plugrad.ops.elementwise.sigmoid and s.gammaln is plugrad.ops.elementwise.lgamma
@@ -198,6 +231,9 @@ def test_special_names_are_the_ops():
     (lambda m: m.logaddexp(m.tensor([3.0]), 2.0), TypeError),
     (lambda m: m.xlogy(m.tensor([3.0]), "x"), TypeError),
     (lambda m: m.erfc(None), TypeError),
+    (lambda m: m.frexp(m.tensor([1, 2])), RuntimeError),
+    (lambda m: m.nextafter(m.tensor([1.0]), 2.0), TypeError),
+    (lambda m: m.nextafter(m.tensor([1]), m.tensor([2])), NotImplementedError),
 ])
 def test_errors_match_torch(expr, exc):
     with pytest.raises(exc):
