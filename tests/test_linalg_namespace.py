@@ -73,6 +73,11 @@ CASES = [
     ("solve right", "LinalgSolveExBackward0", lambda m, a, b: m.linalg.solve(a, b, left=False),
      [A3, RHS.transpose(0, 2, 1)], None, False),
     ("solve_ex", "LinalgSolveExBackward0", lambda m, a, b: m.linalg.solve_ex(a, b).result, [A3, RHS], None, False),
+    ("solve_triangular", "LinalgSolveTriangularBackward0",
+     lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True), [A3, RHS], None, True),
+    ("solve_triangular right unit", "LinalgSolveTriangularBackward0",
+     lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
+     [A3, RHS.transpose(0, 2, 1)], None, True),
     ("linalg.cholesky", "LinalgCholeskyExBackward0", lambda m, a: m.linalg.cholesky(a), [SPD], None, True),
     ("linalg.cholesky upper", "LinalgCholeskyExBackward0", lambda m, a: m.linalg.cholesky(a, upper=True), [SPD],
      None, False),
@@ -186,7 +191,8 @@ def test_empty_matrices_match_torch(shape, device):
     a, t = plugrad.zeros(shape, dtype=plugrad.float64, device=device), torch.zeros(shape, dtype=torch.float64)
     for fn in (lambda m, x: m.linalg.det(x), lambda m, x: m.linalg.inv(x), lambda m, x: m.linalg.slogdet(x)[1],
                lambda m, x: m.linalg.cholesky(x), lambda m, x: m.linalg.eigvalsh(x), lambda m, x: m.linalg.svdvals(x),
-               lambda m, x: m.linalg.matrix_norm(x)):
+               lambda m, x: m.linalg.matrix_norm(x),
+               lambda m, x: m.linalg.solve_triangular(x, x, upper=True)):
         _close(fn(plugrad, a), fn(torch, t))
 
 
@@ -236,6 +242,8 @@ class _OnDevice:
     (lambda m: m.linalg.multi_dot([m.ones(3)]), RuntimeError),
     (lambda m: m.linalg.matrix_power(m.ones(2, 3), 2), RuntimeError),
     (lambda m: m.linalg.inv(None), TypeError),
+    (lambda m: m.linalg.solve_triangular(m.eye(2), m.ones(2), upper=True), RuntimeError),
+    (lambda m: m.linalg.solve_triangular(m.eye(2), m.ones(2, 1)), TypeError),
 ])
 def test_bad_arguments_raise_torch_exceptions(expr, exc):
     with pytest.raises(exc):
@@ -278,6 +286,8 @@ def test_solvers_match_torch_on_random_matrices(a):
         _close(plugrad.linalg.solve(pa, pb), torch.linalg.solve(ta, tb), rtol=1e-7, atol=1e-9)
         _close(plugrad.linalg.qr(pa).R, torch.linalg.qr(ta).R, rtol=1e-7, atol=1e-9)
         _close(plugrad.linalg.svdvals(pa), torch.linalg.svdvals(ta), rtol=1e-7, atol=1e-9)
+        _close(plugrad.linalg.solve_triangular(pa, pb, upper=False), torch.linalg.solve_triangular(ta, tb, upper=False),
+               rtol=1e-7, atol=1e-9)
         s = pa @ pa.mT
         _close(plugrad.linalg.eigvalsh(s), torch.linalg.eigvalsh(ta @ ta.mT), rtol=1e-7, atol=1e-8)
         _close(plugrad.linalg.cholesky(s), torch.linalg.cholesky(ta @ ta.mT), rtol=1e-7, atol=1e-8)

@@ -196,6 +196,21 @@ def _solve_ref(a, b, left=True):
     return np.linalg.solve(a, b)
 
 
+def _solve_triangular_sample(g):
+    n, k = _n(g), _n(g)
+    a = _well_conditioned(g, n, _batch(g))
+    left = g.boolean()
+    b = g.array(a.shape[:-2] + ((n, k) if left else (k, n)))
+    return Sample(a, b, upper=g.boolean(), left=left, unitriangular=g.boolean())
+
+
+def _solve_triangular_ref(a, b, upper, left=True, unitriangular=False):
+    t = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        t = t - t * np.eye(a.shape[-1]) + np.eye(a.shape[-1])
+    return _solve_ref(t, b, left)
+
+
 def _matrix_power_sample(g):
     s = _square_sample(g)
     return Sample(s.args[0], g.choice([0, 1, 2, 3, -1, -2]))
@@ -349,6 +364,7 @@ ENTRIES = [
                ErrorInput(lambda g: Sample(np.eye(2), np.ones(3)), RuntimeError, "sizes 2 and 3")]),
     _l("solve_ex", _solve_ref, _solve_sample, family=LINALG, layouts=False,
        call=lambda a, b, **kw: plugrad.linalg.solve_ex(a, b, **kw).result, out_when=lambda s: False),
+    _l("solve_triangular", _solve_triangular_ref, _solve_triangular_sample, family=LINALG, layouts=False),
     _l("cholesky", _cholesky_ref, _spd_factor_sample, family=LINALG,
        call=_cholesky_call(plugrad.linalg.cholesky), out_when=lambda s: False),
     _l("cholesky_ex", _cholesky_ref, _spd_factor_sample, family=LINALG,

@@ -25,7 +25,7 @@ from ..tensor import Tensor
 
 __all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
            "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
-           "qr", "slogdet", "solve", "solve_ex", "svd", "svdvals", "vecdot", "vector_norm"]
+           "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
 LinAlgError = _d.LinAlgError
 inv = _d.inverse
@@ -34,6 +34,7 @@ det = _d.det
 slogdet = _d.linalg_slogdet
 solve = _d.solve
 solve_ex = _d.solve_ex
+solve_triangular = _d.solve_triangular
 cholesky = _d.linalg_cholesky
 cholesky_ex = _d.cholesky_ex
 qr = _d.linalg_qr

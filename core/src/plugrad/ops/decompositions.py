@@ -327,6 +327,74 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     return r if out is None else SolveExResult(*(write_out(o, t, "linalg.solve_ex") for o, t in zip(out, r)))
 
 
+# ---- triangular solves ---------------------------------------------------------------------------------------
+
+def _triangle(A: Tensor, upper: bool, unitriangular: bool) -> Tensor:
+    """The triangle of ``A`` a triangular solve reads (its strict part when the diagonal is
+    taken as ones)."""
+    if unitriangular:
+        return A.triu(1) if upper else A.tril(-1)
+    return A.triu() if upper else A.tril()
+
+
+def _substitute(T: Tensor, B: Tensor, upper: bool, unitriangular: bool) -> Tensor:
+    """``X`` with ``T X = B`` by substitution, one row per step (one matrix product each),
+    for a triangular ``T`` (zeros off its triangle) and ``B`` of one batch shape; like
+    LAPACK's trsm, a zero on the diagonal gives infinities and NaNs, never an error."""
+    n = T._shape[-1]
+    X = ops.zeros_like(B)
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        row = B[..., i, :] - (T[..., i:i + 1, :] @ X)[..., 0, :]
+        X[..., i, :] = row if unitriangular else row / T[..., i, i:i + 1]
+    return X
+
+
+class LinalgSolveTriangularBackward0(Node):
+    """X = T^-1 B: gB = T^-H g, gA = -gB X^H on T's triangle (X T = B: gB = g T^-H,
+    gA = -X^H gB)"""
+    __slots__ = ("upper", "left", "unitriangular")
+
+    def backward(self, g):
+        A, X = self.saved_tensors
+        X = self.output_alias(X)
+        needs = [e[0] is not None for e in self.next_functions]
+        gB = solve_triangular(A.mT, g, upper=not self.upper, left=self.left, unitriangular=self.unitriangular)
+        gA = None
+        if needs[0]:
+            gA = _triangle(-(gB @ X.mT) if self.left else -(X.mT @ gB), self.upper, self.unitriangular)
+        return gA, gB if needs[1] else None
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -> Tensor:
+    """``X`` with ``A X = B`` (``X A = B`` when not ``left``) for a triangular ``A``: only
+    its upper (or lower) triangle is read, its diagonal taken as ones when
+    ``unitriangular``; batch dims broadcast. A zero on the diagonal gives infinities and
+    NaNs, as LAPACK's trsm does."""
+    check_matrices(A, "linalg.solve_triangular")
+    check_tensor(B, "linalg.solve_triangular", "B")
+    if B.dim() < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    if B._dtype is not A._dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
+                           f"{A._dtype.name} and B of type {B._dtype.name} instead")
+    n = A._shape[-1]
+    if (B._shape[-2] if left else B._shape[-1]) != n:
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B._shape[-2]}x{B._shape[-1]})")
+    with no_grad():
+        T, rhs, up = (A, B, upper) if left else (A.mT, B.mT, not upper)
+        batch = broadcast_shapes(T._shape[:-2], rhs._shape[:-2])
+        T = _triangle(T, up, unitriangular).expand(batch + (n, n))
+        X = _substitute(T, rhs.expand(batch + rhs._shape[-2:]).contiguous(), up, unitriangular)
+        X = X if left else X.mT
+    if STATE.enabled and (A._requires_grad or B._requires_grad):
+        node = LinalgSolveTriangularBackward0()
+        node.upper, node.left, node.unitriangular = upper, left, unitriangular
+        node.save(A, X.detach())
+        record(node, (A, B), X)
+    return X if out is None else write_out(out, X, "linalg.solve_triangular")
+
+
 # ---- cholesky ------------------------------------------------------------------------------------------------
 
 def _cholesky_grad(L: Tensor, gL: Tensor, upper: bool) -> Tensor:
