@@ -109,6 +109,8 @@ CASES = [
     ("pinverse", "LinalgPinvBackward0", lambda m, a: m.pinverse(a), [WIDE], None, False),
     ("lstsq", "LinalgLstsqBackward0", lambda m, a, b: m.linalg.lstsq(a, b).solution, [TALL, RHS_TALL], None,
      True),
+    ("matrix_exp", "LinalgMatrixExpBackward0", lambda m, a: m.linalg.matrix_exp(a), [A3], None, True),
+    ("Tensor.matrix_exp", "LinalgMatrixExpBackward0", lambda m, a: (a * 4).matrix_exp(), [A3], None, False),
     ("matrix_power 3", "MmBackward0", lambda m, a: m.linalg.matrix_power(a[0], 3), [A3], None, True),
     ("matrix_power -2", "MmBackward0", lambda m, a: m.matrix_power(a[0], -2), [A3], None, False),
     ("matrix_power 0", "CopyBackwards", lambda m, a: a.matrix_power(0), [A3], None, False),

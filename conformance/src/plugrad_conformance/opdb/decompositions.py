@@ -1,5 +1,5 @@
 """Entries for the matrix decompositions (``plugrad.ops.decompositions``: ``inverse``,
-``det``, ``cholesky``, ``qr``, ``svd``...) and the ``plugrad.linalg`` namespace
+``det``, ``cholesky``, ``qr``, ``svd``, ``matrix_exp``...) and the ``plugrad.linalg`` namespace
 (``solve``, ``eigh``, the norms...), against ``numpy.linalg``.
 
 Where a decomposition is unique only up to signs (the columns of SVD and eigenvector
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import plugrad
+import scipy.linalg
 
 from ..opinfo import ErrorInput, OpInfo, Sample
 
@@ -211,6 +212,11 @@ def _solve_triangular_ref(a, b, upper, left=True, unitriangular=False):
     return _solve_ref(t, b, left)
 
 
+def _exp_sample(g):
+    n = _n(g)
+    return Sample(g.array(_batch(g) + (n, n)) / 2)
+
+
 def _matrix_power_sample(g):
     s = _square_sample(g)
     return Sample(s.args[0], g.choice([0, 1, 2, 3, -1, -2]))
@@ -353,6 +359,8 @@ ENTRIES = [
     _l("svd", _svd_ref, _distinct_singular_values_sample, call=_top_svd_call, method=False, layouts=False,
        out_when=lambda s: False),
     _l("pinverse", _pinv_ref, _full_rank_sample),
+    _l("matrix_exp", scipy.linalg.expm, _exp_sample,
+       errors=SQUARE_ERRORS),
     _l("matrix_power", np.linalg.matrix_power, _matrix_power_sample, layouts=False,
        errors=[ErrorInput(lambda g: Sample(g.array((2, 3)), 2), RuntimeError, "a 2 x 3 matrix")]),
     # plugrad.linalg's own functions

@@ -23,9 +23,9 @@ from ..ops.reduction import amax, amin, norm as _vector_norm, sum as _sum
 from ..ops.views import diagonal as _diagonal
 from ..tensor import Tensor
 
-__all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
-           "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
 
 LinAlgError = _d.LinAlgError
 inv = _d.inverse
@@ -46,6 +46,7 @@ lstsq = _d.lstsq
 pinv = _d.pinv
 matrix_rank = _d.matrix_rank
 matrix_power = _d.matrix_power
+matrix_exp = _d.matrix_exp
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:

@@ -1,6 +1,6 @@
 """Matrix decompositions and what is built on them: ``inverse``, ``det``, ``slogdet``,
 ``logdet``, ``cholesky``, ``qr``, ``svd``, ``pinverse``, ``matrix_power`` (PyTorch's
-top-level forms), and the ``torch.linalg`` functions of the same family (``solve``,
+top-level forms), ``matrix_exp``, and the ``torch.linalg`` functions of the same family (``solve``,
 ``cholesky_ex``, ``eigh``, ``svdvals``, ``pinv``...), which ``plugrad.linalg`` names.
 
 The factorizations run on the device's optional linalg kernels
@@ -736,6 +736,60 @@ def svd(input, some=True, compute_uv=True, *, out=None):
         r = TopSvdResult(ops.zeros(lead + (m, m), dtype=input._dtype, device=input.device), s,
                          ops.zeros(lead + (n, n), dtype=input._dtype, device=input.device))
     return r if out is None else TopSvdResult(*(write_out(o, t, "svd") for o, t in zip(out, r)))
+
+
+# ---- matrix_exp ---------------------------------------------------------------------------------------------
+
+#: Taylor terms after scaling to a 1-norm of at most 1/2: the remainder is below 1e-22
+_EXP_TERMS = 18
+
+
+def _expm(A: Tensor) -> Tensor:
+    """``exp(A)`` by scaling and squaring: the Taylor series of ``A / 2^s`` (1-norm at most
+    1/2, s shared by the batch), squared s times."""
+    norm = A.abs().sum(-2).amax(-1).amax() if A.numel() else None
+    scale = 0
+    if norm is not None:
+        value = float(norm.item())
+        if value != value or value == math.inf:
+            return A * math.nan
+        while value > 0.5:
+            value *= 0.5
+            scale += 1
+    X = A * (0.5 ** scale)
+    result = _eye_like(A) + X
+    term = X
+    for k in range(2, _EXP_TERMS + 1):
+        term = (term @ X) * (1.0 / k)
+        result = result + term
+    for _ in range(scale):
+        result = result @ result
+    return result
+
+
+class LinalgMatrixExpBackward0(Node):
+    """d exp(A) = the upper right block of exp([[A^H, g], [0, A^H]])"""
+
+    def backward(self, g):
+        (A,) = self.saved_tensors
+        n = A._shape[-1]
+        At = A.mT.expand(g._shape)
+        top = ops.cat([At, g], -1)
+        bottom = ops.cat([ops.zeros_like(At), At], -1)
+        return (matrix_exp(ops.cat([top, bottom], -2))[..., :n, n:],)
+
+
+@declare(method=True)
+def matrix_exp(input) -> Tensor:
+    """The matrix exponential of each square matrix."""
+    check_matrices(input, "linalg.matrix_exp")
+    with no_grad():
+        r = _expm(input.detach())
+    if STATE.enabled and input._requires_grad:
+        node = LinalgMatrixExpBackward0()
+        node.save(input)
+        record(node, (input,), r)
+    return r
 
 
 # ---- pinv, lstsq, matrix_rank, matrix_power ---------------------------------------------------------------
