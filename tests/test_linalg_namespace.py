@@ -129,6 +129,7 @@ CASES = [
     ("cross", "LinalgCrossBackward0", lambda m, a, b: m.linalg.cross(a, b), [A3, A3[:1]], None, True),
     ("multi_dot", "ViewBackward0", lambda m, a, b: m.linalg.multi_dot([a[0], b, a[1]]), [A3, TALL.T[:, :3]], None,
      False),
+    ("vander", "CatBackward0", lambda m, a: m.linalg.vander(a[0, 0], N=4), [A3], None, True),
     ("diagonal", "DiagonalBackward0", lambda m, a: m.linalg.diagonal(a, offset=1), [A3], None, False),
     ("matmul", "UnsafeViewBackward0", lambda m, a: m.linalg.matmul(a, a), [A3], None, False),
 ]
@@ -244,6 +245,8 @@ class _OnDevice:
     (lambda m: m.linalg.multi_dot([m.ones(3)]), RuntimeError),
     (lambda m: m.linalg.matrix_power(m.ones(2, 3), 2), RuntimeError),
     (lambda m: m.linalg.inv(None), TypeError),
+    (lambda m: m.linalg.vander(m.ones(3), N=1), RuntimeError),
+    (lambda m: m.linalg.vander(m.ones(3, dtype=m.float16)), RuntimeError),
     (lambda m: m.linalg.solve_triangular(m.eye(2), m.ones(2), upper=True), RuntimeError),
     (lambda m: m.linalg.solve_triangular(m.eye(2), m.ones(2, 1)), TypeError),
 ])

@@ -15,7 +15,7 @@ import numpy as np
 import plugrad
 import scipy.linalg
 
-from ..opinfo import ErrorInput, OpInfo, Sample
+from ..opinfo import INT_TO_INT64, INTS, ErrorInput, OpInfo, Sample
 
 DECOMPOSITIONS = "plugrad.ops.decompositions"
 LINALG = "plugrad.linalg"
@@ -337,6 +337,18 @@ def _vecdot_sample(g):
     return Sample(g.array(shape), g.array(shape))
 
 
+def _vander_sample(g):
+    s = Sample(g.array(_batch(g) + (_n(g, 2, 4),)))
+    if g.boolean():
+        s.kwargs["N"] = _n(g, 2, 4)
+    return s
+
+
+def _vander_ref(x, N=None):
+    n = x.shape[-1] if N is None else N
+    return x[..., None] ** np.arange(n)
+
+
 def _diagonal_sample(g):
     s = Sample(g.array(_batch(g) + (_n(g), _n(g))))
     if g.boolean():
@@ -396,6 +408,8 @@ ENTRIES = [
     _l("cross", lambda a, b: np.cross(a, b), _cross_sample, family=LINALG),
     _l("multi_dot", _multi_dot_ref, _multi_dot_sample, family=LINALG),
     _l("vecdot", lambda a, b: np.sum(a * b, axis=-1), _vecdot_sample, family=LINALG),
+    _l("vander", _vander_ref, _vander_sample, family=LINALG, dtypes=LINALG_DTYPES | INTS, result_dtype=INT_TO_INT64,
+       errors=[_half_refused()]),
     _l("diagonal", _diagonal_ref, _diagonal_sample, family=LINALG, view=True),
 ]
 

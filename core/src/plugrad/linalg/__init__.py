@@ -5,7 +5,7 @@ The decompositions and what is built on them live in ``plugrad.ops.decomposition
 between ``torch`` and ``torch.linalg`` are the same functions here (``linalg.inv`` is
 ``inverse``, ``linalg.det`` is ``det``). This module adds the norms and the small
 compositions: ``vector_norm``, ``matrix_norm``, ``norm``, ``cross``, ``multi_dot``,
-``vecdot``, ``diagonal``.
+``vecdot``, ``vander``, ``diagonal``.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from ..autograd.graph import Node, record
 from ..layout import broadcast_shapes, normalize_dim
 from ..ops import decompositions as _d
 from ..ops.dispatch import check_tensor, write_out
-from ..ops.join import stack
+from ..ops.join import cat, stack
 from ..ops.linalg import matmul
-from ..ops.reduction import amax, amin, norm as _vector_norm, sum as _sum
+from ..creation import ones_like
+from ..dtypes import bool_, float16
+from ..ops.reduction import amax, amin, cumprod, norm as _vector_norm, sum as _sum
 from ..ops.views import diagonal as _diagonal
 from ..tensor import Tensor
 
 __all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
            "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
-           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm"]
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
 
 LinAlgError = _d.LinAlgError
 inv = _d.inverse
@@ -179,6 +181,22 @@ def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     check_tensor(y, "linalg.vecdot", "y")
     r = _sum(x * y, dim)
     return r if out is None else write_out(out, r, "linalg.vecdot")
+
+
+def vander(x, *, N=None) -> Tensor:
+    """The Vandermonde matrix of the last dim of ``x``: columns ``x^0, x^1, ..., x^(N-1)``
+    (N defaults to its length), composed as PyTorch does: ones, then a cumulative product."""
+    check_tensor(x, "linalg.vander", "x")
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x.dtype in (float16, bool_):
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{'Half' if x.dtype is float16 else 'Bool'}")
+    n = x._shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = cumprod(x.unsqueeze(-1).expand(x._shape + (n - 1,)), -1)
+    return cat([ones_like(powers[..., :1]), powers], -1)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:
