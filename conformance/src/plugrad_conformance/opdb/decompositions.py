@@ -124,6 +124,39 @@ def _cholesky_call(fn, attr=None):
     return call
 
 
+def _factor_sample(g, with_rhs):
+    """A Cholesky factor (its triangle read, the rest random) and maybe a right-hand side."""
+    n = _n(g)
+    batch = _batch(g)
+    factor = g.array(batch + (n, n)) / 4 + np.eye(n) * 2
+    args = (g.array(batch + (n, _n(g))), factor) if with_rhs else (factor,)
+    return Sample(*args, upper=g.boolean())
+
+
+def _triangle_of(x, upper):
+    return np.triu(x) if upper else np.tril(x)
+
+
+def _cholesky_solve_ref(b, factor, upper=False):
+    t = _triangle_of(factor, upper)
+    a = np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2)
+    return np.linalg.solve(a, b)
+
+
+def _cholesky_inverse_ref(factor, upper=False):
+    t = _triangle_of(factor, upper)
+    return np.linalg.inv(np.swapaxes(t, -1, -2) @ t if upper else t @ np.swapaxes(t, -1, -2))
+
+
+def _triangle_call(fn):
+    """``fn`` on the factor's triangle: PyTorch's gradient of a factor is not masked to it,
+    so the gradient check must perturb the triangle only."""
+    def call(*args, upper=False):
+        *rest, factor = args
+        return fn(*rest, factor.triu() if upper else factor.tril(), upper=upper)
+    return call
+
+
 def _qr_sample(g):
     m, n = _n(g), _n(g)
     s = Sample(g.array(_batch(g) + (m, n)) / 8 + np.eye(m, n) * 2)
@@ -368,6 +401,10 @@ ENTRIES = [
     _l("cholesky", _cholesky_ref, _spd_factor_sample, call=_cholesky_call(plugrad.cholesky), method=False,
        out_when=lambda s: False),
     _l("qr", _top_qr_ref, _full_rank_sample, method=False),
+    _l("cholesky_solve", _cholesky_solve_ref, lambda g: _factor_sample(g, True),
+       call=_triangle_call(plugrad.cholesky_solve), method=False, out_when=lambda s: False, layouts=False),
+    _l("cholesky_inverse", _cholesky_inverse_ref, lambda g: _factor_sample(g, False),
+       call=_triangle_call(plugrad.cholesky_inverse), method=False, out_when=lambda s: False, layouts=False),
     _l("svd", _svd_ref, _distinct_singular_values_sample, call=_top_svd_call, method=False, layouts=False,
        out_when=lambda s: False),
     _l("pinverse", _pinv_ref, _full_rank_sample),

@@ -483,6 +483,71 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     return r if out is None else CholeskyExResult(*(write_out(o, t, "linalg.cholesky_ex") for o, t in zip(out, r)))
 
 
+class CholeskySolveBackward0(Node):
+    """X = (L L^H)^-1 B: gB = cholesky_solve(g, L), gL = -(gB X^H + X gB^H) L (L^H (...) when upper)"""
+    __slots__ = ("upper",)
+
+    def backward(self, g):
+        L, X = self.saved_tensors
+        X = self.output_alias(X)
+        needs = [e[0] is not None for e in self.next_functions]
+        gB = cholesky_solve(g, L, self.upper)
+        gL = None
+        if needs[1]:
+            common = gB @ X.mT
+            common = common + common.mT
+            gL = -(L @ common) if self.upper else -(common @ L)
+        return gB if needs[0] else None, gL
+
+
+@declare(method=True)
+def cholesky_solve(input, input2, upper=False, *, out=None) -> Tensor:
+    """``X`` with ``A X = input`` given ``A``'s Cholesky factor ``input2`` (lower, or upper
+    with ``upper``): two triangular solves."""
+    B, L = input, input2
+    check_matrices(L, "cholesky_solve")
+    check_tensor(B, "cholesky_solve", "input")
+    if B.dim() < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B.dim()} dimensions instead")
+    with no_grad():
+        low = L.mT if upper else L
+        Y = solve_triangular(low, B, upper=False)
+        X = solve_triangular(low.mT, Y, upper=True)
+    if STATE.enabled and (B._requires_grad or L._requires_grad):
+        node = CholeskySolveBackward0()
+        node.upper = upper
+        node.save(L, X.detach())
+        record(node, (B, L), X)
+    return X if out is None else write_out(out, X, "cholesky_solve")
+
+
+class CholeskyInverseBackward0(Node):
+    """Y = (L L^H)^-1: gL = -Y (g + g^H) Y L (-L Y (g + g^H) Y when upper)"""
+    __slots__ = ("upper",)
+
+    def backward(self, g):
+        L, Y = self.saved_tensors
+        Y = self.output_alias(Y)
+        common = Y @ (g + g.mT) @ Y
+        return (-(L @ common) if self.upper else -(common @ L),)
+
+
+@declare(method=True)
+def cholesky_inverse(input, upper=False, *, out=None) -> Tensor:
+    """The inverse of ``A = L L^H`` from its Cholesky factor ``input`` (upper with ``upper``)."""
+    check_matrices(input, "cholesky_inverse")
+    with no_grad():
+        eye = _eye_like(input).contiguous()
+        low = input.mT if upper else input
+        Y = solve_triangular(low.mT, solve_triangular(low, eye, upper=False), upper=True)
+    if STATE.enabled and input._requires_grad:
+        node = CholeskyInverseBackward0()
+        node.upper = upper
+        node.save(input, Y.detach())
+        record(node, (input,), Y)
+    return Y if out is None else write_out(out, Y, "cholesky_inverse")
+
+
 # ---- QR ----------------------------------------------------------------------------------------------------------
 
 def _copyltu(M: Tensor) -> Tensor:
