@@ -32,20 +32,25 @@ digamma = unary("digamma", result=F, grad=lambda g, x: g * polygamma(1, x))
 
 # ---- polygamma ------------------------------------------------------------------------------------
 
-#: terms summed before the asymptotic series, which is then evaluated at x + _SHIFT
+#: terms summed before the asymptotic series, which is then evaluated at z = x + shift with
+#: z >= _SHIFT (more terms for negative x, up to _MAX_SHIFT)
 _SHIFT = 12
+_MAX_SHIFT = 512
 #: Bernoulli numbers B_2, B_4, ..., B_16
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
 def _polygamma_positive_order(n: int, x: Tensor) -> Tensor:
-    """``psi^(n)(x)`` for n >= 1: ``(-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``, the first
-    ``_SHIFT`` terms summed and the rest from the asymptotic series at ``z = x + _SHIFT``:
+    """``psi^(n)(x)`` for n >= 1: ``(-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``, the first terms
+    summed until ``z = x + shift`` is at least ``_SHIFT`` for every element (the series
+    holds for every x off the poles) and the rest from the asymptotic series at z:
     ``(n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n))``."""
+    lowest = float(ops.where(ops.isnan(x), 0.0, x).amin()) if x.numel() else 0.0
+    shift = _SHIFT if not lowest < 0 else _SHIFT + math.ceil(min(-lowest, _MAX_SHIFT - _SHIFT))
     total = x * 0
-    for k in range(_SHIFT):
+    for k in range(shift):
         total = total + (x + k) ** -(n + 1)
-    z = x + _SHIFT
+    z = x + shift
     inv = 1 / z
     tail = math.factorial(n - 1) * inv ** n + math.factorial(n) / 2 * inv ** (n + 1)
     for k, b in enumerate(_BERNOULLI, start=1):
@@ -59,7 +64,8 @@ def _trigamma(x: Tensor) -> Tensor:
     low = x < 0.5
     y = ops.where(low, 1 - x, x)
     s = _polygamma_positive_order(1, y)
-    return ops.where(low, (math.pi ** 2) / ops.sin(math.pi * x) ** 2 - s, s)
+    r = ops.where(low, (math.pi ** 2) / ops.sin(math.pi * x) ** 2 - s, s)
+    return ops.where(x == math.inf, 0.0, r)
 
 
 class PolygammaBackward0(Node):
@@ -83,8 +89,8 @@ def polygamma(n, input, *, out=None) -> Tensor:
             r = digamma(x)
         elif n == 1:
             r = _trigamma(x)
-        else:
-            r = _polygamma_positive_order(n, x)
+        else:   # at -inf PyTorch gives the sign of the series' terms times inf
+            r = ops.where(x == -math.inf, (-1) ** (n + 1) * math.inf, _polygamma_positive_order(n, x))
     node = PolygammaBackward0()
     node.n = n
     return _unary_composite(node, input, r, out, "polygamma", input)
