@@ -63,7 +63,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> T
 
 def _matrix_dims(A, dim, fname):
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
-        raise RuntimeError(f"{fname}: dim must be a 2-tuple. Got {dim}")
+        got = dim[0] if isinstance(dim, (tuple, list)) and len(dim) == 1 else dim
+        raise RuntimeError(f"{fname}: dim must be a 2-tuple. Got {got}")
     d0, d1 = normalize_dim(dim[0], A.dim()), normalize_dim(dim[1], A.dim())
     if d0 == d1:
         raise RuntimeError(f"{fname}: dims must be different. Got ({dim[0]}, {dim[1]})")
@@ -108,16 +109,13 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None) -> Tenso
     check_tensor(A, "linalg.norm", "A")
     if isinstance(dim, int):
         dim = (dim,)
-    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.dim() == 2):
-        r = matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
-    elif isinstance(ord, str):
-        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}" if dim else
-                           f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+    if dim is None and ord is not None and A.dim() > 2:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
                            f"{A.dim()}D.")
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or (dim is None and ord is not None and
+                                                                        A.dim() == 2):
+        r = matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     else:
-        if dim is None and ord is not None and A.dim() != 1:
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
-                               f"{A.dim()}D.")
         r = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     return r if out is None else write_out(out, r, "linalg.norm")
 
