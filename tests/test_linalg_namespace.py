@@ -327,7 +327,7 @@ def test_host_decompositions_match_lapack(a, full):
         warnings.simplefilter("ignore")
         sign, logabs = hostlinalg.slogdet(sym.tolist())
         sign2, logabs2 = np.linalg.slogdet(sym)
-    if abs(logabs2) < 30 and sign2 != 0:
+    if np.linalg.cond(sym) < 1e8:    # a singular matrix's log|det| is rounding noise
         assert sign == sign2 and abs(logabs - logabs2) < 1e-7
 
 

@@ -167,6 +167,27 @@ def test_digamma_and_lgamma_match_torch_anywhere(values):
         _close(ours, theirs, rtol=1e-9, atol=1e-9)
 
 
+@given(st.integers(1, 4), st.lists(st.floats(-30, 30, allow_nan=False, allow_subnormal=False), min_size=1,
+                                   max_size=8))
+def test_polygamma_matches_torch_anywhere(n, values):
+    values = [v for v in values if abs(v - round(v)) > 1e-3] or [0.5]   # off the poles
+    (ours, _), (theirs, _) = _both(lambda m, x: m.polygamma(n, x), [values], "cpu")
+    _close(ours, theirs, rtol=1e-8, atol=1e-9)
+
+
+@given(st.lists(st.floats(-60, 60, allow_nan=False, allow_subnormal=False), min_size=1, max_size=8),
+       st.lists(st.floats(-60, 60, allow_nan=False, allow_subnormal=False), min_size=1, max_size=8))
+def test_bessel_and_binary_functions_match_torch_anywhere(a, b):
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    for name in ("i0", "i0e", "i1", "i1e"):
+        (ours, _), (theirs, _) = _both(lambda m, x, name=name: getattr(m.special, name)(x), [a], "cpu")
+        _close(ours, theirs, rtol=1e-11, atol=1e-300)
+    for name in ("logaddexp", "logaddexp2", "hypot", "xlogy"):
+        (ours, _), (theirs, _) = _both(lambda m, x, y, name=name: getattr(m, name)(x, y), [a, b], "cpu")
+        _close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 @given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=8))
 def test_erfinv_matches_torch_anywhere(values):
     for device in ("cpu", "pylist"):
