@@ -48,6 +48,7 @@ UNARY_EDGE_CASES = [
     ("special.ndtr", lambda m, x: m.special.ndtr(x), EDGES + [-20.0, 9.0]),
     ("special.ndtri", lambda m, x: m.special.ndtri(x), PROBABILITIES + [1e-10]),
     ("special.log_ndtr", lambda m, x: m.special.log_ndtr(x), EDGES + [-40.0, -15.0, 9.0]),
+    ("special.erfcx", lambda m, x: m.special.erfcx(x), EDGES + [-30.0, 7.99, 8.01, 30.0, 1e10]),
     ("special.expit", lambda m, x: m.special.expit(x), EDGES),
     ("polygamma 1", lambda m, x: m.polygamma(1, x), [0.5, 1.0, 3.0, 12.5, -2.5, -0.25]),
     ("polygamma 2", lambda m, x: m.polygamma(2, x), [0.5, 1.0, 3.0, 12.5, 100.0, -2.5, -9.5, -40.25]),
@@ -139,6 +140,7 @@ GRAD_CASES = [
     ("MulBackward1", lambda m, x: m.special.ndtr(x), [[-1.5, 0.25, 2.0]]),
     ("SpecialNdtriBackward0", lambda m, x: m.special.ndtri(x), [[0.125, 0.5, 0.75]]),
     ("SpecialLogNdtrBackward0", lambda m, x: m.special.log_ndtr(x), [[-8.0, 0.25, 2.0]]),
+    ("SpecialErfcxBackward0", lambda m, x: m.special.erfcx(x), [[-2.0, 0.25, 9.0, 40.0]]),
     ("I0Backward0", lambda m, x: m.i0(x), [[-25.0, 0.0, 3.0]]),
     ("I0Backward0", lambda m, x: x.i0(), [[-2.0, 0.5, 30.0]]),
     ("SpecialI0EBackward0", lambda m, x: m.special.i0e(x), [[-25.0, 0.5, 3.0]]),
@@ -242,7 +244,8 @@ def test_special_names_are_the_ops():
     _close(s.log_softmax(x, 0), torch.special.log_softmax(t, 0), rtol=1e-6)
     _close(s.logsumexp(x, 1), torch.special.logsumexp(t, 1), rtol=1e-6)
     _close(s.round(x * 1.25), torch.special.round(t * 1.25))
-    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit", "i0", "i0e", "i1", "i1e"):
+    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit", "i0", "i0e", "i1", "i1e",
+                 "erfcx"):
         _close(getattr(s, name)(x * 0.25), getattr(torch.special, name)(t * 0.25), rtol=1e-6)
 
 

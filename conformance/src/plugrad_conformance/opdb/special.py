@@ -116,6 +116,8 @@ ENTRIES = [
     _math("ndtr", sp.ndtr, Domain(-4, 4), family=SPECIAL),
     _math("ndtri", sp.ndtri, UNIT, family=SPECIAL, tol=STEEP_TOL),
     _math("log_ndtr", sp.log_ndtr, Domain(-6, 6), family=SPECIAL),
+    # both sides of 8, where erfc hands over to the asymptotic series
+    _math("erfcx", sp.erfcx, Domain(-3, 12), family=SPECIAL, tol=BESSEL_TOL),
     # the mantissa is x / 2^e: linear between the powers of two, where it jumps
     OpInfo("frexp", ELEMENTWISE, lambda x: np.frexp(x), unary(Domain(-8, 8), OFF_POWERS_OF_TWO), dtypes=FLOATS,
            errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "frexp of an integer tensor", "int64")]),

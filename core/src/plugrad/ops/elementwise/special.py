@@ -1,6 +1,6 @@
 """Special functions: ``erfc``, ``erfinv``, ``lgamma``, ``digamma`` (kernels of interface
 1.2), ``polygamma``, ``mvlgamma``, ``logit``, ``sinc``, and the functions only
-``plugrad.special`` names (``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``).
+``plugrad.special`` names (``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``erfcx``).
 
 The four kernels are table lines (``pointwise.unary``). The rest are compositions of
 existing ops (every device has them without a kernel of its own); each runs untracked
@@ -245,6 +245,44 @@ def ndtri(input, *, out=None) -> Tensor:
         node.save(r.detach())
         record(node, (input,), r)
     return r if out is None else write_out(out, r, "ndtri")
+
+
+#: above this x, erfcx from its asymptotic series (exp(x^2) overflows float32 past 9.4), with
+#: enough terms for double precision there
+_ERFCX_SPLIT = 8.0
+_ERFCX_TERMS = 24
+
+
+class SpecialErfcxBackward0(Node):
+    """d erfcx(x) = g (2 x erfcx(x) - 2 / sqrt(pi))"""
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        return (g * (2 * x * self.output_alias(result) - 2 / _SQRT_PI),)
+
+
+def erfcx(input, *, out=None) -> Tensor:
+    """The scaled complementary error function ``exp(x^2) erfc(x)``: from ``erfc`` up to
+    x = 8, from the asymptotic series ``1/(x sqrt(pi)) sum_k (-1)^k (2k-1)!! / (2x^2)^k``
+    beyond (where erfc underflows and exp(x^2) overflows)."""
+    x = _float(input, "erfcx")
+    with no_grad():
+        far = x > _ERFCX_SPLIT
+        xn = ops.where(far, 0.0, x)
+        near = ops.exp(xn * xn) * erfc(xn)
+        xf = ops.where(far, x, _ERFCX_SPLIT + 1)
+        q = 1 / (2 * xf * xf)
+        term = ops.ones_like(xf)
+        total = term
+        for k in range(1, _ERFCX_TERMS):
+            term = term * q * -(2 * k - 1)
+            total = total + term
+        r = _result(ops.where(far, total / (xf * _SQRT_PI), near), input)
+    if STATE.enabled and input._requires_grad:
+        node = SpecialErfcxBackward0()
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r if out is None else write_out(out, r, "erfcx")
 
 
 class SpecialLogNdtrBackward0(Node):
