@@ -11,7 +11,6 @@ from ...layout import numel
 from ...optable import ops
 from ...tensor import Tensor, make
 from ..checks import check_tensor
-from ..declare import names_declared_in
 
 
 class LinAlgError(RuntimeError):
@@ -104,5 +103,3 @@ def _diag_embed(v: Tensor) -> Tensor:
     n = v._shape[-1]
     return v.unsqueeze(-1) * ops.eye(n, dtype=v._dtype, device=v.device)
 
-
-__all__ = names_declared_in(__name__)

@@ -5,7 +5,6 @@ eigendecomposition (``linalg.eigh``/``eigvalsh``) and the SVD (``svd``,
 
 from __future__ import annotations
 
-
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
 from ...dtypes import int32

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
 from ...dtypes import float64, int64
