@@ -48,10 +48,17 @@ UNARY_EDGE_CASES = [
     ("special.ndtr", lambda m, x: m.special.ndtr(x), EDGES + [-20.0, 9.0]),
     ("special.ndtri", lambda m, x: m.special.ndtri(x), PROBABILITIES + [1e-10]),
     ("special.log_ndtr", lambda m, x: m.special.log_ndtr(x), EDGES + [-40.0, -15.0, 9.0]),
+    ("special.erfcx", lambda m, x: m.special.erfcx(x), EDGES + [-30.0, 7.99, 8.01, 30.0, 1e10]),
     ("special.expit", lambda m, x: m.special.expit(x), EDGES),
     ("polygamma 1", lambda m, x: m.polygamma(1, x), [0.5, 1.0, 3.0, 12.5, -2.5, -0.25]),
-    ("polygamma 2", lambda m, x: m.polygamma(2, x), [0.5, 1.0, 3.0, 12.5, 100.0, -2.5]),
+    ("polygamma 2", lambda m, x: m.polygamma(2, x), [0.5, 1.0, 3.0, 12.5, 100.0, -2.5, -9.5, -40.25]),
+    ("polygamma 3", lambda m, x: m.polygamma(3, x), [0.5, 3.0, -9.5, -20.25, -math.inf, math.nan]),
+    ("polygamma 1 inf", lambda m, x: m.polygamma(1, x), [math.inf, -math.inf, math.nan, 2.0]),
     ("special.multigammaln", lambda m, x: m.special.multigammaln(x, 3), [1.5, 2.0, 7.25, 0.5, -0.75]),
+    ("i0", lambda m, x: m.i0(x), EDGES + [19.5, 20.5, -35.0, 700.0, 800.0]),
+    ("special.i0e", lambda m, x: m.special.i0e(x), EDGES + [19.5, 20.5, -35.0, 800.0]),
+    ("special.i1", lambda m, x: m.special.i1(x), EDGES + [19.5, 20.5, -35.0, 700.0, -800.0]),
+    ("special.i1e", lambda m, x: m.special.i1e(x), EDGES + [19.5, 20.5, -35.0, -800.0]),
 ]
 
 
@@ -133,6 +140,12 @@ GRAD_CASES = [
     ("MulBackward1", lambda m, x: m.special.ndtr(x), [[-1.5, 0.25, 2.0]]),
     ("SpecialNdtriBackward0", lambda m, x: m.special.ndtri(x), [[0.125, 0.5, 0.75]]),
     ("SpecialLogNdtrBackward0", lambda m, x: m.special.log_ndtr(x), [[-8.0, 0.25, 2.0]]),
+    ("SpecialErfcxBackward0", lambda m, x: m.special.erfcx(x), [[-2.0, 0.25, 9.0, 40.0]]),
+    ("I0Backward0", lambda m, x: m.i0(x), [[-25.0, 0.0, 3.0]]),
+    ("I0Backward0", lambda m, x: x.i0(), [[-2.0, 0.5, 30.0]]),
+    ("SpecialI0EBackward0", lambda m, x: m.special.i0e(x), [[-25.0, 0.5, 3.0]]),
+    ("SpecialI1Backward0", lambda m, x: m.special.i1(x), [[-25.0, 0.0, 3.0]]),
+    ("SpecialI1EBackward0", lambda m, x: m.special.i1e(x), [[-25.0, 0.5, 30.0]]),
 ]
 
 
@@ -156,6 +169,27 @@ def test_digamma_and_lgamma_match_torch_anywhere(values):
         _close(ours, theirs, rtol=1e-9, atol=1e-9)
 
 
+@given(st.integers(1, 4), st.lists(st.floats(-30, 30, allow_nan=False, allow_subnormal=False), min_size=1,
+                                   max_size=8))
+def test_polygamma_matches_torch_anywhere(n, values):
+    values = [v for v in values if abs(v - round(v)) > 1e-3] or [0.5]   # off the poles
+    (ours, _), (theirs, _) = _both(lambda m, x: m.polygamma(n, x), [values], "cpu")
+    _close(ours, theirs, rtol=1e-8, atol=1e-9)
+
+
+@given(st.lists(st.floats(-60, 60, allow_nan=False, allow_subnormal=False), min_size=1, max_size=8),
+       st.lists(st.floats(-60, 60, allow_nan=False, allow_subnormal=False), min_size=1, max_size=8))
+def test_bessel_and_binary_functions_match_torch_anywhere(a, b):
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    for name in ("i0", "i0e", "i1", "i1e"):
+        (ours, _), (theirs, _) = _both(lambda m, x, name=name: getattr(m.special, name)(x), [a], "cpu")
+        _close(ours, theirs, rtol=1e-11, atol=1e-300)
+    for name in ("logaddexp", "logaddexp2", "hypot", "xlogy"):
+        (ours, _), (theirs, _) = _both(lambda m, x, y, name=name: getattr(m, name)(x, y), [a, b], "cpu")
+        _close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 @given(st.lists(st.floats(-1, 1, allow_nan=False), min_size=1, max_size=8))
 def test_erfinv_matches_torch_anywhere(values):
     for device in ("cpu", "pylist"):
@@ -163,6 +197,39 @@ def test_erfinv_matches_torch_anywhere(values):
             continue
         (ours, _), (theirs, _) = _both(lambda m, x: m.erfinv(x), [values], device)
         _close(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_frexp_and_nextafter_are_exact(dtype, device):
+    rng = np.random.default_rng(5)
+    edges = [0.0, -0.0, 1.0, 0.75, -3.0, math.inf, -math.inf, math.nan, 1e-310, 1e-40, 6e-8, 65504.0, 1e308, 3.4e38,
+             2.0 ** -1074]
+    with np.errstate(over="ignore"):
+        values = np.concatenate([edges, rng.standard_normal(60) * 10.0 ** rng.integers(-40, 40, 60)]).astype(dtype)
+    x = plugrad.tensor(values, device=device)
+    mantissa, exponent = plugrad.frexp(x)
+    m_ref, e_ref = np.frexp(values)
+    np.testing.assert_array_equal(np.array(mantissa.tolist(), dtype=dtype), m_ref)
+    assert exponent.dtype == plugrad.int32 and exponent.tolist() == e_ref.tolist()
+    targets = np.roll(values, 3)
+    targets[:4] = [1.0, 2.0, math.nan, 0.0]
+    ours = plugrad.nextafter(x, plugrad.tensor(targets, device=device))
+    np.testing.assert_array_equal(np.array(ours.tolist(), dtype=dtype), np.nextafter(values, targets))
+    if dtype != "float16":   # PyTorch has no float16 nextafter on the CPU
+        _close(ours, torch.nextafter(torch.tensor(values), torch.tensor(targets)), rtol=0, atol=0)
+
+
+def test_frexp_and_nextafter_autograd_match_torch():
+    for lib in (plugrad, torch):
+        x = lib.tensor([0.75, -3.0, 10.0], dtype=lib.float64, requires_grad=True)
+        mantissa, exponent = lib.frexp(x)
+        assert type(mantissa.grad_fn).__name__ == "FrexpBackward0"
+        (grad,) = lib.autograd.grad(mantissa.sum(), x)
+        assert grad.tolist() == [1.0, 0.25, 1 / 16]
+        other = lib.tensor([1.0, 1.0, 1.0], dtype=lib.float64, requires_grad=True)
+        r = lib.nextafter(x, other)
+        assert type(r.grad_fn).__name__ == "NextafterBackward0"
+        assert [g.tolist() for g in lib.autograd.grad(r.sum(), (x, other))] == [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]
 
 
 def test_special_names_are_the_ops():
@@ -177,7 +244,8 @@ def test_special_names_are_the_ops():
     _close(s.log_softmax(x, 0), torch.special.log_softmax(t, 0), rtol=1e-6)
     _close(s.logsumexp(x, 1), torch.special.logsumexp(t, 1), rtol=1e-6)
     _close(s.round(x * 1.25), torch.special.round(t * 1.25))
-    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit"):
+    for name in ("erf", "erfc", "erfinv", "log1p", "expm1", "exp2", "sinc", "expit", "i0", "i0e", "i1", "i1e",
+                 "erfcx"):
         _close(getattr(s, name)(x * 0.25), getattr(torch.special, name)(t * 0.25), rtol=1e-6)
 
 
@@ -189,6 +257,9 @@ def test_special_names_are_the_ops():
     (lambda m: m.logaddexp(m.tensor([3.0]), 2.0), TypeError),
     (lambda m: m.xlogy(m.tensor([3.0]), "x"), TypeError),
     (lambda m: m.erfc(None), TypeError),
+    (lambda m: m.frexp(m.tensor([1, 2])), RuntimeError),
+    (lambda m: m.nextafter(m.tensor([1.0]), 2.0), TypeError),
+    (lambda m: m.nextafter(m.tensor([1]), m.tensor([2])), NotImplementedError),
 ])
 def test_errors_match_torch(expr, exc):
     with pytest.raises(exc):
@@ -200,7 +271,7 @@ def test_errors_match_torch(expr, exc):
 def test_in_place_and_out_forms(device):
     x = plugrad.tensor([0.25, 0.5, 0.75], dtype=plugrad.float64, device=device)
     t = torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64)
-    for name in ("erfc_", "erfinv_", "lgamma_", "digamma_", "sinc_", "logit_"):
+    for name in ("erfc_", "erfinv_", "lgamma_", "digamma_", "sinc_", "logit_", "i0_"):
         _close(getattr(x.clone(), name)(), getattr(t.clone(), name)())
     _close(x.clone().polygamma_(1), t.clone().polygamma_(1))
     _close(x.clone().xlogy_(2.0), t.clone().xlogy_(2.0))

@@ -270,7 +270,10 @@ def svd(a, full_matrices=False):
     sigma = [math.sqrt(sum(x * x for x in c)) for c in cols]
     order = sorted(range(n), key=lambda j: -sigma[j])
     s = [sigma[j] for j in order]
-    ucols = [[x / sigma[j] for x in cols[j]] if sigma[j] > 0.0 else None for j in order]
+    # a column of A V whose norm is at rounding level carries no direction: U's column for it
+    # comes from the completion, orthogonal to the others
+    tiny = (s[0] if s else 0.0) * max(m, n) * _EPS * 4
+    ucols = [[x / sigma[j] for x in cols[j]] if sigma[j] > tiny else None for j in order]
     ucols, more = _orthonormal_completion(ucols, m)
     if full_matrices:
         ucols += [more() for _ in range(m - n)]

@@ -18,6 +18,12 @@ SPECIAL = "plugrad.special"
 #: float16 rounds the inputs of steep functions (digamma near 0, lgamma's poles)
 STEEP_TOL = {"float16": (6e-3, 6e-3), "float32": (2e-5, 2e-5)}
 
+#: float16 holds i0(24) (~3e9) only as inf; its scaled forms keep 3 digits
+BESSEL_TOL = {"float16": (4e-3, 4e-3), "float32": (4e-5, 1e-5)}
+
+#: x off 0 and the powers of two (frexp's mantissa jumps there)
+OFF_POWERS_OF_TWO = Domain(-8, 8, exclude=lambda x: x == 0 or float(np.log2(abs(x))).is_integer())
+
 #: poles of the gamma family at 0 and the negative integers: kept 1/4 away
 GAMMA_DOMAIN = Domain(-3, 6, exclude=lambda x: x <= 0 and abs(x - round(x)) < 0.25, ilo=1)
 POSITIVE = Domain(0.25, 6)
@@ -110,6 +116,21 @@ ENTRIES = [
     _math("ndtr", sp.ndtr, Domain(-4, 4), family=SPECIAL),
     _math("ndtri", sp.ndtri, UNIT, family=SPECIAL, tol=STEEP_TOL),
     _math("log_ndtr", sp.log_ndtr, Domain(-6, 6), family=SPECIAL),
+    # both sides of 8, where erfc hands over to the asymptotic series
+    _math("erfcx", sp.erfcx, Domain(-3, 12), family=SPECIAL, tol=BESSEL_TOL),
+    # the mantissa is x / 2^e: linear between the powers of two, where it jumps
+    OpInfo("frexp", ELEMENTWISE, lambda x: np.frexp(x), unary(Domain(-8, 8), OFF_POWERS_OF_TWO), dtypes=FLOATS,
+           errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "frexp of an integer tensor", "int64")]),
+    OpInfo("nextafter", ELEMENTWISE, np.nextafter, binary(scalar=False), dtypes=FLOATS, broadcasts=True,
+           promotes=True, errors=[_int_refused("nextafter")]),
+    # both sides of 20, where the power series hands over to the asymptotic one
+    _math("i0", sp.i0, Domain(-24, 24), tol=BESSEL_TOL),
+    # the scaled forms have exp(-|x|)'s kink at 0
+    OpInfo("i0e", SPECIAL, f64(sp.i0e), unary(Domain(-24, 24), Domain(-24, 24, exclude=lambda x: x == 0)),
+           dtypes=ALL, result_dtype=TO_FLOAT, tol=BESSEL_TOL),
+    _math("i1", sp.i1, Domain(-24, 24), family=SPECIAL, tol=BESSEL_TOL),
+    OpInfo("i1e", SPECIAL, f64(sp.i1e), unary(Domain(-24, 24), Domain(-24, 24, exclude=lambda x: x == 0)),
+           dtypes=ALL, result_dtype=TO_FLOAT, tol=BESSEL_TOL),
 ]
 
 __all__ = ["ENTRIES"]

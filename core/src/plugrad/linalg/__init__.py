@@ -5,7 +5,7 @@ The decompositions and what is built on them live in ``plugrad.ops.decomposition
 between ``torch`` and ``torch.linalg`` are the same functions here (``linalg.inv`` is
 ``inverse``, ``linalg.det`` is ``det``). This module adds the norms and the small
 compositions: ``vector_norm``, ``matrix_norm``, ``norm``, ``cross``, ``multi_dot``,
-``vecdot``, ``diagonal``.
+``vecdot``, ``vander``, ``diagonal``.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from ..autograd.graph import Node, record
 from ..layout import broadcast_shapes, normalize_dim
 from ..ops import decompositions as _d
 from ..ops.dispatch import check_tensor, write_out
-from ..ops.join import stack
+from ..ops.join import cat, stack
 from ..ops.linalg import matmul
-from ..ops.reduction import amax, amin, norm as _vector_norm, sum as _sum
+from ..creation import ones_like
+from ..dtypes import bool_, float16
+from ..ops.reduction import amax, amin, cumprod, norm as _vector_norm, sum as _sum
 from ..ops.views import diagonal as _diagonal
 from ..tensor import Tensor
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
-           "qr", "slogdet", "solve", "solve_ex", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "lstsq",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr",
+           "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot", "vector_norm"]
 
 LinAlgError = _d.LinAlgError
 inv = _d.inverse
@@ -34,6 +36,7 @@ det = _d.det
 slogdet = _d.linalg_slogdet
 solve = _d.solve
 solve_ex = _d.solve_ex
+solve_triangular = _d.solve_triangular
 cholesky = _d.linalg_cholesky
 cholesky_ex = _d.cholesky_ex
 qr = _d.linalg_qr
@@ -45,6 +48,7 @@ lstsq = _d.lstsq
 pinv = _d.pinv
 matrix_rank = _d.matrix_rank
 matrix_power = _d.matrix_power
+matrix_exp = _d.matrix_exp
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
@@ -59,7 +63,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None) -> T
 
 def _matrix_dims(A, dim, fname):
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
-        raise RuntimeError(f"{fname}: dim must be a 2-tuple. Got {dim}")
+        got = dim[0] if isinstance(dim, (tuple, list)) and len(dim) == 1 else dim
+        raise RuntimeError(f"{fname}: dim must be a 2-tuple. Got {got}")
     d0, d1 = normalize_dim(dim[0], A.dim()), normalize_dim(dim[1], A.dim())
     if d0 == d1:
         raise RuntimeError(f"{fname}: dims must be different. Got ({dim[0]}, {dim[1]})")
@@ -104,16 +109,13 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None) -> Tenso
     check_tensor(A, "linalg.norm", "A")
     if isinstance(dim, int):
         dim = (dim,)
-    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.dim() == 2):
-        r = matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
-    elif isinstance(ord, str):
-        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}" if dim else
-                           f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+    if dim is None and ord is not None and A.dim() > 2:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
                            f"{A.dim()}D.")
+    if isinstance(ord, str) or (dim is not None and len(dim) == 2) or (dim is None and ord is not None and
+                                                                        A.dim() == 2):
+        r = matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
     else:
-        if dim is None and ord is not None and A.dim() != 1:
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
-                               f"{A.dim()}D.")
         r = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     return r if out is None else write_out(out, r, "linalg.norm")
 
@@ -177,6 +179,22 @@ def vecdot(x, y, *, dim=-1, out=None) -> Tensor:
     check_tensor(y, "linalg.vecdot", "y")
     r = _sum(x * y, dim)
     return r if out is None else write_out(out, r, "linalg.vecdot")
+
+
+def vander(x, *, N=None) -> Tensor:
+    """The Vandermonde matrix of the last dim of ``x``: columns ``x^0, x^1, ..., x^(N-1)``
+    (N defaults to its length), composed as PyTorch does: ones, then a cumulative product."""
+    check_tensor(x, "linalg.vander", "x")
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x.dtype in (float16, bool_):
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer tensors, but got "
+                           f"{'Half' if x.dtype is float16 else 'Bool'}")
+    n = x._shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = cumprod(x.unsqueeze(-1).expand(x._shape + (n - 1,)), -1)
+    return cat([ones_like(powers[..., :1]), powers], -1)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1) -> Tensor:

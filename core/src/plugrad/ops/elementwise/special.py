@@ -1,13 +1,13 @@
 """Special functions: ``erfc``, ``erfinv``, ``lgamma``, ``digamma`` (kernels of interface
-1.2), ``polygamma``, ``mvlgamma``, ``logit``, ``sinc``, ``xlogy``, ``logaddexp``,
-``logaddexp2``, ``hypot``, and the functions only ``plugrad.special`` names
-(``xlog1py``, ``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``).
+1.2), ``polygamma``, ``mvlgamma``, ``logit``, ``sinc``, and the functions only
+``plugrad.special`` names (``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``erfcx``).
 
 The four kernels are table lines (``pointwise.unary``). The rest are compositions of
 existing ops (every device has them without a kernel of its own); each runs untracked
 and records a node with PyTorch's ``grad_fn`` name, whose backward is a formula in
-plugrad ops (so it is differentiable again).
-"""
+plugrad ops (so it is differentiable again). The binary special functions are in
+``special_binary``, the Bessel functions in ``bessel``, ``frexp``/``nextafter`` in
+``floatbits``."""
 
 from __future__ import annotations
 
@@ -15,17 +15,14 @@ import math
 
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
-from ...dtypes import float16, float32, get_default_dtype
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
-from ..dispatch import as_operand, cast, check_int, check_same_device, check_tensor, write_out
+from ..dispatch import check_int, write_out
 from ..forms import general_inplace
-from ..pointwise import result_dtype, unary
+from ..pointwise import unary
 from .unary import F
-
-_SQRT_PI = math.sqrt(math.pi)
-_LN2 = math.log(2.0)
+from .special_common import _LN2, _SQRT_PI, _float, _result, _unary_composite
 
 erfc = unary("erfc", result=F, grad=lambda g, x: g * (-2 / _SQRT_PI) * ops.exp(-x * x))
 erfinv = unary("erfinv", result=F, grad=lambda g, result: g * (_SQRT_PI / 2) * ops.exp(result * result))
@@ -33,54 +30,27 @@ lgamma = unary("lgamma", result=F, grad=lambda g, x: g * digamma(x))
 digamma = unary("digamma", result=F, grad=lambda g, x: g * polygamma(1, x))
 
 
-def _wide(d):
-    """The dtype a composition computes in: float16 in float32, as PyTorch's kernels do."""
-    return float32 if d is float16 else d
-
-
-def _math_dtype(input: Tensor):
-    """The result dtype of a math function: integers and bools give the default float dtype."""
-    return input._dtype if input._dtype.is_floating_point else get_default_dtype()
-
-
-def _float(input: Tensor, fname: str) -> Tensor:
-    """``input`` detached, in the dtype its result is computed in."""
-    check_tensor(input, fname, "input")
-    x = input.detach()
-    wide = _wide(_math_dtype(x))
-    return x if x._dtype is wide else cast(x, wide)
-
-
-def _result(r: Tensor, input: Tensor) -> Tensor:
-    """A composition's result in the op's result dtype (float16 back from float32)."""
-    d = _math_dtype(input)
-    return r if r._dtype is d else cast(r, d)
-
-
-def _unary_composite(node, input: Tensor, r: Tensor, out, fname: str, *saved) -> Tensor:
-    r = _result(r, input)
-    if STATE.enabled and input._requires_grad:
-        node.save(*saved)
-        record(node, (input,), r)
-    return r if out is None else write_out(out, r, fname)
-
-
 # ---- polygamma ------------------------------------------------------------------------------------
 
-#: terms summed before the asymptotic series, which is then evaluated at x + _SHIFT
+#: terms summed before the asymptotic series, which is then evaluated at z = x + shift with
+#: z >= _SHIFT (more terms for negative x, up to _MAX_SHIFT)
 _SHIFT = 12
+_MAX_SHIFT = 512
 #: Bernoulli numbers B_2, B_4, ..., B_16
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
 def _polygamma_positive_order(n: int, x: Tensor) -> Tensor:
-    """``psi^(n)(x)`` for n >= 1: ``(-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``, the first
-    ``_SHIFT`` terms summed and the rest from the asymptotic series at ``z = x + _SHIFT``:
+    """``psi^(n)(x)`` for n >= 1: ``(-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``, the first terms
+    summed until ``z = x + shift`` is at least ``_SHIFT`` for every element (the series
+    holds for every x off the poles) and the rest from the asymptotic series at z:
     ``(n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n))``."""
+    lowest = float(ops.where(ops.isnan(x), 0.0, x).amin()) if x.numel() else 0.0
+    shift = _SHIFT if not lowest < 0 else _SHIFT + math.ceil(min(-lowest, _MAX_SHIFT - _SHIFT))
     total = x * 0
-    for k in range(_SHIFT):
+    for k in range(shift):
         total = total + (x + k) ** -(n + 1)
-    z = x + _SHIFT
+    z = x + shift
     inv = 1 / z
     tail = math.factorial(n - 1) * inv ** n + math.factorial(n) / 2 * inv ** (n + 1)
     for k, b in enumerate(_BERNOULLI, start=1):
@@ -94,7 +64,8 @@ def _trigamma(x: Tensor) -> Tensor:
     low = x < 0.5
     y = ops.where(low, 1 - x, x)
     s = _polygamma_positive_order(1, y)
-    return ops.where(low, (math.pi ** 2) / ops.sin(math.pi * x) ** 2 - s, s)
+    r = ops.where(low, (math.pi ** 2) / ops.sin(math.pi * x) ** 2 - s, s)
+    return ops.where(x == math.inf, 0.0, r)
 
 
 class PolygammaBackward0(Node):
@@ -118,8 +89,8 @@ def polygamma(n, input, *, out=None) -> Tensor:
             r = digamma(x)
         elif n == 1:
             r = _trigamma(x)
-        else:
-            r = _polygamma_positive_order(n, x)
+        else:   # at -inf PyTorch gives the sign of the series' terms times inf
+            r = ops.where(x == -math.inf, (-1) ** (n + 1) * math.inf, _polygamma_positive_order(n, x))
     node = PolygammaBackward0()
     node.n = n
     return _unary_composite(node, input, r, out, "polygamma", input)
@@ -217,192 +188,6 @@ def sinc(input, *, out=None) -> Tensor:
     return _unary_composite(SincBackward0(), input, r, out, "sinc", input)
 
 
-# ---- binary compositions ---------------------------------------------------------------------------
-
-def _binary_operands(input, other, fname, numbers=True, integers=True):
-    """``(a, b, compute dtype)``: tensors of the promoted float dtype on one device (a
-    number operand as a 0-d tensor), detached; ``numbers``/``integers``: whether PyTorch
-    takes a number operand / integer tensors."""
-    tensors = [t for t in (input, other) if isinstance(t, Tensor)]
-    if not tensors or (not numbers and len(tensors) < 2):
-        bad, name, pos = (other, "other", 2) if isinstance(input, Tensor) else (input, "input", 1)
-        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be Tensor, not {type(bad).__name__}")
-    input = input if isinstance(input, Tensor) else as_operand(input, fname, "input")
-    other = other if isinstance(other, Tensor) else as_operand(other, fname)
-    if isinstance(input, Tensor) and isinstance(other, Tensor) and other._backend is not input._backend:
-        other = check_same_device(input, other, fname)
-    cd = result_dtype(input, other)
-    if not cd.is_floating_point:
-        if not integers:
-            raise NotImplementedError(f"\"{fname}\" not implemented for '{cd.name.capitalize()}': {fname} needs "
-                                      f"floating tensors")
-        cd = get_default_dtype()
-    device, wide = tensors[0].device, _wide(cd)
-
-    def operand(v):
-        if isinstance(v, Tensor):
-            v = v.detach()
-            return v if v._dtype is wide else cast(v, wide)
-        return ops.tensor(v, dtype=wide, device=device)
-    return operand(input), operand(other), cd
-
-
-def _narrow(cd, *tensors):
-    """Tensors computed in the wide dtype, back in the result dtype ``cd``."""
-    return tuple(t if t._dtype is cd else cast(t, cd) for t in tensors)
-
-
-def _record_binary(nodes, input, other, r, a, b, out, fname):
-    """Record ``r = op(input, other)`` with ``nodes[0]`` for two tensors, ``nodes[1]``
-    when ``input`` is a number, ``nodes[2]`` when ``other`` is (one edge then)."""
-    if STATE.enabled:
-        a_t, b_t = isinstance(input, Tensor), isinstance(other, Tensor)
-        if (a_t and input._requires_grad) or (b_t and other._requires_grad):
-            if a_t and b_t:
-                node, edges = nodes[0](), (input, other)
-            elif b_t:
-                node, edges = nodes[1](), (other,)
-            else:
-                node, edges = nodes[2](), (input,)
-            # the tensors themselves (so a double backward reaches them), numbers as 0-d tensors
-            node.save(input if a_t else a, other if b_t else b)
-            record(node, edges, r)
-    return r if out is None else write_out(out, r, fname)
-
-
-def _xlogy_forward(a, b, log):
-    """``a * log(b)`` with 0 where ``a == 0`` (unless ``b`` is NaN)."""
-    return ops.where((a == 0) & ~ops.isnan(b), 0.0, a * log(b))
-
-
-def _log1p_xlog(a, b):
-    return _xlogy_forward(a, b, ops.log1p)
-
-
-def _xlog_grads(log, shift):
-    """The two partial derivatives of ``a log(b + shift)``, as PyTorch takes them:
-    ``xlog(g, b)``, 0 where ``a == 0`` and ``b + shift <= 0``; and ``g a / (b + shift)``."""
-    def grad_a(g, a, b):
-        return ops.where((a == 0) & (b <= -shift), 0.0, _xlogy_forward(g, b, log))
-
-    def grad_b(g, a, b):
-        return g * a / (b + shift)
-    return grad_a, grad_b
-
-
-def _binary_nodes(prefix, grad_a, grad_b):
-    """PyTorch's three node classes of a binary op taking numbers: both tensors (0), a
-    number input (1), a number other (2). Each saves (a, b) with the number as a 0-d tensor."""
-    def backward0(self, g):
-        a, b = self.saved_tensors
-        needs = [e[0] is not None for e in self.next_functions]
-        return (grad_a(g, a, b) if needs[0] else None, grad_b(g, a, b) if needs[1] else None)
-
-    def backward1(self, g):
-        a, b = self.saved_tensors
-        return (grad_b(g, a, b),)
-
-    def backward2(self, g):
-        a, b = self.saved_tensors
-        return (grad_a(g, a, b),)
-
-    return tuple(type(f"{prefix}Backward{i}", (Node,), {"backward": fn, "__doc__": f"d {prefix.lower()} (variant {i})"})
-                 for i, fn in enumerate((backward0, backward1, backward2)))
-
-
-_XLOGY_NODES = _binary_nodes("Xlogy", *_xlog_grads(ops.log, 0))
-_XLOG1PY_NODES = _binary_nodes("SpecialXlog1Py", *_xlog_grads(ops.log1p, 1))
-
-
-@declare(method=True, inplace=True)
-def xlogy(input, other, *, out=None) -> Tensor:
-    """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN); either
-    may be a number."""
-    a, b, cd = _binary_operands(input, other, "xlogy")
-    with no_grad():
-        r = _xlogy_forward(a, b, ops.log)
-    return _record_binary(_XLOGY_NODES, input, other, *_narrow(cd, r, a, b), out, "xlogy")
-
-
-def xlog1py(input, other, *, out=None) -> Tensor:
-    """``input * log1p(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN)."""
-    a, b, cd = _binary_operands(input, other, "xlog1py")
-    with no_grad():
-        r = _log1p_xlog(a, b)
-    return _record_binary(_XLOG1PY_NODES, input, other, *_narrow(cd, r, a, b), out, "xlog1py")
-
-
-def _logaddexp_forward(a, b, exp, log1p, scale):
-    m = ops.maximum(a, b)
-    r = m + log1p(exp(-ops.abs(a - b))) / scale
-    return ops.where(ops.isinf(a) & (a == b), a, r)
-
-
-class LogaddexpBackward0(Node):
-    """d log(e^a + e^b) = (g / (1 + e^(b - a)), g / (1 + e^(a - b)))"""
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        return g / (1 + ops.exp(b - a)), g / (1 + ops.exp(a - b))
-
-
-class Logaddexp2Backward0(Node):
-    """d log2(2^a + 2^b) = (g / (1 + 2^(b - a)), g / (1 + 2^(a - b)))"""
-
-    def backward(self, g):
-        a, b = self.saved_tensors
-        return g / (1 + ops.exp2(b - a)), g / (1 + ops.exp2(a - b))
-
-
-class HypotBackward0(Node):
-    """d sqrt(a^2 + b^2) = (g a / result, g b / result)"""
-
-    def backward(self, g):
-        a, b, result = self.saved_tensors
-        result = self.output_alias(result)
-        return g * a / result, g * b / result
-
-
-def _tensor_pair(input, other, fname, node_cls, forward, out, save_result=False):
-    a, b, cd = _binary_operands(input, other, fname, numbers=False, integers=False)
-    with no_grad():
-        r, a, b = _narrow(cd, forward(a, b), a, b)
-    if STATE.enabled and (input._requires_grad or other._requires_grad):
-        node = node_cls()
-        saved = (input, other, r.detach()) if save_result else (input, other)
-        node.save(*saved)
-        record(node, (input, other), r)
-    return r if out is None else write_out(out, r, fname)
-
-
-@declare(method=True)
-def logaddexp(input, other, *, out=None) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow."""
-    return _tensor_pair(input, other, "logaddexp", LogaddexpBackward0,
-                        lambda a, b: _logaddexp_forward(a, b, ops.exp, ops.log1p, 1.0), out)
-
-
-@declare(method=True)
-def logaddexp2(input, other, *, out=None) -> Tensor:
-    """``log2(2**input + 2**other)`` without overflow."""
-    return _tensor_pair(input, other, "logaddexp2", Logaddexp2Backward0,
-                        lambda a, b: _logaddexp_forward(a, b, ops.exp2, ops.log1p, _LN2), out)
-
-
-def _hypot_forward(a, b):
-    aa, bb = ops.abs(a), ops.abs(b)
-    big, small = ops.maximum(aa, bb), ops.minimum(aa, bb)
-    ratio = small / ops.where(big == 0, 1.0, big)
-    r = big * ops.sqrt(1 + ratio * ratio)
-    return ops.where(ops.isinf(aa) | ops.isinf(bb), math.inf, r)
-
-
-@declare(method=True, inplace=True)
-def hypot(input, other, *, out=None) -> Tensor:
-    """``sqrt(input**2 + other**2)`` without overflow (inf when either is infinite)."""
-    return _tensor_pair(input, other, "hypot", HypotBackward0, _hypot_forward, out, save_result=True)
-
-
 # ---- plugrad.special's own functions -------------------------------------------------------------
 
 class SpecialEntrBackward0(Node):
@@ -460,6 +245,44 @@ def ndtri(input, *, out=None) -> Tensor:
         node.save(r.detach())
         record(node, (input,), r)
     return r if out is None else write_out(out, r, "ndtri")
+
+
+#: above this x, erfcx from its asymptotic series (exp(x^2) overflows float32 past 9.4), with
+#: enough terms for double precision there
+_ERFCX_SPLIT = 8.0
+_ERFCX_TERMS = 24
+
+
+class SpecialErfcxBackward0(Node):
+    """d erfcx(x) = g (2 x erfcx(x) - 2 / sqrt(pi))"""
+
+    def backward(self, g):
+        x, result = self.saved_tensors
+        return (g * (2 * x * self.output_alias(result) - 2 / _SQRT_PI),)
+
+
+def erfcx(input, *, out=None) -> Tensor:
+    """The scaled complementary error function ``exp(x^2) erfc(x)``: from ``erfc`` up to
+    x = 8, from the asymptotic series ``1/(x sqrt(pi)) sum_k (-1)^k (2k-1)!! / (2x^2)^k``
+    beyond (where erfc underflows and exp(x^2) overflows)."""
+    x = _float(input, "erfcx")
+    with no_grad():
+        far = x > _ERFCX_SPLIT
+        xn = ops.where(far, 0.0, x)
+        near = ops.exp(xn * xn) * erfc(xn)
+        xf = ops.where(far, x, _ERFCX_SPLIT + 1)
+        q = 1 / (2 * xf * xf)
+        term = ops.ones_like(xf)
+        total = term
+        for k in range(1, _ERFCX_TERMS):
+            term = term * q * -(2 * k - 1)
+            total = total + term
+        r = _result(ops.where(far, total / (xf * _SQRT_PI), near), input)
+    if STATE.enabled and input._requires_grad:
+        node = SpecialErfcxBackward0()
+        node.save(input, r.detach())
+        record(node, (input,), r)
+    return r if out is None else write_out(out, r, "erfcx")
 
 
 class SpecialLogNdtrBackward0(Node):
