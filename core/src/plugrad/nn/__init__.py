@@ -4,9 +4,10 @@ and ``init``."""
 from . import functional, init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from .parameter import Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = ["Parameter", "functional", "init", "utils", *_modules_all]
+__all__ += ["Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
 
 def __getattr__(name):

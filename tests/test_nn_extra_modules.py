@@ -1,0 +1,160 @@
+"""``nn.Buffer``, the uninitialized parameters and the lazy layers against PyTorch:
+registration, state dicts, inference at the first forward (same shapes, the same
+initialisation as the regular layer), class change, loading, copying, errors."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import plugrad
+import plugrad.nn as nn
+import pytest
+
+from oracle_cases import raises_like, torch
+
+pytestmark = pytest.mark.torch_oracle
+
+
+def both(fn):
+    """``fn(lib)`` in plugrad and in torch."""
+    return fn(plugrad), fn(torch)
+
+
+def test_buffer_registers_on_assignment_with_its_persistence():
+    def build(lib):
+        m = lib.nn.Module()
+        m.b = lib.nn.Buffer(lib.ones(2))
+        m.c = lib.nn.Buffer(lib.zeros(1), persistent=False)
+        m.plain = lib.ones(2)
+        return (list(m.state_dict()), [n for n, _ in m.named_buffers()], type(m.b).__name__,
+                isinstance(m.b, lib.nn.Buffer), isinstance(lib.ones(1), lib.nn.Buffer), m.b.requires_grad)
+    ours, theirs = both(build)
+    assert ours == theirs
+
+
+def test_buffer_reassignment_keeps_persistence_and_clashes_like_torch():
+    def build(lib):
+        m = lib.nn.Module()
+        m.c = lib.nn.Buffer(lib.zeros(1), persistent=False)
+        m.c = lib.ones(3)
+        m.d = lib.ones(2)
+        return m, list(m.state_dict()), [n for n, _ in m.named_buffers()]
+    (m, *ours), (tm, *theirs) = both(build)
+    assert ours == theirs
+    raises_like(lambda: setattr(m, "d", nn.Buffer(plugrad.ones(1))), lambda: setattr(tm, "d", torch.nn.Buffer(
+        torch.ones(1))))
+
+
+def test_buffer_keeps_requires_grad_and_shares_storage():
+    x = plugrad.ones(2, requires_grad=True)
+    b = nn.Buffer(x)
+    assert b.requires_grad and b.grad_fn is None and b.data_ptr() == x.data_ptr()
+    assert nn.Buffer().shape == torch.nn.Buffer().shape
+
+
+def test_uninitialized_parameter_and_buffer_like_torch():
+    for name in ("UninitializedParameter", "UninitializedBuffer"):
+        ours, theirs = getattr(nn.parameter, name)(), getattr(torch.nn.parameter, name)()
+        assert repr(ours) == repr(theirs) and ours.requires_grad == theirs.requires_grad
+        assert str(ours.dtype) == str(theirs.dtype) and tuple(ours.size()) == tuple(theirs.size())
+        raises_like(lambda o=ours: o.shape, lambda t=theirs: t.shape)
+        ours.materialize((2, 3), dtype=plugrad.float64)
+        theirs.materialize((2, 3), dtype=torch.float64)
+        assert type(ours).__name__ == type(theirs).__name__ and tuple(ours.shape) == (2, 3)
+        assert ours.dtype == plugrad.float64
+    assert isinstance(nn.parameter.UninitializedBuffer(), nn.Buffer)
+    assert isinstance(nn.parameter.UninitializedParameter(), nn.Parameter)
+
+
+LAZY = [
+    ("LazyLinear", (3,), (4, 5)), ("LazyLinear", (2, False), (2, 3, 6)),
+    ("LazyConv1d", (4, 3), (2, 3, 8)), ("LazyConv2d", (4, 3), (2, 3, 6, 6)),
+    ("LazyConv2d", (4, 3, 1, 1, 1, 2), (2, 6, 5, 5)), ("LazyConv2d", (4, 3), (3, 6, 6)),
+    ("LazyConv3d", (2, 2), (1, 3, 4, 4, 4)),
+    ("LazyConvTranspose1d", (4, 3), (2, 3, 5)), ("LazyConvTranspose2d", (4, 3, 2, 1, 1), (2, 3, 4, 4)),
+    ("LazyConvTranspose3d", (2, 2), (1, 3, 3, 3, 3)),
+    ("LazyBatchNorm1d", (), (4, 3)), ("LazyBatchNorm2d", (1e-3, 0.2), (2, 3, 4, 4)),
+    ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2)), ("LazyBatchNorm1d", (1e-5, 0.1, False), (4, 3, 2)),
+    ("LazyInstanceNorm1d", (), (2, 3, 5)), ("LazyInstanceNorm2d", (), (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (1e-5, 0.1, True, False), (2, 3, 2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("name,args,shape", LAZY, ids=[f"{c[0]}{c[1]}" for c in LAZY])
+def test_lazy_layer_becomes_the_regular_one_like_torch(name, args, shape, device):
+    x = np.random.default_rng(0).standard_normal(shape)
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert all(type(v).__name__ == type(theirs.state_dict()[k]).__name__ for k, v in ours.state_dict().items())
+    ours.to(device)
+    y = ours(plugrad.tensor(x, dtype=plugrad.float32, device=device))
+    t = theirs(torch.tensor(x, dtype=torch.float32))
+    assert type(ours).__name__ == type(theirs).__name__ == name[4:]
+    assert repr(ours) == repr(theirs) and not hasattr(ours, "_initialize_hook")
+    assert tuple(y.shape) == tuple(t.shape)
+    for (k, v), (tk, tv) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert k == tk and tuple(v.shape) == tuple(tv.shape) and str(v.dtype) == str(tv.dtype)
+        assert v.device.type == device
+    # the same initialisation as the regular layer: with the parameters copied, the same output
+    ours.load_state_dict({k: plugrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.eval(), theirs.eval()
+    np.testing.assert_allclose(ours(plugrad.tensor(x, dtype=plugrad.float32, device=device)).detach().cpu().numpy(),
+                               theirs(torch.tensor(x, dtype=torch.float32)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_lazy_linear_initialises_like_linear():
+    plugrad.manual_seed(7)
+    lazy = nn.LazyLinear(200)
+    lazy(plugrad.ones(1, 50))
+    bound = 1 / np.sqrt(50)
+    w, b = lazy.weight.detach().numpy(), lazy.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound and np.abs(b).max() <= bound
+    assert lazy.weight.requires_grad and type(lazy.weight) is nn.Parameter
+
+
+def test_lazy_modules_in_a_sequential_train():
+    net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
+    y = net(plugrad.randn(5, 3))
+    opt = plugrad.optim.SGD(net.parameters(), lr=0.1)
+    y.sum().backward()
+    opt.step()
+    assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear"]
+    assert net[0].weight.grad.shape == (8, 3)
+
+
+def test_lazy_load_state_dict_materializes_then_converts_like_torch():
+    def run(lib):
+        src = lib.nn.Linear(5, 3)
+        m = lib.nn.LazyLinear(3)
+        keys = m.load_state_dict(src.state_dict())
+        before = (type(m).__name__, type(m.weight).__name__, m.in_features, tuple(m.weight.shape), repr(keys))
+        y = m(lib.ones(2, 5))
+        return before, (type(m).__name__, m.in_features), np.array(y.tolist()), np.array(src(lib.ones(2, 5)).tolist())
+    ours, theirs = both(run)
+    assert ours[:2] == theirs[:2]
+    np.testing.assert_allclose(ours[2], ours[3])
+
+
+def test_lazy_errors_like_torch():
+    raises_like(lambda: nn.Linear(3, 2).load_state_dict(nn.LazyLinear(2).state_dict()),
+                lambda: torch.nn.Linear(3, 2).load_state_dict(torch.nn.LazyLinear(2).state_dict()))
+    raises_like(lambda: nn.LazyConv2d(4, 3)(plugrad.ones(3, 3)), lambda: torch.nn.LazyConv2d(4, 3)(torch.ones(3, 3)))
+    raises_like(lambda: nn.LazyConv2d(4, 3, groups=2)(plugrad.ones(1, 3, 5, 5)),
+                lambda: torch.nn.LazyConv2d(4, 3, groups=2)(torch.ones(1, 3, 5, 5)))
+
+
+def test_lazy_modules_copy_and_cast_while_uninitialized():
+    def run(lib):
+        m = lib.nn.LazyLinear(2).double()
+        c = copy.deepcopy(m)
+        kinds = (type(c).__name__, type(c.weight).__name__)
+        c(lib.ones(3, 4, dtype=lib.float64))
+        bn = lib.nn.LazyBatchNorm1d().double()
+        bn_kinds = type(bn.running_mean).__name__, type(bn.weight).__name__
+        bn(lib.ones(3, 4, dtype=lib.float64))
+        return (kinds, str(c.weight.dtype), type(m.weight).__name__, bn_kinds, str(bn.running_mean.dtype),
+                str(bn.num_batches_tracked.dtype))
+    ours, theirs = both(run)
+    assert ours == theirs
