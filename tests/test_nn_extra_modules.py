@@ -158,3 +158,72 @@ def test_lazy_modules_copy_and_cast_while_uninitialized():
                 str(bn.num_batches_tracked.dtype))
     ours, theirs = both(run)
     assert ours == theirs
+
+
+# ---- AdaptiveLogSoftmaxWithLoss ----------------------------------------------------------
+
+def _asm_pair(head_bias=True, cutoffs=(4, 10, 15), div_value=2.0, n_classes=20, in_features=16):
+    """The module in both libraries with the same (torch's) parameters, in float64."""
+    theirs = torch.nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, list(cutoffs), div_value, head_bias).double()
+    ours = nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, list(cutoffs), div_value, head_bias).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: plugrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+@pytest.mark.parametrize("head_bias,cutoffs,div_value", [(True, (4, 10, 15), 2.0), (False, (5,), 4.0),
+                                                         (False, (2, 3), 1.0)])
+def test_adaptive_log_softmax_matches_torch(head_bias, cutoffs, div_value, device):
+    ours, theirs = _asm_pair(head_bias, cutoffs, div_value)
+    assert repr(ours) == repr(theirs)
+    ours.to(device)
+    rng = np.random.default_rng(1)
+    x, target = rng.standard_normal((9, 16)), rng.integers(0, 20, 9)
+    xo = plugrad.tensor(x, requires_grad=True, device=device)
+    xt = torch.tensor(x, requires_grad=True)
+    out, loss = ours(xo, plugrad.tensor(target, device=device))
+    tout, tloss = theirs(xt, torch.tensor(target))
+    assert type(out.grad_fn).__name__ == type(tout.grad_fn).__name__
+    assert type(loss.grad_fn).__name__ == type(tloss.grad_fn).__name__
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-10)
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_allclose(xo.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert (p.grad is None) == (tp.grad is None), name
+        if p.grad is None:
+            continue
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+    lp, tlp = ours.log_prob(xo), theirs.log_prob(xt)
+    assert type(lp.grad_fn).__name__ == type(tlp.grad_fn).__name__
+    np.testing.assert_allclose(lp.detach().cpu().numpy(), tlp.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(np.exp(lp.detach().cpu().numpy()).sum(1), 1.0)
+    o1, _ = ours(xo[3], plugrad.tensor(target[3], device=device))
+    t1, _ = theirs(xt[3], torch.tensor(target[3]))
+    assert o1.shape == t1.shape and abs(o1.item() - t1.item()) < 1e-10
+
+
+def test_adaptive_log_softmax_predict_matches_torch():
+    ours, theirs = _asm_pair()
+    rng = np.random.default_rng(2)
+    with torch.no_grad():  # skew the head so that rows fall in every branch of predict
+        theirs.head.bias.copy_(torch.tensor(rng.normal(0, 3, 7)))
+    ours.head.bias.data = plugrad.tensor(theirs.head.bias.detach().numpy())
+    for rows in (rng.standard_normal((40, 16)) * 3, np.zeros((3, 16))):
+        assert ours.predict(plugrad.tensor(rows)).tolist() == theirs.predict(torch.tensor(rows)).tolist()
+
+
+@pytest.mark.parametrize("args", [(16, 20, []), (16, 20, [5, 3]), (16, 20, [0, 5]), (16, 20, [5, 20]),
+                                  (16, 20, [5, 5]), (16, 20, [2.5])])
+def test_adaptive_log_softmax_bad_cutoffs_like_torch(args):
+    raises_like(lambda: nn.AdaptiveLogSoftmaxWithLoss(*args), lambda: torch.nn.AdaptiveLogSoftmaxWithLoss(*args))
+
+
+@pytest.mark.parametrize("xs,target", [((4, 16), [1, 2, 3]), ((2, 2, 16), [1, 2]), ((2, 16), 1), ((16,), [[1]]),
+                                       ((2, 16), [1, 25])])
+def test_adaptive_log_softmax_bad_inputs_like_torch(xs, target):
+    ours, theirs = _asm_pair()
+    x = np.ones(xs)
+    raises_like(lambda: ours(plugrad.tensor(x), plugrad.tensor(target)),
+                lambda: theirs(torch.tensor(x), torch.tensor(target)))

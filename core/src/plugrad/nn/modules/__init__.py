@@ -1,5 +1,6 @@
 """The layers of ``plugrad.nn``, one module per family."""
 
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Tanh)
 from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, PReLU, RReLU, SELU, Softmax2d,
@@ -71,3 +72,4 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "Transfor
 __all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
             "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
             "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss"]
