@@ -227,3 +227,25 @@ def test_adaptive_log_softmax_bad_inputs_like_torch(xs, target):
     x = np.ones(xs)
     raises_like(lambda: ours(plugrad.tensor(x), plugrad.tensor(target)),
                 lambda: theirs(torch.tensor(x), torch.tensor(target)))
+
+
+# ---- DataParallel -----------------------------------------------------------------------
+
+def test_data_parallel_wraps_the_module_like_torch_without_gpus(device):
+    def build(lib):
+        lib.manual_seed(0)
+        inner = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
+        return inner, lib.nn.DataParallel(inner, device_ids=[0, 1], output_device=0)
+    (inner, dp), (tinner, tdp) = both(build)
+    assert repr(dp) == repr(tdp) and dp.device_ids == tdp.device_ids == []
+    assert dp.module is inner and list(dp.state_dict()) == list(tdp.state_dict())
+    assert [n for n, _ in dp.named_parameters()] == [n for n, _ in tdp.named_parameters()]
+    dp.load_state_dict({k: plugrad.tensor(v.numpy()) for k, v in tdp.state_dict().items()})
+    dp.to(device)
+    x = np.random.default_rng(3).standard_normal((5, 3))
+    y = dp(plugrad.tensor(x, dtype=plugrad.float32, device=device))
+    ty = tdp(torch.tensor(x, dtype=torch.float32))
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert inner[1].num_batches_tracked.item() == 1
+    inner.load_state_dict({k[len("module."):]: v for k, v in dp.state_dict().items()})
+
