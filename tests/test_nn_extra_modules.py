@@ -249,3 +249,48 @@ def test_data_parallel_wraps_the_module_like_torch_without_gpus(device):
     assert inner[1].num_batches_tracked.item() == 1
     inner.load_state_dict({k[len("module."):]: v for k, v in dp.state_dict().items()})
 
+
+
+# ---- SyncBatchNorm ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,kwargs", [((4, 3), {}), ((2, 3, 5), {"momentum": None}), ((2, 3, 2, 2, 2), {}),
+                                          ((3, 3, 4), {"affine": False, "track_running_stats": False})])
+def test_sync_batch_norm_normalises_the_local_batch_like_torch(shape, kwargs, device):
+    theirs = torch.nn.SyncBatchNorm(3, **kwargs).double()
+    ours = nn.SyncBatchNorm(3, **kwargs).double().to(device)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(4).standard_normal(shape)
+    for _ in range(2):
+        xo, xt = plugrad.tensor(x, requires_grad=True, device=device), torch.tensor(x, requires_grad=True)
+        y, ty = ours(xo), theirs(xt)
+        assert type(y.grad_fn).__name__ == type(ty.grad_fn).__name__
+        np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-9, atol=1e-12)
+        (y * y).sum().backward()
+        (ty * ty).sum().backward()
+        np.testing.assert_allclose(xo.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-7, atol=1e-9)
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[k].cpu().numpy(), v.numpy(), rtol=1e-9)
+    ours.eval(), theirs.eval()
+    np.testing.assert_allclose(ours(plugrad.tensor(x, device=device)).detach().cpu().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 0, 3)])
+def test_sync_batch_norm_errors_like_torch(shape):
+    raises_like(lambda: nn.SyncBatchNorm(3)(plugrad.ones(*shape)),
+                lambda: torch.nn.SyncBatchNorm(3)(torch.ones(*shape)))
+
+
+def test_convert_sync_batchnorm_like_torch():
+    def build(lib):
+        net = lib.nn.Sequential(lib.nn.Conv2d(2, 3, 1), lib.nn.BatchNorm2d(3, momentum=0.3),
+                                lib.nn.Sequential(lib.nn.BatchNorm1d(4, affine=False).eval()),
+                                lib.nn.InstanceNorm2d(3))
+        old = net[1]
+        out = lib.nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group="group")
+        return out, old
+    (ours, old), (theirs, _) = both(build)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours[1].weight is old.weight and ours[1].running_mean is old.running_mean
+    assert ours[1].process_group == "group" and not ours[2][0].training and ours[2][0].weight is None
+    assert type(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(2))).__name__ == "SyncBatchNorm"

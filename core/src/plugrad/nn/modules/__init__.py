@@ -8,6 +8,7 @@ from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, PR
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .bilinear import Bilinear
 from .batchnorm import BatchNorm3d
+from .batchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
@@ -73,3 +74,4 @@ __all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTra
             "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
             "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 __all__ += ["AdaptiveLogSoftmaxWithLoss"]
+__all__ += ["SyncBatchNorm"]
