@@ -5,6 +5,7 @@ initialisation as the regular layer), class change, loading, copying, errors."""
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import plugrad
@@ -294,3 +295,60 @@ def test_convert_sync_batchnorm_like_torch():
     assert ours[1].weight is old.weight and ours[1].running_mean is old.running_mean
     assert ours[1].process_group == "group" and not ours[2][0].training and ours[2][0].weight is None
     assert type(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(2))).__name__ == "SyncBatchNorm"
+
+
+# ---- deprecated names and CrossMapLRN2d ----------------------------------------------------
+
+def _warned(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn()
+    return result, [(type(w.message), str(w.message), w.filename) for w in caught]
+
+
+def test_container_warns_and_registers_children_like_torch():
+    (ours, ow), (theirs, tw) = _warned(lambda: nn.Container(a=nn.Linear(2, 1), b=nn.ReLU())), \
+        _warned(lambda: torch.nn.Container(a=torch.nn.Linear(2, 1), b=torch.nn.ReLU()))
+    assert ow == tw and ow[0][2] == __file__
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+
+    def subclass(lib):
+        class Block(lib.nn.Container):
+            pass
+        return Block
+    (ours_cls, ow), (theirs_cls, tw) = _warned(lambda: subclass(plugrad)), _warned(lambda: subclass(torch))
+    assert [w[:2] for w in ow] == [w[:2] for w in tw]
+    assert _warned(ours_cls)[1] == _warned(theirs_cls)[1] == []
+
+
+def test_nll_loss2d_is_nll_loss_with_a_warning_like_torch(device):
+    (ours, ow), (theirs, tw) = _warned(lambda: nn.NLLLoss2d(ignore_index=1)), \
+        _warned(lambda: torch.nn.NLLLoss2d(ignore_index=1))
+    assert ow == tw and repr(ours) == repr(theirs) and isinstance(ours, nn.NLLLoss)
+    rng = np.random.default_rng(6)
+    x, t = rng.standard_normal((2, 3, 4, 4)), rng.integers(0, 3, (2, 4, 4))
+    xo = plugrad.tensor(x, requires_grad=True, device=device)
+    loss = ours(xo.log_softmax(1), plugrad.tensor(t, device=device))
+    tloss = theirs(torch.tensor(x, requires_grad=True).log_softmax(1), torch.tensor(t))
+    assert type(loss.grad_fn).__name__ == type(tloss.grad_fn).__name__
+    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("size,channels", [(2, 1), (2, 4), (3, 3), (3, 6), (4, 5), (5, 2), (5, 7)])
+def test_cross_map_lrn2d_matches_torch(size, channels, device):
+    ours, theirs = nn.CrossMapLRN2d(size, 0.3, 0.6, 2), torch.nn.CrossMapLRN2d(size, 0.3, 0.6, 2)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(size * 10 + channels).standard_normal((2, channels, 3, 2))
+    xo, xt = plugrad.tensor(x, requires_grad=True, device=device), torch.tensor(x, requires_grad=True)
+    y, ty = ours(xo), theirs(xt)
+    assert type(y.grad_fn).__name__ == type(ty.grad_fn).__name__ == "CrossMapLRN2dBackward"
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    w = np.linspace(0.5, 1.5, x.size).reshape(x.shape)
+    (y * plugrad.tensor(w, device=device)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(xo.grad.cpu().numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_cross_map_lrn2d_rejects_non_4d_like_torch():
+    raises_like(lambda: nn.CrossMapLRN2d(3)(plugrad.ones(2, 3, 4)), lambda: torch.nn.CrossMapLRN2d(3)(torch.ones(2, 3,
+                                                                                                                  4)))

@@ -12,6 +12,9 @@ from .batchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
+from .container import Container
+from .nll_loss2d import NLLLoss2d
+from .cross_map_lrn import CrossMapLRN2d
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
@@ -75,3 +78,4 @@ __all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTra
             "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 __all__ += ["AdaptiveLogSoftmaxWithLoss"]
 __all__ += ["SyncBatchNorm"]
+__all__ += ["Container", "NLLLoss2d", "CrossMapLRN2d"]

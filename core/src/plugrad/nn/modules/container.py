@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -10,7 +11,7 @@ from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _indent
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "Container"]
 
 
 def _index(idx, n: int, what: str) -> int:
@@ -275,3 +276,26 @@ def _as_parameter(value):
     if not isinstance(value, Tensor):
         raise TypeError(f"ParameterList holds tensors, got {type(value).__name__}")
     return Parameter(value)
+
+
+_CONTAINER_DEPRECATED = ("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                         "Subclass that instead.")
+
+
+class Container(Module):
+    """Deprecated: a Module whose keyword arguments become its children (warns like
+    PyTorch on creation and on subclassing; subclass ``Module`` instead)."""
+
+    def __init_subclass__(cls, **kwargs):
+        warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init_subclass__(**kwargs)
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Container:  # a subclass warned once, when it was defined
+            warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        return super().__new__(cls)
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
