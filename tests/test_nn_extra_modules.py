@@ -352,3 +352,52 @@ def test_cross_map_lrn2d_matches_torch(size, channels, device):
 def test_cross_map_lrn2d_rejects_non_4d_like_torch():
     raises_like(lambda: nn.CrossMapLRN2d(3)(plugrad.ones(2, 3, 4)), lambda: torch.nn.CrossMapLRN2d(3)(torch.ones(2, 3,
                                                                                                                   4)))
+
+
+# ---- ParameterDict ------------------------------------------------------------------------
+
+def _parameter_dict_story(lib):
+    """The same sequence of dict operations in either library; everything observable."""
+    seen = []
+    d = lib.nn.ParameterDict({"b": lib.ones(2), "a": lib.nn.Parameter(lib.zeros(2, 3)), "n": 3})
+    seen += [repr(d), list(d.keys()), list(d.state_dict()), len(list(d.parameters())), type(d["b"]).__name__]
+    d["c"] = lib.ones(1)
+    d.update([("e", lib.ones(4)), ("f", lib.zeros(1))])
+    d.update(__import__("collections").OrderedDict([("z", lib.ones(1)), ("y", lib.ones(1))]))
+    seen += [list(d), list(reversed(d)), "c" in d, "q" in d, d.get("q", 7)]
+    seen += [tuple(d.pop("e").shape), d.popitem()[0], list(d)]
+    seen += [tuple(d.setdefault("g", lib.ones(5)).shape), list(d.fromkeys(["u", "v"]).keys())]
+    other = lib.nn.ParameterDict({"m": lib.ones(2)})
+    seen += [list(d | other), list(other | d)]
+    other |= d
+    seen += [list(other), [type(v).__name__ for v in d.values()], [k for k, _ in d.items()]]
+    copied = d.copy()
+    seen += [copied["a"] is d["a"]]
+    del d["a"]
+    seen += [list(d), list(d.state_dict())]
+    d.clear()
+    seen += [len(d), list(d.state_dict())]
+    return seen
+
+
+def test_parameter_dict_behaves_like_torch():
+    ours, theirs = _parameter_dict_story(plugrad), _parameter_dict_story(torch)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("action", ["call", "int_key", "not_iterable", "bad_pair", "short_pair", "missing"])
+def test_parameter_dict_errors_like_torch(action):
+    def act(lib):
+        d = lib.nn.ParameterDict({"a": lib.ones(1)})
+        return {"call": lambda: d(lib.ones(1)), "int_key": lambda: d[0], "not_iterable": lambda: d.update(3),
+                "bad_pair": lambda: d.update([3]), "short_pair": lambda: d.update([("a",)]),
+                "missing": lambda: d["zz"]}[action]
+    raises_like(act(plugrad), act(torch))
+
+
+def test_parameter_dict_trains_and_loads():
+    d = nn.ParameterDict({"w": plugrad.ones(3)})
+    (d["w"] * 2).sum().backward()
+    assert d["w"].grad.tolist() == [2.0, 2.0, 2.0]
+    d.load_state_dict({"w": plugrad.zeros(3)})
+    assert d["w"].tolist() == [0.0, 0.0, 0.0]

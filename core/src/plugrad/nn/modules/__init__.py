@@ -12,7 +12,7 @@ from .batchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .container import Container
+from .container import Container, ParameterDict
 from .nll_loss2d import NLLLoss2d
 from .cross_map_lrn import CrossMapLRN2d
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -79,3 +79,4 @@ __all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTra
 __all__ += ["AdaptiveLogSoftmaxWithLoss"]
 __all__ += ["SyncBatchNorm"]
 __all__ += ["Container", "NLLLoss2d", "CrossMapLRN2d"]
+__all__ += ["ParameterDict"]
