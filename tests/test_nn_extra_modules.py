@@ -297,7 +297,7 @@ def test_convert_sync_batchnorm_like_torch():
     assert type(nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm1d(2))).__name__ == "SyncBatchNorm"
 
 
-# ---- deprecated names and CrossMapLRN2d ----------------------------------------------------
+# ---- Container and CrossMapLRN2d ----------------------------------------------------
 
 def _warned(fn):
     with warnings.catch_warnings(record=True) as caught:
@@ -319,19 +319,6 @@ def test_container_warns_and_registers_children_like_torch():
     (ours_cls, ow), (theirs_cls, tw) = _warned(lambda: subclass(plugrad)), _warned(lambda: subclass(torch))
     assert [w[:2] for w in ow] == [w[:2] for w in tw]
     assert _warned(ours_cls)[1] == _warned(theirs_cls)[1] == []
-
-
-def test_nll_loss2d_is_nll_loss_with_a_warning_like_torch(device):
-    (ours, ow), (theirs, tw) = _warned(lambda: nn.NLLLoss2d(ignore_index=1)), \
-        _warned(lambda: torch.nn.NLLLoss2d(ignore_index=1))
-    assert ow == tw and repr(ours) == repr(theirs) and isinstance(ours, nn.NLLLoss)
-    rng = np.random.default_rng(6)
-    x, t = rng.standard_normal((2, 3, 4, 4)), rng.integers(0, 3, (2, 4, 4))
-    xo = plugrad.tensor(x, requires_grad=True, device=device)
-    loss = ours(xo.log_softmax(1), plugrad.tensor(t, device=device))
-    tloss = theirs(torch.tensor(x, requires_grad=True).log_softmax(1), torch.tensor(t))
-    assert type(loss.grad_fn).__name__ == type(tloss.grad_fn).__name__
-    np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("size,channels", [(2, 1), (2, 4), (3, 3), (3, 6), (4, 5), (5, 2), (5, 7)])

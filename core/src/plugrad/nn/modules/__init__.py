@@ -13,7 +13,6 @@ from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .container import Container, ParameterDict
-from .nll_loss2d import NLLLoss2d
 from .cross_map_lrn import CrossMapLRN2d
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
@@ -78,5 +77,5 @@ __all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTra
             "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 __all__ += ["AdaptiveLogSoftmaxWithLoss"]
 __all__ += ["SyncBatchNorm"]
-__all__ += ["Container", "NLLLoss2d", "CrossMapLRN2d"]
+__all__ += ["Container", "CrossMapLRN2d"]
 __all__ += ["ParameterDict"]
