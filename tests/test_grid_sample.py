@@ -135,6 +135,34 @@ def test_affine_grid_errors_like_torch(shape, size):
                 lambda: TF.affine_grid(torch.ones(1, 2, 3, dtype=torch.int64), [1, 1, 2, 2], False))
 
 
+def test_argument_types_and_huge_sizes_like_torch():
+    th, x, g = np.ones((1, 2, 3)), np.ones((1, 1, 2, 2)), np.zeros((1, 1, 1, 2))
+    for bad in ("yes", 1.0, [True]):
+        raises_like(lambda b=bad: PF.affine_grid(plugrad.tensor(th), [1, 1, 2, 2], b),
+                    lambda b=bad: TF.affine_grid(torch.tensor(th), [1, 1, 2, 2], b))
+        raises_like(lambda b=bad: PF.grid_sample(plugrad.tensor(x), plugrad.tensor(g), align_corners=b),
+                    lambda b=bad: TF.grid_sample(torch.tensor(x), torch.tensor(g), align_corners=b))
+    for size in ([1, 1.5, 2, 2], [1, 1, 2 ** 62, 2], [1, 1, 2, 2 ** 63 - 1]):
+        raises_like(lambda s=size: PF.affine_grid(plugrad.tensor(th), s, False),
+                    lambda s=size: TF.affine_grid(torch.tensor(th), s, False))
+    raises_like(lambda: PF.grid_sample(plugrad.tensor(1.0), plugrad.tensor(g), align_corners=False),
+                lambda: TF.grid_sample(torch.tensor(1.0), torch.tensor(g), align_corners=False))
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_non_finite_coordinates_like_torch(mode, padding_mode):
+    """A NaN, infinite or out-of-int-range coordinate reads nothing (PyTorch's
+    safe_downgrade_to_int_range), and an inf in the input stays where it is read."""
+    x = RNG.standard_normal((1, 2, 3, 3))
+    x[0, 0, 1, 1] = np.inf
+    g = np.array([[[[np.nan, 0.2], [np.inf, 0.1], [-np.inf, 0.3], [0.1, 0.2], [5e9, 0.1], [-1.2, 0.4]]]])
+    for align_corners in (False, True):
+        ours = PF.grid_sample(plugrad.tensor(x), plugrad.tensor(g), mode, padding_mode, align_corners).numpy()
+        theirs = TF.grid_sample(torch.tensor(x), torch.tensor(g), mode, padding_mode, align_corners).numpy()
+        np.testing.assert_allclose(ours, theirs, equal_nan=True)
+
+
 # ---- gumbel_softmax -------------------------------------------------------------------------
 
 def test_gumbel_softmax_samples_the_categorical(device):

@@ -35,9 +35,11 @@ TORCH_CLASSES = (RuntimeError, TypeError, ValueError, IndexError)
 _FUNCTIONAL_FAMILIES = ("plugrad.nn.functional", "plugrad.ops.dense", "plugrad.ops.convolution",
                         "plugrad.ops.pooling", "plugrad.ops.normalization", "plugrad.ops.padding",
                         "plugrad.ops.loss", "plugrad.ops.activation")
+_FUNCTIONAL_FAMILIES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
 
 #: ops whose results are random: only shape and dtype are compared
 RANDOM_OPS = frozenset({"dropout"})
+RANDOM_OPS |= {"gumbel_softmax"}
 
 #: plugrad-only helpers with no PyTorch counterpart: the invariants are checked, not the outcome
 NO_ORACLE = {

@@ -22,8 +22,9 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import linspace, ones, zeros
 from ..dtypes import int64
+from ..layout import check_size
 from ..tensor import Tensor
-from .checks import check_tensor
+from .checks import check_bool, check_int, check_tensor
 from .join import stack
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -60,6 +61,7 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    check_bool(align_corners, "affine_grid_generator", "align_corners")
     size = list(size)
     if len(size) == 4:
         if theta.dim() != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
@@ -72,6 +74,7 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
                                   f"respectively. Got size {size}.")
+    size = [check_int(n, "affine_grid_generator", "size") for n in size]
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
@@ -79,6 +82,7 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
                       "of affine_grid for details.", stacklevel=2)
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    check_size((size[0], *spatial, len(spatial) + 1), theta.dtype.itemsize)
     if theta.shape[0] != size[0]:
         raise RuntimeError(f"affine_grid: theta has {theta.shape[0]} matrices but size asks for a batch of "
                            f"{size[0]}")
@@ -134,6 +138,12 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
+def _safe(x):
+    """PyTorch's ``safe_downgrade_to_int_range``: a coordinate that is not finite, or
+    past int32's range, reads nothing (it becomes -100, outside every input)."""
+    return x.where(x.isfinite() & (x.abs() < 2.0 ** 31 - 1), -100.0)
+
+
 def _taps(coord, size, mode, padding_mode, align_corners):
     """[(float index, weight)] of one spatial dim: where each output point reads and
     how much (weights None for nearest)."""
@@ -141,9 +151,9 @@ def _taps(coord, size, mode, padding_mode, align_corners):
     if mode == "bicubic":
         floor = x.floor()
         weights = _cubic_weights(x - floor)
-        return [(_pad_coordinate(floor + (k - 1), size, padding_mode, align_corners), w)
+        return [(_safe(_pad_coordinate(floor + (k - 1), size, padding_mode, align_corners)), w)
                 for k, w in enumerate(weights)]
-    x = _pad_coordinate(x, size, padding_mode, align_corners)
+    x = _safe(_pad_coordinate(x, size, padding_mode, align_corners))
     if mode == "nearest":
         return [(x.round(), None)]
     floor = x.floor()
@@ -160,6 +170,8 @@ def _check_grid_sample(input, grid, mode, padding_mode):
                          f"'reflection', but got: '{padding_mode}'")
     check_tensor(input, "grid_sample", "input")
     check_tensor(grid, "grid_sample", "grid")
+    if input.dim() == 0 or grid.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input.device != grid.device:
         raise RuntimeError(f"grid_sampler(): expected input and grid to be on same device, but input is on "
                            f"{input.device} and grid is on {grid.device}")
@@ -187,11 +199,16 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                 align_corners=None) -> Tensor:
     """Sample ``input`` (N, C, H, W) (or (N, C, D, H, W)) at ``grid`` (N, H', W', 2)
     (or (N, D', H', W', 3)), whose last dim holds (x, y[, z]) in [-1, 1] (-1 the first
-    pixel's left edge, or its centre with ``align_corners``). Result (N, C, H', W')."""
+    pixel's left edge, or its centre with ``align_corners``). Result (N, C, H', W').
+
+    A NaN, infinite or out-of-int-range coordinate reads nothing (PyTorch's
+    ``safe_downgrade_to_int_range``); PyTorch's vectorised bilinear CPU kernel returns
+    NaN for such a point instead, its nearest and bicubic kernels agree with this."""
     _check_grid_sample(input, grid, mode, padding_mode)
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
+    check_bool(align_corners, "grid_sampler", "align_corners")
     n, c = input.shape[:2]
     sizes = list(input.shape[2:])
     out_spatial = list(grid.shape[1:-1])
@@ -217,8 +234,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             if w is not None:
                 weight = w if weight is None else weight * w
         values = flat_input.gather(2, flat.unsqueeze(1).expand(n, c, points))
-        if inside is not None:
-            weight = inside.to(input.dtype) if weight is None else weight * inside
+        if inside is not None:  # a tap outside the input reads 0 (even where the clamped index holds an inf)
+            values = values.where(inside.unsqueeze(1), 0.0)
         if weight is not None:
             values = values * weight.unsqueeze(1)
         out = values if out is None else out + values
