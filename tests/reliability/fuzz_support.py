@@ -35,11 +35,9 @@ TORCH_CLASSES = (RuntimeError, TypeError, ValueError, IndexError)
 _FUNCTIONAL_FAMILIES = ("plugrad.nn.functional", "plugrad.ops.dense", "plugrad.ops.convolution",
                         "plugrad.ops.pooling", "plugrad.ops.normalization", "plugrad.ops.padding",
                         "plugrad.ops.loss", "plugrad.ops.activation")
-_FUNCTIONAL_FAMILIES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
 
 #: ops whose results are random: only shape and dtype are compared
 RANDOM_OPS = frozenset({"dropout"})
-RANDOM_OPS |= {"gumbel_softmax"}
 
 #: plugrad-only helpers with no PyTorch counterpart: the invariants are checked, not the outcome
 NO_ORACLE = {
@@ -639,3 +637,8 @@ def figures(stats: Counter) -> dict:
             "kinds_total": len(KINDS), "op_kind_pairs": len({k[:2] for k in calls}),
             "calls": sum(calls.values()), "open_divergences": dict(sorted(opened.items())),
             "samples_outside_torch_api": sum(n for k, n in stats.items() if k[0] == "invalid-sample")}
+
+
+# the spatial transformer ops and gumbel_softmax (random) are torch.nn.functional's
+_FUNCTIONAL_FAMILIES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
+RANDOM_OPS |= {"gumbel_softmax"}

@@ -18,14 +18,12 @@ import plugrad.nn.functional
 from ..coverage import ALIASES, op_modules
 from . import (attention, conversion, elementwise, functional, gather, indexing, join, layers, linalg, nan, nn_extra,
                products, reduction, shaping, sorting, spatial, special, views)
-from . import sampling_grid
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
 SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special, sorting,
            products, shaping, gather, nan, nn_extra, spatial, attention)
-SOURCES += (sampling_grid,)
 
 
 def _public_form(fn):
@@ -68,6 +66,9 @@ def _add(ops, entry):
     entry.key = key
     ops[key] = entry
 
+
+from . import sampling_grid  # noqa: E402 - the spatial transformer and gumbel_softmax entries
+SOURCES += (sampling_grid,)
 
 OPS = build()
 
