@@ -644,3 +644,8 @@ def figures(stats: Counter) -> dict:
             "kinds_total": len(KINDS), "op_kind_pairs": len({k[:2] for k in calls}),
             "calls": sum(calls.values()), "open_divergences": dict(sorted(opened.items())),
             "samples_outside_torch_api": sum(n for k, n in stats.items() if k[0] == "invalid-sample")}
+
+
+# the spatial transformer ops and gumbel_softmax (random) are torch.nn.functional's
+_FUNCTIONAL_FAMILIES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
+RANDOM_OPS |= {"gumbel_softmax"}

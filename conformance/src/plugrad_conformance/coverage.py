@@ -45,6 +45,7 @@ OP_MODULES = (
     "plugrad.ops.nan",
     "plugrad.ops.attention",
 )
+OP_MODULES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)
@@ -55,6 +56,7 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
                                  "plugrad.ops.rearrange", "plugrad.ops.sampling", "plugrad.special",
                                  "plugrad.ops.decompositions", "plugrad.linalg", "plugrad.ops.upsampling",
                                  "plugrad.ops.attention"})
+OPTIONAL_OP_MODULES |= {"plugrad.ops.sampling_grid", "plugrad.ops.gumbel"}
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)

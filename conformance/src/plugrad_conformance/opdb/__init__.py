@@ -67,5 +67,8 @@ def _add(ops, entry):
     ops[key] = entry
 
 
+from . import sampling_grid  # noqa: E402 - the spatial transformer and gumbel_softmax entries
+SOURCES += (sampling_grid,)
+
 OPS = build()
 

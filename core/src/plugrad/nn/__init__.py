@@ -1,12 +1,14 @@
 """``plugrad.nn`` (``torch.nn``): modules, parameters, layers, losses, ``functional``
 and ``init``."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from .parameter import Parameter
+from .parallel import DataParallel
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = ["Parameter", "functional", "init", "utils", *_modules_all]
+__all__ += ["parallel", "DataParallel", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
 
 def __getattr__(name):

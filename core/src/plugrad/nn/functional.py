@@ -21,6 +21,8 @@ from ..ops.activation import alpha_dropout, dropout1d, dropout2d, dropout3d, fea
 from ..ops.convolution import conv1d, conv2d, conv_transpose2d, fold, unfold
 from ..ops.dense import embedding, linear
 from ..ops.guard import guard_function_forms
+from ..ops.gumbel import gumbel_softmax
+from ..ops.sampling_grid import affine_grid, grid_sample
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, l1_loss,
                         mse_loss, nll_loss, smooth_l1_loss)
 from ..ops.loss import ctc_loss, pdist
@@ -62,6 +64,7 @@ __all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max
             "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
             "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
             "lp_pool3d"]
+__all__ += ["gumbel_softmax", "affine_grid", "grid_sample"]
 __all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
 

@@ -11,12 +11,14 @@ import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
-from ..creation import empty, eye
+from ..creation import empty, empty_like, eye
 from ..random import default_generator
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_", "dirac_",
+           "uniform", "normal", "constant", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+           "orthogonal", "dirac"]
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")
@@ -150,3 +152,106 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """Fill with N(mean, std^2) truncated to [a, b], by PyTorch's rejection sampling:
+    redraw from the normal while it hits the bounds often (P(a<=X<=b) > 0.3), else
+    draw uniformly on [a, b] and accept with the normal density relative to its peak."""
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    with no_grad():
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            normal_(tensor, mean, std, generator)
+            while True:
+                pending = (tensor < a) | (tensor > b)
+                if not pending.any():
+                    return tensor
+                tensor.copy_(normal_(empty_like(tensor), mean, std, generator).where(pending, tensor))
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        candidates = uniform_(empty_like(tensor), a, b, generator)
+        result = candidates
+        pending = None
+        while True:
+            log_density = ((candidates - mean) / std) ** 2 * -0.5 - log_peak
+            rejected = uniform_(empty_like(tensor), 0.0, 1.0, generator).log() > log_density
+            pending = rejected if pending is None else pending & rejected
+            if not pending.any():
+                tensor.copy_(result)
+                return tensor
+            candidates = uniform_(empty_like(tensor), a, b, generator)
+            result = candidates.where(pending, result)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix (Saxe et al. 2013), trailing dims flattened:
+    the Q of a Gaussian matrix's QR, its columns' signs fixed by R's diagonal so that Q
+    is Haar-distributed, times ``gain``."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    from ..linalg import qr
+    rows = tensor._shape[0]
+    cols = tensor.numel() // rows
+    with no_grad():
+        flattened = normal_(empty((rows, cols), dtype=tensor._dtype, device=tensor.device), 0.0, 1.0, generator)
+        if rows < cols:
+            flattened = flattened.t()
+        q, r = qr(flattened)
+        q = q * r.diagonal().sign()
+        if rows < cols:
+            q = q.t()
+        tensor.copy_((q * gain).reshape(tensor._shape))
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-d convolution weight with the Dirac delta, so the convolution
+    passes as many input channels through unchanged as it can (per group)."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor._shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    centre = tuple(n // 2 for n in sizes[2:])
+    with no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d) + centre] = 1
+    return tensor
+
+
+def _make_deprecate(meth):
+    """The pre-0.4 name without the trailing underscore: warns like PyTorch, then fills."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated, use ``nn.init.{new_name}``."
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+dirac = _make_deprecate(dirac_)

@@ -1,5 +1,6 @@
 """The layers of ``plugrad.nn``, one module per family."""
 
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, SiLU, Sigmoid,
                          Softmax, Softmin, Softplus, Tanh)
 from .activation import (CELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Mish, PReLU, RReLU, SELU, Softmax2d,
@@ -8,14 +9,20 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .bilinear import Bilinear
 from .channelshuffle import ChannelShuffle
 from .batchnorm import BatchNorm3d
+from .batchnorm import SyncBatchNorm
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import GroupNorm, LocalResponseNorm, RMSNorm
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
+from .container import Container, ParameterDict
+from .cross_map_lrn import CrossMapLRN2d
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .dropout import AlphaDropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
+from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                   LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear)
 from .distance import CosineSimilarity, PairwiseDistance
 from .loss import CTCLoss, NLLLoss2d
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, KLDivLoss, MarginRankingLoss,
@@ -67,3 +74,10 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoderLayer)
 __all__ += ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
             "TransformerDecoderLayer"]
+__all__ += ["LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+            "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+            "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss"]
+__all__ += ["SyncBatchNorm"]
+__all__ += ["Container", "CrossMapLRN2d"]
+__all__ += ["ParameterDict"]

@@ -1,4 +1,5 @@
-"""Batch normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``BatchNorm3d``."""
+"""Batch normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d`` and
+``SyncBatchNorm``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
 
 
 class _BatchNorm(Module):
@@ -94,3 +95,45 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation of (N, C, D, H, W) inputs."""
     _expected_dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation of (N, C, *) inputs whose statistics PyTorch reduces across
+    the processes of a distributed group. plugrad runs in one process (no
+    ``torch.distributed``), which is PyTorch's own case when no process group is
+    initialized: the layer then normalises with the local batch like ``BatchNorm``.
+    ``process_group`` is kept for ``convert_sync_batchnorm`` round trips."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group=None, device=None, dtype=None, *,
+                 bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input(self, input):
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+        if input.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every BatchNorm*d layer (recursively) replaced by a
+        SyncBatchNorm sharing its parameters and running statistics."""
+        from .instancenorm import _InstanceNorm  # a subclass of _BatchNorm here, not a batch norm
+        module_output = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+            module_output = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
+                                          module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                module_output.weight = module.weight
+                module_output.bias = module.bias
+            module_output.running_mean = module.running_mean
+            module_output.running_var = module.running_var
+            module_output.num_batches_tracked = module.num_batches_tracked
+            module_output.training = module.training
+            if hasattr(module, "qconfig"):
+                module_output.qconfig = module.qconfig
+        for name, child in module.named_children():
+            module_output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return module_output

@@ -16,7 +16,7 @@ from ...autograd.grad_mode import no_grad
 from ...dtypes import float16, float32, float64
 from ...ops.conversion import parse_to_arguments
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -245,10 +245,12 @@ class Module:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' (torch.nn.Module or "
                                 f"None expected)")
             d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' (torch.Tensor or None "
-                                f"expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' (torch.nn.Buffer, "
+                                f"torch.Tensor or None expected)")
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -373,7 +375,9 @@ class Module:
                 if p._grad is not None:
                     p._grad = fn(p._grad)
             for name, b in self._buffers.items():
-                if b is not None:
+                if is_lazy(b):  # stays uninitialized, in its new dtype and device
+                    b.data = fn(b.data)
+                elif b is not None:
                     self._buffers[name] = fn(b)
         return self
 
@@ -434,7 +438,7 @@ class Module:
         for mod_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             full = mod_prefix + "." if mod_prefix else ""
             for name, t in module._state_items():
-                destination[full + name] = t if keep_vars else t.detach()
+                destination[full + name] = t if keep_vars or is_lazy(t) else t.detach()
         return destination
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
@@ -460,6 +464,13 @@ class Module:
                     errors.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                   f'Tensor-like object from checkpoint but received {type(src)}')
                     continue
+                if is_lazy(target) or is_lazy(src):  # a lazy module takes the checkpoint's shape
+                    if is_lazy(src) and not is_lazy(target):
+                        errors.append(f"While copying the parameter named \"{key}\", an uninitialized parameter "
+                                      f"or buffer from checkpoint cannot be loaded into an initialized one.")
+                    elif not is_lazy(src):
+                        plan.append((module, name, target, src))
+                    continue
                 if src._shape != target._shape:
                     errors.append(f"size mismatch for {key}: copying a param with shape {src.shape!r} from "
                                   f"checkpoint, the shape in current model is {target.shape!r}.")
@@ -476,6 +487,8 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
         with no_grad():
             for module, name, target, src in plan:
+                if is_lazy(target):
+                    target.materialize(src._shape)
                 if assign:
                     _assign(module, name, target, src)
                 else:
