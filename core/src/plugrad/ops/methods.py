@@ -164,3 +164,17 @@ def _bind():
 
 
 _bind()
+
+
+def _rlshift(self, other):
+    return ew.bitwise_left_shift(other, self)
+
+
+def _rrshift(self, other):
+    return ew.bitwise_right_shift(other, self)
+
+
+# the shift operators: x << y, y << x, x <<= y (and >>)
+Tensor.__lshift__, Tensor.__rshift__ = _binop(ew.bitwise_left_shift), _binop(ew.bitwise_right_shift)
+Tensor.__rlshift__, Tensor.__rrshift__ = _binop(_rlshift), _binop(_rrshift)
+Tensor.__ilshift__, Tensor.__irshift__ = Tensor.bitwise_left_shift_, Tensor.bitwise_right_shift_

@@ -182,6 +182,39 @@ def _sign(x):
     return 0.0 if x != x else type(x)((x > 0) - (x < 0))
 
 
+def _atanh(x):
+    if x == 1 or x == -1:
+        return math.copysign(_INF, x)
+    return math.atanh(x) if -1 < x < 1 else _NAN
+
+
+#: (mantissa bits, smallest normal exponent, largest exponent) of each float dtype
+_FLOAT_FORMAT = {float16: (10, -14, 15), float32: (23, -126, 127), float64: (52, -1022, 1023)}
+
+
+def _nextafter(dtype):
+    """``nextafter(a, b)`` in ``dtype``: the neighbour of ``a`` toward ``b``, one unit
+    in the last place of ``dtype`` (Python floats are doubles, so a float32 or float16
+    step is computed from the dtype's format, not by ``math.nextafter``)."""
+    mantissa, min_exp, max_exp = _FLOAT_FORMAT[dtype]
+
+    def step(a, b):
+        if a != a or b != b:
+            return _NAN
+        if a == b:
+            return b
+        if a == 0:
+            return math.copysign(math.ldexp(1.0, min_exp - mantissa), b)
+        if math.isinf(a):
+            return math.copysign(math.ldexp(2.0 - math.ldexp(1.0, -mantissa), max_exp), a)
+        m, e = math.frexp(a)
+        e = max(e - 1, min_exp)
+        toward_zero = (b > a) != (a > 0)
+        ulp = math.ldexp(1.0, e - mantissa - (1 if toward_zero and abs(m) == 0.5 and e > min_exp else 0))
+        return a + ulp if b > a else a - ulp
+    return step
+
+
 _UNARY = {
     "neg": operator.neg, "abs": abs, "exp": _exp,
     "log": _log_with(math.log), "log2": _log_with(math.log2),
@@ -194,6 +227,8 @@ _UNARY = {
     "log1p": lambda x: math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN),
     "expm1": _ieee(math.expm1), "erf": math.erf, "erfc": math.erfc, "erfinv": special.erfinv,
     "lgamma": special.lgamma, "digamma": special.digamma,
+    "acosh": lambda x: math.acosh(x) if x >= 1 else _NAN, "asinh": math.asinh, "atanh": _atanh,
+    "log10": _log_with(math.log10),
     "asin": _ieee(math.asin), "acos": _ieee(math.acos), "atan": math.atan,
     "sinh": _ieee(math.sinh, lambda x: math.copysign(_INF, x)),
     "cosh": _ieee(math.cosh), "exp2": _ieee(lambda x: 2.0 ** x),
@@ -203,7 +238,8 @@ _UNARY = {
 _BINARY = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": _div, "floordiv": _floordiv,
     "remainder": _remainder, "fmod": _fmod, "pow": _pow, "maximum": _nan_max, "minimum": _nan_min,
-    "atan2": math.atan2, "bitwise_and": operator.and_, "bitwise_or": operator.or_, "bitwise_xor": operator.xor,
+    "atan2": math.atan2, "copysign": math.copysign, "bitwise_and": operator.and_, "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "logical_and": lambda a, b: bool(a) and bool(b),
     "logical_or": lambda a, b: bool(a) or bool(b), "logical_xor": lambda a, b: bool(a) != bool(b),
@@ -261,7 +297,7 @@ class PyListBackend(Backend):
         _write(out, [f(v) for v in _read(x, out.shape)])
 
     def binary(self, op, a, b, out):
-        f = _BINARY[op]
+        f = _nextafter(out.dtype) if op == "nextafter" else _BINARY[op]
         _write(out, [f(u, v) for u, v in zip(_read(a, out.shape), _read(b, out.shape))])
 
     def where(self, cond, a, b, out):
