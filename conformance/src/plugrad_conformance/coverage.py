@@ -168,3 +168,7 @@ def _op_function(module, name):
 def _unwrapped(fn):
     """The op under a public function form's argument-type guard (``plugrad.ops.guard``)."""
     return getattr(fn, "__wrapped__", fn)
+
+# plugrad.ops.inplace_functions lists the in-place forms exported as functions (no op)
+NOT_OP_MODULES = NOT_OP_MODULES | {"plugrad.ops.inplace_functions"}
+OP_MODULES = OP_MODULES + ("plugrad.ops.misc",)

@@ -48,7 +48,8 @@ KERNEL_INTERFACE_VERSION = "1.2"
 
 #: the kernels each minor version added: ``{version: {kernel method: op names}}``
 KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})},
-                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma", "acosh", "asinh", "atanh", "log10"}),
+                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma",
+                                                   "acosh", "asinh", "atanh", "log10"}),
                              "binary": frozenset({"nextafter", "copysign"})}}
 
 

@@ -41,8 +41,8 @@ def _copysign_grad(g, a, result):
     return g * ops.where(a == 0, 0.0, result / ops.where(a == 0, 1.0, a))
 
 
-copysign = binary("copysign", result="float", grads=(_copysign_grad, lambda g, b: g * 0), scalar_node="CopysignBackward1",
-                  number_input=False, doc="``|input|`` with the sign (bit) of ``other``; integers compute in the "
+copysign = binary("copysign", result="float", grads=(_copysign_grad, lambda g, b: g * 0),
+                  scalar_node="CopysignBackward1", number_input=False, doc="``|input|`` with the sign (bit) of ``other``; integers compute in the "
                                           "default float dtype.")
 
 
