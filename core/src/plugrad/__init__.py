@@ -36,6 +36,13 @@ from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 from . import linalg, special
+from .typeinfo import (channels_last, channels_last_3d, contiguous_format, finfo, iinfo, memory_format,
+                       preserve_format, strided)
+from .factories import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window, hann_window,
+                        kaiser_window, logspace, range, tril_indices, triu_indices)
+from .ops.conversion import fill_, zero_
+from ._misc_api import (are_deterministic_algorithms_enabled, can_cast, is_deterministic_algorithms_warn_only_enabled,
+                        result_type, typename, use_deterministic_algorithms)
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
@@ -50,6 +57,8 @@ LongTensor = _legacy_type("LongTensor", int64)
 IntTensor = _legacy_type("IntTensor", int32)
 ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", bool)
+CharTensor = _legacy_type("CharTensor", int8)
+ShortTensor = _legacy_type("ShortTensor", int16)
 
 
 def is_tensor(obj):

@@ -42,8 +42,8 @@ def _copysign_grad(g, a, result):
 
 
 copysign = binary("copysign", result="float", grads=(_copysign_grad, lambda g, b: g * 0),
-                  scalar_node="CopysignBackward1", number_input=False, doc="``|input|`` with the sign (bit) of ``other``; integers compute in the "
-                                          "default float dtype.")
+                  scalar_node="CopysignBackward1", number_input=False,
+                  doc="``|input|`` with the sign (bit) of ``other``; integers compute in the default float dtype.")
 
 
 def _floats_only(kernel_name):
