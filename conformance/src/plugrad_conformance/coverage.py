@@ -172,3 +172,5 @@ def _unwrapped(fn):
 # plugrad.ops.inplace_functions lists the in-place forms exported as functions (no op)
 NOT_OP_MODULES = NOT_OP_MODULES | {"plugrad.ops.inplace_functions"}
 OP_MODULES = OP_MODULES + ("plugrad.ops.misc",)
+ALIASES["plugrad.ops.elementwise"].update({"arccosh": "acosh", "arcsinh": "asinh", "arctanh": "atanh",
+                                          "arctan2": "atan2", "fix": "trunc"})

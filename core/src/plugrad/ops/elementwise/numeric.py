@@ -16,7 +16,7 @@ import math
 from collections import namedtuple
 
 from ...autograd.grad_mode import STATE, no_grad
-from ...dtypes import bool_, float64, get_default_dtype, int32
+from ...dtypes import bool_, float64, get_default_dtype, int32, int64
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
@@ -351,7 +351,10 @@ def lcm(input, other, *, out=None) -> Tensor:
     a, b = _integer_operands(input, other, "lcm", "lcm")
     with no_grad():
         g = _gcd(a, b)
-        r = ops.where(g == 0, 0, ops.abs(ops.floor_divide(a, ops.where(g == 0, 1, g)) * b)).to(g.dtype)
+        # the product in int64 and its absolute value before wrapping to the dtype, as C++'s
+        # integer promotion does in PyTorch's kernel (lcm(-28, 25) in int8 is -68)
+        wide = ops.floor_divide(a, ops.where(g == 0, 1, g)).to(int64) * b.to(int64)
+        r = ops.where(g == 0, 0, ops.abs(wide)).to(a._dtype)
     return r if out is None else write_out(out, r, "lcm")
 
 
