@@ -22,7 +22,7 @@ from ...tensor import Tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, check_tensor, write_out
 from ..forms import general_inplace
-from ..pointwise import binary, node_class, record_pointwise, result_dtype, unary
+from ..pointwise import UNCHANGED, binary, node_class, record_pointwise, result_dtype, unary
 
 F = "float"
 
@@ -58,9 +58,10 @@ def _dtype_name(d):
             "float16": "Half", "float32": "Float", "float64": "Double"}.get(d.name, d.name)
 
 
-nextafter = binary("nextafter", check=_floats_only("nextafter"), grads=(lambda g: g * 0, lambda g: g * 0),
+nextafter = binary("nextafter", check=_floats_only("nextafter"), grads=(UNCHANGED, lambda g: g * 0),
                    number_input=False, number_other=False,
-                   doc="The next float of ``input``'s dtype after ``input`` toward ``other``.")
+                   doc="The next float of ``input``'s dtype after ``input`` toward ``other`` (PyTorch's "
+                       "derivative: 1 for ``input``, 0 for ``other``).")
 
 
 # ---- composite unary ops ----------------------------------------------------------------------
