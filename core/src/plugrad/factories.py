@@ -117,21 +117,20 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     if type(steps) is not int or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    exponents = [start + i * step if i < steps // 2 else end - (steps - 1 - i) * step for i in _range(steps)]
+    exponents = [start + i * step if i < steps / 2 else end - (steps - 1 - i) * step
+                 for i in _range(steps)]
     r = tensor([float(base) ** e for e in exponents], device=device).to(dtype or get_default_dtype())
     if out is not None:
         return write_out(out, r, "logspace")
     return r.requires_grad_() if requires_grad else r
 
 
-def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def range(start, end, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: ``start`` to ``end`` *inclusive*, ``step`` apart, in the default float
     dtype; warns, as PyTorch does (use ``arange``, which excludes ``end``)."""
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
                   "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
                   "[start, end).", UserWarning, stacklevel=2)
-    if end is None:
-        start, end = 0, start
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:

@@ -18,6 +18,7 @@ from ..optable import ops
 from ..tensor import Tensor, make_view
 from .checks import check_int, check_tensor
 from .declare import declare, names_declared_in
+from .pointwise import node_class, record_pointwise
 from .dispatch import check_bool
 
 # ---- views -----------------------------------------------------------------------------------
@@ -27,7 +28,7 @@ from .dispatch import check_bool
 def ravel(input) -> Tensor:
     """The elements as a 1-d tensor: a view when the layout allows, a copy otherwise."""
     check_tensor(input, "ravel", "input")
-    return input.reshape(-1)
+    return input.contiguous().view(-1)
 
 
 class UnfoldBackward0(Node):
@@ -125,42 +126,63 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:
 
 
 # ---- the trapezoid rule --------------------------------------------------------------------------
-
-def _spacing(y, x, dx, dim, fname):
-    """The widths of the trapezoids along ``dim``: from sample points ``x`` (a tensor,
-    1-d or of y's shape) or the constant ``dx``."""
-    if x is None:
-        return dx
-    if isinstance(x, Tensor):
-        if x.dim() == 1:
-            if x._shape[0] != y._shape[dim]:
-                raise RuntimeError(f"{fname}: There must be one `x` value for each sample point")
-            shape = [1] * y.dim()
-            shape[dim] = -1
-            d = x.diff().reshape([n if n != -1 else x._shape[0] - 1 for n in shape])
-            return d
-        return x.diff(dim=dim)
-    return x   # a number: the constant spacing
-
+# PyTorch's formulas (and so its grad_fn names): with sample points x, ``dx = diff(x)`` and
+# ``sum(dx * (left + right)) / 2``; with a constant dx, ``(sum(y) - (first + last) / 2) * dx``.
 
 def _trapezoid_args(fname, y, x, dx, dim):
+    """``(dim, spacing)``: spacing a tensor (differences of ``x``, broadcastable to the
+    trapezoids) or a number (``dx``, default 1)."""
     check_tensor(y, fname, "y")
     dim = normalize_dim(check_int(dim, fname, "dim"), max(y.dim(), 1))
     if x is not None and dx is not None:
         raise TypeError(f"{fname}() received an invalid combination of arguments: x and dx cannot both be given")
-    return dim, _spacing(y, x, 1 if dx is None else dx, dim, fname)
+    if not isinstance(x, Tensor):
+        return dim, 1 if x is None and dx is None else (dx if x is None else x)
+    if x.dim() == 1:
+        if x._shape[0] != y._shape[dim]:
+            raise RuntimeError(f"{fname}: There must be one `x` value for each sample point")
+        shape = [1] * y.dim()
+        shape[dim] = x._shape[0]
+        x = x.view(shape)
+    n = x._shape[dim]
+    return dim, x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1)
+
+
+def _without_dim(y, dim):
+    return zeros(y._shape[:dim] + y._shape[dim + 1:], dtype=y.dtype, device=y.device)
+
+
+#: PyTorch's nodes of a tensor times (or divided by) a C++ number, as its trapezoid
+#: rule records them (``x * 2.0`` from Python records MulBackward0 instead)
+_MulBackward1 = node_class("MulBackward1", (lambda g, factor: g * factor,), ("a",), defaults={"factor": None})
+_DivBackward1 = node_class("DivBackward1", (lambda g, factor: g * factor,), ("a",), defaults={"factor": None})
+
+
+def _by_number(t, factor, node_cls):
+    """``t * factor`` (a number), recorded as ``node_cls``."""
+    with no_grad():
+        r = t * factor
+    if STATE.enabled and t._requires_grad:
+        record_pointwise(node_cls, r, {"a": t}, (t,), factor=factor)
+    return r
+
+
+def _sides(y, dim):
+    n = y._shape[dim]
+    return y.narrow(dim, 0, n - 1), y.narrow(dim, 1, n - 1)
 
 
 @declare()
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
-    """The trapezoid rule along ``dim``: ``sum((y[1:] + y[:-1]) / 2 * spacing)``, the
-    spacing from sample points ``x`` or the constant ``dx`` (default 1)."""
+    """The trapezoid rule along ``dim``, the spacing from sample points ``x`` or the
+    constant ``dx`` (default 1)."""
     dim, spacing = _trapezoid_args("trapezoid", y, x, dx, dim)
-    n = y._shape[dim] if y.dim() else 1
-    if n == 0:
-        return y.sum(dim)
-    mids = (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
-    return (mids * spacing).sum(dim)
+    if y._shape[dim] == 0:
+        return _without_dim(y, dim)
+    if isinstance(spacing, Tensor):
+        left, right = _sides(y, dim)
+        return _by_number((spacing * (left + right)).sum(dim), 0.5, _DivBackward1)
+    return _by_number(y.sum(dim) - (y.select(dim, 0) + y.select(dim, -1)) * 0.5, spacing, _MulBackward1)
 
 
 @declare()
@@ -173,11 +195,12 @@ def trapz(y, x=None, *, dx=None, dim=-1) -> Tensor:
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The running trapezoid rule along ``dim`` (one element fewer than ``y`` there)."""
     dim, spacing = _trapezoid_args("cumulative_trapezoid", y, x, dx, dim)
-    n = y._shape[dim] if y.dim() else 1
-    if n == 0:
+    if y._shape[dim] == 0:
         return y.narrow(dim, 0, 0)
-    mids = (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
-    return (mids * spacing).cumsum(dim)
+    left, right = _sides(y, dim)
+    if isinstance(spacing, Tensor):
+        return _by_number((spacing * (left + right)).cumsum(dim), 0.5, _DivBackward1)
+    return (spacing / 2.0 * (left + right)).cumsum(dim)
 
 
 # ---- function forms of Tensor methods -------------------------------------------------------------

@@ -1,0 +1,319 @@
+"""The smaller names of PyTorch's namespace and Tensor class added for coverage
+(``ravel``, ``Tensor.unfold``, ``isin``, ``combinations``, the trapezoid rule, signal
+windows, ``tril_indices``, ``finfo``/``iinfo``, ``logspace``, ``range``, Tensor
+queries...) against PyTorch: the same expression in both libraries, on every
+installed device, gives the same values, dtypes, shapes, ``grad_fn`` names, gradients
+and exception classes."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import plugrad
+import pytest
+from hypothesis import given, settings, strategies as st
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_oracle
+
+
+def _same(ours, theirs, rtol=1e-6, atol=1e-7):
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            _same(o, t, rtol, atol)
+        return
+    assert str(ours.dtype) == str(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(np.array(ours.tolist(), dtype=np.float64).reshape(tuple(ours.shape)),
+                               theirs.detach().double().numpy(), rtol=rtol, atol=atol, equal_nan=True)
+
+
+def _both(expr, arrays, device, dtype="float64", requires_grad=False):
+    ours = [plugrad.tensor(a, dtype=getattr(plugrad, dtype), device=device, requires_grad=requires_grad)
+            for a in arrays]
+    theirs = [torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=requires_grad) for a in arrays]
+    return (expr(plugrad, *ours), ours), (expr(torch, *theirs), theirs)
+
+
+# ---- Tensor.unfold ---------------------------------------------------------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=3), st.data())
+def test_unfold_is_torchs_strided_view(shape, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    size = data.draw(st.integers(0, shape[dim]))
+    step = data.draw(st.integers(1, 3))
+    values = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    (r, (x,)), (tr, (tx,)) = _both(lambda m, a: a.unfold(dim, size, step), [values], "cpu", requires_grad=True)
+    _same(r, tr)
+    assert r.stride() == tr.stride()
+    assert type(r.grad_fn).__name__ == type(tr.grad_fn).__name__ == "UnfoldBackward0"
+    weights = np.arange(tr.numel(), dtype=np.float64).reshape(tuple(tr.shape))
+    (r * plugrad.tensor(weights)).sum().backward()
+    (tr * torch.tensor(weights)).sum().backward()
+    _same(x.grad, tx.grad)
+
+
+def test_unfold_on_every_device_and_errors(device):
+    values = np.arange(12.0).reshape(3, 4)
+    (r, (x,)), (tr, (tx,)) = _both(lambda m, a: a.unfold(1, 2, 1), [values], device, requires_grad=True)
+    _same(r, tr)
+    (g,) = plugrad.autograd.grad(r.sum(), [x], create_graph=True)
+    (tg,) = torch.autograd.grad(tr.sum(), [tx], create_graph=True)
+    _same(g, tg)
+    _same(plugrad.tensor(5.0, device=device).unfold(0, 1, 1), torch.tensor(5.0).unfold(0, 1, 1))
+    for args in [(1, 5, 1), (1, 2, 0), (2, 1, 1)]:
+        with pytest.raises(Exception) as theirs:
+            tx.detach().unfold(*args)
+        with pytest.raises(type(theirs.value)):
+            x.detach().unfold(*args)
+    v = plugrad.zeros(6, device=device)
+    v.unfold(0, 2, 2)[1, 0] = 7.0
+    assert v.tolist() == [0.0, 0.0, 7.0, 0.0, 0.0, 0.0]
+
+
+# ---- ravel, type_as, isin, combinations, trapezoid --------------------------------------------
+
+CASES = [
+    ("ravel", lambda m, a, b: m.ravel(a.t())),
+    ("Tensor.ravel", lambda m, a, b: a.ravel()),
+    ("type_as", lambda m, a, b: a.type_as(b.long())),
+    ("isin", lambda m, a, b: m.isin(a.round(), b.round())),
+    ("isin invert", lambda m, a, b: m.isin(a.round(), b.round(), invert=True)),
+    ("isin number", lambda m, a, b: m.isin(a.round(), 1.0)),
+    ("combinations", lambda m, a, b: m.combinations(a[0])),
+    ("combinations r=3", lambda m, a, b: m.combinations(a[0], 3)),
+    ("combinations with replacement", lambda m, a, b: m.combinations(a[0], 2, with_replacement=True)),
+    ("trapezoid", lambda m, a, b: m.trapezoid(a)),
+    ("trapezoid x", lambda m, a, b: m.trapezoid(a, b[0].cumsum(0).abs(), dim=1)),
+    ("trapezoid dx dim0", lambda m, a, b: m.trapezoid(a, dx=0.5, dim=0)),
+    ("trapz", lambda m, a, b: m.trapz(a, b)),
+    ("trapz dx", lambda m, a, b: m.trapz(a, dx=2.0)),
+    ("cumulative_trapezoid", lambda m, a, b: m.cumulative_trapezoid(a)),
+    ("cumulative_trapezoid x", lambda m, a, b: m.cumulative_trapezoid(a, b)),
+    ("fill", lambda m, a, b: m.fill(a, 2.5)),
+    ("detach", lambda m, a, b: m.detach(a * 2)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_values_and_gradients_match_torch(case, device):
+    _, expr = case
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4))
+    (r, ours), (tr, theirs) = _both(expr, [a, b], device, requires_grad=True)
+    _same(r, tr)
+    assert r.requires_grad == tr.requires_grad
+    if tr.requires_grad:
+        assert type(r.grad_fn).__name__ == type(tr.grad_fn).__name__
+        g = plugrad.autograd.grad(r.sum(), ours, allow_unused=True)
+        tg = torch.autograd.grad(tr.sum(), theirs, allow_unused=True)
+        for o, t in zip(g, tg):
+            if t is None:
+                assert o is None or not bool(o.any())
+            else:
+                _same(o, t)
+
+
+def test_misc_refusals_match_torch():
+    cases = [lambda m: m.combinations(m.zeros(2, 2)), lambda m: m.combinations(m.zeros(3), -1),
+             lambda m: m.trapezoid(m.zeros(3), m.zeros(2)), lambda m: m.fill(m.zeros(3), m.zeros(2)),
+             lambda m: m.tensor([1.0, 2.0]).is_nonzero(), lambda m: m.tensor([]).is_nonzero()]
+    for expr in cases:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+
+
+def test_detach_functions_and_fill_zero():
+    x = plugrad.ones(3, requires_grad=True)
+    y = x * 2
+    assert plugrad.detach(y).requires_grad is False
+    plugrad.detach_(y)
+    assert y.requires_grad is False and y.grad_fn is None
+    z = plugrad.zeros(2)
+    assert plugrad.fill_(z, 3.0) is z and z.tolist() == [3.0, 3.0]
+    assert plugrad.zero_(z) is z and z.tolist() == [0.0, 0.0]
+
+
+# ---- factories -------------------------------------------------------------------------------
+
+WINDOWS = [
+    ("hann", lambda m, n, p: m.hann_window(n, p)),
+    ("hamming", lambda m, n, p: m.hamming_window(n, p)),
+    ("hamming alpha", lambda m, n, p: m.hamming_window(n, p, alpha=0.5, beta=0.5)),
+    ("blackman", lambda m, n, p: m.blackman_window(n, p)),
+    ("bartlett", lambda m, n, p: m.bartlett_window(n, p)),
+    ("kaiser", lambda m, n, p: m.kaiser_window(n, p)),
+    ("kaiser beta", lambda m, n, p: m.kaiser_window(n, p, beta=3.5)),
+    ("hann float64", lambda m, n, p: m.hann_window(n, p, dtype=m.float64)),
+]
+
+
+@pytest.mark.parametrize("case", WINDOWS, ids=[c[0] for c in WINDOWS])
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 8])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_match_torch(case, n, periodic, device):
+    _, expr = case
+    ours = expr(plugrad, n, periodic)
+    _same(ours, expr(torch, n, periodic), rtol=1e-6, atol=1e-7)
+    assert ours.device.type == "cpu"
+    assert plugrad.hann_window(n, periodic, device=device).device.type == device.split(":")[0]
+
+
+def test_window_refusals():
+    for expr in [lambda m: m.hann_window(-1), lambda m: m.hann_window(3, dtype=m.int64),
+                 lambda m: m.kaiser_window(2.0)]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+
+
+@pytest.mark.parametrize("row, col, offset", [(3, 3, 0), (3, 4, 1), (4, 3, -1), (0, 3, 0), (2, 5, -4), (3, 3, 9)])
+def test_triangle_indices_match_torch(row, col, offset, device):
+    for name in ("tril_indices", "triu_indices"):
+        ours = getattr(plugrad, name)(row, col, offset, device=device)
+        theirs = getattr(torch, name)(row, col, offset)
+        assert ours.dtype == plugrad.int64 and ours.tolist() == theirs.tolist()
+        assert tuple(ours.shape) == tuple(theirs.shape)
+    assert plugrad.tril_indices(3, 3, dtype=plugrad.int32).dtype == plugrad.int32
+
+
+@pytest.mark.parametrize("args, kwargs", [((0, 2, 5), {}), ((0, 3, 4), {"base": 2}), ((1, -1, 3), {}),
+                                          ((0, 2, 3), {"dtype": "int64", "base": 2}), ((0, 1, 1), {}),
+                                          ((-2, 2, 6), {"dtype": "float64"})])
+def test_logspace_matches_torch(args, kwargs):
+    ours = plugrad.logspace(*args, **{k: getattr(plugrad, v) if k == "dtype" else v for k, v in kwargs.items()})
+    theirs = torch.logspace(*args, **{k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()})
+    _same(ours, theirs)
+
+
+@pytest.mark.parametrize("args", [(1, 4), (1, 4, 0.5), (0, 1, 0.3), (5, 1, -1)])
+def test_deprecated_range_matches_torch(args):
+    with warnings.catch_warnings(record=True) as theirs_w:
+        warnings.simplefilter("always")
+        theirs = torch.range(*args)
+    with warnings.catch_warnings(record=True) as ours_w:
+        warnings.simplefilter("always")
+        ours = plugrad.range(*args)
+    _same(ours, theirs)
+    assert [w.category for w in ours_w] == [w.category for w in theirs_w]
+
+
+def test_empty_strided_asarray_and_new(device):
+    e = plugrad.empty_strided((2, 3), (1, 2), device=device)
+    assert e.stride() == torch.empty_strided((2, 3), (1, 2)).stride() and tuple(e.shape) == (2, 3)
+    x = plugrad.zeros(2, 3, device=device)
+    assert x.new_empty_strided((2, 2), (1, 2)).stride() == (1, 2)
+    assert plugrad.asarray(x) is x and plugrad.asarray(x, copy=True) is not x
+    assert str(plugrad.asarray([1, 2]).dtype) == str(torch.asarray([1, 2]).dtype)
+    assert plugrad.asarray(x, dtype=plugrad.float64).dtype == plugrad.float64
+    assert tuple(x.new(2, 3).shape) == (2, 3) and x.new([1, 2]).dtype == x.dtype and x.new().numel() == 0
+
+
+# ---- type information, dtype rules, small queries ----------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_finfo_matches_torch(dtype):
+    ours, theirs = plugrad.finfo(getattr(plugrad, dtype)), torch.finfo(getattr(torch, dtype))
+    for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_torch(dtype):
+    ours, theirs = plugrad.iinfo(getattr(plugrad, dtype)), torch.iinfo(getattr(torch, dtype))
+    for attr in ("bits", "max", "min", "dtype"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert repr(ours) == repr(theirs)
+
+
+def test_info_refusals_and_default():
+    assert plugrad.finfo().dtype == torch.finfo().dtype
+    for expr in [lambda m: m.finfo(m.int32), lambda m: m.iinfo(m.float32), lambda m: m.iinfo(m.bool),
+                 lambda m: m.finfo(3)]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def test_can_cast_and_result_type_match_torch():
+    for a in DTYPES:
+        for b in DTYPES:
+            assert plugrad.can_cast(getattr(plugrad, a), getattr(plugrad, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    for make in [lambda m: (m.tensor([1]), 2.5), lambda m: (m.tensor([1], dtype=m.uint8), 300),
+                 lambda m: (m.tensor(1.0, dtype=m.float64), m.tensor([1], dtype=m.int32)),
+                 lambda m: (m.tensor([True]), True), lambda m: (m.tensor([1.0], dtype=m.float16), m.tensor(2.0))]:
+        assert str(plugrad.result_type(*make(plugrad))) == str(torch.result_type(*make(torch)))
+
+
+def test_tensor_queries_match_torch(device):
+    for m, dev in ((plugrad, device), (torch, "cpu")):
+        x = m.zeros(2, 3, device=dev)
+        facts = (x.is_same_size(m.ones(2, 3, device=dev)), x.is_same_size(m.ones(3, 2, device=dev)),
+                 x.is_signed(), m.tensor([1], dtype=m.uint8).is_signed(), m.tensor([True]).is_signed(),
+                 m.tensor([2.0]).is_nonzero(), m.tensor([0]).is_nonzero(), x.dim_order(), x.t().dim_order(),
+                 m.zeros(2, 3, 4).permute(2, 0, 1).dim_order(), str(x.layout), m.typename(m.tensor([1.0])),
+                 m.typename(m.tensor([1])), m.typename(3), m.typename(m.nn.Linear(1, 1)).split(".", 1)[1])
+        if m is torch:
+            assert facts == ours
+        ours = facts
+    assert plugrad.zeros(1).get_device() == torch.zeros(1).get_device() == -1
+    assert plugrad.strided == plugrad.zeros(1).layout and repr(plugrad.contiguous_format) == "torch.contiguous_format"
+    assert plugrad.CharTensor([1]).dtype == plugrad.int8 and plugrad.ShortTensor(2).dtype == plugrad.int16
+
+
+def test_resize_matches_torch():
+    for m in (plugrad, torch):
+        x = m.tensor([1.0, 2.0, 3.0, 4.0])
+        assert x.resize_(2, 2) is x
+        assert tuple(x.shape) == (2, 2)
+        y = m.tensor([5.0, 6.0])
+        y.resize_as_(m.zeros(1))
+        if m is torch:
+            assert x.tolist() == ours[0] and y.tolist() == ours[1]
+        ours = (x.tolist(), y.tolist())
+    with pytest.raises(RuntimeError):
+        torch.ones(2, requires_grad=True).resize_(3)
+    with pytest.raises(RuntimeError):
+        plugrad.ones(2, requires_grad=True).resize_(3)
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+def test_range_refusals_match_torch():
+    for args in [(3,), (1, 4, 0), (4, 1, 1)]:
+        with pytest.raises(Exception) as theirs:
+            torch.range(*args)
+        with pytest.raises(type(theirs.value)):
+            plugrad.range(*args)
+
+
+def test_deterministic_switch():
+    assert plugrad.are_deterministic_algorithms_enabled() is False
+    try:
+        plugrad.use_deterministic_algorithms(True, warn_only=True)
+        assert plugrad.are_deterministic_algorithms_enabled() is True
+        assert plugrad.is_deterministic_algorithms_warn_only_enabled() is True
+    finally:
+        plugrad.use_deterministic_algorithms(False)
+    assert plugrad.is_deterministic_algorithms_warn_only_enabled() is False
+    with pytest.raises(TypeError):
+        plugrad.use_deterministic_algorithms("yes")
+
+
+def test_kaiser_uses_a_converged_bessel_series():
+    """The window's I0 is summed until the terms vanish: large beta still matches."""
+    _same(plugrad.kaiser_window(6, False, beta=40.0, dtype=plugrad.float64),
+          torch.kaiser_window(6, False, beta=40.0, dtype=torch.float64), rtol=1e-12, atol=1e-300)
+    assert math.isclose(float(plugrad.kaiser_window(3, False, beta=0.0)[0]), 1.0)
