@@ -313,3 +313,74 @@ def test_kaiser_uses_a_converged_bessel_series():
     _same(plugrad.kaiser_window(6, False, beta=40.0, dtype=plugrad.float64),
           torch.kaiser_window(6, False, beta=40.0, dtype=torch.float64), rtol=1e-12, atol=1e-300)
     assert math.isclose(float(plugrad.kaiser_window(3, False, beta=0.0)[0]), 1.0)
+
+
+# ---- torch.<name> forms of nn.functional ops --------------------------------------------------
+
+def _top_level_cases():
+    rng = np.random.default_rng(5)
+    x1, w1 = rng.normal(size=(2, 3, 8)), rng.normal(size=(4, 3, 3))
+    x2, w2 = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3))
+    x3, w3 = rng.normal(size=(1, 2, 4, 4, 4)), rng.normal(size=(3, 2, 2, 2, 2))
+    wt2 = rng.normal(size=(3, 2, 3, 3))
+    a, b = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    sign = np.sign(rng.normal(size=4))
+    shuffled = rng.normal(size=(1, 4, 2, 2))
+    return [
+        ("conv1d", lambda m, t: m.conv1d(t(x1), t(w1), None, 1, 1)),
+        ("conv2d", lambda m, t: m.conv2d(t(x2), t(w2), t(w2[:, 0, 0, 0]), 2, 1)),
+        ("conv3d", lambda m, t: m.conv3d(t(x3), t(w3))),
+        ("conv_transpose1d", lambda m, t: m.conv_transpose1d(t(x1), t(w1.transpose(1, 0, 2)), None, 2)),
+        ("conv_transpose2d", lambda m, t: m.conv_transpose2d(t(x2), t(wt2), None, 1, 1)),
+        ("conv_transpose3d", lambda m, t: m.conv_transpose3d(t(x3), t(w3.transpose(1, 0, 2, 3, 4)))),
+        ("max_pool1d", lambda m, t: m.max_pool1d(t(x1), 2)),
+        ("max_pool2d", lambda m, t: m.max_pool2d(t(x2), 3, 2, 1)),
+        ("max_pool3d", lambda m, t: m.max_pool3d(t(x3), 2)),
+        ("avg_pool1d", lambda m, t: m.avg_pool1d(t(x1), 3, 2, 1)),
+        ("adaptive_avg_pool1d", lambda m, t: m.adaptive_avg_pool1d(t(x1), 3)),
+        ("adaptive_max_pool1d", lambda m, t: m.adaptive_max_pool1d(t(x1), 3)[0]),
+        ("dropout eval", lambda m, t: m.dropout(t(a), 0.5, False)),
+        ("dropout p=0", lambda m, t: m.dropout(t(a), 0.0, True)),
+        ("embedding", lambda m, t: m.embedding(t(a), m.tensor([[0, 3], [2, 2]]))),
+        ("batch_norm", lambda m, t: m.batch_norm(t(x1), t(w1[:, 0, 0][:3]), t(w1[:, 0, 1][:3]), None, None, True,
+                                                 0.1, 1e-5, False)),
+        ("layer_norm", lambda m, t: m.layer_norm(t(x1), (8,), t(x1[0, 0]), None, 1e-5)),
+        ("instance_norm", lambda m, t: m.instance_norm(t(x1), None, None, None, None, True, 0.1, 1e-5, False)),
+        ("bce_with_logits", lambda m, t: m.binary_cross_entropy_with_logits(t(a), t((b > 0) * 1.0))),
+        ("bce_with_logits none", lambda m, t: m.binary_cross_entropy_with_logits(t(a), t((b > 0) * 1.0), None,
+                                                                                 None, 0)),
+        ("kl_div", lambda m, t: m.kl_div(t(a), t(np.exp(b)))),
+        ("kl_div sum log_target", lambda m, t: m.kl_div(t(a), t(b), 2, log_target=True)),
+        ("margin_ranking_loss", lambda m, t: m.margin_ranking_loss(t(a[:, 0]), t(b[:, 0]), t(sign), 0.5)),
+        ("hinge_embedding_loss", lambda m, t: m.hinge_embedding_loss(t(a), t(np.sign(b)), 1.0, 2)),
+        ("cosine_embedding_loss", lambda m, t: m.cosine_embedding_loss(t(a), t(b), t(sign))),
+        ("triplet_margin_loss", lambda m, t: m.triplet_margin_loss(t(a), t(b), t(a * 0.5), 1.0, 2, 1e-6, True)),
+        ("poisson_nll_loss", lambda m, t: m.poisson_nll_loss(t(a), t(np.abs(b)), True, False, 1e-8, 1)),
+        ("losses unreduced by default", lambda m, t: m.margin_ranking_loss(t(a[:, 0]), t(b[:, 0]), t(sign))),
+        ("kl_div mean", lambda m, t: m.kl_div(t(a), t(np.exp(b)), 1)),
+        ("pixel_shuffle", lambda m, t: m.pixel_shuffle(t(shuffled), 2)),
+        ("pixel_unshuffle", lambda m, t: m.pixel_unshuffle(t(x2[:, :, :4, :4]), 2)),
+    ]
+
+
+TOP_LEVEL = _top_level_cases()
+
+
+@pytest.mark.parametrize("case", TOP_LEVEL, ids=[c[0] for c in TOP_LEVEL])
+def test_top_level_functional_forms_match_torch(case):
+    _, expr = case
+    ours = expr(plugrad, lambda a: plugrad.tensor(a, dtype=plugrad.float64))
+    theirs = expr(torch, lambda a: torch.tensor(a, dtype=torch.float64))
+    _same(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_top_level_adaptive_max_pool1d_returns_indices_and_bad_reduction():
+    x = np.arange(12.0).reshape(1, 2, 6)
+    values, indices = plugrad.adaptive_max_pool1d(plugrad.tensor(x), 2)
+    tv, ti = torch.adaptive_max_pool1d(torch.tensor(x), 2)
+    _same(values, tv)
+    assert indices.tolist() == ti.tolist()
+    with pytest.raises(TypeError):
+        plugrad.kl_div(plugrad.zeros(2), plugrad.zeros(2), "mean")
+    with pytest.raises(TypeError):
+        torch.kl_div(torch.zeros(2), torch.zeros(2), "mean")

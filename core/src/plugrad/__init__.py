@@ -41,6 +41,12 @@ from .typeinfo import (channels_last, channels_last_3d, contiguous_format, finfo
 from .factories import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window, hann_window,
                         kaiser_window, logspace, range, tril_indices, triu_indices)
 from .ops.conversion import fill_, zero_
+from .nn.torch_functions import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, batch_norm,  # noqa: F401
+                                 binary_cross_entropy_with_logits, conv1d, conv2d, conv3d, conv_transpose1d,
+                                 conv_transpose2d, conv_transpose3d, cosine_embedding_loss, dropout, embedding,
+                                 hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
+                                 max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
+                                 poisson_nll_loss, triplet_margin_loss)
 from ._misc_api import (are_deterministic_algorithms_enabled, can_cast, is_deterministic_algorithms_warn_only_enabled,
                         result_type, typename, use_deterministic_algorithms)
 
