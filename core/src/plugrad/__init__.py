@@ -47,8 +47,9 @@ from .nn.torch_functions import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_p
                                  hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
                                  max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
                                  poisson_nll_loss, triplet_margin_loss)
-from ._misc_api import (are_deterministic_algorithms_enabled, can_cast, is_deterministic_algorithms_warn_only_enabled,
-                        result_type, typename, use_deterministic_algorithms)
+from ._misc_api import (are_deterministic_algorithms_enabled, can_cast, get_device,
+                        is_deterministic_algorithms_warn_only_enabled, is_nonzero, is_same_size, is_signed,
+                        resize_as_, result_type, typename, use_deterministic_algorithms)
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):

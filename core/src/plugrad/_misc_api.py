@@ -69,3 +69,33 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _deterministic["warn_only"]
+
+
+# ---- function forms of Tensor queries (PyTorch has both) ------------------------------------------
+
+def get_device(input) -> int:
+    """``input.get_device()``: -1 for a cpu tensor, the device index otherwise."""
+    return input.get_device()
+
+
+def is_nonzero(input) -> bool:
+    """``input.is_nonzero()``: the truth of a one-element tensor."""
+    return input.is_nonzero()
+
+
+def is_same_size(input, other) -> bool:
+    """``input.is_same_size(other)``."""
+    return input.is_same_size(other)
+
+
+def is_signed(input) -> bool:
+    """``input.is_signed()``: True for signed integer and float dtypes."""
+    return input.is_signed()
+
+
+def resize_as_(input, the_template, *, memory_format=None):
+    """``input.resize_as_(the_template)``."""
+    return input.resize_as_(the_template)
+
+
+__all__ += ["get_device", "is_nonzero", "is_same_size", "is_signed", "resize_as_"]

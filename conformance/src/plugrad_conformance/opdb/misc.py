@@ -11,7 +11,7 @@ import numpy as np
 import plugrad
 
 from ..gen import Domain
-from ..opinfo import ALL, FLOATS, INTS, NUMERIC, TO_BOOL, TO_FLOAT, ErrorInput, OpInfo, Sample
+from ..opinfo import ALL, FLOATS, INTS, NUMERIC, TO_BOOL, TO_FLOAT, Arr, ErrorInput, OpInfo, Sample
 from .common import AWAY_FROM_INTEGERS, EVEN, NONZERO, ODD, D, binary, f64, shape_mismatch, unary
 
 ELEMENTWISE = "plugrad.ops.elementwise"
@@ -277,6 +277,123 @@ ENTRIES = [
     _e(MISC, "detach_", lambda x: x, unary(), dtypes=ALL, differentiable=False, method=False, inplace=False),
     _e(MISC, "fill", lambda x, v: np.full(x.shape, v, dtype=x.dtype), _fill_sample, dtypes=NUMERIC, method=False,
        differentiable=False),
+]
+
+
+# ---- the *_scatter ops, statistics, vander, unravel_index ------------------------------------------
+
+def _select_scatter_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    dim = g.integers(0, len(shape) - 1)
+    index = g.integers(0, shape[dim] - 1)
+    return Sample(g.array(shape), g.array(shape[:dim] + shape[dim + 1:]), dim, index)
+
+
+def _select_scatter_ref(x, src, dim, index):
+    r = x.copy()
+    np.moveaxis(r, dim, 0)[index] = src
+    return r
+
+
+def _slice_scatter_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    dim = g.integers(0, len(shape) - 1)
+    start = g.integers(0, shape[dim] - 1)
+    step = g.integers(1, 2)
+    n = len(range(start, shape[dim], step))
+    src_shape = shape[:dim] + (n,) + shape[dim + 1:]
+    return Sample(g.array(shape), g.array(src_shape), dim, start, None, step)
+
+
+def _slice_scatter_ref(x, src, dim=0, start=None, end=None, step=1):
+    r = x.copy()
+    np.moveaxis(r, dim, 0)[start:end:step] = np.moveaxis(src, dim, 0)
+    return r
+
+
+def _diagonal_scatter_sample(g):
+    rows, cols = g.integers(1, 4), g.integers(1, 4)
+    offset = g.integers(-rows + 1, cols - 1)
+    n = len(np.diagonal(np.zeros((rows, cols)), offset))
+    return Sample(g.array((rows, cols)), g.array((n,)), offset)
+
+
+def _diagonal_scatter_ref(x, src, offset=0):
+    r = x.copy()
+    rows, cols = r.shape
+    for k in range(len(src)):
+        i, j = (k, k + offset) if offset >= 0 else (k - offset, k)
+        r[i, j] = src[k]
+    return r
+
+
+def _as_strided_scatter_sample(g):
+    n = g.integers(3, 6)
+    return Sample(g.array((n,)), g.array((2,)), (2,), (2,), g.integers(0, n - 3))
+
+
+def _as_strided_scatter_ref(x, src, size, stride, storage_offset=0):
+    r = x.copy()
+    r[storage_offset:storage_offset + stride[0] * size[0]:stride[0]] = src
+    return r
+
+
+def _cov_sample(g):
+    rows, cols = g.integers(1, 3), g.integers(2, 5)
+    variant = g.integers(0, 2) if g.purpose == "forward" else 0
+    x = g.array((rows, cols) if g.boolean() else (cols,))
+    if variant == 1:
+        return Sample(x, correction=0)
+    if variant == 2:
+        return Sample(x, fweights=Arr(np.arange(1, cols + 1), "int64"), aweights=np.linspace(0.5, 1.5, cols),
+                      nograd=(1,))
+    return Sample(x)
+
+
+def _cov_ref(x, correction=1, fweights=None, aweights=None):
+    x = np.asarray(x, dtype=np.float64)
+    return np.asarray(np.cov(x, ddof=correction, fweights=fweights, aweights=aweights))
+
+
+def _corrcoef_sample(g):
+    return Sample(g.array((g.integers(2, 3), g.integers(3, 5)), Domain(-4, 4), unique=True))
+
+
+def _vander_sample(g):
+    n = g.integers(1, 4)
+    return Sample(g.array((n,), Domain(-2, 2)), g.choice([None, 3, 1]), g.boolean())
+
+
+def _vander_ref(x, N=None, increasing=False):
+    r = np.vander(x, N, increasing=increasing)
+    return r.astype(np.int64) if x.dtype.kind in "biu" else r
+
+
+def _unravel_sample(g):
+    shape = tuple(g.integers(1, 4) for _ in range(g.integers(1, 3)))
+    total = int(np.prod(shape))
+    return Sample(g.array((g.integers(1, 4),), Domain(0, total - 1, grid=tuple(float(v) for v in range(total)))),
+                  shape)
+
+
+def _unravel_ref(indices, shape):
+    return tuple(np.asarray(c, dtype=np.int64) for c in np.unravel_index(indices.astype(np.int64), shape))
+
+
+ENTRIES += [
+    _e(MISC, "select_scatter", _select_scatter_ref, _select_scatter_sample, dtypes=ALL),
+    _e(MISC, "slice_scatter", _slice_scatter_ref, _slice_scatter_sample, dtypes=ALL),
+    _e(MISC, "diagonal_scatter", _diagonal_scatter_ref, _diagonal_scatter_sample, dtypes=ALL,
+       errors=[ErrorInput(lambda g: Sample(g.array((3, 3)), g.array((2,))), RuntimeError, "a src of the wrong size")]),
+    _e(MISC, "as_strided_scatter", _as_strided_scatter_ref, _as_strided_scatter_sample, dtypes=ALL, layouts=False),
+    _e(MISC, "cov", _cov_ref, _cov_sample, dtypes=FLOATS,
+       errors=[ErrorInput(lambda g: Sample(g.array((2, 2, 2))), RuntimeError, "a 3-d input")]),
+    _e(MISC, "corrcoef", lambda x: np.corrcoef(np.asarray(x, dtype=np.float64)), _corrcoef_sample,
+       tol={"float16": (2e-2, 2e-2)}),
+    _e(MISC, "vander", _vander_ref, _vander_sample, dtypes=NUMERIC,
+       result_dtype=lambda d, s: d if d.is_floating_point else plugrad.int64, method=False),
+    _e(MISC, "unravel_index", _unravel_ref, _unravel_sample, dtypes=INTS - {"uint8", "int8"},
+       result_dtype=lambda d, s: (plugrad.int64,) * len(s.args[1]), differentiable=False, method=False),
 ]
 
 __all__ = ["ENTRIES"]

@@ -241,3 +241,33 @@ Tensor.new = _legacy_tensor_new
 Tensor.new_empty_strided = _new_empty_strided
 Tensor.resize_ = _resize_
 Tensor.resize_as_ = lambda self, other, memory_format=None: _resize_(self, other._shape)
+
+
+def _sum_to_size(self, *size):
+    """``self`` summed down to ``size`` (a shape ``self`` expands from): leading dims
+    summed away, dims of size 1 in ``size`` summed with keepdim."""
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    lead = self.dim() - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, self._shape[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self._shape)}}}.")
+    if shape == tuple(self._shape):
+        return self
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape) if n == 1 and self._shape[lead + i] != 1]
+    r = self.sum(dims, keepdim=True) if dims else self
+    return r.view(shape) if lead else r
+
+
+def _adjoint(self):
+    """``x.H``: the conjugate transpose of a matrix (the transpose: plugrad is real)."""
+    if self.dim() != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
+    return self.transpose(0, 1)
+
+
+Tensor.sum_to_size = _sum_to_size
+Tensor.itemsize = property(lambda self: self._dtype.itemsize)
+Tensor.nbytes = property(lambda self: self._dtype.itemsize * self.numel())
+Tensor.is_meta = property(lambda self: False)
+Tensor.const_data_ptr = lambda self: self.data_ptr()
+Tensor.H = property(_adjoint)
+Tensor.mH = property(lambda self: self.mT)

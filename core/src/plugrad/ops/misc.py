@@ -8,11 +8,12 @@ gets it without a kernel); the sliding window is a strided view with its own nod
 from __future__ import annotations
 
 import itertools
+import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, tensor, zeros
-from ..dtypes import bool_, int64
+from ..dtypes import bool_, int64, promote_types
 from ..layout import normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
@@ -241,6 +242,183 @@ def fill(input, value) -> Tensor:
     if STATE.enabled and input._requires_grad:
         record(FillBackward0(), (input,), r)
     return r
+
+
+
+
+# ---- writing a tensor into a view of a copy: the *_scatter ops ------------------------------------
+
+def _slice_view(x, dim, start, end, step):
+    return x[(slice(None),) * dim + (slice(start, end, step),)]
+
+
+_VIEWS = {
+    "select": lambda x, a: x.select(a["dim"], a["index"]),
+    "slice": lambda x, a: _slice_view(x, a["dim"], a["start"], a["end"], a["step"]),
+    "diagonal": lambda x, a: x.diagonal(a["offset"], a["dim1"], a["dim2"]),
+    "as_strided": lambda x, a: x.as_strided(a["size"], a["stride"], a["storage_offset"]),
+}
+
+
+class _ScatterBackward(Node):
+    """d <view>_scatter(a, src) = (g with the view's elements zeroed, g's view)"""
+    __slots__ = ("view", "args")
+
+    def backward(self, g):
+        view = _VIEWS[self.view]
+        ga = _scatter(self.view, g, ops.zeros_like(view(g, self.args)), self.args) \
+            if self.next_functions[0][0] is not None else None
+        gs = view(g, self.args) if self.next_functions[1][0] is not None else None
+        return ga, gs
+
+
+_SCATTER_NODES = {v: type(f"{''.join(p.capitalize() for p in v.split('_'))}ScatterBackward0", (_ScatterBackward,),
+                          {"__slots__": (), "__doc__": _ScatterBackward.__doc__.replace("<view>", v)})
+                  for v in _VIEWS}
+
+
+def _scatter(kind, input, src, args):
+    """A copy of ``input`` with ``src`` written into its ``kind`` view (``args``)."""
+    fname = f"{kind}_scatter"
+    check_tensor(input, fname, "input")
+    check_tensor(src, fname, "src")
+    with no_grad():
+        r = input.clone()
+        target = _VIEWS[kind](r, args)
+        if tuple(target.shape) != tuple(src.shape):
+            raise RuntimeError(f"{fname}: expected src to have a size equal to the slice of self. src size = "
+                               f"{list(src.shape)}, slice size = {list(target.shape)}")
+        target.copy_(src)
+    if STATE.enabled and (input._requires_grad or src._requires_grad):
+        node = _SCATTER_NODES[kind]()
+        node.view, node.args = kind, args
+        record(node, (input, src), r)
+    return r
+
+
+@declare(method=True)
+def select_scatter(input, src, dim, index) -> Tensor:
+    """A copy of ``input`` with ``src`` written at ``index`` of ``dim``."""
+    return _scatter("select", input, src, {"dim": check_int(dim, "select_scatter", "dim"),
+                                          "index": check_int(index, "select_scatter", "index")})
+
+
+@declare(method=True)
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
+    """A copy of ``input`` with ``src`` written into ``input[..., start:end:step, ...]`` (on ``dim``)."""
+    dim = normalize_dim(check_int(dim, "slice_scatter", "dim"), max(input.dim(), 1))
+    return _scatter("slice", input, src, {"dim": dim, "start": start, "end": end, "step": step})
+
+
+@declare(method=True)
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
+    """A copy of ``input`` with ``src`` written on its diagonal (``offset``, ``dim1``, ``dim2``)."""
+    return _scatter("diagonal", input, src, {"offset": offset, "dim1": dim1, "dim2": dim2})
+
+
+@declare(method=True)
+def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
+    """A copy of ``input`` (contiguous) with ``src`` written at the strided positions."""
+    return _scatter("as_strided", input.contiguous() if isinstance(input, Tensor) else input, src,
+                    {"size": tuple(size), "stride": tuple(stride), "storage_offset": storage_offset})
+
+
+# ---- statistics and small constructions ------------------------------------------------------------
+
+@declare(method=True)
+def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in ``input``'s rows (observations in
+    columns), with frequency and observation weights; PyTorch's formula, step by step."""
+    check_tensor(input, "cov", "input")
+    if input.dim() > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
+    if input._dtype is bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    x = input.view(1, -1) if input.dim() < 2 else input
+    n = x._shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is None:
+            continue
+        check_tensor(weights, "cov", name)
+        if weights.dim() > 1 or weights.numel() != n:
+            raise RuntimeError(f"cov(): expected {name} to have one dimension and {n} elements, got shape "
+                               f"{list(weights.shape)}")
+        if name == "fweights" and weights.is_floating_point():
+            raise RuntimeError("cov(): expected fweights to have integral dtype")
+        if bool((weights < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        w = weights if w is None else w * weights
+    w_sum = w.sum() if w is not None else tensor(n, device=input.device)
+    if w is not None and not bool(w_sum != 0):
+        raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+    avg = (x * w if w is not None else x).sum(1) / w_sum
+    if w is not None and correction != 0 and aweights is not None:
+        norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
+    else:
+        norm_factor = w_sum - correction
+    if bool(norm_factor <= 0):
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+        norm_factor = norm_factor * 0
+    x = x - avg.unsqueeze(1)
+    c = ops.mm(x, (x * w if w is not None else x).t())
+    return ops.true_divide(c, norm_factor).squeeze()
+
+
+@declare(method=True)
+def corrcoef(input) -> Tensor:
+    """Pearson's correlation coefficients of the variables in ``input``'s rows."""
+    check_tensor(input, "corrcoef", "input")
+    if input.dim() > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    stddev = c.diagonal().sqrt()
+    c = c / stddev.view(-1, 1)
+    c = c / stddev.view(1, -1)
+    return c.clip(-1, 1)
+
+
+@declare()
+def vander(x, N=None, increasing=False) -> Tensor:
+    """The Vandermonde matrix of a 1-d ``x``: columns ``x**(N-1), ..., x, 1`` (reversed
+    when ``increasing``); integers compute in int64, as PyTorch's cumulative product."""
+    check_tensor(x, "vander", "x")
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x._shape[0] if N is None else check_int(N, "vander", "N")
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dtype = promote_types(x._dtype, int64)
+    result = ops.ones((x._shape[0], n), dtype=dtype, device=x.device)
+    if n > 1:
+        result[:, 1:] = x.unsqueeze(1).expand(x._shape[0], n - 1).cumprod(1)
+    return result if increasing else result.flip([1])
+
+
+@declare()
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates, one tensor per dim of ``shape``, of flat ``indices`` into a
+    row-major tensor of that shape; like PyTorch, an index out of range wraps around
+    (each coordinate is taken modulo its dim's size)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): argument 'indices' must be Tensor, not {type(indices).__name__}")
+    if indices._dtype.is_floating_point or indices._dtype is bool_:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices._dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise ValueError("'shape' cannot have negative values, but got " + str(shape))
+    with no_grad():
+        flat = indices.to(int64)
+        coords = []
+        for n in reversed(shape):
+            coords.append(ops.remainder(flat, n))
+            flat = ops.floor_divide(flat, n)
+    return tuple(reversed(coords))
 
 
 __all__ = names_declared_in(__name__)   # every op declared above, with its aliases
