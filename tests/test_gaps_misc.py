@@ -464,3 +464,61 @@ def test_tensor_sizes_and_top_level_queries(device):
     assert plugrad.get_device(plugrad.zeros(1)) == torch.get_device(torch.zeros(1))
     y, ty = plugrad.zeros(3), torch.zeros(3)
     assert plugrad.resize_as_(y, x) is y and tuple(y.shape) == tuple(torch.resize_as_(ty, tx).shape)
+
+
+# ---- dist, renorm, fill_diagonal_ ----------------------------------------------------------------
+
+NORM_CASES = [(f"dist p={p}", lambda m, a, b, p=p: m.dist(a, b[0], p)) for p in (2, 1, 3, 0.5, float("inf"))] + \
+    [(f"renorm p={p} dim={d}", lambda m, a, b, p=p, d=d: m.renorm(a, p, d, 1.5)) for p in (1, 2, 3) for d in (0, 1)] + \
+    [("Tensor.renorm", lambda m, a, b: a.renorm(2, -1, 0.5)), ("Tensor.dist", lambda m, a, b: a.dist(b))]
+
+
+@pytest.mark.parametrize("case", NORM_CASES, ids=[c[0] for c in NORM_CASES])
+def test_dist_and_renorm_match_torch(case, device):
+    _, expr = case
+    rng = np.random.default_rng(13)
+    a, b = rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4))
+    (r, ours), (tr, theirs) = _both(expr, [a, b], device, requires_grad=True)
+    _same(r, tr, rtol=1e-9, atol=1e-10)
+    assert type(r.grad_fn).__name__ == type(tr.grad_fn).__name__
+    weights = rng.uniform(-1, 1, tuple(tr.shape))
+    g = plugrad.autograd.grad((r * plugrad.tensor(weights, device=device)).sum(), ours, allow_unused=True)
+    tg = torch.autograd.grad((tr * torch.tensor(weights)).sum(), theirs, allow_unused=True)
+    for o, t in zip(g, tg):
+        if t is None:
+            assert o is None or not bool(o.any())
+        else:
+            _same(o, t, rtol=1e-8, atol=1e-10)
+
+
+def test_renorm_inplace_and_refusals(device):
+    a = np.random.default_rng(2).uniform(-2, 2, (3, 4))
+    x, tx = plugrad.tensor(a, device=device), torch.tensor(a)
+    assert x.renorm_(2, 0, 1.0) is x
+    tx.renorm_(2, 0, 1.0)
+    _same(x, tx, rtol=1e-9)
+    for expr in [lambda m: m.renorm(m.ones(2, 2), 0, 0, 1.0), lambda m: m.renorm(m.ones(2, 2), 2, 0, -1.0),
+                 lambda m: m.renorm(m.ones(2, 2, dtype=m.int64), 2, 0, 1.0),
+                 lambda m: m.dist(m.tensor([1, 2]), m.tensor([1, 2]))]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+
+
+@pytest.mark.parametrize("shape, wrap", [((3, 4), False), ((4, 3), False), ((7, 3), True), ((7, 3), False),
+                                         ((3, 3, 3), False), ((5, 2), True)])
+def test_fill_diagonal_matches_torch(shape, wrap, device):
+    x, tx = plugrad.zeros(*shape, device=device), torch.zeros(*shape)
+    assert x.fill_diagonal_(2.5, wrap) is x
+    tx.fill_diagonal_(2.5, wrap)
+    assert x.tolist() == tx.tolist()
+    w = plugrad.ones(3, 3, requires_grad=True)
+    y = w * 1
+    y.fill_diagonal_(0.0)
+    y.sum().backward()
+    tw = torch.ones(3, 3, requires_grad=True)
+    ty = tw * 1
+    ty.fill_diagonal_(0.0)
+    ty.sum().backward()
+    assert w.grad.tolist() == tw.grad.tolist()

@@ -396,4 +396,40 @@ ENTRIES += [
        result_dtype=lambda d, s: (plugrad.int64,) * len(s.args[1]), differentiable=False, method=False),
 ]
 
+
+# ---- dist, renorm ----------------------------------------------------------------------------------
+
+def _dist_sample(g):
+    sa, sb = g.shapes(2)
+    p = g.choice([2, 1, 3, 1.5]) if g.purpose in ("forward", "grad") else 2
+    return Sample(g.array(sa, EVEN), g.array(sb, ODD), p)
+
+
+def _dist_ref(a, b, p=2):
+    d = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+    return np.asarray((d ** p).sum() ** (1.0 / p))
+
+
+def _renorm_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    return Sample(g.array(shape, AWAY_FROM_INTEGERS), g.choice([1, 2, 3]), g.integers(0, len(shape) - 1),
+                  g.choice([0.5, 1.5, 100.0]))
+
+
+def _renorm_ref(x, p, dim, maxnorm):
+    x = np.asarray(x, dtype=np.float64)
+    dims = tuple(d for d in range(x.ndim) if d != dim)
+    norm = (np.abs(x) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+    return x * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+
+
+ENTRIES += [
+    _e(MISC, "dist", _dist_ref, _dist_sample, broadcasts=True,
+       errors=[ErrorInput(lambda g: Sample(g.array((3,)), g.array((3,))), RuntimeError, "dist of integers",
+                          "int64")]),
+    _e(MISC, "renorm", _renorm_ref, _renorm_sample, tol={"float16": (1e-2, 1e-2)},
+       errors=[ErrorInput(lambda g: Sample(g.array((2, 2)), 0, 0, 1.0), RuntimeError, "p = 0"),
+               ErrorInput(lambda g: Sample(g.array((2, 2)), 2, 0, -1.0), RuntimeError, "a negative maxnorm")]),
+]
+
 __all__ = ["ENTRIES"]

@@ -420,5 +420,145 @@ def unravel_index(indices, shape) -> tuple:
             flat = ops.floor_divide(flat, n)
     return tuple(reversed(coords))
 
+# ---- norms of differences and of slices: dist, renorm -------------------------------------------------
+
+def _sum_keep(t, dims):
+    """``t`` summed over ``dims`` with keepdim (no dims: ``t`` itself, where ``sum(())``
+    would sum everything)."""
+    return t.sum(dims, keepdim=True) if dims else t
+
+
+def _p_norm(x, p, dims):
+    """The ``p``-norm of ``x`` over ``dims`` (keepdim; differentiable, for the backward
+    formulas): 0 counts the nonzero elements, inf takes the largest magnitude."""
+    if p == 0:
+        return _sum_keep((x != 0).to(x._dtype), dims)
+    if p in (float("inf"), float("-inf")):
+        if not dims:
+            return x.abs()
+        return x.abs().amax(dims, keepdim=True) if p > 0 else x.abs().amin(dims, keepdim=True)
+    if p == 1:
+        return _sum_keep(x.abs(), dims)
+    if p == 2:
+        return _sum_keep(x * x, dims).sqrt()
+    return _sum_keep(x.abs() ** p, dims) ** (1.0 / p)
+
+
+def _norm_backward(g, x, p, norm, dims):
+    """``g * d norm_p(x)/dx`` (``norm`` over ``dims``, kept), PyTorch's rule: 0 for p = 0,
+    ``sign(x)`` for p = 1, the gradient split evenly among the largest magnitudes for
+    p = +-inf, ``x |x|**(p-2) / norm**(p-1)`` otherwise (0 where the norm is 0)."""
+    if p == 0:
+        return x * 0 * g
+    if p == 1:
+        return g * x.sign()
+    if p in (float("inf"), float("-inf")):
+        hit = (x.abs() == norm).to(x.dtype)
+        return g * x.sign() * hit / _sum_keep(hit, dims)
+    zero = norm == 0
+    safe = ops.where(zero, 1.0, norm)
+    if p == 2:
+        return ops.where(zero, 0.0, g * x / safe)
+    return ops.where(zero, 0.0, g * x * x.abs() ** (p - 2) / safe ** (p - 1))
+
+
+class DistBackward0(Node):
+    """d ||a - b||_p = (dn, -dn), each summed to its operand's shape"""
+    __slots__ = ("p",)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        diff = a - b
+        dims = tuple(range(diff.dim()))
+        grad = _norm_backward(g, diff, self.p, _p_norm(diff, self.p, dims), dims)
+        ga = ops.sum_to(grad, a.shape) if self.next_functions[0][0] is not None else None
+        gb = -ops.sum_to(grad, b.shape) if self.next_functions[1][0] is not None else None
+        return ga, gb
+
+
+@declare(method=True)
+def dist(input, other, p=2) -> Tensor:
+    """``norm(input - other, p)`` over every element (the operands broadcast)."""
+    check_tensor(input, "dist", "input")
+    check_tensor(other, "dist", "other")
+    if not input.is_floating_point() or not other.is_floating_point():
+        bad = input if not input.is_floating_point() else other
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{bad._dtype.name.capitalize()} instead.")
+    p = float(p)
+    with no_grad():
+        diff = input - other
+        r = _p_norm(diff, p, tuple(range(diff.dim()))).reshape(()) if diff.dim() else _p_norm(diff, p, ())
+    if STATE.enabled and (input._requires_grad or other._requires_grad):
+        node = DistBackward0()
+        node.p = p
+        node.save(input, other)
+        record(node, (input, other), r)
+    return r
+
+
+class RenormBackward0(Node):
+    """d renorm(a, p, dim, maxnorm): PyTorch's renorm_backward (the scale's own
+    derivative where a slice was scaled down, g elsewhere)"""
+    __slots__ = ("p", "dim", "maxnorm")
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        dims = tuple(d for d in range(x.dim()) if d != self.dim)
+        norm = _p_norm(x, self.p, dims)
+        nb = _norm_backward(_sum_keep(x * g, dims), x, self.p, norm, dims)
+        invnorm = (norm + 1e-7).reciprocal()
+        factor = invnorm * self.maxnorm
+        return (ops.where(norm > self.maxnorm, factor * g - (factor * invnorm) * nb, g),)
+
+
+@declare(method=True, inplace=True)
+def renorm(input, p, dim, maxnorm) -> Tensor:
+    """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm``
+    scaled down to norm ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``)."""
+    check_tensor(input, "renorm", "input")
+    if not input.is_floating_point():
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{input._dtype.name.capitalize()}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    dim = normalize_dim(check_int(dim, "renorm", "dim"), max(input.dim(), 1))
+    dims = tuple(d for d in range(input.dim()) if d != dim)
+    with no_grad():
+        norm = _p_norm(input, float(p), dims)
+        factor = ops.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0).to(input._dtype)
+        r = input * factor
+    if STATE.enabled and input._requires_grad:
+        node = RenormBackward0()
+        node.p, node.dim, node.maxnorm = float(p), dim, maxnorm
+        node.save(input)
+        record(node, (input,), r)
+    return r
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal of ``self`` (2-d, or every dim the same
+    size), in place; ``wrap``: a tall matrix's diagonal starts again every cols + 1 rows."""
+    check_tensor(self, "fill_diagonal_", "self")
+    if self.dim() < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.dim() > 2 and len(set(self._shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    n = min(self._shape)
+    if self.dim() == 2 and wrap and self._shape[0] > self._shape[1] + 1:
+        rows, cols = self._shape
+        positions = range(0, rows * cols, cols + 1)
+        index = (tensor([q // cols for q in positions], device=self.device),
+                 tensor([q % cols for q in positions], device=self.device))
+    else:
+        diagonal = arange(n, device=self.device)
+        index = (diagonal,) * self.dim()
+    return self.index_put_(index, tensor(fill_value, dtype=self._dtype, device=self.device))
+
+
+Tensor.fill_diagonal_ = _fill_diagonal_
+
 
 __all__ = names_declared_in(__name__)   # every op declared above, with its aliases
