@@ -522,3 +522,42 @@ def test_fill_diagonal_matches_torch(shape, wrap, device):
     ty.fill_diagonal_(0.0)
     ty.sum().backward()
     assert w.grad.tolist() == tw.grad.tolist()
+
+
+# ---- histogram --------------------------------------------------------------------------------
+
+HISTOGRAMS = [
+    ("bins", lambda m, x: m.histogram(x, 4)),
+    ("one bin", lambda m, x: m.histogram(x, 1)),
+    ("range", lambda m, x: m.histogram(x, 5, range=(-1.0, 1.0))),
+    ("weight density", lambda m, x: m.histogram(x, 3, weight=x.abs(), density=True)),
+    ("edges", lambda m, x: m.histogram(x, m.tensor([-2.0, -0.5, 0.0, 0.25, 2.0], device=x.device))),
+    ("method", lambda m, x: x.histogram(6)),
+    ("constant", lambda m, x: m.histogram(x * 0 + 1, 2)),
+    ("empty", lambda m, x: m.histogram(x[:0], 3)),
+]
+
+
+@pytest.mark.parametrize("case", HISTOGRAMS, ids=[c[0] for c in HISTOGRAMS])
+def test_histogram_matches_torch(case, device):
+    _, expr = case
+    values = np.random.default_rng(17).uniform(-1.5, 1.5, 40)
+    values[:3] = [values.max(), values.min(), 0.0]
+    ours = expr(plugrad, plugrad.tensor(values, dtype=plugrad.float32, device=device))
+    theirs = expr(torch, torch.tensor(values, dtype=torch.float32))
+    _same(ours.hist, theirs.hist)
+    _same(ours.bin_edges, theirs.bin_edges)
+    assert repr(ours).startswith("torch.return_types.histogram(")
+
+
+def test_histogram_refusals_and_grad_mode():
+    for expr in [lambda m: m.histogram(m.tensor([1, 2]), 2), lambda m: m.histogram(m.tensor([1.0]), 0),
+                 lambda m: m.histogram(m.tensor([1.0]), 2, range=(1.0, 0.0))]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+    h = plugrad.histogram(plugrad.tensor([1.0, 2.0], requires_grad=True), 2)
+    th = torch.histogram(torch.tensor([1.0, 2.0], requires_grad=True), 2)
+    assert h.hist.requires_grad == th.hist.requires_grad
+    assert type(h.hist.grad_fn).__name__ == type(th.hist.grad_fn).__name__

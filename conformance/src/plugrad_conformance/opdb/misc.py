@@ -432,4 +432,28 @@ ENTRIES += [
                ErrorInput(lambda g: Sample(g.array((2, 2)), 2, 0, -1.0), RuntimeError, "a negative maxnorm")]),
 ]
 
+
+# ---- histogram -------------------------------------------------------------------------------------
+
+def _histogram_sample(g):
+    x = g.array(g.shape(min_ndim=1, min_size=1), Domain(-4, 4, exclude=lambda v: float(2 * v).is_integer()))
+    variant = g.integers(0, 2)
+    if variant == 0:
+        return Sample(x, g.integers(1, 5), range=(-4.0, 4.0))
+    if variant == 1:
+        return Sample(x, g.integers(1, 5), range=(-2.0, 2.0), density=g.boolean())
+    return Sample(x, Arr(np.array([-4.0, -1.0, 0.0, 4.0]), "float64"), nograd=(1,))
+
+
+def _histogram_ref(x, bins, range=None, weight=None, density=False):
+    hist, edges = np.histogram(np.asarray(x, dtype=np.float64), np.asarray(bins) if not isinstance(bins, int)
+                               else bins, range=range, weights=weight, density=density)
+    return hist.astype(np.float64), edges
+
+
+ENTRIES += [
+    _e(MISC, "histogram", _histogram_ref, _histogram_sample, result_dtype=lambda d, s: (d, d), differentiable=False,
+       errors=[ErrorInput(lambda g: Sample(g.array((3,)), 2), RuntimeError, "histogram of integers", "int64")]),
+]
+
 __all__ = ["ENTRIES"]

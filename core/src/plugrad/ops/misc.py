@@ -8,6 +8,7 @@ gets it without a kernel); the sliding window is a strided view with its own nod
 from __future__ import annotations
 
 import itertools
+from collections import namedtuple
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
@@ -559,6 +560,70 @@ def _fill_diagonal_(self, fill_value, wrap=False):
 
 
 Tensor.fill_diagonal_ = _fill_diagonal_
+
+# ---- histogram -------------------------------------------------------------------------------------
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogram_result.__repr__ = lambda self: (f"torch.return_types.histogram(\nhist={self.hist!r},\n"
+                                          f"bin_edges={self.bin_edges!r})")
+
+
+class _HistogramNotImplemented(Node):
+    """PyTorch records histogram's outputs with a node that has no derivative."""
+
+    def backward(self, g):
+        raise RuntimeError("the derivative for 'histogram' is not implemented.")
+
+
+_HistogramNotImplemented.__name__ = _HistogramNotImplemented.__qualname__ = "NotImplemented"
+
+
+@declare(method=True)
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)``: the (weighted) count of ``input``'s elements in each bin;
+    ``bins`` a count of equal bins over ``range`` (default: the data's min to max) or a
+    1-d tensor of increasing edges. A bin holds [left, right), the last one [left,
+    right]; elements outside the edges are not counted; ``density`` normalizes to a
+    probability density."""
+    check_tensor(input, "histogram", "input")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{input._dtype.name.capitalize()}'")
+    x = input.detach().reshape(-1)
+    with no_grad():
+        if isinstance(bins, Tensor):
+            if bins.dim() != 1 or bins.numel() < 1:
+                raise RuntimeError("histogram(): bins must be a 1D tensor with at least one element")
+            edges = bins.detach().to(input._dtype)
+        else:
+            count = check_int(bins, "histogram", "bins")
+            if count <= 0:
+                raise RuntimeError(f"histogram(): bins must be > 0, but got {count}")
+            if range is not None:
+                left, right = float(range[0]), float(range[1])
+            elif x.numel():
+                left, right = float(x.min()), float(x.max())
+            else:
+                left, right = 0.0, 1.0
+            if left > right:
+                raise RuntimeError(f"histogram(): min should not exceed max, but got min {left} max {right}")
+            if left == right:
+                left, right = left - 0.5, right + 0.5
+            edges = ops.linspace(left, right, count + 1, dtype=input._dtype, device=input.device)
+        n_bins = edges.numel() - 1
+        inside = (x >= edges[0]) & (x <= edges[-1])
+        position = (x.unsqueeze(1) >= edges[1:-1]).sum(1) if n_bins > 1 else zeros(x._shape, dtype=int64,
+                                                                                     device=x.device)
+        one_hot = (position.unsqueeze(1) == arange(n_bins, device=x.device)) & inside.unsqueeze(1)
+        counted = one_hot.to(input._dtype)
+        if weight is not None:
+            check_tensor(weight, "histogram", "weight")
+            counted = counted * weight.detach().reshape(-1, 1).to(input._dtype)
+        hist = counted.sum(0)
+        if density:
+            hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
+    if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)):
+        record(_HistogramNotImplemented(), (input,), hist)
+    return histogram_result(hist, edges)
 
 
 __all__ = names_declared_in(__name__)   # every op declared above, with its aliases
