@@ -456,4 +456,38 @@ ENTRIES += [
        errors=[ErrorInput(lambda g: Sample(g.array((3,)), 2), RuntimeError, "histogram of integers", "int64")]),
 ]
 
+
+# ---- gradient --------------------------------------------------------------------------------------
+
+def _gradient_sample(g):
+    shape = tuple(g.integers(3, 5) for _ in range(g.integers(1, 2)))
+    variant = g.integers(0, 2)
+    x = g.array(shape)
+    if variant == 0:
+        return Sample(x, edge_order=g.choice([1, 2]))
+    if variant == 1:
+        return Sample(x, spacing=g.choice([0.5, 2.0]), dim=len(shape) - 1)
+    coords = [np.cumsum(np.linspace(0.5, 1.5, n)) for n in shape]
+    return Sample(x, spacing=coords, edge_order=g.choice([1, 2]))
+
+
+def _gradient_ref(x, spacing=1, dim=None, edge_order=1):
+    x = np.asarray(x, dtype=np.float64)
+    axes = list(range(x.ndim)) if dim is None else [dim]
+    steps = [np.asarray(s, dtype=np.float64) for s in spacing] if isinstance(spacing, (list, tuple)) \
+        else [spacing] * len(axes)
+    return tuple(np.asarray(np.gradient(x, h, axis=a, edge_order=edge_order)) for a, h in zip(axes, steps))
+
+
+def _gradient_dtype(d, s):
+    n = 1 if "dim" in s.kwargs else s.args[0].ndim
+    return (d if d.is_floating_point else plugrad.get_default_dtype(),) * n
+
+
+ENTRIES += [
+    _e(MISC, "gradient", _gradient_ref, _gradient_sample, result_dtype=_gradient_dtype, method=False,
+       tol={"float16": (1e-2, 1e-2)},
+       errors=[ErrorInput(lambda g: Sample(g.array((2,)), edge_order=2), RuntimeError, "too few points")]),
+]
+
 __all__ = ["ENTRIES"]

@@ -14,7 +14,7 @@ import warnings
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, tensor, zeros
-from ..dtypes import bool_, int64, promote_types
+from ..dtypes import bool_, get_default_dtype, int64, promote_types
 from ..layout import normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
@@ -624,6 +624,87 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if STATE.enabled and (input._requires_grad or (weight is not None and weight._requires_grad)):
         record(_HistogramNotImplemented(), (input,), hist)
     return histogram_result(hist, edges)
+
+# ---- numerical derivatives: gradient ---------------------------------------------------------------
+
+def _along(t, dim, start, stop):
+    return t.narrow(dim, start, stop - start)
+
+
+def _coordinate_weights(x, dim, ndim):
+    """``x`` (1-d coordinates) shaped to broadcast along ``dim`` of an ``ndim``-d tensor."""
+    shape = [1] * ndim
+    shape[dim] = -1
+    return x.reshape(shape)
+
+
+def _gradient_1d(f, dim, h, edge_order):
+    """The derivative of ``f`` along ``dim``: central differences inside, one-sided ones
+    of ``edge_order`` at the ends; ``h`` a number (uniform spacing) or the coordinates
+    along ``dim`` (NumPy's and PyTorch's second-order formulas for uneven spacing)."""
+    n = f.shape[dim]
+    first, second, third = (_along(f, dim, i, i + 1) for i in range(3)) if n > 2 else (None,) * 3
+    lo, mid, hi = _along(f, dim, 0, n - 2), _along(f, dim, 1, n - 1), _along(f, dim, 2, n)
+    if not isinstance(h, Tensor):
+        inner = (hi - lo) / (2 * h)
+        if edge_order == 1:
+            start = (_along(f, dim, 1, 2) - _along(f, dim, 0, 1)) / h
+            end = (_along(f, dim, n - 1, n) - _along(f, dim, n - 2, n - 1)) / h
+        else:
+            start = (-1.5 * first + 2 * second - 0.5 * third) / h
+            end = (0.5 * _along(f, dim, n - 3, n - 2) - 2 * _along(f, dim, n - 2, n - 1)
+                   + 1.5 * _along(f, dim, n - 1, n)) / h
+        return ops.cat([start, inner, end], dim)
+    x = _coordinate_weights(h, dim, f.dim())
+    dx = _along(x, dim, 1, n) - _along(x, dim, 0, n - 1)
+    dx1, dx2 = _along(dx, dim, 0, n - 2), _along(dx, dim, 1, n - 1)
+    a = -dx2 / (dx1 * (dx1 + dx2))
+    b = (dx2 - dx1) / (dx1 * dx2)
+    c = dx1 / (dx2 * (dx1 + dx2))
+    inner = a * lo + b * mid + c * hi
+    if edge_order == 1:
+        start = (_along(f, dim, 1, 2) - _along(f, dim, 0, 1)) / _along(dx, dim, 0, 1)
+        end = (_along(f, dim, n - 1, n) - _along(f, dim, n - 2, n - 1)) / _along(dx, dim, n - 2, n - 1)
+    else:
+        d1, d2 = _along(dx, dim, 0, 1), _along(dx, dim, 1, 2)
+        start = (-(2 * d1 + d2) / (d1 * (d1 + d2)) * first + (d1 + d2) / (d1 * d2) * second
+                 - d1 / (d2 * (d1 + d2)) * third)
+        d1, d2 = _along(dx, dim, n - 3, n - 2), _along(dx, dim, n - 2, n - 1)
+        end = (d2 / (d1 * (d1 + d2)) * _along(f, dim, n - 3, n - 2)
+               - (d2 + d1) / (d1 * d2) * _along(f, dim, n - 2, n - 1)
+               + (2 * d2 + d1) / (d2 * (d1 + d2)) * _along(f, dim, n - 1, n))
+    return ops.cat([start, inner, end], dim)
+
+
+@declare()
+def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
+    """The derivative of ``input`` along each of ``dim`` (default: every dim), by central
+    differences inside and one-sided differences of ``edge_order`` (1 or 2) at the ends.
+    ``spacing``: one number for every dim, one number per dim, or one 1-d tensor of
+    coordinates per dim."""
+    check_tensor(input, "gradient", "input")
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, but got {edge_order}")
+    dims = list(range(input.dim())) if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    dims = [normalize_dim(d, input.dim()) for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+                               f"dim arguments to have the same length, but got a spacing argument of length "
+                               f"{len(spacing)} and a dim argument of length {len(dims)}.")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    f = input if input.is_floating_point() else input.to(get_default_dtype())
+    results = []
+    for d, h in zip(dims, steps):
+        if f.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+        if isinstance(h, Tensor) and (h.dim() != 1 or h.shape[0] != f.shape[d]):
+            raise RuntimeError(f"torch.gradient expected each tensor to be on the same device and to have "
+                               f"{f.shape[d]} coordinates along dim {d}, got shape {list(h.shape)}")
+        results.append(_gradient_1d(f, d, h if isinstance(h, Tensor) else float(h), edge_order))
+    return tuple(results)
 
 
 __all__ = names_declared_in(__name__)   # every op declared above, with its aliases
