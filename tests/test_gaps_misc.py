@@ -592,3 +592,46 @@ def test_gradient_matches_torch(case, device):
     (g,) = plugrad.autograd.grad(sum((o * (i + 1)).sum() for i, o in enumerate(ours)), [x])
     (tg,) = torch.autograd.grad(sum((t * (i + 1)).sum() for i, t in enumerate(theirs)), [tx])
     _same(g, tg, rtol=1e-9, atol=1e-10)
+
+
+# ---- index_reduce -----------------------------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_index_reduce_matches_torch(reduce, include_self, dim, device):
+    rng = np.random.default_rng(23)
+    a = rng.normal(size=(4, 3))
+    src = rng.normal(size=(5, 3) if dim == 0 else (4, 5))
+    src.flat[4] = 0.0   # a zero in the product
+    index = [0, 2, 0, 2 if dim else 3, 0]
+    x, tx = plugrad.tensor(a, device=device, requires_grad=True), torch.tensor(a, requires_grad=True)
+    s, ts = plugrad.tensor(src, device=device, requires_grad=True), torch.tensor(src, requires_grad=True)
+    r = x.index_reduce(dim, plugrad.tensor(index, device=device), s, reduce, include_self=include_self)
+    tr = tx.index_reduce(dim, torch.tensor(index), ts, reduce, include_self=include_self)
+    _same(r, tr, rtol=1e-9, atol=1e-12)
+    assert type(r.grad_fn).__name__ == type(tr.grad_fn).__name__
+    w = rng.normal(size=(4, 3))
+    g = plugrad.autograd.grad((r * plugrad.tensor(w, device=device)).sum(), [x, s])
+    tg = torch.autograd.grad((tr * torch.tensor(w)).sum(), [tx, ts])
+    _same(g, tg, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce")
+def test_index_reduce_integers_inplace_and_refusals(device):
+    def facts(m, dev):
+        x = m.tensor([[1, 2], [3, 4]], device=dev)
+        r = x.index_reduce(0, m.tensor([0, 0], device=dev), m.tensor([[2, 3], [4, 4]], device=dev), "mean")
+        y = m.zeros(3, 2, device=dev)
+        y.index_reduce_(0, m.tensor([1], device=dev), m.ones(1, 2, device=dev) * 5, "amin", include_self=False)
+        return (r.tolist(), y.tolist(), m.index_reduce(y, 1, m.tensor([1], device=dev),
+                                                        m.ones(3, 1, device=dev), "prod").tolist())
+    assert facts(plugrad, device) == facts(torch, "cpu")
+    for expr in [lambda m: m.zeros(3).index_reduce(0, m.tensor([0]), m.ones(1), "sum"),
+                 lambda m: m.zeros(3).index_reduce(0, m.tensor([5]), m.ones(1), "prod"),
+                 lambda m: m.zeros(3).index_reduce(0, m.tensor([0]), m.ones(1, dtype=m.float64), "prod")]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)

@@ -490,4 +490,43 @@ ENTRIES += [
        errors=[ErrorInput(lambda g: Sample(g.array((2,)), edge_order=2), RuntimeError, "too few points")]),
 ]
 
+
+# ---- index_reduce ----------------------------------------------------------------------------------
+
+def _index_reduce_sample(g):
+    shape = g.shape(min_ndim=1, min_size=1)
+    dim = g.integers(0, len(shape) - 1)
+    k = g.integers(1, 4)
+    src_shape = shape[:dim] + (k,) + shape[dim + 1:]
+    x = g.array(shape, Domain(0.5, 2), unique=True)
+    src = g.array(src_shape, Domain(-2, 2, exclude=lambda v: abs(v) < 0.25), unique=True)
+    index = Arr(np.array([g.integers(0, shape[dim] - 1) for _ in range(k)], dtype=np.int64), "int64")
+    return Sample(x, dim, index, src, g.choice(["prod", "mean", "amax", "amin"]), include_self=g.boolean())
+
+
+def _index_reduce_ref(x, dim, index, src, reduce, include_self=True):
+    out = np.moveaxis(np.array(x, copy=True), dim, 0)
+    s = np.moveaxis(np.asarray(src), dim, 0)
+    groups = {}
+    for k, i in enumerate(np.asarray(index)):
+        groups.setdefault(int(i), []).append(s[k])
+    for i, rows in groups.items():
+        values = ([out[i]] if include_self else []) + rows
+        if reduce == "prod":
+            out[i] = np.prod(values, axis=0)
+        elif reduce == "mean":
+            total = np.sum(values, axis=0)
+            out[i] = total / len(values) if out.dtype.kind == "f" else np.floor_divide(total, len(values))
+        else:
+            out[i] = (np.max if reduce == "amax" else np.min)(values, axis=0)
+    return np.moveaxis(out, 0, dim)
+
+
+ENTRIES += [
+    _e(MISC, "index_reduce", _index_reduce_ref, _index_reduce_sample, dtypes=NUMERIC - {"uint8"},
+       tol={"float16": (1e-2, 1e-2)},
+       errors=[ErrorInput(lambda g: Sample(g.array((3,)), 0, Arr(np.array([0]), "int64"), g.array((1,)), "sum"),
+                          RuntimeError, "an unknown reduction")]),
+]
+
 __all__ = ["ENTRIES"]

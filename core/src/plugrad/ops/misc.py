@@ -18,6 +18,7 @@ from ..dtypes import bool_, get_default_dtype, int64, promote_types
 from ..layout import normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
+from ..typeinfo import iinfo
 from .checks import check_int, check_tensor
 from .declare import declare, names_declared_in
 from .pointwise import node_class, record_pointwise
@@ -705,6 +706,120 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
                                f"{f.shape[d]} coordinates along dim {d}, got shape {list(h.shape)}")
         results.append(_gradient_1d(f, d, h if isinstance(h, Tensor) else float(h), edge_order))
     return tuple(results)
+
+# ---- index_reduce ----------------------------------------------------------------------------------
+
+_INDEX_REDUCTIONS = ("prod", "mean", "amax", "amin")
+
+
+def _index_reduce_values(input, dim, index, source, reduce, include_self):
+    """The forward, untracked: ``source``'s slices combined into ``input``'s slices at
+    ``index`` along ``dim`` through a (len(index), size) one-hot of the positions."""
+    n = input.shape[dim]
+    hits = index.unsqueeze(1) == arange(n, device=input.device)             # (k, n)
+    src = source.movedim(dim, 0).unsqueeze(1)                               # (k, 1, *rest)
+    mask = hits.reshape(hits.shape + (1,) * (input.dim() - 1))              # (k, n, 1...)
+    base = input.movedim(dim, 0)                                            # (n, *rest)
+    count = mask.sum(0)                                                     # (n, 1...)
+    touched = count > 0
+    if reduce == "prod":
+        r = ops.where(mask, src, 1).prod(0).to(input.dtype)
+        r = r * base if include_self else r
+    elif reduce == "mean":
+        total = ops.where(mask, src, 0).sum(0).to(input.dtype)
+        total = total + base if include_self else total
+        divisor = (count + 1 if include_self else count).clamp(min=1)
+        r = total / divisor if input.is_floating_point() else ops.floor_divide(total, divisor)
+    else:
+        if input.is_floating_point():
+            extreme = float("-inf") if reduce == "amax" else float("inf")
+        elif input.dtype is bool_:
+            extreme = reduce == "amin"
+        else:
+            extreme = iinfo(input.dtype).min if reduce == "amax" else iinfo(input.dtype).max
+        picked = ops.where(mask, src, extreme)
+        r = picked.amax(0) if reduce == "amax" else picked.amin(0)
+        if include_self:
+            r = ops.maximum(r, base) if reduce == "amax" else ops.minimum(r, base)
+    return ops.where(touched, r, base).to(input.dtype).movedim(0, dim).contiguous()
+
+
+class IndexReduceBackward0(Node):
+    """d index_reduce(self, dim, index, source, reduce): PyTorch's index_reduce_backward"""
+    __slots__ = ("dim", "reduce", "include_self")
+
+    def backward(self, g):
+        x, index, source, result = self.saved_tensors
+        result = self.output_alias(result)
+        dim, reduce = self.dim, self.reduce
+        if reduce == "prod":
+            masked_self = x.masked_fill(x == 0, 1)
+            masked_self_result = index_reduce(masked_self, dim, index, source, reduce,
+                                              include_self=self.include_self)
+            grad_self = g * masked_self_result / masked_self
+            src_zero = source == 0
+            src_num_zeros = ops.zeros_like(x).index_add(dim, index, src_zero.to(x.dtype)).index_select(dim, index)
+            src_single_zero = src_zero & (src_num_zeros == 1)
+            masked_src = source.masked_fill(src_single_zero, 1)
+            masked_src_result = index_reduce(x, dim, index, masked_src, reduce, include_self=self.include_self)
+            grad_src = ops.where(src_single_zero, (g * masked_src_result).index_select(dim, index),
+                                 (g * result).index_select(dim, index) / source.masked_fill(src_zero, 1))
+        elif reduce == "mean":
+            counts = (ops.ones_like(g) if self.include_self else ops.zeros_like(g)).index_add(
+                dim, index, ops.ones_like(source))
+            counts = counts.masked_fill(counts == 0, 1)
+            grad_self = g / counts
+            grad_src = g.index_select(dim, index) / counts.index_select(dim, index)
+        else:
+            value = result.index_select(dim, index)
+            self_is_result = (x == result).to(x.dtype)
+            if not self.include_self:
+                self_is_result = self_is_result.index_fill(dim, index, 0)
+            source_is_result = (source == value).to(x.dtype)
+            shares = self_is_result.index_add(dim, index, source_is_result)
+            spread = g / shares.masked_fill(shares == 0, 1)
+            grad_self = self_is_result * spread
+            grad_src = source_is_result * spread.index_select(dim, index)
+        if not self.include_self:
+            grad_self = grad_self.index_fill(dim, index, 0)
+        return (grad_self if self.next_functions[0][0] is not None else None,
+                grad_src if self.next_functions[1][0] is not None else None)
+
+
+@declare(method=True, inplace=True)
+def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Tensor:
+    """``input`` with the slices of ``source`` combined into its slices at ``index``
+    along ``dim`` by ``reduce`` ("prod", "mean", "amax" or "amin"); ``include_self``:
+    ``input``'s own values take part (otherwise they are only kept where no index points)."""
+    check_tensor(input, "index_reduce", "input")
+    check_tensor(index, "index_reduce", "index")
+    check_tensor(source, "index_reduce", "source")
+    if reduce not in _INDEX_REDUCTIONS:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+                           f"{reduce}.")
+    check_bool(include_self, "index_reduce", "include_self")
+    dim = normalize_dim(check_int(dim, "index_reduce", "dim"), max(input.dim(), 1))
+    if index.dim() > 1 or index._dtype.is_floating_point or index._dtype is bool_:
+        raise RuntimeError("index_reduce_(): Index is supposed to be a vector of integers")
+    if source.dim() != input.dim() or source.shape[dim] != index.numel() or any(
+            a != b for i, (a, b) in enumerate(zip(source.shape, input.shape)) if i != dim):
+        raise RuntimeError(f"index_reduce_(): Source/destination tensor must have same slice shapes and "
+                           f"the source must have index.numel() = {index.numel()} slices along dim {dim}; got "
+                           f"source {list(source.shape)} and self {list(input.shape)}")
+    if source._dtype is not input._dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input._dtype}) and source ({source._dtype}) must have the "
+                           f"same scalar type")
+    index = index.reshape(-1)
+    if index.numel() and bool(((index < 0) | (index >= input.shape[dim])).any()):
+        raise IndexError(f"index out of range in self (index_reduce along dim {dim} of size {input.shape[dim]})")
+    with no_grad():
+        r = _index_reduce_values(input, dim, index, source, reduce, include_self)
+    if STATE.enabled and (input._requires_grad or source._requires_grad):
+        node = IndexReduceBackward0()
+        node.dim, node.reduce, node.include_self = dim, reduce, include_self
+        node.save(input, index, source, r.detach())
+        record(node, (input, source), r)
+    return r
 
 
 __all__ = names_declared_in(__name__)   # every op declared above, with its aliases
