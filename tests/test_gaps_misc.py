@@ -635,3 +635,12 @@ def test_index_reduce_integers_inplace_and_refusals(device):
             expr(torch)
         with pytest.raises(type(theirs.value)):
             expr(plugrad)
+
+
+def test_layout_and_memory_format_classes():
+    assert isinstance(plugrad.strided, plugrad.layout) and isinstance(torch.strided, torch.layout)
+    assert repr(plugrad.strided) == repr(torch.strided) and plugrad.zeros(1).layout is plugrad.strided
+    for name in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"):
+        assert isinstance(getattr(plugrad, name), plugrad.memory_format)
+        assert repr(getattr(plugrad, name)) == repr(getattr(torch, name))
+    assert plugrad.zeros(2).clone(memory_format=plugrad.contiguous_format).tolist() == [0.0, 0.0]

@@ -36,7 +36,9 @@ from .amp.autocast_mode import is_autocast_cache_enabled, is_autocast_enabled
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 from . import linalg, special
-from .typeinfo import (channels_last, channels_last_3d, contiguous_format, finfo, iinfo, memory_format,
+# ``layout`` is torch.layout, the class of plugrad.strided: it takes the attribute name of the
+# internal module plugrad.layout, which stays importable as ``from plugrad.layout import ...``
+from .typeinfo import (channels_last, channels_last_3d, contiguous_format, finfo, iinfo, layout, memory_format,
                        preserve_format, strided)
 from .factories import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window, hann_window,
                         kaiser_window, logspace, range, tril_indices, triu_indices)
