@@ -644,3 +644,61 @@ def test_layout_and_memory_format_classes():
         assert isinstance(getattr(plugrad, name), plugrad.memory_format)
         assert repr(getattr(plugrad, name)) == repr(getattr(torch, name))
     assert plugrad.zeros(2).clone(memory_format=plugrad.contiguous_format).tolist() == [0.0, 0.0]
+
+
+# ---- poisson, binomial ------------------------------------------------------------------------
+
+def _fit_pvalue(samples, dist):
+    """A chi-square goodness-of-fit p-value of integer ``samples`` against the discrete
+    SciPy distribution ``dist``, over bins (b[j-1], b[j]] between its quantiles."""
+    from scipy import stats
+    bounds = np.unique(np.concatenate([[-1.0], dist.ppf(np.linspace(0.05, 0.95, 10)), [np.inf]]))
+    observed = np.array([np.sum((samples > lo) & (samples <= hi)) for lo, hi in zip(bounds[:-1], bounds[1:])])
+    expected = np.diff(np.where(np.isinf(bounds), 1.0, dist.cdf(bounds))) * len(samples)
+    return stats.chisquare(observed, expected / expected.sum() * observed.sum()).pvalue
+
+
+@pytest.mark.parametrize("rate", [0.3, 4.0, 9.5, 10.0, 37.0, 600.0])
+def test_poisson_samples_follow_the_distribution(rate, device):
+    from scipy import stats
+    plugrad.manual_seed(7)
+    n = 4000 if device != "pylist" else 1500
+    samples = np.array(plugrad.poisson(plugrad.full((n,), rate, dtype=plugrad.float64, device=device)).tolist())
+    assert np.all(samples == np.floor(samples)) and samples.min() >= 0
+    assert _fit_pvalue(samples, stats.poisson(rate)) > 1e-4
+
+
+@pytest.mark.parametrize("count, prob", [(6.0, 0.3), (20.0, 0.5), (30.0, 0.8), (200.0, 0.25), (1000.0, 0.6)])
+def test_binomial_samples_follow_the_distribution(count, prob, device):
+    from scipy import stats
+    plugrad.manual_seed(8)
+    n = 4000 if device != "pylist" else 1500
+    samples = np.array(plugrad.binomial(plugrad.full((n,), count, dtype=plugrad.float64, device=device),
+                                        plugrad.full((n,), prob, dtype=plugrad.float64, device=device)).tolist())
+    assert samples.min() >= 0 and samples.max() <= count and np.all(samples == np.floor(samples))
+    assert _fit_pvalue(samples, stats.binom(count, prob)) > 1e-4
+
+
+def test_poisson_binomial_edges_errors_and_nodes():
+    assert plugrad.poisson(plugrad.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+    b = plugrad.binomial(plugrad.tensor([5.0, -5.0, 0.0, 4.0]), plugrad.tensor([1.5, 0.5, 0.5, 0.0]))
+    tb = torch.binomial(torch.tensor([5.0, -5.0, 0.0, 4.0]), torch.tensor([1.5, 0.5, 0.5, 0.0]))
+    assert b.tolist() == tb.tolist()
+    x, tx = plugrad.tensor([2.0, 30.0], requires_grad=True), torch.tensor([2.0, 30.0], requires_grad=True)
+    r, tr = plugrad.poisson(x), torch.poisson(tx)
+    assert type(r.grad_fn).__name__ == type(tr.grad_fn).__name__ == "PoissonBackward0"
+    r.sum().backward()
+    tr.sum().backward()
+    assert x.grad.tolist() == tx.grad.tolist()
+    c, tc = plugrad.tensor([4.0], requires_grad=True), torch.tensor([4.0], requires_grad=True)
+    assert type(plugrad.binomial(c, plugrad.tensor([0.5])).grad_fn).__name__ == \
+        type(torch.binomial(tc, torch.tensor([0.5])).grad_fn).__name__
+    for expr in [lambda m: m.poisson(m.tensor([1, 2])), lambda m: m.poisson(m.tensor([-1.0])),
+                 lambda m: m.binomial(m.tensor([5]), m.tensor([0.5]))]:
+        with pytest.raises(Exception) as theirs:
+            expr(torch)
+        with pytest.raises(type(theirs.value)):
+            expr(plugrad)
+    g1, g2 = plugrad.Generator().manual_seed(3), plugrad.Generator().manual_seed(3)
+    rates = plugrad.tensor([0.5, 3.0, 12.0, 80.0])
+    assert plugrad.poisson(rates, g1).tolist() == plugrad.poisson(rates, g2).tolist()

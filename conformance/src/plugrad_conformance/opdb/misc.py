@@ -529,4 +529,24 @@ ENTRIES += [
                           RuntimeError, "an unknown reduction")]),
 ]
 
+
+# ---- poisson, binomial: the degenerate cases are deterministic ---------------------------------------
+# (their distributions are checked statistically against SciPy in tests/test_gaps_misc.py)
+
+def _poisson_sample(g):
+    return Sample(g.array(g.shape(), Domain(0, 0, grid=(0.0,))))
+
+
+def _binomial_sample(g):
+    shape = g.shape()
+    count = g.array(shape, Domain(0, 6, grid=(0.0, 1.0, 3.0, 6.0)))
+    return Sample(count, g.array(shape, Domain(0, 1, grid=(0.0, 1.0))))
+
+
+ENTRIES += [
+    _e(MISC, "poisson", lambda x: np.zeros_like(x), _poisson_sample, differentiable=False, method=False,
+       errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "poisson of integers", "int64")]),
+    _e(MISC, "binomial", lambda n, p: n * p, _binomial_sample, differentiable=False, method=False),
+]
+
 __all__ = ["ENTRIES"]

@@ -8,13 +8,14 @@ gets it without a kernel); the sliding window is a strided view with its own nod
 from __future__ import annotations
 
 import itertools
+import math
 from collections import namedtuple
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, tensor, zeros
-from ..dtypes import bool_, get_default_dtype, int64, promote_types
+from ..dtypes import bool_, float16, float32, get_default_dtype, int64, promote_types
 from ..layout import normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
@@ -819,6 +820,175 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
         node.dim, node.reduce, node.include_self = dim, reduce, include_self
         node.save(input, index, source, r.detach())
         record(node, (input, source), r)
+    return r
+
+# ---- Poisson and binomial samples ---------------------------------------------------------------------
+# Exact samplers written with plugrad ops, so every device draws them from its own uniform
+# stream: inversion of the CDF where the mean is small, and Hörmann's transformed
+# rejection (PTRS for Poisson, BTRS for binomial, as NumPy and PyTorch use) where it is
+# large; each loop runs until every element has been accepted.
+
+def _uniform(like, generator):
+    return ops.rand(like.shape, dtype=like.dtype, device=like.device, generator=generator)
+
+
+def _compute_dtype(x):
+    return float32 if x.dtype is float16 else x.dtype
+
+
+def _poisson_by_inversion(lam, generator):
+    """k with CDF(k - 1) < u <= CDF(k): the first index where the running CDF passes u."""
+    u = _uniform(lam, generator)
+    p = ops.exp(-lam)
+    cdf = p
+    k = ops.zeros_like(lam)
+    active = u > cdf
+    step = 0
+    while bool(active.any()) and step < 1000:   # the rates here are < 10: tails end well before
+        step += 1
+        p = p * lam / step
+        cdf = cdf + p
+        k = k + active.to(k.dtype)
+        active = active & (u > cdf)
+    return k
+
+
+def _poisson_by_ptrs(lam, generator):
+    """Hörmann's PTRS for rates of 10 and more."""
+    slam, loglam = lam.sqrt(), lam.log()
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_inv_alpha = (1.1239 + 1.1328 / (b - 3.4)).log()
+    vr = 0.9277 - 3.6224 / (b - 2)
+    result = ops.zeros_like(lam)
+    pending = ops.ones_like(lam, dtype=bool_)
+    while bool(pending.any()):
+        u = _uniform(lam, generator) - 0.5
+        v = _uniform(lam, generator)
+        us = 0.5 - u.abs()
+        k = ((2 * a / us + b) * u + lam + 0.43).floor()
+        quick = (us >= 0.07) & (v <= vr)
+        possible = (k >= 0) & ~((us < 0.013) & (v > us))
+        log_ratio = v.log() + log_inv_alpha - (a / (us * us) + b).log()
+        accepted = quick | (possible & (log_ratio <= -lam + k * loglam - ops.lgamma(k + 1)))
+        take = pending & accepted
+        result = ops.where(take, k, result)
+        pending = pending & ~take
+    return result
+
+
+class PoissonBackward0(Node):
+    """d poisson(rate) = 0 (a sample does not move with its rate)"""
+
+    def backward(self, g):
+        return (g * 0,)
+
+
+@declare()
+def poisson(input, generator=None) -> Tensor:
+    """A Poisson sample for each element of ``input`` (its rate, >= 0)."""
+    check_tensor(input, "poisson", "input")
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{input._dtype.name.capitalize()}'")
+    with no_grad():
+        if input.numel() and bool((input < 0).any()):
+            raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+        lam = input.to(_compute_dtype(input))
+        large = lam >= 10
+        k = _poisson_by_inversion(ops.where(large, 0.0, lam), generator)
+        if bool(large.any()):
+            k = ops.where(large, _poisson_by_ptrs(ops.where(large, lam, 10.0), generator), k)
+        r = k.to(input._dtype)
+    if STATE.enabled and input._requires_grad:
+        record(PoissonBackward0(), (input,), r)
+    return r
+
+
+def _binomial_by_inversion(n, p, generator):
+    """The number of successes by inverting the CDF (for n * p below 10)."""
+    u = _uniform(p, generator)
+    q = 1 - p
+    pmf = q ** n
+    cdf = pmf
+    k = ops.zeros_like(p)
+    active = (u > cdf) & (n > 0)
+    while bool(active.any()):
+        pmf = pmf * (n - k) / (k + 1) * p / q
+        k = k + active.to(k.dtype)
+        cdf = cdf + pmf
+        active = active & (u > cdf) & (k < n)
+    return k
+
+
+def _binomial_by_btrs(n, p, generator):
+    """Hörmann's BTRS for n * p of 10 and more (p <= 1/2)."""
+    spq = (n * p * (1 - p)).sqrt()
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = p / (1 - p)
+    alpha = (2.83 + 5.1 / b) * spq
+    m = ((n + 1) * p).floor()
+    result = ops.zeros_like(p)
+    pending = ops.ones_like(p, dtype=bool_)
+    while bool(pending.any()):
+        u = _uniform(p, generator) - 0.5
+        v = _uniform(p, generator)
+        us = 0.5 - u.abs()
+        k = ((2 * a / us + b) * u + c).floor()
+        valid = (k >= 0) & (k <= n)
+        quick = (us >= 0.07) & (v <= v_r)
+        v2 = (v * alpha / (a / (us * us) + b)).log()
+        upper = (m + 0.5) * ((m + 1) / (r * (n - m + 1))).log() + (n + 1) * ((n - m + 1) / (n - k + 1)).log() \
+            + (k + 0.5) * (r * (n - k + 1) / (k + 1)).log() + _stirling_tail(m) + _stirling_tail(n - m) \
+            - _stirling_tail(k) - _stirling_tail(n - k)
+        accepted = valid & (quick | (v2 <= upper))
+        take = pending & accepted
+        result = ops.where(take, k, result)
+        pending = pending & ~take
+    return result
+
+
+def _stirling_tail(k):
+    """``lgamma(k + 1) - (k + 1/2) log(k + 1) + (k + 1) - log(sqrt(2 pi))``, the
+    correction BTRS's bound uses, computed from lgamma."""
+    return ops.lgamma(k + 1) - (k + 0.5) * (k + 1).log() + (k + 1) - 0.5 * math.log(2 * math.pi)
+
+
+class _BinomialNotImplemented(Node):
+    """PyTorch records binomial's output with a node that has no derivative."""
+
+    def backward(self, g):
+        raise RuntimeError("the derivative for 'binomial' is not implemented.")
+
+
+_BinomialNotImplemented.__name__ = _BinomialNotImplemented.__qualname__ = "NotImplemented"
+
+
+@declare()
+def binomial(count, prob, generator=None) -> Tensor:
+    """A binomial sample (successes in ``count`` trials of probability ``prob``) per
+    element; a probability beyond [0, 1] is clamped, a negative count gives 0."""
+    check_tensor(count, "binomial", "count")
+    check_tensor(prob, "binomial", "prob")
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.is_floating_point():
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{t._dtype.name.capitalize()}")
+    with no_grad():
+        dtype = _compute_dtype(count)
+        n, p = ops.broadcast_tensors(count.to(dtype).clamp(min=0).floor(), prob.to(dtype).clamp(0, 1))
+        flip = p > 0.5
+        q = ops.where(flip, 1 - p, p)
+        large = n * q >= 10
+        k = _binomial_by_inversion(ops.where(large, 0.0, n), ops.where(large | (q == 0), 0.25, q), generator)
+        k = ops.where(q == 0, 0.0, k)
+        if bool(large.any()):
+            k = ops.where(large, _binomial_by_btrs(ops.where(large, n, 40.0), ops.where(large, q, 0.25), generator), k)
+        r = ops.where(flip, n - k, k).to(count._dtype)
+    if STATE.enabled and (count._requires_grad or prob._requires_grad):
+        record(_BinomialNotImplemented(), (count, prob), r)
     return r
 
 
