@@ -50,7 +50,7 @@ KERNEL_INTERFACE_VERSION = "1.2"
 KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})},
                       "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma",
                                                    "acosh", "asinh", "atanh", "log10"}),
-                             "binary": frozenset({"nextafter", "copysign"})}}
+                             "binary": frozenset({"copysign"})}}
 
 
 def kernels_added_after(version: str) -> dict:
@@ -82,7 +82,7 @@ UNARY_PREDICATES = frozenset({"logical_not", "isnan", "isinf", "isfinite"})
 BINARY_OPS = frozenset({
     "add", "sub", "mul", "div", "floordiv", "remainder", "fmod", "pow", "maximum", "minimum",
     "atan2", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "nextafter", "copysign",
+    "copysign",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
 })
 #: binary ops whose ``out`` is bool

@@ -1,5 +1,5 @@
 """Entries for ``plugrad.ops.elementwise.numeric`` (inverse hyperbolics, ``log10``,
-IEEE helpers, ``fmax``/``fmin``, integer ``gcd``/``lcm``/shifts, one-sided clamps...)
+``copysign``/``signbit``/``ldexp``, ``fmax``/``fmin``, integer ``gcd``/``lcm``/shifts, one-sided clamps...)
 and ``plugrad.ops.misc`` (``ravel``, ``Tensor.unfold``, ``isin``, ``combinations``,
 the trapezoid rule, ``detach``/``fill`` functions)."""
 
@@ -45,11 +45,6 @@ def _frac_ref(x):
 
 def _signbit_ref(x):
     return np.signbit(x) if x.dtype.kind == "f" else (x < 0) if x.dtype != bool else np.zeros(x.shape, bool)
-
-
-def _frexp_ref(x):
-    m, e = np.frexp(x)
-    return m, e.astype(np.int64)
 
 
 def _fmax_sample(g):
@@ -232,14 +227,8 @@ ENTRIES = [
        dtypes=ALL, result_dtype=TO_BOOL, differentiable=False),
     _e(ELEMENTWISE, "isneginf", np.isneginf, unary(Domain(grid=(float("inf"), -float("inf"), 0.0, 1.5))),
        dtypes=ALL, result_dtype=TO_BOOL, differentiable=False),
-    _e(ELEMENTWISE, "frexp", _frexp_ref, unary(NONZERO), result_dtype=lambda d, s: (d, plugrad.int32),
-       gradgrad=False,
-       errors=[ErrorInput(lambda g: Sample(g.array((3,))), RuntimeError, "frexp of an integer tensor", "int64")]),
     _e(ELEMENTWISE, "copysign", f64(np.copysign), binary(D, NONZERO, grad_da=NONZERO), dtypes=ALL,
        result_dtype=TO_FLOAT, broadcasts=True, promotes=True, errors=[shape_mismatch()]),
-    _tensors_only("nextafter", np.nextafter, differentiable=False, errors=[
-        _not_a_tensor("nextafter"),
-        ErrorInput(lambda g: Sample(g.array((3,)), g.array((3,))), RuntimeError, "nextafter of integers", "int64")]),
     _e(ELEMENTWISE, "fmax", np.fmax, _fmax_sample, dtypes=NUMERIC, broadcasts=True, promotes=True,
        errors=[_not_a_tensor("fmax")]),
     _e(ELEMENTWISE, "fmin", np.fmin, _fmax_sample, dtypes=NUMERIC, broadcasts=True, promotes=True,

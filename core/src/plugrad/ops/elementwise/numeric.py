@@ -1,10 +1,10 @@
 """More elementwise math with PyTorch's names: inverse hyperbolic functions, ``log10``,
-angle conversions, IEEE helpers (``copysign``, ``signbit``, ``nextafter``, ``frexp``,
-``ldexp``), NaN-ignoring ``fmax``/``fmin``, integer ``gcd``/``lcm`` and bit shifts,
-``float_power`` and one-sided clamps.
+angle conversions, IEEE helpers (``copysign``, ``signbit``, ``ldexp``), NaN-ignoring
+``fmax``/``fmin``, integer ``gcd``/``lcm`` and bit shifts, ``float_power`` and one-sided
+clamps.
 
-Ops with a kernel (``acosh``, ``asinh``, ``atanh``, ``log10``, ``copysign``,
-``nextafter``: kernel interface 1.2) are one table line each, like ``unary.py``. The
+Ops with a kernel (``acosh``, ``asinh``, ``atanh``, ``log10``, ``copysign``: kernel
+interface 1.2) are one table line each, like ``unary.py``. The
 rest are compositions of existing ops, so every device gets them without a kernel;
 they run untracked and record their own node (PyTorch's ``grad_fn`` name), whose
 backward is a formula in plugrad ops.
@@ -13,16 +13,15 @@ backward is a formula in plugrad ops.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 from ...autograd.grad_mode import STATE, no_grad
-from ...dtypes import bool_, float64, get_default_dtype, int32, int64
+from ...dtypes import bool_, float64, get_default_dtype, int64
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import as_operand, cast, check_same_device, check_tensor, write_out
 from ..forms import general_inplace
-from ..pointwise import UNCHANGED, binary, node_class, record_pointwise, result_dtype, unary
+from ..pointwise import binary, node_class, record_pointwise, result_dtype, unary
 
 F = "float"
 
@@ -46,22 +45,9 @@ copysign = binary("copysign", result="float", grads=(_copysign_grad, lambda g, b
                   doc="``|input|`` with the sign (bit) of ``other``; integers compute in the default float dtype.")
 
 
-def _floats_only(kernel_name):
-    def check(a, b, cd):
-        if not cd.is_floating_point:
-            raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for '{_dtype_name(cd)}'")
-    return check
-
-
 def _dtype_name(d):
     return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
             "float16": "Half", "float32": "Float", "float64": "Double"}.get(d.name, d.name)
-
-
-nextafter = binary("nextafter", check=_floats_only("nextafter"), grads=(UNCHANGED, lambda g: g * 0),
-                   number_input=False, number_other=False,
-                   doc="The next float of ``input``'s dtype after ``input`` toward ``other`` (PyTorch's "
-                       "derivative: 1 for ``input``, 0 for ``other``).")
 
 
 # ---- composite unary ops ----------------------------------------------------------------------
@@ -147,56 +133,6 @@ def _infinity_test(name, value):
 
 isposinf = _infinity_test("isposinf", math.inf)
 isneginf = _infinity_test("isneginf", -math.inf)
-
-
-frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
-frexp_result.__repr__ = lambda self: (f"torch.return_types.frexp(\nmantissa={self.mantissa!r},\n"
-                                      f"exponent={self.exponent!r})")
-_FrexpBackward0 = node_class("FrexpBackward0", (lambda g, scale: g / scale,), ("x",), defaults={"scale": None})
-
-
-@declare(method=True)
-def frexp(input, *, out=None):
-    """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent`` and ``|mantissa|``
-    in [0.5, 1) (0, inf and NaN: themselves with exponent 0); the exponent is int32.
-
-    The exponent is ``floor(log2|x|) + 1``, then corrected by one where rounding of the
-    logarithm put the mantissa outside [0.5, 1); the power of two is built in two
-    halves so that it never overflows or underflows (subnormal inputs)."""
-    check_tensor(input, "frexp", "input")
-    if not input._dtype.is_floating_point:
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    with no_grad():
-        x = input.detach()
-        finite = ops.isfinite(x) & (x != 0)
-        safe = ops.where(finite, x, 1.0).abs()
-        e = ops.floor(ops.log2(safe)) + 1
-        m = _scale_down(safe, e)
-        e = e + (m >= 1).to(e.dtype) - (m < 0.5).to(e.dtype)
-        scale = _pow2(e)
-        m = _scale_down(safe, e)
-        mantissa = ops.where(finite, ops.copysign(m, x), x)
-        exponent = ops.where(finite, e, 0.0).to(int32)
-    if STATE.enabled and input._requires_grad:
-        record_pointwise(_FrexpBackward0, mantissa, {"x": input}, (input,), scale=ops.where(finite, scale, 1.0))
-    if out is not None:
-        mo, eo = out
-        write_out(mo, mantissa, "frexp")
-        write_out(eo, exponent, "frexp")
-        return frexp_result(mo, eo)
-    return frexp_result(mantissa, exponent)
-
-
-def _pow2(e):
-    """``2**e`` for float exponents ``e`` (exact; inf or 0 where the dtype cannot hold it)."""
-    return ops.exp2(e)
-
-
-def _scale_down(x, e):
-    """``x / 2**e`` exactly, as two divisions by ``2**(e/2)`` halves so that neither
-    power of two leaves the dtype's range (``e`` from -1074 to 1024 in float64)."""
-    half = ops.floor(e / 2)
-    return x / ops.exp2(half) / ops.exp2(e - half)
 
 
 # ---- composite binary ops ---------------------------------------------------------------------

@@ -188,33 +188,6 @@ def _atanh(x):
     return math.atanh(x) if -1 < x < 1 else _NAN
 
 
-#: (mantissa bits, smallest normal exponent, largest exponent) of each float dtype
-_FLOAT_FORMAT = {float16: (10, -14, 15), float32: (23, -126, 127), float64: (52, -1022, 1023)}
-
-
-def _nextafter(dtype):
-    """``nextafter(a, b)`` in ``dtype``: the neighbour of ``a`` toward ``b``, one unit
-    in the last place of ``dtype`` (Python floats are doubles, so a float32 or float16
-    step is computed from the dtype's format, not by ``math.nextafter``)."""
-    mantissa, min_exp, max_exp = _FLOAT_FORMAT[dtype]
-
-    def step(a, b):
-        if a != a or b != b:
-            return _NAN
-        if a == b:
-            return b
-        if a == 0:
-            return math.copysign(math.ldexp(1.0, min_exp - mantissa), b)
-        if math.isinf(a):
-            return math.copysign(math.ldexp(2.0 - math.ldexp(1.0, -mantissa), max_exp), a)
-        m, e = math.frexp(a)
-        e = max(e - 1, min_exp)
-        toward_zero = (b > a) != (a > 0)
-        ulp = math.ldexp(1.0, e - mantissa - (1 if toward_zero and abs(m) == 0.5 and e > min_exp else 0))
-        return a + ulp if b > a else a - ulp
-    return step
-
-
 _UNARY = {
     "neg": operator.neg, "abs": abs, "exp": _exp,
     "log": _log_with(math.log), "log2": _log_with(math.log2),
@@ -297,7 +270,7 @@ class PyListBackend(Backend):
         _write(out, [f(v) for v in _read(x, out.shape)])
 
     def binary(self, op, a, b, out):
-        f = _nextafter(out.dtype) if op == "nextafter" else _BINARY[op]
+        f = _BINARY[op]
         _write(out, [f(u, v) for u, v in zip(_read(a, out.shape), _read(b, out.shape))])
 
     def where(self, cond, a, b, out):

@@ -85,7 +85,6 @@ def binary_expr(op: str, ct: CType):
             "add": "(x + y)", "sub": "(x - y)", "mul": "(x * y)", "div": "(x / y)",
             "floordiv": "pg_floordiv(x, y)", "remainder": "pg_remainder(x, y)", "fmod": "fmod(x, y)",
             "pow": "pow(x, y)", "atan2": "atan2(x, y)",
-            "nextafter": "pg_nextafter_half(x, y)" if ct.is_half else "nextafter(x, y)",
             "copysign": "copysign(x, y)",
             "maximum": "((x > y || isnan(x)) ? x : y)", "minimum": "((x < y || isnan(x)) ? x : y)",
         }.get(op)
@@ -102,24 +101,6 @@ def binary_expr(op: str, ct: CType):
     }.get(op)
 
 
-#: nextafter for float16 computed in float: one float16 unit in the last place (10
-#: mantissa bits, exponents from -14; half of it below an exact power of two), added in
-#: float, where it is exact; vstore_half_rte then stores the float16 neighbour
-_NEXTAFTER_HALF = """
-float pg_nextafter_half(float a, float b) {
-  if (isnan(a) || isnan(b)) return a + b;
-  if (a == b) return b;
-  if (a == 0.0f) return copysign(ldexp(1.0f, -24), b);
-  if (isinf(a)) return copysign(65504.0f, a);
-  int e = max(ilogb(a), -14);
-  int toward_zero = (b > a) != (a > 0.0f);
-  int power_of_two = fabs(a) == ldexp(1.0f, e);
-  float ulp = ldexp(1.0f, e - 10 - ((toward_zero && power_of_two && e > -14) ? 1 : 0));
-  return b > a ? a + ulp : a - ulp;
-}
-"""
-
-
 def helpers(ct: CType) -> str:
     """C functions the expressions above call, for one compute type (defined once per
     program). Integer division by zero never reaches a kernel (the core raises), but
@@ -127,7 +108,7 @@ def helpers(ct: CType) -> str:
     c, u = ct.compute, ct.unsigned
     if ct.is_float:
         z, one, half = ct.lit("0"), ct.lit("1"), ct.lit("0.5")
-        return special_helpers(ct) + (_NEXTAFTER_HALF if ct.is_half else "") + f"""
+        return special_helpers(ct) + f"""
 {c} pg_floordiv({c} a, {c} b) {{
   if (b == {z}) return a / b;
   const {c} mod = fmod(a, b);
