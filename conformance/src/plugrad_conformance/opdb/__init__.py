@@ -18,14 +18,12 @@ import plugrad.nn.functional
 from ..coverage import ALIASES, op_modules
 from . import (attention, conversion, elementwise, functional, gather, indexing, join, layers, linalg, nan, nn_extra,
                products, reduction, shaping, sorting, spatial, special, views)
-from . import misc
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
 SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special, sorting,
            products, shaping, gather, nan, nn_extra, spatial, attention)
-SOURCES += (misc,)
 
 
 def _public_form(fn):
@@ -69,5 +67,8 @@ def _add(ops, entry):
     ops[key] = entry
 
 
+from . import misc  # noqa: E402  (the new elementwise and misc ops' entries)
+
+SOURCES += (misc,)
 OPS = build()
 
