@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 
-from .dtypes import dtype, float16, float32, float64, get_default_dtype
+from .dtypes import dtype, get_default_dtype
 
 __all__ = ["finfo", "iinfo", "layout", "strided", "memory_format", "contiguous_format", "preserve_format",
            "channels_last", "channels_last_3d"]
 
-#: (bits, mantissa bits, smallest normal exponent, largest exponent) of each float dtype
-_FLOAT_FORMATS = {float16: (16, 10, -14, 15), float32: (32, 23, -126, 127), float64: (64, 52, -1022, 1023)}
+#: (bits, mantissa bits, smallest normal exponent, largest exponent) of each float dtype, by name
+_FLOAT_FORMATS = {"float16": (16, 10, -14, 15), "bfloat16": (16, 7, -126, 127), "float32": (32, 23, -126, 127),
+                  "float64": (64, 52, -1022, 1023)}
 
 
 class finfo:
@@ -32,10 +33,10 @@ class finfo:
         if not isinstance(type, dtype):
             raise TypeError(f"finfo(): argument 'type' (position 1) must be torch.dtype, not "
                             f"{type.__class__.__name__}")
-        if type not in _FLOAT_FORMATS:
+        if type.name not in _FLOAT_FORMATS:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             "'torch.finfo'")
-        self.bits, mantissa, min_exp, max_exp = _FLOAT_FORMATS[type]
+        self.bits, mantissa, min_exp, max_exp = _FLOAT_FORMATS[type.name]
         self.eps = math.ldexp(1.0, -mantissa)
         self.max = math.ldexp(2.0 - self.eps, max_exp)
         self.min = -self.max
