@@ -44,8 +44,10 @@ OP_MODULES = (
     "plugrad.ops.gather",
     "plugrad.ops.nan",
     "plugrad.ops.attention",
+    "plugrad.ops.sampling_grid",
+    "plugrad.ops.gumbel",
+    "plugrad.ops.misc",
 )
-OP_MODULES += ("plugrad.ops.sampling_grid", "plugrad.ops.gumbel")
 
 #: modules of OP_MODULES that a plugrad version may not have (the nn layer ops came later;
 #: the activations were defined in nn.functional before plugrad.ops.activation)
@@ -55,13 +57,15 @@ OPTIONAL_OP_MODULES = frozenset({"plugrad.ops.dense", "plugrad.ops.convolution",
                                  "plugrad.ops.sorting", "plugrad.ops.scan",
                                  "plugrad.ops.rearrange", "plugrad.ops.sampling", "plugrad.special",
                                  "plugrad.ops.decompositions", "plugrad.linalg", "plugrad.ops.upsampling",
-                                 "plugrad.ops.attention"})
-OPTIONAL_OP_MODULES |= {"plugrad.ops.sampling_grid", "plugrad.ops.gumbel"}
+                                 "plugrad.ops.attention", "plugrad.ops.sampling_grid", "plugrad.ops.gumbel",
+                                 "plugrad.ops.misc"})
 
 #: modules of ``plugrad.ops`` that define no op (the coverage test fails on a module
 #: of plugrad.ops that is in neither list)
 NOT_OP_MODULES = frozenset({"plugrad.ops.dispatch", "plugrad.ops.methods", "plugrad.ops.guard", "plugrad.ops.declare",
-                            "plugrad.ops.forms", "plugrad.ops.pointwise", "plugrad.ops.checks"})
+                            "plugrad.ops.forms", "plugrad.ops.pointwise", "plugrad.ops.checks",
+                            # the in-place forms exported as functions (plugrad.exp_ ...): no op of their own
+                            "plugrad.ops.inplace_functions"})
 
 #: names in an ``__all__`` above that are not ops, each with the reason
 NON_OPS = {
@@ -91,6 +95,7 @@ ALIASES = {
     "plugrad.ops.elementwise": {
         "true_divide": "div", "divide": "div", "subtract": "sub", "multiply": "mul", "negative": "neg",
         "absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "clip": "clamp",
+        "arccosh": "acosh", "arcsinh": "asinh", "arctanh": "atanh", "arctan2": "atan2", "fix": "trunc",
         "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
     },
     "plugrad.ops.views": {"swapaxes": "transpose", "swapdims": "transpose", "moveaxis": "movedim"},

@@ -37,6 +37,22 @@ from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled,
 from ._runtime import (get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
 from . import linalg, special
+# ``layout`` is torch.layout, the class of plugrad.strided: it takes the attribute name of the
+# internal module plugrad.layout, which stays importable as ``from plugrad.layout import ...``
+from .typeinfo import (channels_last, channels_last_3d, contiguous_format, finfo, iinfo, layout, memory_format,
+                       preserve_format, strided)
+from .factories import (asarray, bartlett_window, blackman_window, empty_strided, hamming_window, hann_window,
+                        kaiser_window, logspace, range, tril_indices, triu_indices)
+from .ops.conversion import fill_, zero_
+from .nn.torch_functions import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, batch_norm,  # noqa: F401
+                                 binary_cross_entropy_with_logits, conv1d, conv2d, conv3d, conv_transpose1d,
+                                 conv_transpose2d, conv_transpose3d, cosine_embedding_loss, dropout, embedding,
+                                 hinge_embedding_loss, instance_norm, kl_div, layer_norm, margin_ranking_loss,
+                                 max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle,
+                                 poisson_nll_loss, triplet_margin_loss)
+from ._misc_api import (are_deterministic_algorithms_enabled, can_cast, get_device,
+                        is_deterministic_algorithms_warn_only_enabled, is_nonzero, is_same_size, is_signed,
+                        resize_as_, result_type, typename, use_deterministic_algorithms)
 
 def _legacy_type(name, default):
     def __new__(cls, *args, **kwargs):
@@ -51,6 +67,8 @@ LongTensor = _legacy_type("LongTensor", int64)
 IntTensor = _legacy_type("IntTensor", int32)
 ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", bool)
+CharTensor = _legacy_type("CharTensor", int8)
+ShortTensor = _legacy_type("ShortTensor", int16)
 
 
 def is_tensor(obj):

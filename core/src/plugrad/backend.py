@@ -48,7 +48,9 @@ KERNEL_INTERFACE_VERSION = "1.2"
 
 #: the kernels each minor version added: ``{version: {kernel method: op names}}``
 KERNELS_ADDED: dict = {"1.1": {"unary": frozenset({"erf"})},
-                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma"})}}
+                      "1.2": {"unary": frozenset({"erfc", "erfinv", "lgamma", "digamma",
+                                                   "acosh", "asinh", "atanh", "log10"}),
+                             "binary": frozenset({"copysign"})}}
 
 
 def kernels_added_after(version: str) -> dict:
@@ -67,6 +69,7 @@ UNARY_OPS = frozenset({
     "sign", "floor", "ceil", "round", "trunc", "reciprocal", "log1p", "expm1",
     "asin", "acos", "atan", "sinh", "cosh", "log2", "exp2", "erf",
     "erfc", "erfinv", "lgamma", "digamma",
+    "acosh", "asinh", "atanh", "log10",
     "logical_not", "bitwise_not", "isnan", "isinf", "isfinite",
 })
 #: unary predicates whose ``out`` is bool
@@ -79,6 +82,7 @@ UNARY_PREDICATES = frozenset({"logical_not", "isnan", "isinf", "isfinite"})
 BINARY_OPS = frozenset({
     "add", "sub", "mul", "div", "floordiv", "remainder", "fmod", "pow", "maximum", "minimum",
     "atan2", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "copysign",
     "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
 })
 #: binary ops whose ``out`` is bool

@@ -16,14 +16,14 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import (attention, conversion, decompositions, elementwise, functional, gather, indexing, join, layers, linalg, nan,
-               nn_extra, products, reduction, shaping, sorting, spatial, special, views)
+from . import (attention, conversion, decompositions, elementwise, functional, gather, indexing, join, layers, linalg, misc,
+               nan, nn_extra, products, reduction, sampling_grid, shaping, sorting, spatial, special, views)
 
 __all__ = ["OPS", "SOURCES", "build"]
 
 #: the modules that hold entries (an entry names its own op module in ``family``)
 SOURCES = (elementwise, reduction, views, indexing, join, linalg, conversion, layers, functional, special, sorting,
-           products, shaping, gather, nan, nn_extra, spatial, attention, decompositions)
+           products, shaping, gather, nan, nn_extra, spatial, attention, decompositions, sampling_grid, misc)
 
 
 def _public_form(fn):
@@ -66,9 +66,6 @@ def _add(ops, entry):
     entry.key = key
     ops[key] = entry
 
-
-from . import sampling_grid  # noqa: E402 - the spatial transformer and gumbel_softmax entries
-SOURCES += (sampling_grid,)
 
 OPS = build()
 

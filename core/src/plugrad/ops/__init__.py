@@ -15,4 +15,6 @@ from . import (activation, attention, conversion, convolution, decompositions, d
 for _name in creation.__all__:
     _table.register(_name, getattr(creation, _name))
 
+from . import misc  # noqa: E402,F401
+from . import inplace_functions  # noqa: E402,F401  (after every family: names their in-place forms)
 from . import methods  # noqa: E402,F401  (binds Tensor methods; must come last)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from ..optable import ops as _table
 
 __all__ = ["declare", "Declaration", "DECLARATIONS", "public_functions", "bind_methods", "declared",
-           "names_declared_in"]
+           "names_declared_in", "export_inplace"]
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Declaration:
     inplace: tuple = ()
     inplace_fn: object = None
     public: bool = True
+    public_inplace: tuple = ()
 
 
 #: every declared op by name, in declaration order
@@ -49,7 +50,7 @@ DECLARATIONS: dict = {}
 
 
 def declare(fn=None, *, name=None, aliases=(), method=False, methods=(), inplace=False, inplace_form=None,
-            public=True):
+            public=True, public_inplace=False):
     """Declare ``fn`` as the op ``name`` (default: the function's name).
 
     ``aliases``: other function names (``plugrad.absolute`` for ``abs``); ``method``:
@@ -58,13 +59,15 @@ def declare(fn=None, *, name=None, aliases=(), method=False, methods=(), inplace
     (and ``<alias>_``), built by ``plugrad.ops.forms.inplace_method`` unless ``inplace_form`` gives it
     (a function, or the name of one defined later in the op's module: ``"transpose_"``);
     ``public``: False for an op that is a Tensor method only (``Tensor.view``), never a
-    ``plugrad.<name>`` function. Returns ``fn`` unchanged, so the op costs nothing
+    ``plugrad.<name>`` function; ``public_inplace``: the in-place forms are functions too
+    (``plugrad.exp_(x)``, where PyTorch has ``torch.exp_``). Returns ``fn`` unchanged, so the op costs nothing
     extra per call."""
     def register(fn):
         op_name = name or fn.__name__
         bound = tuple(methods) + ((op_name, *aliases) if method else ())
         in_place = tuple(f"{n}_" for n in (op_name, *aliases)) if inplace else ()
-        decl = Declaration(op_name, fn, fn.__module__, tuple(aliases), bound, in_place, inplace_form, public)
+        decl = Declaration(op_name, fn, fn.__module__, tuple(aliases), bound, in_place, inplace_form, public,
+                           in_place if public_inplace else ())
         DECLARATIONS[op_name] = decl
         _table.register(op_name, fn)
         for alias in aliases:
@@ -84,14 +87,31 @@ def names_declared_in(module: str) -> list:
     return [n for d in DECLARATIONS.values() if d.family == module and d.public for n in (d.name, *d.aliases)]
 
 
+def export_inplace(*names) -> None:
+    """Make the in-place forms ``names`` (``"exp_"``, ``"arccos_"``) functions of
+    ``plugrad``'s namespace as well as methods, as PyTorch has ``torch.exp_``: the
+    declaration owning each name lists it in ``public_inplace``. PyTorch has such a
+    function for some ops only (``torch.add_`` does not exist), so the names are
+    given one by one."""
+    owners = {n: d for d in DECLARATIONS.values() for n in d.inplace}
+    for n in names:
+        decl = owners[n]
+        if n not in decl.public_inplace:
+            decl.public_inplace += (n,)
+
+
 def public_functions() -> dict:
-    """``{name: function}`` for ``plugrad``'s namespace: every public op and its aliases."""
+    """``{name: function}`` for ``plugrad``'s namespace: every public op and its aliases,
+    and the in-place forms a declaration exports (``public_inplace``; bound by
+    :func:`bind_methods` first)."""
     out = {}
     for d in DECLARATIONS.values():
         if d.public:
             out[d.name] = d.fn
             for alias in d.aliases:
                 out[alias] = d.fn
+        for n in d.public_inplace:
+            out[n] = d.inplace_fn
     return out
 
 

@@ -9,7 +9,7 @@ and the few methods whose signature differs from their op's (``x.where(c, y)``,
 from __future__ import annotations
 
 from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
-from .. import creation
+from .. import creation, typeinfo
 from ..tensor import Tensor
 from . import conversion as cv
 from . import elementwise as ew
@@ -164,3 +164,110 @@ def _bind():
 
 
 _bind()
+
+
+def _rlshift(self, other):
+    return ew.bitwise_left_shift(other, self)
+
+
+def _rrshift(self, other):
+    return ew.bitwise_right_shift(other, self)
+
+
+# the shift operators: x << y, y << x, x <<= y (and >>)
+Tensor.__lshift__, Tensor.__rshift__ = _binop(ew.bitwise_left_shift), _binop(ew.bitwise_right_shift)
+Tensor.__rlshift__, Tensor.__rrshift__ = _binop(_rlshift), _binop(_rrshift)
+Tensor.__ilshift__, Tensor.__irshift__ = Tensor.bitwise_left_shift_, Tensor.bitwise_right_shift_
+
+
+# ---- small Tensor queries and legacy methods --------------------------------------------------------
+
+def _is_nonzero(self):
+    """The truth of a one-element tensor (PyTorch refuses any other size)."""
+    n = self.numel()
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if n == 0 else
+                           "Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self.item())
+
+
+def _dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory: sorted by stride, largest first
+    (ties keep dim order)."""
+    return tuple(sorted(range(self.dim()), key=lambda d: -self._strides[d]))
+
+
+def _legacy_tensor_new(self, *args, device=None, dtype=None):
+    """``x.new(...)``: the legacy constructor in ``x``'s dtype and device."""
+    return creation.legacy_new(Tensor, dtype or self._dtype, *args, device=device or self.device)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, **_):
+    """An uninitialized tensor with the given shape and strides, in ``self``'s dtype and
+    device unless given (over a storage just long enough for them)."""
+    size, stride = tuple(size), tuple(stride)
+    extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    r = vw.as_strided(creation.empty(extent, dtype=dtype or self._dtype, device=device or self.device), size, stride)
+    return r.requires_grad_() if requires_grad else r
+
+
+def _resize_(self, *sizes, memory_format=None):
+    """Give ``self`` a new contiguous shape: the first elements (in row-major order) keep
+    their values, new ones are uninitialized."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    if shape == tuple(self._shape):
+        return self
+    if self._base is not None:
+        raise RuntimeError("resize_: cannot resize a view of another tensor; call it on the tensor it views")
+    fresh = creation.empty(shape, dtype=self._dtype, device=self.device)
+    keep = min(self.numel(), fresh.numel())
+    if keep:
+        fresh.view(-1)[:keep] = self.reshape(-1)[:keep]
+    self.data = fresh
+    return self
+
+
+Tensor.is_same_size = lambda self, other: self._shape == other._shape
+Tensor.is_signed = lambda self: self._dtype.kind in ("i", "f")
+Tensor.is_nonzero = _is_nonzero
+Tensor.get_device = lambda self: -1 if self.device.type == "cpu" else (self.device.index or 0)
+Tensor.layout = property(lambda self: typeinfo.strided)
+Tensor.dim_order = _dim_order
+Tensor.new = _legacy_tensor_new
+Tensor.new_empty_strided = _new_empty_strided
+Tensor.resize_ = _resize_
+Tensor.resize_as_ = lambda self, other, memory_format=None: _resize_(self, other._shape)
+
+
+def _sum_to_size(self, *size):
+    """``self`` summed down to ``size`` (a shape ``self`` expands from): leading dims
+    summed away, dims of size 1 in ``size`` summed with keepdim."""
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    lead = self.dim() - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, self._shape[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(self._shape)}}}.")
+    if shape == tuple(self._shape):
+        return self
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape) if n == 1 and self._shape[lead + i] != 1]
+    r = self.sum(dims, keepdim=True) if dims else self
+    return r.view(shape) if lead else r
+
+
+def _adjoint(self):
+    """``x.H``: the conjugate transpose of a matrix (the transpose: plugrad is real)."""
+    if self.dim() != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.dim()}-D tensor.")
+    return self.transpose(0, 1)
+
+
+Tensor.sum_to_size = _sum_to_size
+Tensor.itemsize = property(lambda self: self._dtype.itemsize)
+Tensor.nbytes = property(lambda self: self._dtype.itemsize * self.numel())
+Tensor.is_meta = property(lambda self: False)
+Tensor.const_data_ptr = lambda self: self.data_ptr()
+Tensor.H = property(_adjoint)
+Tensor.mH = property(lambda self: self.mT)

@@ -89,6 +89,8 @@ _UNARY = {
     "cosh": _ufunc_unary(np.cosh), "log2": _ufunc_unary(np.log2), "exp2": _ufunc_unary(np.exp2),
     "erf": _erf, "erfc": _scipy_special("erfc"), "erfinv": _scipy_special("erfinv"), "lgamma": _lgamma,
     "digamma": _scipy_special("psi"),
+    "acosh": _ufunc_unary(np.arccosh), "asinh": _ufunc_unary(np.arcsinh), "atanh": _ufunc_unary(np.arctanh),
+    "log10": _ufunc_unary(np.log10),
     "logical_not": _ufunc_unary(np.logical_not), "bitwise_not": _bitwise_not,
     "isnan": _ufunc_unary(np.isnan), "isinf": _ufunc_unary(np.isinf), "isfinite": _ufunc_unary(np.isfinite),
 }
@@ -99,7 +101,7 @@ _BINARY = {
     "atan2": np.arctan2, "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
     "bitwise_xor": np.bitwise_xor, "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
     "gt": np.greater, "ge": np.greater_equal, "logical_and": np.logical_and, "logical_or": np.logical_or,
-    "logical_xor": np.logical_xor,
+    "logical_xor": np.logical_xor, "copysign": np.copysign,
 }
 
 _REDUCE = {"sum": np.add.reduce, "prod": np.multiply.reduce, "max": np.maximum.reduce,

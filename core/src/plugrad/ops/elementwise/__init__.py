@@ -2,19 +2,16 @@
 binary arithmetic (``arithmetic``), comparisons and logic (``logic``), and the ops of
 three operands (``ternary``)."""
 
-from . import arithmetic, logic, ternary, unary
+from . import arithmetic, bessel, floatbits, logic, numeric, special, special_binary, ternary, unary
 from .arithmetic import *  # noqa: F401,F403
+from .bessel import *  # noqa: F401,F403
+from .floatbits import *  # noqa: F401,F403
 from .logic import *  # noqa: F401,F403
+from .numeric import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
+from .special_binary import *  # noqa: F401,F403
 from .ternary import *  # noqa: F401,F403
 from .unary import *  # noqa: F401,F403
 
-__all__ = [*unary.__all__, *arithmetic.__all__, *logic.__all__, *ternary.__all__]
-
-# the special functions: erfc, lgamma, polygamma, logit... ; xlogy, hypot... ; i0 ; frexp, nextafter
-from . import bessel, floatbits, special, special_binary  # noqa: E402
-from .bessel import *  # noqa: E402,F401,F403
-from .floatbits import *  # noqa: E402,F401,F403
-from .special import *  # noqa: E402,F401,F403
-from .special_binary import *  # noqa: E402,F401,F403
-
-__all__ += [*special.__all__, *special_binary.__all__, *bessel.__all__, *floatbits.__all__]
+__all__ = [*unary.__all__, *arithmetic.__all__, *logic.__all__, *ternary.__all__, *special.__all__,
+           *special_binary.__all__, *bessel.__all__, *floatbits.__all__, *numeric.__all__]

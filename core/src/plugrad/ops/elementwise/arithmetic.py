@@ -81,7 +81,9 @@ minimum = binary("minimum", grads=(lambda g, a, b: _half_where_tied(g, a < b, a 
                  number_input=False, number_other=False, doc="Elementwise minimum (NaN propagates).")
 atan2 = binary("atan2", result="float", grads=(lambda g, a, b: g * b / (a * a + b * b),
                                                lambda g, a, b: -g * a / (a * a + b * b)),
-               number_input=False, number_other=False, doc="Angle of the point (other, input), in radians.")
+               number_input=False, number_other=False, aliases=("arctan2",),
+               doc="Angle of the point (other, input), in radians.")
+arctan2 = atan2
 
 
 # ---- add and sub: alpha --------------------------------------------------------------------------

@@ -53,7 +53,7 @@ log2 = unary("log2", result=F, grad=lambda g, x: g / (x * math.log(2)))
 exp2 = unary("exp2", result=F, grad=lambda g, result: g * result * math.log(2))
 floor = unary("floor", grad=lambda g: g * 0)
 ceil = unary("ceil", grad=lambda g: g * 0)
-trunc = unary("trunc", grad=lambda g: g * 0)
+trunc = unary("trunc", grad=lambda g: g * 0, aliases=("fix",))
 sign = unary("sign", grad=lambda g: g * 0)
 neg = unary("neg", grad=lambda g: -g, aliases=("negative",), doc="``-input``.",
             check=_refuse_bool("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
@@ -72,7 +72,7 @@ def _integers_only(x, cd):
 
 
 bitwise_not = unary("bitwise_not", check=_integers_only)
-negative, absolute, arcsin, arccos, arctan = neg, abs, asin, acos, atan
+negative, absolute, arcsin, arccos, arctan, fix = neg, abs, asin, acos, atan, trunc
 _round_half_even = unary("round", grad=lambda g: g * 0, declared=False)  # the kernel; round() is below
 
 

@@ -182,6 +182,12 @@ def _sign(x):
     return 0.0 if x != x else type(x)((x > 0) - (x < 0))
 
 
+def _atanh(x):
+    if x == 1 or x == -1:
+        return math.copysign(_INF, x)
+    return math.atanh(x) if -1 < x < 1 else _NAN
+
+
 _UNARY = {
     "neg": operator.neg, "abs": abs, "exp": _exp,
     "log": _log_with(math.log), "log2": _log_with(math.log2),
@@ -194,6 +200,8 @@ _UNARY = {
     "log1p": lambda x: math.log1p(x) if x > -1 else (-_INF if x == -1 else _NAN),
     "expm1": _ieee(math.expm1), "erf": math.erf, "erfc": math.erfc, "erfinv": special.erfinv,
     "lgamma": special.lgamma, "digamma": special.digamma,
+    "acosh": lambda x: math.acosh(x) if x >= 1 else _NAN, "asinh": math.asinh, "atanh": _atanh,
+    "log10": _log_with(math.log10),
     "asin": _ieee(math.asin), "acos": _ieee(math.acos), "atan": math.atan,
     "sinh": _ieee(math.sinh, lambda x: math.copysign(_INF, x)),
     "cosh": _ieee(math.cosh), "exp2": _ieee(lambda x: 2.0 ** x),
@@ -203,7 +211,8 @@ _UNARY = {
 _BINARY = {
     "add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": _div, "floordiv": _floordiv,
     "remainder": _remainder, "fmod": _fmod, "pow": _pow, "maximum": _nan_max, "minimum": _nan_min,
-    "atan2": math.atan2, "bitwise_and": operator.and_, "bitwise_or": operator.or_, "bitwise_xor": operator.xor,
+    "atan2": math.atan2, "copysign": math.copysign, "bitwise_and": operator.and_, "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt,
     "ge": operator.ge, "logical_and": lambda a, b: bool(a) and bool(b),
     "logical_or": lambda a, b: bool(a) or bool(b), "logical_xor": lambda a, b: bool(a) != bool(b),

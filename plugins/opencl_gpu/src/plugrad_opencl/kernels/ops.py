@@ -19,7 +19,8 @@ _FLOAT_BUILTINS = {
     "tanh": "tanh", "floor": "floor", "ceil": "ceil", "round": "rint", "trunc": "trunc", "log1p": "log1p",
     "expm1": "expm1", "asin": "asin", "acos": "acos", "atan": "atan", "sinh": "sinh", "cosh": "cosh",
     "log2": "log2", "exp2": "exp2", "abs": "fabs", "erf": "erf", "erfc": "erfc", "lgamma": "lgamma",
-    "erfinv": "pg_erfinv", "digamma": "pg_digamma",
+    "erfinv": "pg_erfinv", "digamma": "pg_digamma", "acosh": "acosh", "asinh": "asinh", "atanh": "atanh",
+    "log10": "log10",
 }
 _PREDICATES = {"isnan": "isnan", "isinf": "isinf", "isfinite": "isfinite"}
 
@@ -84,6 +85,7 @@ def binary_expr(op: str, ct: CType):
             "add": "(x + y)", "sub": "(x - y)", "mul": "(x * y)", "div": "(x / y)",
             "floordiv": "pg_floordiv(x, y)", "remainder": "pg_remainder(x, y)", "fmod": "fmod(x, y)",
             "pow": "pow(x, y)", "atan2": "atan2(x, y)",
+            "copysign": "copysign(x, y)",
             "maximum": "((x > y || isnan(x)) ? x : y)", "minimum": "((x < y || isnan(x)) ? x : y)",
         }.get(op)
     bitwise = {"bitwise_and": "(x & y)", "bitwise_or": "(x | y)", "bitwise_xor": "(x ^ y)"}
