@@ -15,7 +15,7 @@ import math
 
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
-from ...dtypes import float16, float32, get_default_dtype
+from ...dtypes import get_default_dtype, opmath
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
@@ -34,8 +34,9 @@ digamma = unary("digamma", result=F, grad=lambda g, x: g * polygamma(1, x))
 
 
 def _wide(d):
-    """The dtype a composition computes in: float16 in float32, as PyTorch's kernels do."""
-    return float32 if d is float16 else d
+    """The dtype a composition computes in: float16 and bfloat16 in float32, as PyTorch's
+    kernels do."""
+    return opmath(d)
 
 
 def _math_dtype(input: Tensor):
