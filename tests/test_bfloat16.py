@@ -319,3 +319,13 @@ def test_pure_python_rounding_helpers_round_to_nearest_even():
     assert words == [0x3F80, 0x3F82, 0x7F80, 0x7FC0, 0x8000]
     assert plugrad.dtypes.bfloat16_from_words(words[:3]) == [1.0, 1 + 2 ** -6, math.inf]
     assert struct.pack("<H", words[0]) == theirs([1 + 2 ** -8]).view(torch.int16).numpy().tobytes()
+
+
+@pytest.mark.parametrize("fname", ["inv", "slogdet"])
+def test_linalg_refuses_bfloat16_as_pytorch_does(fname):
+    a = np.array([[2.0, 1.0], [1.0, 3.0]], np.float32)
+    with pytest.raises(RuntimeError) as theirs_error:
+        getattr(torch.linalg, fname)(theirs(a))
+    with pytest.raises(RuntimeError) as mine_error:
+        getattr(plugrad.linalg, fname)(mine(a))
+    assert str(mine_error.value) == str(theirs_error.value)
