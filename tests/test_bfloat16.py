@@ -329,3 +329,14 @@ def test_linalg_refuses_bfloat16_as_pytorch_does(fname):
     with pytest.raises(RuntimeError) as mine_error:
         getattr(plugrad.linalg, fname)(mine(a))
     assert str(mine_error.value) == str(theirs_error.value)
+
+
+def test_bfloat16_as_the_default_dtype_matches_pytorch():
+    def run(m):
+        m.set_default_dtype(m.bfloat16)
+        try:
+            return [str(m.tensor([1.1])), str(m.tensor([1, 2]) / 3), repr(m.arange(3.0).dtype),
+                    repr(m.nn.Linear(2, 2).weight.dtype), repr(m.tensor([1.0]) * 2.5)]
+        finally:
+            m.set_default_dtype(m.float32)
+    assert run(plugrad) == run(torch)
