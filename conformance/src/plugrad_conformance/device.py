@@ -16,7 +16,9 @@ from .opinfo import Arr
 
 __all__ = ["DeviceUnderTest", "to_numpy", "NP_DTYPE", "LAYOUTS", "ref_array", "reference_args"]
 
-NP_DTYPE = {d.name: np.dtype(d.name) for d in plugrad.dtypes.ALL_DTYPES}
+#: the NumPy dtype of each dtype the suite checks; bfloat16 (which NumPy lacks) is not
+#: in its matrix: 8 mantissa bits need their own tolerances, tests/test_bfloat16.py has them
+NP_DTYPE = {d.name: np.dtype(d.name) for d in plugrad.dtypes.ALL_DTYPES if d.name != "bfloat16"}
 
 #: memory layouts a data tensor can be given in, besides contiguous ("expanded"
 #: needs values that repeat along dim 0)
@@ -45,7 +47,8 @@ class DeviceUnderTest:
         self.name = str(name)
         self.device = plugrad.device(name)
         self.backend = registry.backend_for(self.device)
-        self.dtypes = {d.name: d for d in self.backend.dtypes}
+        # the device's dtypes that the suite checks (bfloat16 is left out: see NP_DTYPE)
+        self.dtypes = {d.name: d for d in self.backend.dtypes if d.name in NP_DTYPE}
         self.deterministic = bool(getattr(self.backend, "deterministic", True))
         self.expectations = registry.expectations_for(self.device.type)
         self.has_float64 = "float64" in self.dtypes

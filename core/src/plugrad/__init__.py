@@ -11,6 +11,7 @@ from .dtypes import (bool_ as bool, dtype, float16, float32, float64, get_defaul
                      promote_types, set_default_dtype, uint8)
 from .dtypes import float16 as half, float32 as float, float64 as double, int16 as short, int32 as int, \
     int64 as long
+from .dtypes import bfloat16
 from .device import device
 from .layout import Size
 # autograd before tensor: the package's lower modules (grad_mode, graph) are what
@@ -69,6 +70,7 @@ ByteTensor = _legacy_type("ByteTensor", uint8)
 BoolTensor = _legacy_type("BoolTensor", bool)
 CharTensor = _legacy_type("CharTensor", int8)
 ShortTensor = _legacy_type("ShortTensor", int16)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", bfloat16)
 
 
 def is_tensor(obj):

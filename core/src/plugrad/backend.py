@@ -33,7 +33,7 @@ import abc
 import struct
 
 from . import hostlinalg
-from .dtypes import dtype, int64 as _INT64
+from .dtypes import bfloat16 as _BF16, bfloat16_from_words, bfloat16_words, dtype, int64 as _INT64
 from .layout import contiguous_strides
 
 __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS",
@@ -122,11 +122,13 @@ class OutOfMemoryError(RuntimeError):
 
 
 _STRUCT_CODE = {"bool": "?", "uint8": "B", "int8": "b", "int16": "h", "int32": "i", "int64": "q",
-                "float16": "e", "float32": "f", "float64": "d"}
+                "float16": "e", "bfloat16": "H", "float32": "f", "float64": "d"}
 
 
 def struct_code(d: dtype) -> str:
-    """The ``struct``/``memoryview`` format character of a dtype (little-endian bytes)."""
+    """The ``struct``/``memoryview`` format character of a dtype (little-endian bytes).
+    ``struct`` has no bfloat16: its code reads the raw 16-bit words (``pack`` and
+    ``Backend.to_list`` convert them to and from Python floats)."""
     return _STRUCT_CODE[d.name]
 
 
@@ -241,7 +243,8 @@ class Backend(abc.ABC):
         """The array's ``n`` elements as Python scalars in row-major order."""
         if n == 0:
             return []
-        return list(struct.unpack(f"<{n}{struct_code(dtype_)}", self.to_bytes(array)))
+        values = struct.unpack(f"<{n}{struct_code(dtype_)}", self.to_bytes(array))
+        return bfloat16_from_words(values) if dtype_ is _BF16 else list(values)
 
     def wrap_host(self, obj, copy: bool):
         """A storage over a host array such as a NumPy array (``from_numpy``, ``tensor``):
@@ -389,5 +392,7 @@ class Backend(abc.ABC):
 
 def pack(values: list, dtype_: dtype) -> bytes:
     """Flat Python scalars to the little-endian bytes ``from_bytes`` expects."""
+    if dtype_ is _BF16:
+        values = bfloat16_words(values)
     return struct.pack(f"<{len(values)}{struct_code(dtype_)}", *values)
 

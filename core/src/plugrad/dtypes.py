@@ -8,39 +8,48 @@ returns the same result dtype for the same expression.
 from __future__ import annotations
 
 import math as _math
+import struct as _struct
 
 __all__ = [
-    "dtype", "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
-    "promote_types", "result_type_of", "get_default_dtype", "set_default_dtype", "can_cast",
+    "dtype", "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+    "float64", "promote_types", "result_type_of", "get_default_dtype", "set_default_dtype", "can_cast",
     "ALL_DTYPES", "dtype_from_name",
 ]
 
 
-#: largest finite float16/float32/float64 value, by itemsize
-_FLOAT_MAX = {2: 65504.0, 4: 3.4028234663852886e38, 8: 1.7976931348623157e308}
-#: values at or beyond these round to infinity when stored as float16/float32
-_FLOAT_OVERFLOW = {2: 65520.0, 4: 3.4028235677973366e38}
+#: largest value data may give for each float dtype (``full``, ``fill_``): the largest finite
+#: one, except bfloat16, which PyTorch never checks (too large a value becomes an infinity)
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": _math.inf, "float32": 3.4028234663852886e38,
+              "float64": 1.7976931348623157e308}
+#: values at or beyond these round to infinity when stored as float16/float32; a Python
+#: scalar meets a bfloat16 tensor as a float32 (PyTorch computes bfloat16 in float32)
+_FLOAT_OVERFLOW = {"float16": 65520.0, "bfloat16": 3.4028235677973366e38, "float32": 3.4028235677973366e38}
+_F32 = _struct.Struct("<f")
 _INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
 
 
-def _scalar_converter(kind: str, itemsize: int):
+def _scalar_converter(name: str, kind: str, itemsize: int):
     """The function that turns a Python number into the scalar a kernel gets for a dtype.
 
     Arithmetic with a Python scalar follows PyTorch, which converts the scalar the way
     C casts do: integers wrap around (``int8_tensor + 200`` adds -56), floats too large
     for float16/float32 become infinities. Integers beyond 64 bits are an OverflowError.
+    A scalar for bfloat16 is rounded to float32 first: PyTorch converts a double to
+    bfloat16 through float32 (two roundings), and computes bfloat16 ops in float32.
     """
     if kind == "b":
         return bool
     if kind == "f":
         if itemsize == 8:
             return float
-        limit = _FLOAT_OVERFLOW[itemsize]
+        limit = _FLOAT_OVERFLOW[name]
 
         def to_float(v):
             v = float(v)
             return v if -limit < v < limit or v != v else _math.copysign(_math.inf, v)
-        return to_float
+        if name != "bfloat16":
+            return to_float
+        return lambda v: _F32.unpack(_F32.pack(to_float(v)))[0]
     bits = itemsize * 8
     mask = (1 << bits) - 1
     lo = -(1 << (bits - 1)) if kind == "i" else 0
@@ -73,7 +82,7 @@ class dtype:
         self.is_floating_point = kind == "f"
         self.is_signed = kind in "if"
         # ``_py(v)``: v as the Python scalar a kernel receives for this dtype (see _scalar_converter)
-        self._py = _scalar_converter(kind, itemsize)
+        self._py = _scalar_converter(name, kind, itemsize)
 
     @property
     def is_complex(self) -> bool:
@@ -95,7 +104,7 @@ class dtype:
             return bool(value)
         if self.kind == "f":
             v = float(value)
-            if _math.isfinite(v) and abs(v) > _FLOAT_MAX[self.itemsize]:
+            if _math.isfinite(v) and abs(v) > _FLOAT_MAX[self.name]:
                 raise RuntimeError(f"value cannot be converted to type {self.name} without overflow")
             return self._py(v)
         if isinstance(value, float) and not _math.isfinite(value):
@@ -122,10 +131,14 @@ int16 = dtype("int16", 2, "i", 3)
 int32 = dtype("int32", 4, "i", 4)
 int64 = dtype("int64", 8, "i", 5)
 float16 = dtype("float16", 2, "f", 6)
+#: Google's brain float: float32's sign and 8-bit exponent with 7 mantissa bits (the
+#: upper half of a float32). Same rank as float16: neither holds the other, so mixing
+#: them promotes to float32, as in PyTorch.
+bfloat16 = dtype("bfloat16", 2, "f", 6)
 float32 = dtype("float32", 4, "f", 7)
 float64 = dtype("float64", 8, "f", 8)
 
-ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
 
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({
@@ -142,6 +155,12 @@ def dtype_from_name(name: str) -> dtype:
         raise TypeError(f"unknown dtype name {name!r}; expected one of {sorted(_BY_NAME)}") from None
 
 
+def opmath(d: dtype) -> dtype:
+    """The dtype PyTorch's kernels compute ``d`` in: float32 for the 16-bit floats
+    (float16, bfloat16), ``d`` itself otherwise."""
+    return float32 if d.kind == "f" and d.itemsize == 2 else d
+
+
 def _category(d: dtype) -> int:
     return 0 if d.kind == "b" else (2 if d.kind == "f" else 1)
 
@@ -153,6 +172,8 @@ def _promote_uncached(a: dtype, b: dtype) -> dtype:
     if ca != cb:
         return a if ca > cb else b
     if ca == 2:
+        if a.rank == b.rank:      # float16 and bfloat16
+            return float32
         return a if a.rank > b.rank else b
     # integers: uint8 only mixes with signed types by widening to the next signed type
     if a.kind == b.kind:
@@ -180,7 +201,7 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
-    """Change the default floating dtype (float16, float32 or float64)."""
+    """Change the default floating dtype (float16, bfloat16, float32 or float64)."""
     global _default_float
     if not isinstance(d, dtype) or not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
@@ -245,3 +266,22 @@ def can_cast(src: dtype, dst: dtype) -> bool:
     """True when ``src`` converts to ``dst`` without going down a category (PyTorch's rule
     for in-place ops and ``out=``: float results cannot be written to an int tensor)."""
     return _category(src) <= _category(dst)
+
+
+def bfloat16_words(values) -> list:
+    """Python floats to the 16-bit words of their bfloat16 values, as PyTorch rounds:
+    to float32, then to nearest even on the upper 16 bits; every NaN becomes 0x7FC0
+    (c10's ``round_to_nearest_even``). Pure Python, so that the core packs bfloat16 data without NumPy."""
+    words = []
+    for v in values:
+        (u,) = _struct.unpack("<I", _F32.pack(v))
+        if u & 0x7FFFFFFF > 0x7F800000:
+            words.append(0x7FC0)
+        else:
+            words.append((u + 0x7FFF + ((u >> 16) & 1)) >> 16)
+    return words
+
+
+def bfloat16_from_words(words) -> list:
+    """The Python floats of bfloat16 words (exact: each is a float32 with a zero low half)."""
+    return [_F32.unpack(_struct.pack("<I", w << 16))[0] for w in words]

@@ -12,7 +12,7 @@ from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFA
                       RANDOM_DISTRIBUTIONS, kernels_added_after,
                       REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, OutOfMemoryError,
                       UnsupportedOperation, struct_code)
-from .dtypes import (ALL_DTYPES, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
+from .dtypes import (ALL_DTYPES, bfloat16, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
                      int64, uint8)
 from .layout import broadcast_shapes, broadcast_strides, contiguous_strides, is_contiguous, numel
 from .plugins.hookspec import hookimpl
@@ -25,7 +25,7 @@ __all__ = [
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
     "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
     "ALL_DTYPES", "dtype", "dtype_from_name", "bool_", "uint8", "int8", "int16", "int32", "int64",
-    "float16", "float32", "float64", "struct_code",
+    "float16", "bfloat16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
     "Function", "FunctionCtx",
 ]

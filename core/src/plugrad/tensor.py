@@ -300,6 +300,8 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
+        if self._dtype.name == "bfloat16":   # NumPy has no bfloat16: PyTorch refuses too
+            raise TypeError("Got unsupported ScalarType BFloat16")
         arr = self._backend.host_view(self._a)
         if arr is None:
             if force:
@@ -370,7 +372,7 @@ def _rebuild(values, dtype_name, device_name, requires_grad):
 
 _LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                  "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-                 "uint8": "ByteTensor", "bool": "BoolTensor"}
+                 "uint8": "ByteTensor", "bool": "BoolTensor", "bfloat16": "BFloat16Tensor"}
 
 
 def _nest(flat, shape):

@@ -18,7 +18,7 @@ import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import bool_, float64, int32, int64
+from ..dtypes import bool_, float64, int32, int64, opmath
 from ..layout import normalize_dim
 from ..optable import ops
 from ..random import default_generator
@@ -314,7 +314,8 @@ class GeluBackward0(Node):
 def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, Phi the standard normal distribution function, computed from
     ``erf`` (a composition: every device has it); ``approximate="tanh"`` gives
-    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, computed as ``x sigmoid(2u)``."""
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, computed as ``x sigmoid(2u)``.
+    float16 and bfloat16 compute in float32 and round once, as PyTorch's kernel does."""
     if not isinstance(approximate, str):
         raise TypeError(f"gelu(): argument 'approximate' must be str, not {type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
@@ -324,10 +325,12 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
                                   f"gelu needs a floating tensor")
     x = input.detach()
     with no_grad():
+        wide = x.to(opmath(x._dtype))
         if approximate == "none":
-            r = 0.5 * x * (1 + erf(x * _SQRT_HALF))
+            r = 0.5 * wide * (1 + erf(wide * _SQRT_HALF))
         else:
-            r = x * _tanh_form_sigmoid(x)
+            r = wide * _tanh_form_sigmoid(wide)
+        r = r.to(x._dtype)
     if STATE.enabled and input._requires_grad:
         node = GeluBackward0()
         node.approximate = approximate

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import float16, float32
+from ..dtypes import opmath
 from ..layout import broadcast_shapes, contiguous_strides, numel
 from ..tensor import Tensor, make
 from .checks import check_device, check_tensor, check_tensors
@@ -242,7 +242,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None) -> Tensor:
             r = _scaled_input(input, beta, prod)
         else:
             # checked as PyTorch converts them: to the dtype, float16 to float32 (its compute type)
-            dt = float32 if input._dtype is float16 else input._dtype
+            dt = opmath(input._dtype)
             beta, alpha = dt.checked_scalar(beta), dt.checked_scalar(alpha)
             if alpha != 1:
                 prod = prod * alpha

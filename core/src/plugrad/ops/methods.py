@@ -8,7 +8,7 @@ and the few methods whose signature differs from their op's (``x.where(c, y)``,
 
 from __future__ import annotations
 
-from ..dtypes import bool_, float16, float32, float64, int8, int16, int32, int64, uint8
+from ..dtypes import bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from .. import creation, typeinfo
 from ..tensor import Tensor
 from . import conversion as cv
@@ -74,7 +74,7 @@ def _type(self, dtype=None, non_blocking=False, **_):
 
 _LEGACY_TYPES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
                  int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
-                 bool_: "BoolTensor"}
+                 bool_: "BoolTensor", bfloat16: "BFloat16Tensor"}
 
 
 def _caster(dtype):
@@ -136,7 +136,7 @@ def _bind():
                                                          f"cuda:{device}" if isinstance(device, int) else device),
         "float": _caster(float32), "double": _caster(float64), "half": _caster(float16),
         "long": _caster(int64), "int": _caster(int32), "short": _caster(int16), "char": _caster(int8),
-        "byte": _caster(uint8), "bool": _caster(bool_),
+        "byte": _caster(uint8), "bool": _caster(bool_), "bfloat16": _caster(bfloat16),
         "new_tensor": _new_tensor, "new_zeros": _new(creation.zeros), "new_ones": _new(creation.ones),
         "new_empty": _new(creation.empty), "new_full": _new(creation.full),
         # operators: the elementwise ops' operator forms (NotImplemented for a foreign operand)

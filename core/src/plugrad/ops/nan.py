@@ -13,7 +13,7 @@ import sys
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import float16, float32, int64
+from ..dtypes import bfloat16, float16, float32, int64
 from ..tensor import Tensor
 from .checks import check_bool, check_tensor, type_name
 from .declare import declare, names_declared_in
@@ -22,7 +22,7 @@ from .indexing import masked_fill
 from .reduction import _expand_back, reduce_axes, sum as _sum
 
 #: the largest finite value of each floating dtype: where nan_to_num puts +-inf by default
-_LARGEST = {float16: 65504.0, float32: (2 - 2 ** -23) * 2.0 ** 127}
+_LARGEST = {float16: 65504.0, bfloat16: (2 - 2 ** -7) * 2.0 ** 127, float32: (2 - 2 ** -23) * 2.0 ** 127}
 
 
 def _float_arg(value, fname, name):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..dtypes import float16, float32, get_default_dtype
+from ..dtypes import float32, get_default_dtype, opmath
 from ..tensor import Tensor
 from .checks import check_bool, check_floating, check_int, check_tensor
 from .declare import declare
@@ -55,7 +55,7 @@ class NativeBatchNormBackward0(Node):
 def _check_param_dtype(t, input):
     """A parameter (weight, bias, running statistic) has the input's dtype, or float32 for a
     float16 input (PyTorch's mixed precision); RuntimeError otherwise."""
-    if t._dtype is not input._dtype and not (t._dtype is float32 and input._dtype is float16):
+    if t._dtype is not input._dtype and not (t._dtype is float32 and opmath(input._dtype) is float32):
         raise RuntimeError(f"{t._dtype!r} parameter for a {input._dtype!r} input: expected parameters of the "
                            f"input's dtype (mixed dtype: expect parameter to have scalar type of the input)")
 

@@ -18,7 +18,7 @@ import warnings
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import eye, zeros
-from ..dtypes import bool_, float16, float32, promote_types
+from ..dtypes import bool_, opmath, promote_types
 from ..layout import broadcast_shapes, normalize_dim, numel
 from ..tensor import Tensor
 from .checks import check_device, check_int, check_tensor, check_tensors, type_name
@@ -495,7 +495,7 @@ def _scalars(input, beta, alpha, fname):
     for name, value in (("beta", beta), ("alpha", alpha)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{fname}(): argument '{name}' must be Number, not {type(value).__name__}")
-    dt = float32 if input._dtype is float16 else input._dtype
+    dt = opmath(input._dtype)
     return dt.checked_scalar(beta), dt.checked_scalar(alpha)
 
 

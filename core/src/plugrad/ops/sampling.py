@@ -19,7 +19,7 @@ import math
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import rand, randint, randn
-from ..dtypes import bool_, float16, float32, float64, int64
+from ..dtypes import bfloat16, bool_, float16, float32, float64, int64
 from ..layout import numel
 from ..optable import ops
 from ..random import Generator
@@ -39,11 +39,12 @@ def _check_generator(generator, fname):
 
 def _uniform(like: Tensor, generator) -> Tensor:
     """Uniform draws in [0, 1) of ``like``'s shape and device: float64 for a float64 tensor,
-    float32 otherwise; for float16, multiples of 2**-11, which float16 holds exactly (a
-    float32 draw just below 1 would round to 1 there)."""
-    if like._dtype is float16:
-        steps = randint(0, 2 ** 11, like._shape, dtype=int64, device=like.device, generator=generator)
-        return steps.to(float32) / 2 ** 11
+    float32 otherwise; for float16 and bfloat16, multiples of 2**-11 and 2**-8, which they
+    hold exactly (a float32 draw just below 1 would round to 1 there)."""
+    if like._dtype is float16 or like._dtype is bfloat16:
+        bits = 11 if like._dtype is float16 else 8
+        steps = randint(0, 2 ** bits, like._shape, dtype=int64, device=like.device, generator=generator)
+        return steps.to(float32) / 2 ** bits
     dtype = float64 if like._dtype is float64 else float32
     return rand(like._shape, dtype=dtype, device=like.device, generator=generator)
 
@@ -335,7 +336,8 @@ _C_TYPE = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "s
 
 #: random_()'s range per dtype: [0, 2**mantissa] for floats (every integer there is exact),
 #: [0, max] for integers; int64's top value is left out (the kernel's bound is exclusive)
-_RANDOM_TOP = {"float16": 2 ** 11 + 1, "float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1, "bool": 2, "uint8": 256,
+_RANDOM_TOP = {"float16": 2 ** 11 + 1, "bfloat16": 2 ** 8 + 1,
+               "float32": 2 ** 24 + 1, "float64": 2 ** 53 + 1, "bool": 2, "uint8": 256,
                "int8": 128, "int16": 2 ** 15, "int32": 2 ** 31, "int64": 2 ** 63 - 1}
 
 

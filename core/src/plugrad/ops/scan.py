@@ -115,7 +115,8 @@ def _logaddexp(a, b):
 
 
 #: the lowest finite value of each float dtype: the log of a zero weight in logcumsumexp's backward
-_LOWEST = {"float16": -65504.0, "float32": -3.4028234663852886e38, "float64": -1.7976931348623157e308}
+_LOWEST = {"float16": -65504.0, "bfloat16": -(2 - 2 ** -7) * 2.0 ** 127,
+           "float32": -3.4028234663852886e38, "float64": -1.7976931348623157e308}
 
 
 class LogcumsumexpBackward0(Node):

@@ -9,7 +9,7 @@ from .optimizer import Optimizer, _scalar_state, _to_scalar
 __all__ = ["Adafactor"]
 
 #: machine epsilon per float dtype: eps1's default, as ``torch.finfo(dtype).eps``
-_EPS = {"float16": 2.0 ** -10, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
+_EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
 class Adafactor(Optimizer):

@@ -3,19 +3,27 @@
 Arrays are NumPy arrays. A storage is a C-contiguous array; a view is an
 ``ndarray`` over the storage's buffer with the core's strides and offset, so views
 really share memory and ``Tensor.numpy()`` returns the very same memory.
+
+bfloat16 arrays are NumPy arrays of ``ml_dtypes.bfloat16``. Every kernel computes them
+as PyTorch's CPU kernels do: the operands widened to float32, the op in float32 (sums,
+products and matmuls accumulate there), and the result rounded once to bfloat16, to
+nearest even.
 """
 
 from __future__ import annotations
 
 import warnings
 
+import ml_dtypes
 import numpy as np
 
 from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, UnsupportedOperation, contiguous_strides
 
 from .buffers import MIN_BYTES, BufferCache, limit_from_environment
 
-_NP = {d: np.dtype(d.name) for d in ALL_DTYPES}
+_NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
+_BF16 = np.dtype(ml_dtypes.bfloat16)
+_F32 = np.dtype(np.float32)
 # PyTorch does not warn on overflow, 0/0 or log(0). NumPy's floating-point warnings
 # are attributed to the calling frame, so this filter silences exactly the ones raised
 # by this module's kernel calls, at no cost on the per-op path.
@@ -193,15 +201,32 @@ class NumpyBackend(Backend):
 
     # ---- compute ---------------------------------------------------------------
     def copy(self, src, out):
+        if (out.dtype == _BF16) is not (src.dtype == _BF16):   # by way of float32, as c10 converts
+            src = src.astype(_F32)
         np.copyto(out, src, casting="unsafe")
 
     def fill(self, out, value):
         out.fill(value)
 
     def unary(self, op, x, out):
+        if x.dtype == _BF16:
+            x = x.astype(_F32)
+            if out.dtype == _BF16:
+                wide = np.empty(out.shape, _F32)
+                _UNARY[op](x, wide)
+                np.copyto(out, wide, casting="unsafe")
+                return
         _UNARY[op](x, out)
 
     def binary(self, op, a, b, out):
+        if out.dtype == _BF16 or a.__class__ is np.ndarray and a.dtype == _BF16 \
+                or b.__class__ is np.ndarray and b.dtype == _BF16:
+            a, b = _widen(a), _widen(b)
+            if out.dtype == _BF16:
+                wide = np.empty(out.shape, _F32)
+                _BINARY[op](a, b, out=wide)
+                np.copyto(out, wide, casting="unsafe")
+                return
         _BINARY[op](a, b, out=out)
 
     def where(self, cond, a, b, out):
@@ -223,17 +248,26 @@ class NumpyBackend(Backend):
         np.bitwise_xor(o, b_bits, out=o)
 
     def reduce(self, op, x, axes, out):
+        if x.dtype == _BF16:
+            np.copyto(out, _REDUCE[op](x.astype(_F32), axis=axes, keepdims=True), casting="unsafe")
+            return
         _REDUCE[op](x, axis=axes, keepdims=True, out=out)
 
     def arg_reduce(self, op, x, axis, out):
-        _ARG[op](x, axis=axis, keepdims=True, out=out)
+        _ARG[op](_widen(x), axis=axis, keepdims=True, out=out)
 
     def scan(self, op, x, axis, out):
+        if x.dtype == _BF16:
+            np.copyto(out, _SCAN[op](x.astype(_F32), axis=axis), casting="unsafe")
+            return
         _SCAN[op](x, axis=axis, out=out)
 
     def matmul(self, a, b, out):
         if out.dtype == np.bool_:
             np.copyto(out, np.matmul(a.astype(np.uint8), b.astype(np.uint8)) != 0)
+            return
+        if out.dtype == _BF16:
+            np.copyto(out, np.matmul(a.astype(_F32), b.astype(_F32)), casting="unsafe")
             return
         np.matmul(_blas_ready(a), _blas_ready(b), out=out)
 
@@ -253,7 +287,13 @@ class NumpyBackend(Backend):
 
     def random(self, dist, out, seed, low, high):
         rng = np.random.Generator(np.random.PCG64(seed))
-        if dist == "uniform":
+        if dist == "uniform" and out.dtype == _BF16:
+            # multiples of 2**-8, as PyTorch draws bfloat16: a float32 draw just below 1
+            # would round to 1
+            vals = rng.integers(0, 256, out.shape, dtype=np.int64).astype(_F32) * _F32.type(2 ** -8)
+            if (low, high) != (0.0, 1.0):
+                vals = vals * _F32.type(high - low) + _F32.type(low)
+        elif dist == "uniform":
             vals = rng.random(out.shape, dtype=np.float64 if out.dtype == np.float64 else np.float32)
             if (low, high) != (0.0, 1.0):
                 vals = vals * (high - low) + low
@@ -273,11 +313,12 @@ class NumpyBackend(Backend):
         # NumPy's stable argsort; descending: sort the reversed lanes ascending and read the
         # result backwards, so that equal elements keep their order (PyTorch's stable
         # descending sort) and NaN, last in NumPy's ascending order, comes first.
+        keys = _widen(x)
         if descending:
-            order = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+            order = np.flip(np.argsort(np.flip(keys, axis), axis=axis, kind="stable"), axis)
             order = (shape[axis] - 1) - order
         else:
-            order = np.argsort(x, axis=axis, kind="stable")
+            order = np.argsort(keys, axis=axis, kind="stable")
         np.copyto(indices_out, order)
         np.copyto(values_out, np.take_along_axis(x, order, axis=axis))
 
@@ -321,7 +362,13 @@ class NumpyBackend(Backend):
         np.copyto(vh, vhm)
 
 
-_SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES)
+#: the NumPy arrays ``from_numpy`` takes: as PyTorch, none of bfloat16 (NumPy has no such type)
+_SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES if d.name != "bfloat16")
+
+
+def _widen(x):
+    """``x`` as float32 when it is a bfloat16 array (bfloat16 computes in float32); else ``x``."""
+    return x.astype(_F32) if x.__class__ is np.ndarray and x.dtype == _BF16 else x
 
 
 def _blas_ready(x):

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 ENV_DEVICE = "PLUGRAD_OPENCL_DEVICE"
 ENV_DISABLE_DTYPES = "PLUGRAD_OPENCL_DISABLE_DTYPES"
 
-#: dtypes every OpenCL 1.2 device computes (float16 as storage, computed in float32)
+#: dtypes every OpenCL 1.2 device computes (float16 as storage, computed in float32).
+#: bfloat16 is not among them: OpenCL C has no bfloat16 type, and a tensor of it is
+#: refused by name ("... is not supported on device 'opencl:0'"); use the cpu device
 BASE_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32")
 
 

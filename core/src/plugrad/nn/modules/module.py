@@ -13,7 +13,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ...autograd.grad_mode import no_grad
-from ...dtypes import float16, float32, float64
+from ...dtypes import bfloat16, float16, float32, float64
 from ...ops.conversion import parse_to_arguments
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter, is_lazy
@@ -410,6 +410,9 @@ class Module:
 
     def half(self):
         return self._cast_floats(float16)
+
+    def bfloat16(self):
+        return self._cast_floats(bfloat16)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))

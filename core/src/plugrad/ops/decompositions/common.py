@@ -50,7 +50,8 @@ def check_matrices(A, fname: str, square: bool = True) -> None:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
                            f"{d.name.capitalize() if d.name != 'int64' else 'Long'}")
     if d is not float32 and d is not float64:
-        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got Half")
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got "
+                           f"{'BFloat16' if d.name == 'bfloat16' else 'Half'}")
     if square and A._shape[-1] != A._shape[-2]:
         raise RuntimeError(f"{fname}: A must be batches of square matrices, but they are {A._shape[-2]} by "
                            f"{A._shape[-1]} matrices")

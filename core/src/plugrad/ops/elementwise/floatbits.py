@@ -8,7 +8,7 @@ from collections import namedtuple
 
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
-from ...dtypes import float16, float32, int32
+from ...dtypes import int32, opmath
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
@@ -21,7 +21,8 @@ _FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
 _FrexpResult.__repr__ = lambda self: (f"torch.return_types.frexp(\nmantissa={self.mantissa!r},\n"
                                       f"exponent={self.exponent!r})")
 #: (mantissa bits, smallest subnormal, largest finite) of each float dtype
-_FLOAT_LAYOUT = {"float16": (11, 2.0 ** -24, 65504.0), "float32": (24, 2.0 ** -149, 3.4028234663852886e38),
+_FLOAT_LAYOUT = {"float16": (11, 2.0 ** -24, 65504.0), "bfloat16": (8, 2.0 ** -133, (2 - 2 ** -7) * 2.0 ** 127),
+                 "float32": (24, 2.0 ** -149, 3.4028234663852886e38),
                  "float64": (53, 2.0 ** -1074, 1.7976931348623157e308)}
 
 
@@ -60,7 +61,7 @@ def frexp(input, *, out=None):
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     with no_grad():
         x = input.detach()
-        m, e = _frexp_parts(cast(x, float32) if x._dtype is float16 else x)
+        m, e = _frexp_parts(x if opmath(x._dtype) is x._dtype else cast(x, opmath(x._dtype)))
         m, e = cast(m, input._dtype), cast(e, int32)
     if STATE.enabled and input._requires_grad:
         node = FrexpBackward0()

@@ -8,7 +8,7 @@ import math
 
 from ...autograd.grad_mode import STATE
 from ...autograd.graph import record
-from ...dtypes import float16, float32, get_default_dtype
+from ...dtypes import get_default_dtype, opmath
 from ...optable import ops
 from ...tensor import Tensor
 from ..dispatch import as_operand, cast, check_same_device, check_tensor, write_out
@@ -18,8 +18,9 @@ _SQRT_PI = math.sqrt(math.pi)
 _LN2 = math.log(2.0)
 
 def _wide(d):
-    """The dtype a composition computes in: float16 in float32, as PyTorch's kernels do."""
-    return float32 if d is float16 else d
+    """The dtype a composition computes in: float16 and bfloat16 in float32, as PyTorch's
+    kernels do."""
+    return opmath(d)
 
 
 def _math_dtype(input: Tensor):

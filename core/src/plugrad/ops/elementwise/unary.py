@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ...dtypes import bool_, float16, float32
+from ...dtypes import bool_, float32, opmath
 from ...optable import ops
 from ...autograd.grad_mode import STATE
 from ...autograd.graph import Node, record
@@ -104,7 +104,7 @@ def round(input, decimals: int = 0, *, out=None) -> Tensor:
     else:
         places = decimals if decimals > 0 else -decimals
         scale = 10.0 ** places if places <= 308 else math.inf
-        x = cast(input, float32) if input._dtype is float16 else input.detach()
+        x = cast(input, float32) if opmath(input._dtype) is not input._dtype else input.detach()
         if decimals > 0:
             r = compute_binary("div", compute_unary("round", compute_binary("mul", x, scale, "round")), scale,
                                "round")

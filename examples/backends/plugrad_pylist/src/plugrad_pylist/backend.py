@@ -238,7 +238,10 @@ def _arg_extreme(line, better):
 class PyListBackend(Backend):
     """Plain-Python implementation of the kernel interface (see ``plugrad.extend.Backend``)."""
 
-    dtypes = frozenset(ALL_DTYPES)
+    #: every dtype but bfloat16: the device computes in Python floats, and bfloat16 would
+    #: need every result rounded through float32 to match PyTorch; tensors of it are
+    #: refused by name (``'to' for dtype torch.bfloat16 is not supported on device 'pylist'``)
+    dtypes = frozenset(d for d in ALL_DTYPES if d.name != "bfloat16")
     deterministic = True
 
     # ---- memory ----------------------------------------------------------------
