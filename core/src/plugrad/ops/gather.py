@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..creation import tensor, zeros
+from ..creation import full, ones, tensor, zeros
 from ..dtypes import bool_, int64
-from ..layout import broadcast_shapes, normalize_dim, numel
+from ..layout import broadcast_shapes, contiguous_strides, normalize_dim, numel
 from ..tensor import Tensor
-from .checks import check_device, check_dim, check_int, check_tensor, check_tensors, type_name
+from .checks import check_bool, check_device, check_dim, check_int, check_tensor, check_tensors, type_name
 from .declare import declare, names_declared_in
 from .dispatch import as_operand, write_out
-from .indexing import gather, getitem, index_select, masked_fill, masked_select, setitem
+from .elementwise import maximum, minimum, where
+from .indexing import _dim_positions, gather, getitem, index_select, masked_fill, masked_select, put, setitem, take
+from .reduction import cumprod
 from .join import cat
 from .views import contiguous, expand, reshape, unsqueeze
 
@@ -306,6 +308,184 @@ def masked_scatter(input, mask, source) -> Tensor:
         node.save(m)
         record(node, (input, source), r)
     return r
+
+
+# ---- scatter_reduce ---------------------------------------------------------------------------------
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+class _Rows:
+    """Where each scattered element sits when the elements are grouped by target: the
+    distinct target positions (flat, in ``input``'s row-major order), and for each
+    element its slot in a ``(targets, longest group)`` matrix. Built on the host from the
+    positions (one pass), so that each reduction is a reduction along one dim of that
+    matrix: no scatter kernel of its own is needed."""
+
+    def __init__(self, positions, device):
+        slot_of, counts, order, first = {}, [], [], []
+        for i, p in enumerate(positions.reshape(-1).tolist()):
+            s = slot_of.setdefault(p, len(slot_of))
+            if s == len(counts):
+                counts.append(0)
+                first.append(i)
+            order.append((s, counts[s]))
+            counts[s] += 1
+        self.n, self.width = len(slot_of), max(counts, default=0)
+        self.targets = tensor(list(slot_of), dtype=int64, device=device)
+        self.first = tensor(first, dtype=int64, device=device)
+        self.slots = tensor([s * self.width + k for s, k in order], dtype=int64, device=device)
+
+    def matrix(self, values, pad):
+        """``values`` (1-d, one per scattered element) laid out by target; the rest of each
+        row is ``pad``, or (``pad=None``, neutral for max and min) the row's first value."""
+        if pad is None:
+            first = take(values, self.first).reshape(self.n, 1)
+            base = expand(first, (self.n, self.width)).reshape(-1)
+        else:
+            base = full((self.n * self.width,), pad, dtype=values._dtype, device=values.device)
+        return put(base, self.slots, values).reshape(self.n, self.width)
+
+
+def _reduce_rows(kind, m):
+    if kind in ("sum", "mean"):
+        return m.sum(1, dtype=m._dtype)
+    if kind == "prod":
+        return m.prod(1, dtype=m._dtype)
+    return m.amax(1) if kind == "amax" else m.amin(1)
+
+
+def _combine(kind, a, b):
+    if kind in ("sum", "mean"):
+        return a + b
+    if kind == "prod":
+        return a * b
+    return maximum(a, b) if kind == "amax" else minimum(a, b)
+
+
+def _pads(kind):
+    return {"sum": 0, "mean": 0, "prod": 1}.get(kind)
+
+
+class ScatterReduceBackward0(Node):
+    """d scatter_reduce(a, dim, idx, s, reduce): sum passes g through (minus the replaced
+    part without include_self); mean divides it by the counts; amax/amin share it evenly
+    among the elements equal to the result; prod multiplies it by the product of the other
+    elements of each group (exclusive running products, so zeros are exact)."""
+    __slots__ = ("reduce", "include_self", "rows", "shape", "src_shape")
+
+    def backward(self, g):
+        x, src, result, positions, touched, counts = self.saved_tensors
+        kind, keep = self.reduce, self.include_self
+        src = src.reshape(-1)
+        gf = g.reshape(-1)
+        xf, rf = x.reshape(-1), result.reshape(-1)
+        pos = positions.reshape(-1)
+        if kind == "sum":
+            g_self = gf if keep else gf * ~touched
+            g_src = take(gf, pos)
+        elif kind == "mean":
+            scaled = gf / counts
+            g_self = scaled if keep else gf * ~touched
+            g_src = take(scaled, pos)
+        elif kind in ("amax", "amin"):
+            src_eq = src == take(rf, pos)
+            self_eq = where(touched, (xf == rf) & keep, True)
+            n_eq = put(self_eq.to(g._dtype), pos, src_eq.to(g._dtype), accumulate=True)
+            share = gf / n_eq
+            g_self = share * self_eq
+            g_src = take(share, pos) * src_eq
+        else:
+            rows = self.rows
+            m = rows.matrix(src, 1)
+            ones_col = ones((rows.n, 1), dtype=m._dtype, device=m.device)
+            left = cat([ones_col, cumprod(m, 1)[:, :-1]], 1)
+            right = cat([ones_col, cumprod(m.flip(1), 1)[:, :-1]], 1).flip(1)
+            others = take((left * right).reshape(-1), rows.slots)
+            if keep:
+                others = others * take(xf, pos)
+            group = put(ones(xf._shape, dtype=m._dtype, device=m.device), rows.targets, m.prod(1))
+            g_self = where(touched, gf * group * keep, gf)
+            g_src = take(gf, pos) * others
+        needs = [e[0] is not None for e in self.next_functions]
+        return (g_self.reshape(self.shape) if needs[0] else None,
+                _padded(g_src.reshape(positions._shape), self.src_shape) if needs[1] else None)
+
+
+def _padded(part, shape):
+    """``part`` (the leading corner that the index read) with zeros after it up to ``shape``."""
+    if not shape:
+        return part.reshape(())
+    for k, n in enumerate(shape):
+        if part._shape[k] != n:
+            rest = part._shape[:k] + (n - part._shape[k],) + part._shape[k + 1:]
+            part = cat([part, zeros(rest, dtype=part._dtype, device=part.device)], k)
+    return part
+
+
+@declare(method=True, inplace=True)
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor:
+    """A copy of ``input`` where the ``src`` elements scattered to each position along
+    ``dim`` (by ``index``) are reduced with ``reduce`` ("sum", "prod", "mean", "amax",
+    "amin") together with the input's value there (unless ``include_self=False``);
+    positions no index names keep the input's value. Integer means round down."""
+    check_tensors("scatter_reduce", input=input, index=index, src=src)
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    check_bool(include_self, "scatter_reduce", "include_self")
+    if src._dtype is not input._dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if index._dtype.is_floating_point or index._dtype is bool_:
+        raise RuntimeError(f"scatter(): Expected dtype int64 for index, but got {type_name(index._dtype)}")
+    if reduce == "mean" and input._dtype is bool_:
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented for 'Bool'")
+    check_device(input, index, "scatter_reduce")
+    check_device(input, src, "scatter_reduce")
+    d = check_dim(dim, input)
+    shape = input._shape
+    positions = _dim_positions(shape, contiguous_strides(shape), 0, d, index, "scatter_reduce", src)
+    if positions.numel() and positions._shape != (src._shape or (1,)):
+        vals = getitem(src.detach() if src._shape else src.detach().reshape(1),
+                       tuple(slice(0, n) for n in positions._shape))
+    else:
+        vals = src.detach().reshape(positions._shape)
+    work = int64 if input._dtype is bool_ else input._dtype
+    with no_grad():
+        xf = input.detach().reshape(-1).to(work)
+        vals = vals.reshape(-1).to(work)
+        rows = _Rows(positions, input.device)
+        touched = put(zeros(xf._shape, dtype=bool_, device=input.device), rows.targets,
+                      ones(rows.n, dtype=bool_, device=input.device))
+        counts = put(ones(xf._shape, dtype=work, device=input.device) * include_self, positions.reshape(-1),
+                     ones(vals._shape, dtype=work, device=input.device), accumulate=True)
+        counts = where(touched, counts, ones((), dtype=work, device=input.device))
+        r = xf
+        if rows.n:
+            reduced = _reduce_rows(reduce, rows.matrix(vals, _pads(reduce)))
+            if include_self:
+                reduced = _combine(reduce, take(xf, rows.targets), reduced)
+            r = put(xf, rows.targets, reduced)
+            if reduce == "mean":
+                r = where(touched, r // counts if not work.is_floating_point else r / counts, r)
+        r = (r != 0 if input._dtype is bool_ else r).reshape(shape)
+    if STATE.enabled and (input._requires_grad or src._requires_grad):
+        node = ScatterReduceBackward0()
+        node.reduce, node.include_self, node.rows, node.shape = reduce, include_self, rows, shape
+        node.src_shape = src._shape
+        node.save(input, vals.reshape(positions._shape) if not src._requires_grad else
+                  _src_part(src, positions), r, positions, touched, counts)
+        record(node, (input, src), r)
+    return r
+
+
+def _src_part(src, positions):
+    """The part of ``src`` that the index reads (its leading corner), tracked."""
+    if not positions.numel():
+        return src.reshape(-1)[:0].reshape(positions._shape)
+    part = src if src._shape else src.reshape(1)
+    if part._shape != positions._shape:
+        part = getitem(part, tuple(slice(0, n) for n in positions._shape))
+    return part
 
 
 __all__ = names_declared_in(__name__)
