@@ -223,3 +223,17 @@ def test_scatter_reduce_in_place(device):
 ])
 def test_scatter_reduce_errors_match_pytorch(call):
     same_error(call)
+
+
+def test_index_copy_and_scatter_reduce_write_out(device):
+    x, s = randn(3, 2), randn(2, 2)
+    cases = [("index_copy", (0, idx(2, 0), s), {}), ("scatter_reduce", (0, SCATTER_INDEX[:2], s, "amin"), {}),
+             ("scatter_reduce", (0, SCATTER_INDEX[:2], s, "mean"), {"include_self": False})]
+    for name, args, kwargs in cases:
+        expected = getattr(torch, name)(torch.tensor(x), *[torch.tensor(a) if isinstance(a, np.ndarray) else a
+                                                           for a in args], **kwargs).numpy()
+        out = plugrad.empty(0, device=device)
+        got = getattr(plugrad, name)(plugrad.tensor(x, device=device), *[
+            plugrad.tensor(a, device=device) if isinstance(a, np.ndarray) else a for a in args], **kwargs, out=out)
+        assert got is out
+        np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-6)

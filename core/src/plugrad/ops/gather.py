@@ -159,7 +159,7 @@ class IndexCopyBackward0(Node):
 
 
 @declare(method=True, inplace=True)
-def index_copy(input, dim, index, source) -> Tensor:
+def index_copy(input, dim, index, source, *, out=None) -> Tensor:
     """A copy of ``input`` whose slices at ``index`` along ``dim`` are ``source``'s slices,
     in order."""
     check_tensors("index_copy", input=input, index=index, source=source)
@@ -189,7 +189,7 @@ def index_copy(input, dim, index, source) -> Tensor:
         node.dim = d
         node.save(idx)
         record(node, (input, source), r)
-    return r
+    return r if out is None else write_out(out, r, "index_copy")
 
 
 class IndexFillBackward0(Node):
@@ -424,7 +424,7 @@ def _padded(part, shape):
 
 
 @declare(method=True, inplace=True)
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor:
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None) -> Tensor:
     """A copy of ``input`` where the ``src`` elements scattered to each position along
     ``dim`` (by ``index``) are reduced with ``reduce`` ("sum", "prod", "mean", "amax",
     "amin") together with the input's value there (unless ``include_self=False``);
@@ -475,7 +475,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
         node.save(input, vals.reshape(positions._shape) if not src._requires_grad else
                   _src_part(src, positions), r, positions, touched, counts)
         record(node, (input, src), r)
-    return r
+    return r if out is None else write_out(out, r, "scatter_reduce")
 
 
 def _src_part(src, positions):

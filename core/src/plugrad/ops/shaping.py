@@ -17,6 +17,7 @@ from ..layout import Size, broadcast_shapes as _broadcast_two, normalize_dim
 from ..tensor import Tensor
 from .checks import check_int, check_tensor, type_name
 from .declare import declare, names_declared_in
+from .dispatch import write_out
 from .join import _tensor_list, cat, vstack
 from .views import expand, reshape, slice_dim, unsqueeze
 
@@ -44,7 +45,7 @@ def broadcast_shapes(*shapes):
     return Size(out)
 
 
-@declare
+@declare(method=True)
 def broadcast_to(input, size) -> Tensor:
     """``input`` expanded to ``size`` (a view; -1 keeps a dim)."""
     check_tensor(input, "broadcast_to", "input")
@@ -262,7 +263,7 @@ def dsplit(input, indices_or_sections):
 
 
 @declare(method=True)
-def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None) -> Tensor:
     """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and
     ``append`` to ``input`` there (bool tensors: ``!=`` of neighbours, as PyTorch)."""
     check_tensor(input, "diff", "input")
@@ -278,7 +279,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
             if extra.dim() != input.dim():
                 raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     if n == 0:     # nothing is joined either, as in PyTorch
-        return input.clone()
+        return input.clone() if out is None else write_out(out, input, "diff")
     x = input
     if prepend is not None or append is not None:
         x = cat([p for p in (prepend, input, append) if p is not None], d)
@@ -286,7 +287,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
         m = x._shape[d]
         hi, lo = slice_dim(x, d, 1, m), slice_dim(x, d, 0, m - 1)
         x = (hi != lo) if x._dtype is bool_ else hi - lo
-    return x
+    return x if out is None else write_out(out, x, "diff")
 
 
 __all__ = names_declared_in(__name__)
