@@ -237,3 +237,25 @@ def test_index_copy_and_scatter_reduce_write_out(device):
             plugrad.tensor(a, device=device) if isinstance(a, np.ndarray) else a for a in args], **kwargs, out=out)
         assert got is out
         np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-6)
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6), st.sampled_from(["sum", "prod", "mean", "amax", "amin"]),
+       st.booleans(), st.integers(0, 2 ** 16))
+def test_random_scatter_reduce_matches_pytorch(rows, cols, picks, reduce, include_self, seed):
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, rows, (picks, cols))
+    # a coarse grid of values: ties and zeros are common
+    x = rng.integers(-2, 3, (rows, cols)).astype(np.float32)
+    src = rng.integers(-2, 3, (picks, cols)).astype(np.float32)
+    compare("cpu", lambda m, a, i, s: m.scatter_reduce(a, 0, i, s, reduce, include_self=include_self),
+            [x, index, src], grad=(0, 2), rtol=1e-5)
+
+
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=3), st.integers(0, 3), st.integers(0, 2 ** 16))
+def test_random_take_along_dim_matches_pytorch(shape, dim, seed):
+    rng = np.random.default_rng(seed)
+    dim %= len(shape)
+    ishape = [rng.choice([1, n]) for n in shape]
+    ishape[dim] = int(rng.integers(0, 4))
+    index = rng.integers(0, shape[dim], ishape)
+    compare("cpu", lambda m, x, i: m.take_along_dim(x, i, dim), [randn(*shape), index], grad=(0,))

@@ -368,10 +368,11 @@ def _pads(kind):
 
 
 class ScatterReduceBackward0(Node):
-    """d scatter_reduce(a, dim, idx, s, reduce): sum passes g through (minus the replaced
-    part without include_self); mean divides it by the counts; amax/amin share it evenly
-    among the elements equal to the result; prod multiplies it by the product of the other
-    elements of each group (exclusive running products, so zeros are exact)."""
+    """d scatter_reduce(a, dim, idx, s, reduce), PyTorch's formulas: sum passes g through
+    (minus the replaced part without include_self); mean divides it by the counts;
+    amax/amin share it evenly among the elements equal to the result; prod multiplies it
+    by the product of the other elements of each group (exclusive running products, so
+    zeros are exact)."""
     __slots__ = ("reduce", "include_self", "rows", "shape", "src_shape")
 
     def backward(self, g):
@@ -389,11 +390,13 @@ class ScatterReduceBackward0(Node):
             g_self = scaled if keep else gf * ~touched
             g_src = take(scaled, pos)
         elif kind in ("amax", "amin"):
+            # as PyTorch: the input's element counts among the ties even when it is not
+            # included (its share is then dropped)
             src_eq = src == take(rf, pos)
-            self_eq = where(touched, (xf == rf) & keep, True)
+            self_eq = xf == rf
             n_eq = put(self_eq.to(g._dtype), pos, src_eq.to(g._dtype), accumulate=True)
             share = gf / n_eq
-            g_self = share * self_eq
+            g_self = share * (self_eq if keep else self_eq & ~touched)
             g_src = take(share, pos) * src_eq
         else:
             rows = self.rows
