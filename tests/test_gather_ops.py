@@ -239,8 +239,8 @@ def test_index_copy_and_scatter_reduce_write_out(device):
         np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-6)
 
 
-@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6), st.sampled_from(["sum", "prod", "mean", "amax", "amin"]),
-       st.booleans(), st.integers(0, 2 ** 16))
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6),
+       st.sampled_from(["sum", "prod", "mean", "amax", "amin"]), st.booleans(), st.integers(0, 2 ** 16))
 def test_random_scatter_reduce_matches_pytorch(rows, cols, picks, reduce, include_self, seed):
     rng = np.random.default_rng(seed)
     index = rng.integers(0, rows, (picks, cols))
