@@ -413,7 +413,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     if x1._shape[-1] != x2._shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._shape[-1]} X2: "
                            f"{x2._shape[-1]}")
-    if p < 0:
+    if not float(p) >= 0:     # a negative p, or NaN
         raise RuntimeError("cdist only supports non-negative p values")
     if x1._dtype is not x2._dtype:
         raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, but got {x1._dtype.name} and "
@@ -636,6 +636,10 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:
     _same_dtype("addmv", input, mat, vec)
     if mat.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {mat.dim()}, {vec.dim()}")
+    if mat._shape[1] != vec._shape[0] and input.dim() == 0:
+        # PyTorch reads the input's size for its message first: a 0-d input is an IndexError
+        raise IndexError(f"Dimension specified as 0 but tensor has no dimensions (addmv: mat {list(mat._shape)} "
+                         f"and vec {list(vec._shape)} do not multiply)")
     return _add_product_op("addmv", AddmvBackward0, input, mat, vec, beta, alpha, out, mv)
 
 
@@ -646,7 +650,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-d argument {name}, but got {v.dim()}-d")
-    _same_dtype("addr", input, vec1, vec2)
+    dtype = promote_types(promote_types(input._dtype, vec1._dtype), vec2._dtype)  # addr promotes, unlike addmv
+    for t in (vec1, vec2):
+        check_device(input, t, "addr")
+    input, vec1, vec2 = (t if t._dtype is dtype else t.to(dtype) for t in (input, vec1, vec2))
     if input._dtype is bool_:
         for name, value in (("beta", beta), ("alpha", alpha)):
             if not isinstance(value, (bool, int)):
@@ -733,9 +740,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     ``offset`` (zeros elsewhere)."""
     check_tensor(input, "diag_embed", "input")
     offset = check_int(offset, "diag_embed", "offset")
-    if input.dim() == 0:
-        raise RuntimeError("diag_embed(): expected a tensor of at least 1 dim")
-    return _diag_embed(input, offset, dim1, dim2)
+    return _diag_embed(input, offset, dim1, dim2)   # a 0-d input: its dims are refused there (IndexError)
 
 
 @declare(method=True)

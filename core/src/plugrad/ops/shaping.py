@@ -69,7 +69,14 @@ def broadcast_tensors(*tensors):
     shape = ()
     for t in tensors:
         shape = _broadcast_two(shape, t._shape)
+        _same_device(tensors[0], t)
     return tuple(expand(t, shape) for t in tensors)
+
+
+def _same_device(first, t):
+    if t._backend is not first._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{first.device} and {t.device}!")
 
 
 @declare
@@ -92,8 +99,7 @@ def meshgrid(*tensors, indexing=None):
                                f"shape {list(t._shape)}")
         if t._dtype is not tensors[0]._dtype:
             raise RuntimeError("meshgrid expects all tensors to have the same dtype")
-        if t._backend is not tensors[0]._backend:
-            raise RuntimeError("meshgrid expects all tensors to have the same device")
+        _same_device(tensors[0], t)
     n = len(tensors)
     pos = list(range(n))    # the output dim that each tensor runs along
     if indexing == "xy" and n >= 2:
@@ -283,7 +289,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None) -> Tensor:
     x = input
     if prepend is not None or append is not None:
         x = cat([p for p in (prepend, input, append) if p is not None], d)
-    for _ in range(n):
+    for _ in range(min(n, max(x._shape[d], 1))):     # past the dim's length every difference is empty
         m = x._shape[d]
         hi, lo = slice_dim(x, d, 1, m), slice_dim(x, d, 0, m - 1)
         x = (hi != lo) if x._dtype is bool_ else hi - lo
