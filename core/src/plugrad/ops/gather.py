@@ -15,7 +15,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import full, ones, tensor, zeros
 from ..dtypes import bool_, int64
-from ..layout import broadcast_shapes, contiguous_strides, normalize_dim, numel
+from ..layout import broadcast_shapes, check_size, contiguous_strides, normalize_dim, numel
 from ..tensor import Tensor
 from .checks import check_bool, check_device, check_dim, check_int, check_tensor, check_tensors, type_name
 from .declare import declare, names_declared_in
@@ -66,6 +66,7 @@ def _repeat_counts(repeats, fname):
     counts = repeats.reshape(-1).tolist()
     if any(c < 0 for c in counts):
         raise RuntimeError("repeats can not be negative")
+    check_size((sum(counts),), 8)    # the index of the repeated slices must be describable
     return counts
 
 

@@ -182,6 +182,10 @@ def row_stack(tensors, *, out=None) -> Tensor:
 # ---- splitting ------------------------------------------------------------------------------------------
 
 
+#: more sections than this many views cannot be held (PyTorch fails to allocate the list)
+_MAX_SECTIONS = 2 ** 31
+
+
 def _split_points(input, indices_or_sections, d, fname):
     """The slice bounds of tensor_split: ``k`` sections (the first ``n % k`` one longer)
     or the given indices (Python slice bounds, so negative ones count from the end)."""
@@ -201,6 +205,8 @@ def _split_points(input, indices_or_sections, d, fname):
     k = check_int(arg, fname, "sections")
     if k <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+    if k > _MAX_SECTIONS:
+        raise RuntimeError(f"cannot create std::vector larger than max_size(): {k} sections requested")
     small, extra = divmod(n, k)
     starts, stops, at = [], [], 0
     for i in range(k):
