@@ -70,14 +70,17 @@ def _repeat_counts(repeats, fname):
     return counts
 
 
+_COUNTS_ONLY = object()   # repeat_interleave(counts): no repeats argument at all (an explicit None is refused)
+
+
 @declare(method=True)
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+def repeat_interleave(input, repeats=_COUNTS_ONLY, dim=None, *, output_size=None) -> Tensor:
     """Each element (each slice along ``dim``) repeated ``repeats`` times in place:
     ``[a, b]`` with 2 is ``[a, a, b, b]``; ``repeats`` may be a tensor of one count per
     slice. Without ``dim`` the input is flattened first. With only a tensor of counts,
     the indices ``0, 1, ...`` repeated by them."""
     check_tensor(input, "repeat_interleave", "input")
-    if repeats is None:     # repeat_interleave(counts): the indices repeated
+    if repeats is _COUNTS_ONLY:     # repeat_interleave(counts): the indices repeated
         if input.dim() != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         counts = _repeat_counts(input, "repeat_interleave")
@@ -87,9 +90,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     if dim is None:
         input, d = reshape(input, (-1,)), 0
     else:
+        if repeats is None:
+            raise TypeError("repeat_interleave(): argument 'repeats' must be Tensor or int, not NoneType")
+        if input.dim() == 0:    # PyTorch reads the dim of the 0-d input itself: none exists
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = normalize_dim(check_int(dim, "repeat_interleave", "dim"), input.dim())
-        if input.dim() == 0:
-            input = reshape(input, (1,))
     n = input._shape[d]
     if isinstance(repeats, Tensor):
         check_device(input, repeats, "repeat_interleave")
@@ -291,16 +296,13 @@ def masked_scatter(input, mask, source) -> Tensor:
                            f"{type_name(input._dtype)} and {type_name(source._dtype)}")
     check_device(input, mask, "masked_scatter")
     check_device(input, source, "masked_scatter")
-    shape = broadcast_shapes(input._shape, mask._shape)
-    if shape != input._shape:
-        raise RuntimeError(f"masked_scatter: the mask of shape {list(mask._shape)} must broadcast to the input's "
-                           f"shape {list(input._shape)}")
+    shape = broadcast_shapes(input._shape, mask._shape)     # both broadcast (in place: to the input's shape)
     m = expand(mask, shape)
     count = int(m.sum()) if m.numel() else 0
     if count > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     with no_grad():
-        r = input.detach().clone()
+        r = expand(input.detach(), shape).clone()
         if count:
             setitem(r, m, getitem(reshape(source.detach(), (-1,)), slice(0, count)))
     if STATE.enabled and (input._requires_grad or source._requires_grad):
@@ -434,6 +436,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     "amin") together with the input's value there (unless ``include_self=False``);
     positions no index names keep the input's value. Integer means round down."""
     check_tensors("scatter_reduce", input=input, index=index, src=src)
+    if not isinstance(reduce, str):
+        raise TypeError(f"scatter_reduce(): argument 'reduce' (position 5) must be str, not {type(reduce).__name__}")
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     check_bool(include_self, "scatter_reduce", "include_self")
@@ -448,11 +452,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     d = check_dim(dim, input)
     shape = input._shape
     positions = _dim_positions(shape, contiguous_strides(shape), 0, d, index, "scatter_reduce", src)
-    if positions.numel() and positions._shape != (src._shape or (1,)):
-        vals = getitem(src.detach() if src._shape else src.detach().reshape(1),
-                       tuple(slice(0, n) for n in positions._shape))
-    else:
-        vals = src.detach().reshape(positions._shape)
+    vals = _src_part(src.detach(), positions)
     work = int64 if input._dtype is bool_ else input._dtype
     with no_grad():
         xf = input.detach().reshape(-1).to(work)

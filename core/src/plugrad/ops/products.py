@@ -115,10 +115,7 @@ def einsum(*args) -> Tensor:
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
-    for t in operands[1:]:
-        if t._dtype is not operands[0]._dtype:
-            raise RuntimeError(f"expected scalar type {type_name(operands[0]._dtype)} but found "
-                               f"{type_name(t._dtype)}")
+    for t in operands[1:]:     # dtypes: a product promotes, a matrix product needs one dtype (as PyTorch)
         check_device(operands[0], t, "einsum")
     where, parsed = 0, []
     for k, text in enumerate(texts):
@@ -312,6 +309,9 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
         if len(da) != len(db):
             raise RuntimeError("both dimension lists should have same length")
     else:
+        if isinstance(dims, (bool, float, str)) or not hasattr(dims, "__index__"):
+            raise RuntimeError(f"tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] "
+                               f"containing two lists, but got {type(dims).__name__}")
         n = check_int(dims, "tensordot", "dims")
         if n < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
@@ -651,6 +651,11 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:
         if v.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-d argument {name}, but got {v.dim()}-d")
     dtype = promote_types(promote_types(input._dtype, vec1._dtype), vec2._dtype)  # addr promotes, unlike addmv
+    if not dtype.is_floating_point and dtype is not bool_:
+        for name, value in (("beta", beta), ("alpha", alpha)):
+            if isinstance(value, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point "
+                                   f"number.")
     for t in (vec1, vec2):
         check_device(input, t, "addr")
     input, vec1, vec2 = (t if t._dtype is dtype else t.to(dtype) for t in (input, vec1, vec2))
