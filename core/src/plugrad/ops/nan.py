@@ -57,7 +57,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None) -> Tensor:
     largest = _LARGEST.get(input._dtype, sys.float_info.max)
 
     def held(v):    # a value past the dtype's range rounds to an infinity, as a cast does
-        return v if abs(v) <= largest else math.copysign(math.inf, v)
+        return math.copysign(math.inf, v) if abs(v) > largest else v
     x = input.detach()
     with no_grad():
         r = masked_fill(x, x.isnan(), 0.0 if nan is None else held(nan))

@@ -374,8 +374,8 @@ class CdistBackward0(Node):
             w = d.sign() * (d.abs() == dist)
         elif p == 2:
             w = (d / dist).masked_fill(dist == 0, 0)
-        else:
-            w = (d.sign() * d.abs() ** (p - 1) / dist ** (p - 1)).masked_fill(dist == 0, 0)
+        else:   # the ratio first: |d| ** (p - 1) alone overflows for a large p
+            w = (d.sign() * (d.abs() / dist) ** (p - 1)).masked_fill(dist == 0, 0)
         gw = gd * w
         needs = [e[0] is not None for e in self.next_functions]
         return (gw.sum(-2) if needs[0] else None, -gw.sum(-3) if needs[1] else None)
@@ -389,9 +389,13 @@ def _pair_distances(x1, x2, p):
         return d.sum(-1)
     if p == 2:
         return (d * d).sum(-1).sqrt()
+    largest = d.amax(-1) if d._shape[-1] else d.sum(-1)
     if p == float("inf"):
-        return d.amax(-1) if d._shape[-1] else d.sum(-1)
-    return (d ** p).sum(-1) ** (1 / p)
+        return largest
+    # scaled by the largest difference, so that a large p neither overflows nor underflows
+    scale = largest.unsqueeze(-1)
+    ratio = (d / scale).masked_fill(scale == 0, 0)
+    return largest * (ratio ** p).sum(-1) ** (1 / p)
 
 
 @declare
