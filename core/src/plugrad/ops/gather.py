@@ -142,6 +142,9 @@ def _slice_index(input, dim, index, fname, dtype_error, negative_ok):
     if idx.numel():
         lo, hi = int(idx.min()), int(idx.max())
         if lo < (-n if negative_ok else 0) or hi >= n:
+            if not input.numel():   # PyTorch fails on the empty storage first
+                raise RuntimeError(f"{fname}(): cannot write slices of dimension {d} of an empty tensor (shape "
+                                   f"{list(input._shape)}): the storage holds no element")
             raise IndexError(f"{fname}(): index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size "
                              f"{n}")
         if lo < 0:
@@ -169,21 +172,29 @@ def index_copy(input, dim, index, source, *, out=None) -> Tensor:
     """A copy of ``input`` whose slices at ``index`` along ``dim`` are ``source``'s slices,
     in order."""
     check_tensors("index_copy", input=input, index=index, source=source)
-    d, idx = _slice_index(input, dim, index, "index_copy_", lambda i: RuntimeError(
-        f"index_copy_(): Expected a long tensor for index, but got {type_name(i._dtype)}"), False)
+    if index._dtype is not int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {type_name(index._dtype)}")
+    if index.dim() > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.dim()})")
+    d = check_dim(dim, input)
+    if input.dim() and source.dim() and input.dim() != source.dim():
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their dimensionality must "
+                         f"match. Source dimensionality ({source.dim()}), destination dimensionality "
+                         f"({input.dim()})")
     if source._dtype is not input._dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{type_name(input._dtype)} and (source) {type_name(source._dtype)}")
     check_device(input, source, "index_copy")
     count = source._shape[d] if source.dim() else 1
-    if idx.numel() != count:
-        raise IndexError(f"index_copy_(): Number of indices ({idx.numel()}) should be equal to source.size(dim) "
+    if index.numel() != count:
+        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
                          f"({count})")
     expected = input._shape[:d] + (count,) + input._shape[d + 1:] if input.dim() else ()
     if source.dim() and source._shape != expected:
         raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
                            f"slice shape: {list(expected)} at dimension {d} and source slice shape: "
                            f"{list(source._shape)} at dimension {d}.")
+    d, idx = _slice_index(input, dim, index, "index_copy_", None, False)
     with no_grad():
         r = input.detach().clone()
         if input.dim():
