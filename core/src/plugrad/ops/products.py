@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from .checks import check_device, check_int, check_tensor, check_tensors, type_name
 from .declare import declare, names_declared_in
 from .dispatch import write_out
+from .elementwise import where
 from .join import cat, stack
 from .linalg import _unsafe_view, bmm, matmul, mm, mv, outer
 from .reduction import sum as _sum
@@ -383,19 +384,20 @@ class CdistBackward0(Node):
 
 def _pair_distances(x1, x2, p):
     d = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
-    if p == 0:
-        return (d != 0).to(x1._dtype).sum(-1)
+    if p == 0:      # the count of differing coordinates; NaN where a coordinate is NaN (as PyTorch)
+        return (d != 0).to(x1._dtype).sum(-1).masked_fill(d.isnan().any(-1), float("nan"))
     if p == 1:
         return d.sum(-1)
     if p == 2:
         return (d * d).sum(-1).sqrt()
+    if p == float("inf"):   # PyTorch's maximum passes over NaN coordinates
+        d = d.masked_fill(d.isnan(), 0)
+        return d.amax(-1) if d._shape[-1] else d.sum(-1)
     largest = d.amax(-1) if d._shape[-1] else d.sum(-1)
-    if p == float("inf"):
-        return largest
     # scaled by the largest difference, so that a large p neither overflows nor underflows
     scale = largest.unsqueeze(-1)
     ratio = (d / scale).masked_fill(scale == 0, 0)
-    return largest * (ratio ** p).sum(-1) ** (1 / p)
+    return where(largest.isinf(), largest, largest * (ratio ** p).sum(-1) ** (1 / p))   # an infinite difference: inf
 
 
 @declare
