@@ -13,18 +13,18 @@ is written with plugrad ops; otherwise the composition records itself, as PyTorc
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import eye, zeros
-from ..dtypes import bool_, float16, float32, promote_types
+from ..dtypes import bool_, float16, float32, float64, promote_types
 from ..layout import broadcast_shapes, normalize_dim, numel
 from ..tensor import Tensor
 from .checks import check_device, check_int, check_tensor, check_tensors, type_name
 from .declare import declare, names_declared_in
 from .dispatch import write_out
-from .elementwise import where
 from .join import cat, stack
 from .linalg import _unsafe_view, bmm, matmul, mm, mv, outer
 from .reduction import sum as _sum
@@ -353,6 +353,9 @@ def kron(input, other, *, out=None) -> Tensor:
 
 # ---- cdist ------------------------------------------------------------------------------------------------
 
+#: the largest finite float32: a larger p is read as infinite for float32 and float16 inputs
+_FLOAT32_MAX = (2 - 2 ** -23) * 2.0 ** 127
+
 _COMPUTE_MODES = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                   "donot_use_mm_for_euclid_dist")
 
@@ -393,11 +396,8 @@ def _pair_distances(x1, x2, p):
     if p == float("inf"):   # PyTorch's maximum passes over NaN coordinates
         d = d.masked_fill(d.isnan(), 0)
         return d.amax(-1) if d._shape[-1] else d.sum(-1)
-    largest = d.amax(-1) if d._shape[-1] else d.sum(-1)
-    # scaled by the largest difference, so that a large p neither overflows nor underflows
-    scale = largest.unsqueeze(-1)
-    ratio = (d / scale).masked_fill(scale == 0, 0)
-    return where(largest.isinf(), largest, largest * (ratio ** p).sum(-1) ** (1 / p))   # an infinite difference: inf
+    # PyTorch's formula, overflow included: a huge p gives inf as soon as a difference exceeds 1
+    return (d ** p).sum(-1) ** (1 / p)
 
 
 @declare
@@ -428,11 +428,14 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     batch = broadcast_shapes(x1._shape[:-2], x2._shape[:-2])
     a = expand(x1.detach(), batch + x1._shape[-2:])
     b = expand(x2.detach(), batch + x2._shape[-2:])
+    p = float(p)
+    if x1._dtype is not float64 and p > _FLOAT32_MAX:    # PyTorch reads p in float32 there: an infinite p
+        p = math.inf
     with no_grad():
-        r = _pair_distances(a, b, float(p))
+        r = _pair_distances(a, b, p)
     if STATE.enabled and (x1._requires_grad or x2._requires_grad):
         node = CdistBackward0()
-        node.p = float(p)
+        node.p = p
         node.save(x1, x2, r)
         record(node, (x1, x2), r)
     return r
