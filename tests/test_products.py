@@ -258,3 +258,39 @@ def test_chain_matmul_matches_pytorch(device):
 ])
 def test_matrix_builder_errors_match_pytorch(call):
     same_error(call)
+
+
+@st.composite
+def _einsum_calls(draw):
+    """A random equation over labels a-d (some repeated within an operand, some shared,
+    some broadcast with size 1), with or without an ellipsis and an explicit output."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    ell = draw(st.sampled_from([None, (), (2,), (2, 1)]))
+    subs, shapes = [], []
+    for _ in range(draw(st.integers(1, 3))):
+        labels = draw(st.lists(st.sampled_from("abcd"), max_size=3))
+        shape = [1 if draw(st.integers(0, 5)) == 0 else sizes[c] for c in labels]
+        for c in set(labels):       # a repeated label takes a diagonal: its sizes must agree
+            n = max(shape[i] for i, x in enumerate(labels) if x == c)
+            shape = [n if x == c else s for x, s in zip(labels, shape)]
+        text = "".join(labels)
+        if ell is not None and draw(st.booleans()):
+            k = draw(st.integers(0, len(ell)))
+            text = "..." + text
+            shape = list(ell[len(ell) - k:]) + shape
+        subs.append(text)
+        shapes.append(tuple(shape))
+    equation = ",".join(subs)
+    if draw(st.booleans()):
+        used = sorted(set("".join(subs).replace(".", "")))
+        out = draw(st.lists(st.sampled_from(used), unique=True)) if used else []
+        equation += "->" + ("..." if "..." in equation and draw(st.booleans()) else "") + "".join(out)
+    return equation, shapes
+
+
+@given(_einsum_calls())
+def test_random_einsum_equations_match_pytorch(call):
+    equation, shapes = call
+    arrays = [randn(*s) for s in shapes]
+    compare("cpu", lambda m, *ts: m.einsum(equation, *ts), arrays, grad=tuple(range(len(arrays))), rtol=1e-4,
+            atol=1e-5, grad_fn=False)

@@ -169,3 +169,12 @@ def test_diff_errors_match_pytorch(call):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same_error(call)
+
+
+def test_diff_writes_out_and_broadcast_to_is_a_method(device):
+    a = randn(4, 3)
+    for n in (0, 1, 2):
+        out = plugrad.empty(0, device=device)
+        assert plugrad.diff(plugrad.tensor(a, device=device), n, 0, out=out) is out
+        np.testing.assert_array_equal(out.cpu().numpy(), torch.diff(torch.tensor(a), n, 0).numpy())
+    compare(device, lambda m, x: x.broadcast_to((2, 4, 3)), [a], grad=(0,))

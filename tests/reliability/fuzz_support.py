@@ -409,6 +409,11 @@ CROSS_DEVICE_OK = {
 #: in one of them is counted (see :func:`figures`), never silently skipped, and the invariants of
 #: :func:`check_call` hold for it all the same; every other call must give PyTorch's outcome.
 OPEN_BY_OP = {
+    **{("einsum", kind): "open: an operand of another dtype in a chain of contractions: PyTorch's einsum "
+                         "multiplies and sums some of them (promoting the dtypes), plugrad's contracts each pair "
+                         "with a matrix product, which needs one dtype, and refuses with RuntimeError (as "
+                         "PyTorch's own einsum does for two matrices)"
+       for kind in ("int_tensor", "bool_tensor", "float_tensor", "empty")},
     ("max_pool2d_with_indices", "nan_inf"): "open: in a window holding several NaNs PyTorch's index points at "
                                             "the last NaN (its kernel updates on every NaN), plugrad's at the "
                                             "first (as torch.argmax does)",

@@ -106,6 +106,39 @@ def _masked_scatter_ref(x, mask, source):
     return y
 
 
+def _scatter_reduce_sample(g):
+    x = g.array(g.shape(min_ndim=1, max_ndim=2, max_size=3, min_size=1))
+    d = g.integers(0, x.ndim - 1)
+    ishape = tuple(g.integers(1, 3) if k == d else g.integers(1, n) for k, n in enumerate(x.shape))
+    reduce = g.choice(["sum", "prod", "amax", "amin"] + (["mean"] if g.kind != "bool" else []))
+    if g.purpose == "grad" and reduce in ("amax", "amin"):
+        # distinct values: no ties between the elements that meet at one position
+        src = g.array(ishape, unique=True)
+        x = g.array(x.shape, unique=True)
+    else:
+        src = g.array(ishape)
+    return Sample(x, d - x.ndim if g.boolean() else d, g.index(ishape, x.shape[d], negative=False), src, reduce,
+                  include_self=g.boolean())
+
+
+def _scatter_reduce_ref(x, dim, index, src, reduce, include_self=True):
+    dim %= x.ndim
+    y = x.copy()
+    groups = {}
+    for pos in np.ndindex(*index.shape):
+        target = list(pos)
+        target[dim] = index[pos]
+        groups.setdefault(tuple(target), []).append(src[pos])
+    ops = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}
+    for target, values in groups.items():
+        values = ([x[target]] if include_self else []) + values
+        v = ops[reduce](np.array(values, dtype=x.dtype))
+        if reduce == "mean" and x.dtype != np.float64:
+            v = np.floor_divide(np.sum(np.array(values, dtype=np.int64)), len(values))
+        y[target] = v
+    return y
+
+
 ENTRIES = [
     _g("take_along_dim", _take_along_dim_ref, _take_along_dim_sample,
        errors=[ErrorInput(lambda g: Sample(g.array((3, 2)), _int([0, 1]), 1), RuntimeError, "a 1-d index, 2-d input"),
@@ -124,6 +157,11 @@ ENTRIES = [
        errors=[ErrorInput(lambda g: Sample(g.array((3, 2)), 1, _int([2]), 1.0), IndexError, "index 2 of 2 slices"),
                ErrorInput(lambda g: Sample(g.array((3, 2)), 1, _int([1]), g.array((1,))), RuntimeError,
                           "a 1-d value")]),
+    _g("scatter_reduce", _scatter_reduce_ref, _scatter_reduce_sample, tol={"float16": (5e-3, 1e-2)},
+       errors=[ErrorInput(lambda g: Sample(g.array((3,)), 0, _int([0]), g.array((1,)), "median"), RuntimeError,
+                          "an unknown reduction"),
+               ErrorInput(lambda g: Sample(g.array((3,)), 0, _int([3]), g.array((1,)), "sum"), RuntimeError,
+                          "index 3 of 3")]),
     _g("masked_scatter", _masked_scatter_ref, _masked_scatter_sample,
        errors=[ErrorInput(lambda g: Sample(g.array((3,)), Arr(np.ones(3, bool), "bool"), g.array((2,))), RuntimeError,
                           "two source elements for three")]),

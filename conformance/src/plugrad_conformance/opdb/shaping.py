@@ -114,6 +114,8 @@ def _diff_sample(g):
 
 
 def _diff_ref(x, n=1, dim=-1, prepend=None, append=None):
+    if n == 0:      # nothing is joined either
+        return x
     kwargs = {k: v for k, v in (("prepend", prepend), ("append", append)) if v is not None}
     if x.dtype == bool:
         y = np.concatenate([p for p in (prepend, x, append) if p is not None], axis=dim)

@@ -9,6 +9,7 @@ not a finite number, or was NaN), ``nanmean`` ends in a division as PyTorch's do
 
 from __future__ import annotations
 
+import math
 import sys
 
 from ..autograd.grad_mode import STATE, no_grad
@@ -54,11 +55,14 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None) -> Tensor:
         r = input.clone()
         return r if out is None else write_out(out, r, "nan_to_num")
     largest = _LARGEST.get(input._dtype, sys.float_info.max)
+
+    def held(v):    # a value past the dtype's range rounds to an infinity, as a cast does
+        return math.copysign(math.inf, v) if abs(v) > largest else v
     x = input.detach()
     with no_grad():
-        r = masked_fill(x, x.isnan(), 0.0 if nan is None else nan)
-        r = masked_fill(r, x == float("inf"), largest if posinf is None else posinf)
-        r = masked_fill(r, x == float("-inf"), -largest if neginf is None else neginf)
+        r = masked_fill(x, x.isnan(), 0.0 if nan is None else held(nan))
+        r = masked_fill(r, x == math.inf, largest if posinf is None else held(posinf))
+        r = masked_fill(r, x == -math.inf, -largest if neginf is None else held(neginf))
     if STATE.enabled and input._requires_grad:
         node = NanToNumBackward0()
         node.save(input)

@@ -13,12 +13,13 @@ is written with plugrad ops; otherwise the composition records itself, as PyTorc
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import eye, zeros
-from ..dtypes import bool_, opmath, promote_types
+from ..dtypes import bool_, float64, opmath, promote_types
 from ..layout import broadcast_shapes, normalize_dim, numel
 from ..tensor import Tensor
 from .checks import check_device, check_int, check_tensor, check_tensors, type_name
@@ -115,10 +116,7 @@ def einsum(*args) -> Tensor:
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
-    for t in operands[1:]:
-        if t._dtype is not operands[0]._dtype:
-            raise RuntimeError(f"expected scalar type {type_name(operands[0]._dtype)} but found "
-                               f"{type_name(t._dtype)}")
+    for t in operands[1:]:     # dtypes: a product promotes, a matrix product needs one dtype (as PyTorch)
         check_device(operands[0], t, "einsum")
     where, parsed = 0, []
     for k, text in enumerate(texts):
@@ -312,6 +310,9 @@ def tensordot(a, b, dims=2, out=None) -> Tensor:
         if len(da) != len(db):
             raise RuntimeError("both dimension lists should have same length")
     else:
+        if isinstance(dims, (bool, float, str)) or not hasattr(dims, "__index__"):
+            raise RuntimeError(f"tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] "
+                               f"containing two lists, but got {type(dims).__name__}")
         n = check_int(dims, "tensordot", "dims")
         if n < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
@@ -352,6 +353,9 @@ def kron(input, other, *, out=None) -> Tensor:
 
 # ---- cdist ------------------------------------------------------------------------------------------------
 
+#: the largest finite float32: a larger p is read as infinite for float32 and float16 inputs
+_FLOAT32_MAX = (2 - 2 ** -23) * 2.0 ** 127
+
 _COMPUTE_MODES = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                   "donot_use_mm_for_euclid_dist")
 
@@ -374,8 +378,8 @@ class CdistBackward0(Node):
             w = d.sign() * (d.abs() == dist)
         elif p == 2:
             w = (d / dist).masked_fill(dist == 0, 0)
-        else:
-            w = (d.sign() * d.abs() ** (p - 1) / dist ** (p - 1)).masked_fill(dist == 0, 0)
+        else:   # the ratio first: |d| ** (p - 1) alone overflows for a large p
+            w = (d.sign() * (d.abs() / dist) ** (p - 1)).masked_fill(dist == 0, 0)
         gw = gd * w
         needs = [e[0] is not None for e in self.next_functions]
         return (gw.sum(-2) if needs[0] else None, -gw.sum(-3) if needs[1] else None)
@@ -383,14 +387,16 @@ class CdistBackward0(Node):
 
 def _pair_distances(x1, x2, p):
     d = (x1.unsqueeze(-2) - x2.unsqueeze(-3)).abs()
-    if p == 0:
-        return (d != 0).to(x1._dtype).sum(-1)
+    if p == 0:      # the count of differing coordinates; NaN where a coordinate is NaN (as PyTorch)
+        return (d != 0).to(x1._dtype).sum(-1).masked_fill(d.isnan().any(-1), float("nan"))
     if p == 1:
         return d.sum(-1)
     if p == 2:
         return (d * d).sum(-1).sqrt()
-    if p == float("inf"):
+    if p == float("inf"):   # PyTorch's maximum passes over NaN coordinates
+        d = d.masked_fill(d.isnan(), 0)
         return d.amax(-1) if d._shape[-1] else d.sum(-1)
+    # PyTorch's formula, overflow included: a huge p gives inf as soon as a difference exceeds 1
     return (d ** p).sum(-1) ** (1 / p)
 
 
@@ -413,7 +419,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     if x1._shape[-1] != x2._shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._shape[-1]} X2: "
                            f"{x2._shape[-1]}")
-    if p < 0:
+    if not float(p) >= 0:     # a negative p, or NaN
         raise RuntimeError("cdist only supports non-negative p values")
     if x1._dtype is not x2._dtype:
         raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, but got {x1._dtype.name} and "
@@ -422,11 +428,14 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary") -> 
     batch = broadcast_shapes(x1._shape[:-2], x2._shape[:-2])
     a = expand(x1.detach(), batch + x1._shape[-2:])
     b = expand(x2.detach(), batch + x2._shape[-2:])
+    p = float(p)
+    if x1._dtype is not float64 and p > _FLOAT32_MAX:    # PyTorch reads p in float32 there: an infinite p
+        p = math.inf
     with no_grad():
-        r = _pair_distances(a, b, float(p))
+        r = _pair_distances(a, b, p)
     if STATE.enabled and (x1._requires_grad or x2._requires_grad):
         node = CdistBackward0()
-        node.p = float(p)
+        node.p = p
         node.save(x1, x2, r)
         record(node, (x1, x2), r)
     return r
@@ -636,6 +645,10 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None) -> Tensor:
     _same_dtype("addmv", input, mat, vec)
     if mat.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}, {mat.dim()}, {vec.dim()}")
+    if mat._shape[1] != vec._shape[0] and input.dim() == 0:
+        # PyTorch reads the input's size for its message first: a 0-d input is an IndexError
+        raise IndexError(f"Dimension specified as 0 but tensor has no dimensions (addmv: mat {list(mat._shape)} "
+                         f"and vec {list(vec._shape)} do not multiply)")
     return _add_product_op("addmv", AddmvBackward0, input, mat, vec, beta, alpha, out, mv)
 
 
@@ -646,7 +659,15 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None) -> Tensor:
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.dim() != 1:
             raise RuntimeError(f"addr: Expected 1-d argument {name}, but got {v.dim()}-d")
-    _same_dtype("addr", input, vec1, vec2)
+    dtype = promote_types(promote_types(input._dtype, vec1._dtype), vec2._dtype)  # addr promotes, unlike addmv
+    if not dtype.is_floating_point and dtype is not bool_:
+        for name, value in (("beta", beta), ("alpha", alpha)):
+            if isinstance(value, float):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point "
+                                   f"number.")
+    for t in (vec1, vec2):
+        check_device(input, t, "addr")
+    input, vec1, vec2 = (t if t._dtype is dtype else t.to(dtype) for t in (input, vec1, vec2))
     if input._dtype is bool_:
         for name, value in (("beta", beta), ("alpha", alpha)):
             if not isinstance(value, (bool, int)):
@@ -733,9 +754,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     ``offset`` (zeros elsewhere)."""
     check_tensor(input, "diag_embed", "input")
     offset = check_int(offset, "diag_embed", "offset")
-    if input.dim() == 0:
-        raise RuntimeError("diag_embed(): expected a tensor of at least 1 dim")
-    return _diag_embed(input, offset, dim1, dim2)
+    return _diag_embed(input, offset, dim1, dim2)   # a 0-d input: its dims are refused there (IndexError)
 
 
 @declare(method=True)

@@ -17,6 +17,7 @@ from ..layout import Size, broadcast_shapes as _broadcast_two, normalize_dim
 from ..tensor import Tensor
 from .checks import check_int, check_tensor, type_name
 from .declare import declare, names_declared_in
+from .dispatch import write_out
 from .join import _tensor_list, cat, vstack
 from .views import expand, reshape, slice_dim, unsqueeze
 
@@ -44,7 +45,7 @@ def broadcast_shapes(*shapes):
     return Size(out)
 
 
-@declare
+@declare(method=True)
 def broadcast_to(input, size) -> Tensor:
     """``input`` expanded to ``size`` (a view; -1 keeps a dim)."""
     check_tensor(input, "broadcast_to", "input")
@@ -68,7 +69,14 @@ def broadcast_tensors(*tensors):
     shape = ()
     for t in tensors:
         shape = _broadcast_two(shape, t._shape)
+        _same_device(tensors[0], t)
     return tuple(expand(t, shape) for t in tensors)
+
+
+def _same_device(first, t):
+    if t._backend is not first._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{first.device} and {t.device}!")
 
 
 @declare
@@ -81,6 +89,8 @@ def meshgrid(*tensors, indexing=None):
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
                       UserWarning, stacklevel=2)
         indexing = "ij"
+    if not isinstance(indexing, str):
+        raise TypeError(f"meshgrid(): argument 'indexing' must be str, not {type(indexing).__name__}")
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     if not tensors:
@@ -91,8 +101,7 @@ def meshgrid(*tensors, indexing=None):
                                f"shape {list(t._shape)}")
         if t._dtype is not tensors[0]._dtype:
             raise RuntimeError("meshgrid expects all tensors to have the same dtype")
-        if t._backend is not tensors[0]._backend:
-            raise RuntimeError("meshgrid expects all tensors to have the same device")
+        _same_device(tensors[0], t)
     n = len(tensors)
     pos = list(range(n))    # the output dim that each tensor runs along
     if indexing == "xy" and n >= 2:
@@ -175,6 +184,10 @@ def row_stack(tensors, *, out=None) -> Tensor:
 # ---- splitting ------------------------------------------------------------------------------------------
 
 
+#: more sections than this many views cannot be held (PyTorch fails to allocate the list)
+_MAX_SECTIONS = 2 ** 31
+
+
 def _split_points(input, indices_or_sections, d, fname):
     """The slice bounds of tensor_split: ``k`` sections (the first ``n % k`` one longer)
     or the given indices (Python slice bounds, so negative ones count from the end)."""
@@ -194,6 +207,8 @@ def _split_points(input, indices_or_sections, d, fname):
     k = check_int(arg, fname, "sections")
     if k <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+    if k > _MAX_SECTIONS:
+        raise RuntimeError(f"cannot create std::vector larger than max_size(): {k} sections requested")
     small, extra = divmod(n, k)
     starts, stops, at = [], [], 0
     for i in range(k):
@@ -262,7 +277,7 @@ def dsplit(input, indices_or_sections):
 
 
 @declare(method=True)
-def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None) -> Tensor:
     """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and
     ``append`` to ``input`` there (bool tensors: ``!=`` of neighbours, as PyTorch)."""
     check_tensor(input, "diff", "input")
@@ -278,15 +293,15 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
             if extra.dim() != input.dim():
                 raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     if n == 0:     # nothing is joined either, as in PyTorch
-        return input.clone()
+        return input.clone() if out is None else write_out(out, input, "diff")
     x = input
     if prepend is not None or append is not None:
         x = cat([p for p in (prepend, input, append) if p is not None], d)
-    for _ in range(n):
+    for _ in range(min(n, max(x._shape[d], 1))):     # past the dim's length every difference is empty
         m = x._shape[d]
         hi, lo = slice_dim(x, d, 1, m), slice_dim(x, d, 0, m - 1)
         x = (hi != lo) if x._dtype is bool_ else hi - lo
-    return x
+    return x if out is None else write_out(out, x, "diff")
 
 
 __all__ = names_declared_in(__name__)
