@@ -22,6 +22,7 @@ from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
                            adaptive_max_pool3d, avg_pool1d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
                            max_pool1d_with_indices, max_pool3d, max_pool3d_with_indices)
+from ..ops.pooling import max_unpool1d, max_unpool2d, max_unpool3d
 from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
 from ..ops.upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 from ..ops import elementwise as _ew
@@ -40,6 +41,7 @@ __all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max
             "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
             "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
             "lp_pool3d"]
+__all__ += ["max_unpool1d", "max_unpool2d", "max_unpool3d"]
 __all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
