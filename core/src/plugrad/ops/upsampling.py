@@ -22,6 +22,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange
 from ..dtypes import float32, float64, int64
+from ..layout import check_size
 from ..optable import ops
 from ..tensor import Tensor
 from .checks import check_tensor
@@ -252,6 +253,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
                          "as input")
     out, scales = _sizes(input, size, scale_factor, mode, recompute_scale_factor)
+    check_size(input._shape[:2] + tuple(out), input._dtype.itemsize)
     nd = input.dim() - 2
     if mode == "area":
         return ops.adaptive_avg_pool1d(input, out) if nd == 1 else \
