@@ -57,6 +57,12 @@ CASES = [
     ("lp_pool1d", lambda F, x: F.lp_pool1d(x.abs() + 0.1, 2, 3, 2, ceil_mode=True), [randn(2, 3, 9)]),
     ("lp_pool2d", lambda F, x: F.lp_pool2d(x.abs() + 0.1, 3, (2, 3)), [randn(2, 3, 7, 9)]),
     ("lp_pool3d", lambda F, x: F.lp_pool3d(x.abs() + 0.1, 1.5, 2), [randn(2, 3, 4, 7, 9)]),
+    ("lp_pool1d inf", lambda F, x: F.lp_pool1d(x, float("inf"), 2), [randn(2, 3, 9)]),
+    ("lp_pool2d -inf", lambda F, x: F.lp_pool2d(x, -float("inf"), 2), [randn(2, 3, 4, 6)]),
+    ("max_pool1d last nan", lambda F, x: F.max_pool1d(x, 3, return_indices=True),
+     [np.array([[[1.0, np.nan, 3.0, np.nan, 2.0, 5.0, np.nan, 0.0, 7.0]]])]),
+    ("adaptive_max_pool1d last nan", lambda F, x: F.adaptive_max_pool1d(x, 2, return_indices=True),
+     [np.array([[[1.0, np.nan, 3.0, np.nan, 2.0, 5.0, np.nan, 0.0, 7.0]]])]),
 ]
 
 

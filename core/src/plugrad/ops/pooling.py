@@ -128,6 +128,22 @@ class AdaptiveMaxPool3DBackward0(_MaxPoolBackward):
     __slots__ = ()
 
 
+def _window_argmax(win: Tensor) -> Tensor:
+    """Where each window's max is (the windows along the last dim): the first maximum,
+    or the last NaN when there is one, as PyTorch's pooling kernels choose (they take a
+    value when it is greater or NaN)."""
+    k = _arg("argmax", win, win.dim() - 1, False)
+    if not win._dtype.is_floating_point:
+        return k
+    with no_grad():
+        nan = win.isnan()
+        if not bool(nan.any()):
+            return k
+        width = win._shape[-1]
+        last = (width - 1) - nan.flip(-1).to(int64).argmax(-1)
+        return ops.where(nan.any(-1), last, k)
+
+
 def _record_max(node_cls, input, x, values, indices, squeeze):
     """Shape the results of a max pool of the batched ``x`` and record its node on ``input``."""
     if squeeze:  # an unbatched input: the op is still one node on it
@@ -149,7 +165,7 @@ def _max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, nd, n
     in_size, out_size, kernel = geom.in_size, geom.out_size, geom.kernel
     win = im2col_raw(x, geom, pool_order(nd), (n, c) + out_size + (numel(kernel),), pad_value=_lowest(x._dtype))
     values = run_reduce("max", win, (2 + nd,), False)
-    k = _arg("argmax", win, 2 + nd, False)
+    k = _window_argmax(win)
     with no_grad():
         indices = None
         for i in range(nd):   # the flat input position of the max: sum over dims of position * stride
@@ -316,8 +332,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, avg) -> Tensor:
     """PyTorch's formula: ``(sign(a) * relu(|a|) * prod(kernel)) ** (1 / p)`` of the average
-    ``a`` of ``input ** p`` over each window (no padding)."""
+    ``a`` of ``input ** p`` over each window (no padding); for ``p = +-inf`` the max (min)
+    of ``|input|``."""
     kernel = ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):   # the max (min) of |x|
+        pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        if norm_type > 0:
+            return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (ops.sign(out) * ops.relu(ops.abs(out))).mul(numel(kernel)).pow(1.0 / norm_type)
 
@@ -525,7 +547,7 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
             width = flat._shape[-1]
             picked = x.reshape(n, c, -1).index_select(2, flat.reshape(-1)).reshape((n, c) + size + (width,))
             values = run_reduce("max", picked, (2 + nd,), False)
-            k = _arg("argmax", picked, 2 + nd, False)
+            k = _window_argmax(picked)
             indices = flat.expand((n, c) + size + (width,)).gather(2 + nd, k.unsqueeze(-1)).squeeze(-1)
             values, indices = values.contiguous(), indices.contiguous()
     _record_max(node_cls, input, x, values, indices, squeeze)
