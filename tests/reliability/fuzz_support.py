@@ -483,6 +483,23 @@ OPEN_BY_OP = {
     ("adaptive_avg_pool2d", "string"): "PyTorch takes a string output_size for a sequence of sizes (ValueError "
                                        "about the input's dims); plugrad raises TypeError naming the argument",
 }
+OPEN_BY_OP.update({
+    ("adaptive_avg_pool3d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool1d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool2d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool3d", "string"): "as adaptive_avg_pool2d with a string",
+    ("conv_transpose1d", "int_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose1d", "bool_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose3d", "int_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose3d", "bool_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("lp_pool1d", "huge"): "open: with a norm_type near 2**63 the power of the input overflows or underflows and "
+                           "plugrad's result differs from PyTorch's (0 there)",
+    ("lp_pool2d", "huge"): "as lp_pool1d with a huge norm_type",
+    ("lp_pool3d", "huge"): "as lp_pool1d with a huge norm_type",
+    ("lp_pool2d", "string"): "PyTorch unpacks a string kernel_size into its characters (ValueError: too many values "
+                             "to unpack); plugrad raises TypeError naming the argument",
+    ("lp_pool3d", "string"): "as lp_pool2d with a string",
+})
 
 
 def _count_open(stats, name, op_key, label, ours, theirs):

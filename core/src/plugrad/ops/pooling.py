@@ -529,6 +529,9 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
     fname = f"adaptive_max_pool{nd}d"
     size = _adaptive_size(input, output_size, nd, fname)
     x, squeeze = _adaptive_input(input, size, nd, fname)
+    if not all(x._shape[1:]):   # unlike the average, the max refuses an empty channel dim
+        raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                           f"sizes {list(input._shape)}")
     n, c = x._shape[:2]
     in_size = x._shape[2:]
     with no_grad():
