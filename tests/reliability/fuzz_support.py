@@ -499,6 +499,17 @@ OPEN_BY_OP.update({
     ("lp_pool2d", "string"): "PyTorch unpacks a string kernel_size into its characters (ValueError: too many values "
                              "to unpack); plugrad raises TypeError naming the argument",
     ("lp_pool3d", "string"): "as lp_pool2d with a string",
+    ("lp_pool3d", "ragged"): "as lp_pool2d with a string: PyTorch unpacks the ragged kernel_size (ValueError)",
+    ("lp_pool2d", "ragged"): "as lp_pool3d with a ragged kernel_size",
+    ("max_unpool2d", "float_for_int"): "PyTorch computes max_unpool's default output size in Python from any "
+                                       "kernel_size (a float gives a float size that its kernel truncates); "
+                                       "plugrad refuses a kernel_size that is not ints with TypeError",
+    ("max_unpool2d", "string"): "PyTorch reads a string kernel_size as a sequence of characters (IndexError); "
+                                "plugrad raises TypeError naming the argument",
+    ("max_unpool1d", "float_for_int"): "as max_unpool2d with a float kernel_size",
+    ("max_unpool1d", "string"): "as max_unpool2d with a string",
+    ("max_unpool3d", "float_for_int"): "as max_unpool2d with a float kernel_size",
+    ("max_unpool3d", "string"): "as max_unpool2d with a string",
 })
 
 

@@ -616,6 +616,9 @@ def _unpool_size(input, kernel, stride, padding, output_size, nd):
         if len(size) != nd:
             raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
                              f"length of '{len(size)}'")
+        if not all(type(v) is int for v in size):
+            raise TypeError(f"max_unpool{nd}d(): argument 'output_size' must be a sequence of ints, got "
+                            f"{output_size!r}")
         for d in range(nd):
             lo, hi = default[d] - stride[d], default[d] + stride[d]
             if not lo < size[d] < hi:
