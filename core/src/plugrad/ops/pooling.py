@@ -529,7 +529,7 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
     fname = f"adaptive_max_pool{nd}d"
     size = _adaptive_size(input, output_size, nd, fname)
     x, squeeze = _adaptive_input(input, size, nd, fname)
-    if not all(x._shape[1:]):   # unlike the average, the max refuses an empty channel dim
+    if not all(input._shape[1:]):   # unlike the average, the max refuses an empty dim but the first
         raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input has "
                            f"sizes {list(input._shape)}")
     n, c = x._shape[:2]
