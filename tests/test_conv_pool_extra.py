@@ -57,6 +57,12 @@ CASES = [
     ("lp_pool1d", lambda F, x: F.lp_pool1d(x.abs() + 0.1, 2, 3, 2, ceil_mode=True), [randn(2, 3, 9)]),
     ("lp_pool2d", lambda F, x: F.lp_pool2d(x.abs() + 0.1, 3, (2, 3)), [randn(2, 3, 7, 9)]),
     ("lp_pool3d", lambda F, x: F.lp_pool3d(x.abs() + 0.1, 1.5, 2), [randn(2, 3, 4, 7, 9)]),
+    ("lp_pool1d inf", lambda F, x: F.lp_pool1d(x, float("inf"), 2), [randn(2, 3, 9)]),
+    ("lp_pool2d -inf", lambda F, x: F.lp_pool2d(x, -float("inf"), 2), [randn(2, 3, 4, 6)]),
+    ("max_pool1d last nan", lambda F, x: F.max_pool1d(x, 3, return_indices=True),
+     [np.array([[[1.0, np.nan, 3.0, np.nan, 2.0, 5.0, np.nan, 0.0, 7.0]]])]),
+    ("adaptive_max_pool1d last nan", lambda F, x: F.adaptive_max_pool1d(x, 2, return_indices=True),
+     [np.array([[[1.0, np.nan, 3.0, np.nan, 2.0, 5.0, np.nan, 0.0, 7.0]]])]),
 ]
 
 
@@ -184,3 +190,38 @@ def test_conv_transpose_output_size(device):
         torch.nn.ConvTranspose1d(2, 3, 2, padding_mode="reflect")
     with pytest.raises(ValueError):
         plugrad.nn.ConvTranspose1d(2, 3, 2, padding_mode="reflect")
+
+
+# ---- max unpooling ------------------------------------------------------------------------------
+
+UNPOOLS = [(1, (2, 3, 9), 2, None, 0, None), (1, (3, 9), 3, 2, 1, [9]), (2, (1, 2, 4, 6), 2, None, 0, None),
+           (2, (2, 5, 5), 2, None, 0, (5, 5)), (2, (1, 2, 6, 7), 3, 2, 1, (6, 7)),
+           (3, (1, 2, 4, 4, 4), 2, None, 0, None), (3, (2, 4, 5, 4), 2, 1, 1, (4, 5, 4))]
+
+
+@pytest.mark.parametrize("nd,shape,k,s,p,size", UNPOOLS)
+def test_max_unpool_inverts_the_pool_like_torch(nd, shape, k, s, p, size, device):
+    pool = getattr(torch.nn.functional, f"max_pool{nd}d")
+    values, indices = pool(torch.tensor(randn(*shape)), k, s, p, return_indices=True)
+    idx = indices.numpy()
+
+    def call(F, v):
+        lib = torch if F is torch.nn.functional else plugrad
+        i = torch.tensor(idx) if lib is torch else plugrad.tensor(idx, device=device)
+        return getattr(F, f"max_unpool{nd}d")(v, i, k, s, p, size)
+    check_against_torch(call, [values.numpy()], device)
+    layer_t, layer_p = getattr(torch.nn, f"MaxUnpool{nd}d")(k, s, p), getattr(plugrad.nn, f"MaxUnpool{nd}d")(k, s, p)
+    assert repr(layer_p) == repr(layer_t)
+    yp = layer_p(plugrad.tensor(values.numpy(), device=device), plugrad.tensor(idx, device=device), size)
+    np.testing.assert_allclose(to_numpy(yp), layer_t(values, indices, size).numpy())
+
+
+def test_max_unpool_errors_like_torch(device):
+    for bad in (lambda lib, v, i: lib.nn.functional.max_unpool2d(v, i, 2, output_size=(9, 9)),
+                lambda lib, v, i: lib.nn.functional.max_unpool2d(v, i * 100, 2),
+                lambda lib, v, i: lib.nn.functional.max_unpool2d(v, i[..., :1], 2)):
+        v, i = torch.nn.functional.max_pool2d(torch.tensor(randn(1, 1, 4, 4)), 2, return_indices=True)
+        with pytest.raises(Exception) as expected:
+            bad(torch, v, i)
+        with pytest.raises(expected.type):
+            bad(plugrad, plugrad.tensor(v.numpy(), device=device), plugrad.tensor(i.numpy(), device=device))

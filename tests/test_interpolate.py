@@ -113,6 +113,7 @@ ERRORS = [
      [RNG.standard_normal((1, 1, 2))]),
     ("float size", lambda F, x: F.interpolate(x, size=(2.5,)), [RNG.standard_normal((1, 1, 2))]),
     ("zero output", lambda F, x: F.interpolate(x, scale_factor=0.1), [RNG.standard_normal((1, 1, 2))]),
+    ("huge output", lambda F, x: F.interpolate(x, size=2 ** 62), [RNG.standard_normal((1, 1, 2))]),
     ("antialias nearest", lambda F, x: F.interpolate(x, size=2, antialias=True), [RNG.standard_normal((1, 1, 2, 2))]),
     ("unknown mode", lambda F, x: F.interpolate(x, size=2, mode="cubic"), [RNG.standard_normal((1, 1, 2, 2))]),
     ("pixel_shuffle channels", lambda F, x: F.pixel_shuffle(x, 2), [RNG.standard_normal((3, 2, 2))]),

@@ -495,6 +495,34 @@ OPEN_BY_OP = {
     ("adaptive_avg_pool2d", "string"): "PyTorch takes a string output_size for a sequence of sizes (ValueError "
                                        "about the input's dims); plugrad raises TypeError naming the argument",
 }
+OPEN_BY_OP.update({
+    ("adaptive_avg_pool3d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool1d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool2d", "string"): "as adaptive_avg_pool2d with a string",
+    ("adaptive_max_pool3d", "string"): "as adaptive_avg_pool2d with a string",
+    ("conv_transpose1d", "int_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose1d", "bool_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose3d", "int_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("conv_transpose3d", "bool_tensor"): "as conv_transpose2d with an int64 tensor",
+    ("lp_pool1d", "huge"): "open: with a norm_type near 2**63 the power of the input overflows or underflows and "
+                           "plugrad's result differs from PyTorch's (0 there)",
+    ("lp_pool2d", "huge"): "as lp_pool1d with a huge norm_type",
+    ("lp_pool3d", "huge"): "as lp_pool1d with a huge norm_type",
+    ("lp_pool2d", "string"): "PyTorch unpacks a string kernel_size into its characters (ValueError: too many values "
+                             "to unpack); plugrad raises TypeError naming the argument",
+    ("lp_pool3d", "string"): "as lp_pool2d with a string",
+    ("lp_pool3d", "ragged"): "as lp_pool2d with a string: PyTorch unpacks the ragged kernel_size (ValueError)",
+    ("lp_pool2d", "ragged"): "as lp_pool3d with a ragged kernel_size",
+    ("max_unpool2d", "float_for_int"): "PyTorch computes max_unpool's default output size in Python from any "
+                                       "kernel_size (a float gives a float size that its kernel truncates); "
+                                       "plugrad refuses a kernel_size that is not ints with TypeError",
+    ("max_unpool2d", "string"): "PyTorch reads a string kernel_size as a sequence of characters (IndexError); "
+                                "plugrad raises TypeError naming the argument",
+    ("max_unpool1d", "float_for_int"): "as max_unpool2d with a float kernel_size",
+    ("max_unpool1d", "string"): "as max_unpool2d with a string",
+    ("max_unpool3d", "float_for_int"): "as max_unpool2d with a float kernel_size",
+    ("max_unpool3d", "string"): "as max_unpool2d with a string",
+})
 
 
 def _count_open(stats, name, op_key, label, ours, theirs):

@@ -16,8 +16,8 @@ import plugrad
 import plugrad.nn.functional
 
 from ..coverage import ALIASES, op_modules
-from . import (attention, conversion, decompositions, elementwise, functional, gather, indexing, join, layers, linalg, misc,
-               nan, nn_extra, products, reduction, sampling_grid, shaping, sorting, spatial, special, views)
+from . import (attention, conversion, decompositions, elementwise, functional, gather, indexing, join, layers, linalg,
+               misc, nan, nn_extra, products, reduction, sampling_grid, shaping, sorting, spatial, special, views)
 
 __all__ = ["OPS", "SOURCES", "build"]
 

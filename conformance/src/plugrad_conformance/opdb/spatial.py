@@ -12,7 +12,7 @@ import numpy as np
 import plugrad
 
 from ..gen import Domain
-from ..opinfo import FLOATS, ErrorInput, OpInfo, Sample
+from ..opinfo import FLOATS, Arr, ErrorInput, OpInfo, Sample
 from .common import D
 
 #: sums of up to a few dozen products: float16 rounds each partial sum
@@ -306,6 +306,44 @@ def _errors_pool(fname_nd):
             ErrorInput(lambda g: Sample(g.array((2,) * fname_nd), 2), RuntimeError, "an input without channels")]
 
 
+def _max_unpool_ref(nd):
+    def ref(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+        k = _tuple(kernel_size, nd)
+        s = _tuple(stride if stride is not None else kernel_size, nd)
+        p = _tuple(padding, nd)
+        size = tuple(output_size)[-nd:] if output_size is not None else tuple(
+            (n - 1) * ss + kk - 2 * pp for n, ss, kk, pp in zip(x.shape[-nd:], s, k, p))
+        lead = x.shape[:-nd]
+        out = np.zeros(lead + (int(np.prod(size)),))
+        flat_x, flat_i = x.reshape(lead + (-1,)), indices.reshape(lead + (-1,))
+        for pos in itertools.product(*(range(m) for m in lead)):
+            out[pos][flat_i[pos]] = flat_x[pos]
+        return out.reshape(lead + size)
+    return ref
+
+
+def _max_unpool_sample(nd):
+    """Values with the indices a max pool of kernel = stride could give (one position in
+    each window, so no two values land on one place)."""
+    def sample(g):
+        grad = g.purpose != "forward"
+        k = tuple(g.integers(1, 2) for _ in range(nd))
+        size = tuple(g.integers(1, 2) for _ in range(nd))
+        lead = (1 if grad else g.integers(1, 2), g.integers(1, 2))
+        if g.integers(0, 3) == 0:
+            lead = lead[1:]
+        out = tuple(n * kk for n, kk in zip(size, k))
+        idx = np.zeros(lead + size, dtype=np.int64)
+        for pos in itertools.product(*(range(m) for m in lead + size)):
+            inner = tuple(o * kk + g.integers(0, kk - 1) for o, kk in zip(pos[len(lead):], k))
+            idx[pos] = np.ravel_multi_index(inner, out)
+        s = Sample(g.array(lead + size), Arr(idx, "int64"), k if nd > 1 else k[0])
+        if g.boolean():
+            s.kwargs["output_size"] = out
+        return s
+    return sample
+
+
 # ---- upsampling ------------------------------------------------------------------------------
 
 _NDIM = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -439,16 +477,6 @@ def _shuffle_sample(unshuffle):
     return sample
 
 
-def _channel_shuffle_ref(x, groups):
-    n, c, *rest = x.shape
-    return x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2).reshape(x.shape)
-
-
-def _channel_shuffle_sample(g):
-    groups = g.integers(1, 3)
-    rest = tuple(g.integers(1, 2) for _ in range(g.integers(1, 2)))
-    return Sample(g.array((g.integers(1, 2), groups * g.integers(1, 2)) + rest), groups)
-
 
 WITH_INDICES = {"result_dtype": lambda d, s: (d, plugrad.int64)}
 
@@ -483,6 +511,15 @@ ENTRIES = [
         errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 3)), None), TypeError, "an output_size of None")]),
     _op("pooling", "adaptive_max_pool3d", _adaptive_max_ref(3), _adaptive_sample(3, True),
         errors=[ErrorInput(lambda g: Sample(g.array((1, 2, 2, 2)), -1), RuntimeError, "a negative output_size")]),
+    _op("pooling", "max_unpool1d", _max_unpool_ref(1), _max_unpool_sample(1),
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 2)), Arr(np.array([[0, 9]]), "int64"), 2), RuntimeError,
+                           "an index past the output")]),
+    _op("pooling", "max_unpool2d", _max_unpool_ref(2), _max_unpool_sample(2),
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 1, 1)), Arr(np.array([[[0]]]), "int64"), 2,
+                                            output_size=(5, 5)), ValueError, "an output_size no pool gives")]),
+    _op("pooling", "max_unpool3d", _max_unpool_ref(3), _max_unpool_sample(3),
+        errors=[ErrorInput(lambda g: Sample(g.array((1, 1, 1, 1)), Arr(np.array([[[[0, 1]]]]), "int64"), 2),
+                           RuntimeError, "indices of another shape")]),
     _op("upsampling", "interpolate", _interpolate_ref, _interpolate_sample,
         errors=[ErrorInput(lambda g: Sample(g.array((1, 1, 2)), size=2, scale_factor=2.0), ValueError,
                            "both size and scale_factor"),
@@ -495,8 +532,6 @@ ENTRIES = [
         errors=[ErrorInput(lambda g: Sample(g.array((3, 2, 2)), 2), RuntimeError, "3 channels for a factor of 2")]),
     _op("upsampling", "pixel_unshuffle", _pixel_unshuffle_ref, _shuffle_sample(True),
         errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 2)), 2), RuntimeError, "a height of 3 for a factor of 2")]),
-    _op("upsampling", "channel_shuffle", _channel_shuffle_ref, _channel_shuffle_sample,
-        errors=[ErrorInput(lambda g: Sample(g.array((1, 3, 2)), 2), RuntimeError, "3 channels in 2 groups")]),
 ]
 
 __all__ = ["ENTRIES"]

@@ -37,37 +37,32 @@ from ..ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_pool2
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
                            adaptive_max_pool3d, avg_pool1d, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d,
                            max_pool1d_with_indices, max_pool3d, max_pool3d_with_indices)
+from ..ops.pooling import max_unpool1d, max_unpool2d, max_unpool3d
 from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
-from ..ops.upsampling import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
+from ..ops.upsampling import interpolate, pixel_shuffle, pixel_unshuffle
 from ..ops import elementwise as _ew
 from ..ops import reduction as _rd
 from ..tensor import Tensor
 
 __all__ = [
     "linear", "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "max_pool2d_with_indices",
-    "avg_pool2d", "adaptive_avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad",
-    "relu", "relu_", "relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "sigmoid",
-    "tanh", "softmax", "log_softmax", "softmin", "normalize",
-    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "selu", "selu_", "celu", "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink",
-    "softshrink", "hardshrink", "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_",
-    "group_norm", "instance_norm", "rms_norm", "local_response_norm",
-    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+    "avg_pool2d", "adaptive_avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "relu",
+    "relu_", "relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "sigmoid", "tanh",
+    "softmax", "log_softmax", "softmin", "normalize", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+    "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "selu", "selu_", "celu",
+    "celu_", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign", "tanhshrink", "softshrink", "hardshrink",
+    "threshold", "threshold_", "rrelu", "rrelu_", "elu_", "leaky_relu_", "hardtanh_", "group_norm", "instance_norm",
+    "rms_norm", "local_response_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss",
     "soft_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss", "multi_margin_loss",
     "pairwise_distance", "cosine_similarity", "cosine_embedding_loss", "triplet_margin_loss",
-    "triplet_margin_with_distance_loss",
-    "embedding_bag", "bilinear", "ctc_loss", "pdist", "channel_shuffle",
+    "triplet_margin_with_distance_loss", "embedding_bag", "bilinear", "ctc_loss", "pdist", "channel_shuffle", "conv3d",
+    "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "max_pool1d_with_indices",
+    "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "gumbel_softmax", "affine_grid", "grid_sample", "max_unpool1d", "max_unpool2d", "max_unpool3d", "interpolate",
+    "pixel_shuffle", "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"
 ]
-__all__ += ["conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "max_pool1d_with_indices",
-            "max_pool3d_with_indices", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
-            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d",
-            "lp_pool3d"]
-__all__ += ["gumbel_softmax", "affine_grid", "grid_sample"]
-__all__ += ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
-__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
-
 
 # ---- the nn.functional forms of plugrad ops ------------------------------------------------
 

@@ -58,17 +58,14 @@ def ntuple(value, n: int, name: str, fname: str) -> tuple:
     ``(3, 3)`` for a 2-d op)."""
     if isinstance(value, Tensor):
         value = value.tolist()
-    if isinstance(value, (tuple, list)):
-        if len(value) == 1:
-            value = tuple(value) * n
-        if len(value) != n:
-            raise RuntimeError(f"{fname}(): {name} must be an int or a tuple of {n} ints, got {tuple(value)}")
-        out = tuple(value)
-    else:
-        out = (value,) * n
-    for v in out:
+    out = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    for v in out:   # the types first, as PyTorch's argument parser checks them
         if isinstance(v, bool) or not isinstance(v, int):
             raise TypeError(f"{fname}(): {name} must be an int or a tuple of ints, got {value!r}")
+    if len(out) == 1:
+        return out * n
+    if len(out) != n:
+        raise RuntimeError(f"{fname}(): {name} must be an int or a tuple of {n} ints, got {out}")
     return out
 
 

@@ -1,5 +1,5 @@
 """Pooling over 1, 2 or 3 spatial dims: max, average, adaptive average, adaptive max
-and power-average (``lp_pool``).
+and power-average (``lp_pool``), and ``max_unpool`` (the max pools' partial inverse).
 
 The 2-d and 3-d pools read the same sliding windows as the convolution (``im2col_raw``
 in the ``"nc" + out + kernel`` order puts each window's elements last), then reduce
@@ -29,7 +29,8 @@ from .declare import declare
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
            "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-           "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+           "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d"]
 
 
 def pool_order(nd: int) -> str:
@@ -127,6 +128,22 @@ class AdaptiveMaxPool3DBackward0(_MaxPoolBackward):
     __slots__ = ()
 
 
+def _window_argmax(win: Tensor) -> Tensor:
+    """Where each window's max is (the windows along the last dim): the first maximum,
+    or the last NaN when there is one, as PyTorch's pooling kernels choose (they take a
+    value when it is greater or NaN)."""
+    k = _arg("argmax", win, win.dim() - 1, False)
+    if not win._dtype.is_floating_point:
+        return k
+    with no_grad():
+        nan = win.isnan()
+        if not bool(nan.any()):
+            return k
+        width = win._shape[-1]
+        last = (width - 1) - nan.flip(-1).to(int64).argmax(-1)
+        return ops.where(nan.any(-1), last, k)
+
+
 def _record_max(node_cls, input, x, values, indices, squeeze):
     """Shape the results of a max pool of the batched ``x`` and record its node on ``input``."""
     if squeeze:  # an unbatched input: the op is still one node on it
@@ -148,7 +165,7 @@ def _max_pool_nd(input, kernel_size, stride, padding, dilation, ceil_mode, nd, n
     in_size, out_size, kernel = geom.in_size, geom.out_size, geom.kernel
     win = im2col_raw(x, geom, pool_order(nd), (n, c) + out_size + (numel(kernel),), pad_value=_lowest(x._dtype))
     values = run_reduce("max", win, (2 + nd,), False)
-    k = _arg("argmax", win, 2 + nd, False)
+    k = _window_argmax(win)
     with no_grad():
         indices = None
         for i in range(nd):   # the flat input position of the max: sum over dims of position * stride
@@ -315,8 +332,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd, avg) -> Tensor:
     """PyTorch's formula: ``(sign(a) * relu(|a|) * prod(kernel)) ** (1 / p)`` of the average
-    ``a`` of ``input ** p`` over each window (no padding)."""
+    ``a`` of ``input ** p`` over each window (no padding); for ``p = +-inf`` the max (min)
+    of ``|input|``."""
     kernel = ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):   # the max (min) of |x|
+        pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        if norm_type > 0:
+            return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (ops.sign(out) * ops.relu(ops.abs(out))).mul(numel(kernel)).pow(1.0 / norm_type)
 
@@ -506,6 +529,9 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
     fname = f"adaptive_max_pool{nd}d"
     size = _adaptive_size(input, output_size, nd, fname)
     x, squeeze = _adaptive_input(input, size, nd, fname)
+    if not all(input._shape[1:]):   # unlike the average, the max refuses an empty dim but the first
+        raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                           f"sizes {list(input._shape)}")
     n, c = x._shape[:2]
     in_size = x._shape[2:]
     with no_grad():
@@ -524,7 +550,7 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
             width = flat._shape[-1]
             picked = x.reshape(n, c, -1).index_select(2, flat.reshape(-1)).reshape((n, c) + size + (width,))
             values = run_reduce("max", picked, (2 + nd,), False)
-            k = _arg("argmax", picked, 2 + nd, False)
+            k = _window_argmax(picked)
             indices = flat.expand((n, c) + size + (width,)).gather(2 + nd, k.unsqueeze(-1)).squeeze(-1)
             values, indices = values.contiguous(), indices.contiguous()
     _record_max(node_cls, input, x, values, indices, squeeze)
@@ -553,3 +579,117 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     values, indices = adaptive_max_pool2d(x, (1,) + size, True)
     values, indices = values.squeeze(-2), indices.squeeze(-2)
     return (values, indices) if return_indices else values
+
+
+# ---- max unpooling ---------------------------------------------------------------------------
+
+class _MaxUnpoolBackward(Node):
+    """d max_unpool(a) = the gradient read back at each value's index (a gather)"""
+    __slots__ = ("in_shape",)
+
+    def backward(self, g):
+        (indices,) = self.saved_tensors
+        n, c = indices._shape[:2]
+        return (g.reshape(n, c, -1).gather(2, indices.reshape(n, c, -1)).reshape(self.in_shape),)
+
+
+class MaxUnpool2DBackward0(_MaxUnpoolBackward):
+    """2-d max unpooling"""
+    __slots__ = ()
+
+
+class MaxUnpool3DBackward0(_MaxUnpoolBackward):
+    """3-d max unpooling"""
+    __slots__ = ()
+
+
+def _unpool_size(input, kernel, stride, padding, output_size, nd):
+    """PyTorch's ``_unpool_output_size``: the size the pool came from, or ``output_size``
+    when it is one the pool could have come from."""
+    default = [(input._shape[-nd + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(nd)]
+    if output_size is None:
+        size = default
+    else:
+        size = list(output_size)
+        if len(size) == nd + 2:
+            size = size[2:]
+        if len(size) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                             f"length of '{len(size)}'")
+        if not all(type(v) is int for v in size):
+            raise TypeError(f"max_unpool{nd}d(): argument 'output_size' must be a sequence of ints, got "
+                            f"{output_size!r}")
+        for d in range(nd):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < size[d] < hi:
+                raise ValueError(f'invalid output_size "{list(output_size)}" (dim {d} must be between {lo} and {hi})')
+    for d in range(nd):
+        if size[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={size[d]}")
+    return tuple(size)
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, node_cls):
+    fname = f"max_unpool{nd}d"
+    check_tensor(input, fname, "input")
+    check_tensor(indices, fname, "indices")
+    kernel = ntuple(kernel_size, nd, "kernel_size", fname)
+    stride_ = kernel if stride is None else ntuple(stride, nd, "stride", fname)
+    padding_ = ntuple(padding, nd, "padding", fname)
+    size = _unpool_size(input, kernel, stride_, padding_, output_size, nd)
+    if indices._dtype is not int64:
+        raise RuntimeError(f"{fname}(): elements in indices should be type int64 but got: {indices._dtype!r}")
+    if indices._shape != input._shape:
+        raise RuntimeError(f"{fname}(): Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input._shape)}) but got indices tensor with shape: {list(indices._shape)}")
+    x, squeeze = as_batched(input, nd, fname)
+    idx = indices.unsqueeze(0) if squeeze else indices
+    if not all(x._shape[1:]):
+        raise RuntimeError(f"{fname}(): expected an input whose dims are non-zero (the batch dim of a batched input "
+                           f"may be 0), but got shape {list(input._shape)}")
+    n, c = x._shape[:2]
+    total = numel(size)
+    flat_idx = idx.reshape(n, c, -1)
+    with no_grad():
+        if flat_idx.numel() and (bool((flat_idx < 0).any()) or bool((flat_idx >= total).any())):
+            bad = int(flat_idx.max()) if bool((flat_idx >= total).any()) else int(flat_idx.min())
+            raise RuntimeError(f"{fname}(): Found an invalid max index: {bad} (output volumes are of size "
+                               f"{' x '.join(map(str, size))})")
+        out = zeros((n, c, total), dtype=x._dtype, device=x.device)
+        out = out.scatter(2, flat_idx, x.detach().reshape(n, c, -1)).reshape((n, c) + size)
+    if squeeze:
+        reshape_fresh(out, out._shape[1:])
+    if STATE.enabled and input._requires_grad:
+        node = node_cls()
+        node.in_shape = input._shape
+        node.save(idx)
+        record(node, (input,), out)
+    return out
+
+
+@declare(public=False)
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Put each value of a 2-d max pool back at its index (from ``return_indices``), zeros
+    elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, MaxUnpool2DBackward0)
+
+
+@declare(public=False)
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Put each value of a 3-d max pool back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, MaxUnpool3DBackward0)
+
+
+@declare(public=False)
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Put each value of a 1-d max pool back at its index: ``max_unpool2d`` over a height of one."""
+    f = "max_unpool1d"
+    check_tensor(input, f, "input")
+    check_tensor(indices, f, "indices")
+    kernel = ntuple(kernel_size, 1, "kernel_size", f)
+    stride = kernel if stride is None else ntuple(stride, 1, "stride", f)
+    padding = ntuple(padding, 1, "padding", f)
+    size = _unpool_size(input, kernel, stride, padding, output_size, 1)
+    return max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), kernel + (1,), stride + (1,), padding + (0,),
+                        size + (1,)).squeeze(-1)

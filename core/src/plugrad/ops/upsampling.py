@@ -1,6 +1,6 @@
 """Resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic,
-trilinear, area), and the rearrangements ``pixel_shuffle`` / ``pixel_unshuffle`` /
-``channel_shuffle``.
+trilinear, area), and the rearrangements ``pixel_shuffle`` / ``pixel_unshuffle``
+(``channel_shuffle`` is in ``plugrad.ops.activation``).
 
 Every interpolation mode is separable: along each spatial dim, an output position reads
 a few input positions (its *taps*) with weights that depend on the position alone. The
@@ -20,14 +20,15 @@ import struct
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..creation import tensor
-from ..dtypes import float64, int64
+from ..creation import arange
+from ..dtypes import float32, float64, int64
+from ..layout import check_size
 from ..optable import ops
 from ..tensor import Tensor
 from .checks import check_tensor
 from .declare import declare
 
-__all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+__all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle"]
 
 _LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -39,6 +40,9 @@ def _f32(v: float) -> float:
 
 
 # ---- the taps of one dim ----------------------------------------------------------------------
+# Positions and weights are computed on the device, in the dtype PyTorch computes them in
+# (float32 for every input but float64: each op rounds as its C++ does), so a huge size
+# fails at allocation, never in a Python loop.
 
 def _scale(n_in, n_out, align_corners, scale, rnd):
     """PyTorch's ``area_pixel_compute_scale``: source positions per output position."""
@@ -47,91 +51,86 @@ def _scale(n_in, n_out, align_corners, scale, rnd):
     return rnd(1.0 / scale) if scale is not None and scale > 0 else rnd(n_in / n_out)
 
 
-def _nearest_taps(n_in, n_out, scale, exact):
+def _positions(n_out, dtype, device):
+    return arange(n_out, dtype=dtype, device=device)
+
+
+def _nearest_taps(n_in, n_out, scale, exact, device):
     """``min(floor(dst * s), n_in - 1)`` (``(dst + 0.5) * s`` for nearest-exact), in float32."""
     s = _scale(n_in, n_out, False, scale, _f32)
-    half = 0.5 if exact else 0.0
-    return [[min(int(math.floor(_f32((i + half) * s))), n_in - 1) for i in range(n_out)]], None
+    i = _positions(n_out, float32, device)
+    src = ((i + 0.5) if exact else i) * s
+    return [src.floor().to(int64).clamp(max=n_in - 1)], None
 
 
-def _linear_taps(n_in, n_out, align_corners, scale, rnd):
+def _source(n_out, align_corners, s, dtype, device, clamp_low):
+    """PyTorch's ``area_pixel_compute_source_index``: ``s * dst`` with aligned corners,
+    else ``s * (dst + 0.5) - 0.5`` (clamped at 0 for the linear modes)."""
+    i = _positions(n_out, dtype, device)
+    if align_corners:
+        return i * s
+    src = (i + 0.5) * s - 0.5
+    return src.clamp(min=0.0) if clamp_low else src
+
+
+def _linear_taps(n_in, n_out, align_corners, scale, dtype, device):
     """Two taps: ``floor(src)`` and the next one (clamped), weighted ``1 - l`` and ``l``."""
-    s = _scale(n_in, n_out, align_corners, scale, rnd)
-    lo, hi, w0, w1 = [], [], [], []
-    for i in range(n_out):
-        src = rnd(s * i) if align_corners else max(rnd(rnd(s * rnd(i + 0.5)) - 0.5), 0.0)
-        i0 = min(int(math.floor(src)), n_in - 1)
-        lam = min(max(rnd(src - i0), 0.0), 1.0)
-        lo.append(i0)
-        hi.append(i0 + (1 if i0 < n_in - 1 else 0))
-        w0.append(rnd(1.0 - lam))
-        w1.append(lam)
-    return [lo, hi], [w0, w1]
+    rnd = float if dtype is float64 else _f32
+    src = _source(n_out, align_corners, _scale(n_in, n_out, align_corners, scale, rnd), dtype, device, True)
+    lo = src.floor().to(int64).clamp(max=n_in - 1)
+    lam = (src - lo.to(dtype)).clamp(0.0, 1.0)
+    hi = lo + (lo < n_in - 1).to(int64)
+    return [lo, hi], [1.0 - lam, lam]
 
 
-def _cubic_taps(n_in, n_out, align_corners, scale, rnd):
+def _cubic_taps(n_in, n_out, align_corners, scale, dtype, device):
     """Four taps around ``floor(src)`` (clamped to the input), with the cubic convolution
     weights of A = -0.75, as PyTorch's bicubic."""
-    a = -0.75
-
-    def near(x):   # |x| <= 1
-        return rnd(rnd(rnd(rnd((a + 2) * x) - (a + 3)) * x) * x) + 1
-
-    def far(x):    # 1 < |x| < 2
-        return rnd(rnd(rnd(rnd(rnd(a * x) - 5 * a) * x) + 8 * a) * x) - 4 * a
-
-    s = _scale(n_in, n_out, align_corners, scale, rnd)
-    idx, wts = [[] for _ in range(4)], [[] for _ in range(4)]
-    for i in range(n_out):
-        src = rnd(s * i) if align_corners else rnd(rnd(s * rnd(i + 0.5)) - 0.5)
-        i0 = int(math.floor(src))
-        t = rnd(src - i0)
-        weights = (rnd(far(rnd(t + 1.0))), rnd(near(t)), rnd(near(rnd(1.0 - t))), rnd(far(rnd(rnd(1.0 - t) + 1.0))))
-        for k in range(4):
-            idx[k].append(min(max(i0 - 1 + k, 0), n_in - 1))
-            wts[k].append(weights[k])
-    return idx, wts
+    rnd = float if dtype is float64 else _f32
+    src = _source(n_out, align_corners, _scale(n_in, n_out, align_corners, scale, rnd), dtype, device, False)
+    floor = src.floor()
+    t = src - floor
+    first = floor.to(int64) - 1
+    weights = (_far(t + 1.0, -0.75), _near(t, -0.75), _near(1.0 - t, -0.75), _far((1.0 - t) + 1.0, -0.75))
+    return [(first + k).clamp(0, n_in - 1) for k in range(4)], list(weights)
 
 
-def _antialias_taps(n_in, n_out, align_corners, scale, rnd, cubic):
+def _near(x, a):
+    """The cubic convolution kernel on ``|x| <= 1``: ``((a + 2) x - (a + 3)) x x + 1``."""
+    return ((x * (a + 2)) - (a + 3)) * x * x + 1.0
+
+
+def _far(x, a):
+    """The cubic convolution kernel on ``1 < |x| < 2``: ``((a x - 5a) x + 8a) x - 4a``."""
+    return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+
+
+def _antialias_taps(n_in, n_out, align_corners, scale, dtype, device, cubic):
     """PyTorch's antialiased taps: when downsampling, the filter (triangle, or the cubic of
     A = -0.5) is stretched by the scale, so each output averages every input under it;
     the weights of an output are normalized to sum to one."""
-    a = -0.5
-
-    def tent(x):
-        x = abs(x)
-        return 1.0 - x if x < 1.0 else 0.0
-
-    def keys(x):
-        x = abs(x)
-        if x < 1.0:
-            return rnd(rnd(rnd(rnd((a + 2) * x) - (a + 3)) * x) * x) + 1
-        if x < 2.0:
-            return rnd(rnd(rnd(rnd(rnd(a * x) - 5 * a) * x) + 8 * a) * x) - 4 * a
-        return 0.0
-
-    flt = keys if cubic else tent
+    rnd = float if dtype is float64 else _f32
     s = _scale(n_in, n_out, align_corners, scale, rnd)
     half = 2.0 if cubic else 1.0   # interp_size / 2
     support = rnd(half * s) if s >= 1.0 else half
     width = int(math.ceil(support)) * 2 + 1
     invscale = rnd(1.0 / s) if s >= 1.0 else 1.0
-    idx, wts = [[] for _ in range(width)], [[] for _ in range(width)]
-    for i in range(n_out):
-        center = rnd(s * rnd(i + 0.5))
-        lo = max(int(rnd(rnd(center - support) + 0.5)), 0)
-        size = min(max(min(int(rnd(rnd(center + support) + 0.5)), n_in) - lo, 0), width)
-        w = [rnd(flt(rnd(rnd(rnd(j + lo - center) + 0.5) * invscale))) for j in range(size)]
-        total = 0.0
-        for v in w:
-            total = rnd(total + v)
-        if total != 0.0:
-            w = [rnd(v / total) for v in w]
-        for j in range(width):
-            idx[j].append(min(lo + j, n_in - 1))
-            wts[j].append(w[j] if j < size else 0.0)
-    return idx, wts
+    center = (_positions(n_out, dtype, device) + 0.5) * s
+    lo = (center - support + 0.5).trunc().to(int64).clamp(min=0)
+    hi = (center + support + 0.5).trunc().to(int64).clamp(max=n_in)
+    size = (hi - lo).clamp(0, width).unsqueeze(1)
+    j = arange(width, device=device)
+    x = (((j + lo.unsqueeze(1)).to(dtype) - center.unsqueeze(1)) + 0.5) * invscale
+    if cubic:
+        ax = x.abs()
+        w = ops.where(ax < 1.0, _near(ax, -0.5), ops.where(ax < 2.0, _far(ax, -0.5), 0.0))
+    else:
+        w = (1.0 - x.abs()).clamp(min=0.0)
+    w = ops.where(j < size, w, 0.0)
+    total = w.sum(1, keepdim=True)
+    w = ops.where(total != 0.0, w / ops.where(total != 0.0, total, 1.0), w)
+    idx = (j + lo.unsqueeze(1)).clamp(max=n_in - 1)
+    return [idx[:, k].contiguous() for k in range(width)], [w[:, k].contiguous() for k in range(width)]
 
 
 # ---- the op -----------------------------------------------------------------------------------
@@ -254,6 +253,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
                          "as input")
     out, scales = _sizes(input, size, scale_factor, mode, recompute_scale_factor)
+    check_size(input._shape[:2] + tuple(out), input._dtype.itemsize)
     nd = input.dim() - 2
     if mode == "area":
         return ops.adaptive_avg_pool1d(input, out) if nd == 1 else \
@@ -263,22 +263,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"\"upsample_{mode}\" not implemented for '{input._dtype.name}' (it takes floating "
                                   f"point inputs{', or uint8' if nearest else ''})")
     align = bool(align_corners)
-    rnd = float if input._dtype is float64 else _f32
+    dtype = float64 if input._dtype is float64 else float32   # PyTorch's opmath type
+    dev = input.device
     taps = []
-    for i, (n_in, n_out, s) in enumerate(zip(input._shape[2:], out, scales)):
-        if nearest:
-            idx, wts = _nearest_taps(n_in, n_out, s, mode == "nearest-exact")
-        elif antialias:
-            idx, wts = _antialias_taps(n_in, n_out, align, s, rnd, mode == "bicubic")
-        elif mode == "bicubic":
-            idx, wts = _cubic_taps(n_in, n_out, align, s, rnd)
-        else:
-            idx, wts = _linear_taps(n_in, n_out, align, s, rnd)
-        shape = (n_out,) + (1,) * (nd - 1 - i)
-        dim_taps = [(tensor(ix, dtype=int64, device=input.device),
-                     None if wts is None else tensor(w, dtype=input._dtype, device=input.device).reshape(shape))
-                    for ix, w in zip(idx, wts or [None] * len(idx))]
-        taps.append((2 + i, n_in, dim_taps))
+    with no_grad():
+        for i, (n_in, n_out, s) in enumerate(zip(input._shape[2:], out, scales)):
+            if nearest:
+                idx, wts = _nearest_taps(n_in, n_out, s, mode == "nearest-exact", dev)
+            elif antialias:
+                idx, wts = _antialias_taps(n_in, n_out, align, s, dtype, dev, mode == "bicubic")
+            elif mode == "bicubic":
+                idx, wts = _cubic_taps(n_in, n_out, align, s, dtype, dev)
+            else:
+                idx, wts = _linear_taps(n_in, n_out, align, s, dtype, dev)
+            shape = (n_out,) + (1,) * (nd - 1 - i)
+            weights = [None] * len(idx) if wts is None else [w.to(input._dtype).reshape(shape) for w in wts]
+            taps.append((2 + i, n_in, list(zip(idx, weights))))
     r = _resample(input.detach(), taps)
     if STATE.enabled and input._requires_grad:
         node = (_AA_NODES[mode] if antialias else _NODES[mode, nd])()
@@ -358,35 +358,3 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:
         record(node, (input,), out)
     return out
 
-
-class ChannelShuffleBackward0(Node):
-    """d channel_shuffle(a, g) = channel_shuffle(grad, C / g): the inverse permutation"""
-    __slots__ = ("groups",)
-
-    def backward(self, g):
-        return (channel_shuffle(g, g._shape[1] // self.groups),)
-
-
-@declare(public=False)
-def channel_shuffle(input, groups) -> Tensor:
-    """(N, C, *) with the channels read as a (groups, C / groups) grid and transposed:
-    channel ``i * (C / groups) + j`` moves to ``j * groups + i``."""
-    check_tensor(input, "channel_shuffle", "input")
-    if isinstance(groups, bool) or not isinstance(groups, int):
-        raise TypeError(f"channel_shuffle(): argument 'groups' must be int, not {type(groups).__name__}")
-    if input.dim() < 3:
-        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{input.dim()} dimension(s)")
-    if groups <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
-    n, c, *rest = input._shape
-    if c % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    with no_grad():
-        out = input.detach().reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input._shape)
-        out = out.contiguous() if out._storage is input._storage else out
-    if STATE.enabled and input._requires_grad:
-        node = ChannelShuffleBackward0()
-        node.groups = groups
-        record(node, (input,), out)
-    return out

@@ -1,12 +1,12 @@
 """Layers that rearrange elements between the channel and spatial dims: ``PixelShuffle``,
-``PixelUnshuffle`` and ``ChannelShuffle``."""
+and ``PixelUnshuffle``."""
 
 from __future__ import annotations
 
 from .. import functional as F
 from .module import Module
 
-__all__ = ["PixelShuffle", "PixelUnshuffle", "ChannelShuffle"]
+__all__ = ["PixelShuffle", "PixelUnshuffle"]
 
 
 class PixelShuffle(Module):
@@ -36,16 +36,3 @@ class PixelUnshuffle(Module):
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
 
-
-class ChannelShuffle(Module):
-    """Interleave the channels of ``groups`` groups (ShuffleNet)."""
-
-    def __init__(self, groups: int):
-        super().__init__()
-        self.groups = groups
-
-    def forward(self, input):
-        return F.channel_shuffle(input, self.groups)
-
-    def extra_repr(self) -> str:
-        return f"groups={self.groups}"

@@ -3,12 +3,13 @@ max and power-average (LP) pooling."""
 
 from __future__ import annotations
 
+from ...ops.convolution import ntuple
 from .. import functional as F
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
-           "LPPool1d", "LPPool2d", "LPPool3d"]
+           "LPPool1d", "LPPool2d", "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"]
 
 _SHAPES = {1: "[N, C, L] or [C, L]", 2: "[N, C, H, W] or [C, H, W]", 3: "[N, C, D, H, W] or [C, D, H, W]"}
 
@@ -209,4 +210,39 @@ class LPPool2d(_LPPoolNd):
 
 class LPPool3d(_LPPoolNd):
     """Power-average pooling of the last 3 dims."""
+    _ndim = 3
+
+
+class _MaxUnpoolNd(Module):
+    """The partial inverse of a max pool: each value put back at its index, zeros elsewhere."""
+
+    _ndim = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = ntuple(kernel_size, self._ndim, "kernel_size", name)
+        self.stride = ntuple(stride if stride is not None else kernel_size, self._ndim, "stride", name)
+        self.padding = ntuple(padding, self._ndim, "padding", name)
+
+    def forward(self, input, indices, output_size=None):
+        unpool = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}[self._ndim]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Inverse of MaxPool1d (given its indices)."""
+    _ndim = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Inverse of MaxPool2d (given its indices)."""
+    _ndim = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Inverse of MaxPool3d (given its indices)."""
     _ndim = 3
