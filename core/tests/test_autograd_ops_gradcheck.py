@@ -328,7 +328,10 @@ NOT_DIFFERENTIABLE = {
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
     "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal", "all", "any", "argmax", "argmin",
-    "count_nonzero", "nonzero", "argwhere",
+    "count_nonzero", "nonzero", "argwhere", "isneginf", "isposinf", "signbit", "gcd", "lcm",
+    "bitwise_left_shift", "bitwise_right_shift",
+    # a step function: PyTorch has no derivative for it (its node raises)
+    "heaviside",
     # internal helpers exported for other op modules
     "sum_to", "slice_dim", "strided_index", "Windows", "pair", "ntuple", "im2col_raw", "col2im_raw", "im2col", "col2im",
     "legacy_reduction",

@@ -140,12 +140,21 @@ SWEEP_SEEDS = int(os.environ.get("PLUGRAD_FUZZ_SWEEP_SEEDS", 0)) or (
     4 if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "thorough" else 1)
 
 
+#: ops the sweep leaves out, each with the reason
+SWEEP_LEFT_OUT = {
+    "max_pool1d": "PyTorch 2.13's own max_pool1d runs for minutes on the sweep's huge sizes (2**62), so there is "
+                  "no outcome to compare in CI time; its bad input is checked in tests/test_conv_pool_extra.py",
+}
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("key", sorted(OPS))
 def test_sweep_every_slot_and_kind(key, device):
     """Every argument slot of seeded samples x every kind of bad input that fits it: the
     sweep of the op database, with the same calls on every run."""
     import plugrad
+    if key in SWEEP_LEFT_OUT:
+        pytest.skip(SWEEP_LEFT_OUT[key])
     op = OPS[key]
     dtypes = _dtypes(op, device)
     if not dtypes:
