@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 bash scripts/setup_env.sh
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
-"$VENV/bin/python" -m pytest -q "$@"
+# one pytest worker per core (pytest-xdist): the tests share no state, and CI has two cores
+"$VENV/bin/python" -m pytest -q -n auto "$@"
 NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict  # the docs site; no -q: it hides the warnings strict counts
 for dev in $("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import device_types; print(" ".join(d for d in device_types() if getattr(plugrad, d).is_available()))'); do
   echo "== conformance suite on '$dev' =="
