@@ -11,9 +11,21 @@ export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 # one pytest worker per core (pytest-xdist): the tests share no state, and CI has two cores
 "$VENV/bin/python" -m pytest -q -n auto "$@"
 NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict  # the docs site; no -q: it hides the warnings strict counts
-for dev in $("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import device_types; print(" ".join(d for d in device_types() if getattr(plugrad, d).is_available()))'); do
-  echo "== conformance suite on '$dev' =="
-  "$VENV/bin/plugrad-conformance" --device "$dev" --profile "$HYPOTHESIS_PROFILE" --markdown "conformance-$dev.md"
+# the conformance suite on every installed device: the devices run side by side (the
+# suite is single-threaded and CI has two cores); each device's report is then printed in turn
+DEVICES=$("$VENV/bin/python" -c 'import plugrad; from plugrad.plugins import device_types; print(" ".join(d for d in device_types() if getattr(plugrad, d).is_available()))')
+declare -A RUNS
+for dev in $DEVICES; do
+  "$VENV/bin/plugrad-conformance" --device "$dev" --profile "$HYPOTHESIS_PROFILE" --markdown "conformance-$dev.md" \
+    > "conformance-$dev.log" 2>&1 &
+  RUNS[$dev]=$!
 done
+FAILED=""
+for dev in $DEVICES; do
+  wait "${RUNS[$dev]}" || FAILED="$FAILED $dev"
+  echo "== conformance suite on '$dev' =="
+  cat "conformance-$dev.log"
+done
+if [ -n "$FAILED" ]; then echo "conformance failed on:$FAILED"; exit 1; fi
 echo "== benchmarks, quick mode (a smoke test: timings are not checked) =="
 "$VENV/bin/python" bench/run.py --quick --out "$(mktemp -d)"
