@@ -28,6 +28,7 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .printing import set_printoptions
 from .plugins import registry as _registry
+from ._missing import missing_attribute as _missing_attribute
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
@@ -96,8 +97,7 @@ def __getattr__(name):
         return getattr(serialization, name)
     module = _registry.device_module(name)
     if module is None:
-        from ._missing import missing_attribute
-        missing_attribute(__name__, name)
+        _missing_attribute(__name__, name)
     return module
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 
 from . import dtypes as _dt
+from ._missing import missing_attribute
 from .autograd.graph import RemovableHandle, edge_of, retain_grad_hook
 from .device import device as _device_cls
 from .layout import Size, contiguous_strides, is_contiguous, normalize_dim, numel
@@ -362,7 +363,6 @@ class Tensor:
         does not have yet says so (``plugrad._missing``)."""
         if name.startswith("__"):
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
-        from ._missing import missing_attribute
         missing_attribute("plugrad.Tensor", name, type(self).__name__)
 
 

@@ -1,6 +1,7 @@
 """``plugrad.nn`` (``torch.nn``): modules, parameters, layers, losses, ``functional``
 and ``init``."""
 
+from .._missing import missing_attribute as _missing_attribute
 from . import functional, init, parallel, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
@@ -13,5 +14,4 @@ __all__ += ["parallel", "DataParallel", "Buffer", "UninitializedParameter", "Uni
 
 def __getattr__(name):
     """A name PyTorch has here and plugrad lacks says so (``plugrad._missing``)."""
-    from .._missing import missing_attribute
-    missing_attribute(__name__, name)
+    _missing_attribute(__name__, name)

@@ -40,6 +40,7 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_ma
 from ..ops.pooling import max_unpool1d, max_unpool2d, max_unpool3d
 from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d
 from ..ops.upsampling import interpolate, pixel_shuffle, pixel_unshuffle
+from .._missing import missing_attribute as _missing_attribute
 from ..ops import elementwise as _ew
 from ..ops import reduction as _rd
 from ..tensor import Tensor
@@ -98,5 +99,4 @@ guard_function_forms(globals())
 
 def __getattr__(name):
     """A name PyTorch has here and plugrad lacks says so (``plugrad._missing``)."""
-    from .._missing import missing_attribute
-    missing_attribute(__name__, name)
+    _missing_attribute(__name__, name)

@@ -12,6 +12,7 @@ import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..creation import empty, empty_like, eye
+from ..linalg import qr
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -197,7 +198,6 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    from ..linalg import qr
     rows = tensor._shape[0]
     cols = tensor.numel() // rows
     with no_grad():

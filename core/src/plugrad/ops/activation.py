@@ -31,6 +31,7 @@ from .elementwise import erf, exp, expm1, log1p, sigmoid, where
 from .loss import _Named, _named
 from .reduction import norm, softmax
 from .declare import declare
+from .dense import _renorm_rows_
 
 __all__ = ["relu6", "leaky_relu", "elu", "softplus", "silu", "gelu", "hardtanh", "logsigmoid", "softmin", "normalize",
            "dropout", "one_hot", "selu", "celu", "mish", "hardswish", "hardsigmoid", "prelu", "glu", "softsign",
@@ -1107,7 +1108,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
         if not 0 <= v < num:
             raise RuntimeError(f"Index {k} of input takes value {v} which is not in the valid range [0, {num})")
     if max_norm is not None:
-        from .dense import _renorm_rows_
         _renorm_rows_(weight, flat, max_norm, norm_type)
     # each bag's positions in order, padding left out, padded to the longest bag with -1
     members = [[] for _ in range(n_bags)]

@@ -329,7 +329,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         dropout_p = 0.0
 
     if need_weights:
-        if is_causal and attn_mask is None:
+        if is_causal and attn_mask is None:   # PyTorch 2.13 refuses this call with exactly this error
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
         scores = (q * math.sqrt(1.0 / float(head_dim))).bmm(k.transpose(-2, -1))
         if attn_mask is not None:

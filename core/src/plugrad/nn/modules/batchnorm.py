@@ -18,6 +18,10 @@ class _BatchNorm(Module):
     statistics (updated by ``momentum``, or a cumulative average when it is None) in
     evaluation."""
 
+    #: True for the batch norms; the instance norms (subclasses here, siblings in
+    #: PyTorch) normalise each sample alone and are not converted to SyncBatchNorm
+    _batch_statistics_across_samples = True
+
     _expected_dims = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1, affine: bool = True,
@@ -120,9 +124,8 @@ class SyncBatchNorm(_BatchNorm):
     def convert_sync_batchnorm(cls, module, process_group=None):
         """``module`` with every BatchNorm*d layer (recursively) replaced by a
         SyncBatchNorm sharing its parameters and running statistics."""
-        from .instancenorm import _InstanceNorm  # a subclass of _BatchNorm here, not a batch norm
         module_output = module
-        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+        if isinstance(module, _BatchNorm) and module._batch_statistics_across_samples:
             module_output = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
                                           module.track_running_stats, process_group, bias=module.bias is not None)
             if module.affine:

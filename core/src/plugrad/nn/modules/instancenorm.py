@@ -17,6 +17,7 @@ __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 class _InstanceNorm(_BatchNorm):
     _no_batch_dims = 2
+    _batch_statistics_across_samples = False
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None):
