@@ -256,7 +256,6 @@ def test_setitem_with_accumulating_index_syntax():
     ((slice(None), [4]), IndexError, "index 4 is out of bounds"),
     (1.5, IndexError, "only integers"),
     ("a", TypeError, "could not infer dtype of str"),  # a string is a sequence, read as an index tensor
-    ((Ellipsis, Ellipsis), IndexError, "single ellipsis"),
 ])
 def test_bad_indices(key, error, message):
     t = plugrad.zeros(3, 4)

@@ -361,14 +361,25 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
-    if step == 0:
-        raise RuntimeError("arange(): step must be nonzero")
+    if step == 0 or step != step:
+        raise RuntimeError(f"arange(): step must be nonzero and not NaN, got {step}")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange(): unsupported range: {start} -> {end} (both ends must be finite)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     is_int = all(isinstance(v, int) for v in vals)
     dtype = _check_dtype(dtype, _dt.int64 if is_int else _dt.get_default_dtype())
-    n = max(0, math.ceil((end - start) / step))
+    if dtype is _dt.bool_:
+        raise NotImplementedError("arange(): dtype bool is not supported (as in PyTorch): use a numeric dtype")
+    if is_int and not -(1 << 63) <= end <= (1 << 63) - 1:
+        raise RuntimeError(f"arange(): end={end} cannot be converted to type int64 without overflow")
+    size = (end - start) / step
+    if size >= 2.0 ** 63:
+        raise RuntimeError(f"arange(): invalid size {size:g}, possible overflow: the range {start} -> {end} "
+                           f"by step {step} has more than 2**63 values")
+    n = max(0, math.ceil(size))
+    check_size((n,), dtype.itemsize)
     values = [start + i * step for i in range(n)]
     return tensor(values, dtype=dtype, device=device, requires_grad=requires_grad) if n else \
         _finish(_new((0,), dtype, device), requires_grad)
@@ -379,6 +390,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     if not isinstance(steps, int) or steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be a non-negative int, got {steps!r}")
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
+    check_size((steps,), dtype.itemsize)
     start, end = float(start), float(end)
     if steps == 1:
         values = [start]

@@ -88,8 +88,6 @@ def _basic_and_advanced(x: Tensor, key, python_key=True):
     ``python_key``: ``key`` is what ``x[key]`` received (read with :func:`_key_items`; a
     0-d integer tensor selects like an int); otherwise it is index_put's tuple of tensors."""
     key = _key_items(key) if python_key else key
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(_dims_named(k) for k in key)
     if used > x.dim():
         raise IndexError(f"too many indices for tensor of dimension {x.dim()}")
@@ -99,6 +97,10 @@ def _basic_and_advanced(x: Tensor, key, python_key=True):
     adv = []
     masks = others = 0
     for item in key:
+        # several ellipses each expand over every dim the key leaves unnamed (PyTorch's rule)
+        if item is not Ellipsis and d + _dims_named(item) > v.dim():
+            raise IndexError(f"too many indices for tensor of dimension {x.dim()}: after the key's ellipses "
+                             f"expand, an index lands on dimension {d + selected}")
         if item is Ellipsis:
             d += x.dim() - used
         elif item is None:
