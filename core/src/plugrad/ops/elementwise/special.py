@@ -15,6 +15,7 @@ import math
 
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import Node, record
+from ...layout import check_size
 from ...optable import ops
 from ...tensor import Tensor
 from ..declare import declare, names_declared_in
@@ -40,22 +41,34 @@ _MAX_SHIFT = 512
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
+def _factorial(k: int) -> float:
+    """``k!`` as a float: exact up to 170!, inf beyond (where a double overflows), so that a
+    huge order costs nothing instead of computing a number of billions of digits."""
+    return float(math.factorial(k)) if k <= 170 else math.inf
+
+
 def _polygamma_positive_order(n: int, x: Tensor) -> Tensor:
     """``psi^(n)(x)`` for n >= 1: ``(-1)^(n+1) n! sum_k 1/(x+k)^(n+1)``, the first terms
     summed until ``z = x + shift`` is at least ``_SHIFT`` for every element (the series
     holds for every x off the poles) and the rest from the asymptotic series at z:
-    ``(n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n))``."""
+    ``(n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n))``. Beyond
+    n = 170, where n! overflows a double, the result is PyTorch's: an infinity, or NaN
+    where the zeta sum underflows."""
     lowest = float(ops.where(ops.isnan(x), 0.0, x).amin()) if x.numel() else 0.0
     shift = _SHIFT if not lowest < 0 else _SHIFT + math.ceil(min(-lowest, _MAX_SHIFT - _SHIFT))
     total = x * 0
     for k in range(shift):
         total = total + (x + k) ** -(n + 1)
+    if n > 170:  # n! overflows a double: PyTorch's n! zeta(n+1, x) is then +-inf, or NaN where zeta underflows
+        return ops.where(total > 0, math.inf if n % 2 else -math.inf, math.nan)
     z = x + shift
     inv = 1 / z
-    tail = math.factorial(n - 1) * inv ** n + math.factorial(n) / 2 * inv ** (n + 1)
+    # (n-1)!/z^n times (1 + n/(2z) + sum_k B_2k C(2k+n-1, 2k)/z^2k): no factorial beyond (n-1)!
+    series = 1 + (n / 2) * inv
     for k, b in enumerate(_BERNOULLI, start=1):
-        tail = tail + (b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)) * inv ** (2 * k + n)
-    scale = math.factorial(n) * (1 if n % 2 else -1)
+        series = series + (b * math.comb(2 * k + n - 1, 2 * k)) * inv ** (2 * k)
+    tail = _factorial(n - 1) * inv ** n * series
+    scale = _factorial(n) * (1 if n % 2 else -1)
     return (total * scale) + tail * (1 if n % 2 else -1)
 
 
@@ -105,16 +118,20 @@ declare(_polygamma_method, name="_polygamma_method", public=False, methods=("pol
 declare(general_inplace(_polygamma_method, "polygamma_"), name="polygamma_", public=False, methods=("polygamma_",))
 
 
+def _mvlgamma_arguments(x: Tensor, p: int) -> Tensor:
+    """``x[..., None] - j/2`` for j = p-1, ..., 0, as PyTorch forms them (one more dim of
+    size p, so an order too large for memory is a storage-size RuntimeError, not a loop)."""
+    check_size(tuple(x._shape) + (p,), x._dtype.itemsize)
+    return x.unsqueeze(-1) + ops.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=x._dtype, device=x.device)
+
+
 class MvlgammaBackward0(Node):
     """d mvlgamma(x, p) = g * sum_j digamma(x - j/2)"""
     __slots__ = ("p",)
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        total = digamma(x)
-        for j in range(1, self.p):
-            total = total + digamma(x - j / 2)
-        return (g * total,)
+        return (g * digamma(_mvlgamma_arguments(x, self.p)).sum(-1),)
 
 
 @declare(method=True, inplace=True)
@@ -128,10 +145,7 @@ def mvlgamma(input, p, *, out=None) -> Tensor:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float(input, "mvlgamma")
     with no_grad():
-        r = lgamma(x)
-        for j in range(1, p):
-            r = r + lgamma(x - j / 2)
-        r = r + p * (p - 1) / 4 * math.log(math.pi)
+        r = lgamma(_mvlgamma_arguments(x, p)).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
     node = MvlgammaBackward0()
     node.p = p
     return _unary_composite(node, input, r, out, "mvlgamma", input)
