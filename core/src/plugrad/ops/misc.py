@@ -16,14 +16,14 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, tensor, zeros
 from ..dtypes import bool_, float16, float32, get_default_dtype, int64, promote_types
-from ..layout import normalize_dim
+from ..layout import check_size, normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
 from ..typeinfo import iinfo
 from .checks import check_int, check_tensor
 from .declare import declare, names_declared_in
 from .pointwise import node_class, record_pointwise
-from .dispatch import check_bool
+from .dispatch import check_bool, check_same_device
 
 # ---- views -----------------------------------------------------------------------------------
 
@@ -108,6 +108,11 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
     return ~found if invert else found
 
 
+#: the most elements ``combinations`` enumerates (as Python tuples, ~100 bytes each): beyond,
+#: the enumeration alone would exhaust memory, so it is refused at once, as a failed allocation
+_MAX_COMBINATION_ELEMENTS = 2 ** 28
+
+
 @declare()
 def combinations(input, r=2, with_replacement=False) -> Tensor:
     """The length-``r`` combinations of a 1-d tensor's elements, one per row, in
@@ -121,10 +126,16 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
         return input.new_empty((0,))
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    rows = list(pick(range(input._shape[0]), r))
-    if not rows:
+    n = input._shape[0]
+    count = math.comb(n + r - 1, r) if with_replacement else math.comb(n, r)
+    check_size((count, r), input._dtype.itemsize)
+    if count * r > _MAX_COMBINATION_ELEMENTS:
+        raise RuntimeError(f"combinations(): {count} combinations of {r} elements would not fit in memory (at "
+                           f"most {_MAX_COMBINATION_ELEMENTS} elements are enumerated)")
+    if not count:
         return input.new_empty((0, r))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(n), r))
     index = tensor(rows, dtype=int64, device=input.device)
     return ops.stack([input.index_select(0, index[:, k]) for k in range(r)], 1)
 
@@ -285,6 +296,7 @@ def _scatter(kind, input, src, args):
     fname = f"{kind}_scatter"
     check_tensor(input, fname, "input")
     check_tensor(src, fname, "src")
+    check_same_device(input, src, fname)
     with no_grad():
         r = input.clone()
         target = _VIEWS[kind](r, args)

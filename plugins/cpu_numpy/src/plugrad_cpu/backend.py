@@ -323,8 +323,9 @@ class NumpyBackend(Backend):
         np.copyto(values_out, np.take_along_axis(x, order, axis=axis))
 
     # ---- linalg kernels: LAPACK through numpy.linalg -----------------------------------------
-    # A failed factorization (a singular or indefinite matrix) falls back to the host
-    # default, which reports the index LAPACK reports (NumPy's error does not carry it).
+    # A failed factorization (a singular or indefinite matrix, or no convergence on NaN or
+    # inf) falls back to the host default, which reports the index LAPACK reports (NumPy's
+    # error does not carry it) or gives NaNs, as on every other device.
 
     def linalg_solve(self, a, b, out, dtype, batch, n, k):
         try:
@@ -351,12 +352,18 @@ class NumpyBackend(Backend):
         np.copyto(r, rm)
 
     def linalg_eigh(self, a, w, v, dtype, batch, n):
-        wm, vm = np.linalg.eigh(a, UPLO="L")
+        try:
+            wm, vm = np.linalg.eigh(a, UPLO="L")
+        except np.linalg.LinAlgError:  # no convergence (NaN or inf in the input): the host default's NaNs
+            return super().linalg_eigh(a, w, v, dtype, batch, n)
         np.copyto(w, wm)
         np.copyto(v, vm)
 
     def linalg_svd(self, a, u, s, vh, dtype, batch, m, n, full_matrices):
-        um, sm, vhm = np.linalg.svd(a, full_matrices=full_matrices)
+        try:
+            um, sm, vhm = np.linalg.svd(a, full_matrices=full_matrices)
+        except np.linalg.LinAlgError:
+            return super().linalg_svd(a, u, s, vh, dtype, batch, m, n, full_matrices)
         np.copyto(u, um)
         np.copyto(s, sm)
         np.copyto(vh, vhm)

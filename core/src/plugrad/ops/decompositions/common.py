@@ -57,6 +57,13 @@ def check_matrices(A, fname: str, square: bool = True) -> None:
                            f"{A._shape[-1]} matrices")
 
 
+def check_same_device(A: Tensor, B: Tensor, fname: str) -> None:
+    """The two operands of a solve live on one device (PyTorch's message names both)."""
+    if A._backend is not B._backend:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{A.device} and {B.device}! (in {fname})")
+
+
 def _folded(A: Tensor) -> Tensor:
     """``A`` (detached) as a contiguous ``(B, m, n)`` tensor."""
     m, n = A._shape[-2:]

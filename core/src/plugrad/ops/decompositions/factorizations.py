@@ -13,8 +13,8 @@ from ...tensor import Tensor
 from ..checks import check_tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import write_out
-from .common import (CholeskyExResult, EighResult, QrResult, SvdResult, TopQrResult, TopSvdResult, _diag_embed,
-                     _empty, _eye_like, _folded, _raise_info, check_matrices)
+from .common import (CholeskyExResult, EighResult, LinAlgError, QrResult, SvdResult, TopQrResult, TopSvdResult,
+                     _diag_embed, _empty, _eye_like, _folded, _raise_info, check_matrices, check_same_device)
 from .solvers import solve, solve_triangular
 
 
@@ -130,6 +130,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None) -> Tensor:
     B, L = input, input2
     check_matrices(L, "cholesky_solve")
     check_tensor(B, "cholesky_solve", "input")
+    check_same_device(L, B, "cholesky_solve")
     if B.dim() < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {B.dim()} dimensions instead")
     with no_grad():
@@ -376,6 +377,9 @@ def _svd_raw(A, full_matrices):
     ucols, vrows = (m, n) if full_matrices else (k, k)
     u, s, vh = _empty(a, (batch, m, ucols)), _empty(a, (batch, k)), _empty(a, (batch, vrows, n))
     if batch and k:
+        if not bool(ops.isfinite(a).all()):  # PyTorch's LAPACK path refuses it before factoring
+            raise LinAlgError("linalg.svd: The algorithm failed to converge because the input matrix contained "
+                              "non-finite values.")
         a._backend.linalg_svd(a._a, u._a, s._a, vh._a, a._dtype, batch, m, n, full_matrices)
     elif batch:
         eye_m = ops.eye(m, dtype=a._dtype, device=a.device)

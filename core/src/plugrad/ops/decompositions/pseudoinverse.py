@@ -11,7 +11,7 @@ from ...tensor import Tensor
 from ..checks import check_tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import write_out
-from .common import LstsqResult, check_matrices
+from .common import LstsqResult, check_matrices, check_same_device
 from .factorizations import _eigh, _svd_raw
 
 
@@ -109,6 +109,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     the rank, and empty residuals and singular values."""
     check_matrices(A, "linalg.lstsq", square=False)
     check_tensor(B, "linalg.lstsq", "B")
+    check_same_device(A, B, "linalg.lstsq")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
                            f"but got {driver}")

@@ -17,7 +17,8 @@ from ..checks import check_tensor
 from ..declare import declare, names_declared_in
 from ..dispatch import write_out
 from .common import (InvExResult, SlogdetResult, SolveExResult, TopSlogdetResult, _empty,
-                     _eye_like, _folded, _raise_info, _solve_raw, check_matrices)
+                     _eye_like, _folded, _raise_info, _solve_raw, check_matrices,
+                     check_same_device)
 
 
 # ---- inverse ------------------------------------------------------------------------------------------
@@ -184,6 +185,7 @@ class LinalgSolveExBackward0(Node):
 def _solve_ex(A, B, left, check_errors, fname):
     check_matrices(A, fname)
     check_tensor(B, fname, "B")
+    check_same_device(A, B, fname)
     if B._dtype is not A._dtype:
         raise RuntimeError(f"{fname}: Expected A and B to have the same dtype, but found A of type "
                            f"{A._dtype.name} and B of type {B._dtype.name} instead")
@@ -271,6 +273,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None) -
     NaNs, as LAPACK's trsm does."""
     check_matrices(A, "linalg.solve_triangular")
     check_tensor(B, "linalg.solve_triangular", "B")
+    check_same_device(A, B, "linalg.solve_triangular")
     if B.dim() < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
     if B._dtype is not A._dtype:
