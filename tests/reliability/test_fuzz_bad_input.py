@@ -145,21 +145,75 @@ SWEEP_LEFT_OUT = {
     "max_pool1d": "PyTorch 2.13's own max_pool1d runs for minutes on the sweep's huge sizes (2**62), so there is "
                   "no outcome to compare in CI time; its bad input is checked in tests/test_conv_pool_extra.py",
 }
-#: ops added by the breadth issue (17) whose bad-input outcomes do not all match PyTorch's
-#: yet: their own tests check PyTorch's errors for the common mistakes (shapes, dtypes,
-#: ranges); the sweep's rarer mutations (huge integers, ragged lists, foreign types) are
-#: open work, listed in the issue's note. mvlgamma and polygamma loop on a huge order.
-NOT_YET_AT_PARITY = frozenset({
-    "as_strided_scatter", "bernoulli", "binomial", "bucketize", "cholesky", "cholesky_ex", "cholesky_inverse",
-    "cholesky_solve", "combinations", "cov", "cumulative_trapezoid", "diagonal_scatter", "dist", "eigh",
-    "eigvalsh", "fill", "gradient", "histc", "histogram", "index_reduce", "inverse", "isin", "kthvalue",
-    "linalg.cholesky", "linalg.cross", "linalg.diagonal", "linalg.norm", "linalg.qr", "linalg.slogdet",
-    "linalg.svd", "logit", "lstsq", "matrix_rank", "median", "misc.vander", "mode",
-    "multi_head_attention_forward", "multinomial", "mvlgamma", "nanmedian", "nanquantile", "pinv", "pinverse",
-    "poisson", "polygamma", "qr", "quantile", "renorm", "searchsorted", "select_scatter", "slice_scatter",
-    "slogdet", "solve", "solve_ex", "svd", "svdvals", "trapezoid", "trapz", "unravel_index"
-})
-SWEEP_LEFT_OUT.update({key: "not yet at PyTorch's bad-input parity (NOT_YET_AT_PARITY)" for key in NOT_YET_AT_PARITY})
+#: ops whose database samples only become valid input inside the database's own call
+#: (a positive-definite or well-conditioned matrix made from the sample: ``A @ A.mT + I``),
+#: so PyTorch's function given the raw sample refuses every one and no outcome compares;
+#: their bad input is checked against PyTorch in tests/test_linalg_namespace.py
+SWEEP_LEFT_OUT.update({key: "samples are valid only through the database's wrapping call"
+                       for key in ("cholesky", "linalg.cholesky", "lstsq", "solve")})
+#: the bad-input kinds (``fuzz_support.KINDS``) for which an op's outcome differs from
+#: PyTorch's, op by op: rare mutations (ragged lists, strings, None in a tensor's place, NaN
+#: in a decomposition's input, a float where an int goes) of ops added by the breadth issue,
+#: whose common mistakes their own tests check. Every other kind of these ops is held to
+#: PyTorch's outcome, and no leak (a Python or NumPy error, a MemoryError, mixed devices
+#: accepted, a hang) may hide here: the sweep's checks for those are the same for every op.
+#: Some "differences" come from the op database's call itself, which wraps the input
+#: (``A @ A.mT`` to make a matrix symmetric): a string there fails before plugrad sees it.
+NOT_YET_AT_PARITY: dict = {
+    "bernoulli": {"none"},
+    "binomial": {"nan_inf"},
+    "bucketize": {"bad_shape", "bool_tensor", "nan_inf"},
+    "cholesky_ex": {"none", "ragged", "string"},
+    "cholesky_inverse": {"float_for_int", "nan_inf", "none", "ragged", "string"},
+    "cholesky_solve": {"float_for_int", "none", "ragged", "string"},
+    "combinations": {"huge"},
+    "cov": {"float_for_int"},
+    "cumulative_trapezoid": {"bool_tensor"},
+    "dist": {"int_tensor", "string"},
+    "eigh": {"none", "ragged", "string"},
+    "eigvalsh": {"none", "ragged", "string"},
+    "fill": {"string"},
+    "gradient": {"bool_tensor", "float_for_int", "none", "ragged", "string"},
+    "histc": {"huge"},
+    "histogram": {"bool_tensor", "int_tensor"},
+    "index_reduce": {"bad_shape", "empty", "none", "ragged", "zero_d"},
+    "inverse": {"nan_inf"},
+    "isin": {"bool_tensor", "none", "ragged"},
+    "kthvalue": {"bad_shape", "empty", "negative"},
+    "linalg.cross": {"bool_tensor", "int_tensor"},
+    "linalg.diagonal": {"bad_shape", "empty", "int_tensor", "nan_inf", "negative"},
+    "linalg.norm": {"bad_shape", "ragged", "zero_d"},
+    "linalg.qr": {"nan_inf"},
+    "linalg.slogdet": {"nan_inf"},
+    "linalg.svd": {"bad_shape", "empty"},
+    "logit": {"nan_inf"},
+    "median": {"empty"},
+    "misc.vander": {"float_for_int", "none", "ragged", "string"},
+    "mode": {"nan_inf"},
+    # PyTorch checks its int arguments with ``assert`` (AssertionError), which the sweep cannot tell from its own
+    "multi_head_attention_forward": {"bad_shape", "dim_out_of_range", "empty", "float_for_int", "huge", "negative",
+                                     "none", "ragged", "string", "zero_d"},
+    "multinomial": {"bad_shape"},
+    "mvlgamma": {"bool_tensor"},
+    "nanmedian": {"empty"},
+    "nanquantile": {"none", "other_device", "ragged"},
+    "poisson": {"nan_inf"},
+    "polygamma": {"huge"},
+    "qr": {"nan_inf"},
+    "quantile": {"none", "ragged"},
+    "renorm": {"nan_inf", "zero_d"},
+    "searchsorted": {"bool_tensor", "nan_inf", "none"},
+    "slice_scatter": {"dim_out_of_range", "float_for_int", "huge", "negative", "none", "ragged", "string"},
+    "slogdet": {"nan_inf"},
+    "svd": {"bad_shape"},
+    "trapezoid": {"bool_tensor"},
+    "trapz": {"bool_tensor"},
+    "unravel_index": {"float_for_int", "huge"},
+}
+
+
+def _checked(key: str, kind: str) -> bool:
+    return kind not in NOT_YET_AT_PARITY.get(key, ())
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -189,6 +243,8 @@ def test_sweep_every_slot_and_kind(key, device):
                 return int(rng.integers(lo, hi, endpoint=True))
             forms = _forms(op, args)
             for path, kind in _targets(op, args, kwargs, _other(device)):
+                if not _checked(key, kind):
+                    continue
                 tried += 1
                 try:
                     _run(op, args, kwargs, path, kind, device, pick, forms[pick(0, len(forms) - 1)])
@@ -217,7 +273,9 @@ def test_fuzz_bad_input(device, data):
     args, kwargs = _call_of(op, sample, dtype)
     if not _valid(op, args, kwargs, device):
         return
-    targets = _targets(op, args, kwargs, _other(device))
+    targets = [t for t in _targets(op, args, kwargs, _other(device)) if _checked(key, t[1])]
+    if not targets:
+        return
     path, kind = data.draw(st.sampled_from(targets), label="mutation")
     form = data.draw(st.sampled_from(_forms(op, args)), label="form")
 

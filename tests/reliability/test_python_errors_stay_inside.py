@@ -82,3 +82,39 @@ def test_keys_with_any_number_of_ellipses_index_as_torch(key):
             raise
         return y
     oracle.same_as_torch(write, f"x[{key!r}] = -1", rtol=0)
+
+
+# ---- orders and counts that used to loop or exhaust memory ---------------------------------------
+
+@pytest.mark.parametrize("order", [10 ** 6, 2 ** 62])
+def test_a_huge_order_answers_at_once(order):
+    """mvlgamma and polygamma used to run one op per unit of the order (hours for 2**62):
+    mvlgamma now builds PyTorch's ``x[..., None] - j/2`` tensor (too big is PyTorch's
+    storage RuntimeError), and polygamma needs no factorial past (n-1)!."""
+    x = np.array([2.5, 3.0, 7.25])
+    oracle.same_as_torch(lambda m: m.mvlgamma(m.tensor(x), order), f"mvlgamma(x, {order})", rtol=1e-6)
+    ours = plugrad.polygamma(order, plugrad.tensor(x)).tolist()
+    theirs = torch.polygamma(order, torch.tensor(x)).tolist()
+    assert all(not math.isfinite(v) for v in ours) and all(not math.isfinite(v) for v in theirs)
+
+
+@pytest.mark.parametrize("order", [2, 30, 170, 171, 200])
+def test_polygamma_of_high_orders_as_torch(order):
+    x = np.array([2.5, 3.0, 0.25, -1.5])
+    oracle.same_as_torch(lambda m: m.polygamma(order, m.tensor(x)), f"polygamma({order}, x)", rtol=1e-9)
+
+
+def test_combinations_beyond_memory_is_a_runtime_error_at_once():
+    with pytest.raises(RuntimeError, match="would not fit in memory"):
+        plugrad.combinations(plugrad.arange(50.0), 30)
+    oracle.same_as_torch(lambda m: m.combinations(m.arange(7.0), 3, with_replacement=True), "combinations", rtol=0)
+
+
+@pytest.mark.parametrize("fn", ["svd", "svdvals", "pinv", "matrix_rank"])
+def test_non_finite_input_to_svd_is_torch_linalg_error(fn):
+    a = np.array([[np.nan, 1.0], [1.0, 2.0]])
+    with pytest.raises(torch.linalg.LinAlgError) as theirs:
+        getattr(torch.linalg, fn)(torch.tensor(a))
+    with pytest.raises(plugrad.linalg.LinAlgError) as ours:
+        getattr(plugrad.linalg, fn)(plugrad.tensor(a))
+    assert str(ours.value) == str(theirs.value)

@@ -12,6 +12,8 @@ of the input carries its gradient back to the element it came from.
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import arange, full, zeros
@@ -649,9 +651,14 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:
         raise NotImplementedError(f'"histogram_cpu" not implemented for \'{type_name(input._dtype)}\'')
     if bins <= 0:
         raise RuntimeError(f"torch.histc(): bins must be > 0, but got {bins} for dimension 0")
+    for name, bound in (("min", min), ("max", max)):
+        if isinstance(bound, (str, bytes)) or not isinstance(bound, (int, float, Tensor)):
+            raise TypeError(f"histc(): argument '{name}' must be Number, not {type(bound).__name__}")
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError("max must be larger than min")
+    if lo != lo or hi != hi:
+        raise RuntimeError(f"torch.histc(): range of [{lo}, {hi}] is not finite")
     with no_grad():
         x = input.detach().reshape(-1)
         finite = ops.logical_not(ops.isnan(x))
@@ -661,7 +668,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None) -> Tensor:
                 lo, hi = float(ops.amin(kept)), float(ops.amax(kept))
         if lo == hi:
             lo, hi = lo - 1, hi + 1
-        if lo in (float("inf"), float("-inf")) or hi in (float("inf"), float("-inf")):
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             raise RuntimeError(f"torch.histc(): range of [{lo}, {hi}] is not finite")
         inside = ops.logical_and(finite, ops.logical_and(x >= lo, x <= hi))
         position = ops.floor((x - lo) * bins / (hi - lo)).clamp(0, bins - 1)
