@@ -34,7 +34,7 @@ from ..layout import Size
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .errors import LoadError
-from .tensors import DTYPES, LIMIT, StorageTable, check_layout, finish, place, storage_tensor, view_of
+from .tensors import DTYPES, LIMIT, StorageTable, check_layout, check_shape, finish, place, storage_tensor, view_of
 
 __all__ = ["MAGIC", "VERSION", "encode", "decode", "is_native", "is_ndarray"]
 
@@ -208,7 +208,7 @@ def _upgrade(header, name) -> dict:
         if not isinstance(e, dict) or e.get("dtype") not in DTYPES or not isinstance(e.get("shape"), list):
             raise LoadError(f"{name}: tensor entry {i} is malformed or has an unknown dtype")
         dt = DTYPES[e["dtype"]]
-        shape = check_layout(e["shape"], None, 0, dt, 0, name, f"tensor {i}")[0]
+        shape = check_shape(e["shape"], dt.itemsize, name, f"tensor {i}")
         count = 1
         for n in shape:
             count *= n
@@ -266,7 +266,7 @@ class _Decoder:
         if not isinstance(e, dict) or not isinstance(e.get("typestr"), str) or not _TYPESTR.fullmatch(e["typestr"]):
             raise LoadError(f"{self.name}: array {i} is malformed or has a type that is not a plain number")
         itemsize = int(e["typestr"][2:])
-        shape = check_layout(e.get("shape"), None, 0, DTYPES["uint8"], 0, self.name, f"array {i}")[0]
+        shape = check_shape(e.get("shape"), itemsize, self.name, f"array {i}")
         count = 1
         for n in shape:
             count *= n
@@ -340,7 +340,7 @@ class _Decoder:
             except (RuntimeError, ValueError, TypeError) as exc:
                 raise LoadError(f"{self.name}: invalid device {value[:40]!r} ({exc})") from None
         if tag == "$size" and isinstance(value, list):
-            return Size(check_layout(value, None, 0, DTYPES["uint8"], 0, self.name, "a Size")[0])
+            return Size(check_shape(value, 1, self.name, "a Size"))
         if tag in ("$bytes", "$bytearray") and isinstance(value, str):
             try:
                 raw = base64.b64decode(value.encode("ascii"), validate=True)

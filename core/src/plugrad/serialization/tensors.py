@@ -19,7 +19,7 @@ from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
 from .errors import LoadError
 
-__all__ = ["StorageTable", "check_layout", "storage_tensor", "view_of", "finish", "place", "DTYPES"]
+__all__ = ["StorageTable", "check_shape", "check_layout", "storage_tensor", "view_of", "finish", "place", "DTYPES"]
 
 #: plugrad's dtypes by name (the names files use)
 DTYPES = {d.name: d for d in _dt.ALL_DTYPES}
@@ -64,24 +64,31 @@ def _int(value, what, name, low=0, high=LIMIT):
     return value
 
 
+def check_shape(shape, itemsize, name, what) -> tuple:
+    """``shape`` as a tuple after checking that it is one (at most 64 dims, none
+    negative) of a tensor whose bytes could exist, empty or not (LoadError otherwise)."""
+    if not isinstance(shape, (list, tuple)) or len(shape) > MAX_DIMS:
+        raise LoadError(f"{name}: {what} has an invalid shape {str(shape)[:80]} (at most {MAX_DIMS} dims)")
+    shape = tuple(_int(n, f"a dimension of {what}", name) for n in shape)
+    size = 1
+    for n in shape:
+        size *= n or 1      # a zero-element tensor's other dims still size NumPy's arrays
+    if size * itemsize >= LIMIT:
+        raise LoadError(f"{name}: {what} of shape {shape} is larger than any tensor can be")
+    return shape
+
+
 def check_layout(shape, strides, offset, dtype, storage_numel, name, what="a tensor"):
     """``(shape, strides, offset)`` as tuples/int after checking that every element they
     address lies inside a storage of ``storage_numel`` elements (LoadError otherwise).
     ``strides=None`` means contiguous."""
-    if not isinstance(shape, (list, tuple)) or len(shape) > MAX_DIMS:
-        raise LoadError(f"{name}: {what} has an invalid shape {str(shape)[:80]} (at most {MAX_DIMS} dims)")
-    shape = tuple(_int(n, f"a dim of {what}", name) for n in shape)
+    shape = check_shape(shape, dtype.itemsize, name, what)
     if strides is None:
         strides = contiguous_strides(shape)
     if not isinstance(strides, (list, tuple)) or len(strides) != len(shape):
         raise LoadError(f"{name}: {what} has strides {str(strides)[:80]} for shape {shape}")
     strides = tuple(_int(s, f"a stride of {what}", name) for s in strides)
     offset = _int(offset, f"the storage offset of {what}", name)
-    size = 1
-    for n in shape:
-        size *= n or 1
-    if size * dtype.itemsize >= LIMIT:
-        raise LoadError(f"{name}: {what} of shape {shape} is larger than any tensor can be")
     if 0 not in shape:
         last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
         if last >= storage_numel:

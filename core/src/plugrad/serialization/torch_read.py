@@ -39,8 +39,8 @@ def is_zip(blob: bytes) -> bool:
 
 
 def is_legacy(blob: bytes) -> bool:
-    """A pickle, as the legacy format starts with (a protocol 2 pickle of its magic number)."""
-    return blob[:1] == b"\x80"
+    """A pickle of an integer, as the legacy format starts with (its magic number, in protocol 2 or 0-1)."""
+    return blob[:1] in (b"\x80", b"L", b"\x8a")
 
 
 class _Checkpoint:

@@ -132,16 +132,25 @@ class _Machine:
     def put(self, key):
         self.memo[key] = self.top()
 
+    def named(self, fn, *args):
+        """``fn(*args)`` (a callback of the caller's), its LoadErrors naming the file."""
+        try:
+            return fn(*args)
+        except LoadError as exc:
+            if str(exc).startswith(str(self.name)):
+                raise
+            raise LoadError(f"{self.name}: {exc}") from None
+
     def global_(self, module: str, qualname: str):
         module = _PY2_MODULES.get(module, module)
-        self.push(self.find_global(module, qualname))
+        self.push(self.named(self.find_global, module, qualname))
 
     def call(self, func, args, how):
         if not isinstance(func, Allowed):
             self.fail(f"the pickle's {how} calls {str(func)[:60]!r}, which is not an allowed function")
         if not isinstance(args, tuple):
             self.fail(f"the pickle's {how} of {func.qualname} has arguments that are not a tuple")
-        self.push(func.fn(*args))
+        self.push(self.named(func.fn, *args))
 
     def build(self):
         state = self.pop()
@@ -225,7 +234,7 @@ def _mark(m):
 
 
 def _persid(m, pid):
-    m.push(m.persistent_load(pid))
+    m.push(m.named(m.persistent_load, pid))
 
 
 def _stack_global(m):
