@@ -36,8 +36,9 @@ _OTHER_DTYPES = {"complex32", "complex64", "complex128", "cfloat", "cdouble", "c
 _STORAGES = {"FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
              "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
              "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool", "UntypedStorage": "uint8"}
-_OTHER_STORAGES = {"ComplexFloatStorage", "ComplexDoubleStorage", "QInt8Storage", "QUInt8Storage", "QInt32Storage",
-                   "QUInt4x2Storage", "QUInt2x4Storage", "TypedStorage"}
+_OTHER_STORAGES = {"ComplexFloatStorage": "complex64", "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8",
+                   "QUInt8Storage": "quint8", "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2",
+                   "QUInt2x4Storage": "quint2x4", "TypedStorage": "typed storage"}
 #: PyTorch's rebuild functions for tensor kinds plugrad does not have
 _OTHER_REBUILDS = {"_rebuild_qtensor": "quantized tensors", "_rebuild_sparse_tensor": "sparse tensors",
                    "_rebuild_nested_tensor": "nested tensors", "_rebuild_wrapper_subclass": "tensor subclasses",
@@ -168,7 +169,8 @@ def torch_global(module: str, name: str, rebuilds: dict):
     if module in ("torch._utils", "torch._tensor") and name in rebuilds:
         return Allowed(qual, rebuilds[name])
     if module == "torch" and (name in _OTHER_DTYPES or name in _OTHER_STORAGES):
-        _bad(f"the checkpoint holds torch.{name} data, which plugrad does not have (its dtypes: "
+        what = f"torch.{_OTHER_STORAGES[name]} (torch.{name})" if name in _OTHER_STORAGES else f"torch.{name}"
+        _bad(f"the checkpoint holds {what} data, which plugrad does not have (its dtypes: "
              f"{', '.join(sorted(DTYPES))})")
     if module == "torch._utils" and name in _OTHER_REBUILDS:
         _bad(f"the checkpoint holds {_OTHER_REBUILDS[name]} ({qual}), which plugrad does not have")
