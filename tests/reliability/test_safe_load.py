@@ -117,7 +117,8 @@ def crafted_files(marker_dir) -> dict:
                                        "storage offset past the storage": {"storage_offset": 10 ** 6},
                                        "storage offset of 2**64": {"storage_offset": 2 ** 64},
                                        "strides shorter than the shape": {"strides": [1]},
-                                       "missing storage": {"storage": 99}, "storage named by a string": {"storage": "0"},
+                                       "missing storage": {"storage": 99},
+                                       "storage named by a string": {"storage": "0"},
                                        "requires_grad not a bool": {"requires_grad": "yes"}}}.items():
         for name, change in changes.items():
             h = json.loads(json.dumps(header))
