@@ -205,7 +205,8 @@ def _upgrade(header, name) -> dict:
         raise LoadError(f"{name}: the header has no tensor table")
     storages, tensors = [], []
     for i, e in enumerate(entries):
-        if not isinstance(e, dict) or e.get("dtype") not in DTYPES or not isinstance(e.get("shape"), list):
+        if not isinstance(e, dict) or not isinstance(e.get("dtype"), str) or e["dtype"] not in DTYPES or \
+                not isinstance(e.get("shape"), list):
             raise LoadError(f"{name}: tensor entry {i} is malformed or has an unknown dtype")
         dt = DTYPES[e["dtype"]]
         shape = check_shape(e["shape"], dt.itemsize, name, f"tensor {i}")
@@ -241,7 +242,7 @@ class _Decoder:
         return offset, nbytes
 
     def _check_storage(self, i, e):
-        if not isinstance(e, dict) or e.get("dtype") not in DTYPES:
+        if not isinstance(e, dict) or not isinstance(e.get("dtype"), str) or e["dtype"] not in DTYPES:
             raise LoadError(f"{self.name}: storage {i} is malformed or has an unknown dtype")
         dt = DTYPES[e["dtype"]]
         numel = e.get("numel")
@@ -332,7 +333,7 @@ class _Decoder:
             parts = [self.node(x, depth + 1) for x in value]
             if all(isinstance(p, float) for p in parts):
                 return complex(*parts)
-        if tag == "$dtype" and value in DTYPES:
+        if tag == "$dtype" and isinstance(value, str) and value in DTYPES:
             return DTYPES[value]
         if tag == "$device" and isinstance(value, str):
             try:
