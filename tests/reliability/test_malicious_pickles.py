@@ -26,6 +26,7 @@ import subprocess
 import zipfile
 
 import pytest
+from fault_support import docs_page
 
 import plugrad
 from plugrad.serialization import LoadError
@@ -245,3 +246,11 @@ def test_every_damaged_zip_is_a_load_error_or_loads_intact(no_stdlib_unpickling)
         except Exception as exc:                 # noqa: BLE001 - the test reports any other class
             outcome[name] = f"{type(exc).__name__}: {exc}"
     assert {k: v for k, v in outcome.items() if v != "ok"} == {}
+
+
+def test_the_figures_are_quoted_in_the_docs(tmp_path):
+    page = docs_page()
+    for phrase, count in (("malicious checkpoints", len(corpus(str(tmp_path / "c")))),
+                          ("damaged archives", len(damaged_zips()))):
+        m = re.search(r"([\d,]+) " + phrase, page)
+        assert m and int(m.group(1).replace(",", "")) == count, f"docs/reliability.md must quote the {phrase}"

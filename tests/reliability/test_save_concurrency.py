@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import subprocess
 import sys
 import threading
 
 import pytest
+from fault_support import docs_page
 
 import plugrad
 
@@ -161,3 +163,11 @@ def test_a_file_object_gets_the_bytes_as_they_are(tmp_path):
     with open(tmp_path / "f.pt", "wb") as f:
         plugrad.save(payload(7), f)
     assert (tmp_path / "f.pt").read_bytes() == buf.getvalue()
+
+
+def test_the_figures_are_quoted_in_the_docs():
+    page = docs_page()
+    m = re.search(r"(\d+) saves from (\d+) threads", page)
+    assert m and (int(m.group(1)), int(m.group(2))) == (THREADS * SAVES_PER_THREAD, THREADS)
+    m = re.search(r"(\d+) saves from (\d+) processes", page)
+    assert m and (int(m.group(1)), int(m.group(2))) == (PROCESSES * SAVES_PER_PROCESS, PROCESSES)

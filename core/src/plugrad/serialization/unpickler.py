@@ -334,5 +334,5 @@ def unpickle(data: bytes, name, find_global, persistent_load, pos: int = 0) -> t
     except LoadError:
         raise
     except (IndexError, KeyError, TypeError, ValueError, AttributeError, OverflowError, struct.error,
-            UnicodeError, RecursionError, MemoryError) as exc:
+            UnicodeError, RecursionError, MemoryError, RuntimeError) as exc:   # RuntimeError: a tensor's truth value
         raise LoadError(f"{name}: the pickle is malformed ({type(exc).__name__}: {str(exc)[:200]})") from None
