@@ -123,6 +123,20 @@ def hand_written(canary: str) -> dict:
     }
 
 
+def exhausting() -> dict:
+    """Pickles that run nothing but would exhaust time or memory if trusted."""
+    put, get = (lambda i: b"r" + struct.pack("<I", i)), (lambda i: b"j" + struct.pack("<I", i))
+    dag = b"\x80\x02}K\x00\x85" + put(0) + b"0"
+    for i in range(60):                   # t[i+1] = (t[i], t[i]): hashing t[60] takes 2**60 steps
+        dag += get(i) + get(i) + b"\x86" + put(i + 1) + b"0"
+    big = b"\x80\x02](" + b"K\x07" * 100_000 + b"e" + put(0) + b"0]("  + get(0) * 1000 + b"e"
+    return {"dict key: tuples 60 deep, each holding the one below twice": dag + get(60) + b"Ns.",
+            "set member: a tuple nested 100,000 deep": b"\x80\x04\x8f(K\x00" + b"\x85" * 100_000 + b"\x90.",
+            "persistent id: a list holding a 100,000-item list 1,000 times": big + b"Q.",
+            "LONG4 claiming 2 GB": b"\x80\x02\x8b\xff\xff\xff\x7f.",
+            "BINUNICODE8 claiming 2**63 bytes": b"\x80\x04\x8d" + struct.pack("<Q", 2 ** 63) + b"."}
+
+
 def corpus(canary: str) -> dict:
     files = {}
     for name, obj in payloads(canary).items():
@@ -131,7 +145,7 @@ def corpus(canary: str) -> dict:
             files[f"{name}, protocol {proto}, bare"] = body
             files[f"{name}, protocol {proto}, legacy torch file"] = legacy(body, proto)
             files[f"{name}, protocol {proto}, zip checkpoint"] = zipped(body)
-    for name, body in hand_written(canary).items():
+    for name, body in {**hand_written(canary), **exhausting()}.items():
         files[f"{name}, bare"] = body
         files[f"{name}, legacy torch file"] = legacy(body, 2)
         files[f"{name}, zip checkpoint"] = zipped(body)

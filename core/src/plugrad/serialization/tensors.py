@@ -17,7 +17,7 @@ from ..layout import contiguous_strides
 from ..nn.parameter import Parameter
 from ..plugins.registry import backend_for
 from ..tensor import Tensor, make
-from .errors import LoadError
+from .errors import LoadError, brief
 
 __all__ = ["StorageTable", "check_shape", "check_layout", "storage_tensor", "view_of", "finish", "place", "DTYPES"]
 
@@ -60,7 +60,7 @@ class StorageTable:
 
 def _int(value, what, name, low=0, high=LIMIT):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value < high:
-        raise LoadError(f"{name}: {what} must be an integer in [{low}, {high}), got {str(value)[:60]!r}")
+        raise LoadError(f"{name}: {what} must be an integer in [{low}, {high}), got {brief(value)}")
     return value
 
 
@@ -68,7 +68,7 @@ def check_shape(shape, itemsize, name, what) -> tuple:
     """``shape`` as a tuple after checking that it is one (at most 64 dims, none
     negative) of a tensor whose bytes could exist, empty or not (LoadError otherwise)."""
     if not isinstance(shape, (list, tuple)) or len(shape) > MAX_DIMS:
-        raise LoadError(f"{name}: {what} has an invalid shape {str(shape)[:80]} (at most {MAX_DIMS} dims)")
+        raise LoadError(f"{name}: {what} has an invalid shape {brief(shape)} (at most {MAX_DIMS} dims)")
     shape = tuple(_int(n, f"a dimension of {what}", name) for n in shape)
     size = 1
     for n in shape:
@@ -86,7 +86,7 @@ def check_layout(shape, strides, offset, dtype, storage_numel, name, what="a ten
     if strides is None:
         strides = contiguous_strides(shape)
     if not isinstance(strides, (list, tuple)) or len(strides) != len(shape):
-        raise LoadError(f"{name}: {what} has strides {str(strides)[:80]} for shape {shape}")
+        raise LoadError(f"{name}: {what} has strides {brief(strides)} for shape {shape}")
     strides = tuple(_int(s, f"a stride of {what}", name) for s in strides)
     offset = _int(offset, f"the storage offset of {what}", name)
     if 0 not in shape:
@@ -117,8 +117,10 @@ def place(root: Tensor, saved: str, map_location, name) -> Tensor:
         moved = loc(root, saved)
         if moved is None:
             return root
-        if not isinstance(moved, Tensor):
-            raise TypeError(f"map_location returned {type(moved).__name__}, expected a tensor or None")
+        if not isinstance(moved, Tensor) or moved.numel() != root.numel() or moved.dtype is not root.dtype:
+            raise TypeError(f"map_location must return the storage it was given (a 1-d {root.dtype} tensor of "
+                            f"{root.numel()} elements), moved or changed, or None; it returned "
+                            f"{moved!r:.80}")
         return moved.contiguous().reshape(-1)
     if isinstance(loc, dict):
         target = loc.get(saved, saved)
@@ -151,7 +153,7 @@ def view_of(root: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
 def finish(t: Tensor, requires_grad, parameter: bool, name) -> Tensor:
     """``t`` as a Parameter or with ``requires_grad`` set, as saved."""
     if not isinstance(requires_grad, bool):
-        raise LoadError(f"{name}: requires_grad must be a bool, got {str(requires_grad)[:40]!r}")
+        raise LoadError(f"{name}: requires_grad must be a bool, got {brief(requires_grad)}")
     if requires_grad and not t._dtype.is_floating_point:
         raise LoadError(f"{name}: a tensor of dtype {t._dtype.name} cannot require grad")
     if parameter:

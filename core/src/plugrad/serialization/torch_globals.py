@@ -17,7 +17,7 @@ from ..device import device as _device
 from ..layout import Size
 from .errors import LoadError
 from .tensors import DTYPES
-from .unpickler import Allowed
+from .unpickler import Allowed, check_key
 
 __all__ = ["StorageType", "TENSOR_TYPE", "PARAMETER_TYPE", "data_global", "torch_global"]
 
@@ -111,6 +111,8 @@ def _collection(kind):
     def build(items=()):
         if not isinstance(items, (list, tuple, set, frozenset, dict)):
             raise TypeError(f"{kind.__name__}() takes a list, tuple, set or dict")
+        for k in items:           # what the constructor will hash (for a list of pairs, the pairs)
+            check_key(k)
         return kind(items)
     return build
 

@@ -22,7 +22,7 @@ import zipfile
 
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from .errors import LoadError
+from .errors import LoadError, brief
 from .tensors import DTYPES, LIMIT, check_layout, finish, place, storage_tensor, view_of
 from .torch_globals import PARAMETER_TYPE, TENSOR_TYPE, StorageType, data_global, torch_global
 from .unpickler import Allowed, unpickle
@@ -65,7 +65,7 @@ class _Checkpoint:
     # ---- storages ------------------------------------------------------------------------------
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
-            raise LoadError(f"{self.name}: unknown persistent id {str(pid)[:80]!r} (PyTorch files name storages "
+            raise LoadError(f"{self.name}: unknown persistent id {brief(pid)} (PyTorch files name storages "
                             f"only)")
         if len(pid) == 5:
             _, stype, key, location, numel = pid
@@ -73,15 +73,15 @@ class _Checkpoint:
         elif len(pid) == 6:
             _, stype, key, location, numel, view = pid
         else:
-            raise LoadError(f"{self.name}: malformed storage id {str(pid)[:80]!r}")
+            raise LoadError(f"{self.name}: malformed storage id {brief(pid)}")
         if not isinstance(stype, StorageType) or not isinstance(location, str) or \
                 isinstance(numel, bool) or not isinstance(numel, int) or not 0 <= numel < LIMIT // 8:
-            raise LoadError(f"{self.name}: malformed storage id {str(pid)[:80]!r}")
+            raise LoadError(f"{self.name}: malformed storage id {brief(pid)}")
         if not isinstance(key, (str, int)):
-            raise LoadError(f"{self.name}: storage key {str(key)[:40]!r} is not a string")
+            raise LoadError(f"{self.name}: storage key {brief(key)} is not a string")
         spec = (stype.dtype, numel, location)
         if self.specs.setdefault(key, spec)[:2] != spec[:2]:
-            raise LoadError(f"{self.name}: storage {str(key)[:40]!r} is declared twice, with different types or "
+            raise LoadError(f"{self.name}: storage {brief(key)} is declared twice, with different types or "
                             f"sizes")
         if self.records is None:
             return None
@@ -89,7 +89,7 @@ class _Checkpoint:
         if view is None:
             return root
         if not isinstance(view, tuple) or len(view) != 3:
-            raise LoadError(f"{self.name}: malformed storage view {str(view)[:80]!r}")
+            raise LoadError(f"{self.name}: malformed storage view {brief(view)}")
         _, offset, size = view
         layout = check_layout((size,), (1,), offset, stype.dtype, root.numel(), self.name, "a storage view")
         t = view_of(root, *layout)
@@ -126,7 +126,7 @@ class _Checkpoint:
                 raise LoadError(f"{self.name}: a storage view is reinterpreted as {dtype.name}")
             storage = self.root(key, dtype)
         if isinstance(offset, bool) or not isinstance(offset, int):
-            raise LoadError(f"{self.name}: storage offset {str(offset)[:40]!r} is not an integer")
+            raise LoadError(f"{self.name}: storage offset {brief(offset)} is not an integer")
         layout = check_layout(size, stride, base + offset, storage._dtype, base + storage.numel(), self.name)
         return view_of(storage, *layout)
 
@@ -134,7 +134,7 @@ class _Checkpoint:
         if not isinstance(hooks, dict):
             raise LoadError(f"{self.name}: backward hooks must be a dict, got {type(hooks).__name__}")
         if metadata:
-            raise LoadError(f"{self.name}: the tensor has conjugate or negative bits ({str(metadata)[:60]}), which "
+            raise LoadError(f"{self.name}: the tensor has conjugate or negative bits ({brief(metadata)}), which "
                             f"plugrad does not have")
 
     def rebuild_tensor(self, storage, offset, size, stride):
@@ -152,7 +152,7 @@ class _Checkpoint:
         if self.records is None:
             return None
         if dtype not in DTYPES.values():
-            raise LoadError(f"{self.name}: _rebuild_tensor_v3 names dtype {str(dtype)[:40]!r}")
+            raise LoadError(f"{self.name}: _rebuild_tensor_v3 names dtype {brief(dtype)}")
         self._hooks(hooks, metadata)
         return finish(self._tensor(storage, offset, size, stride, dtype), requires_grad, False, self.name)
 
@@ -177,9 +177,9 @@ class _Checkpoint:
 
     def rebuild_from_type_v2(self, func, new_type, args, state):
         if not isinstance(func, Allowed) or func.fn not in self.rebuilds.values() or not isinstance(args, tuple):
-            raise LoadError(f"{self.name}: _rebuild_from_type_v2 calls {str(func)[:60]!r}")
+            raise LoadError(f"{self.name}: _rebuild_from_type_v2 calls {brief(func)}")
         if new_type not in (TENSOR_TYPE, PARAMETER_TYPE):
-            raise LoadError(f"{self.name}: _rebuild_from_type_v2 makes a {str(new_type)[:60]!r}, which is not a "
+            raise LoadError(f"{self.name}: _rebuild_from_type_v2 makes a {brief(new_type)}, which is not a "
                             f"tensor type plugrad has")
         t = func.fn(*args)
         if self.records is None:
@@ -193,7 +193,7 @@ class _Checkpoint:
             return t
         if not isinstance(state, dict) or not all(isinstance(k, str) and k.isidentifier() and
                                                   not k.startswith("_") and not hasattr(t, k) for k in state):
-            raise LoadError(f"{self.name}: a tensor's saved attributes {str(state)[:80]} are not plain names")
+            raise LoadError(f"{self.name}: a tensor's saved attributes {brief(state)} are not plain names")
         for k, v in state.items():
             setattr(t, k, v)
         return t
@@ -237,12 +237,12 @@ def _zip_records(blob: bytes, name):
 def read_zip(blob: bytes, name, map_location):
     """The object in a ``torch.save`` zip checkpoint."""
     pkl, record = _zip_records(blob, name)
-    ckpt = _Checkpoint(name, map_location, record)
-    return unpickle(pkl, f"{name} (data.pkl)", ckpt.find_global, ckpt.persistent_load)[0]
+    ckpt = _Checkpoint(f"{name} (data.pkl)", map_location, record)
+    return unpickle(pkl, ckpt.name, ckpt.find_global, ckpt.persistent_load)[0]
 
 
 def _no_persistent_id(pid):
-    raise LoadError(f"a persistent id {str(pid)[:60]!r} where the legacy format has none")
+    raise LoadError(f"a persistent id {brief(pid)} where the legacy format has none")
 
 
 def read_legacy(blob: bytes, name, map_location):
@@ -255,7 +255,7 @@ def read_legacy(blob: bytes, name, map_location):
                         f"magic number); plugrad.load never unpickles arbitrary objects")
     version, pos = unpickle(blob, name, data_global, _no_persistent_id, pos)
     if version != _LEGACY_PROTOCOL:
-        raise LoadError(f"{name}: unsupported legacy PyTorch protocol version {str(version)[:20]}")
+        raise LoadError(f"{name}: unsupported legacy PyTorch protocol version {brief(version)}")
     info, pos = unpickle(blob, name, data_global, _no_persistent_id, pos)
     if not isinstance(info, dict) or info.get("little_endian") is not True:
         raise LoadError(f"{name}: the checkpoint is not little-endian or its system information is malformed")
@@ -269,13 +269,13 @@ def read_legacy(blob: bytes, name, map_location):
     for key in keys:
         spec = survey.specs.get(key)
         if spec is None:
-            raise LoadError(f"{name}: storage {str(key)[:40]!r} is listed but never used")
+            raise LoadError(f"{name}: storage {brief(key)} is listed but never used")
         if pos + 8 > len(blob):
             raise LoadError(f"{name} is truncated in the storage data")
         (count,) = _I64.unpack_from(blob, pos)
         nbytes = spec[1] * spec[0].itemsize
         if count != spec[1] or pos + 8 + nbytes > len(blob):
-            raise LoadError(f"{name}: storage {str(key)[:40]!r} holds {count} elements where {spec[1]} are declared, "
+            raise LoadError(f"{name}: storage {brief(key)} holds {count} elements where {spec[1]} are declared, "
                             f"or is truncated")
         records[key] = blob[pos + 8:pos + 8 + nbytes]
         pos += 8 + nbytes

@@ -22,13 +22,14 @@ from collections import Counter, OrderedDict
 
 from .errors import LoadError
 
-__all__ = ["Allowed", "unpickle"]
+__all__ = ["Allowed", "unpickle", "check_key"]
 
 #: Python 2 module names that protocol 0-2 pickles use (pickle's own _compat_pickle mapping, for the names
 #: the allowlist has)
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 _MAX_PROTOCOL = 5
 _MAX_KEY_DEPTH = 100
+_MAX_KEY_NODES = 100_000
 
 
 class Allowed:
@@ -41,6 +42,23 @@ class Allowed:
 
     def __repr__(self):
         return f"<allowed {self.qualname}>"
+
+
+def check_key(k):
+    """``k`` after checking that hashing it is cheap: Python hashes a tuple by hashing
+    every member, again for each reference, so a dict key or set member nested
+    thousands of tuples deep would overflow the C stack, and 60 levels of tuples
+    holding the one below twice would take 2**60 steps."""
+    todo, visits = [(k, 0)], 0
+    while todo:
+        obj, depth = todo.pop()
+        visits += 1
+        if depth > _MAX_KEY_DEPTH or visits > _MAX_KEY_NODES:
+            raise LoadError(f"a dict key or set member is nested more than {_MAX_KEY_DEPTH} levels deep or holds "
+                            f"more than {_MAX_KEY_NODES} values")
+        if isinstance(obj, (tuple, frozenset)):
+            todo.extend((x, depth + 1) for x in obj)
+    return k
 
 
 class _Reader:
@@ -147,7 +165,7 @@ class _Machine:
 
     def call(self, func, args, how):
         if not isinstance(func, Allowed):
-            self.fail(f"the pickle's {how} calls {str(func)[:60]!r}, which is not an allowed function")
+            self.fail(f"the pickle's {how} calls a {type(func).__name__}, which is not an allowed function")
         if not isinstance(args, tuple):
             self.fail(f"the pickle's {how} of {func.qualname} has arguments that are not a tuple")
         self.push(self.named(func.fn, *args))
@@ -164,16 +182,7 @@ class _Machine:
         self.fail(f"the pickle sets the state of a {type(inst).__name__} object, which loading never does")
 
     def key(self, k):
-        """``k`` after checking that hashing it cannot recurse deeply (a dict key or set
-        member nested thousands of tuples deep would overflow the C stack)."""
-        todo, depth = [(k, 0)], 0
-        while todo:
-            obj, depth = todo.pop()
-            if depth > _MAX_KEY_DEPTH:
-                self.fail(f"a dict key or set member is nested more than {_MAX_KEY_DEPTH} levels deep")
-            if isinstance(obj, (tuple, frozenset)):
-                todo.extend((x, depth + 1) for x in obj)
-        return k
+        return self.named(check_key, k)
 
     def setitems(self, target, items):
         if not isinstance(target, dict) or len(items) % 2:
