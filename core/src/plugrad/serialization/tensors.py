@@ -102,7 +102,7 @@ def storage_tensor(data, dtype, name) -> Tensor:
     cpu = backend_for("cpu")
     n = len(data) // dtype.itemsize
     try:
-        return make(cpu, cpu.from_bytes(bytes(data), (n,), dtype), (n,), dtype)
+        return make(cpu, cpu.from_bytes(data, (n,), dtype), (n,), dtype)
     except (ValueError, TypeError, OverflowError, MemoryError) as exc:
         raise LoadError(f"{name}: cannot build a storage of {n} {dtype.name} elements ({exc})") from None
 
