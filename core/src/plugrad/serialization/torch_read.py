@@ -104,13 +104,14 @@ class _Checkpoint:
             return found
         data = self.records.get(key) if isinstance(self.records, dict) else self.records(key)
         if data is None:
-            raise LoadError(f"{self.name}: storage {key!r} has no data record")
+            raise LoadError(f"{self.name}: storage {brief(key)} has no data record")
         _, numel, location = self.specs[key]
         declared = numel * self.specs[key][0].itemsize
         if len(data) != declared:
-            raise LoadError(f"{self.name}: storage {key!r} should hold {declared} bytes, its record holds {len(data)}")
+            raise LoadError(f"{self.name}: storage {brief(key)} should hold {declared} bytes, its record holds "
+                            f"{len(data)}")
         if len(data) % dtype.itemsize:
-            raise LoadError(f"{self.name}: storage {key!r} of {len(data)} bytes cannot be read as {dtype.name}")
+            raise LoadError(f"{self.name}: storage {brief(key)} of {len(data)} bytes cannot be read as {dtype.name}")
         root = place(storage_tensor(data, dtype, self.name), location, self.map_location, self.name)
         self.roots[(key, dtype.name)] = root
         self.origin[id(root)] = (key, 0)
