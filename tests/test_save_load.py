@@ -61,6 +61,14 @@ def test_numpy_arrays_round_trip_as_data(dtype):
         assert got.tobytes() == case.tobytes()
 
 
+def test_numpy_scalars_round_trip_as_numpy_scalars():
+    values = [np.float32(1.5), np.int64(-3), np.bool_(True), np.uint8(200), np.float16(0.1), np.complex64(1 - 1j)]
+    got = round_trip(values)
+    assert [type(v) for v in got] == [type(v) for v in values] and got == values
+    with pytest.raises(TypeError, match="NumPy arrays and scalars"):
+        plugrad.save(np.float32(1.0), io.BytesIO(), format="torch")
+
+
 def test_numpy_arrays_of_objects_or_records_are_refused_at_save():
     for arr in (np.array([object()]), np.zeros(2, dtype=[("a", "i4")]), np.array(["text"])):
         with pytest.raises(TypeError, match="NumPy arrays of booleans and numbers"):

@@ -11,7 +11,7 @@ entry names a storage (dtype, element count, place in the data section, device)
 and its layout over it (shape, strides, storage offset), so that tensors saved
 together that share memory (a tensor and its views) share it again after loading.
 An array entry gives NumPy's type string (plain numbers only: bool, integers,
-floats, complex), its shape and its bytes. Everything is little-endian.
+floats, complex), its shape and its bytes; a NumPy scalar is a 0-d array entry. Everything is little-endian.
 
 The digest covers everything before it, so a truncated or altered file is refused
 before anything is built, and every size and layout is checked against the bytes
@@ -36,7 +36,7 @@ from ..tensor import Tensor
 from .errors import LoadError
 from .tensors import DTYPES, LIMIT, StorageTable, check_layout, check_shape, finish, place, storage_tensor, view_of
 
-__all__ = ["MAGIC", "VERSION", "encode", "decode", "is_native", "is_ndarray"]
+__all__ = ["MAGIC", "VERSION", "encode", "decode", "is_native", "is_ndarray", "is_numpy_scalar"]
 
 MAGIC = b"PLUGRAD\x00"
 VERSION = 2
@@ -50,6 +50,13 @@ _TYPESTR = re.compile(r"\|[biu]1|[<>][iuf][248]|[<>]c(8|16)")
 def is_ndarray(obj) -> bool:
     """Whether ``obj`` is a NumPy array (told without importing NumPy)."""
     return type(obj).__name__ == "ndarray" and hasattr(obj, "__array_interface__") and hasattr(obj, "tobytes")
+
+
+def is_numpy_scalar(obj) -> bool:
+    """Whether ``obj`` is a NumPy scalar such as ``np.float32(1.5)`` (``np.float64`` is
+    also a Python float and is saved as one)."""
+    return type(obj).__module__ == "numpy" and hasattr(obj, "__array_interface__") and \
+        getattr(obj, "shape", None) == () and hasattr(obj, "tobytes")
 
 
 # ---- saving ------------------------------------------------------------------------------
@@ -80,6 +87,8 @@ class _Encoder:
             return {"$tensor": self.tensor(obj)}
         if is_ndarray(obj):
             return {"$ndarray": self.array(obj)}
+        if is_numpy_scalar(obj):
+            return {"$npscalar": self.array(obj)}
         if isinstance(obj, _dt.dtype):
             return {"$dtype": obj.name}
         if isinstance(obj, _device):
@@ -318,6 +327,11 @@ class _Decoder:
             return self.tensor(value)
         if tag == "$ndarray":
             return self.array(value)
+        if tag == "$npscalar":
+            arr = self.array(value)
+            if arr.shape != ():
+                raise LoadError(f"{self.name}: a NumPy scalar refers to array {value} of shape {arr.shape}")
+            return arr[()]
         if tag in ("$tuple", "$set", "$frozenset") and isinstance(value, list):
             items = [self.node(x, depth + 1) for x in value]
             kind = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}[tag]

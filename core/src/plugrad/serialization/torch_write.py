@@ -23,7 +23,7 @@ from ..device import device as _device
 from ..layout import Size
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from .native import is_ndarray
+from .native import is_ndarray, is_numpy_scalar
 from .pickler import Pickler
 from .tensors import StorageTable
 
@@ -83,8 +83,9 @@ class _Writer:
             return "torch", "device", (obj.type,) if obj.index is None else (obj.type, obj.index)
         if isinstance(obj, complex):
             return "builtins", "complex", (obj.real, obj.imag)
-        why = ("torch.load(weights_only=True) refuses NumPy arrays: convert them with plugrad.from_numpy, or use "
-               "plugrad's own format (the default)") if is_ndarray(obj) else \
+        why = ("torch.load(weights_only=True) refuses NumPy arrays and scalars: convert them with "
+               "plugrad.from_numpy or .item(), or use plugrad's own format (the default)") \
+            if is_ndarray(obj) or is_numpy_scalar(obj) else \
             f"torch.load(weights_only=True) would refuse a {type(obj).__qualname__}"
         raise TypeError(f"plugrad.save(format='torch') stores tensors, numbers, strings, bytes, None, dtypes, "
                         f"devices and lists, tuples, sets and dicts of them; {why}")
