@@ -132,8 +132,9 @@ def place(root: Tensor, saved: str, map_location, name) -> Tensor:
         dev = _device(target) if not isinstance(target, _device) else target
         return root.to(dev)
     except (RuntimeError, ValueError, TypeError) as exc:
-        raise LoadError(f"{name}: a tensor was saved on device '{saved}', which is not usable here ({exc}). "
-                        f"Pass map_location='cpu' (or another device) to load it elsewhere.") from None
+        where = f"device '{saved}', where it was saved" if loc is None else f"device '{target}' ({brief(loc)})"
+        raise LoadError(f"{name}: a {root._dtype.name} storage cannot be put on {where}: {exc}. Pass "
+                        f"map_location='cpu' (or another device) to load it elsewhere.") from None
 
 
 def view_of(root: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
