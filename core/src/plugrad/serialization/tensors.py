@@ -132,7 +132,7 @@ def place(root: Tensor, saved: str, map_location, name) -> Tensor:
         dev = _device(target) if not isinstance(target, _device) else target
         return root.to(dev)
     except (RuntimeError, ValueError, TypeError) as exc:
-        where = f"device '{saved}', where it was saved" if loc is None else f"device '{target}' ({brief(loc)})"
+        where = f"device '{target}'" + (", where it was saved" if loc is None else " (map_location)")
         raise LoadError(f"{name}: a {root._dtype.name} storage cannot be put on {where}: {exc}. Pass "
                         f"map_location='cpu' (or another device) to load it elsewhere.") from None
 
