@@ -116,6 +116,7 @@ def test_each_layer_state_dict_round_trips_bit_for_bit(name):
     model.load_state_dict(loaded)          # a PyTorch state dict loads straight into the plugrad module
     assert list(model.state_dict()) == list(want)
     assert_same(to_torch(model.state_dict()), OrderedDict((k, v.detach()) for k, v in want.items()))
+    assert to_torch(loaded)._metadata == want._metadata       # the module versions torch keeps come back
 
 
 def test_a_whole_model_round_trips_with_parameters_kept_as_parameters():

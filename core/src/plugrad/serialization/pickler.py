@@ -5,9 +5,11 @@ lists, tuples, dicts (``OrderedDict`` included) and sets and leaves everything
 else (subclasses of tuple and list included) to a ``reduce(obj)`` callback that
 returns ``(module, name, args)``: the global to call and its arguments, a bare
 global (``("global", module, name)``) or a persistent id (``("persistent", pid)``).
-Shared objects are memoized, so an object referenced twice loads as one object
-(and a list that contains itself is written as pickle writes it). Nothing here
-pickles arbitrary objects: the callback decides, and refuses the rest.
+An ``OrderedDict``'s attributes (a state dict's ``_metadata``) are written as
+pickle writes them, with ``BUILD``. Shared objects are memoized, so an object
+referenced twice loads as one object (and a list that contains itself is written
+as pickle writes it). Nothing here pickles arbitrary objects: the callback
+decides, and refuses the rest.
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ class Pickler:
                 out += b"}"
             self._put(obj)
             self._batched([x for kv in obj.items() for x in kv], depth, b"u")
+            attrs = getattr(obj, "__dict__", None) if isinstance(obj, OrderedDict) else None
+            if attrs:                    # a state dict's ``_metadata``, restored by BUILD as pickle does
+                self.save(dict(attrs), depth + 1)
+                out += b"b"
         elif type(obj) is set:
             self.global_("builtins", "set")
             self.save(list(obj), depth + 1)
