@@ -29,7 +29,7 @@ class Pickler:
 
     def __init__(self, reduce):
         self.reduce = reduce
-        self.out = bytearray(b"\x80\x02")
+        self.out = bytearray(b"\x80" + bytes([PROTOCOL]))
         self.memo = {}           # id(obj) -> memo index
         self.keep = []           # memoized objects, so that their ids stay unique
         self.globals = {}        # (module, name) -> memo index
