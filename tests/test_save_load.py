@@ -15,6 +15,8 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import plugrad
 
@@ -123,3 +125,39 @@ def test_format_argument_is_checked():
         plugrad.save(plugrad.ones(1), io.BytesIO(), format="onnx")
     with pytest.raises(ValueError, match="zip"):
         plugrad.save(plugrad.ones(1), io.BytesIO(), format="torch", _use_new_zipfile_serialization=False)
+
+
+_DTYPES = [plugrad.float32, plugrad.float64, plugrad.float16, plugrad.bfloat16, plugrad.int64, plugrad.int32,
+           plugrad.int16, plugrad.int8, plugrad.uint8, plugrad.bool]
+
+
+@st.composite
+def views_of_one_base(draw):
+    """A base tensor of random shape and dtype and random views of it (slices with steps,
+    transposes, single rows), as a dict."""
+    shape = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
+    dtype = draw(st.sampled_from(_DTYPES))
+    base = (plugrad.randn(*shape) * 50).to(dtype)
+    out = {"base": base}
+    for i in range(draw(st.integers(0, 4))):
+        t = base
+        for d in range(t.dim()):
+            n = t.shape[d]
+            start = draw(st.integers(0, n - 1))
+            step = draw(st.integers(1, 3))
+            t = t.narrow(d, start, n - start)[(slice(None),) * d + (slice(None, None, step),)]
+        if t.dim() > 1 and draw(st.booleans()):
+            t = t.transpose(0, t.dim() - 1)
+        out[f"view{i}"] = t
+    return out
+
+
+@settings(max_examples=25)
+@given(views_of_one_base(), st.sampled_from(["plugrad", "torch"]))
+def test_random_views_keep_layout_values_and_sharing(obj, fmt):
+    got = round_trip(obj, fmt)
+    for k, t in obj.items():
+        assert got[k].dtype == t.dtype and got[k].shape == t.shape and got[k].stride() == t.stride()
+        assert got[k].storage_offset() == t.storage_offset()
+        assert got[k].untyped_storage() is got["base"].untyped_storage()
+        assert plugrad.equal(got[k], t)
