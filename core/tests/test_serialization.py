@@ -168,13 +168,12 @@ def test_pickles_are_refused_without_running_them(tmp_path):
 
 
 @pytest.mark.torch_oracle
-def test_torch_save_files_are_refused():
+def test_torch_save_files_load():
     torch = pytest.importorskip("torch")
     buf = io.BytesIO()
-    torch.save({"w": torch.ones(2)}, buf)
+    torch.save({"w": torch.arange(3.0)}, buf)
     buf.seek(0)
-    with pytest.raises(LoadError, match="zip"):
-        plugrad.load(buf)
+    assert plugrad.load(buf)["w"].tolist() == torch.arange(3.0).tolist()
 
 
 def test_truncated_files_are_refused():
@@ -209,7 +208,7 @@ GOOD_ENTRY = {"dtype": "float32", "shape": [4], "offset": 0, "nbytes": 16, "devi
 
 
 @pytest.mark.parametrize("change, why", [
-    ({"shape": [1 << 40, 1 << 20]}, "needs"),         # a huge allocation the file cannot hold
+    ({"shape": [1 << 40, 1 << 20]}, "larger than any tensor"),   # a huge allocation the file cannot hold
     ({"nbytes": 1 << 50}, "needs"),
     ({"shape": [8], "nbytes": 32}, "outside"),
     ({"offset": 8}, "outside"),

@@ -63,7 +63,7 @@ def split(blob):
     return version, n, header, blob[PREFIX.size + n:-32]
 
 
-def forge(header, data: bytes, version: int = 1, header_len: int | None = None, raw: bytes | None = None) -> bytes:
+def forge(header, data: bytes, version: int = 2, header_len: int | None = None, raw: bytes | None = None) -> bytes:
     """A file around ``header`` (or ``raw`` header bytes) with a correct digest."""
     raw = json.dumps(header).encode() if raw is None else raw
     body = PREFIX.pack(MAGIC, version, len(raw) if header_len is None else header_len) + raw + data
@@ -92,25 +92,39 @@ def crafted_files(marker_dir) -> dict:
                        "one wrong magic byte": b"PLUGRAE\x00" + good[8:], "magic only": MAGIC,
                        "magic and zeros": MAGIC + bytes(64)}.items():
         files[f"wrong magic: {name}"] = blob
-    for v in (0, 2, 2 ** 32 - 1):
+    for v in (0, 3, 2 ** 32 - 1):
         files[f"version {v}"] = forge(header, data, version=v)
     for cut in range(len(good)):
         files[f"truncated to {cut} bytes"] = good[:cut]
     for claim in (n + 1, len(good), 2 ** 30, 2 ** 60, 2 ** 64 - 1):
         files[f"header length {claim}"] = good[:12] + struct.pack("<Q", claim) + good[PREFIX.size:]
         files[f"header length {claim}, digest recomputed"] = forge(header, data, header_len=claim)
-    entry = header["tensors"][0]
-    for name, change in {"shape of 1 GiB": {"shape": [2 ** 28], "nbytes": 2 ** 30},
-                         "shape of 2**80 elements": {"shape": [2 ** 40, 2 ** 40], "nbytes": 2 ** 82},
-                         "nbytes of 2**60": {"nbytes": 2 ** 60}, "offset past the end": {"offset": len(data)},
-                         "offset of 2**63": {"offset": 2 ** 63}, "negative dimension": {"shape": [-3, 4]},
-                         "dimension of 5000 digits": {"shape": ["<5000 digits>"]},
-                         "65 dimensions": {"shape": [1] * 65}, "unknown dtype": {"dtype": "object"},
-                         "dtype naming code": {"dtype": "__import__('os')"}}.items():
-        h = json.loads(json.dumps(header))
-        h["tensors"][0] = dict(entry, **change)
-        raw = json.dumps(h).replace('"<5000 digits>"', "1" + "0" * 4999).encode()  # json.dumps refuses such ints
-        files[f"tensor entry: {name}"] = forge(None, data, raw=raw)
+    for table, changes in {"storages": {"1 GiB of elements": {"numel": 2 ** 28}, "2**80 elements": {"numel": 2 ** 80},
+                                        "offset past the end": {"offset": len(data)},
+                                        "offset of 2**63": {"offset": 2 ** 63}, "negative offset": {"offset": -4},
+                                        "unknown dtype": {"dtype": "object"},
+                                        "dtype naming code": {"dtype": "__import__('os')"}, "no device": {"device": 3}},
+                           "tensors": {"shape of 2**80 elements": {"shape": [2 ** 40, 2 ** 40], "strides": [1, 1]},
+                                       "shape past the storage": {"shape": [100, 4]},
+                                       "zero elements and a dim of 2**63": {"shape": [0, 2 ** 63], "strides": [1, 1]},
+                                       "zero elements and dims of 2**40": {"shape": [0, 2 ** 40, 2 ** 40],
+                                                                           "strides": [1, 1, 1]},
+                                       "negative dimension": {"shape": [-3, 4]},
+                                       "dimension of 5000 digits": {"shape": ["<5000 digits>"], "strides": [1]},
+                                       "65 dimensions": {"shape": [1] * 65, "strides": [1] * 65},
+                                       "stride past the storage": {"strides": [1000, 1]},
+                                       "negative stride": {"strides": [-4, 1]},
+                                       "storage offset past the storage": {"storage_offset": 10 ** 6},
+                                       "storage offset of 2**64": {"storage_offset": 2 ** 64},
+                                       "strides shorter than the shape": {"strides": [1]},
+                                       "missing storage": {"storage": 99},
+                                       "storage named by a string": {"storage": "0"},
+                                       "requires_grad not a bool": {"requires_grad": "yes"}}}.items():
+        for name, change in changes.items():
+            h = json.loads(json.dumps(header))
+            h[table][0] = dict(h[table][0], **change)
+            raw = json.dumps(h).replace('"<5000 digits>"', "1" + "0" * 4999).encode()  # json.dumps refuses such ints
+            files[f"{table[:-1]} entry: {name}"] = forge(None, data, raw=raw)
     files["data_size of 2**50"] = forge(dict(header, data_size=2 ** 50), data)
     files["data section longer than announced"] = forge(header, data + bytes(8))
     for pos, what in ((-1, "last"), (-32, "first"), (-17, "middle")):
@@ -121,6 +135,8 @@ def crafted_files(marker_dir) -> dict:
                       "a JSON list": b"[1, 2, 3]", "NaN constant": b'{"format": "plugrad", "data_size": NaN}',
                       "nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
                       "no tensor table": json.dumps(dict(header, tensors=None)).encode(),
+                      "no storage table": json.dumps(dict(header, storages={})).encode(),
+                      "reference to a missing array": json.dumps(dict(header, root={"$ndarray": 0})).encode(),
                       "unknown node": json.dumps(dict(header, root={"$pickle": "gASV"})).encode(),
                       "reference to a missing tensor": json.dumps(dict(header, root={"$tensor": 99})).encode(),
                       "class-like node": json.dumps(dict(header, root={"__class__": "os.system"})).encode()}.items():
@@ -161,11 +177,15 @@ def test_every_crafted_file_is_refused_without_running_code_or_touching_the_mode
 
 
 @pytest.mark.parametrize("name, why", [
-    ("pickle protocol 2", "is a Python pickle"), ("zip holding a pickle", "zip archive"),
-    ("wrong magic: text", "not a plugrad file"), ("version 2", "unsupported plugrad file version 2"),
+    ("pickle protocol 2", "names the global io.open, which plugrad.load never calls"),
+    ("pickle protocol 0", "is a Python pickle"), ("zip holding a pickle", "global io.open"),
+    ("wrong magic: text", "not a plugrad file"), ("version 3", "unsupported plugrad file version 3"),
     ("truncated to 100 bytes", "truncated"), ("header length 1152921504606846976", "header claims"),
-    ("tensor entry: shape of 1 GiB", "outside the data section (bytes 0..1073741824 of"),
-    ("tensor entry: offset past the end", "outside"),
+    ("storage entry: 1 GiB of elements", "outside the data section (bytes 0..1073741824 of"),
+    ("storage entry: offset past the end", "outside"),
+    ("tensor entry: zero elements and a dim of 2**63", "a dimension of tensor 0 must be an integer in"),
+    ("tensor entry: zero elements and dims of 2**40", "larger than any tensor can be"),
+    ("tensor entry: stride past the storage", "reads element 3002 of a storage of 12 elements"),
     ("digest: last byte changed", "checksum does not match"), ("header: nested 100,000 deep", "not valid JSON"),
     ("header: unknown node", "unknown or malformed node '$pickle'"),
     ("tensor entry: dimension of 5000 digits", "not valid JSON"),
