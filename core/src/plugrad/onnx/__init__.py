@@ -16,14 +16,16 @@ import enum
 import importlib
 import inspect
 
+from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
+from ..ops.join import cat
 from ..tensor import Tensor
 from . import errors
 from .convert import Converter
 from .errors import OnnxExporterError, UnsupportedOperatorError
 from .graph import Graph
 from .mapping import MAPPINGS
-from .trace import is_tracing, tensors_in, trace
+from .trace import is_tracing, pair, tensors_in, trace
 
 __all__ = ["export", "is_in_onnx_export", "TrainingMode", "OperatorExportTypes", "OnnxExporterError",
            "UnsupportedOperatorError", "errors", "MAPPINGS", "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
@@ -112,6 +114,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         model.train(training == TrainingMode.TRAINING)
     try:
         result, root = trace(model, args, kwargs)
+        if axes:
+            _trace_again_bigger(model, args, kwargs, input_names, axes, root)
     finally:
         if was_training is not None:
             model.train(was_training)
@@ -139,6 +143,33 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     if verify:
         _verify(proto, input_names, inputs, output_names, outputs)
     return proto
+
+
+def _trace_again_bigger(model, args, kwargs, input_names, axes, root) -> None:
+    """Trace the forward a second time, each dynamic dim of the inputs one longer (its
+    first slice repeated at the end), and pair the two traces (``trace.pair``): the
+    sizes that differ are the ones the graph computes at run time."""
+    inputs = iter(zip(input_names, tensors_in(list(args) + list(kwargs.values()))))
+
+    def grow(value):
+        if isinstance(value, Tensor):
+            name, t = next(inputs)
+            for d in sorted(axes.get(name, {})):
+                d = d + t.dim() if d < 0 else d
+                t = cat([t, t.narrow(d, 0, 1)], d)
+            return t
+        if isinstance(value, (tuple, list)):
+            return type(value)(grow(v) for v in value)
+        return value
+
+    with no_grad():
+        bigger_args = tuple(grow(a) for a in args)
+        bigger_kwargs = {k: grow(v) for k, v in kwargs.items()}
+    _, other = trace(model, bigger_args, bigger_kwargs)
+    if not pair(root, other):
+        raise OnnxExporterError(f"plugrad.onnx.export: the forward calls other ops when the dynamic axes "
+                                f"{axes} change size (an RNN unrolls one step per element of its sequence); "
+                                f"export with those dims static")
 
 
 def _input_names(model, args, kwargs, inputs, given) -> list:

@@ -43,6 +43,8 @@ class Converter:
         self.opset = graph.opset
         self.params = params
         self.env = {}
+        self._alive = {}   # id -> tensor: each stays alive, so no other tensor takes its id() meanwhile
+        self._stale = {}   # id -> the in-place op that wrote its storage through another tensor
         self.created = set()
         self.scope = []
         self.call = None
@@ -71,6 +73,13 @@ class Converter:
         meta = self.call.meta.get(id(t)) if self.call is not None else None
         return meta[0] if meta is not None else tuple(t._shape)
 
+    def dynamic_dims(self, t: Tensor) -> list:
+        """The dims of ``t`` that follow a dynamic axis of the inputs (they had another
+        size in the second trace; none when the export has no dynamic axes)."""
+        alt = self.call.alt.get(id(t)) if self.call is not None else None
+        shape = self.shape(t)
+        return [] if alt is None else [i for i, (n, m) in enumerate(zip(shape, alt)) if n != m]
+
     def dtype(self, t: Tensor):
         """``t``'s dtype when the current call ran."""
         meta = self.call.meta.get(id(t)) if self.call is not None else None
@@ -80,6 +89,7 @@ class Converter:
     def bind(self, t: Tensor, name: str) -> None:
         """From now on ``t`` is the value ``name`` (a graph input, a node's output)."""
         self.env[id(t)] = name
+        self._alive[id(t)] = t
 
     def emit(self, call: Call) -> None:
         """Write ``call`` (and, for a composition without a mapping, its parts)."""
@@ -94,6 +104,7 @@ class Converter:
         base = name[:-1] if name.endswith("_") else None
         if base in MAPPINGS and base in DECLARATIONS:
             self._map(MAPPINGS[base], _out_of_place(call, base), call)
+            self._mark_aliases(call)
             return
         if not call.children or base is not None:
             raise UnsupportedOperatorError(name, self.opset, tuple(self.scope))
@@ -127,13 +138,34 @@ class Converter:
         for t, n in zip(results, outs):
             self.bind(t, n)
 
+    def _mark_aliases(self, call: Call) -> None:
+        """After the in-place ``call``, the other tensors viewing its target's memory
+        hold values the graph no longer has."""
+        target = call.output
+        if not isinstance(target, Tensor):
+            return
+        for key, t in self._alive.items():
+            if t is not target and t._storage is target._storage:
+                self._stale[key] = call.name
+
     def _resolve(self, t: Tensor) -> str:
         key = id(t)
+        if key in self._stale:
+            raise OnnxExporterError(
+                f"plugrad.onnx.export: a tensor (shape {list(t._shape)}) is read after '{self._stale[key]}' changed it "
+                f"in place through another tensor sharing its memory (a view); ONNX values never change, so write "
+                f"the forward with the out-of-place op")
         name = self.env.get(key)
         if name is not None:
             return name
         if key in self.params:
             name = self.g.initializer(self.params[key], t.detach())
+        elif key in self.created and self.call is not None and self.dynamic_dims(t):
+            raise OnnxExporterError(
+                f"plugrad.onnx.export: the forward creates a tensor (shape {list(t._shape)}) whose size follows a "
+                f"dynamic axis (dims {self.dynamic_dims(t)}), and '{self.call.name}' reads it; the ONNX graph would fix "
+                f"that size. Pass the tensor to the forward as an input (an RNN's initial state: hx), or export "
+                f"without dynamic axes")
         elif key in self.created or not self.scope:
             name = self.g.constant(t.detach())
         else:
@@ -142,6 +174,7 @@ class Converter:
                 f"it computed without ops (shape {list(t._shape)}); add a mapping for '{self.scope[-1]}' to "
                 f"plugrad/onnx/mapping.py")
         self.env[key] = name
+        self._alive[key] = t
         return name
 
 
@@ -163,5 +196,6 @@ def _out_of_place(call: Call, base: str) -> Call:
     bound.apply_defaults()
     out = Call(base, dict(bound.arguments), code)
     out.meta = call.meta
+    out.alt = call.alt
     out.output = call.output
     return out

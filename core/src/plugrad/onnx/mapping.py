@@ -418,8 +418,8 @@ def map_batch_norm(cx, call):
     x = a["input"]
     dt = cx.dtype(x)
     channels = cx.shape(x)[1]
-    scale = cx.value(a["weight"]) if a["weight"] is not None else cx.value(_filled(channels, 1.0, dt))
-    bias = cx.value(a["bias"]) if a["bias"] is not None else cx.value(_filled(channels, 0.0, dt))
+    scale = cx.value(a["weight"]) if a["weight"] is not None else cx.g.constant(_filled(channels, 1.0, dt))
+    bias = cx.value(a["bias"]) if a["bias"] is not None else cx.g.constant(_filled(channels, 0.0, dt))
     return cx.g.op("BatchNormalization", cx.value(x), scale, bias, cx.value(mean), cx.value(var),
                    epsilon=float(a["eps"]))
 
@@ -439,7 +439,7 @@ def map_layer_norm(cx, call):
     for s in shape:
         n *= s
     scale = cx.value(a["weight"]) if a["weight"] is not None else \
-        cx.g.op("Reshape", cx.value(_filled(n, 1.0, dt)), cx.ints(shape))
+        cx.g.op("Reshape", cx.g.constant(_filled(n, 1.0, dt)), cx.ints(shape))
     inputs = [cx.value(x), scale] + ([cx.value(a["bias"])] if a["bias"] is not None else [])
     return cx.g.op("LayerNormalization", *inputs, axis=-len(shape), epsilon=float(a["eps"]))
 
@@ -455,25 +455,42 @@ def map_embedding(cx, call):
 
 @maps("view", "reshape", "flatten", "unflatten", "view_as", "reshape_as", "ravel")
 def map_reshape(cx, call):
-    """A reshape to the traced result shape, written so that it still holds when a
-    leading dim (the batch) changes: leading dims equal to the input's are copied
-    (ONNX's 0), and the first dim after them is inferred (-1)."""
+    """A reshape to the traced result shape. The dims that follow a dynamic axis
+    (``cx.dynamic_dims``) are not fixed: one is inferred (ONNX's -1), and one at the
+    same position and size as the input's is copied (ONNX's 0). Without dynamic axes,
+    leading dims equal to the input's are copied and the next one inferred, so that a
+    batch dim in front still may change."""
     x = call.args["input"]
     old, new = cx.shape(x), list(cx.shape(call.output))
     if old == tuple(new):
         return cx.value(x)
     target = list(new)
-    if 0 not in new:
+    if 0 in new:
+        return cx.g.op("Reshape", cx.value(x), cx.ints(target), allowzero=1)
+    dynamic = cx.dynamic_dims(call.output)
+    if cx.dynamic_dims(x) or dynamic:
+        copied = [i for i in dynamic if i < len(old) and i in cx.dynamic_dims(x) and old[i] == new[i]]
+        inferred = [i for i in dynamic if i not in copied]
+        if len(inferred) > 1:
+            raise OnnxExporterError(
+                f"plugrad.onnx.export: '{call.name}' to shape {new} has {len(inferred)} dims ({inferred}) that follow "
+                f"dynamic axes and are not the input's own dims; ONNX's Reshape can infer one. Keep those dims "
+                f"apart in the model, or make fewer input dims dynamic")
+        for i in copied:
+            target[i] = 0
+        if inferred:
+            target[inferred[0]] = -1
+    else:
         k = 0
         while k < min(len(old), len(new)) and old[k] == new[k]:
             target[k] = 0
             k += 1
         if k < len(new):
             target[k] = -1
-    return cx.g.op("Reshape", cx.value(x), cx.ints(target), allowzero=int(0 in new))
+    return cx.g.op("Reshape", cx.value(x), cx.ints(target))
 
 
-@maps("transpose", "swapaxes", "swapdims")
+@maps("transpose")
 def map_transpose(cx, call):
     x = call.args["input"]
     rank = len(cx.shape(x))
@@ -517,9 +534,12 @@ def map_squeeze(cx, call):
 @maps("expand", "expand_as", "broadcast_to")
 def map_expand(cx, call):
     x = call.args["input"]
-    if cx.shape(x) == cx.shape(call.output):
+    old, new = cx.shape(x), list(cx.shape(call.output))
+    if old == tuple(new):
         return cx.value(x)
-    return cx.g.op("Expand", cx.value(x), cx.ints(cx.shape(call.output)))
+    lead = len(new) - len(old)   # a dim the input already has stays the input's (1 broadcasts to it)
+    target = [1 if i >= lead and old[i - lead] == n else n for i, n in enumerate(new)]
+    return cx.g.op("Expand", cx.value(x), cx.ints(target))
 
 
 @maps("to", "type_as")
@@ -560,6 +580,8 @@ def map_split(cx, call):
     sizes = [cx.shape(p)[d] if call.name != "unbind" else 1 for p in parts]
     if len(parts) == 1:
         outs = [cx.value(x)]
+    elif len(set(sizes)) == 1 and cx.opset >= 18:   # equal parts: still equal when the dim is dynamic
+        outs = cx.g.op("Split", cx.value(x), axis=d, num_outputs=len(parts), outputs=len(parts))
     else:
         outs = cx.g.op("Split", cx.value(x), cx.ints(sizes), axis=d, outputs=len(parts))
     if call.name == "unbind":
@@ -567,7 +589,7 @@ def map_split(cx, call):
     return outs
 
 
-@maps("cat", "concat", "concatenate")
+@maps("cat")
 def map_cat(cx, call):
     tensors = [t for t in call.args["tensors"] if not (len(cx.shape(t)) == 1 and cx.shape(t)[0] == 0)]
     dt = _out(cx, call)

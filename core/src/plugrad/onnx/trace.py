@@ -25,7 +25,7 @@ from ..ops.declare import DECLARATIONS
 from ..ops.indexing import getitem
 from ..tensor import Tensor
 
-__all__ = ["Call", "trace", "is_tracing", "tensors_in", "FACTORIES"]
+__all__ = ["Call", "trace", "pair", "is_tracing", "tensors_in", "FACTORIES"]
 
 #: the tensor factories whose results the exporter may write as constants
 FACTORIES = frozenset(creation.__all__)
@@ -38,9 +38,11 @@ class Call:
     an in-place form, ``"getitem"`` for ``x[key]``, the factory's name), ``args``
     (parameter name -> value as received), ``output`` (what it returned),
     ``children`` (the watched calls it made), ``meta`` (``id(tensor) -> (shape,
-    dtype)`` of its argument and result tensors when it ran) and ``code`` (the
-    function's code object, whose parameter kinds rebind an in-place call's arguments)."""
-    __slots__ = ("name", "args", "output", "children", "meta", "code")
+    dtype)`` of its argument and result tensors when it ran), ``code`` (the
+    function's code object, whose parameter kinds rebind an in-place call's arguments)
+    and ``alt`` (``id(tensor) -> shape`` of the same tensors in a second run whose
+    dynamic dims were bigger: see :func:`pair`)."""
+    __slots__ = ("name", "args", "output", "children", "meta", "code", "alt")
 
     def __init__(self, name: str, args: dict, code=None):
         self.name = name
@@ -49,6 +51,7 @@ class Call:
         self.children = []
         self.code = code
         self.meta = {}
+        self.alt = {}
         _note_meta(self.meta, args.values())
 
     def returned(self, output) -> None:
@@ -157,3 +160,30 @@ def trace(fn, args: tuple, kwargs: dict):
         sys.setprofile(previous)
         _ACTIVE.on = False
     return result, root
+
+
+def _calls(call: Call) -> list:
+    out = []
+    for c in call.children:
+        out.append(c)
+        out += _calls(c)
+    return out
+
+
+def pair(root: Call, other: Call) -> bool:
+    """Match the calls of two traces of one forward, the second run on inputs whose
+    dynamic dims were bigger, and store in each call of ``root`` the shapes its
+    tensors had in ``other`` (``Call.alt``): a dim that differs follows a dynamic
+    axis. False when the two runs called different ops (the forward's control flow
+    depends on a dynamic dim)."""
+    first, second = _calls(root), _calls(other)
+    if [c.name for c in first] != [c.name for c in second]:
+        return False
+    for a, b in zip(first, second):
+        for values_a, values_b in ((list(a.args.values()), list(b.args.values())), ([a.output], [b.output])):
+            ta, tb = tensors_in(values_a), tensors_in(values_b)
+            if len(ta) != len(tb):
+                return False
+            for x, y in zip(ta, tb):
+                a.alt.setdefault(id(x), b.meta.get(id(y), (tuple(y._shape),))[0])
+    return True
