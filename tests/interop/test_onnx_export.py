@@ -133,13 +133,27 @@ def test_recurrent_layers_unrolled(device, kind):
     assert_same(got, expected)
 
 
-def test_lstm_with_initial_states_as_inputs(device):
+def test_lstm_with_initial_states_as_inputs_and_a_dynamic_batch(device):
     plugrad.manual_seed(3)
     model = nn.LSTM(4, 6, num_layers=2, batch_first=True).to(device)
-    args = (plugrad.randn(2, 5, 4, device=device),
-            (plugrad.randn(2, 2, 6, device=device), plugrad.randn(2, 2, 6, device=device)))
-    got, expected = run_both(model, args, input_names=["x", "h0", "c0"], output_names=["y", "hn", "cn"])
+
+    def inputs(batch):
+        return (plugrad.randn(batch, 5, 4, device=device),
+                (plugrad.randn(2, batch, 6, device=device), plugrad.randn(2, batch, 6, device=device)))
+    got, expected = run_both(model, inputs(2), inputs(3), input_names=["x", "h0", "c0"],
+                             output_names=["y", "hn", "cn"],
+                             dynamic_axes={"x": {0: "batch"}, "h0": {1: "batch"}, "c0": {1: "batch"}})
     assert_same(got, expected)
+
+
+def test_recurrent_dynamic_axes_that_cannot_hold_are_refused():
+    model = nn.GRU(3, 4, batch_first=True)
+    x = plugrad.randn(2, 5, 3)
+    with pytest.raises(OnnxExporterError, match=r"creates a tensor \(shape \[1, 2, 4\]\) whose size follows a "
+                                                 r"dynamic axis.*Pass the tensor to the forward as an input"):
+        plugrad.onnx.export(model, (x,), input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    with pytest.raises(OnnxExporterError, match="calls other ops when the dynamic axes"):
+        plugrad.onnx.export(model, (x,), input_names=["x"], dynamic_axes={"x": {1: "time"}})
 
 
 class TinyTransformer(nn.Module):
@@ -213,8 +227,8 @@ def _activations(x):
             F.selu(x), F.hardtanh(x, -0.5, 0.7), F.relu6(x * 8), F.hardsigmoid(x * 4), F.hardswish(x * 4),
             F.softplus(x), F.softplus(x * 30, beta=2, threshold=5), F.logsigmoid(x), F.prelu(x, w),
             x.softmax(1), F.log_softmax(x, dim=-1), F.dropout(x, 0.3, training=False),
-            F.dropout1d(x, 0.3, training=False), F.dropout2d(x, 0.3, training=False),
-            F.dropout3d(x.unsqueeze(0), 0.3, training=False), F.alpha_dropout(x, 0.3, training=False),
+            F.dropout1d(x, 0.3, training=False), F.dropout2d(x.unsqueeze(0), 0.3, training=False),
+            F.dropout3d(x.reshape(1, 1, 4, 6), 0.3, training=False), F.alpha_dropout(x, 0.3, training=False),
             F.feature_alpha_dropout(x, 0.3, training=False))
 
 
@@ -263,8 +277,9 @@ def _shapes(x):
     return (y.view(6, 4), y.view(-1), y.flatten(1), y.flatten(), y.unflatten(2, (2, 2)), y.view_as(x.reshape(4, 6)),
             y.reshape_as(x.reshape(6, 4)), y.ravel(), y.transpose(0, 2), y[0].t(), y.permute(2, 0, 1), y.unsqueeze(-1),
             y.unsqueeze(1).squeeze(1), y[:, :1].squeeze(), y[:, :1].squeeze((0, 1)), y[:1].expand(5, 3, 4),
-            y[:1].expand_as(y), plugrad.broadcast_to(y[:, :1], (2, 3, 4)), y.contiguous(), y.clone(), plugrad.detach(y),
-            plugrad.positive(y), y.to(plugrad.int64), y.type_as(plugrad.tensor([1], dtype=plugrad.int32)), y.to(plugrad.int16))
+            y[:1].expand_as(y), plugrad.broadcast_to(y[:, :1], (2, 3, 4)), y.contiguous(), y.clone(),
+            plugrad.detach(y), plugrad.positive(y), y.to(plugrad.int64),
+            y.type_as(plugrad.tensor([1], dtype=plugrad.int32)), y.to(plugrad.int16))
 
 
 def _pieces(x):

@@ -163,8 +163,8 @@ class Converter:
         elif key in self.created and self.call is not None and self.dynamic_dims(t):
             raise OnnxExporterError(
                 f"plugrad.onnx.export: the forward creates a tensor (shape {list(t._shape)}) whose size follows a "
-                f"dynamic axis (dims {self.dynamic_dims(t)}), and '{self.call.name}' reads it; the ONNX graph would fix "
-                f"that size. Pass the tensor to the forward as an input (an RNN's initial state: hx), or export "
+                f"dynamic axis (dims {self.dynamic_dims(t)}), and '{self.call.name}' reads it; the ONNX graph would "
+                f"fix that size. Pass the tensor to the forward as an input (an RNN's initial state: hx), or export "
                 f"without dynamic axes")
         elif key in self.created or not self.scope:
             name = self.g.constant(t.detach())
