@@ -137,7 +137,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     model_name = type(model).__name__ if isinstance(model, Module) else getattr(model, "__name__", "graph")
     proto = writer.to_model(graph, model_name=model_name, keep_initializers_as_inputs=keep_initializers_as_inputs)
     if verbose:
-        print(importlib.import_module("onnx").helper.printable_graph(proto.graph))
+        print(writer.text(proto))
     if f is not None:
         writer.save(proto, f, external_data=external_data)
     if verify:

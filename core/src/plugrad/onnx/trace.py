@@ -65,9 +65,12 @@ class Call:
 
 
 def tensors_in(value) -> list:
-    """The tensors of ``value``: itself, or those in a (nested) tuple or list."""
+    """The tensors of ``value``: itself, or those in a (nested) tuple, list or dict
+    (its values, in order)."""
     if isinstance(value, Tensor):
         return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
     if isinstance(value, (tuple, list)):
         return [t for v in value for t in tensors_in(v)]
     return []

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 
 import onnx
+import onnx.printer
 from onnx import helper
 
 from .._version import __version__
 from .graph import ONNX_TYPES
 
-__all__ = ["to_model", "save"]
+__all__ = ["to_model", "save", "text"]
 
 _TWO_GIB = 2 ** 31
 
@@ -51,6 +52,11 @@ def to_model(graph, *, model_name: str, keep_initializers_as_inputs: bool = Fals
 
 #: the newest IR version that runtimes of each opset's time read (onnx.helper.VERSION_TABLE)
 _IR_VERSIONS = {opset: ir for _, ir, opset, *_ in helper.VERSION_TABLE}
+
+
+def text(model) -> str:
+    """The model's graph in ONNX's textual syntax (what ``export(verbose=True)`` prints)."""
+    return onnx.printer.to_text(model.graph)
 
 
 def save(model, f, *, external_data: bool = True) -> None:
