@@ -318,6 +318,22 @@ def _in_place(x):
     return z.sigmoid_()
 
 
+def test_assignment_through_a_mask_exports_and_into_a_view_is_refused():
+    def masked(x):
+        y = x * 2
+        y[y < 0] = 0.5        # setitem runs masked_fill_, which exports
+        return y + 1
+
+    def into_a_row(x):
+        y = x * 2
+        y[0] = 3.0            # writes into a view of y: no ONNX equal
+        return y + 1
+    x = plugrad.randn(3, 4)
+    assert_same(*run_both(masked, (x,)))
+    with pytest.raises(UnsupportedOperatorError, match=r"'fill_' \(inside 'setitem'\)"):
+        plugrad.onnx.export(into_a_row, (x,))
+
+
 def test_reading_a_view_after_an_in_place_write_is_refused():
     def fn(x):
         y = x * 2

@@ -22,7 +22,7 @@ from collections import defaultdict
 from .. import creation
 from ..autograd.grad_mode import no_grad
 from ..ops.declare import DECLARATIONS
-from ..ops.indexing import getitem
+from ..ops.indexing import getitem, setitem
 from ..tensor import Tensor
 
 __all__ = ["Call", "trace", "pair", "is_tracing", "tensors_in", "FACTORIES"]
@@ -100,6 +100,7 @@ def _watched() -> dict:
         if callable(d.inplace_fn) and d.inplace:
             watch(d.inplace_fn, d.inplace[0])
     watch(getitem, "getitem")
+    watch(setitem, "setitem")   # x[key] = v: written by the in-place ops it runs, or refused
     for name in FACTORIES:
         watch(getattr(creation, name), name)
     return dict(table)
