@@ -31,9 +31,9 @@ __all__ = ["export", "is_in_onnx_export", "TrainingMode", "OperatorExportTypes",
            "UnsupportedOperatorError", "errors", "MAPPINGS", "DEFAULT_OPSET", "SUPPORTED_OPSETS"]
 
 #: the opset written when ``opset_version`` is not given (PyTorch 2.13's default)
-DEFAULT_OPSET = 18
+DEFAULT_OPSET = 20
 #: the opsets the mappings are written for
-SUPPORTED_OPSETS = range(17, 22)
+SUPPORTED_OPSETS = range(17, 24)
 
 
 class TrainingMode(enum.IntEnum):
@@ -69,8 +69,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     forward's parameter names, and ``output``/``output_<i>``). ``dynamic_axes``:
     ``{name: {dim: symbol}}`` or ``{name: [dims]}``, the dims that may change
     between runs (``dynamic_shapes``, the newer form, is the same per forward
-    argument: a dict or tuple of ``{dim: symbol}``). ``opset_version``: 17 to 21
-    (default 18). ``export_params=False``: parameters become graph inputs instead of
+    argument: a dict or tuple of ``{dim: symbol}``). ``opset_version``: 17 to 23
+    (default 20, as in PyTorch). ``export_params=False``: parameters become graph inputs instead of
     initializers; ``keep_initializers_as_inputs``: initializers are listed as inputs
     too. ``training``: a :class:`TrainingMode`. ``verbose``: print the graph.
     ``verify``: run the written model in ONNX Runtime on ``args`` and compare it with

@@ -129,7 +129,7 @@ class Converter:
         finally:
             self.call = outer
         if outs is None:
-            raise UnsupportedOperatorError(call.name, self.opset, tuple(self.scope))
+            raise UnsupportedOperatorError(recorded.name, self.opset, tuple(self.scope), arguments=True)
         results = tensors_in(recorded.output)
         outs = [outs] if isinstance(outs, str) else list(outs)
         if len(outs) != len(results):

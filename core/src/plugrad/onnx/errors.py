@@ -13,10 +13,12 @@ class UnsupportedOperatorError(OnnxExporterError):
     """An op the traced forward ran has no ONNX mapping, and is not made of ops that
     have one (``torch.onnx.errors.UnsupportedOperatorError``)."""
 
-    def __init__(self, op: str, opset: int, inside: tuple = ()):
+    def __init__(self, op: str, opset: int, inside: tuple = (), arguments: bool = False):
         self.op = op
         where = "".join(f" (inside '{o}')" for o in reversed(inside))
+        what = " for the arguments it was given (docs/onnx.md lists them under Limits; a newer opset_version " \
+               "may have it)" if arguments else ""
         super().__init__(
-            f"plugrad.onnx.export: the op '{op}'{where} has no ONNX mapping at opset {opset}. The ops that export "
-            f"are listed in docs/onnx.md (plugrad.onnx.mapping.MAPPINGS); write the model with those ops, or add a "
-            f"mapping function for '{op}' to plugrad/onnx/mapping.py.")
+            f"plugrad.onnx.export: the op '{op}'{where} has no ONNX mapping at opset {opset}{what}. The ops that "
+            f"export are listed in docs/onnx.md (plugrad.onnx.mapping.MAPPINGS); write the model with those ops, or "
+            f"add a mapping function for '{op}' to plugrad/onnx/mapping.py.")
