@@ -190,6 +190,40 @@ def test_transformer_encoder(device, activation, opset):
                                    **TOL)
 
 
+@pytest.mark.torch_oracle
+@pytest.mark.filterwarnings("ignore:You are using the legacy TorchScript-based ONNX export")
+@pytest.mark.filterwarnings("ignore:The feature will be removed:DeprecationWarning")
+def test_same_graph_interface_and_outputs_as_torch_onnx():
+    """The same MLP and CNN exported by PyTorch (its TorchScript exporter, which needs
+    no extra package) and by plugrad, weights shared: the same parameter names, inputs
+    and, in ONNX Runtime, the same outputs."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    tnets = [torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)),
+             torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                                 torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 5))]
+    pnets = [nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)),
+             nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                           nn.Linear(4 * 4 * 4, 5))]
+    inputs = [np.random.default_rng(0).standard_normal((2, 6), dtype=np.float32),
+              np.random.default_rng(1).standard_normal((2, 3, 8, 8), dtype=np.float32)]
+    for tnet, pnet, x in zip(tnets, pnets, inputs):
+        tnet.train()(torch.randn(4, *x.shape[1:]))   # running statistics away from their start
+        tnet.eval()
+        pnet.load_state_dict({k: plugrad.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+        tf, pf = io.BytesIO(), io.BytesIO()
+        torch.onnx.export(tnet, (torch.from_numpy(x),), tf, dynamo=False, input_names=["x"], output_names=["y"],
+                          do_constant_folding=False)
+        plugrad.onnx.export(pnet, (plugrad.tensor(x),), pf, input_names=["x"], output_names=["y"])
+        tproto, pproto = onnx.load_from_string(tf.getvalue()), onnx.load_from_string(pf.getvalue())
+        params = {n for n in initializer_names(tproto) if "." in n}
+        assert params == {n for n in initializer_names(pproto) if not n.startswith("const_")}
+        assert [i.name for i in tproto.graph.input] == [i.name for i in pproto.graph.input] == ["x"]
+        (expected,) = session(tproto).run(["y"], {"x": x})
+        (got,) = session(pproto).run(["y"], {"x": x})
+        np.testing.assert_allclose(got, expected, **TOL)
+
+
 # ---- every mapping, op by op ----------------------------------------------------------------------
 
 def _unary_math(x):
