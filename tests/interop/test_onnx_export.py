@@ -563,6 +563,16 @@ def test_keyword_arguments_dynamic_shapes_and_verify():
     np.testing.assert_allclose(got, np.tile(host(s), (5, 1)), **TOL)
 
 
+def test_names_that_do_not_fit():
+    x = plugrad.randn(1, 6)
+    with pytest.raises(ValueError, match="3 output_names for 1 output tensors"):
+        plugrad.onnx.export(MLP(), (x,), output_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="2 input_names for 1 input tensors"):
+        plugrad.onnx.export(MLP(), (x,), input_names=["a", "b"])
+    with pytest.warns(UserWarning, match="Provided key z for dynamic axes is not a valid input/output name"):
+        plugrad.onnx.export(MLP(), (x,), dynamic_axes={"z": [0]})
+
+
 def test_verbose_prints_the_graph(capsys):
     plugrad.onnx.export(MLP(), (plugrad.randn(1, 6),), verbose=True)
     assert "Gemm" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
+import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
@@ -127,8 +128,11 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         raise OnnxExporterError("plugrad.onnx.export: the forward returned no tensor")
     output_names = list(output_names or (["output"] if len(outputs) == 1 else
                                          [f"output_{i}" for i in range(len(outputs))]))
-    if len(output_names) < len(outputs):
-        output_names += [f"output_{i}" for i in range(len(output_names), len(outputs))]
+    if len(output_names) > len(outputs):
+        raise ValueError(f"plugrad.onnx.export: {len(output_names)} output_names for {len(outputs)} output tensors")
+    output_names += [f"output_{i}" for i in range(len(output_names), len(outputs))]
+    for key in set(axes) - set(input_names) - set(output_names):   # torch.onnx's warning, word for word
+        warnings.warn(f"Provided key {key} for dynamic axes is not a valid input/output name", stacklevel=2)
     dynamic = bool(axes)
     for name, t in zip(output_names, outputs):
         graph.nodes.append(("Identity", [converter.value(t)], [graph.claim(name)], {}))
