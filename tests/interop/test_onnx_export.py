@@ -578,6 +578,15 @@ def test_verbose_prints_the_graph(capsys):
     assert "Gemm" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("fn", [lambda t: F.softmin(t, 1), lambda t: t.var(1), lambda t: t.tril(),
+                                lambda t: F.normalize(t)], ids=["softmin", "var", "tril", "normalize"])
+def test_compositions_export_as_their_parts(fn):
+    """Ops without a mapping of their own that docs/onnx.md names as compositions."""
+    assert_same(*run_both(fn, (plugrad.randn(3, 4),)))
+    _, root = trace(fn, (plugrad.randn(3, 4),), {})
+    assert root.children[0].name not in MAPPINGS and root.children[0].children
+
+
 def test_a_tensor_created_in_forward_is_a_constant():
     table = plugrad.tensor([1.0, 2.0, 3.0])
 

@@ -2,7 +2,7 @@
 
 Each recorded call is written by its mapping (``plugrad.onnx.mapping.MAPPINGS``).
 A call without one is written as the ops it called, when it is a composition of
-declared ops (``gelu`` as ``erf`` and products, ``multi_head_attention_forward`` as
+declared ops (``var`` as means and products, ``multi_head_attention_forward`` as
 projections, ``bmm`` and ``softmax``); a call without a mapping and without such
 parts raises :class:`UnsupportedOperatorError` naming it. The in-place form
 ``op_`` is written as ``op``, its result taking the place of ``self``.

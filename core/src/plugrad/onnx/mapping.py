@@ -11,8 +11,8 @@ what this forward computed, and a mapping may return None to refuse arguments it
 cannot express (the exporter then says so, naming the op).
 
 In-place forms (``relu_``) are written by their op's mapping; an op not listed here
-is written as the ops it is made of when it is a composition (``gelu`` below opset
-20, ``multi_head_attention_forward``), and refused otherwise. docs/onnx.md lists
+is written as the ops it is made of when it is a composition (``softmin``,
+``multi_head_attention_forward``), and refused otherwise. docs/onnx.md lists
 this table, and a test keeps the list equal to it.
 """
 
