@@ -482,6 +482,16 @@ def test_indexing_against_runtime(case):
     assert_same(got, want)
 
 
+def test_indexing_from_the_end_of_a_dynamic_dim():
+    def fn(x):
+        return x[:, -1] + x[:, 1:-1].sum(1) + x.select(1, -2) + x.narrow(1, -2, 2).mean(1) + x[:, -3:].amax(1)
+    x = plugrad.randn(2, 5, 3)
+    proto = plugrad.onnx.export(fn, (x,), input_names=["x"], dynamic_axes={"x": {1: "time"}})
+    for steps in (4, 9):
+        x = plugrad.randn(2, steps, 3)
+        np.testing.assert_allclose(session(proto).run(None, {"x": host(x)})[0], host(fn(x)), **TOL)
+
+
 def test_a_model_returning_a_dict_and_float64(device):
     from plugrad.plugins.registry import backend_for
     if plugrad.float64 not in backend_for(device).dtypes:

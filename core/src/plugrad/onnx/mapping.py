@@ -33,6 +33,9 @@ __all__ = ["MAPPINGS", "maps"]
 #: op name -> mapping function
 MAPPINGS: dict = {}
 
+#: ONNX Slice's "to the end" (ends are clamped to the dim)
+_END = 2 ** 63 - 1
+
 
 def maps(*names):
     """Register the decorated function as the mapping of the ops ``names``."""
@@ -553,9 +556,8 @@ def map_select(cx, call):
     x = call.args["input"]
     shape = cx.shape(x)
     d = _dim(call.args["dim"], len(shape))
-    index = call.args["index"]
-    index = index + shape[d] if index < 0 else index
-    return cx.g.op("Gather", cx.value(x), cx.g.constant(_scalar_index(index)), axis=d)
+    # a negative index stays negative (Gather counts it from the end): still right when the dim is dynamic
+    return cx.g.op("Gather", cx.value(x), cx.g.constant(_scalar_index(call.args["index"])), axis=d)
 
 
 def _scalar_index(i):
@@ -567,8 +569,10 @@ def map_narrow(cx, call):
     x = call.args["input"]
     d = _dim(call.args["dim"], len(cx.shape(x)))
     start = int(call.args["start"])
-    start = start + cx.shape(x)[d] if start < 0 else start
-    return cx.g.op("Slice", cx.value(x), cx.ints([start]), cx.ints([start + int(call.args["length"])]), cx.ints([d]))
+    stop = start + int(call.args["length"])
+    stop = _END if start < 0 and stop == 0 else stop   # counted from the end up to it
+    return cx.g.op("Slice", cx.value(x), cx.ints([start]), cx.ints([stop]), cx.ints([d]))
+
 
 
 @maps("split", "chunk", "unbind", "tensor_split")
@@ -625,10 +629,13 @@ def map_getitem(cx, call):
             shape.insert(axis, 1)
             axis += 1
         elif isinstance(k, slice):
-            start, stop, step = k.indices(shape[axis])
-            if (start, stop, step) != (0, shape[axis], 1):
-                r = cx.g.op("Slice", r, cx.ints([start]), cx.ints([stop]), cx.ints([axis]), cx.ints([step]))
-                shape[axis] = len(range(start, stop, step))
+            # bounds as written (negative ones count from the end, ONNX clamps them), so that a
+            # slice of a dynamic dim still holds at other sizes
+            step = 1 if k.step is None else int(k.step)
+            if (k.start, k.stop, step) != (None, None, 1):
+                bounds = [0 if k.start is None else int(k.start), _END if k.stop is None else int(k.stop)]
+                r = cx.g.op("Slice", r, cx.ints(bounds[:1]), cx.ints(bounds[1:]), cx.ints([axis]), cx.ints([step]))
+                shape[axis] = len(range(*k.indices(shape[axis])))
             axis += 1
         elif isinstance(k, Tensor):
             r = cx.g.op("Gather", r, cx.value(k, int64), axis=axis)
@@ -636,9 +643,7 @@ def map_getitem(cx, call):
             shape[axis:axis + 1] = new
             axis += len(new)
         else:
-            index = int(k)
-            r = cx.g.op("Gather", r, cx.g.constant(_scalar_index(index + shape[axis] if index < 0 else index)),
-                        axis=axis)
+            r = cx.g.op("Gather", r, cx.g.constant(_scalar_index(int(k))), axis=axis)
             del shape[axis]
     return r
 
