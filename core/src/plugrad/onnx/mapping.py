@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from .. import creation
-from ..dtypes import bool_, int64
+from ..dtypes import bool_, float32, float64, int32, int64
 from ..ops.dispatch import ALL_DIMS
 from ..ops.pointwise import result_dtype
 from ..tensor import Tensor
@@ -80,7 +80,7 @@ def _unary(op_type):
 for _name, _op in {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "exp": "Exp", "log": "Log",
                    "sqrt": "Sqrt", "neg": "Neg", "abs": "Abs", "erf": "Erf", "sin": "Sin", "cos": "Cos",
                    "tan": "Tan", "reciprocal": "Reciprocal", "floor": "Floor", "ceil": "Ceil", "sign": "Sign",
-                   "logical_not": "Not", "isnan": "IsNaN", "softsign": "Softsign", "asin": "Asin",
+                   "logical_not": "Not", "isnan": "IsNaN", "isinf": "IsInf", "softsign": "Softsign", "asin": "Asin",
                    "acos": "Acos", "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh"}.items():
     MAPPINGS[_name] = _unary(_op)
 
@@ -175,10 +175,28 @@ def map_div(cx, call):
     return r
 
 
+@maps("floor_divide")
+def map_floor_divide(cx, call):
+    """``floor(a / b)``; integers go through float64 (exact below 2**53), as ONNX's
+    integer Div truncates instead of flooring."""
+    dt = _out(cx, call)
+    work = dt if dt.is_floating_point else float64
+    r = cx.g.op("Floor", cx.g.op("Div", *_operands(cx, call.args["input"], call.args["other"], work)))
+    return r if work is dt else cx.g.op("Cast", r, to=ONNX_TYPES[dt])
+
+
 @maps("pow")
 def map_pow(cx, call):
     dt = _out(cx, call)
     return cx.g.op("Pow", *_operands(cx, call.args["input"], call.args["exponent"], dt))
+
+
+def _where(cx, cond, a, b, dt):
+    """``Where(cond, a, b)`` in ``dt``; bool values are chosen as int32 (ONNX Runtime has
+    no bool Where)."""
+    work = int32 if dt is bool_ else dt
+    r = cx.g.op("Where", cx.value(cond, bool_), *_operands(cx, a, b, work))
+    return cx.g.op("Cast", r, to=ONNX_TYPES[bool_]) if dt is bool_ else r
 
 
 @maps("where")
@@ -186,15 +204,13 @@ def map_where(cx, call):
     cond, a, b = call.args["condition"], call.args["input"], call.args["other"]
     if a is None:
         return None
-    dt = _out(cx, call)
-    return cx.g.op("Where", cx.value(cond, bool_), *_operands(cx, a, b, dt))
+    return _where(cx, cond, a, b, _out(cx, call))
 
 
 @maps("masked_fill")
 def map_masked_fill(cx, call):
     x = call.args["input"]
-    dt = cx.dtype(x)
-    return cx.g.op("Where", cx.value(call.args["mask"], bool_), cx.value(call.args["value"], dt), cx.value(x))
+    return _where(cx, call.args["mask"], call.args["value"], x, cx.dtype(x))
 
 
 @maps("clamp", "clamp_min", "clamp_max")
@@ -369,6 +385,17 @@ def map_conv(cx, call):
                    dilations=dilation, group=int(call.args["groups"]))
 
 
+@maps("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+def map_conv_transpose(cx, call):
+    x, w, b = call.args["input"], call.args["weight"], call.args["bias"]
+    n = len(cx.shape(w)) - 2
+    pads = _pair(call.args["padding"], n)
+    inputs = [cx.value(x), cx.value(w)] + ([cx.value(b)] if b is not None else [])
+    return cx.g.op("ConvTranspose", *inputs, kernel_shape=list(cx.shape(w)[2:]), strides=_pair(call.args["stride"], n),
+                   pads=pads + pads, dilations=_pair(call.args["dilation"], n), group=int(call.args["groups"]),
+                   output_padding=_pair(call.args["output_padding"], n))
+
+
 def _pool_window(cx, call, n):
     kernel = _pair(call.args["kernel_size"], n)
     stride = call.args["stride"]
@@ -445,6 +472,40 @@ def map_layer_norm(cx, call):
         cx.g.op("Reshape", cx.g.constant(_filled(n, 1.0, dt)), cx.ints(shape))
     inputs = [cx.value(x), scale] + ([cx.value(a["bias"])] if a["bias"] is not None else [])
     return cx.g.op("LayerNormalization", *inputs, axis=-len(shape), epsilon=float(a["eps"]))
+
+
+@maps("instance_norm")
+def map_instance_norm(cx, call):
+    a = call.args
+    if not a["use_input_stats"]:
+        return None
+    x = a["input"]
+    dt, channels = cx.dtype(x), cx.shape(x)[1]
+    scale = cx.value(a["weight"]) if a["weight"] is not None else cx.g.constant(_filled(channels, 1.0, dt))
+    bias = cx.value(a["bias"]) if a["bias"] is not None else cx.g.constant(_filled(channels, 0.0, dt))
+    return cx.g.op("InstanceNormalization", cx.value(x), scale, bias, epsilon=float(a["eps"]))
+
+
+@maps("group_norm")
+def map_group_norm(cx, call):
+    """Normalized over each group of channels (with the rest of the sample), then scaled
+    per channel: ONNX's GroupNormalization scales per group before opset 21, so this is
+    written with InstanceNormalization over the groups."""
+    a = call.args
+    x = a["input"]
+    shape, dt = cx.shape(x), cx.dtype(x)
+    groups = int(a["num_groups"])
+    grouped = cx.g.op("Reshape", cx.value(x), cx.ints([0, groups, -1]))
+    normed = cx.g.op("InstanceNormalization", grouped, cx.g.constant(_filled(groups, 1.0, dt)),
+                     cx.g.constant(_filled(groups, 0.0, dt)), epsilon=float(a["eps"]))
+    r = cx.g.op("Reshape", normed, cx.ints([0, shape[1]] + [-1 if i == 0 else n for i, n in enumerate(shape[2:])]
+                                           if len(shape) > 2 else [0, shape[1]]))
+    per_channel = [shape[1]] + [1] * (len(shape) - 2)
+    if a["weight"] is not None:
+        r = cx.g.op("Mul", r, cx.g.op("Reshape", cx.value(a["weight"]), cx.ints(per_channel)))
+    if a["bias"] is not None:
+        r = cx.g.op("Add", r, cx.g.op("Reshape", cx.value(a["bias"]), cx.ints(per_channel)))
+    return r
 
 
 @maps("embedding")
@@ -543,6 +604,78 @@ def map_expand(cx, call):
     lead = len(new) - len(old)   # a dim the input already has stays the input's (1 broadcasts to it)
     target = [1 if i >= lead and old[i - lead] == n else n for i, n in enumerate(new)]
     return cx.g.op("Expand", cx.value(x), cx.ints(target))
+
+
+@maps("interpolate")
+def map_interpolate(cx, call):
+    """ONNX's Resize with PyTorch's coordinates: ``nearest`` floors source positions
+    (asymmetric), the linear and cubic modes use half pixels (or the corners with
+    ``align_corners``); a ``scale_factor`` is given as Resize's scales, so it holds at
+    other input sizes."""
+    a = call.args
+    x, mode = a["input"], a["mode"]
+    modes = {"nearest": "nearest", "linear": "linear", "bilinear": "linear", "trilinear": "linear",
+             "bicubic": "cubic"}
+    if mode not in modes or a["antialias"]:
+        return None
+    attrs = {"mode": modes[mode]}
+    if mode == "nearest":
+        attrs.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    else:
+        attrs["coordinate_transformation_mode"] = "align_corners" if a["align_corners"] else "pytorch_half_pixel"
+    if mode == "bicubic":
+        attrs["cubic_coeff_a"] = -0.75
+    rank = len(cx.shape(x))
+    factor = a["scale_factor"]
+    if factor is not None and not a["recompute_scale_factor"]:
+        factors = [float(f) for f in factor] if isinstance(factor, (tuple, list)) else [float(factor)] * (rank - 2)
+        scales = cx.g.constant(creation.tensor([1.0, 1.0] + factors, dtype=float32))
+        return cx.g.op("Resize", cx.value(x), "", scales, **attrs)
+    return cx.g.op("Resize", cx.value(x), "", "", cx.ints(cx.shape(call.output)), **attrs)
+
+
+@maps("repeat")
+def map_repeat(cx, call):
+    x, sizes = call.args["input"], call.args["sizes"]
+    sizes = list(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else list(sizes)
+    r = cx.value(x)
+    extra = len(sizes) - len(cx.shape(x))
+    if extra:
+        r = cx.g.op("Unsqueeze", r, cx.ints(range(extra)))
+    return cx.g.op("Tile", r, cx.ints(sizes))
+
+
+@maps("flip")
+def map_flip(cx, call):
+    x = call.args["input"]
+    rank = len(cx.shape(x))
+    dims = _dims(call.args["dims"], rank) if call.args["dims"] != () else []
+    if not dims:
+        return cx.value(x)
+    n = len(dims)
+    return cx.g.op("Slice", cx.value(x), cx.ints([-1] * n), cx.ints([-_END] * n), cx.ints(dims), cx.ints([-1] * n))
+
+
+@maps("pixel_shuffle")
+def map_pixel_shuffle(cx, call):
+    x = call.args["input"]
+    if len(cx.shape(x)) != 4:
+        return None
+    return cx.g.op("DepthToSpace", cx.value(x), blocksize=int(call.args["upscale_factor"]), mode="CRD")
+
+
+@maps("pixel_unshuffle")
+def map_pixel_unshuffle(cx, call):
+    """(N, C, H*r, W*r) -> (N, C*r*r, H, W), each channel's r x r blocks in row-major
+    order: a reshape, a transpose and a reshape (ONNX's SpaceToDepth orders them
+    otherwise)."""
+    x, r = call.args["input"], int(call.args["downscale_factor"])
+    if len(cx.shape(x)) != 4:
+        return None
+    n, c, h, w = cx.shape(x)
+    split = cx.g.op("Reshape", cx.value(x), cx.ints([0, c, h // r, r, w // r, r]))
+    moved = cx.g.op("Transpose", split, perm=[0, 1, 3, 5, 2, 4])
+    return cx.g.op("Reshape", moved, cx.ints([0, c * r * r, h // r, w // r]))
 
 
 @maps("to", "type_as")
@@ -650,27 +783,70 @@ def map_getitem(cx, call):
 
 # ---- reductions ---------------------------------------------------------------------------------------
 
-def _reduce(op_type, axes_input_since):
+def _reduce(op_type):
     def mapping(cx, call):
         x = call.args["input"]
         rank = len(cx.shape(x))
         dt = _out(cx, call)
-        axes = _dims(call.args.get("dim"), rank)
-        keep = int(bool(call.args.get("keepdim", False)))
         xv = cx.value(x, dt if dt.is_floating_point or dt is int64 else None)
         if not rank:
             return xv
-        if cx.opset >= axes_input_since:
-            return cx.g.op(op_type, xv, cx.ints(axes), keepdims=keep)
-        return cx.g.op(op_type, xv, axes=axes, keepdims=keep)
+        return _reduce_node(cx, op_type, xv, _dims(call.args.get("dim"), rank),
+                            int(bool(call.args.get("keepdim", False))))
     mapping.__name__ = f"map_{op_type.lower()}"
     return mapping
 
 
-MAPPINGS["sum"] = _reduce("ReduceSum", 13)
-MAPPINGS["mean"] = _reduce("ReduceMean", 18)
-MAPPINGS["amax"] = _reduce("ReduceMax", 18)
-MAPPINGS["amin"] = _reduce("ReduceMin", 18)
+MAPPINGS["sum"] = _reduce("ReduceSum")
+MAPPINGS["mean"] = _reduce("ReduceMean")
+MAPPINGS["amax"] = _reduce("ReduceMax")
+MAPPINGS["amin"] = _reduce("ReduceMin")
+
+
+@maps("max", "min")
+def map_max(cx, call):
+    """``max(x)`` (every dim), ``max(x, dim)`` (values and indices) and ``max(x, other)``."""
+    x, dim = call.args["input"], call.args["dim"]
+    dt = _out(cx, call) if isinstance(call.output, Tensor) else cx.dtype(x)
+    if isinstance(dim, Tensor):   # the elementwise form
+        return cx.g.op("Max" if call.name == "max" else "Min", *_operands(cx, x, dim, dt))
+    reduce_op, arg_op = ("ReduceMax", "ArgMax") if call.name == "max" else ("ReduceMin", "ArgMin")
+    rank = len(cx.shape(x))
+    axes = _dims(dim, rank)
+    if not rank:
+        return cx.value(x) if dim is ALL_DIMS else [cx.value(x), cx.g.constant(_scalar_index(0))]
+    values = _reduce_node(cx, reduce_op, cx.value(x), axes, int(dim is not ALL_DIMS and bool(call.args["keepdim"])))
+    if dim is ALL_DIMS:
+        return values
+    indices = cx.g.op(arg_op, cx.value(x), axis=axes[0], keepdims=int(bool(call.args["keepdim"])))
+    return [values, indices]
+
+
+def _reduce_node(cx, op_type, x, axes, keep):
+    """A reduction over ``axes``: an input since opset 18 (ReduceSum: 13), an attribute before."""
+    if cx.opset >= (13 if op_type == "ReduceSum" else 18):
+        return cx.g.op(op_type, x, cx.ints(axes), keepdims=keep)
+    return cx.g.op(op_type, x, axes=axes, keepdims=keep)
+
+
+@maps("all", "any")
+def map_all(cx, call):
+    x = call.args["input"]
+    rank = len(cx.shape(x))
+    as_int = cx.g.op("Cast", cx.value(x, bool_), to=ONNX_TYPES[int32])
+    if not rank:
+        return cx.g.op("Cast", as_int, to=ONNX_TYPES[bool_])
+    r = _reduce_node(cx, "ReduceMin" if call.name == "all" else "ReduceMax", as_int, _dims(call.args["dim"], rank),
+                     int(bool(call.args["keepdim"])))
+    return cx.g.op("Cast", r, to=ONNX_TYPES[bool_])
+
+
+@maps("topk")
+def map_topk(cx, call):
+    x = call.args["input"]
+    axis = _dim(call.args["dim"], max(len(cx.shape(x)), 1))
+    return cx.g.op("TopK", cx.value(x), cx.ints([call.args["k"]]), axis=axis, largest=int(bool(call.args["largest"])),
+                   sorted=int(bool(call.args["sorted"])), outputs=2)
 
 
 @maps("argmax", "argmin")
