@@ -354,8 +354,8 @@ def _more_nn(x):
     dev = x.device
     x4 = x.reshape(1, 4, 2, 3)
     return (F.conv_transpose1d(x.reshape(1, 4, 6), plugrad.randn(4, 2, 3, generator=g).to(dev), stride=2, padding=1),
-            F.conv_transpose2d(x4, plugrad.randn(4, 3, 2, 2, generator=g).to(dev), plugrad.randn(3, generator=g).to(dev),
-                               stride=2, output_padding=1),
+            F.conv_transpose2d(x4, plugrad.randn(4, 3, 2, 2, generator=g).to(dev),
+                               plugrad.randn(3, generator=g).to(dev), stride=2, output_padding=1),
             F.conv_transpose3d(x.reshape(1, 4, 1, 2, 3), plugrad.randn(4, 1, 1, 2, 2, generator=g).to(dev)),
             F.instance_norm(x4), F.group_norm(x4, 2, plugrad.randn(4, generator=g).to(dev)),
             F.group_norm(x.reshape(2, 4, 3), 4, None, plugrad.randn(4, generator=g).to(dev)),
