@@ -120,7 +120,7 @@ class Converter:
             if id(t) not in self.env:
                 raise OnnxExporterError(f"plugrad.onnx.export: '{name}' has no ONNX mapping, and its result is not "
                                         f"computed by the ops it is made of; add a mapping for '{name}' to "
-                                        f"plugrad/onnx/mapping.py")
+                                        f"plugrad/onnx/mapping/")
 
     def _map(self, mapping, call: Call, recorded: Call) -> None:
         outer, self.call = self.call, call
@@ -172,7 +172,7 @@ class Converter:
             raise OnnxExporterError(
                 f"plugrad.onnx.export: '{self.scope[-1]}' has no ONNX mapping, and the ops it is made of read a tensor "
                 f"it computed without ops (shape {list(t._shape)}); add a mapping for '{self.scope[-1]}' to "
-                f"plugrad/onnx/mapping.py")
+                f"plugrad/onnx/mapping/")
         self.env[key] = name
         self._alive[key] = t
         return name

@@ -21,4 +21,4 @@ class UnsupportedOperatorError(OnnxExporterError):
         super().__init__(
             f"plugrad.onnx.export: the op '{op}'{where} has no ONNX mapping at opset {opset}{what}. The ops that "
             f"export are listed in docs/onnx.md (plugrad.onnx.mapping.MAPPINGS); write the model with those ops, or "
-            f"add a mapping function for '{op}' to plugrad/onnx/mapping.py.")
+            f"add a mapping function for '{op}' to plugrad/onnx/mapping/.")
