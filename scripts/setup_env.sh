@@ -19,7 +19,7 @@ if [ "$MODE" = demo ]; then
   exit 0
 fi
 
-"${PIP[@]}" -e core -e plugins/cpu_numpy -e plugins/opencl_gpu -e conformance -e examples/backends/plugrad_pylist \
+"${PIP[@]}" -e "core[onnx]" -e plugins/cpu_numpy -e plugins/opencl_gpu -e conformance -e examples/backends/plugrad_pylist \
   pytest pytest-xdist hypothesis scikit-learn matplotlib
 "${PIP[@]}" "mkdocs>=1.6,<2" "mkdocs-material>=9.5,<10" "mkdocstrings[python]>=0.26,<2"  # the docs site (scripts/test.sh builds it)
 # PyTorch is the tests' oracle; without it those tests are skipped, never failed.
