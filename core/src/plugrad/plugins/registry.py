@@ -212,8 +212,10 @@ def _load_claim(claim: _Claim) -> None:
     hook_name, specs = _specs_of(module, record)
     if specs is None:
         return
+    named = False
     for spec in specs:
         if spec.device_type == claim.type:
+            named = True
             _add(spec, record, hook_name)
         elif not any(c.record.distribution == record.distribution and c.entry_point.value == claim.entry_point.value
                      for c in _claims.get(spec.device_type, ())):
@@ -221,7 +223,7 @@ def _load_claim(claim: _Claim) -> None:
                             f"a plugin provides the device types its entry-point names give (to provide "
                             f"'{spec.device_type}', add the entry point "
                             f"'{spec.device_type} = {claim.entry_point.value}')")
-    if claim.type not in _types and record.status == "loaded":
+    if not named:
         _refuse(record, f"its entry point names device type '{claim.type}', but plugrad_register_backends "
                         f"returned no BackendSpec for it")
 
@@ -357,10 +359,17 @@ def _unavailable_error(type_name: str) -> RuntimeError:
     if record.status == "loading":
         return DeviceTypeUnavailable(f"device type '{type_name}' is unavailable: its plugin {claim.describe()} is "
                                      f"still being imported (did the plugin ask for its own device at import?)")
-    last = record.error.strip().splitlines()[-1] if record.error.strip() else record.status
     return DeviceTypeUnavailable(f"device type '{type_name}' is unavailable: plugin '{record.name}' from "
-                                 f"{claim.describe()} {record.status}: {last}; run `python -m plugrad info` "
+                                 f"{claim.describe()} {record.status}: {_reason(record)}; run `python -m plugrad info` "
                                  f"for the full report")
+
+
+def _reason(record: PluginRecord) -> str:
+    """A record's error in one line: a traceback's last line, or every reason it was refused."""
+    lines = record.error.strip().splitlines()
+    if not lines:
+        return record.status
+    return lines[-1] if record.status == "failed" else "; ".join(lines)
 
 
 def _unknown_type_error(type_name: str) -> RuntimeError:
@@ -370,8 +379,7 @@ def _unknown_type_error(type_name: str) -> RuntimeError:
         msg += "; plugrad has no CUDA device: GPUs are reached through the 'opencl' device type"
     failed = [r for r in _records if r.status in ("failed", "refused")]
     for r in failed:
-        last = r.error.strip().splitlines()[-1] if r.error.strip() else r.status
-        msg += f"; plugin '{r.name}' {r.status}: {last}"
+        msg += f"; plugin '{r.name}' {r.status}: {_reason(r)}"
     if failed:
         msg += "; run `python -m plugrad info` for the full report"
     elif not autoload_enabled():

@@ -68,6 +68,13 @@ def _call_shapes(reference) -> list:
     return shapes
 
 
+def _plain(signature: inspect.Signature, drop_self: bool = False) -> str:
+    """A signature as text without annotations (``(op, a, b, out)``), for messages."""
+    params = list(signature.parameters.values())[1 if drop_self else 0:]
+    return str(signature.replace(parameters=[p.replace(annotation=p.empty) for p in params],
+                                 return_annotation=signature.empty))
+
+
 def _signature_problem(name: str, implementation) -> str:
     """Why ``implementation`` (bound) cannot be called as ``Backend.<name>`` is ("" when it can)."""
     try:
@@ -79,8 +86,8 @@ def _signature_problem(name: str, implementation) -> str:
         try:
             signature.bind(*positional, **{k: None for k in keywords})
         except TypeError as exc:
-            expected = str(inspect.signature(reference)).replace("(self, ", "(", 1).replace("(self)", "()", 1)
-            return f"'{name}{signature}' cannot be called as the interface's '{name}{expected}' ({exc})"
+            expected = _plain(inspect.signature(reference), drop_self=True)
+            return f"'{name}{_plain(signature)}' cannot be called as the interface's '{name}{expected}' ({exc})"
     return ""
 
 
