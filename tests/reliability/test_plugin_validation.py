@@ -228,3 +228,16 @@ def test_a_plugin_registering_a_type_its_entry_point_does_not_name_is_refused(tm
            "BackendSpec for it" in misnamed
     assert elsewhere.startswith("DeviceTypeUnavailable: unknown device type 'elsewhere'")
     assert "registers device type 'elsewhere', which its entry point does not name" in elsewhere
+
+
+def test_plugrad_info_reports_a_plugin_that_hangs_at_import_instead_of_hanging(tmp_path):
+    make_distribution(tmp_path, "plugrad_hangs", SLOW_PLUGINS["hangs"], entry_name="hangs")
+    proc = run_python("""
+        from plugrad.plugins.registry import info_report
+        print(info_report(import_timeout=3))
+    """, tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = proc.stdout
+    assert "hangs: plugrad_hangs 0.1 [loading]" in report
+    assert "still importing after 3 s: the plugin hangs or is very slow at import" in report
+    assert "cpu: plugrad-cpu" in report and "device type 'cpu'" in report

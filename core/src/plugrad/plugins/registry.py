@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Mapping
@@ -322,10 +323,23 @@ def set_device_owner(device_type: str, distribution: str) -> None:
             _settle(device_type)
 
 
-def load_all() -> None:
-    """Import every discovered plugin that may load (for reports)."""
-    for type_name in list(_claims):
-        _entry(type_name)
+def load_all(timeout: float | None = None) -> None:
+    """Import every discovered plugin that may load (for reports).
+
+    With ``timeout`` (seconds, for all of them together) each import runs in a daemon
+    thread, and one still running at the deadline is left to run: its record stays
+    ``loading``, so that a plugin that hangs at import cannot hang a report."""
+    if timeout is None:
+        for type_name in list(_claims):
+            _entry(type_name)
+        return
+    threads = [threading.Thread(target=_entry, args=(t,), daemon=True, name=f"plugrad-load-{t}")
+               for t in list(_claims)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def autoload_enabled() -> bool:
@@ -568,9 +582,11 @@ def device_module(type_name: str):
     return DeviceModule(type_name) if type_name in _types or type_name in _claims else None
 
 
-def info_report() -> str:
-    """The text ``python -m plugrad info`` prints (imports every plugin that may load)."""
-    load_all()
+def info_report(import_timeout: float = 30.0) -> str:
+    """The text ``python -m plugrad info`` prints. Imports every plugin that may load,
+    waiting at most ``import_timeout`` seconds for them; one still importing then is
+    reported as such (a plugin that hangs at import must not hang the report)."""
+    load_all(timeout=import_timeout)
     owners = ", ".join(f"{t}={o}" for t, o in sorted(_owners.items())) or "none chosen"
     lines = [f"plugrad {__version__}", f"Python {sys.version.split()[0]} ({sys.executable})",
              f"kernel interface {KERNEL_INTERFACE_VERSION}",
@@ -583,6 +599,9 @@ def info_report() -> str:
         lines.append(f"  {r.name}: {dist} [{r.status}]")
         for t in r.device_types:
             lines.extend(_device_type_lines(t))
+        if r.status == "loading":
+            lines.append(f"    still importing after {import_timeout:g} s: the plugin hangs or is very slow at "
+                         f"import (its device type waits for it; the other devices do not)")
         if r.error:
             lines.extend("    " + ln for ln in r.error.rstrip().splitlines())
     return "\n".join(lines)
