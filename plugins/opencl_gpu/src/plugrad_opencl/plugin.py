@@ -27,9 +27,9 @@ def _name(index: int) -> str:
 
 
 def _unusable():
+    """The devices that failed the probe, then why no device is numbered (when none is)."""
     from .devices import discovery_error, unusable
-    lines = [u.describe() for u in unusable()]
-    return lines + ([discovery_error()] if lines and discovery_error() else [])
+    return [u.describe() for u in unusable()] + ([discovery_error()] if discovery_error() else [])
 
 
 def _dtypes(index: int):
