@@ -114,14 +114,15 @@ def armed(n: int):
 
 # ---- fresh interpreters ----------------------------------------------------------------------
 
-def make_distribution(root: pathlib.Path, name: str, module_source: str) -> None:
-    """An importable module plus the dist-info of a distribution declaring it a plugrad plugin."""
+def make_distribution(root: pathlib.Path, name: str, module_source: str, entry_name: str | None = None) -> None:
+    """An importable module plus the dist-info of a distribution declaring it a plugrad plugin
+    (its entry point, named ``entry_name`` or ``name``, claims the device type of that name)."""
     module = f"{name}_mod"
     (root / f"{module}.py").write_text(textwrap.dedent(module_source))
     info = root / f"{name}-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[plugrad]\n{name} = {module}\n")
+    (info / "entry_points.txt").write_text(f"[plugrad]\n{entry_name or name} = {module}\n")
 
 
 def run_python(code: str, path: pathlib.Path | None = None, env: dict | None = None,

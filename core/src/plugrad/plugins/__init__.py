@@ -1,7 +1,7 @@
 """Plugin discovery and the device registry (see ``hookspec`` for the plugin API)."""
 
-from .registry import (BackendSpec, DeviceModule, Expectations, PluginRecord, backend_for,
-                       device_types, load_plugins, plugin_records, register_plugin)
+from .registry import (BackendSpec, DeviceModule, Expectations, PluginRecord, backend_for, device_types,
+                       load_plugins, plugin_records, register_plugin, set_device_owner)
 
 __all__ = ["BackendSpec", "DeviceModule", "Expectations", "PluginRecord", "backend_for", "device_types",
-           "load_plugins", "plugin_records", "register_plugin"]
+           "load_plugins", "plugin_records", "register_plugin", "set_device_owner"]

@@ -9,8 +9,12 @@ device name contains one of its comma-separated substrings (case-insensitive), e
 without them.
 
 Discovery imports pyopencl and queries the platforms once, on the first question
-(``plugrad.opencl.is_available()``, ``device_count()``, or the first tensor); it
-never creates a context.
+(``plugrad.opencl.is_available()``, ``device_count()``, or the first tensor). Before
+numbering a device it builds and runs a tiny probe kernel there, in a context of its
+own that is then dropped: a device whose compiler cannot build (a PoCL that does not
+know the host CPU: "unknown target CPU 'generic'") is left out of the numbering and
+listed by :func:`unusable` with the compiler's message, so ``opencl:0`` is always the
+first device that works.
 """
 
 from __future__ import annotations
@@ -53,19 +57,47 @@ class DeviceInfo:
         return f"{self.name} ({self.platform_name})"
 
 
+@dataclass(frozen=True)
+class UnusableDevice:
+    """A device discovery found but does not number: it cannot build or run a kernel."""
+
+    platform_name: str
+    name: str
+    reason: str           # the compiler's (or runtime's) message
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.platform_name}): {self.reason}"
+
+
+#: what to install when no device works (shown by discovery_error and the docs)
+INSTALL_HINT = ("install a working OpenCL driver: on Debian/Ubuntu without a GPU, "
+                "`apt-get install pocl-opencl-icd ocl-icd-libopencl1` (the system PoCL, built for this CPU), "
+                "or run scripts/setup_opencl.sh; then check with `python -m plugrad info`")
+
+#: the probe: each work-item writes its id + 1 (a build, a launch and a read-back)
+PROBE_SOURCE = "__kernel void plugrad_probe(__global int *x) { x[get_global_id(0)] = (int)get_global_id(0) + 1; }"
+PROBE_SIZE = 4
+
 _found = None
+_unusable: list = []
 _error = ""
 
 
 def devices() -> list:
     """The usable devices, in index order (an empty list when there is no platform)."""
-    global _found, _error
+    global _found, _unusable, _error
     if _found is None:
         try:
-            _found, _error = _discover()
+            _found, _unusable, _error = _discover()
         except Exception as exc:  # no ICD loader, a broken driver
-            _found, _error = [], f"{type(exc).__name__}: {exc}"
+            _found, _unusable, _error = [], [], f"{type(exc).__name__}: {exc}"
     return _found
+
+
+def unusable() -> list:
+    """The devices found that cannot build or run the probe kernel (:class:`UnusableDevice`)."""
+    devices()
+    return list(_unusable)
 
 
 def discovery_error() -> str:
@@ -74,16 +106,43 @@ def discovery_error() -> str:
     return _error
 
 
+def probe(cl, dev) -> str:
+    """Why ``dev`` cannot run plugrad's kernels ("" when it can): build the probe kernel
+    in a throw-away context, run it and read the result back."""
+    import numpy as np
+    try:
+        context = cl.Context([dev])
+        queue = cl.CommandQueue(context)
+        program = cl.Program(context, PROBE_SOURCE).build()
+        host = np.zeros(PROBE_SIZE, np.int32)
+        buffer = cl.Buffer(context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR, hostbuf=host)
+        program.plugrad_probe(queue, (PROBE_SIZE,), None, buffer)
+        cl.enqueue_copy(queue, host, buffer)
+        queue.finish()
+    except Exception as exc:        # a failed build, context or launch: the device is unusable
+        return _one_line(f"{type(exc).__name__}: {exc}")
+    expected = list(range(1, PROBE_SIZE + 1))
+    if host.tolist() != expected:
+        return f"the probe kernel computed {host.tolist()} instead of {expected}"
+    return ""
+
+
+def _one_line(message: str, limit: int = 600) -> str:
+    """A compiler message on one line (the build log keeps its useful first lines)."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _discover():
-    """``(devices, why there are none)``."""
+    """``(devices, unusable devices, why there are none)``."""
     import pyopencl as cl
     try:
         platforms = cl.get_platforms()
     except cl.LogicError as exc:     # PLATFORM_NOT_FOUND_KHR: an ICD loader but no driver
-        return [], f"no OpenCL platform found ({exc})"
+        return [], [], f"no OpenCL platform found ({exc}); {INSTALL_HINT}"
     wanted = parse_filter(os.environ.get(ENV_DEVICE, ""))
     disabled = disabled_dtypes()
-    found = []
+    found, broken = [], []
     for platform in platforms:
         try:
             devs = platform.get_devices()
@@ -91,12 +150,20 @@ def _discover():
             continue
         for dev in devs:
             pname, dname = platform.name.strip(), dev.name.strip()
-            if selected(wanted, pname, dname):
+            if not selected(wanted, pname, dname):
+                continue
+            reason = probe(cl, dev)
+            if reason:
+                broken.append(UnusableDevice(pname, dname, reason))
+            else:
                 found.append(_info(cl, dev, pname, dname, disabled))
-    if not found:
-        return [], f"no OpenCL device matches {ENV_DEVICE}={os.environ[ENV_DEVICE]!r}" if wanted else \
-            "the OpenCL platforms report no device"
-    return ordered(found), ""
+    if found:
+        return ordered(found), broken, ""
+    if broken:
+        names = "; ".join(b.describe() for b in broken)
+        return [], broken, f"no OpenCL device can build a kernel ({names}); {INSTALL_HINT}"
+    return [], [], f"no OpenCL device matches {ENV_DEVICE}={os.environ[ENV_DEVICE]!r}" if wanted else \
+        f"the OpenCL platforms report no device; {INSTALL_HINT}"
 
 
 def disabled_dtypes() -> set:

@@ -1,8 +1,10 @@
 """Entry point of the ``opencl`` device type (``[project.entry-points.plugrad]``).
 
 Cheap to import: it imports neither pyopencl nor NumPy. Listing devices imports
-pyopencl (on ``plugrad.opencl.is_available()`` and friends); the context, queue and
-kernels are created by the factory, the first time a tensor goes to a device.
+pyopencl (on ``plugrad.opencl.is_available()`` and friends) and builds a probe kernel
+on each device, so that only devices that work are numbered; the backend's own
+context, queue and kernels are created by the factory, the first time a tensor goes
+to a device.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ def _name(index: int) -> str:
     return _devices()[index].name
 
 
+def _unusable():
+    """The devices that failed the probe, then why no device is numbered (when none is)."""
+    from .devices import discovery_error, unusable
+    return [u.describe() for u in unusable()] + ([discovery_error()] if discovery_error() else [])
+
+
 def _dtypes(index: int):
     return tuple(dtype_from_name(n) for n in _devices()[index].dtypes)
 
@@ -38,5 +46,6 @@ def plugrad_register_backends():
         device_name=_name,
         dtypes=_dtypes,
         indexed=True,
+        unusable=_unusable,
         description="OpenCL devices through pyopencl (GPUs first, then CPUs; PLUGRAD_OPENCL_DEVICE filters)",
     )]
