@@ -496,6 +496,10 @@ OPEN_BY_OP = {
                                        "about the input's dims); plugrad raises TypeError naming the argument",
 }
 OPEN_BY_OP.update({
+    ("bitwise_right_shift", "huge"): "PyTorch wraps a shift amount past the tensor dtype's range into it (an int32 "
+                                     "shifted by 2**40 is shifted by 0, by 2**31 as by a negative amount); plugrad "
+                                     "refuses a scalar its dtype cannot hold with RuntimeError, as every int op does",
+    ("bitwise_left_shift", "huge"): "as bitwise_right_shift with a huge shift amount",
     ("adaptive_avg_pool3d", "string"): "as adaptive_avg_pool2d with a string",
     ("adaptive_max_pool1d", "string"): "as adaptive_avg_pool2d with a string",
     ("adaptive_max_pool2d", "string"): "as adaptive_avg_pool2d with a string",
