@@ -184,7 +184,7 @@ def _scalar(rng, dtype_name: str, op):
             return int(rng.integers(0, 4))
         value = int(rng.integers(1, 6))
         return value if dtype_name == "uint8" or rng.random() < 0.5 else -value
-    return float(rng.choice((0.5, -1.25, 3.0, 1.0001, 2.0, -0.0)))
+    return float(rng.choice((0.5, -1.25, 3.0, 1.0001, 2.0, -0.0, -1.0, -2.0, -0.5)))   # pow's special exponents
 
 
 def _build(backend, spec, dtype_name):

@@ -126,6 +126,53 @@ _INT_OF_SIZE = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 _SCAN = {"cumsum": np.cumsum, "cumprod": np.cumprod}
 
 
+#: scalar exponents that PyTorch's CPU kernel computes without ``pow`` (and much faster:
+#: NumPy's general float power takes 50-100x the time of a multiply)
+_POW_BY_PRODUCTS = frozenset({2, 3, -1, -2, -0.5})
+_F16 = np.dtype(np.float16)
+_POW_DTYPES = frozenset({_F16, _F32, np.dtype(np.float64), _BF16})
+
+
+def _pow_by_products(x, e, out) -> None:
+    """``x ** e`` for ``e`` in :data:`_POW_BY_PRODUCTS`, with PyTorch's CPU formulas
+    (``pow_tensor_scalar_optimized_kernel``): ``x*x``, ``x*x*x``, ``1/x``, ``1/(x*x)`` and
+    ``1/sqrt(x)``, each product rounded to the dtype as there. float16 computes in
+    float32 and rounds once (PyTorch's Half kernel calls ``pow`` in float, whose
+    correctly rounded results these equal), except ``-0.5``, which stays ``pow``; bfloat16
+    rounds ``x*x`` to bfloat16 before the next product, as PyTorch's bfloat16 arithmetic
+    does (its ``-0.5``, PyTorch's ``rsqrt`` kernel, is ``1/sqrt`` in float32 rounded once:
+    the same specials, within one bfloat16 ulp of PyTorch's approximation)."""
+    if x.dtype == _F16 or x.dtype == _BF16:
+        w = x.astype(_F32)
+        if e == -0.5 and x.dtype == _F16:
+            wide = np.power(w, _F32.type(e))
+        elif e == -0.5:
+            wide = np.sqrt(w)
+            np.divide(1, wide, out=wide)
+        elif e == 2:
+            wide = w * w
+        elif e == -1:
+            wide = np.divide(1, w)
+        else:
+            square = (w * w).astype(x.dtype).astype(_F32) if x.dtype == _BF16 else w * w
+            wide = square * w if e == 3 else np.divide(1, square)
+        np.copyto(out, wide, casting="unsafe")
+    elif e == 2:
+        np.multiply(x, x, out=out)
+    elif e == -1:
+        np.divide(1, x, out=out)
+    elif e == -0.5:
+        _rsqrt(x, out)
+    elif e == -2:
+        np.multiply(x, x, out=out)
+        np.divide(1, out, out=out)
+    elif np.may_share_memory(out, x):      # e == 3 in place: the square may not overwrite x
+        np.multiply(np.multiply(x, x), x, out=out)
+    else:
+        np.multiply(x, x, out=out)
+        np.multiply(out, x, out=out)
+
+
 class NumpyBackend(Backend):
     """NumPy implementation of the kernel interface (see ``plugrad.backend``)."""
 
@@ -224,6 +271,10 @@ class NumpyBackend(Backend):
         _UNARY[op](x, out)
 
     def binary(self, op, a, b, out):
+        if op == "pow" and (b.__class__ is float or b.__class__ is int) and b in _POW_BY_PRODUCTS \
+                and a.__class__ is np.ndarray and a.dtype in _POW_DTYPES:
+            _pow_by_products(a, b, out)
+            return
         if out.dtype == _BF16 or a.__class__ is np.ndarray and a.dtype == _BF16 \
                 or b.__class__ is np.ndarray and b.dtype == _BF16:
             a, b = _widen(a), _widen(b)

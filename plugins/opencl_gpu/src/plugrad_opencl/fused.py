@@ -159,7 +159,8 @@ __kernel void fused(__constant I* L, {plist}) {{
             expr = _tagged(expr, ct)
         if out_ct.is_half:
             expr = f"pg_round_half({expr})"
-        binds = " ".join(f"const {ct.compute} {name} = {value};" for name, value in bindings)
+        binds = " ".join(f"const {'int' if name == 'sm' else ct.compute} {name} = {value};"
+                         for name, value in bindings)
         return f"{out_ct.compute} r{r}; {{ {binds} r{r} = {expr}; }}"
 
     def _step(self, r: int, step) -> str:
@@ -173,7 +174,11 @@ __kernel void fused(__constant I* L, {plist}) {{
             if expr is None or ct.name != dt.name and not expr.startswith("(uchar)"):
                 raise Unfusable(f"{kind} '{op}' for {ct.name if ct else 'scalars'} into {dt.name}")
             names = ("x",) if kind == "unary" else ("x", "y")
-            return self._assign(r, ct, expr, [(n, self._operand(a, ct)) for n, a in zip(names, args)])
+            bindings = [(n, self._operand(a, ct)) for n, a in zip(names, args)]
+            if kind == "binary":           # the unfused kernel's scalar mode, which pow reads
+                sm = 2 if cts[0] is None else 1 if cts[1] is None else 0
+                bindings.append(("sm", str(sm)))
+            return self._assign(r, ct, expr, bindings)
         out_ct = CTYPES[dt.name]
         if kind == "where":
             if cts[0] is None or cts[0].kind != "b":
