@@ -169,10 +169,21 @@ def _fill_from_tensor(self, value):
     return inplace(self, result, "fill_")
 
 
+#: the zero of each dtype kind, as the Python scalar ``Backend.fill`` takes
+_ZERO = {"b": False, "u": 0, "i": 0, "f": 0.0}
+
+
 @declare(public=False, method=True)
 def zero_(self) -> Tensor:
-    """Set every element to zero."""
-    return _fill(self, 0, ZeroBackward0, "zero_")
+    """Set every element to zero. Untracked (``W.grad.zero_()`` in a training loop), it
+    skips the value conversion and checks ``fill_`` needs: zero fits every dtype."""
+    if STATE.enabled and self._requires_grad:
+        return _fill(self, 0, ZeroBackward0, "zero_")
+    check_writable(self, "zero_")
+    check_inplace_target(self, False, "zero_")
+    self._backend.fill(self._a, _ZERO[self._dtype.kind])
+    self._storage.version += 1
+    return self
 
 
 def _fill(self, value, node_cls, fname):
