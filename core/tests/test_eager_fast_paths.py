@@ -36,13 +36,17 @@ def test_zero_refusals_match_pytorch(device):
         assert leaf.tolist() == [0.0, 0.0, 0.0]
 
 
-def test_zero_tracked_records_the_node(device):
-    x = plugrad.ones(3, requires_grad=True, device=device)
-    y = x * 2
-    y.zero_()
-    assert type(y.grad_fn).__name__ == type(torch.ones(3, requires_grad=True).mul(2).zero_().grad_fn).__name__
-    y.sum().backward()
-    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+@pytest.mark.parametrize("method", ["zero_", "fill_"])
+def test_tracked_overwrite_gives_zero_gradients(device, method):
+    """Tracked, the overwritten input gets zeros as its gradient (PyTorch's ``zeros_like(grad)``)."""
+    grads = []
+    for lib, kw in ((plugrad, {"device": device}), (torch, {})):
+        x = lib.ones(3, requires_grad=True, **kw)
+        y = x * 2
+        getattr(y, method)(*(() if method == "zero_" else (5.0,)))
+        (y * x).sum().backward()
+        grads.append((type(y.grad_fn).__name__, x.grad.tolist()))
+    assert grads[0] == grads[1]
 
 
 def test_item(device):

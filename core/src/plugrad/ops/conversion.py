@@ -130,10 +130,11 @@ def copy_(self, src, non_blocking=False) -> Tensor:
 
 
 class FillBackward2(Node):
-    """d fill_(a, v) = nothing (every element is overwritten by the number v)"""
+    """d fill_(a, v) = zeros (every element is overwritten by the number v: PyTorch's
+    ``zeros_like(grad)``, so that the input's leaves get a zero gradient, not none)"""
 
     def backward(self, g):
-        return (None,)
+        return (zeros_like(g),)
 
 
 class FillBackward3(Node):
@@ -144,7 +145,7 @@ class FillBackward3(Node):
 
 
 class ZeroBackward0(FillBackward2):
-    """d zero_(a) = nothing (every element is overwritten)"""
+    """d zero_(a) = zeros (every element is overwritten)"""
 
 
 @declare(public=False, method=True)
