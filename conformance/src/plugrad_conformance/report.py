@@ -23,7 +23,7 @@ _SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "int64": "i64", 
           "int8": "i8", "uint8": "u8", "bool": "b"}
 MARKS = {"passed": ".", "failed": "F", "skipped": "s", "xfailed": "x", "xpassed": "X"}
 _WORDS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "xfailed": "xfail", "xpassed": "xpass"}
-_PER_DTYPE = ("forward", "roundtrip")
+_PER_DTYPE = ("forward", "roundtrip", "fused")
 
 
 @dataclass

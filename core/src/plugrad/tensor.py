@@ -283,7 +283,7 @@ class Tensor:
     # ---- conversion --------------------------------------------------------
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if numel(self._shape) != 1:
+        if self._shape and numel(self._shape) != 1:     # a 0-d tensor (the common case) has one
             raise RuntimeError(f"a Tensor with {numel(self._shape)} elements cannot be converted to Scalar")
         return self._backend.to_list(self._a, self._dtype, 1)[0]
 

@@ -1,6 +1,7 @@
 """The checks, in matrix column order. Each is a :class:`~.base.Check`."""
 
 from .base import Check, Ctx, NotApplicable
+from .fused import FUSED
 from .grad import GRAD, GRADGRAD
 from .misc import ALIAS, ERRORS, ROUNDTRIP
 from .semantics import INPLACE, VIEW
@@ -9,7 +10,7 @@ from .values import BROADCAST, DETERMINISM, FORMS, FORWARD, LAYOUT, OUT, PROMOTI
 __all__ = ["CHECKS", "Check", "Ctx", "NotApplicable", "by_name"]
 
 CHECKS = (FORWARD, FORMS, OUT, INPLACE, VIEW, LAYOUT, BROADCAST, PROMOTION, GRAD, GRADGRAD, ERRORS,
-          DETERMINISM, ROUNDTRIP, ALIAS)
+          DETERMINISM, ROUNDTRIP, FUSED, ALIAS)
 
 _BY_NAME = {c.name: c for c in CHECKS}
 

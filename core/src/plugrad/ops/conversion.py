@@ -130,10 +130,11 @@ def copy_(self, src, non_blocking=False) -> Tensor:
 
 
 class FillBackward2(Node):
-    """d fill_(a, v) = nothing (every element is overwritten by the number v)"""
+    """d fill_(a, v) = zeros (every element is overwritten by the number v: PyTorch's
+    ``zeros_like(grad)``, so that the input's leaves get a zero gradient, not none)"""
 
     def backward(self, g):
-        return (None,)
+        return (zeros_like(g),)
 
 
 class FillBackward3(Node):
@@ -144,7 +145,7 @@ class FillBackward3(Node):
 
 
 class ZeroBackward0(FillBackward2):
-    """d zero_(a) = nothing (every element is overwritten)"""
+    """d zero_(a) = zeros (every element is overwritten)"""
 
 
 @declare(public=False, method=True)
@@ -169,10 +170,21 @@ def _fill_from_tensor(self, value):
     return inplace(self, result, "fill_")
 
 
+#: the zero of each dtype kind, as the Python scalar ``Backend.fill`` takes
+_ZERO = {"b": False, "u": 0, "i": 0, "f": 0.0}
+
+
 @declare(public=False, method=True)
 def zero_(self) -> Tensor:
-    """Set every element to zero."""
-    return _fill(self, 0, ZeroBackward0, "zero_")
+    """Set every element to zero. Untracked (``W.grad.zero_()`` in a training loop), it
+    skips the value conversion and checks ``fill_`` needs: zero fits every dtype."""
+    if STATE.enabled and self._requires_grad:
+        return _fill(self, 0, ZeroBackward0, "zero_")
+    check_writable(self, "zero_")
+    check_inplace_target(self, False, "zero_")
+    self._backend.fill(self._a, _ZERO[self._dtype.kind])
+    self._storage.version += 1
+    return self
 
 
 def _fill(self, value, node_cls, fname):

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 import threading
 
 import numpy as np
 import pyopencl as cl
 
-from plugrad.extend import Backend, UnsupportedOperation, contiguous_strides, dtype_from_name, is_contiguous, numel
+from plugrad.extend import (Backend, UnsupportedOperation, broadcast_strides, contiguous_strides, dtype_from_name,
+                            is_contiguous, numel)
 
 from .devices import ENV_DISABLE_DTYPES, disabled_dtypes
 from .errors import OpenCLDeviceError
+from .fused import FusedKernels, Unfusable
 from .kernels.common import NARROW, WIDE
 from .kernels.ctype import CTYPES
 from .kernels.library import Target
@@ -139,6 +142,7 @@ class OpenCLBackend(Backend):
         self.force_wide = False      # use the 64-bit-index programs for every array (tests)
         self._launch_lock = threading.Lock()
         self._reduce_plans = {}           # layouts reduced in one launch -> (descriptor, global size, wide)
+        self._fused = FusedKernels(self.rt, info.fp64, self.run)
 
     def _label(self) -> str:
         return f"{self.device or 'opencl'} ({self.info.name})"
@@ -314,6 +318,52 @@ class OpenCLBackend(Backend):
         lib = self.library(out.dtype, out.wide or self._is_wide(cond, a, b))
         self._ew(self._pair(lib, "where", "where"), out, (cond, None if am else a, None if bm else b),
                  (conv(a) if am else 0, int(am), conv(b) if bm else 0, int(bm)), "where")
+
+    fuses_elementwise = True
+
+    def fused_elementwise(self, program, inputs, outs) -> None:
+        """One generated kernel for the whole program (see :mod:`plugrad_opencl.fused`);
+        the unfused loop when the program cannot be generated as one."""
+        if not outs or not outs[0][1].size:
+            return
+        shape = outs[0][1].shape
+        kinds = tuple(a.dtype.name if type(a) is CLArray else None for a in inputs)
+        arrays = [out for _, out in outs] + [a for a in inputs if type(a) is CLArray]
+        wide = self.force_wide or any(a.wide for a in arrays)
+        contig = all(a.contig and a.shape == shape for a in arrays)
+        if contig:
+            layout, cshape, cst = "c", None, None
+        else:
+            strides = [out.strides for _, out in outs]
+            strides += [broadcast_strides(a.shape, a.strides, shape) for a in inputs if type(a) is CLArray]
+            cshape, cst = coalesce(shape, strides)
+            if not cshape:
+                cshape, cst = [1], [[0] for _ in strides]
+            layout = f"s{len(cshape)}"
+        out_regs = tuple(reg for reg, _ in outs)
+        try:
+            knl, src = self._fused.get((program, kinds, out_regs, layout, wide), program, kinds, out_regs, layout,
+                                       WIDE if wide else NARROW)
+        except Unfusable:
+            super().fused_elementwise(program, inputs, outs)
+            return
+        args = []
+        for a in arrays:
+            args.append(a.buf)
+            args.append(a.offset)
+        for reg, name in src.scalars:
+            args.append(self._conv[dtype_from_name(name)](inputs[reg]))
+        planner = self._planners[wide]
+        if contig:
+            n = outs[0][1].size
+            self._run(knl, (planner.pad(n),), self._local, [n] + args, "fused_elementwise")
+            return
+        rows = numel(cshape[:-1])
+        fmt = "q" if wide else "i"
+        desc = [rows] + cshape[::-1] + [s for st in cst for s in st[::-1]]
+        layout_buf = self.rt.constant(struct.pack(f"<{len(desc)}{fmt}", *desc))
+        gsize = (planner.pad(rows * -(-cshape[-1] // self.run)),)
+        self._run(knl, gsize, self._local, [layout_buf] + args, "fused_elementwise")
 
     # ---- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, out) -> None:

@@ -84,7 +84,7 @@ def binary_expr(op: str, ct: CType):
         return {
             "add": "(x + y)", "sub": "(x - y)", "mul": "(x * y)", "div": "(x / y)",
             "floordiv": "pg_floordiv(x, y)", "remainder": "pg_remainder(x, y)", "fmod": "fmod(x, y)",
-            "pow": "pow(x, y)", "atan2": "atan2(x, y)",
+            "pow": "(sm == 1 ? pg_pow_scalar(x, y) : pow(x, y))", "atan2": "atan2(x, y)",
             "copysign": "copysign(x, y)",
             "maximum": "((x > y || isnan(x)) ? x : y)", "minimum": "((x < y || isnan(x)) ? x : y)",
         }.get(op)
@@ -103,11 +103,16 @@ def binary_expr(op: str, ct: CType):
 
 def helpers(ct: CType) -> str:
     """C functions the expressions above call, for one compute type (defined once per
-    program). Integer division by zero never reaches a kernel (the core raises), but
-    the guards keep a stray zero from trapping the whole process on a CPU device."""
+    program). ``pg_pow_scalar`` is float ``pow`` with a scalar exponent (``sm == 1`` in the
+    ``b_pow`` kernel): PyTorch's CPU kernel computes the exponents 2, 3, -1, -2 and -0.5 as
+    products, a quotient and a square root (``pow_tensor_scalar_optimized_kernel``), which
+    gives its bits and costs far less than ``pow``. Integer division by zero never reaches a
+    kernel (the core raises), but the guards keep a stray zero from trapping the whole process on a CPU device."""
     c, u = ct.compute, ct.unsigned
     if ct.is_float:
         z, one, half = ct.lit("0"), ct.lit("1"), ct.lit("0.5")
+        # float16 keeps pow for -0.5, as PyTorch's Half kernel (its 1/sqrt rounds differently)
+        rsqrt = "" if ct.is_half else f"if (b == ({c})-0.5) return {one} / sqrt(a);"
         return special_helpers(ct) + f"""
 {c} pg_floordiv({c} a, {c} b) {{
   if (b == {z}) return a / b;
@@ -118,6 +123,14 @@ def helpers(ct: CType) -> str:
   {c} fl = floor(div);
   if (div - fl > {half}) fl += {one};
   return fl;
+}}
+{c} pg_pow_scalar({c} a, {c} b) {{
+  if (b == ({c})2) return a * a;
+  if (b == ({c})3) return a * a * a;
+  if (b == ({c})-1) return {one} / a;
+  if (b == ({c})-2) return {one} / (a * a);
+  {rsqrt}
+  return pow(a, b);
 }}
 {c} pg_remainder({c} a, {c} b) {{
   if (b == {z}) return fmod(a, b);
