@@ -38,14 +38,13 @@ def call_node(node, grads):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(metas) // 2}, got {len(result)})")
     out = list(result)
-    edges = node._next
-    for i, g in enumerate(result):
+    for i, (g, nxt, shape, dtype_name) in enumerate(zip(result, node._next[::2], metas[::2], metas[1::2])):
         if g is None:
             continue
-        if edges[2 * i] is None:
+        if nxt is None:
             out[i] = None
-        elif g._shape != metas[2 * i] or g._dtype.name != metas[2 * i + 1]:
-            out[i] = _adjusted(node, i, g, metas[2 * i], metas[2 * i + 1])
+        elif g._shape != shape or g._dtype.name != dtype_name:
+            out[i] = _adjusted(node, i, g, shape, dtype_name)
     return out
 
 

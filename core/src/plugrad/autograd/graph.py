@@ -61,6 +61,11 @@ class Node:
         """``((node, output_nr), ...)``, one edge per input (``(None, 0)`` when the input
         takes no gradient)."""
         e = self._next
+        n = len(e)
+        if n == 2:      # most nodes have one or two inputs
+            return ((e[0], e[1]),)
+        if n == 4:
+            return ((e[0], e[1]), (e[2], e[3]))
         return tuple(zip(e[::2], e[1::2]))
 
     @next_functions.setter
