@@ -32,6 +32,8 @@ from fault_support import docs_page
 DTYPES = ("float32", "float64", "int64", "bool", "int32", "uint8", "int16", "int8", "float16")
 #: seeds tried for an op's sample: the first whose call runs is measured
 SEEDS = (0, 1, 2)
+#: in-place forms whose op's sample fits them (docs/reliability.md quotes it)
+IN_PLACE_FITTING = 102
 
 
 def _kind(obj) -> str:
@@ -156,6 +158,45 @@ def test_no_op_leaves_reference_cycles(device):
     assert not left, f"ops that left reference cycles on {device} (object kinds found): {left}"
 
 
+class InplaceCall(OpCall):
+    """The op's in-place method on (a clone of) the sample's first tensor, then backward."""
+
+    def __init__(self, op, sample, dev, dtype, method):
+        super().__init__(op, sample, dev, dtype)
+        self.method = method
+
+    def __call__(self):
+        s, grad, position = self.sample, self.op.differentiable, [0]
+        args = [_argument(a, self.dev, self.dtype, grad, s.nograd, position) for a in s.args]
+        kwargs = {k: _argument(v, self.dev, self.dtype, grad, s.nograd, position) for k, v in s.kwargs.items()}
+        target = args[0].clone() if args[0].requires_grad else args[0]   # a leaf that requires grad refuses
+        backward_through(getattr(target, self.method)(*args[1:], **kwargs))
+
+
+def test_no_inplace_form_leaves_reference_cycles(device):
+    """The in-place forms (``x.add_``...), on the op's first sample that fits them (an
+    in-place op cannot change its target's shape): history rebased onto the target,
+    versions bumped, views regenerated, and nothing left for the collector."""
+    dev = DeviceUnderTest(device)
+    left, fitting = {}, 0
+    for key, op in checked_ops().items():
+        method = op.inplace_name()
+        call = _op_call(op, dev)[0] if method else None
+        if call is None or not call.sample.args or not isinstance(call.sample.args[0], np.ndarray):
+            continue            # no in-place form, or its first argument is no tensor of the sample's
+        inplace = InplaceCall(op, call.sample, dev, call.dtype, method)
+        try:
+            inplace()
+        except RuntimeError:
+            continue            # a sample whose result does not fit its first argument
+        fitting += 1
+        found = cycles_left_by(inplace)
+        if found:
+            left[key] = dict(found.most_common(5))
+    assert not left, f"in-place forms that left reference cycles on {device}: {left}"
+    assert fitting == IN_PLACE_FITTING, f"{fitting} in-place forms ran: update IN_PLACE_FITTING and the docs"
+
+
 # ---- nn modules -------------------------------------------------------------------------------------
 
 class ModuleCall:
@@ -190,6 +231,71 @@ def test_no_module_leaves_reference_cycles(name, device):
     """Built, called forward and backward, in training and eval mode: nothing is left
     for the cycle collector."""
     assert cycles_left_by(ModuleCall(name, device)) == Counter()
+
+
+# ---- autograd features ------------------------------------------------------------------------------------
+
+class _Exp(plugrad.autograd.Function):
+    """A custom function that saves its output (the case that would make output -> node -> output)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return g * y
+
+
+def _double_backward(x):
+    g, = plugrad.autograd.grad((x.sin() * x).sum(), x, create_graph=True)
+    g.sum().backward()
+
+
+def _hooks_and_retained(x):
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 2)
+    y.grad_fn.register_hook(lambda gi, go: None)
+    (y * y).sum().backward()
+
+
+def _view_changed_in_place(x):
+    y = x * 1
+    y[1:].mul_(2)
+    y.diagonal().add_(1)
+    y.sum().backward()
+
+
+def _anomaly_mode(x):
+    with plugrad.autograd.detect_anomaly():
+        x.exp().sum().backward()
+
+
+def _failing_call(x):
+    try:
+        x.mm(plugrad.ones(7, 7, device=x.device))
+    except RuntimeError:
+        pass
+
+
+def _custom_function(x):
+    _Exp.apply(x).sum().backward()
+
+
+FEATURES = {"double backward": _double_backward, "custom Function saving its output": _custom_function,
+            "hooks and retain_grad": _hooks_and_retained, "views changed in place": _view_changed_in_place,
+            "anomaly mode": _anomaly_mode, "an op that raises": _failing_call}
+
+
+@pytest.mark.parametrize("feature", sorted(FEATURES))
+def test_autograd_features_leave_no_cycles(feature, device):
+    def step():
+        FEATURES[feature](plugrad.randn(3, 3, device=device).requires_grad_())
+    assert cycles_left_by(step) == Counter()
 
 
 # ---- the reported case ---------------------------------------------------------------------------------
@@ -256,3 +362,4 @@ def test_figures_quoted_in_the_docs():
     assert f"`plugrad.nn` module class ({len(module_cases.MODULES)} classes" in page
     assert f"The {len(module_cases.NOT_CALLED)} classes not called" in page
     assert f"each of the {len(_optimizers())} optimizers" in page
+    assert f"the in-place forms of {IN_PLACE_FITTING} of the ops" in page
