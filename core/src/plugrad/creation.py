@@ -102,74 +102,85 @@ def _convert(dtype):
 
 def _flatten(data, fname="tensor"):
     """Nested sequences to (flat values, shape, inferred dtype)."""
-    flat = []
-    kinds = set()
-    sizes = {}         # depth -> length every sequence at that depth must have
-    leaf_depths = set()
+    walk = _Flattener(fname)
+    walk.walk(data, 0)
+    if len(walk.leaf_depths) > 1:
+        raise TypeError(f"{fname}(): nested sequences have inconsistent depth (a number and a sequence at the "
+                        f"same level)")
+    depth = walk.leaf_depths.pop() if walk.leaf_depths else 0
+    shape = tuple(walk.sizes[d] for d in range(depth))
+    inferred = None
+    for k in walk.kinds:
+        inferred = k if inferred is None else _dt.promote_types(inferred, k)
+    return walk.flat, shape, inferred or _dt.get_default_dtype()
 
-    def walk(obj, depth):
+
+class _Flattener:
+    """The state of one walk over nested data. A class rather than nested functions:
+    recursive closures reference themselves through their cells, and every call of
+    ``tensor()`` would leave that cycle for the garbage collector."""
+
+    __slots__ = ("fname", "flat", "kinds", "sizes", "leaf_depths")
+
+    def __init__(self, fname):
+        self.fname = fname
+        self.flat = []
+        self.kinds = set()
+        self.sizes = {}          # depth -> length every sequence at that depth must have
+        self.leaf_depths = set()
+
+    def walk(self, obj, depth):
         if isinstance(obj, Tensor):  # its values, with its dtype
-            kinds.add(obj._dtype)
+            self.kinds.add(obj._dtype)
             values = obj.detach().tolist()
             if obj._shape:
-                walk_values(values, depth)
+                self.walk_values(values, depth)
             else:
-                add(values, depth)
+                self.add(values, depth)
         elif isinstance(obj, (list, tuple)):
-            check_length(depth, len(obj))
+            self.check_length(depth, len(obj))
             for item in obj:
-                walk(item, depth + 1)
+                self.walk(item, depth + 1)
             if not obj:
-                leaf_depths.add(depth + 1)
+                self.leaf_depths.add(depth + 1)
         else:
-            add(*python_value(obj), depth)
+            self.add(self.python_value(obj), depth)
 
-    def walk_values(values, depth):
+    def walk_values(self, values, depth):
         """The nested lists of a tensor's ``tolist()``: shapes are already consistent."""
         if isinstance(values, list):
-            check_length(depth, len(values))
+            self.check_length(depth, len(values))
             for item in values:
-                walk_values(item, depth + 1)
+                self.walk_values(item, depth + 1)
         else:
-            add(values, depth)
+            self.add(values, depth)
 
-    def check_length(depth, n):
-        expected = sizes.setdefault(depth, n)
+    def check_length(self, depth, n):
+        expected = self.sizes.setdefault(depth, n)
         if expected != n:
             raise ValueError(f"expected sequence of length {expected} at dim {depth} (got {n})")
 
-    def python_value(v):
+    def python_value(self, v):
         if hasattr(v, "dtype") and hasattr(v, "item"):
             # a NumPy scalar keeps its dtype (np.float64 is also a Python float)
-            kinds.add(_host_dtype(v))
-            return (v.item(),)
+            self.kinds.add(_host_dtype(v))
+            return v.item()
         if isinstance(v, bool):
-            kinds.add(_dt.bool_)
+            self.kinds.add(_dt.bool_)
         elif isinstance(v, int):
-            kinds.add(_dt.int64)
+            self.kinds.add(_dt.int64)
         elif isinstance(v, float):
-            kinds.add(_dt.get_default_dtype())
+            self.kinds.add(_dt.get_default_dtype())
         else:
             # PyTorch's classes: TypeError for text (a string or bytes), RuntimeError for any other object
             cls = TypeError if isinstance(v, (str, bytes)) else RuntimeError
-            raise cls(f"{fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
+            raise cls(f"{self.fname}(): could not infer dtype of {type(v).__name__}; expected numbers, "
                       f"bools or (nested) sequences of them")
-        return (v,)
+        return v
 
-    def add(v, depth):
-        leaf_depths.add(depth)
-        flat.append(v)
-
-    walk(data, 0)
-    if len(leaf_depths) > 1:
-        raise TypeError(f"{fname}(): nested sequences have inconsistent depth (a number and a sequence at the "
-                        f"same level)")
-    depth = leaf_depths.pop() if leaf_depths else 0
-    shape = tuple(sizes[d] for d in range(depth))
-    inferred = None
-    for k in kinds:
-        inferred = k if inferred is None else _dt.promote_types(inferred, k)
-    return flat, shape, inferred or _dt.get_default_dtype()
+    def add(self, v, depth):
+        self.leaf_depths.add(depth)
+        self.flat.append(v)
 
 
 def _host_dtype(obj):

@@ -17,6 +17,7 @@ import heapq
 import sys
 import warnings
 
+from ..dtypes import dtype_from_name
 from ..optable import ops
 from ..tensor import make
 from . import anomaly_mode
@@ -32,31 +33,30 @@ def call_node(node, grads):
     result = node.backward(*grads)
     if result.__class__ is not tuple:
         result = (result,)
-    metas = node._in_meta
-    if len(result) != len(metas):
+    metas = node._in_meta      # shape, dtype name, shape, dtype name...
+    if 2 * len(result) != len(metas):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(metas)}, got {len(result)})")
+                           f"(expected {len(metas) // 2}, got {len(result)})")
     out = list(result)
-    for i, (g, meta, edge) in enumerate(zip(result, metas, node.next_functions)):
+    for i, (g, nxt, shape, dtype_name) in enumerate(zip(result, node._next[::2], metas[::2], metas[1::2])):
         if g is None:
             continue
-        if edge[0] is None:
+        if nxt is None:
             out[i] = None
-        elif g._shape != meta[0] or g._dtype is not meta[1]:
-            out[i] = _adjusted(node, i, g, meta)
+        elif g._shape != shape or g._dtype.name != dtype_name:
+            out[i] = _adjusted(node, i, g, shape, dtype_name)
     return out
 
 
-def _adjusted(node, i, g, meta):
+def _adjusted(node, i, g, shape, dtype_name):
     """``g`` summed down to its input's shape and cast to its dtype, after checking that
     the shape it has can be summed to that shape."""
-    shape, dtype = meta
     if g._shape != shape:
         if not _sums_to(g._shape, shape):
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                f"{list(g._shape)} but expected shape compatible with {list(shape)}")
         g = ops.sum_to(g, shape)  # through the table: the ops sit above the engine (in-place ops call it)
-    return g if g._dtype is dtype else g.to(dtype)
+    return g if g._dtype.name == dtype_name else g.to(dtype_from_name(dtype_name))
 
 
 def _sums_to(shape, target) -> bool:
@@ -233,9 +233,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
                 _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
-        edges = node.next_functions
+        edges = node._next
         if (needed is not None and node not in needed) or (None in buffer and buffer.count(None) == len(buffer)):
-            grads = (None,) * len(edges)
+            grads = (None,) * (len(edges) // 2)
         else:
             grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)
             if node._hooks:
@@ -245,7 +245,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                         grads = list(r)
             if not retain_graph:
                 node.release()  # only nodes that ran: a later backward may still use the others
-        for (nxt, nr), g in zip(edges, grads):
+        for nxt, nr, g in zip(edges[::2], edges[1::2], grads):
             if nxt is None:
                 continue
             if direct_leaves and nxt.__class__ is AccumulateGrad and not nxt._pre_hooks \
@@ -288,10 +288,10 @@ class _NeededSet:
                 continue
             if not expanded:
                 stack.append((n, True))
-                for nxt, _ in n.next_functions:
+                for nxt in n._next[::2]:
                     if nxt is not None and nxt not in memo:
                         stack.append((nxt, False))
             else:
                 memo[n] = any(nxt is not None and (nxt in self.targets or memo.get(nxt, False))
-                              for nxt, _ in n.next_functions)
+                              for nxt in n._next[::2])
         return memo[node]

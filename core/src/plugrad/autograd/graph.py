@@ -5,6 +5,13 @@ its inputs (``next_functions``), the shapes and dtypes its input gradients must
 have, and the tensors it saved. The engine un-broadcasts and casts every gradient
 to the input's shape and dtype, so backward formulas never do it themselves.
 
+What a node keeps per input is laid out for Python's cycle collector: the edges in
+one flat tuple (``_next``: node, output_nr, node, output_nr...), the input shapes and
+dtype names in another (``_in_meta``), which holds no object the collector tracks and
+so is dropped from its lists at its first scan. A live graph then costs the
+collector one node and one tuple per op, so building a large graph stays as cheap
+per op as building a small one (``next_functions`` builds PyTorch's pairs on demand).
+
 Lifetime rules, so that dropping the output frees everything:
 
 * a tensor holds its ``grad_fn`` strongly; a node holds only its input nodes;
@@ -37,7 +44,7 @@ class Node:
     A node gets its sequence number (``_seq``) when its edges are final (in ``record``),
     so every edge points to an older node: the engine relies on it."""
 
-    __slots__ = ("next_functions", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
+    __slots__ = ("_next", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
                  "_hooks", "_trace", "__weakref__")
 
     n_outputs = 1
@@ -48,12 +55,30 @@ class Node:
         self._hooks = None
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
 
+    # ---- edges ----------------------------------------------------------------
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, output_nr), ...)``, one edge per input (``(None, 0)`` when the input
+        takes no gradient)."""
+        e = self._next
+        n = len(e)
+        if n == 2:      # most nodes have one or two inputs
+            return ((e[0], e[1]),)
+        if n == 4:
+            return ((e[0], e[1]), (e[2], e[3]))
+        return tuple(zip(e[::2], e[1::2]))
+
+    @next_functions.setter
+    def next_functions(self, edges):
+        self._next = tuple(x for edge in edges for x in edge)
+
     # ---- saving tensors ---------------------------------------------------
     def save(self, *tensors):
         """Keep tensors (or None) for backward, remembering their versions so that a
         later in-place change is detected instead of giving a wrong gradient."""
         self._saved = tensors
-        self._versions = [t._storage.version if t is not None else 0 for t in tensors]
+        # a tuple of ints: untracked by the cycle collector (a list would stay tracked)
+        self._versions = tuple([t._storage.version if t is not None else 0 for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -165,7 +190,7 @@ class AccumulateGrad(Node):
         self._seq = next(_sequence)
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
         self.variable = variable
-        self.next_functions = ()
+        self._next = ()
         self._in_meta = ()
 
     def backward(self, grad):  # the engine accumulates; see engine.accumulate
@@ -201,27 +226,33 @@ def regenerate_view_fn(t):
 
 
 _NO_EDGE = (None, 0)
+_NO_META = (None, None)
 
 
 def record(node: Node, inputs, out) -> None:
     """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
-    (``out`` may be a tuple of outputs for multi-output nodes)."""
+    (``out`` may be a tuple of outputs for multi-output nodes).
+
+    The node gets two flat tuples (see the module docstring): ``_next``, the edges, and
+    ``_in_meta``, each input's shape and dtype name (``None, None`` for a None input)."""
     edges = []
     metas = []
     add_edge, add_meta = edges.append, metas.append
     for t in inputs:
         if t is None:
-            add_edge(_NO_EDGE)
-            add_meta(None)
+            edges += _NO_EDGE
+            metas += _NO_META
             continue
         if not t._requires_grad:
-            add_edge(_NO_EDGE)
+            edges += _NO_EDGE
         elif t._grad_fn is not None and t._base is None:
-            add_edge((t._grad_fn, t._output_nr))  # the common case, inlined from edge_of
+            add_edge(t._grad_fn)  # the common case, inlined from edge_of
+            add_edge(t._output_nr)
         else:
-            add_edge(edge_of(t))
-        add_meta((t._shape, t._dtype))
-    node.next_functions = tuple(edges)
+            edges += edge_of(t)
+        add_meta(t._shape)
+        add_meta(t._dtype.name)
+    node._next = tuple(edges)
     node._in_meta = tuple(metas)
     node._seq = next(_sequence)  # after its inputs' nodes, one of which may have been made just above
     if type(out) is tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from ..dtypes import dtype_from_name
 from ..tensor import Tensor
 from .graph import AccumulateGrad
 
@@ -89,11 +90,11 @@ def to_dot(tensors, params=None, graph_name: str = "plugrad") -> str:
             lines.append(f"  {nid} [label={_quote(leaf_label(node.variable))}, {_LEAF_STYLE}];")
             continue
         lines.append(f"  {nid} [label={_quote(node.name())}, {_OP_STYLE}];")
-        metas = getattr(node, "_in_meta", ())
-        for (nxt, nr), meta in zip(node.next_functions, metas):
+        metas = node._in_meta
+        for (nxt, nr), shape, dtype_name in zip(node.next_functions, metas[::2], metas[1::2]):
             if nxt is None:
                 continue
-            label = _shape_text(*meta) if meta is not None else ""
+            label = _shape_text(shape, dtype_from_name(dtype_name)) if shape is not None else ""
             if nxt.n_outputs > 1:
                 label += f" [out {nr}]"
             lines.append(f"  {node_id(nxt)} -> {nid} [label={_quote(label)}];")

@@ -35,8 +35,8 @@ def rebase_history(self, result) -> None:
         return
     base = self._base
     cs = CopySlices(base, self, node, nr)
-    cs.next_functions = (edge_of(base),) + node.next_functions
-    cs._in_meta = ((base._shape, base._dtype),) + node._in_meta
+    cs._next = edge_of(base) + node._next
+    cs._in_meta = (base._shape, base._dtype.name) + node._in_meta
     cs._seq = next_sequence_number()
     base._grad_fn, base._output_nr, base._requires_grad = cs, 0, True
     self._requires_grad = True

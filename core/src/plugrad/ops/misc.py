@@ -19,7 +19,7 @@ from ..dtypes import bool_, float16, float32, get_default_dtype, int64, promote_
 from ..layout import check_size, normalize_dim
 from ..optable import ops
 from ..tensor import Tensor, make_view
-from ..typeinfo import iinfo
+from ..typeinfo import contiguous_format, iinfo
 from .checks import check_int, check_tensor
 from .declare import declare, names_declared_in
 from .pointwise import node_class, record_pointwise
@@ -280,6 +280,8 @@ class _ScatterBackward(Node):
 
     def backward(self, g):
         view = _VIEWS[self.view]
+        if self.view == "as_strided" and (g._offset or not g.is_contiguous()):
+            g = g.clone(memory_format=contiguous_format)   # positions count from a dense layout, as in the forward
         ga = _scatter(self.view, g, ops.zeros_like(view(g, self.args)), self.args) \
             if self.next_functions[0][0] is not None else None
         gs = view(g, self.args) if self.next_functions[1][0] is not None else None
