@@ -33,6 +33,7 @@ from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
 from . import amp, cuda
+from .utils.dlpack import from_dlpack, to_dlpack
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled, is_autocast_enabled,
                                 set_autocast_cache_enabled, set_autocast_enabled)
