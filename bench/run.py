@@ -107,11 +107,24 @@ def _ratio(row, ref):
     return f"{row['median'] / ref['median']:.2f}x"
 
 
+QUICK_NOTE = ("Quick mode: each workload ran a few times, to show that it runs. These figures are information, "
+              "not a verdict: they are too few and too noisy to judge against the targets, which a full run "
+              "(`python bench/run.py`) compares.")
+
+
+def _cells(cells: list, verdict: bool) -> str:
+    """A table row; without ``verdict`` (quick mode) the last two cells, the target and
+    whether it was met, are left out."""
+    return "| " + " | ".join(cells if verdict else cells[:-2]) + " |"
+
+
 def to_markdown(results: dict, meta: dict) -> str:
+    verdict = meta["mode"] != "quick"
+    head = ["workload", "implementation", "median", "spread (IQR)", "x NumPy", "x PyTorch", "target (x NumPy)", "met"]
     lines = ["# plugrad benchmarks", "",
              f"{meta['machine']}; Python {meta['python']}; {meta['date']}; mode: {meta['mode']}.", "",
-             "| workload | implementation | median | spread (IQR) | x NumPy | x PyTorch | target (x NumPy) | met |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             *([] if verdict else [QUICK_NOTE, ""]),
+             _cells(head, verdict), _cells(["---"] * len(head), verdict)]
     for name, entry in results.items():
         if name == "MEM":
             continue
@@ -119,28 +132,29 @@ def to_markdown(results: dict, meta: dict) -> str:
         ref_np, ref_torch = rows.get("numpy"), rows.get("torch")
         for label, row in rows.items():
             if "error" in row:
-                lines.append(f"| {name} {entry['title']} | {label} | error: {row['error']} | | | | | |")
+                lines.append(_cells([f"{name} {entry['title']}", label, f"error: {row['error']}"] + [""] * 5, verdict))
                 continue
             target = entry["target"] if label.startswith("plugrad") else None
             met = ""
             if target and ref_np and "median" in ref_np:
                 met = "yes" if row["median"] <= target * ref_np["median"] else "no"
             extra = f" (peak RSS {row['peak_rss_mb']:.0f} MB)" if "peak_rss_mb" in row else ""
-            lines.append(f"| {name} {entry['title']} | {label} | {row['median']:.1f} {entry['unit']}{extra} | "
-                         f"{row['iqr']:.1f} | {_ratio(row, ref_np)} | {_ratio(row, ref_torch)} | "
-                         f"{target or ''} | {met} |")
+            lines.append(_cells([f"{name} {entry['title']}", label, f"{row['median']:.1f} {entry['unit']}{extra}",
+                                 f"{row['iqr']:.1f}", _ratio(row, ref_np), _ratio(row, ref_torch),
+                                 f"{target or ''}", met], verdict))
     w2 = results.get("W2", {}).get("rows", {})
     ref_rss = w2.get("numpy", {}).get("peak_rss_mb")
     if ref_rss:
-        lines += ["", "| peak RSS of W2 | implementation | peak RSS | x NumPy | target (x NumPy) | met |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+        head = ["peak RSS of W2", "implementation", "peak RSS", "x NumPy", "target (x NumPy)", "met"]
+        lines += ["", _cells(head, verdict), _cells(["---"] * len(head), verdict)]
         for label, row in w2.items():
             if "peak_rss_mb" not in row:
                 continue
             ratio = row["peak_rss_mb"] / ref_rss
             target = PEAK_RSS_TARGET if label.startswith("plugrad") else None
             met = ("yes" if ratio <= target else "no") if target else ""
-            lines.append(f"| W2 | {label} | {row['peak_rss_mb']:.0f} MB | {ratio:.2f}x | {target or ''} | {met} |")
+            lines.append(_cells(["W2", label, f"{row['peak_rss_mb']:.0f} MB", f"{ratio:.2f}x", f"{target or ''}", met],
+                                verdict))
     mem = results.get("MEM")
     if mem:
         lines += ["", "| memory | device | RSS after 100 iterations | RSS after all | iterations | growth |",

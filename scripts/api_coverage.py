@@ -60,8 +60,8 @@ EXCLUDED = [
      r"^resolve_neg$|_neg_bit|_conj_bit|^adjoint$|^isreal$|^stft$|^istft$|^cfloat$|^cdouble$|^chalf$",
      "complex numbers: plugrad has no complex dtypes"),
     (r"Storage|^storage|^untyped_storage|^is_storage|^set_$|^share_memory_|^is_shared|^pin_memory|^is_pinned|"
-     r"^data_ptr|^storage_offset|^record_stream|^from_file$|^frombuffer$|^dlpack|_dlpack|^from_dlpack",
-     "raw memory: storages, pinned/shared memory, DLPack pointers"),
+     r"^data_ptr|^storage_offset|^record_stream|^from_file$|^frombuffer$",
+     "raw memory: storages, pinned/shared memory, pointers"),
     (r"^Script|^script|^jit|^import_ir|^parse_|^merge_type|^unify_type|^compile$|^compiled_with|"
      r"Type$|^Argument|^AliasDb|^Block$|^Graph|^Node$|^Value$|^Use$|^Code$|^CallStack|^CompilationUnit|"
      r"^ConcreteModuleType|^DeepCopyMemoTable|^ErrorReport|^ExecutionPlan|^FileCheck|^FunctionSchema|"

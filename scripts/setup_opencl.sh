@@ -6,8 +6,10 @@
 # On a machine without a working driver this installs PoCL (OpenCL on the CPU):
 # Debian's package when apt is usable (built for this machine, faster math), else the
 # PyPI build. When nothing works it says what to install and why the devices failed.
+# One line per step (scripts/progress.sh).
 set -euo pipefail
 VENV="$1"
+source "$(dirname "$0")/progress.sh"
 has_platform() {
   "$VENV/bin/python" - <<'PY' 2>/dev/null
 try:
@@ -23,17 +25,18 @@ why_not() {
     | tail -n 3 || true
 }
 if has_platform; then
+  note "working OpenCL device found: nothing to install"
   exit 0
 fi
-if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends pocl-opencl-icd ocl-icd-libopencl1 >/dev/null 2>&1 \
-    || { apt-get update -qq >/dev/null 2>&1 && \
-         apt-get install -y -qq --no-install-recommends pocl-opencl-icd ocl-icd-libopencl1 >/dev/null 2>&1; } \
-    || true
+note "no working OpenCL device: installing PoCL, OpenCL on the CPU"
+if apt_usable; then
+  step "installing PoCL with apt (pocl-opencl-icd)" apt_install pocl-opencl-icd ocl-icd-libopencl1 || true
+else
+  note "apt is not usable here (it needs apt-get and root): PoCL comes from PyPI instead"
 fi
 if ! has_platform; then
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check pocl-binary-distribution
+  step "installing PoCL from PyPI (pocl-binary-distribution)" \
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check pocl-binary-distribution || true
 fi
 if ! has_platform; then
   echo "warning: no working OpenCL device; opencl tests will be skipped." >&2

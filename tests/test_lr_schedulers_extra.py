@@ -35,7 +35,11 @@ def _build(lib, opt, name, kwargs):
     if name == "SequentialChained":
         chained = sched.ChainedScheduler([sched.LinearLR(opt, start_factor=0.2, total_iters=3),
                                           sched.MultiplicativeLR(opt, lambda e: 0.97)])
-        return sched.SequentialLR(opt, [chained, sched.PolynomialLR(opt, total_iters=6, power=2.0)], milestones=[6])
+        # SequentialLR steps the chain once when built, before any optimizer step: PyTorch
+        # warns about the order then (twice, once per chained schedule), and so does plugrad
+        with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"):
+            return sched.SequentialLR(opt, [chained, sched.PolynomialLR(opt, total_iters=6, power=2.0)],
+                                      milestones=[6])
     return getattr(sched, name)(opt, **kwargs)
 
 
@@ -226,6 +230,7 @@ def test_warm_restarts_fractional_epochs():
 
 def test_epoch_argument_warns_and_get_lr_outside_step_warns():
     sched = plugrad.optim.lr_scheduler.LinearLR(_setup(plugrad))
+    sched.optimizer.step()   # in the right order: the only warning is the epoch argument's
     with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)` was not necessary"):
         sched.step(2)
     with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
@@ -273,6 +278,7 @@ def test_composite_and_momentum_errors_match_pytorch():
         with pytest.raises(ValueError, match="must support momentum or beta1"):
             sched.OneCycleLR(plain, max_lr=0.1, total_steps=5)
         one = sched.OneCycleLR(_setup(lib), max_lr=0.1, total_steps=2)
+        one.optimizer.step()   # in the right order, so that no step-order warning is given
         one.step()
         one.step()
         with pytest.raises(ValueError, match="Tried to step 3 times"):

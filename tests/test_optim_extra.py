@@ -182,7 +182,7 @@ def test_lbfgs_matches_pytorch(kwargs):
             loss.backward()
             return loss
         for _ in range(4):
-            losses.append(float(opt.step(closure)))
+            losses.append(float(opt.step(closure).detach()))   # PyTorch warns on float() of a tensor needing grad
         state = opt.state[w]
         return (np.concatenate([w.detach().numpy().ravel(), b.detach().numpy().ravel()]), calls[0], losses,
                 state["n_iter"], state["func_evals"])

@@ -80,7 +80,7 @@ CASES = {
     "chunk-empty": (lambda m: m.ones(0, 2).chunk(3), ()),
     "in-place-views": (lambda m, x: (x.clone().t_().stride(), x.clone().unsqueeze_(1).shape,
                                      x.clone().unsqueeze_(0).squeeze_().shape, x.clone().transpose_(0, 1)), (A,)),
-    "in-place-view-grad": (lambda m, x: [type(f(m.tensor(x, requires_grad=True) * 2).grad_fn).__name__ for f in (
+    "in-place-view-grad": (lambda m, x: [type(f(x.detach().clone().requires_grad_() * 2).grad_fn).__name__ for f in (
         lambda y: y.t_(), lambda y: y.transpose_(0, 1), lambda y: y.unsqueeze_(0), lambda y: y.squeeze_(),
         lambda y: y.squeeze_(0), lambda y: y.squeeze_((0,)))], (A,)),
     # indexing

@@ -26,12 +26,12 @@ def losses(output: str) -> list:
 
 @pytest.mark.parametrize("name", TWO_LAYER)
 def test_two_layer_net_forms_train_and_save_their_plot(name, tmp_path):
+    pytest.importorskip("matplotlib")   # without it --plot is an error (tests/test_first_hour.py)
     plot = tmp_path / f"{name}.png"
     out = run_example(EXAMPLES / "two_layer_net" / f"{name}.py", "--iterations", "5", "--print-every", "1",
                       "--device", "cpu", "--plot", str(plot), cwd=tmp_path)
     values = losses(out)
     assert len(values) == 5 and values[-1] < values[0]
-    pytest.importorskip("matplotlib")
     assert plot.exists() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

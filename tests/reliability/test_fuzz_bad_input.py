@@ -29,7 +29,13 @@ import fuzz_support as fz
 from fuzz_support import kinds_for, mutate, put_at, slots, tree_of
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.torch_oracle
+pytestmark = [
+    pytest.mark.torch_oracle,
+    # the samples call deprecated forms, and both libraries warn about them alike
+    # (asserted in tests/test_deprecation_warnings.py): here they are noise
+    pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning"),
+    pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss:UserWarning"),
+]
 
 #: the dtypes samples are drawn in, by preference (float16 is left to the conformance suite)
 SAMPLE_DTYPES = ("float32", "int64", "bool", "float64", "int32")

@@ -34,6 +34,7 @@ from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
 from . import onnx  # torch.onnx: export (loads the optional onnx package when it runs)
 from . import amp, cuda
+from .utils.dlpack import from_dlpack, to_dlpack
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled, is_autocast_enabled,
                                 set_autocast_cache_enabled, set_autocast_enabled)

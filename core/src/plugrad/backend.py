@@ -147,6 +147,10 @@ class Backend(abc.ABC):
     #: generated kernel); False when it is the default loop over the unfused kernels, so
     #: that a caller (``plugrad.compile``'s replay planner) does not group kernels for nothing
     fuses_elementwise: bool = False
+    #: where this device's memory lives, as a DLPack device type code (what
+    #: ``Tensor.__dlpack_device__`` reports): 1 (kDLCPU) for host memory, 4 (kDLOpenCL)...;
+    #: the default, 12, is DLPack's kDLExtDev, PyTorch's code for out-of-tree devices.
+    dlpack_device_type: int = 12
 
     # ---- memory and transfers -------------------------------------------------
     @abc.abstractmethod
@@ -258,6 +262,25 @@ class Backend(abc.ABC):
 
     def host_view(self, array):
         """A host array sharing memory with ``array`` (``Tensor.numpy()``), or None."""
+        return None
+
+    def to_dlpack(self, array, max_version, copy):
+        """A DLPack capsule over ``array`` (``Tensor.__dlpack__``): a versioned one
+        (``"dltensor_versioned"``) when ``max_version`` (the consumer's ``(major, minor)``)
+        is at least 1.0, else a legacy ``"dltensor"``; it shares the memory unless ``copy``
+        is True, and must share it when ``copy`` is False. None when this device's
+        memory cannot be handed out: the core then copies the tensor through the ``cpu``
+        device if the consumer asked for host memory, and raises BufferError otherwise."""
+        return None
+
+    def from_dlpack(self, producer, copy, to_host: bool):
+        """A storage over the memory of a DLPack ``producer`` (an object with
+        ``__dlpack__``; ``plugrad.from_dlpack``): ``(storage, dtype_name, shape, strides,
+        offset)`` as :meth:`wrap_host` returns, sharing the producer's memory unless
+        ``copy`` is True (with ``copy`` False, sharing or BufferError). ``to_host`` asks
+        the producer for a copy in host memory (``dl_device=(kDLCPU, 0)``), for a
+        producer on a device this one cannot read. None when this device cannot import
+        DLPack memory."""
         return None
 
     # ---- optional fused kernels ---------------------------------------------------

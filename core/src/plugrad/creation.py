@@ -204,12 +204,18 @@ def _from_host(obj, share: bool) -> Tensor:
     wrapped = cpu.wrap_host(obj, copy=not share)
     if wrapped is None:
         raise TypeError(f"cannot convert {type(obj).__name__} to a tensor")
+    return storage_tensor(cpu, wrapped)
+
+
+def storage_tensor(backend, wrapped) -> Tensor:
+    """A tensor over a storage that ``backend`` made from foreign memory: ``wrapped`` is
+    ``(storage, dtype_name, shape, strides, offset)`` from ``wrap_host`` or ``from_dlpack``."""
     base, dtype_name, shape, strides, offset = wrapped
     dtype = _dt.dtype_from_name(dtype_name)
     t = _empty_tensor(Tensor)
-    t._a = cpu.view(base, shape, strides, offset)
+    t._a = backend.view(base, shape, strides, offset)
     t._shape, t._strides, t._offset, t._dtype = shape, strides, offset, dtype
-    t._backend, t._storage, t._base, t._requires_grad = cpu, Storage(base), None, False
+    t._backend, t._storage, t._base, t._requires_grad = backend, Storage(base), None, False
     return t
 
 

@@ -315,6 +315,16 @@ class Tensor:
         arr = self.numpy(force=False) if not self._requires_grad else self.detach().numpy()
         return arr.astype(dtype) if dtype is not None else arr
 
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of this tensor for another array library (``np.from_dlpack``,
+        ``torch.from_dlpack``): shares the memory on the cpu device; see
+        :mod:`plugrad.utils.dlpack` for the arguments and the other devices."""
+        return ops.dlpack_export(self, stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self):
+        """``(DLDeviceType, index)``: where this tensor's memory lives, in DLPack's terms."""
+        return ops.dlpack_device(self)
+
     def __bool__(self):
         if numel(self._shape) != 1:
             raise RuntimeError(f"Boolean value of Tensor with {numel(self._shape)} elements is ambiguous")

@@ -1,7 +1,8 @@
-"""``plugrad.utils``: ``data`` (datasets and loaders) and ``summary`` (a model's layer
-table, the ``torchsummary`` function under plugrad's own name)."""
+"""``plugrad.utils``: ``data`` (datasets and loaders), ``dlpack`` (zero-copy exchange
+with other array libraries) and ``summary`` (a model's layer table, the
+``torchsummary`` function under plugrad's own name)."""
 
-from . import data
+from . import data, dlpack
 from .summary import summary, summary_string
 
-__all__ = ["data", "summary", "summary_string"]
+__all__ = ["data", "dlpack", "summary", "summary_string"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, UnsupportedOperation, contiguous_strides
 
+from . import dlpack
 from .buffers import MIN_BYTES, BufferCache, limit_from_environment
 
 _NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
@@ -178,6 +179,7 @@ class NumpyBackend(Backend):
 
     dtypes = frozenset(ALL_DTYPES)
     deterministic = True
+    dlpack_device_type = 1   # kDLCPU: host memory
 
     def __init__(self):
         self.buffers = BufferCache(limit_from_environment())
@@ -230,6 +232,11 @@ class NumpyBackend(Backend):
                             f"are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool.")
         if not arr.dtype.isnative:
             arr = arr.astype(arr.dtype.newbyteorder("="))
+        return self._host_storage(arr, copy)
+
+    @staticmethod
+    def _host_storage(arr, copy):
+        """``wrap_host``'s tuple for a native-order NumPy array of a plugrad dtype."""
         if copy or arr.flags.c_contiguous and not arr.flags.writeable:
             arr = np.array(arr, copy=True, order="C")
         isz = arr.itemsize
@@ -250,6 +257,15 @@ class NumpyBackend(Backend):
 
     def host_view(self, array):
         return array
+
+    def to_dlpack(self, array, max_version, copy):
+        return dlpack.export(array, max_version, copy)
+
+    def from_dlpack(self, producer, copy, to_host):
+        arr = dlpack.import_array(producer, copy, to_host)
+        if arr.dtype.name not in _SUPPORTED_NAMES and arr.dtype != _BF16:
+            raise TypeError(f"from_dlpack: plugrad has no dtype for DLPack data of NumPy type {arr.dtype.name}")
+        return self._host_storage(arr, copy=False)
 
     # ---- compute ---------------------------------------------------------------
     def copy(self, src, out):

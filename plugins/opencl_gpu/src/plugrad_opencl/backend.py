@@ -113,6 +113,10 @@ class OpenCLBackend(Backend):
     ``PLUGRAD_OPENCL_DETERMINISTIC=0`` lets accumulating scatters of floats add with
     atomics (faster on large scatters, but the bits of the sums vary between runs)."""
 
+    #: kDLOpenCL. The buffers are not host memory, so ``to_dlpack`` keeps its default:
+    #: DLPack consumers that ask for host memory get a copy, others a BufferError.
+    dlpack_device_type = 4
+
     def __init__(self, info, tuning: str | None = None):
         self.info = info
         self.rt = Runtime(info, self._label)
