@@ -9,7 +9,7 @@ notebooks); installed plugins are found through the ``plugrad`` entry-point grou
 
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, KERNELS_ADDED,
-                      RANDOM_DISTRIBUTIONS, kernels_added_after,
+                      RANDOM_STREAMS, kernels_added_after,
                       REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, OutOfMemoryError,
                       UnsupportedOperation, struct_code)
 from .dtypes import (ALL_DTYPES, bfloat16, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
@@ -23,7 +23,7 @@ __all__ = [
     "kernels_added_after", "UnsupportedOperation",
     "OutOfMemoryError",
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
-    "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
+    "SCAN_OPS", "RANDOM_STREAMS", "register_plugin",
     "ALL_DTYPES", "dtype", "dtype_from_name", "bool_", "uint8", "int8", "int16", "int32", "int64",
     "float16", "bfloat16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
