@@ -254,7 +254,7 @@ def _normal_scalar(state: MTState, n: int, mean: float, std: float) -> list:
             v, state.normal_double = state.normal_double, None
         else:
             v, state.normal_double = _normal_pair(state)
-        out.append(v * std + mean)
+        out.append(fma64(v, std, mean))     # val * std + mean, fused as GCC builds ATen
     return out
 
 
@@ -278,8 +278,8 @@ def _normal_fill_double(data: list, mean: float, std: float) -> list:
         for j in range(8):
             radius = math.sqrt(-2.0 * math.log(1.0 - data[b + j]))
             theta = 2.0 * math.pi * data[b + j + 8]
-            out[b + j] = radius * math.cos(theta) * std + mean
-            out[b + j + 8] = radius * math.sin(theta) * std + mean
+            out[b + j] = fma64(radius * math.cos(theta), std, mean)
+            out[b + j + 8] = fma64(radius * math.sin(theta), std, mean)
     return out
 
 
@@ -336,7 +336,7 @@ def _exponential(state, n, name, lambd):
 
 
 def _cauchy(state, n, name, median, sigma):
-    return [median + sigma * math.tan(math.pi * (u - 0.5)) for u in _uniform01(state, n, "float64")]
+    return [fma64(sigma, math.tan(math.pi * (u - 0.5)), median) for u in _uniform01(state, n, "float64")]
 
 
 def _log_normal(state, n, name, mean, std):

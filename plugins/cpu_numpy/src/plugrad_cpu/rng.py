@@ -165,9 +165,10 @@ def _fill16_double(u: np.ndarray, mean, std) -> np.ndarray:
     radius = np.sqrt(-2.0 * _libm(_LOG, 1.0 - b[:, :8]))
     theta = 2.0 * math.pi * b[:, 8:]
     out = np.empty_like(b)
-    out[:, :8] = radius * _libm(_COS, theta) * std + mean
-    out[:, 8:] = radius * _libm(_SIN, theta) * std + mean
-    return out.ravel()
+    out[:, :8] = radius * _libm(_COS, theta)
+    out[:, 8:] = radius * _libm(_SIN, theta)
+    out = out.ravel()
+    return out if mean == 0 and std == 1 else _fma64(out, std, mean)
 
 
 def _normal(state, n, name, mean, std, contiguous):
@@ -254,7 +255,7 @@ def _exponential(state, n, name, lambd):
 
 
 def _cauchy(state, n, name, median, sigma):
-    return median + sigma * _libm(_TAN, math.pi * (_uniform01(state, n, True) - 0.5))
+    return _fma64(_libm(_TAN, math.pi * (_uniform01(state, n, True) - 0.5)), sigma, median)
 
 
 def _geometric(state, n, name, p):
