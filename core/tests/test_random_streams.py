@@ -63,11 +63,11 @@ def assert_same_bits(p_tensor, t_tensor):
                              f"plugrad {got.flat[bad[0][0]]!r} torch {want.flat[bad[0][0]]!r}")
 
 
-def _both(seed, fn):
-    """``fn(lib, gen)`` in each library after seeding its default generator."""
+def _both(seed, fn, *args):
+    """``fn(lib, *args)`` in each library after seeding its default generator."""
     plugrad.manual_seed(seed)
     torch.manual_seed(seed)
-    return fn(plugrad, None), fn(torch, None)
+    return fn(plugrad, *args), fn(torch, *args)
 
 
 # every case: (name, expression of (lib, n, dtype name, device), float dtypes or None)
@@ -125,7 +125,7 @@ def _reproducible(name, dtype, n):
 def test_float_streams_are_pytorchs(device, name, dtype, seed):
     fn = FLOAT_CASES[name]
     for n in _sizes_for(device):
-        got, want = _both(seed, lambda L, _g: fn(L, n, dtype, device))
+        got, want = _both(seed, fn, n, dtype, device)
         if _reproducible(name, dtype, n):
             assert_same_bits(got, want)
         else:
@@ -139,7 +139,7 @@ def test_float_streams_are_pytorchs(device, name, dtype, seed):
 def test_integer_streams_are_pytorchs(device, name, seed):
     fn = INT_CASES[name]
     for n in _sizes_for(device):
-        got, want = _both(seed, lambda L, _g: fn(L, n, device))
+        got, want = _both(seed, fn, n, device)
         assert_same_bits(got, want)
         assert_same_bits(plugrad.rand(3, dtype=plugrad.float64), torch.rand(3, dtype=torch.float64))
 
@@ -150,8 +150,8 @@ def test_multinomial_rows(device, seed, replacement):
     """2-d probabilities, one sample (PyTorch's Gumbel path even with replacement) and many."""
     weights = torch.rand(4, 50, generator=torch.Generator().manual_seed(seed)) + 0.01
     for samples in (1, 7, 50):
-        got, want = _both(seed, lambda L, _g: L.multinomial(
-            plugrad.tensor(weights.tolist(), device=device) if L is plugrad else weights, samples, replacement))
+        got, want = _both(seed, lambda L, k: L.multinomial(
+            plugrad.tensor(weights.tolist(), device=device) if L is plugrad else weights, k, replacement), samples)
         if replacement or not MKL_PATHS:
             assert_same_bits(got, want)
 
