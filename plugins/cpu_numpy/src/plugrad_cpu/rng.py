@@ -64,12 +64,17 @@ def _uniform01(state, n: int, double: bool) -> np.ndarray:
     return (_words(state, n) & np.uint32(0xFFFFFF)).astype(_F32) * _F32(2.0 ** -24)
 
 
+_MID_MASK, _MID = _U64(0x1FFFFFFF), _U64(0x10000000)
+
+
 def _fma(a, b, c) -> np.ndarray:
     """``fmaf(a, b, c)`` elementwise for float32 operands (arrays or scalars): the exact
-    product in float64 plus ``c``, rounded once (see the module docstring)."""
+    product in float64 plus ``c``, rounded to float32 once. A double sum that lands
+    exactly on a float32 half-way point (rare) is nudged towards its rounding error
+    first, so that the final rounding rounds the exact value."""
     s = np.multiply(a, b, dtype=_F64)
     s += c
-    mid = (s.view(_U64) & _U64(0x1FFFFFFF)) == _U64(0x10000000)
+    mid = (s.view(_U64) & _MID_MASK) == _MID
     if mid.any():
         idx = np.nonzero(mid)[0]
         ps = np.multiply(_at(a, idx, s.shape), _at(b, idx, s.shape), dtype=_F64)
@@ -96,16 +101,17 @@ _FOPI, _TWO_PI = _F32(1.27323954473516), _F32(2.0 * math.pi)
 
 
 def _log_ps(x: np.ndarray) -> np.ndarray:
-    """``plugrad._torchrng.log_ps`` on a float32 array."""
-    u = np.maximum(x, _F32(1.1754943508222875e-38)).view(np.int32)
-    e = ((u >> 23) - 0x7F).astype(_F32) + _F32(1)
+    """``plugrad._torchrng.log_ps`` on a float32 array of values in (0, 1] (``1 - u``:
+    never below float32's smallest normal, so no clamping)."""
+    u = x.view(np.int32)
+    e = ((u >> 23) - 0x7E).astype(_F32)
     x = ((u & ~0x7F800000) | 0x3F000000).view(_F32)
     mask = x < _SQRTHF
     x = (x - _F32(1)) + np.where(mask, x, _F32(0))
-    e -= mask.astype(_F32)
+    e -= mask
     z = x * x
-    y = np.full(x.shape, _LOG_P[0], _F32)
-    for p in _LOG_P[1:]:
+    y = _fma(x, _LOG_P[0], _LOG_P[1])
+    for p in _LOG_P[2:]:
         y = _fma(y, x, p)
     y = _fma(y * x, z, e * _LOG_Q1)
     y = _fma(z, _F32(-0.5), y)
@@ -113,39 +119,40 @@ def _log_ps(x: np.ndarray) -> np.ndarray:
 
 
 def _sincos_ps(x: np.ndarray) -> tuple:
-    """``plugrad._torchrng.sincos_ps`` on a float32 array."""
-    negative = x < 0
-    x = np.abs(x)
+    """``plugrad._torchrng.sincos_ps`` on a float32 array of angles in [0, 2 pi)."""
     j = (x * _FOPI).astype(np.int32)
-    j = (j + 1) & ~1
+    j += 1
+    j &= ~1
     y = j.astype(_F32)
-    negative ^= (j & 4) != 0
-    poly = (j & 2) == 0
     for dp in _DP:
         x = _fma(y, dp, x)
-    sign_cos = (~(j - 2) & 4) != 0
     z = x * x
-    yc = _fma(_fma(np.full(z.shape, _COSC[0], _F32), z, _COSC[1]), z, _COSC[2])
+    yc = _fma(_fma(z, _COSC[0], _COSC[1]), z, _COSC[2])
     yc = _fma(yc * z, z, -(z * _F32(0.5))) + _F32(1)
-    ys = _fma(_fma(np.full(z.shape, _SINC[0], _F32), z, _SINC[1]), z, _SINC[2])
+    ys = _fma(_fma(z, _SINC[0], _SINC[1]), z, _SINC[2])
     ys = _fma(ys * z, x, x)
+    poly = (j & 2) == 0
     s, c = np.where(poly, ys, yc), np.where(poly, yc, ys)
-    return np.where(negative, -s, s), np.where(sign_cos, -c, c)
+    np.negative(s, out=s, where=(j & 4) != 0)
+    np.negative(c, out=c, where=((j - 2) & 4) == 0)
+    return s, c
 
 
 def _fill16_float(u: np.ndarray, mean, std) -> np.ndarray:
-    """``normal_fill_16_AVX2`` over the 16-blocks of ``u`` (float32, length a multiple of 16)."""
+    """``normal_fill_16_AVX2`` over the 16-blocks of ``u`` (float32, length a multiple of
+    16), a chunk at a time."""
     out = np.empty_like(u)
     blocks_in, blocks_out = u.reshape(-1, 16), out.reshape(-1, 16)
     identity = mean == 0 and std == 1
-    for start in range(0, blocks_in.shape[0], _CHUNK // 16):
-        b = blocks_in[start:start + _CHUNK // 16]
+    rows = _CHUNK // 16
+    for start in range(0, blocks_in.shape[0], rows):
+        b = blocks_in[start:start + rows]
         radius = np.sqrt(_F32(-2) * _log_ps((_F32(1) - b[:, :8]).ravel()))
         s, c = _sincos_ps(_TWO_PI * b[:, 8:].ravel())
         n1, n2 = radius * c, radius * s
         if not identity:
             n1, n2 = _fma(n1, std, mean), _fma(n2, std, mean)
-        o = blocks_out[start:start + _CHUNK // 16]
+        o = blocks_out[start:start + rows]
         o[:, :8] = n1.reshape(-1, 8)
         o[:, 8:] = n2.reshape(-1, 8)
     return out
