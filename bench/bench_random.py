@@ -64,7 +64,8 @@ def report(n: int, rows: list) -> str:
     ours = dict(rows)["plugrad `randn(n)` (float32, PyTorch's bits)"]
     lines = [f"# Random streams on the cpu device (n = {n:,})", "",
              f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; best of the "
-             "interleaved repeats, CPU seconds.", "", "| what | seconds | / NumPy standard_normal |", "| --- | ---: | ---: |"]
+             "interleaved repeats, CPU seconds.", "",
+             "| what | seconds | / NumPy standard_normal |", "| --- | ---: | ---: |"]
     lines += [f"| {k} | {s:.4f} | {s / base:.2f} |" for k, s in rows]
     lines += ["", f"**randn(n) / NumPy standard_normal(n) = {ours / base:.2f}** (goal: at most 2)", ""]
     return "\n".join(lines)

@@ -31,7 +31,8 @@ from fractions import Fraction
 
 from .dtypes import bfloat16_from_words, bfloat16_words
 
-__all__ = ["MTState", "seed_key", "words", "stream", "STREAM_KINDS", "fma32", "fma64", "log_ps", "sincos_ps"]
+__all__ = ["MTState", "seed_key", "words", "stream", "STREAM_KINDS", "fma32", "fma64", "log_ps", "sincos_ps",
+           "round_to", "FLOAT_DIGITS", "normal_fill_avx2"]
 
 _N, _M = 624, 397
 _F = struct.Struct("<f")
@@ -188,7 +189,7 @@ def sincos_ps(x: float) -> tuple:
 
 # ---- the transforms ----------------------------------------------------------------------------
 
-_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
 
 def _uniform01(state: MTState, n: int, name: str) -> list:
@@ -200,7 +201,7 @@ def _uniform01(state: MTState, n: int, name: str) -> list:
     return [(w & 0xFFFFFF) * 2.0 ** -24 for w in words(state, n)]
 
 
-def _round_to(values: list, name: str) -> list:
+def round_to(values: list, name: str) -> list:
     """Python floats as ``name`` rounds them (float16 and bfloat16 through float32)."""
     if name == "float64":
         return values
@@ -231,8 +232,8 @@ def _uniform(state, n, name, low, high):
     values = [fma32(v, span, lo32) for v in x]
     if name == "float32":
         return values
-    values = _round_to(values, name)
-    top, bottom = _round_to([high, low], name)
+    values = round_to(values, name)
+    top, bottom = round_to([high, low], name)
     return [bottom if v == top else v for v in values]
 
 
@@ -258,7 +259,7 @@ def _normal_scalar(state: MTState, n: int, mean: float, std: float) -> list:
     return out
 
 
-def _normal_fill_avx2(data: list, mean: float, std: float) -> list:
+def normal_fill_avx2(data: list, mean: float, std: float) -> list:
     """``normal_fill_16_AVX2`` over every 16-block of float32 uniforms."""
     out = list(data)
     for b in range(0, len(data) - 15, 16):
@@ -289,7 +290,7 @@ def _normal(state, n, name, mean, std, contiguous):
     otherwise the serial path."""
     if n < 16 or not contiguous:
         return _normal_scalar(state, n, mean, std)
-    fill = _normal_fill_double if name == "float64" else _normal_fill_avx2
+    fill = _normal_fill_double if name == "float64" else normal_fill_avx2
     if name != "float64":
         mean, std = _r32(mean), _r32(std)
     data = fill(_uniform01(state, n, "float64" if name == "float64" else "float32"), mean, std)
@@ -319,8 +320,8 @@ def _random_int(state, n, name):
         return [bool(w & 1) for w in words(state, n)]
     wide = name in ("int64", "float64")
     ws = _words64(state, n) if wide else words(state, n)
-    if name in _DIGITS:
-        mod = (1 << _DIGITS[name]) + 1
+    if name in FLOAT_DIGITS:
+        mod = (1 << FLOAT_DIGITS[name]) + 1
     else:
         mod = {"uint8": 256, "int8": 128, "int16": 1 << 15, "int32": 1 << 31, "int64": 1 << 63}[name]
     return [w % mod for w in ws]
@@ -389,10 +390,10 @@ def _multinomial(state, n, name, probs, categories, p_name):
     for r in range(rows):
         cum, total = [], 0.0
         for v in probs[r * categories:(r + 1) * categories]:
-            total = _round_to([total + v], p_name)[0]
+            total = round_to([total + v], p_name)[0]
             cum.append(total)
         if total > 0:
-            cum = _round_to([c / total for c in cum], p_name)
+            cum = round_to([c / total for c in cum], p_name)
         cum[-1] = 1.0
         for u in _uniform01(state, samples, "float64"):
             lo, hi = 0, categories
@@ -428,8 +429,8 @@ def stream(kind: str, state: MTState, n: int, name: str, args: tuple) -> list:
     """``n`` values of ``kind`` (see :data:`STREAM_KINDS`) for a tensor of dtype ``name``
     as Python scalars, advancing ``state`` exactly as PyTorch's CPU kernel does."""
     values = STREAM_KINDS[kind][0](state, n, name, *args)
-    if name in _DIGITS:
-        return _round_to([float(v) for v in values], name)
+    if name in FLOAT_DIGITS:
+        return round_to([float(v) for v in values], name)
     if name == "bool":
         return [bool(v) for v in values]
     return [int(v) for v in values]

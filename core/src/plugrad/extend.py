@@ -3,10 +3,13 @@
 A device plugin imports only from here: the kernel interface to implement, the
 hook marker and registration types, the typed errors, the dtypes and the layout
 helpers a kernel needs. Nothing private is required to write a backend.
+The random streams' reference (``reference_stream``, ``MTState`` and the helpers of
+``plugrad._torchrng``) is here for a device that implements ``random_stream`` itself.
 ``register_plugin`` registers a plugin module by hand, without installing it (tests,
 notebooks); installed plugins are found through the ``plugrad`` entry-point group.
 """
 
+from ._torchrng import FLOAT_DIGITS, MTState, fma64, round_to, stream as reference_stream
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, KERNELS_ADDED,
                       RANDOM_STREAMS, kernels_added_after,
@@ -28,4 +31,5 @@ __all__ = [
     "float16", "bfloat16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
     "Function", "FunctionCtx",
+    "MTState", "reference_stream", "fma64", "round_to", "FLOAT_DIGITS",
 ]

@@ -27,7 +27,7 @@ import threading
 import ml_dtypes
 import numpy as np
 
-from plugrad import _torchrng as _ref
+from plugrad.extend import FLOAT_DIGITS, fma64, reference_stream
 
 __all__ = ["random_stream"]
 
@@ -219,7 +219,7 @@ def _fma64(a: np.ndarray, b: float, c: float) -> np.ndarray:
     hard = (delta != 0) & (np.abs(res) * 2 >= np.spacing(r) * 0.999)
     if hard.any():
         for i in np.nonzero(hard)[0]:
-            r[i] = _ref.fma64(float(a[i]), b, c)
+            r[i] = fma64(float(a[i]), b, c)
     return r
 
 
@@ -246,8 +246,8 @@ def _random_int(state, n, name):
     if name == "bool":
         return (_words(state, n) & 1).astype(np.bool_)
     w = _words64(state, n) if name in ("int64", "float64") else _words(state, n).astype(_U64)
-    if name in _ref._DIGITS:
-        mod = (1 << _ref._DIGITS[name]) + 1
+    if name in FLOAT_DIGITS:
+        mod = (1 << FLOAT_DIGITS[name]) + 1
     else:
         mod = {"uint8": 256, "int8": 128, "int16": 1 << 15, "int32": 1 << 31, "int64": 1 << 63}[name]
     return (w % _U64(mod)).view(np.int64)
@@ -320,5 +320,5 @@ def random_stream(kind: str, state, n: int, dtype_name: str, args: tuple):
     fn = _KINDS.get(kind)
     values = fn(state, n, dtype_name, *args) if fn is not None else None
     if values is None:      # a serial path: the reference, element by element
-        values = _ref.stream(kind, state, n, dtype_name, args)
+        values = reference_stream(kind, state, n, dtype_name, args)
     return np.ascontiguousarray(np.asarray(values).astype(_NP_DTYPE[dtype_name], copy=False))
