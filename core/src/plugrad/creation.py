@@ -8,7 +8,7 @@ import math
 from . import dtypes as _dt
 from .backend import UnsupportedOperation, pack
 from .device import device as _device
-from .layout import Size, check_size, numel
+from .layout import Size, broadcast_shapes, check_size, numel
 from .optable import ops
 from .plugins.registry import backend_for
 from .random import draw
@@ -321,12 +321,37 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, *
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Normal samples with the given mean and std (Python numbers)."""
+    """Normal samples: of ``mean`` and ``std`` (numbers) and ``size``; or, when ``mean``
+    and/or ``std`` are tensors, one sample per element of their broadcast, drawn as
+    PyTorch draws it (``normal_(0, std)`` then ``+ mean`` for a tensor mean and a number
+    std; else ``normal_(0, 1)``, ``* std``, ``+ mean``)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        return _normal_of_tensors(mean, std, generator)
     if size is None:
         raise TypeError("normal(): pass size= when mean and std are numbers")
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
     return random_tensor("normal", _size((size,), "normal"), dtype, device, generator,
                          (float(mean), float(std), True), requires_grad)
+
+
+def _normal_of_tensors(mean, std, generator) -> Tensor:
+    if isinstance(std, Tensor):
+        if numel(std._shape) and not bool((std >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    like = mean if isinstance(mean, Tensor) else std
+    dtype = mean._dtype if isinstance(mean, Tensor) and not isinstance(std, Tensor) else \
+        std._dtype if not isinstance(mean, Tensor) else _dt.promote_types(mean._dtype, std._dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{dtype!r}\'')
+    shape = broadcast_shapes(mean._shape, std._shape) if isinstance(mean, Tensor) and isinstance(std, Tensor) \
+        else like._shape
+    if isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        out = random_tensor("normal", shape, dtype, like.device, generator, (0.0, float(std), True))
+        return out + mean.detach()
+    out = random_tensor("normal", shape, dtype, like.device, generator, (0.0, 1.0, True))
+    return out * std.detach() + (mean.detach() if isinstance(mean, Tensor) else mean)
 
 
 def _require_float(name, dtype):

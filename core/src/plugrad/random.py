@@ -132,6 +132,18 @@ class Generator:
             self._initial, self._state = initial, state
         return self
 
+    def clone_state(self) -> "Generator":
+        """A new generator on the same device in this one's state (PyTorch's ``clone_state``)."""
+        return Generator(self.device).set_state(self.get_state())
+
+    def __getstate__(self):
+        """Pickled as its device and PyTorch's state bytes (the lock is not state)."""
+        return {"device": self.device, "state": bytes(self.get_state().tolist())}
+
+    def __setstate__(self, saved):
+        self.__init__(saved["device"])
+        self.set_state(ops.tensor(list(saved["state"]), dtype=uint8))
+
     def __repr__(self) -> str:
         return f"<plugrad.Generator object at {id(self):#x}>"
 
