@@ -172,6 +172,18 @@ def test_generator_argument_leaves_the_default_alone(device, seed):
     assert_same_bits(plugrad.rand(5), torch.rand(5))     # the default stream was untouched
 
 
+def test_without_the_cpu_plugin_devices_draw_through_the_reference(device, monkeypatch):
+    """With no cpu engine to borrow, a device without its own random_stream kernel gets
+    the pure-Python reference's numbers: the same ones."""
+    monkeypatch.setattr(plugrad.random, "_cpu_engine", lambda: None)
+    for seed in SEEDS:
+        got, want = _both(seed, lambda L: (
+            L.randn(40, **_dev(L, device)), L.rand(17, dtype=L.float64, **_dev(L, device)),
+            L.randperm(30, **_dev(L, device)), L.randint(0, 9, (20,), **_dev(L, device))))
+        for p_t, t_t in zip(got, want):
+            assert_same_bits(p_t, t_t)
+
+
 def test_non_contiguous_targets_fill_in_memory_order(device):
     for seed in SEEDS:
         p = plugrad.zeros(6, 40, device=device).t()
