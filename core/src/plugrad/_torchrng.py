@@ -32,7 +32,7 @@ from fractions import Fraction
 from .dtypes import bfloat16_from_words, bfloat16_words
 
 __all__ = ["MTState", "seed_key", "words", "stream", "STREAM_KINDS", "fma32", "fma64", "log_ps", "sincos_ps",
-           "round_to", "FLOAT_DIGITS", "normal_fill_avx2"]
+           "round_to", "FLOAT_DIGITS"]
 
 _N, _M = 624, 397
 _F = struct.Struct("<f")
@@ -56,12 +56,6 @@ class MTState:
         """``mt19937(seed)``: ``init_genrand`` with the low 32 bits; the caches are emptied."""
         self.key, self.pos, self.fresh = seed_key(seed), _N, True
         self.normal_double = self.normal_float = None
-
-    def copy(self) -> "MTState":
-        other = MTState.__new__(MTState)
-        other.key, other.pos, other.fresh = list(self.key), self.pos, self.fresh
-        other.normal_double, other.normal_float = self.normal_double, self.normal_float
-        return other
 
 
 def seed_key(seed: int) -> list:
@@ -259,7 +253,7 @@ def _normal_scalar(state: MTState, n: int, mean: float, std: float) -> list:
     return out
 
 
-def normal_fill_avx2(data: list, mean: float, std: float) -> list:
+def _normal_fill_avx2(data: list, mean: float, std: float) -> list:
     """``normal_fill_16_AVX2`` over every 16-block of float32 uniforms."""
     out = list(data)
     for b in range(0, len(data) - 15, 16):
@@ -290,7 +284,7 @@ def _normal(state, n, name, mean, std, contiguous):
     otherwise the serial path."""
     if n < 16 or not contiguous:
         return _normal_scalar(state, n, mean, std)
-    fill = _normal_fill_double if name == "float64" else normal_fill_avx2
+    fill = _normal_fill_double if name == "float64" else _normal_fill_avx2
     if name != "float64":
         mean, std = _r32(mean), _r32(std)
     data = fill(_uniform01(state, n, "float64" if name == "float64" else "float32"), mean, std)
