@@ -1,6 +1,6 @@
 """Test devices for the conformance suite's own tests, derived from the NumPy cpu backend.
 
-* ``conformance_broken`` carries four planted bugs the suite must catch:
+* ``conformance_broken`` carries five planted bugs the suite must catch:
 
   1. a wrong gradient: the ``cosh`` kernel is off by 1/64 relative. Forward, only
      ``cosh`` uses it; backward, only ``sinh`` (d sinh = cosh), so sinh's values
@@ -11,7 +11,10 @@
   3. a dropped dtype: float16 is advertised, but every compute kernel refuses it
      (metadata-only ops such as views still work);
   4. an op that mutates its input: the ``log1p`` kernel also writes its result
-     into its input.
+     into its input;
+  5. a wrong random stream: ``random_stream`` computes the normal kind as the cpu
+     device does but on a generator one word ahead (``randn``, ``normal_`` and the
+     kernel itself must fail the ``random_stream`` check, every other stream passes).
 
 * ``conformance_f32`` has no float64 (the float32 gradient paths), and
   ``conformance_f32_wrongcosh`` adds bug 1 to it.
@@ -36,7 +39,7 @@ _HALF = np.dtype("float16")
 
 
 class Broken(NumpyBackend):
-    """NumPy kernels with the four planted bugs (see the module docstring)."""
+    """NumPy kernels with the five planted bugs (see the module docstring)."""
 
     dtypes = frozenset(ALL_DTYPES)
 
@@ -95,6 +98,11 @@ class Broken(NumpyBackend):
     def put(self, base, index, values, accumulate):
         self._refuse_half("put", base, values)
         super().put(base, index, values, accumulate)
+
+    def random_stream(self, kind, state, n, dtype, args):
+        if kind == "normal" and n:
+            super().random_stream("integers", state, 1, plugrad.int64, (2, 0))   # one word skipped
+        return super().random_stream(kind, state, n, dtype, args)
 
 
 class Float32Only(NumpyBackend):

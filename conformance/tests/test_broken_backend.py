@@ -1,8 +1,9 @@
 """A deliberately broken device must fail exactly where it is broken.
 
 ``conformance_broken`` (see ``broken_backends.py``) has a wrong cosh kernel (the
-gradient of sinh), a wrong broadcast in atan2, float16 advertised but refused, and
-a log1p kernel that overwrites its input. The suite runs on it in full; every
+gradient of sinh), a wrong broadcast in atan2, float16 advertised but refused, a
+log1p kernel that overwrites its input, and a random_stream kernel whose normal
+stream is off by one word. The suite runs on it in full; every
 planted bug must show, and every failure must be explained by a planted bug (or
 be a failure the healthy cpu device shares, i.e. a plugrad bug, not the device's).
 """
@@ -21,6 +22,7 @@ MUST_FAIL = {
     ("cosh", "forward"),                             # 1. (cosh itself computes with it)
     ("atan2", "broadcast"),                          # 2. the broadcast bug
     ("log1p", "forward"), ("log1p", "grad"),         # 4. the input is overwritten
+    ("random:kernel", "random_stream"), ("random:randn", "random_stream"),   # 5. the normal stream
 }
 
 #: may also fail, each explained by a planted bug
@@ -34,6 +36,8 @@ MAY_FAIL = {
     #    overwrites that saved tensor behind autograd's back, so gradients go wrong
     ("softplus", "grad"), ("softplus", "gradgrad"), ("logsigmoid", "grad"), ("logsigmoid", "gradgrad"),
     ("binary_cross_entropy_with_logits", "grad"), ("binary_cross_entropy_with_logits", "gradgrad"),
+    # 5: every normal stream
+    ("random:normal_", "random_stream"),
     # 4: xlog1py is x * log1p(y): every check of its values reads the overwritten operand
     *{("xlog1py", check) for check in ("forward", "broadcast", "layout", "grad", "gradgrad", "forms", "out",
                                        "determinism")},
@@ -117,3 +121,12 @@ def test_exactly_the_planted_bugs_fail(broken, shared_with_cpu):
                    if r["outcome"] == "failed" and not _explained(r)}
     assert unexplained <= shared_with_cpu, (
         f"failures no planted bug explains (and the cpu device passes): {sorted(unexplained - shared_with_cpu)}")
+
+
+def test_wrong_random_stream_is_caught_and_only_in_its_stream(broken):
+    got = outcomes(broken[1])
+    assert got[("random:kernel", "random_stream", "-")] == "failed"
+    for dtype in ("float32", "float64"):
+        assert got[("random:randn", "random_stream", dtype)] == "failed"
+        assert got[("random:rand", "random_stream", dtype)] == "passed"
+    assert got[("random:randperm", "random_stream", "int64")] == "passed"

@@ -76,5 +76,5 @@ def test_every_entry_has_samples_for_every_dtype_it_declares():
 
 def test_cases_cover_every_entry_on_cpu():
     cases = enumerate_cases(DeviceUnderTest("cpu"))
-    assert {c.op for c in cases} == set(OPS)
+    assert {c.op for c in cases if c.check != "random_stream"} == set(OPS)
     assert not [c for c in cases if c.skip]

@@ -27,7 +27,8 @@ DEVICE = "faulty"
 
 #: the Backend methods that touch data; each call is one place a fault can be injected
 KERNEL_METHODS = ("empty", "from_bytes", "to_bytes", "to_list", "wrap_host", "copy", "fill", "unary", "binary",
-                  "where", "reduce", "arg_reduce", "scan", "matmul", "take", "put", "nonzero", "random", "conv2d",
+                  "where", "reduce", "arg_reduce", "scan", "matmul", "take", "put", "nonzero", "random_stream",
+                  "conv2d",
                   "sort", "linalg_solve", "linalg_slogdet", "linalg_cholesky", "linalg_qr", "linalg_eigh", "linalg_svd")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
 from .checks import CHECKS
+from .streams import CHECK_DOC, CHECK_NAME
 from .checks.base import PREFERRED
 
 __all__ = ["Result", "Matrix", "MARKS", "DTYPE_ORDER"]
@@ -52,7 +53,7 @@ class Matrix:
             self._cells[r.op][(r.check, r.dtype)] = r
             self._family[r.op] = r.family
         present = {r.check for r in self.results}
-        self.checks = [c.name for c in CHECKS if c.name in present]
+        self.checks = [c.name for c in CHECKS if c.name in present] + sorted(present - {c.name for c in CHECKS})
 
     # ---- summaries --------------------------------------------------------------------
     def counts(self) -> Counter:
@@ -156,7 +157,7 @@ class Matrix:
         lines = [f"# plugrad conformance: device `{self.device}`", "", self.summary(), "",
                  "| outcome | cases |", "| --- | --- |"]
         lines += [f"| {_WORDS[k]} | {c.get(k, 0)} |" for k in ("passed", "failed", "skipped", "xfailed", "xpassed")]
-        lines += ["", "## Checks", ""] + [f"- **{c.name}**: {c.doc}" for c in CHECKS if c.name in self.checks]
+        lines += ["", "## Checks", ""] + [f"- **{name}**: {doc}" for name, doc in _check_docs() if name in self.checks]
         lines += ["", "## Matrix", "", "| op | " + " | ".join(self.checks) + " |",
                   "| --- |" + " --- |" * len(self.checks)]
         for op in self._ops():
@@ -217,3 +218,8 @@ class Matrix:
                 + (f"<h2>Failures</h2>{details}" if details else "")
                 + (f"<h2>Skipped, by reason</h2><ul>{skip_list}</ul>" if skip_list else "")
                 + "</body></html>\n")
+
+
+def _check_docs() -> list:
+    """``(name, doc)`` of every check: the matrix's op checks, then the random streams'."""
+    return [(c.name, c.doc) for c in CHECKS] + [(CHECK_NAME, CHECK_DOC)]

@@ -19,6 +19,7 @@ from .checks import CHECKS, ALIAS, Ctx, NotApplicable, by_name
 from .checks.base import CheckFailure
 from .opdb import OPS
 from .opinfo import data_arrays
+from .streams import CHECK_NAME as STREAM_CHECK, run_stream_case, stream_cases
 
 __all__ = ["Case", "enumerate_cases", "run_case", "hypothesis_settings", "PROFILES", "Skip", "match_expectation"]
 
@@ -74,6 +75,13 @@ def enumerate_cases(device, ops=None) -> list:
                 if skip is None and declared_skip is not None:
                     skip = f"declared by the device plugin: {declared_skip}"
                 cases.append(Case(key, check.name, label, skip, xfail if skip is None else None))
+    if ops is OPS:      # the random streams: rows of their own, not ops of the database
+        for row, label, skip in stream_cases(device):
+            declared_skip = match_expectation(exp.skip, row, STREAM_CHECK, label)
+            xfail = match_expectation(exp.xfail, row, STREAM_CHECK, label)
+            if skip is None and declared_skip is not None:
+                skip = f"declared by the device plugin: {declared_skip}"
+            cases.append(Case(row, STREAM_CHECK, label, skip, xfail if skip is None else None))
     return cases
 
 
@@ -102,6 +110,14 @@ def _context(ctx, case, exc) -> CheckFailure:
 def run_case(ctx: Ctx, case: Case) -> None:
     """Run one case; raises :class:`CheckFailure` on a failure, :class:`Skip` when no
     example applied."""
+    if case.check == STREAM_CHECK:
+        try:
+            run_stream_case(ctx, case.op, case.dtype)
+        except Exception as exc:  # noqa: BLE001 - reported with the case's context
+            raise CheckFailure(f"{case.op} [{case.check}, {case.dtype}] on device '{ctx.device.name}': "
+                               f"{exc if isinstance(exc, AssertionError) else f'raised {type(exc).__name__}: {exc}'}"
+                               ) from exc
+        return
     op = OPS[case.op]
     check = by_name(case.check)
     dtype = _dtype(case.dtype)

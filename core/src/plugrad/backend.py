@@ -33,11 +33,12 @@ import abc
 import struct
 
 from . import hostlinalg
+from ._torchrng import STREAM_KINDS, stream as _reference_stream
 from .dtypes import bfloat16 as _BF16, bfloat16_from_words, bfloat16_words, dtype, int64 as _INT64
 from .layout import contiguous_strides
 
 __all__ = ["Backend", "KERNEL_INTERFACE_VERSION", "KERNELS_ADDED", "kernels_added_after", "UNARY_OPS", "BINARY_OPS",
-           "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "UnsupportedOperation",
+           "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS", "SCAN_OPS", "RANDOM_STREAMS", "UnsupportedOperation",
            "OutOfMemoryError"]
 
 #: Version of the contract in this module. A plugin declares the version it
@@ -97,10 +98,9 @@ REDUCE_OPS = frozenset({"sum", "prod", "max", "min", "any", "all"})
 ARG_REDUCE_OPS = frozenset({"argmax", "argmin"})
 #: ``scan(op, x, axis, out)``: inclusive prefix along ``axis``, same shape and dtype.
 SCAN_OPS = frozenset({"cumsum", "cumprod"})
-#: ``random(dist, out, seed, low, high)``: ``uniform`` in [low, high), ``normal`` with
-#: mean ``low`` and std ``high``, ``randint`` in [low, high), ``bernoulli`` with
-#: probability ``low`` (1 with probability p, else 0).
-RANDOM_DISTRIBUTIONS = frozenset({"uniform", "normal", "randint", "bernoulli"})
+#: ``random_stream(kind, state, n, dtype, args)``: the kinds of PyTorch's CPU random
+#: streams (see ``plugrad._torchrng.STREAM_KINDS`` for each one's arguments).
+RANDOM_STREAMS = frozenset(STREAM_KINDS)
 
 
 class UnsupportedOperation(RuntimeError):
@@ -231,12 +231,6 @@ class Backend(abc.ABC):
         """Indices of the non-zero elements of ``x`` as a new contiguous int64 array of
         shape ``(count, x.ndim)`` in row-major order; returns ``(array, count)``."""
 
-    @abc.abstractmethod
-    def random(self, dist: str, out, seed: int, low, high) -> None:
-        """Fill ``out`` from a distribution, see :data:`RANDOM_DISTRIBUTIONS`. ``seed``
-        (a 64-bit int drawn by the core from the generator of ``manual_seed``) fully
-        determines the values, so a seeded program is reproducible on one device."""
-
     # ---- optional -----------------------------------------------------------
     def synchronize(self) -> None:  # noqa: B027 (optional: eager devices have nothing to wait for)
         """Wait until queued work is done. Devices that compute eagerly do nothing."""
@@ -282,6 +276,20 @@ class Backend(abc.ABC):
         producer on a device this one cannot read. None when this device cannot import
         DLPack memory."""
         return None
+
+    def random_stream(self, kind: str, state, n: int, dtype_: dtype, args: tuple):
+        """``n`` values of PyTorch's CPU random stream ``kind`` (:data:`RANDOM_STREAMS`) for
+        a tensor of ``dtype_``, as a bytes-like object in ``from_bytes``'s layout, advancing
+        ``state`` (a ``plugrad._torchrng.MTState``: mt19937 words, position, cached normal
+        samples) exactly as PyTorch's CPU kernel advances its generator.
+
+        The contract is bit-identity with the pure-Python reference ``plugrad._torchrng``,
+        which is the default: every device gives the same numbers as PyTorch's CPU for the
+        same seed and call sequence. The core draws on the host and uploads the values; for
+        a device that does not override this kernel it calls the cpu device's (NumPy,
+        vectorised) when that device is installed, else this default. A device may override
+        it with its own engine; the conformance suite checks it against the reference."""
+        return pack(_reference_stream(kind, state, n, dtype_.name, args), dtype_)
 
     # ---- optional fused kernels ---------------------------------------------------
     def conv2d(self, x, weight, bias, out, stride: tuple, padding: tuple, dilation: tuple, groups: int) -> bool:

@@ -8,10 +8,10 @@ import math
 from . import dtypes as _dt
 from .backend import UnsupportedOperation, pack
 from .device import device as _device
-from .layout import Size, check_size, numel
+from .layout import Size, broadcast_shapes, check_size, numel
 from .optable import ops
 from .plugins.registry import backend_for
-from .random import default_generator
+from .random import draw
 from .tensor import Storage, Tensor, _empty_tensor, make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "empty", "zeros", "ones", "full", "rand", "randn",
@@ -312,35 +312,63 @@ def ones(*size, dtype=None, device=None, requires_grad=False, **_ignored) -> Ten
     return _finish(t, requires_grad)
 
 
-def _random(dist, shape, dtype, device, low, high, generator, requires_grad):
-    t = _new(shape, dtype, device)
-    gen = generator or default_generator
-    if numel(shape):
-        t._backend.random(dist, t._a, gen.next_seed(), low, high)
-    return _finish(t, requires_grad)
+def random_tensor(kind, shape, dtype, device, generator, args, requires_grad=False) -> Tensor:
+    """A new contiguous tensor holding ``numel(shape)`` values of PyTorch's CPU random
+    stream ``kind`` (``plugrad._torchrng.STREAM_KINDS``) from ``generator`` (the default
+    one when None): PyTorch's numbers on every device (``plugrad.random.draw``)."""
+    backend = _backend(device)
+    _device_supports(backend, dtype)
+    check_size(shape, dtype.itemsize)
+    data = draw(generator, kind, numel(shape), dtype, args, backend)
+    return _finish(make(backend, backend.from_bytes(data, shape, dtype), shape, dtype), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **_ignored) -> Tensor:
     """Uniform samples in [0, 1)."""
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
     _require_float("rand", dtype)
-    return _random("uniform", _size(size, "rand"), dtype, device, 0.0, 1.0, generator, requires_grad)
+    return random_tensor("uniform", _size(size, "rand"), dtype, device, generator, (0.0, 1.0), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **_ignored) -> Tensor:
     """Standard normal samples."""
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
     _require_float("randn", dtype)
-    return _random("normal", _size(size, "randn"), dtype, device, 0.0, 1.0, generator, requires_grad)
+    return random_tensor("normal", _size(size, "randn"), dtype, device, generator, (0.0, 1.0, True), requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Normal samples with the given mean and std (Python numbers)."""
+    """Normal samples: of ``mean`` and ``std`` (numbers) and ``size``; or, when ``mean``
+    and/or ``std`` are tensors, one sample per element of their broadcast, drawn as
+    PyTorch draws it (``normal_(0, std)`` then ``+ mean`` for a tensor mean and a number
+    std; else ``normal_(0, 1)``, ``* std``, ``+ mean``)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        return _normal_of_tensors(mean, std, generator)
     if size is None:
         raise TypeError("normal(): pass size= when mean and std are numbers")
     dtype = _check_dtype(dtype, _dt.get_default_dtype())
-    return _random("normal", _size((size,), "normal"), dtype, device, float(mean), float(std), generator,
-                   requires_grad)
+    return random_tensor("normal", _size((size,), "normal"), dtype, device, generator,
+                         (float(mean), float(std), True), requires_grad)
+
+
+def _normal_of_tensors(mean, std, generator) -> Tensor:
+    if isinstance(std, Tensor):
+        if numel(std._shape) and not bool((std >= 0).all()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    like = mean if isinstance(mean, Tensor) else std
+    dtype = mean._dtype if isinstance(mean, Tensor) and not isinstance(std, Tensor) else \
+        std._dtype if not isinstance(mean, Tensor) else _dt.promote_types(mean._dtype, std._dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{dtype!r}\'')
+    shape = broadcast_shapes(mean._shape, std._shape) if isinstance(mean, Tensor) and isinstance(std, Tensor) \
+        else like._shape
+    if isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        out = random_tensor("normal", shape, dtype, like.device, generator, (0.0, float(std), True))
+        return out + mean.detach()
+    out = random_tensor("normal", shape, dtype, like.device, generator, (0.0, 1.0, True))
+    return out * std.detach() + (mean.detach() if isinstance(mean, Tensor) else mean)
 
 
 def _require_float(name, dtype):
@@ -360,15 +388,16 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     if not low < high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _check_dtype(dtype, _dt.int64)
-    return _random("randint", _size((size,), "randint"), dtype, device, int(low), int(high), generator,
-                   requires_grad)
+    return random_tensor("integers", _size((size,), "randint"), dtype, device, generator,
+                         (int(high) - int(low), int(low)), requires_grad)
 
 
 def randperm(n, *, dtype=None, device=None, generator=None, requires_grad=False) -> Tensor:
-    """A random permutation of ``0..n-1``."""
-    gen = generator or default_generator
-    return tensor(gen.shuffle(int(n)), dtype=_check_dtype(dtype, _dt.int64), device=device,
-                  requires_grad=requires_grad)
+    """A random permutation of ``0..n-1``: PyTorch's CPU shuffle (``randperm_cpu``)."""
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    return random_tensor("randperm", (n,), _check_dtype(dtype, _dt.int64), device, generator, (), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, **_ignored) -> Tensor:

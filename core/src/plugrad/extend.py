@@ -3,13 +3,16 @@
 A device plugin imports only from here: the kernel interface to implement, the
 hook marker and registration types, the typed errors, the dtypes and the layout
 helpers a kernel needs. Nothing private is required to write a backend.
+The random streams' reference (``reference_stream``, ``MTState`` and the helpers of
+``plugrad._torchrng``) is here for a device that implements ``random_stream`` itself.
 ``register_plugin`` registers a plugin module by hand, without installing it (tests,
 notebooks); installed plugins are found through the ``plugrad`` entry-point group.
 """
 
+from ._torchrng import FLOAT_DIGITS, MTState, fma64, round_to, stream as reference_stream
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, KERNELS_ADDED,
-                      RANDOM_DISTRIBUTIONS, kernels_added_after,
+                      RANDOM_STREAMS, kernels_added_after,
                       REDUCE_OPS, SCAN_OPS, UNARY_OPS, UNARY_PREDICATES, Backend, OutOfMemoryError,
                       UnsupportedOperation, struct_code)
 from .dtypes import (ALL_DTYPES, bfloat16, bool_, dtype, dtype_from_name, float16, float32, float64, int8, int16, int32,
@@ -23,9 +26,10 @@ __all__ = [
     "kernels_added_after", "UnsupportedOperation",
     "OutOfMemoryError",
     "UNARY_OPS", "UNARY_PREDICATES", "BINARY_OPS", "COMPARISON_OPS", "REDUCE_OPS", "ARG_REDUCE_OPS",
-    "SCAN_OPS", "RANDOM_DISTRIBUTIONS", "register_plugin",
+    "SCAN_OPS", "RANDOM_STREAMS", "register_plugin",
     "ALL_DTYPES", "dtype", "dtype_from_name", "bool_", "uint8", "int8", "int16", "int32", "int64",
     "float16", "bfloat16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
     "Function", "FunctionCtx",
+    "MTState", "reference_stream", "fma64", "round_to", "FLOAT_DIGITS",
 ]

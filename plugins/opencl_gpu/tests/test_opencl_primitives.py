@@ -392,33 +392,6 @@ def test_nonzero_large_many_chunks(ocl, cpu):
     assert np.array_equal(np.frombuffer(ocl.to_bytes(oa), np.int64).reshape(on, 2), ca)
 
 
-@pytest.mark.parametrize("dist,params,name", [("uniform", (-1.0, 3.0), "float32"), ("normal", (2.0, 0.5), "float64"),
-                                              ("randint", (-5, 9), "int16"), ("bernoulli", (0.4, 0.0), "bool"),
-                                              ("uniform", (0.0, 1.0), "float16")])
-def test_random_depends_only_on_seed_and_position(ocl, dist, params, name):
-    """A strided output gets, at each logical position, what a contiguous one gets."""
-    if name not in {d.name for d in ocl.dtypes}:
-        pytest.skip(f"{name} is not supported by this device")
-    dt = pd(name)
-    flat = ocl.empty((5, 7), dt)
-    ocl.random(dist, flat, 2 ** 40 + 17, *params)
-    storage = ocl.empty((7 * 5 * 2,), dt)
-    ocl.fill(storage, False if name == "bool" else 0)
-    view = ocl.view(storage, (5, 7), (2, 10), 1)          # transposed and stepped
-    ocl.random(dist, view, 2 ** 40 + 17, *params)
-    npd = np.dtype(name)
-    a = np.frombuffer(ocl.to_bytes(flat), npd)
-    b = np.frombuffer(ocl.to_bytes(view), npd)
-    assert np.array_equal(a, b)
-    other = ocl.empty((5, 7), dt)
-    ocl.random(dist, other, 2 ** 40 + 18, *params)
-    if name != "bool":
-        assert not np.array_equal(np.frombuffer(ocl.to_bytes(other), npd), a)
-    lo, hi = params
-    if dist in ("uniform", "randint"):
-        assert a.min() >= lo and a.max() < hi
-
-
 def test_layouts_with_more_dims_than_a_descriptor_holds(ocl, cpu):
     """Ten dims that do not coalesce (a reversed permutation of a 2x...x2 tensor):
     elementwise ops, copies, accumulating scatters and nonzero still work."""
@@ -441,10 +414,6 @@ def test_layouts_with_more_dims_than_a_descriptor_holds(ocl, cpu):
     ca, cn = cpu.nonzero(cx)
     oa, on = ocl.nonzero(ox)
     assert on == cn and np.array_equal(np.frombuffer(ocl.to_bytes(oa), np.int64).reshape(on, 10), ca)
-    flat = ocl.empty((1024,), pd("float32"))
-    ocl.random("uniform", flat, 99, 0.0, 1.0)
-    ocl.random("uniform", oo, 99, 0.0, 1.0)           # ten dims, split into several launches
-    assert np.array_equal(np.frombuffer(ocl.to_bytes(oo), np.float32), np.frombuffer(ocl.to_bytes(flat), np.float32))
 
 
 @pytest.mark.parametrize("op", ["sum", "max", "any"])

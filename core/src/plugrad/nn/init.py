@@ -1,8 +1,8 @@
 """Weight initialisation (``torch.nn.init``): fill a tensor in place, untracked.
 
-The random fills draw from plugrad's generator (``manual_seed`` makes them
-reproducible); the bounds and standard deviations follow PyTorch's formulas, so
-``Linear``/``Conv2d`` start from the same distributions as in PyTorch.
+The random fills are ``Tensor.uniform_``/``normal_``, which draw PyTorch's CPU streams,
+and the bounds and standard deviations follow PyTorch's formulas: after
+``manual_seed(0)``, ``nn.Linear(3, 4)`` holds PyTorch's very weights.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import warnings
 from ..autograd.grad_mode import no_grad
 from ..creation import empty, empty_like, eye
 from ..linalg import qr
-from ..random import default_generator
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_", "xavier_uniform_",
@@ -49,21 +48,16 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 
 def _fill_random(tensor: Tensor, dist: str, low: float, high: float, generator) -> Tensor:
+    """``tensor.uniform_(low, high)`` or ``tensor.normal_(low, high)`` untracked: PyTorch's
+    streams, so a seeded module starts from PyTorch's very weights."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"expected a Tensor to initialise, got {type(tensor).__name__}")
     if not tensor._dtype.is_floating_point:
         raise RuntimeError(f"{dist} initialisation needs a floating point tensor, got {tensor._dtype!r}")
-    gen = generator or default_generator
     with no_grad():
-        if tensor.is_contiguous():
-            if tensor.numel():
-                tensor._backend.random(dist, tensor._a, gen.next_seed(), low, high)
-            tensor._storage.version += 1
-        else:
-            fresh = empty(tensor._shape, dtype=tensor._dtype, device=tensor.device)
-            _fill_random(fresh, dist, low, high, gen)
-            tensor.copy_(fresh)
-    return tensor
+        if dist == "uniform":
+            return tensor.uniform_(low, high, generator=generator)
+        return tensor.normal_(low, high, generator=generator)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
@@ -169,8 +163,9 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             normal_(tensor, mean, std, generator)
+            lo, hi = (empty((), dtype=tensor._dtype).fill_(v).item() for v in (a, b))   # as the tensor holds them
             while True:
-                pending = (tensor < a) | (tensor > b)
+                pending = (tensor < lo) | (tensor > hi)
                 if not pending.any():
                     return tensor
                 tensor.copy_(normal_(empty_like(tensor), mean, std, generator).where(pending, tensor))

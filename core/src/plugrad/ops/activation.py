@@ -21,7 +21,6 @@ from ..autograd.graph import Node, record
 from ..dtypes import bool_, float64, int32, int64, opmath
 from ..layout import normalize_dim
 from ..optable import ops
-from ..random import default_generator
 from ..tensor import Tensor
 from .checks import check_device, check_int, check_tensor, check_tensors, type_name
 from .forms import general_inplace
@@ -405,16 +404,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     else:
         scale = _bernoulli_like(input, 1.0 - p)
         with no_grad():
-            scale.mul_(1.0 / (1.0 - p))
+            scale.div_(1.0 - p)     # PyTorch's noise.div_(1 - p): its float32 bits, not mul by 1/(1-p)
     return input.mul_(scale) if inplace else input * scale
 
 
 def _bernoulli_like(input: Tensor, prob: float) -> Tensor:
-    """A tensor shaped like ``input`` of ones with probability ``prob``, else zeros."""
-    mask = ops.empty(input._shape, dtype=input._dtype, device=input.device)
-    if mask.numel():
-        mask._backend.random("bernoulli", mask._a, default_generator.next_seed(), prob, None)
-    return mask
+    """``empty_like(input).bernoulli_(prob)``: ones with probability ``prob``, else zeros
+    (PyTorch's dropout noise, from its stream)."""
+    with no_grad():
+        return ops.empty(input._shape, dtype=input._dtype, device=input.device).bernoulli_(prob)
 
 
 # ---- encodings -----------------------------------------------------------------------------
@@ -803,10 +801,15 @@ def _rrelu(input: Tensor, lower, upper, training, node_cls=RreluWithNoiseBackwar
     x = input.detach() if input._requires_grad else input
     noise = None
     if training:
-        noise = ops.empty(x._shape, dtype=x._dtype, device=x.device)
-        if noise.numel():
-            noise._backend.random("uniform", noise._a, default_generator.next_seed(), float(lower), float(upper))
-        noise = where(x > 0, 1.0, noise).to(x._dtype)
+        # PyTorch's rrelu_with_noise: one double uniform in [lower, upper] (the bounds
+        # rounded to the input's dtype) per element <= 0, in order; the others keep slope 1
+        with no_grad():
+            negative = x <= 0
+            noise = ops.ones(x._shape, dtype=x._dtype, device=x.device)
+            count = int(negative.sum().item())
+            if count:
+                low, high = (ops.full((), float(v), dtype=x._dtype).item() for v in (lower, upper))
+                noise[negative] = ops.empty((count,), dtype=float64, device=x.device).uniform_(low, high).to(x._dtype)
         r = x * noise
     else:
         slope = (lower + upper) / 2
@@ -933,7 +936,7 @@ def _noise_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
             b = (noise - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
             noise.mul_(a)
         else:
-            noise.mul_(1.0 / (1.0 - p))
+            noise.div_(1.0 - p)
     if not alpha:
         return input.mul_(noise) if inplace else input * noise
     return input.mul_(noise).add_(b) if inplace else input * noise + b

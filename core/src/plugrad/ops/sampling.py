@@ -1,11 +1,11 @@
 """Random sampling: multinomial, bernoulli, and the in-place samplers of ``Tensor``
 (normal_, uniform_, exponential_, random_, bernoulli_, geometric_, log_normal_, cauchy_).
 
-Every sample starts from the device's ``random`` kernel (uniform, normal or integer
-draws, seeded from ``plugrad.random``'s generator or the ``generator=`` argument) and
-is shaped into its distribution with elementwise primitives (inverse transforms:
-``-log(1 - u) / lambda``, ``tan(pi (u - 1/2))``...), so every device has them and a
-seeded program is reproducible on a device. The streams are not PyTorch's.
+Every sample is one of PyTorch's CPU random streams (``plugrad._torchrng``), drawn from
+``plugrad.random``'s default generator or the ``generator=`` argument: the same numbers
+as PyTorch's CPU kernels for the same seed, on every device. A sampler writing into a
+non-contiguous tensor draws its values in memory order, as PyTorch's TensorIterator
+visits it.
 
 A sample does not depend on the parameters smoothly, so its gradient is zero: as in
 PyTorch, a sampler on a tensor that requires grad records a node (``NormalBackward0``...)
@@ -14,12 +14,11 @@ whose gradient is zeros, and ``multinomial``'s indices are not differentiable.
 
 from __future__ import annotations
 
-import math
 
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
-from ..creation import rand, randint, randn
-from ..dtypes import bfloat16, bool_, float16, float32, float64, int64
+from ..creation import random_tensor, tensor
+from ..dtypes import bool_, float32, float64, int64
 from ..layout import numel
 from ..optable import ops
 from ..random import Generator
@@ -37,16 +36,21 @@ def _check_generator(generator, fname):
         raise TypeError(f"{fname}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}")
 
 
-def _uniform(like: Tensor, generator) -> Tensor:
-    """Uniform draws in [0, 1) of ``like``'s shape and device: float64 for a float64 tensor,
-    float32 otherwise; for float16 and bfloat16, multiples of 2**-11 and 2**-8, which they
-    hold exactly (a float32 draw just below 1 would round to 1 there)."""
-    if like._dtype is float16 or like._dtype is bfloat16:
-        bits = 11 if like._dtype is float16 else 8
-        steps = randint(0, 2 ** bits, like._shape, dtype=int64, device=like.device, generator=generator)
-        return steps.to(float32) / 2 ** bits
-    dtype = float64 if like._dtype is float64 else float32
-    return rand(like._shape, dtype=dtype, device=like.device, generator=generator)
+def _stream_like(like: Tensor, kind: str, generator, args: tuple) -> Tensor:
+    """A tensor of ``like``'s shape, dtype and device holding PyTorch's stream ``kind``,
+    its values in the order PyTorch's kernel writes ``like``: row-major for a contiguous
+    tensor, memory order (by storage offset) for any other layout."""
+    n = numel(like._shape)
+    if n <= 1 or like.is_contiguous():
+        return random_tensor(kind, like._shape, like._dtype, like.device, generator, args)
+    flat = random_tensor(kind, (n,), like._dtype, like.device, generator, args)
+    offsets = [0]
+    for size, stride in zip(like._shape, like._strides):
+        offsets = [o + k * stride for o in offsets for k in range(size)]
+    rank = [0] * n
+    for k, i in enumerate(sorted(range(n), key=offsets.__getitem__)):
+        rank[i] = k
+    return flat[tensor(rank, dtype=int64, device=like.device)].reshape(like._shape)
 
 
 # ---- multinomial ------------------------------------------------------------------------------
@@ -80,30 +84,22 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                 raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         elif categories == 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if replacement:
-            r = _draw_with_replacement(p, rows, num_samples, generator)
+        if replacement and num_samples > 1:
+            r = random_tensor("multinomial", (rows, num_samples), int64, p.device, generator,
+                              (p.reshape(-1).tolist(), categories, p._dtype.name))
         else:
-            r = _draw_without_replacement(p, num_samples, generator)
+            r = _gumbel_top(p, num_samples, generator)
         r = r.reshape(input._shape[:-1] + (num_samples,))
     return r if out is None else write_out(out, r, "multinomial")
 
 
-def _draw_with_replacement(p, rows, num_samples, generator):
-    """Inverse transform: the category whose share of the running total holds a uniform
-    draw. The total is divided by itself, so the last category of weight is at exactly 1
-    and a draw in [0, 1) never falls past it."""
-    cdf = ops.cumsum(p, -1)
-    cdf = cdf / cdf.narrow(-1, cdf._shape[-1] - 1, 1)
-    u = rand((rows, num_samples), dtype=p._dtype, device=p.device, generator=generator)
-    return ops.searchsorted(cdf, u, right=True).clamp(max=p._shape[-1] - 1)
-
-
-def _draw_without_replacement(p, num_samples, generator):
-    """The Gumbel-top-k trick: the ``num_samples`` largest ``log p + Gumbel noise`` are a draw
-    without replacement; weight zero gives -inf, after every category of weight."""
-    u = _uniform(p, generator).clamp(min=1e-30 if p._dtype is float64 else 1e-38)
-    noise = -ops.log(-ops.log(u))
-    keys = ops.where(p > 0, ops.log(ops.where(p > 0, p, 1.0)) + noise, -math.inf)
+def _gumbel_top(p, num_samples, generator):
+    """PyTorch's draw without replacement (and of one sample): the ``num_samples`` largest
+    ``p / q`` with ``q`` exponential(1) noise (the Gumbel-top-k trick after ``exp``)."""
+    q = _stream_like(p, "exponential", generator, (1.0,))
+    keys = p / q
+    if num_samples == 1:
+        return ops.argmax(keys, -1, keepdim=True)
     return ops.topk(keys, num_samples, -1).indices
 
 
@@ -134,13 +130,28 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
                                           f'\'{type_name(input._dtype)}\'')
             probs = input.detach()
             _check_probabilities(probs)
-            r = cast(_uniform(input, generator) < probs, input._dtype)
+            r = _bernoulli_tensor(input.detach(), probs, generator)
         else:
             p = _probability(p, "bernoulli_")
-            r = cast(_uniform(input, generator) < p, input._dtype)
+            r = _stream_like(input.detach(), "bernoulli", generator, (p,))
     if p is None and STATE.enabled and input._requires_grad:
         record(BernoulliBackward0(), (input,), r)
     return r if out is None else write_out(out, r, "bernoulli")
+
+
+def _bernoulli_tensor(like: Tensor, probs: Tensor, generator) -> Tensor:
+    """One draw per element of ``like`` with the probability at the same place in
+    ``probs`` (broadcast to ``like``): a double uniform for float64 probabilities, a float
+    one otherwise (PyTorch's ``bernoulli_tensor_cpu_p_``)."""
+    values = probs.expand(like._shape).contiguous().tolist() if numel(like._shape) else []
+    flat = _flatten_values(values, len(like._shape))
+    return _stream_like(like, "bernoulli_tensor", generator, (flat, probs._dtype is float64))
+
+
+def _flatten_values(values, ndim):
+    for _ in range(ndim - 1):
+        values = [v for row in values for v in row]
+    return values if ndim else [values]
 
 
 def _probability(p, fname):
@@ -238,9 +249,8 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
     _require_float(self, "normal_", "normal_kernel_cpu")
-    dtype = float64 if self._dtype is float64 else float32
     return _fill_with(self, "normal_", NormalBackward0,
-                      lambda: randn(self._shape, dtype=dtype, device=self.device, generator=generator) * std + mean)
+                      lambda: _stream_like(self, "normal", generator, (mean, std, self.is_contiguous())))
 
 
 def _from_to(args, kwargs, fname, defaults):
@@ -271,7 +281,7 @@ def uniform_(self, *args, generator=None, **kwargs) -> Tensor:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
                            f"to={_num(high)}")
     return _fill_with(self, "uniform_", UniformBackward0,
-                      lambda: _uniform(self, generator) * (high - low) + low)
+                      lambda: _stream_like(self, "uniform", generator, (low, high)))
 
 
 @declare(public=False, method=True)
@@ -285,7 +295,7 @@ def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
         raise RuntimeError(f"Exponential distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {type_name(self._dtype)}")
     return _fill_with(self, "exponential_", ExponentialBackward0,
-                      lambda: -ops.log1p(-_uniform(self, generator)) / lambd)
+                      lambda: _stream_like(self, "exponential", generator, (lambd,)))
 
 
 @declare(public=False, method=True)
@@ -299,7 +309,7 @@ def geometric_(self, p, *, generator=None) -> Tensor:
     if self._dtype is bool_:
         raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
     return _fill_with(self, "geometric_", GeometricBackward0,
-                      lambda: ops.ceil(ops.log1p(-_uniform(self, generator)) / math.log1p(-p)).clamp(min=1))
+                      lambda: _stream_like(self, "geometric", generator, (p,)))
 
 
 @declare(public=False, method=True)
@@ -310,10 +320,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
     _require_float(self, "log_normal_", "log_normal_cpu")
-    dtype = float64 if self._dtype is float64 else float32
     return _fill_with(self, "log_normal_", LogNormalBackward0,
-                      lambda: ops.exp(randn(self._shape, dtype=dtype, device=self.device, generator=generator) * std
-                                      + mean))
+                      lambda: _stream_like(self, "log_normal", generator, (mean, std)))
 
 
 @declare(public=False, method=True)
@@ -327,7 +335,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
         raise RuntimeError(f"Cauchy distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {_C_TYPE.get(self._dtype.name, self._dtype.name)}")
     return _fill_with(self, "cauchy_", CauchyBackward0,
-                      lambda: ops.tan((_uniform(self, generator) - 0.5) * math.pi) * sigma + median)
+                      lambda: _stream_like(self, "cauchy", generator, (median, sigma)))
 
 
 #: the C type names PyTorch's cauchy_ message uses
@@ -360,7 +368,7 @@ def random_(self, *args, generator=None, **kwargs) -> Tensor:
         up_to_top, high = high is None, top if high is None else high
     low, high = check_int(low, "random_", "from"), check_int(high, "random_", "to")
     if not self._dtype.is_floating_point:       # the range must fit the integer dtype
-        least = -_RANDOM_TOP[self._dtype.name] if self._dtype.name.startswith("int") else 0
+        least = -_RANDOM_TOP[self._dtype.name] - (self._dtype is int64) if self._dtype.name.startswith("int") else 0
         beyond = _RANDOM_TOP[self._dtype.name] + (self._dtype is int64)
         if not least <= low < beyond and (low < high or up_to_top):
             raise RuntimeError(f"from is out of bounds for {_C_TYPE[self._dtype.name]}")
@@ -368,8 +376,15 @@ def random_(self, *args, generator=None, **kwargs) -> Tensor:
             raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[self._dtype.name]}")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _fill_with(self, "random_", node_cls,
-                      lambda: randint(low, high, self._shape, dtype=int64, device=self.device, generator=generator))
+    if not given:
+        kind, stream_args = "random_int", ()
+    elif up_to_top and self._dtype is int64 and low == -2 ** 63:
+        kind, stream_args = "full64", ()
+    elif up_to_top:      # up to the dtype's largest value, inclusive
+        kind, stream_args = "integers", (high - (self._dtype is not int64) - low + 1, low)
+    else:
+        kind, stream_args = "integers", (high - low, low)
+    return _fill_with(self, "random_", node_cls, lambda: _stream_like(self, kind, generator, stream_args))
 
 
 @declare(public=False, method=True)
@@ -382,7 +397,7 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
         probs = p.detach()
         _check_probabilities(probs)
         return _fill_with(self, "bernoulli_", BernoulliBackward1,
-                          lambda: _uniform(self, generator) < probs.to(self.device))
+                          lambda: _bernoulli_tensor(self, probs, generator))
     p = _probability(p, "bernoulli_")
-    return _fill_with(self, "bernoulli_", BernoulliBackward2, lambda: _uniform(self, generator) < p)
+    return _fill_with(self, "bernoulli_", BernoulliBackward2, lambda: _stream_like(self, "bernoulli", generator, (p,)))
 

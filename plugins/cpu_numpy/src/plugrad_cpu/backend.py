@@ -17,10 +17,11 @@ import warnings
 import ml_dtypes
 import numpy as np
 
-from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, UnsupportedOperation, contiguous_strides
+from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, contiguous_strides
 
 from . import dlpack
 from .buffers import MIN_BYTES, BufferCache, limit_from_environment
+from .rng import random_stream
 
 _NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
 _BF16 = np.dtype(ml_dtypes.bfloat16)
@@ -416,29 +417,9 @@ class NumpyBackend(Backend):
         idx = np.argwhere(x)  # argwhere's result is column-major: the contract wants a contiguous array
         return np.ascontiguousarray(idx, dtype=np.int64), idx.shape[0]
 
-    def random(self, dist, out, seed, low, high):
-        rng = np.random.Generator(np.random.PCG64(seed))
-        if dist == "uniform" and out.dtype == _BF16:
-            # multiples of 2**-8, as PyTorch draws bfloat16: a float32 draw just below 1
-            # would round to 1
-            vals = rng.integers(0, 256, out.shape, dtype=np.int64).astype(_F32) * _F32.type(2 ** -8)
-            if (low, high) != (0.0, 1.0):
-                vals = vals * _F32.type(high - low) + _F32.type(low)
-        elif dist == "uniform":
-            vals = rng.random(out.shape, dtype=np.float64 if out.dtype == np.float64 else np.float32)
-            if (low, high) != (0.0, 1.0):
-                vals = vals * (high - low) + low
-        elif dist == "normal":
-            vals = rng.standard_normal(out.shape, dtype=np.float64 if out.dtype == np.float64 else np.float32)
-            if (low, high) != (0.0, 1.0):
-                vals = vals * high + low
-        elif dist == "randint":
-            vals = rng.integers(low, high, out.shape, dtype=np.int64)
-        elif dist == "bernoulli":
-            vals = rng.random(out.shape) < low
-        else:
-            raise UnsupportedOperation(f"random {dist}", self.device)
-        np.copyto(out, vals, casting="unsafe")
+    def random_stream(self, kind, state, n, dtype, args):
+        # PyTorch's CPU streams vectorised (plugrad_cpu.rng); a flat byte view of the array
+        return memoryview(random_stream(kind, state, n, dtype.name, args).reshape(-1).view(np.uint8))
 
     def sort(self, x, shape, dtype, axis, descending, stable, values_out, indices_out):
         # NumPy's stable argsort; descending: sort the reversed lanes ascending and read the

@@ -650,27 +650,6 @@ class OpenCLBackend(Backend):
                       (plan.layout, x.buf, x.offset, out.buf, counts.buf, shape, ndim, chunk, total), "nonzero")
         return out, count
 
-    # ---- random -------------------------------------------------------------------------------
-    def random(self, dist, out, seed, low, high) -> None:
-        if not out.size:
-            return
-        seed &= 0xFFFFFFFFFFFFFFFF
-        key = (seed & 0xFFFFFFFF, seed >> 32)
-        conv = self._conv[out.dtype]
-        if dist in ("uniform", "normal"):
-            params = (conv(low), conv(high))
-        elif dist == "randint":
-            span = int(high) - int(low)
-            if span <= 0:
-                raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-            params = (int(low), span)
-        elif dist == "bernoulli":
-            params = (float(low),)
-        else:
-            raise UnsupportedOperation(f"random '{dist}'", self.device, out.dtype)
-        lib = self.library(out.dtype, out.wide)
-        self._ew(self._pair(lib, "rand_" + dist, f"random '{dist}'"), out, (), key + params, f"random '{dist}'")
-
 
 def _merge_axes(reduced):
     """Reduced dims (size, stride), largest stride first, merged where they are

@@ -3,18 +3,17 @@
 Every sampler is lazy: it draws indices as they are consumed (random draws with
 replacement in chunks of 32, as PyTorch does), so ``RandomSampler(ds,
 replacement=True, num_samples=10**10)`` costs nothing until iterated and little
-memory while it is. The random orders come from plugrad's generators, so they differ
-from PyTorch's (its generator is not part of the contract), while the distributions,
-lengths and errors are PyTorch's.
+memory while it is. The random orders are PyTorch's: the same calls to the same
+generators (``randperm``, ``randint``, ``multinomial``), so a seeded loader visits the
+dataset in PyTorch's order.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-import random as _pyrandom
 
-from ...creation import as_tensor, randint
+from ...creation import as_tensor, randint, randperm
+from ...ops.sampling import multinomial
 from ...dtypes import float64
 from ...random import Generator, default_generator
 
@@ -22,6 +21,7 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "BatchSampler"]
 
 _CHUNK = 32   # indices drawn per random call when sampling with replacement (PyTorch's chunk)
+_WEIGHTED_CHUNK = 1 << 16   # samples per multinomial call of a lazy WeightedRandomSampler
 
 
 class Sampler:
@@ -82,11 +82,10 @@ class RandomSampler(Sampler):
             if rest:
                 yield from randint(0, n, (rest,), generator=gen).tolist()
             return
-        left = self.num_samples
-        while left > 0:
-            perm = gen.shuffle(n)
-            yield from perm[:left]
-            left -= n
+        for _ in range(self.num_samples // n):
+            yield from randperm(n, generator=gen).tolist()
+        # PyTorch draws this last permutation even when no index of it is used
+        yield from randperm(n, generator=gen).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -99,8 +98,7 @@ class SubsetRandomSampler(Sampler):
         self.indices, self.generator = indices, generator
 
     def __iter__(self):
-        gen = _fresh_generator(self.generator)
-        for i in gen.shuffle(len(self.indices)):
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -135,24 +133,18 @@ class WeightedRandomSampler(Sampler):
         return w
 
     def __iter__(self):
-        weights = self._checked_weights()
-        rng = _pyrandom.Random(_fresh_generator(self.generator).next_seed())
-        if self.replacement:
-            cumulative, total = [], 0.0
-            for x in weights:
-                total += x
-                cumulative.append(total)
-            last = max(i for i, x in enumerate(weights) if x > 0)
-            for _ in range(self.num_samples):
-                yield min(bisect.bisect_right(cumulative, rng.random() * total), last)
+        """PyTorch's ``multinomial(weights, num_samples, replacement)``; with replacement
+        drawn lazily in chunks: each sample is one uniform draw in order, so the chunks
+        give the very stream of one call (none of size 1, which PyTorch draws otherwise)."""
+        self._checked_weights()
+        left = self.num_samples
+        if not self.replacement or left == 1:
+            yield from multinomial(self.weights, left, self.replacement, generator=self.generator).tolist()
             return
-        # without replacement: the num_samples largest keys log(u) / w (Efraimidis-Spirakis);
-        # zero weights come last, in random order, as in PyTorch
-        keys = [(math.log(1.0 - rng.random()) / x if x > 0 else -math.inf, rng.random(), i)
-                for i, x in enumerate(weights)]
-        keys.sort(reverse=True)
-        for _, _, i in keys[:self.num_samples]:
-            yield i
+        while left:
+            take = left if left < 2 * _WEIGHTED_CHUNK else _WEIGHTED_CHUNK
+            yield from multinomial(self.weights, take, True, generator=self.generator).tolist()
+            left -= take
 
     def __len__(self) -> int:
         return self.num_samples

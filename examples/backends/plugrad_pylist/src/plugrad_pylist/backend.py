@@ -17,11 +17,10 @@ import functools
 import itertools
 import math
 import operator
-import random as _random
 import struct
 from array import array
 
-from plugrad.extend import (ALL_DTYPES, Backend, UnsupportedOperation, bool_, broadcast_strides,
+from plugrad.extend import (ALL_DTYPES, Backend, bool_, broadcast_strides,
                             contiguous_strides, float16, float32, float64, int8, int16, int32, int64, numel,
                             struct_code, uint8)
 
@@ -323,17 +322,3 @@ class PyListBackend(Backend):
         _write(out, [i for idx in found for i in idx])
         return out, len(found)
 
-    def random(self, dist, out, seed, low, high):
-        rng, n = _random.Random(seed), numel(out.shape)
-        if dist == "uniform":  # as many random bits as out's mantissa: rounding never reaches 1.0
-            bits = {float16: 11, float32: 24}.get(out.dtype, 53)
-            values = [low + (high - low) * rng.getrandbits(bits) / (1 << bits) for _ in range(n)]
-        elif dist == "normal":
-            values = [rng.gauss(low, high) for _ in range(n)]
-        elif dist == "randint":
-            values = [rng.randrange(low, high) for _ in range(n)]
-        elif dist == "bernoulli":
-            values = [rng.random() < low for _ in range(n)]
-        else:
-            raise UnsupportedOperation(f"random {dist}", self.device)
-        _write(out, values)

@@ -6,7 +6,7 @@
 innermost, decomposed once) and a run of ``RUN`` elements along the innermost dim,
 so the divisions are paid once per run and a CPU device walks memory in order.
 Broadcast operands have stride 0. Both forms define ``lin``, the row-major position
-of the element in the output, for kernels whose value depends on it (random).
+of the element in the output, for kernels whose value depends on it (``put_keys``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from plugrad.extend import ARG_REDUCE_OPS, BINARY_OPS, REDUCE_OPS, SCAN_OPS, UNARY_OPS
 
-from . import elementwise, indexing, linalg, random, reduction
+from . import elementwise, indexing, linalg, reduction
 from .common import structs
 from .ctype import CTYPES
 from .ops import helpers
@@ -46,7 +46,6 @@ def program(dtype_name: str, idx, target: Target):
     atomic = indexing.atomic_helper(ct, target.int64_atomics)
     specs += indexing.take_kernels(ct, idx) + indexing.put_kernels(ct, idx, atomic=bool(atomic))
     specs += indexing.nonzero_kernels(ct, idx)
-    specs += random.random_kernels(ct, idx, target.fp64)
     pragmas = ""
     if target.fp64:
         pragmas += "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
@@ -54,6 +53,6 @@ def program(dtype_name: str, idx, target: Target):
         pragmas += "#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable\n"
     head = (f"/* plugrad-opencl kernels for {dtype_name}, {idx.c} indices */\n{pragmas}"
             f"#define RUN {target.run}\n#define LOCAL {target.local}\n"
-            f"{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}{random.PHILOX}")
+            f"{structs(idx)}{linalg.MM_STRUCT}{helpers(ct)}{atomic}")
     source = head + "".join(s.source for s in specs)
     return source, {s.name: s for s in specs}
