@@ -137,6 +137,10 @@ _DP = [_r32(-0.78515625), _r32(-2.4187564849853515625e-4), _r32(-3.7748949774459
 _COSC = [_r32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003, 4.166664568298827E-002)]
 _SINC = [_r32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
 _FOPI, _TWO_PI = _r32(1.27323954473516), _r32(2.0 * math.pi)
+#: the float32 constants of avx_mathfun's log256_ps and sincos256_ps (cephes), by name:
+#: every engine that reproduces PyTorch's AVX2 float32 normal path shares these
+MATHFUN_F32 = {"log_p": tuple(_LOG_P), "log_q1": _LOG_Q1, "log_q2": _LOG_Q2, "sqrthf": _SQRTHF, "dp": tuple(_DP),
+               "cosc": tuple(_COSC), "sinc": tuple(_SINC), "fopi": _FOPI, "two_pi": _TWO_PI}
 
 
 def log_ps(x: float) -> float:

@@ -9,7 +9,7 @@ The random streams' reference (``reference_stream``, ``MTState`` and the helpers
 notebooks); installed plugins are found through the ``plugrad`` entry-point group.
 """
 
-from ._torchrng import FLOAT_DIGITS, MTState, fma64, round_to, stream as reference_stream
+from ._torchrng import FLOAT_DIGITS, MATHFUN_F32, MTState, fma64, round_to, stream as reference_stream
 from .autograd.function import Function, FunctionCtx
 from .backend import (ARG_REDUCE_OPS, BINARY_OPS, COMPARISON_OPS, KERNEL_INTERFACE_VERSION, KERNELS_ADDED,
                       RANDOM_STREAMS, kernels_added_after,
@@ -31,5 +31,5 @@ __all__ = [
     "float16", "bfloat16", "float32", "float64", "struct_code",
     "broadcast_shapes", "broadcast_strides", "contiguous_strides", "is_contiguous", "numel",
     "Function", "FunctionCtx",
-    "MTState", "reference_stream", "fma64", "round_to", "FLOAT_DIGITS",
+    "MTState", "reference_stream", "fma64", "round_to", "FLOAT_DIGITS", "MATHFUN_F32",
 ]

@@ -27,7 +27,7 @@ import threading
 import ml_dtypes
 import numpy as np
 
-from plugrad.extend import FLOAT_DIGITS, fma64, reference_stream
+from plugrad.extend import FLOAT_DIGITS, MATHFUN_F32, fma64, reference_stream
 
 __all__ = ["random_stream"]
 
@@ -90,14 +90,9 @@ def _at(v, idx, shape) -> np.ndarray:
     return np.broadcast_to(np.asarray(v, _F64), shape)[idx]
 
 
-_LOG_P = [_F32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
-                            1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
-                            3.3333331174E-1)]
-_LOG_Q1, _LOG_Q2, _SQRTHF = _F32(-2.12194440e-4), _F32(0.693359375), _F32(0.707106781186547524)
-_DP = [_F32(-0.78515625), _F32(-2.4187564849853515625e-4), _F32(-3.77489497744594108e-8)]
-_COSC = [_F32(v) for v in (2.443315711809948E-005, -1.388731625493765E-003, 4.166664568298827E-002)]
-_SINC = [_F32(v) for v in (-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1)]
-_FOPI, _TWO_PI = _F32(1.27323954473516), _F32(2.0 * math.pi)
+_LOG_P, _DP, _COSC, _SINC = ([_F32(v) for v in MATHFUN_F32[k]] for k in ("log_p", "dp", "cosc", "sinc"))
+_LOG_Q1, _LOG_Q2, _SQRTHF, _FOPI, _TWO_PI = (_F32(MATHFUN_F32[k]) for k in ("log_q1", "log_q2", "sqrthf", "fopi",
+                                                                          "two_pi"))
 
 
 def _log_ps(x: np.ndarray) -> np.ndarray:
