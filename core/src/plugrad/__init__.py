@@ -32,6 +32,7 @@ from ._missing import missing_attribute as _missing_attribute
 from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
+from .compiler import compile  # noqa: A001 (torch.compile)
 from . import amp, cuda
 from .amp import GradScaler, autocast
 from .amp.autocast_mode import (clear_autocast_cache, is_autocast_cache_enabled, is_autocast_enabled,

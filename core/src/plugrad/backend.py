@@ -143,6 +143,10 @@ class Backend(abc.ABC):
     device = None
     dtypes: frozenset = frozenset()
     deterministic: bool = True
+    #: True when :meth:`fused_elementwise` really fuses (one pass over memory, or one
+    #: generated kernel); False when it is the default loop over the unfused kernels, so
+    #: that a caller (``plugrad.compile``'s replay planner) does not group kernels for nothing
+    fuses_elementwise: bool = False
 
     # ---- memory and transfers -------------------------------------------------
     @abc.abstractmethod
@@ -303,6 +307,58 @@ class Backend(abc.ABC):
                     indices[lane + k * inner] = src
         self.copy(self.from_bytes(pack(values, dtype_), shape, dtype_), values_out)
         self.copy(self.from_bytes(pack(indices, _INT64), shape, _INT64), indices_out)
+
+    def fused_elementwise(self, program: tuple, inputs: list, outs: list) -> None:
+        """Run a chain of elementwise kernels as one.
+
+        ``inputs`` are device arrays (any strides a unary/binary kernel accepts, all
+        broadcasting to one common output shape: stride-0 views are allowed) and Python
+        scalars (bool, int or float), exactly what the unfused kernels would receive.
+        ``program`` is a tuple of steps; step ``i`` writes register ``len(inputs) + i``
+        (registers ``0 .. len(inputs) - 1`` are the inputs). A step is one of
+        ``("unary", op, (a,), dtype)``, ``("binary", op, (a, b), dtype)``,
+        ``("where", None, (c, a, b), dtype)`` or ``("copy", None, (a,), dtype)`` (a cast),
+        where ``op`` is a name of :data:`UNARY_OPS` / :data:`BINARY_OPS`, ``a``/``b``/``c``
+        are register indices, and ``dtype`` is the dtype of the step's result (the dtype
+        the unfused kernel's ``out`` would have). The operands of a step obey the
+        unfused kernel's rules (one compute dtype, a scalar of its Python type).
+        ``outs`` lists ``(register, out array)``: the registers written to memory, into
+        arrays of the output shape, as the unfused kernels' outs. An out array may be an
+        input array itself (an in-place op); then no later step reads that input register.
+
+        Contract: the results are bit-identical to running the steps one by one with the
+        unfused kernels, each intermediate rounded to its step's dtype, so that a compiled
+        program gives eager's bits. This default is exactly that loop: intermediates not
+        written out go to temporaries from ``empty``. A device that evaluates the whole
+        program in one pass overrides it and sets :attr:`fuses_elementwise`."""
+        regs = list(inputs)
+        written = {}
+        for reg, out in outs:
+            written.setdefault(reg, []).append(out)
+        shape = next(out.shape for _, out in outs) if outs else ()
+        for step in program:
+            kind, op, args, dtype_ = step
+            targets = written.get(len(regs))
+            out = targets[0] if targets else self.empty(shape, dtype_)
+            vals = [regs[a] for a in args]
+            if kind == "binary":
+                self.binary(op, vals[0], vals[1], out)
+            elif kind == "unary":
+                self.unary(op, vals[0], out)
+            elif kind == "where":
+                self.where(vals[0], vals[1], vals[2], out)
+            elif kind == "copy":
+                self.copy(vals[0], out)
+            else:
+                raise ValueError(f"fused_elementwise: unknown step kind {kind!r} in {step!r}: expected 'unary', "
+                                 f"'binary', 'where' or 'copy'")
+            regs.append(out)
+        for reg, targets in written.items():
+            for out in targets[0 if reg < len(inputs) else 1:]:
+                if isinstance(regs[reg], (bool, int, float)):
+                    self.fill(out, regs[reg])
+                else:
+                    self.copy(regs[reg], out)
 
     # ---- optional linalg kernels: matrix decompositions ----------------------------------
     # Each takes contiguous float32/float64 arrays holding ``batch`` matrices one after
