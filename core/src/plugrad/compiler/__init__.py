@@ -9,8 +9,9 @@ run), ``fusion`` (elementwise chains into fused programs), ``codegen`` and ``pla
 
 from __future__ import annotations
 
-from .api import CACHE_SIZE_LIMIT, CompiledFunction, ExplainOutput, OptimizedModule, compile, explain, is_compiling
-from .errors import Unsupported
+from .api import (CACHE_SIZE_LIMIT, CompiledFunction, ExplainOutput, OptimizedModule, compile, explain, is_compiling,
+                  list_backends)
+from .errors import InvalidBackend, Unsupported
 
-__all__ = ["compile", "explain", "is_compiling", "CompiledFunction", "ExplainOutput", "OptimizedModule",
-           "Unsupported", "CACHE_SIZE_LIMIT"]
+__all__ = ["compile", "explain", "is_compiling", "list_backends", "CompiledFunction", "ExplainOutput",
+           "OptimizedModule", "Unsupported", "InvalidBackend", "CACHE_SIZE_LIMIT"]

@@ -17,18 +17,18 @@ from ..nn.modules.module import Module
 from ..plugins import registry
 from ..random import get_rng_state
 from ..tensor import Tensor
-from .errors import Unsupported
+from .errors import InvalidBackend, Unsupported
 from .planner import MISS, Plan, Unplannable, build_entry
 from .recorder import Recorder
 from .symbolic import SymFloat, SymInt
 from .tracking import MISSING, deplain, discover, has_symbols, install_symbols
 
 __all__ = ["compile", "CompiledFunction", "OptimizedModule", "explain", "ExplainOutput", "CACHE_SIZE_LIMIT",
-           "is_compiling"]
+           "is_compiling", "list_backends"]
 
 #: recordings kept per compiled function before it gives up and runs eagerly
 CACHE_SIZE_LIMIT = 8
-_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "plugrad")
 
 
@@ -325,8 +325,8 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     if mode is not None and options is not None:
         raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
     if not (isinstance(backend, str) and backend in _BACKENDS):
-        raise ValueError(f"plugrad.compile: backend must be one of {', '.join(map(repr, _BACKENDS))} "
-                         f"(each replays the recorded kernels), got {backend!r}")
+        raise InvalidBackend(f"Invalid backend: {backend!r}, see `plugrad.compiler.list_backends()` for available "
+                             f"backends.")
     if options is not None and not isinstance(options, dict):
         raise TypeError(f"plugrad.compile: options must be a dict, got {type(options).__name__}")
     if type(fullgraph) is not bool:
@@ -337,13 +337,18 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
                            disable=disable)
         return decorator
     if not callable(model):
-        raise RuntimeError("compile() expects a callable or an nn.Module, got " + type(model).__name__)
+        raise AssertionError(f"A callable function is expected, but {type(model)} is provided.")
     if disable:
         return model
     if isinstance(model, Module):
         return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph=fullgraph, dynamic=dynamic,
                                                        module=model))
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
+
+
+def list_backends() -> list:
+    """The backend names :func:`compile` takes (each replays the recorded kernels)."""
+    return sorted(_BACKENDS)
 
 
 class ExplainOutput:

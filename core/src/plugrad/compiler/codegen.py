@@ -27,8 +27,9 @@ class Source:
         self._keep = []
         self.lines = []
 
-    def const(self, obj) -> str:
-        """A name bound to ``obj`` in the namespace (literals for small plain values)."""
+    def const(self, obj, hint: str = "c") -> str:
+        """A name bound to ``obj`` in the namespace (literals for small plain values);
+        ``hint`` starts the name (a kernel's method name, to read the source)."""
         t = type(obj)
         if obj is None or t is bool or (t is int and -2**62 < obj < 2**62) or (t is float and math.isfinite(obj)):
             return repr(obj)
@@ -36,7 +37,7 @@ class Source:
             return repr(obj)
         name = self._by_id.get(id(obj))
         if name is None:
-            name = self._by_id[id(obj)] = f"_c{len(self._by_id)}"
+            name = self._by_id[id(obj)] = f"_{hint}{len(self._by_id)}"
             self.ns[name] = obj
             self._keep.append(obj)
         return name

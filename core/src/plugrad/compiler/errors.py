@@ -6,7 +6,7 @@ import linecache
 import os
 import sys
 
-__all__ = ["Unsupported", "user_frame"]
+__all__ = ["Unsupported", "InvalidBackend", "user_frame"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -15,6 +15,10 @@ class Unsupported(RuntimeError):
     """A compiled function did something that cannot be captured (a graph break) while
     ``fullgraph=True`` asked for one graph (PyTorch's ``torch._dynamo.exc.Unsupported``).
     The message names the reason and the user's source line."""
+
+
+class InvalidBackend(RuntimeError):
+    """``compile(backend=...)`` names no backend (``torch._dynamo.exc.InvalidBackend``)."""
 
 
 def user_frame(skip: int = 1) -> str:

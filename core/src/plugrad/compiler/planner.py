@@ -405,7 +405,7 @@ def _body_lines(plan: Plan, src: Source, slot_name: _SlotNames) -> list:
 
     def method(bi: int, name: str) -> str:
         if (bi, name) not in methods:
-            methods[bi, name] = src.const(getattr(plan.backends[bi], name))
+            methods[bi, name] = src.const(getattr(plan.backends[bi], name), name)
         return methods[bi, name]
 
     for kind, item in events:
