@@ -87,17 +87,31 @@ def _train_pair(device, seed=0):
     return w, b
 
 
+def _loss_step(device):
+    w, b = _train_pair(device)
+
+    def step(x):
+        loss = ((x @ w + b).tanh() ** 2).mean()
+        loss.backward()
+        grads = (w.grad, b.grad)
+        w.grad = b.grad = None
+        return loss, grads
+    return step
+
+
+def _accumulating_step(device):
+    w, b = _train_pair(device)
+    x = torch.ones(2, 4, device=device)
+
+    def step():
+        (x @ w + b).sum().backward()
+    return step, w, b
+
+
 def test_forward_backward_bit_equal_and_fresh_results(device):
     results = {}
     for compiled in (False, True):
-        w, b = _train_pair(device)
-
-        def step(x):
-            loss = ((x @ w + b).tanh() ** 2).mean()
-            loss.backward()
-            grads = (w.grad, b.grad)
-            w.grad = b.grad = None
-            return loss, grads
+        step = _loss_step(device)
         f = torch.compile(step) if compiled else step
         outs = []
         for i in range(4):
@@ -118,11 +132,7 @@ def test_forward_backward_bit_equal_and_fresh_results(device):
 def test_gradients_accumulate_into_the_same_tensors(device):
     grads = {}
     for compiled in (False, True):
-        w, b = _train_pair(device)
-        x = torch.ones(2, 4, device=device)
-
-        def step():
-            (x @ w + b).sum().backward()
+        step, w, b = _accumulating_step(device)
         f = torch.compile(step) if compiled else step
         f()
         first = w.grad
