@@ -122,12 +122,14 @@ class CompiledFunction:
                 rec.external(v._storage.base, f"h{j}._storage.base")
                 rec.external(v._a, f"h{j}._a", v._storage.base)
         _Recording.active = True
+        tracked.watch()
         try:
             with rec:
                 sources = install_symbols(tracked.holders)
                 try:
                     result = self._fn(*args, **kwargs)
                 finally:
+                    tracked.unwatch()
                     end_values, new_keys = _end_state(tracked, tensors)
                     _restore_plain(tracked, tensors)
         finally:

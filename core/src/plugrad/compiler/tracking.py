@@ -66,11 +66,12 @@ class Holder:
     ``"cell"`` or ``"len"`` (the container's length, only guarded); ``installed`` (role
     ``sym``) is the symbolic number (or tuple of them) put there while recording."""
 
-    __slots__ = ("container", "kind", "key", "role", "before", "installed")
+    __slots__ = ("container", "kind", "key", "role", "before", "installed", "owner")
 
-    def __init__(self, container, kind: str, key, role: str, before):
+    def __init__(self, container, kind: str, key, role: str, before, owner=None):
         self.container, self.kind, self.key, self.role, self.before = container, kind, key, role, before
         self.installed = None
+        self.owner = owner   # a watched object: the holder matters only if the run touched it
 
     def read(self, args_tensors: list):
         c = args_tensors[self.container[1]] if isinstance(self.container, tuple) else self.container
@@ -104,7 +105,41 @@ class Tracked:
         self.mappings = []
         self.modules = []
         self.optimizers = []
+        self.watched = []   # objects whose state matters only if the run reads them (schedulers)
         self._seen = set()
+
+    def watch(self) -> None:
+        """Start noting attribute reads of the watched objects (their class is swapped
+        for a subclass that notes them, until :meth:`unwatch`)."""
+        for obj in self.watched:
+            obj.__class__ = _touch_class(type(obj))
+
+    def unwatch(self) -> None:
+        """Restore the watched objects' classes; drop the holders and mappings of those
+        the run never read (a scheduler stepped outside the function)."""
+        untouched = set()
+        for obj in self.watched:
+            touched = object.__getattribute__(obj, "__dict__").pop("_plugrad_touched", False)
+            obj.__class__ = type(obj).__mro__[1]
+            if not touched:
+                untouched.add(id(obj))
+        self.holders = [h for h in self.holders if h.owner is None or id(h.owner) not in untouched]
+        self.mappings = [m for m in self.mappings if id(m[0]) not in untouched]
+
+
+_TOUCH_CLASSES: dict = {}
+
+
+def _touch_class(cls):
+    sub = _TOUCH_CLASSES.get(cls)
+    if sub is None:
+        def __getattribute__(self, name):
+            d = object.__getattribute__(self, "__dict__")
+            d["_plugrad_touched"] = True
+            return cls.__getattribute__(self, name)
+        sub = _TOUCH_CLASSES[cls] = type(cls.__name__, (cls,), {"__getattribute__": __getattribute__,
+                                                                "__module__": cls.__module__})
+    return sub
 
 
 def discover(fn, module, arg_tensors: list, arg_objects: list) -> Tracked:
@@ -187,7 +222,8 @@ def _add_root(obj, tr: Tracked) -> None:
     elif isinstance(obj, Optimizer):
         _add_optimizer(obj, tr)
     elif isinstance(obj, LRScheduler):
-        _add_attrs(obj, tr, sym=False)
+        tr.watched.append(obj)
+        _add_attrs(obj, tr, owner=obj)
         if isinstance(getattr(obj, "optimizer", None), Optimizer):
             _add_root(obj.optimizer, tr)
     elif isinstance(obj, (list, tuple)):
@@ -229,7 +265,7 @@ def _add_module(m: Module, tr: Tracked) -> None:
 def _add_optimizer(opt: Optimizer, tr: Tracked) -> None:
     tr.optimizers.append(opt)
     trusted = type(opt)._update in _TRUSTED_UPDATES and type(opt).step is Optimizer.step
-    _add_attrs(opt, tr, sym=False)
+    _add_attrs(opt, tr)
     tr.holders.append(Holder(opt, "attr", "param_groups", "ident", opt.param_groups))
     tr.holders.append(Holder(opt, "attr", "state", "ident", opt.state))
     tr.mappings.append((opt.state, "item", frozenset(opt.state)))
@@ -268,7 +304,7 @@ def _add_number(container, key, value, trusted: bool, tr: Tracked) -> None:
         tr.holders.append(Holder(container, "item", key, "ident", value))
 
 
-def _add_attrs(obj, tr: Tracked, sym: bool) -> None:
+def _add_attrs(obj, tr: Tracked, owner=None) -> None:
     """An object's own attributes: numbers and flags are guarded by value, the rest by
     identity; new attributes set during the run are effects (``optimizer._opt_called``)."""
     d = obj.__dict__
@@ -278,9 +314,10 @@ def _add_attrs(obj, tr: Tracked, sym: bool) -> None:
             continue
         if isinstance(value, _SCALARS) or (isinstance(value, (list, tuple)) and len(value) <= 64
                                            and all(isinstance(v, _SCALARS) for v in value)):
-            tr.holders.append(Holder(obj, "attr", name, "value", list(value) if isinstance(value, list) else value))
+            tr.holders.append(Holder(obj, "attr", name, "value", list(value) if isinstance(value, list) else value,
+                                     owner))
         elif not callable(value) or isinstance(value, Tensor):
-            tr.holders.append(Holder(obj, "attr", name, "ident", value))
+            tr.holders.append(Holder(obj, "attr", name, "ident", value, owner))
 
 
 def install_symbols(holders: list) -> list:
