@@ -248,7 +248,8 @@ def _symbolic_converter(orig):
 
 
 def _all_dtypes() -> list:
-    return [v for v in vars(_dtypes).values() if isinstance(v, _dtypes.dtype)]
+    """Every dtype object once (the module also binds some under a second name)."""
+    return list({id(v): v for v in vars(_dtypes).values() if isinstance(v, _dtypes.dtype)}.values())
 
 
 _METHODS: dict = {}

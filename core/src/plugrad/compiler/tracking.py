@@ -97,14 +97,12 @@ class Holder:
 
 
 class Tracked:
-    """Everything :func:`discover` found: holders in guard order, the mappings whose new
-    keys are effects (``(container, "item"|"attr", keys before)``), and the roots."""
+    """Everything :func:`discover` found: holders in guard order, and the mappings whose
+    new keys are effects (``(container, "item"|"attr", keys before)``)."""
 
     def __init__(self):
         self.holders = []
         self.mappings = []
-        self.modules = []
-        self.optimizers = []
         self.watched = []   # objects whose state matters only if the run reads them (schedulers)
         self._seen = set()
 
@@ -250,7 +248,6 @@ def _add_module(m: Module, tr: Tracked) -> None:
         if ("module", id(sub)) in tr._seen:
             continue
         tr._seen.add(("module", id(sub)))
-        tr.modules.append(sub)
         tr.holders.append(Holder(sub, "attr", "training", "value", sub.training))
         for kind in ("_parameters", "_buffers", "_modules"):
             d = sub.__dict__[kind]
@@ -263,7 +260,6 @@ def _add_module(m: Module, tr: Tracked) -> None:
 
 
 def _add_optimizer(opt: Optimizer, tr: Tracked) -> None:
-    tr.optimizers.append(opt)
     trusted = type(opt)._update in _TRUSTED_UPDATES and type(opt).step is Optimizer.step
     _add_attrs(opt, tr)
     tr.holders.append(Holder(opt, "attr", "param_groups", "ident", opt.param_groups))
