@@ -298,3 +298,54 @@ def test_fused_grouping_is_bit_equal_to_unfused(device, monkeypatch):
     assert "fused_elementwise" in g.replay_sources[0]
     for (a, b), (c, d) in zip(want, got):
         assert _same(a, c) and _same(b, d)
+
+
+def test_rebinding_a_tensors_data_runs_eagerly(device):
+    w = torch.zeros(3, device=device)
+
+    def f(x):
+        w.data = x * 2   # new memory for a tensor the function did not create
+        return w
+    g = torch.compile(f)
+    for k in (1.0, 2.0):
+        x = torch.full((3,), k, device=device)
+        assert g(x) is w and _same(w, x * 2)
+    assert g.stats.replays == 0 and "new memory" in g.stats.break_reasons[0][0]
+
+
+def test_late_break_with_fullgraph_raises():
+    w = torch.ones(3, requires_grad=True)
+    with pytest.raises(Unsupported, match="graph is still alive"):
+        torch.compile(lambda x: x * w, fullgraph=True)(torch.ones(3))
+
+
+def test_too_many_recordings_fall_back_to_eager():
+    f = torch.compile(lambda x, n: x * n)
+    x = torch.ones(2)
+    for n in range(12):
+        assert _same(f(x, float(n)), x * float(n))
+    assert f.stats.recordings == 8 and f.stats.eager_calls == 4
+    assert "cache_size_limit" in f.stats.break_reasons[0][0]
+
+
+def test_explain_reports_graphs_and_sources():
+    def f(x):
+        return (x + 1).exp()
+    report = explain(f)(torch.ones(3))
+    assert report.graph_count == 1 and report.graph_break_count == 0
+    assert "_unary" in report.sources[0] and "Graph Count: 1" in repr(report)
+
+
+def test_compiled_module_training_outside_falls_back_and_trains_like_eager(device):
+    """A compiled module whose output's backward runs outside the compiled call cannot be
+    replayed (no autograd graph is built by a replay): it runs eagerly, with eager's results."""
+    torch.manual_seed(0)
+    a = nn.Linear(4, 2).to(device)
+    b = nn.Linear(4, 2).to(device)
+    b.load_state_dict(a.state_dict())
+    cb = torch.compile(b)
+    x = torch.randn(3, 4, device=device)
+    for _ in range(2):
+        a(x).sum().backward()
+        cb(x).sum().backward()
+    assert _same(a.weight.grad, b.weight.grad) and cb.stats.replays == 0

@@ -109,6 +109,8 @@ class CompiledFunction:
         backends = list({id(b): b for b in registry._backends.values()}.values())
         rng_before = _rng_snapshot()
         versions = _storages(tensors, tracked)
+        arrays = [(t, t._a) for t in tensors] + [(h.before, h.before._a) for h in tracked.holders
+                                                 if h.role in ("pinned", "bound") and isinstance(h.before, Tensor)]
         rec = Recorder(backends, self._fullgraph)
         for i, t in enumerate(tensors):
             rec.external(t._storage.base, f"a{i}._storage.base")
@@ -135,6 +137,9 @@ class CompiledFunction:
         finally:
             _Recording.active = False
         plain_result = _deplain_result(result)
+        if rec.broken is None and any(t._a is not a for t, a in arrays):
+            rec.broken = ("gives a tensor it did not create new memory (.data = ..., an out= tensor resized)",
+                          _def_line(self._fn))
         if rec.broken is None and set(map(id, registry._backends.values())) != set(map(id, backends)):
             rec.broken = ("starts a device during the call", "<recording>")
         if rec.broken is None and _rng_snapshot() != rng_before:
