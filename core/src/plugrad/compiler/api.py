@@ -61,11 +61,10 @@ class Stats:
 class CompiledFunction:
     """A function compiled by :func:`compile`: call it like the function."""
 
-    def __init__(self, fn, *, fullgraph: bool = False, dynamic=None, module=None):
+    def __init__(self, fn, *, fullgraph: bool = False, module=None):
         self._fn = fn
         self._module = module
         self._fullgraph = fullgraph
-        self._dynamic = dynamic
         self._entries = []
         self._eager_reason = None
         self.stats = Stats()
@@ -324,8 +323,10 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
 
     ``fullgraph=True`` raises :class:`~plugrad.compiler.errors.Unsupported` at a graph
     break instead of running the function eagerly. ``dynamic``, ``backend``, ``mode``
-    and ``options`` are accepted as PyTorch does; every backend name replays the
-    recording (a new shape is a new recording). ``disable=True`` returns ``model``."""
+    and ``options`` are checked as PyTorch checks them and change nothing: every
+    recording is specialized to its shapes (a new shape is a new recording, which is
+    what ``dynamic=False`` asks for), and every backend name replays the recording.
+    ``disable=True`` returns ``model``."""
     if mode not in _MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: "
                            f"{', '.join(m for m in _MODES if m is not None)}")
@@ -348,9 +349,8 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     if disable:
         return model
     if isinstance(model, Module):
-        return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph=fullgraph, dynamic=dynamic,
-                                                       module=model))
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
+        return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph=fullgraph, module=model))
+    return CompiledFunction(model, fullgraph=fullgraph)
 
 
 def list_backends() -> list:

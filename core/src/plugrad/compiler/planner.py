@@ -29,7 +29,7 @@ from .recorder import SlotRef
 from .symbolic import SymFloat, SymInt
 from .tracking import MISSING
 
-__all__ = ["MISS", "Unplannable", "build_entry"]
+__all__ = ["MISS", "Plan", "Unplannable", "build_entry"]
 
 
 class _Miss:
@@ -79,10 +79,10 @@ def _new_storage(base, version):
 _FREED_CLASSES: dict = {}
 
 
-def _freed_node(node):
-    """A node standing for ``node``'s graph, already freed by the backward the function
-    ran: same class name, and a backward through it raises eager's "second time" error."""
-    cls = type(node)
+def _freed_node(cls):
+    """A node standing for a graph (whose root node was a ``cls``) that the backward the
+    function ran already freed: same class name, and a backward through it raises
+    eager's "second time" error."""
     sub = _FREED_CLASSES.get(cls)
     if sub is None:
         def backward(self, *grads):
@@ -120,6 +120,8 @@ class Plan:
         self.rec, self.arg_spec, self.tracked, self.sources = rec, arg_spec, tracked, sources
         self.end_values, self.new_keys, self.versions, self.result = end_values, new_keys, versions, result
         self.backends = backends
+        self.escaping = set()   # root slots whose arrays the caller may keep: allocated at each replay
+        self.per_call = set()   # slots made at each replay (the escaping ones, their views, the inputs)
 
 
 def build_entry(plan: Plan, name: str):
@@ -174,7 +176,7 @@ def build_entry(plan: Plan, name: str):
             if not _graph_freed(t._grad_fn):
                 raise Unplannable("returns a tensor whose autograd graph is still alive (its backward would run "
                                   "outside the compiled function)")
-            grad_fn = f"{src.const(_freed_node)}({src.const(t._grad_fn)})"
+            grad_fn = f"{src.const(_freed_node)}({src.const(type(t._grad_fn))})"
         escaping.add(rec.root[ka])
         escaping.add(rec.root[kb])
         st = storages.get(id(t._storage))
@@ -204,7 +206,7 @@ def build_entry(plan: Plan, name: str):
 
     effects = []
     for h, after in plan.end_values:
-        effects.append(_write_code(h, hnames, value_code(after), src))
+        effects.append(_write_code(h, value_code(after), src))
     for container, kind, key, after in plan.new_keys:
         c = src.const(container)
         if after is MISSING:
@@ -298,7 +300,7 @@ def _read_code(h, src: Source) -> str:
     return f"{c}.cell_contents"
 
 
-def _write_code(h, hnames: dict, value: str, src: Source) -> str:
+def _write_code(h, value: str, src: Source) -> str:
     c = f"a{h.container[1]}" if isinstance(h.container, tuple) else src.const(h.container)
     if h.kind == "item":
         return f"{c}[{src.const(h.key)}] = {value}"
