@@ -349,3 +349,38 @@ def test_compiled_module_training_outside_falls_back_and_trains_like_eager(devic
         a(x).sum().backward()
         cb(x).sum().backward()
     assert _same(a.weight.grad, b.weight.grad) and cb.stats.replays == 0
+
+
+_CHAIN_OPS = {
+    "add": lambda a, b: a + b, "mul_scalar": lambda a, b: a * 1.5, "sub": lambda a, b: a - b,
+    "tanh": lambda a, b: a.tanh(), "where": lambda a, b: torch.where(a > b, a, b), "exp_neg": lambda a, b: (-a).exp(),
+    "inplace_add": lambda a, b: a.add_(b), "inplace_mul": lambda a, b: a.mul_(0.5),
+    "to_double_and_back": lambda a, b: a.double().float(), "broadcast": lambda a, b: a + b[:1],
+}
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(_CHAIN_OPS)), st.integers(0, 3), st.integers(0, 3)),
+                min_size=1, max_size=10))
+def test_fused_chains_with_in_place_writes_match_eager(program):
+    """Random chains of elementwise ops (some in place on earlier values) grouped into
+    ``fused_elementwise`` programs give eager's bits."""
+    def f(x, y):
+        values = [x.clone(), y.clone(), x * y, y - 1.0]
+        for name, i, j in program:
+            values[i] = _CHAIN_OPS[name](values[i], values[j])
+        return values
+    x, y = torch.linspace(-2, 2, 8), torch.linspace(1, -3, 8)
+    backend = type(x._backend)
+    own = backend.__dict__.get("fuses_elementwise")
+    backend.fuses_elementwise = True
+    try:
+        g = torch.compile(f)
+        got = [g(x, y) for _ in range(2)]
+    finally:
+        if own is None:
+            del backend.fuses_elementwise
+        else:
+            backend.fuses_elementwise = own
+    want = f(x, y)
+    for run in got:
+        assert all(_same(a, b) for a, b in zip(run, want))
