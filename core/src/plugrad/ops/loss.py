@@ -429,7 +429,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     with no_grad():
         x, y = input.detach(), target.detach()
         for t, name in ((x, "input"), (y, "target")):   # a NaN is out of range too
-            if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            with validating:
+                bad = t.numel() and not bool(((t >= 0) & (t <= 1)).all())
+            if bad:
                 raise RuntimeError(f"all elements of {name} should be between 0 and 1")
         loss = -(y * log(x).clamp(min=-100) + (1 - y) * log(1 - x).clamp(min=-100))
         w = None
@@ -606,7 +608,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = ops.full(input._shape, float(var), dtype=input._dtype, device=input.device)
     else:
         check_tensor(var, "gaussian_nll_loss", "var")
-        if var.numel() and bool((var.detach() < 0).any()):
+        with validating:
+            negative = var.numel() and bool((var.detach() < 0).any())
+        if negative:
             raise ValueError("var has negative entry/entries")
         if not var._dtype.is_floating_point:   # PyTorch clamps a copy of var in place with a float eps
             raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(var._dtype)}")
