@@ -2,9 +2,10 @@
 
 Modules, one job each: ``symbolic`` (numbers that stay replay inputs), ``tracking`` (the
 Python state a function reads and writes), ``recorder`` (the kernel calls of one eager
-run), ``fusion`` (elementwise chains into fused programs), ``codegen`` and ``planner``
-(the generated replay function with its buffers planned), ``api`` (``compile``,
-``explain``, ``OptimizedModule``). See docs/performance.md, "compile".
+run), ``guards`` (the checks before a replay), ``fusion`` (elementwise chains into fused
+programs), ``codegen`` and ``planner`` (the generated replay function with its buffers
+planned), ``runtime`` (the objects a replay makes for its caller), ``errors`` and ``api``
+(``compile``, ``explain``, ``OptimizedModule``). See docs/performance.md, "Compile".
 """
 
 from __future__ import annotations
