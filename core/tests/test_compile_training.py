@@ -23,7 +23,9 @@ def _setup(device, opt_name, sched_name):
     params = model.parameters()
     opt = {"adam": lambda: torch.optim.Adam(params, lr=0.01),
            "adamw": lambda: torch.optim.AdamW(params, lr=0.01, weight_decay=0.1, amsgrad=True),
-           "sgd": lambda: torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)}[opt_name]()
+           "sgd": lambda: torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+           "rmsprop": lambda: torch.optim.RMSprop(params, lr=0.01, momentum=0.5, centered=True),
+           "adagrad": lambda: torch.optim.Adagrad(params, lr=0.05, lr_decay=1e-3, weight_decay=1e-4)}[opt_name]()
     sched = {"step": lambda: torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5),
              "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30)}[sched_name]()
     return model, opt, sched
@@ -73,13 +75,14 @@ def _assert_same_training(a, b):
 
 
 @pytest.mark.parametrize("opt_name,sched_name", [("adam", "step"), ("adam", "cosine"), ("adamw", "cosine"),
-                                                 ("sgd", "step")])
+                                                 ("sgd", "step"), ("rmsprop", "cosine"), ("adagrad", "step")])
 def test_training_with_a_scheduler_is_bit_equal(device, opt_name, sched_name):
     eager = _train(device, opt_name, sched_name, False, False)
     compiled = _train(device, opt_name, sched_name, True, False)
     _assert_same_training(eager, compiled)
     stats = compiled[3].stats
-    # the first step creates the optimizer's state, the second records the steady step
+    # the first call finds no gradients (and, but for Adagrad, no optimizer state), the
+    # second records the steady step
     assert stats.recordings == 2 and stats.replays == STEPS - 2, stats
 
 

@@ -35,6 +35,7 @@ from ..nn.modules.module import Module
 from ..optim.adam import Adam, AdamW
 from ..optim.lr_scheduler import LRScheduler
 from ..optim.optimizer import Optimizer
+from ..optim.rmsprop import Adagrad, RMSprop
 from ..optim.sgd import SGD
 from ..tensor import Tensor
 from .symbolic import SymFloat, SymInt, plain, symbolic
@@ -44,7 +45,7 @@ __all__ = ["Holder", "MISSING", "discover", "deplain"]
 #: optimizers whose step does all its Python math on hyperparameters with ``+ - * / **``
 #: and comparisons, so that symbolic numbers see every operation (checked by
 #: test_compile_training): their numbers are replay inputs instead of guarded constants
-_TRUSTED_UPDATES = frozenset({SGD._update, Adam._update, AdamW._update})
+_TRUSTED_UPDATES = frozenset({SGD._update, Adam._update, AdamW._update, RMSprop._update, Adagrad._update})
 _SCALARS = (bool, int, float, str, type(None))
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
