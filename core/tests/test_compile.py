@@ -384,3 +384,22 @@ def test_fused_chains_with_in_place_writes_match_eager(program):
     want = f(x, y)
     for run in got:
         assert all(_same(a, b) for a, b in zip(run, want))
+
+
+def test_an_error_propagates_like_eager_and_leaves_plain_numbers():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+        return x.reshape(7)   # fails after the step, as eager does
+    f = torch.compile(step)
+    with pytest.raises(RuntimeError) as ours:
+        f(torch.ones(2, 3))
+    with pytest.raises(RuntimeError) as eager:
+        step(torch.ones(2, 3))
+    assert str(ours.value) == str(eager.value)
+    assert type(opt.param_groups[0]["lr"]) is float and f.stats.replays == 0

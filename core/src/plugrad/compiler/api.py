@@ -129,10 +129,13 @@ class CompiledFunction:
                 sources = install_symbols(tracked.holders)
                 try:
                     result = self._fn(*args, **kwargs)
-                finally:
+                except BaseException:
                     tracked.unwatch()
-                    end_values, new_keys = _end_state(tracked, tensors)
                     _restore_plain(tracked, tensors)
+                    raise   # eager raised: nothing is kept, the next call records again
+                tracked.unwatch()
+                end_values, new_keys = _end_state(tracked, tensors)
+                _restore_plain(tracked, tensors)
         finally:
             _Recording.active = False
         plain_result = _deplain_result(result)
