@@ -403,3 +403,19 @@ def test_an_error_propagates_like_eager_and_leaves_plain_numbers():
         step(torch.ones(2, 3))
     assert str(ours.value) == str(eager.value)
     assert type(opt.param_groups[0]["lr"]) is float and f.stats.replays == 0
+
+
+def test_state_reached_through_default_arguments(device):
+    torch.manual_seed(0)
+    w = torch.randn(3, device=device, requires_grad=True)
+
+    def step(x, w=w):
+        (x * w).sum().backward()
+        g = w.grad
+        w.grad = None
+        return g
+    f = torch.compile(step)
+    for k in (1.0, 2.0, 3.0):
+        x = torch.full((3,), k, device=device)
+        assert _same(f(x), x) and w.grad is None
+    assert f.stats.replays == 2

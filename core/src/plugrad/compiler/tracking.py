@@ -180,6 +180,10 @@ def _scan_function(fn, roots: list, visited: set, depth: int, tr: Tracked) -> No
                 tr.holders.append(Holder(glb, "item", name, "pinned" if isinstance(value, Tensor) else "ident",
                                          value))
                 roots.append(value)
+    for value in list(getattr(fn, "__defaults__", None) or ()) + list((getattr(fn, "__kwdefaults__", None)
+                                                                       or {}).values()):
+        if _interesting(value):
+            roots.append(value)   # a default argument is the same object at every call
     for cell in fn.__closure__ or ():
         try:
             value = cell.cell_contents
