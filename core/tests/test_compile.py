@@ -419,3 +419,16 @@ def test_state_reached_through_default_arguments(device):
         x = torch.full((3,), k, device=device)
         assert _same(f(x), x) and w.grad is None
     assert f.stats.replays == 2
+
+
+def test_reset_forgets_recordings_and_breaks():
+    from plugrad import compiler
+    f = torch.compile(lambda x: x + 1)
+    g = torch.compile(lambda x: x * x.sum().item())
+    x = torch.ones(2)
+    f(x), f(x), g(x)
+    assert f.stats.replays == 1 and g.stats.break_reasons
+    compiler.reset()
+    assert f.stats.recordings == 0 and not g.stats.break_reasons
+    assert _same(f(x), x + 1) and f.stats.recordings == 1
+    assert "inductor" in compiler.list_backends() and "inductor" in real_torch.compiler.list_backends()

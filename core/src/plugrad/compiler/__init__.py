@@ -11,8 +11,8 @@ planned), ``runtime`` (the objects a replay makes for its caller), ``errors`` an
 from __future__ import annotations
 
 from .api import (CACHE_SIZE_LIMIT, CompiledFunction, ExplainOutput, OptimizedModule, compile, explain, is_compiling,
-                  list_backends)
+                  list_backends, reset)
 from .errors import InvalidBackend, Unsupported
 
-__all__ = ["compile", "explain", "is_compiling", "list_backends", "CompiledFunction", "ExplainOutput",
+__all__ = ["compile", "explain", "is_compiling", "list_backends", "reset", "CompiledFunction", "ExplainOutput",
            "OptimizedModule", "Unsupported", "InvalidBackend", "CACHE_SIZE_LIMIT"]

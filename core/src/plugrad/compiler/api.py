@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import types
+import weakref
 
 from ..nn.modules.module import Module
 from ..plugins import registry
@@ -24,12 +25,15 @@ from .symbolic import SymFloat, SymInt
 from .tracking import MISSING, deplain, discover, has_symbols, install_symbols
 
 __all__ = ["compile", "CompiledFunction", "OptimizedModule", "explain", "ExplainOutput", "CACHE_SIZE_LIMIT",
-           "is_compiling", "list_backends"]
+           "is_compiling", "list_backends", "reset"]
 
 #: recordings kept per compiled function before it gives up and runs eagerly
 CACHE_SIZE_LIMIT = 8
 _MODES = (None, "default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs", "plugrad")
+
+
+_ALL = weakref.WeakSet()   # every CompiledFunction, for reset()
 
 
 class _Recording:
@@ -69,6 +73,13 @@ class CompiledFunction:
         self._eager_reason = None
         self.stats = Stats()
         functools.update_wrapper(self, fn)
+        _ALL.add(self)
+
+    def reset(self) -> None:
+        """Forget the recordings and any graph break: the next call records again."""
+        self._entries = []
+        self._eager_reason = None
+        self.stats = Stats()
 
     def __get__(self, obj, objtype=None):
         return self if obj is None else types.MethodType(self, obj)
@@ -315,6 +326,7 @@ class OptimizedModule(Module):
 
     @property
     def stats(self) -> Stats:
+        """The wrapped call's :class:`Stats`."""
         return self._compiled.stats
 
 
@@ -354,6 +366,13 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
     if isinstance(model, Module):
         return OptimizedModule(model, CompiledFunction(model.__call__, fullgraph=fullgraph, module=model))
     return CompiledFunction(model, fullgraph=fullgraph)
+
+
+def reset() -> None:
+    """Forget every compiled function's recordings (``torch.compiler.reset``): each records
+    again at its next call, and the planned buffers are freed."""
+    for compiled in list(_ALL):
+        compiled.reset()
 
 
 def list_backends() -> list:
