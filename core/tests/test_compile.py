@@ -432,3 +432,16 @@ def test_reset_forgets_recordings_and_breaks():
     assert f.stats.recordings == 0 and not g.stats.break_reasons
     assert _same(f(x), x + 1) and f.stats.recordings == 1
     assert "inductor" in compiler.list_backends() and "inductor" in real_torch.compiler.list_backends()
+
+
+def test_an_argument_aliasing_tracked_state_runs_eagerly():
+    w = torch.ones(3)
+
+    def f(x):
+        w.add_(1)
+        return x * 2   # x is w itself at the first call: it reads the updated values
+    g = torch.compile(f)
+    assert _same(g(w), torch.full((3,), 4.0))
+    other = torch.ones(3)
+    assert _same(g(other), torch.full((3,), 2.0)) and _same(w, torch.full((3,), 3.0))
+    assert "shares memory" in g.stats.break_reasons[0][0]

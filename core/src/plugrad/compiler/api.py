@@ -113,6 +113,11 @@ class CompiledFunction:
             if t._grad_fn is not None:
                 return self._eager_after("takes an argument that is part of an autograd graph outside the function",
                                          args, kwargs)
+        held = {id(h.before._storage.base) for h in tracked.holders
+                if h.role in ("pinned", "bound") and isinstance(h.before, Tensor)}
+        if any(id(t._storage.base) in held for t in tensors):
+            return self._eager_after("takes an argument that shares memory with a parameter, buffer, gradient or "
+                                     "optimizer state it also reaches", args, kwargs)
         if any(h.role in ("pinned", "bound") and isinstance(h.before, Tensor) and h.before._hooks
                for h in tracked.holders):
             return self._eager_after("reads a tensor with hooks (they run Python at each backward)", args, kwargs)
