@@ -123,3 +123,16 @@ def test_manual_sgd_in_place_updates(device):
     (la, a1, a2), (lb, b1, b2) = out
     assert all(torch.equal(p.cpu(), q.cpu()) for p, q in zip(la, lb))
     assert torch.equal(a1.cpu(), b1.cpu()) and torch.equal(a2.cpu(), b2.cpu())
+
+
+def test_fused_optimizer_updates_are_bit_equal(device, monkeypatch):
+    """On a fusing device the optimizer's in-place updates join the elementwise chains that
+    compute them (fused programs writing parameters and state): same weights as eager."""
+    eager = _train(device, "adam", "cosine", False, False)
+    x, _ = _data(device)
+    monkeypatch.setattr(type(x._backend), "fuses_elementwise", True)
+    compiled = _train(device, "adam", "cosine", True, False)
+    _assert_same_training(eager, compiled)
+    steady = compiled[3]._entries[-1]
+    fused = [v for k, v in steady.__globals__.items() if getattr(v, "__name__", "") == "fused_elementwise"]
+    assert fused and compiled[3].stats.replays == STEPS - 2

@@ -14,6 +14,7 @@ import functools
 import types
 import weakref
 
+from ..layout import contiguous_strides
 from ..nn.modules.module import Module
 from ..plugins import registry
 from ..random import get_rng_state
@@ -128,15 +129,15 @@ class CompiledFunction:
                                                  if h.role in ("pinned", "bound") and isinstance(h.before, Tensor)]
         rec = Recorder(backends, self._fullgraph)
         for i, t in enumerate(tensors):
-            rec.external(t._storage.base, f"a{i}._storage.base")
+            rec.external(t._storage.base, f"a{i}._storage.base", layout=_whole(t))
             rec.external(t._a, f"a{i}._a", t._storage.base)
         for j, h in enumerate(tracked.holders):
             v = h.before
             if h.role == "pinned":
-                rec.external(v._storage.base, None)
+                rec.external(v._storage.base, None, layout=_whole(v))
                 rec.external(v._a, None, v._storage.base)
             elif h.role == "bound" and v is not None:
-                rec.external(v._storage.base, f"h{j}._storage.base")
+                rec.external(v._storage.base, f"h{j}._storage.base", layout=_whole(v))
                 rec.external(v._a, f"h{j}._a", v._storage.base)
         _Recording.active = True
         tracked.watch()
@@ -189,6 +190,13 @@ class CompiledFunction:
     def replay_sources(self) -> list:
         """The generated source of each entry (for reading what a replay does)."""
         return [e.source for e in self._entries]
+
+
+def _whole(t: Tensor):
+    """``(shape, dtype)`` of a tensor that is its whole contiguous storage, else None."""
+    if t._a is t._storage.base and t._offset == 0 and t._strides == contiguous_strides(t._shape):
+        return (t._shape, t._dtype)
+    return None
 
 
 def _def_line(fn) -> str:

@@ -3,7 +3,8 @@
 Only for a backend whose ``fuses_elementwise`` is True (the contract is in
 ``Backend.fused_elementwise``: bit-identical to the unfused kernels). A group is a run
 of consecutive ``unary``/``binary``/``where``/``copy`` calls on one backend whose outs are
-whole buffers of one shape. Within a group, a value written by one step and read by a
+whole buffers of one shape (new ones, or a parameter's, an optimizer state's: in-place
+updates join the chain that computes them). Within a group, a value written by one step and read by a
 later one is a register; a buffer is written to memory only when something outside
 the group may read it (a later step, a view, the caller, an external tensor).
 
@@ -100,9 +101,15 @@ class _Group:
         if not isinstance(out, SlotRef):
             return False
         desc = self.rec.slots[out.k]
-        if desc[0] != "empty" or self.rec.root[out.k] != out.k:
+        if self.rec.root[out.k] != out.k:
             return False
-        if self.steps and (bi != self.bi or desc[1] != self.shape):
+        if desc[0] == "empty":
+            shape, dtype = desc[1], desc[2]
+        elif desc[0] == "ext" and desc[3] is not None:   # an in-place write into a parameter, a state tensor
+            shape, dtype = desc[3]
+        else:
+            return False
+        if self.steps and (bi != self.bi or shape != self.shape):
             return False
         if self.read_roots.get(out.k, set()) - {out.k}:
             return False
@@ -111,9 +118,9 @@ class _Group:
         if any(r is None for r in regs):
             self.input_reg, self.inputs, self.read_roots = saved
             return False
-        self.bi, self.shape = bi, desc[1]
+        self.bi, self.shape = bi, shape
         op = targs[0] if name in ("unary", "binary") else None
-        self.program.append((name, op, tuple(regs), desc[2]))
+        self.program.append((name, op, tuple(regs), dtype))
         self.reg_of[out.k] = ("st", len(self.steps))
         self.written.add(out.k)
         self.steps.append(step)
@@ -130,7 +137,7 @@ class _Group:
         outs = []
         for k, reg in self.reg_of.items():
             outside = uses.get(k, set()) - inside
-            if outside or k in viewed or k in escaping:
+            if outside or k in viewed or k in escaping or self.rec.slots[k][0] == "ext":
                 outs.append((number(reg), SlotRef(k)))
         if not outs:
             k, reg = list(self.reg_of.items())[-1]

@@ -73,7 +73,7 @@ class SymRef:
 
 class Recorder:
     """Records one eager call. ``steps`` holds ``(backend index, method, args, result)``
-    in call order; ``slots`` describes each slot: ``("ext", code, constant)`` (given by the replay),
+    in call order; ``slots`` describes each slot: ``("ext", code, constant, layout)`` (given by the replay),
     ``("empty", shape, dtype)``, ``("upload", data, shape, dtype)``, ``("view", base,
     shape, strides, offset)`` or ``("reshape", base, shape)`` where ``base`` is a
     template (a :class:`SlotRef` or a constant array); ``slot_backend[k]`` is the index
@@ -112,15 +112,17 @@ class Recorder:
             self._strong.append(obj)
         return k
 
-    def external(self, array, code: str | None, root_array=None) -> int:
+    def external(self, array, code: str | None, root_array=None, layout=None) -> int:
         """Register an array that exists before the call; ``code`` reads it in the replay
         (None: the array is a constant of the replay, guarded by its holder's identity).
-        ``root_array``: the storage base it is a view of (registered first)."""
+        ``root_array``: the storage base it is a view of (registered first); ``layout``:
+        ``(shape, dtype)`` when the array is a whole contiguous storage (a fused program
+        may then write it)."""
         k = self.slot_of.get(id(array))
         if k is not None:
             return k
         root = self.slot_of.get(id(root_array)) if root_array is not None and root_array is not array else None
-        return self._new_slot(array, ("ext", code, array if code is None else None), None, root)
+        return self._new_slot(array, ("ext", code, array if code is None else None, layout), None, root)
 
     def template(self, x):
         """``x`` as recorded: a slot reference, a symbolic reference, or a constant."""
