@@ -49,8 +49,8 @@ def is_compiling() -> bool:
 
 
 class Stats:
-    """What a compiled function did: ``recordings``, ``replays``, ``eager_calls``,
-    ``break_reasons`` (``(reason, where)`` pairs) and ``recompile_reasons``."""
+    """What a compiled function did: ``recordings``, ``replays``, ``eager_calls`` and
+    ``break_reasons`` (``(reason, where)`` pairs: why it runs eagerly)."""
 
     def __init__(self):
         self.recordings = 0
