@@ -2,7 +2,8 @@
 
 Buffers: an array the recording allocated (``empty``) that nothing visible after the
 call holds is *planned*: allocated once, here, and reused by every replay (CUDA
-graphs' static memory). An array that escapes (a returned tensor, a new ``.grad``, an
+graphs' static memory); planned buffers whose lifetimes in the recording do not
+overlap share memory. An array that escapes (a returned tensor, a new ``.grad``, an
 optimizer's new state) is allocated again at each replay, at the point where eager
 allocated it, because eager hands out a new tensor each call and a caller may keep
 it. A constant upload (``torch.tensor([...])`` inside the function) is made once when
@@ -187,6 +188,7 @@ def _plan_buffers(plan: Plan, src: Source, slot_name: _SlotNames, escaping: set)
         positions = _WRITES.get(method)
         refs = _refs([targs[i] for i in positions if i < len(targs)]) if positions else _refs(targs)
         written.update(rec.root[r] for r in refs)
+    shared = _share_buffers(plan, escaping)
     per_call = set()
     for k, desc in enumerate(rec.slots):
         kind = desc[0]
@@ -209,7 +211,7 @@ def _plan_buffers(plan: Plan, src: Source, slot_name: _SlotNames, escaping: set)
             continue
         backend = plan.backends[rec.slot_backend[k]]
         if kind == "empty":
-            array = backend.empty(desc[1], desc[2])
+            array = shared[k]
         elif kind == "upload":
             array = backend.from_bytes(desc[1], desc[2], desc[3])
         else:
@@ -217,6 +219,38 @@ def _plan_buffers(plan: Plan, src: Source, slot_name: _SlotNames, escaping: set)
             array = backend.view(base, *desc[2:]) if kind == "view" else backend.reshape(base, desc[2])
         slot_name.names[k] = src.const(array)
     plan.per_call = per_call
+
+
+def _share_buffers(plan: Plan, escaping: set) -> dict:
+    """``{slot: array}`` for the planned buffers (``empty`` slots nothing outside holds),
+    sharing memory between buffers of one backend, shape and dtype whose lifetimes do not
+    overlap. A buffer lives from its allocation to the last call that uses it or one of
+    its views; one allocated while another is still live never takes its memory, so a
+    kernel never reads and writes one array through two names."""
+    rec = plan.rec
+    last = {}
+    for i, (kind, item) in enumerate(rec.events):
+        refs = [item] if kind == "slot" else _refs(item[2]) + _refs(list(item[3].values()))
+        for k in refs:
+            last[rec.root[k]] = i
+    born = {item: i for i, (kind, item) in enumerate(rec.events) if kind == "slot"}
+    free, busy, arrays = {}, [], {}
+    for k in sorted((k for k, d in enumerate(rec.slots) if d[0] == "empty" and rec.root[k] == k
+                     and k not in escaping), key=born.__getitem__):
+        now = born[k]
+        still = []
+        for end, key, array in busy:
+            if end < now:
+                free.setdefault(key, []).append(array)
+            else:
+                still.append((end, key, array))
+        busy = still
+        key = (rec.slot_backend[k], rec.slots[k][1], rec.slots[k][2])
+        pool = free.get(key)
+        array = pool.pop() if pool else plan.backends[key[0]].empty(key[1], key[2])
+        arrays[k] = array
+        busy.append((last.get(k, now), key, array))
+    return arrays
 
 
 def _refs(t) -> list:
