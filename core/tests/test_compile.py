@@ -445,3 +445,16 @@ def test_an_argument_aliasing_tracked_state_runs_eagerly():
     other = torch.ones(3)
     assert _same(g(other), torch.full((3,), 2.0)) and _same(w, torch.full((3,), 3.0))
     assert "shares memory" in g.stats.break_reasons[0][0]
+
+
+def test_planned_buffers_share_memory_when_lifetimes_do_not_overlap(device):
+    def f(x):
+        y = x
+        for _ in range(20):
+            y = (y * 1.01).tanh()
+        return y.sum()
+    g = torch.compile(f)
+    x = torch.randn(16, device=device)
+    assert _same(g(x), f(x)) and _same(g(x), f(x))
+    arrays = {id(v) for v in g._entries[0].__globals__.values() if type(v) is type(x._a)}
+    assert len(arrays) <= 4   # 40 intermediate results of 16 elements live in a few buffers
