@@ -1,6 +1,6 @@
 """Run the benchmark workloads and report ratios against NumPy and PyTorch.
 
-    python bench/run.py [--quick] [--devices cpu,opencl] [--only W1,W2] [--out bench/results]
+    python bench/run.py [--quick] [--devices cpu,opencl] [--only W1,W2] [--out bench/results] [--torch-compile]
 
 Each (workload, implementation, device) runs in a fresh interpreter, in the same
 order every time; timings are medians over repetitions after warm-ups, with the
@@ -38,7 +38,7 @@ def _worker(workload: str, impl: str, device: str, quick: bool) -> dict:
     """Run one measurement in a fresh interpreter and return its JSON result."""
     code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); from workloads import WORKLOADS; "
             f"fn = WORKLOADS[{workload!r}][{impl!r}]; "
-            f"r = fn({device!r}, {quick}) if {impl!r} == 'plugrad' else fn({quick}); "
+            f"r = fn({device!r}, {quick}) if {impl!r}.startswith('plugrad') else fn({quick}); "
             f"print('RESULT' + json.dumps(r))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     for line in proc.stdout.splitlines():
@@ -69,7 +69,7 @@ def _has_torch() -> bool:
     return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
 
 
-def measure(names, devices, quick, torch_ok) -> dict:
+def measure(names, devices, quick, torch_ok, torch_compile=False) -> dict:
     results = {}
     for name in names:
         spec = WORKLOADS[name]
@@ -78,9 +78,14 @@ def measure(names, devices, quick, torch_ok) -> dict:
         impls = [("numpy", None)] if "numpy" in spec else []
         if torch_ok and "torch" in spec:
             impls.append(("torch", None))
+        if torch_ok and torch_compile and "torch_compile" in spec:
+            impls.append(("torch_compile", None))
         impls += [("plugrad", d) for d in devices]
+        if "plugrad_compiled" in spec:
+            impls += [("plugrad_compiled", d) for d in devices]
         for impl, dev in impls:
-            label = impl if dev is None else f"plugrad:{dev}"
+            label = {"torch_compile": "torch.compile"}.get(impl, impl) if dev is None else \
+                f"plugrad:{dev}" + (" compiled" if impl == "plugrad_compiled" else "")
             print(f"  {name} {label} ...", end="", flush=True, file=sys.stderr)
             t0 = time.perf_counter()
             r = _worker(name, impl, dev or "", quick)
@@ -94,7 +99,7 @@ def measure(names, devices, quick, torch_ok) -> dict:
                 row.update(_summary(data, spec["unit"]))
             elif "times" in data:
                 row.update(_summary(data["times"], spec["unit"]))
-                row["peak_rss_mb"] = data["peak_rss_mb"]
+                row.update({k: data[k] for k in ("peak_rss_mb", "equal") if k in data})
             else:
                 row.update(data)
             entry["rows"][label] = row
@@ -139,6 +144,8 @@ def to_markdown(results: dict, meta: dict) -> str:
             if target and ref_np and "median" in ref_np:
                 met = "yes" if row["median"] <= target * ref_np["median"] else "no"
             extra = f" (peak RSS {row['peak_rss_mb']:.0f} MB)" if "peak_rss_mb" in row else ""
+            if "equal" in row:
+                extra += ", results == eager" if row["equal"] else ", RESULTS DIFFER FROM EAGER"
             lines.append(_cells([f"{name} {entry['title']}", label, f"{row['median']:.1f} {entry['unit']}{extra}",
                                  f"{row['iqr']:.1f}", _ratio(row, ref_np), _ratio(row, ref_torch),
                                  f"{target or ''}", met], verdict))
@@ -195,12 +202,14 @@ def main(argv=None) -> int:
     ap.add_argument("--devices", help="comma-separated plugrad devices (default: every installed one)")
     ap.add_argument("--only", help="comma-separated workloads (default: all)")
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--torch-compile", action="store_true",
+                    help="also time PyTorch's torch.compile (its first compile takes minutes)")
     args = ap.parse_args(argv)
     devices = args.devices.split(",") if args.devices else _installed_devices()
     names = args.only.split(",") if args.only else list(WORKLOADS)
     meta = {"machine": f"{platform.machine()} {os.cpu_count()} cores", "python": platform.python_version(),
             "date": time.strftime("%Y-%m-%d"), "mode": "quick" if args.quick else "full"}
-    results = measure(names, devices, args.quick, _has_torch())
+    results = measure(names, devices, args.quick, _has_torch(), args.torch_compile)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     md = to_markdown(results, meta)

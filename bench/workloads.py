@@ -223,6 +223,34 @@ def w3_torch(quick):
     return _timed(step, 3 if quick else 20, 1 if quick else 3)
 
 
+def _w3_step(torch, device, returns: bool):
+    class Ops:
+        mul, add, tanh = staticmethod(torch.mul), staticmethod(torch.add), staticmethod(torch.tanh)
+    torch.manual_seed(0)
+    x = torch.rand(M, device=device, requires_grad=True)
+    g = torch.ones(M, device=device)
+
+    def step():
+        _w3_chain(x, Ops).backward(g)
+        grad = x.grad
+        x.grad = None
+        return grad if returns else None
+    return step
+
+
+def w3_plugrad_compiled(device, quick):
+    import plugrad as torch
+    eager, checked = _w3_step(torch, device, True), torch.compile(_w3_step(torch, device, True))
+    equal = all(_equal([eager()], [checked()]) for _ in range(2))
+    compiled = torch.compile(_w3_step(torch, device, False))
+
+    def step():
+        compiled()
+        if device != "cpu":   # the replay queues its kernels: wait for them, as w3_plugrad does
+            getattr(torch, torch.device(device).type).synchronize()
+    return {"times": _timed(step, 3 if quick else 20, 1 if quick else 3), "equal": equal}
+
+
 # ---- W4: 1024x1024 matmul, (A @ B).sum().backward() -------------------------------------------------
 
 K = 1024
@@ -405,16 +433,140 @@ def mem_plugrad(device, quick):
             "iterations": 2000 if quick else 10_000}
 
 
+
+# ---- compiled: plugrad.compile (and torch.compile) of W1, W2 and W5 -----------------------------
+# Each compiled plugrad workload first proves that compiling changes nothing: the same steps
+# from the same start, eager and compiled, must give equal results bit for bit ("equal").
+
+def _equal(a, b) -> bool:
+    return all(x.shape == y.shape and bool((x.cpu() == y.cpu()).all()) for x, y in zip(a, b))
+
+
+def _w1_step(torch, device, returns: bool):
+    """W1's step; with ``returns``, it also returns the loss and the gradients (to compare
+    compiled with eager), else it does exactly what ``w1_plugrad`` times."""
+    x = torch.ones(5, requires_grad=True, device=device)
+    w1 = torch.tensor(2.0, requires_grad=True, device=device)
+    w2 = torch.tensor(3.0, requires_grad=True, device=device)
+    b = torch.tensor(4.0, device=device)
+
+    def step():
+        y = ((x * w1 + b) * w2).mean()
+        y.backward()
+        grads = (x.grad, w1.grad, w2.grad)
+        x.grad = w1.grad = w2.grad = None
+        return (y,) + grads if returns else None
+    return step
+
+
+def w1_plugrad_compiled(device, quick):
+    import plugrad as torch
+    eager, checked = _w1_step(torch, device, True), torch.compile(_w1_step(torch, device, True))
+    equal = all(_equal(eager(), checked()) for _ in range(3))
+    compiled = torch.compile(_w1_step(torch, device, False))
+    times = _timed(compiled, 300 if quick else 5000, 50 if quick else 500)
+    return {"times": times, "equal": equal, "replays": compiled.stats.replays}
+
+
+def w1_torch_compile(quick):
+    import torch
+    step = torch.compile(_w1_step(torch, "cpu", False))
+    return _timed(step, 300 if quick else 5000, 50 if quick else 500)
+
+
+def _w2_step(torch, device):
+    X, y, W1, W2 = (torch.from_numpy(a).to(device) for a in _w2_data())
+    W1.requires_grad_()
+    W2.requires_grad_()
+    lr = 1e-6
+
+    def step():
+        nonlocal W1, W2
+        loss = (X.mm(W1).clamp(min=0).mm(W2) - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            W1 -= lr * W1.grad
+            W2 -= lr * W2.grad
+            W1.grad.zero_()
+            W2.grad.zero_()
+        return loss
+    return step, (W1, W2)
+
+
+def w2_plugrad_compiled(device, quick):
+    import plugrad as torch
+    (eager, we), (step, wc) = _w2_step(torch, device), _w2_step(torch, device)
+    compiled = torch.compile(step)
+    equal = all(_equal([eager()], [compiled()]) for _ in range(3)) and _equal(we, wc)
+    times = _timed(compiled, 50 if quick else 500, 5 if quick else 20)
+    return {"times": times, "peak_rss_mb": _peak_rss_mb(), "equal": equal, "replays": compiled.stats.replays}
+
+
+def w2_torch_compile(quick):
+    import torch
+    step, _ = _w2_step(torch, "cpu")
+    times = _timed(torch.compile(step), 50 if quick else 500, 5 if quick else 20)
+    return {"times": times, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _w5_compiled_framework(torch, device, compile_fn):
+    """W5's program with its training step compiled (``compile_fn`` None: eager)."""
+    import importlib
+    nn = torch.nn
+    data = importlib.import_module(torch.__name__ + ".utils.data")
+    x, y = _w5_data()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=W5_LR)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = data.DataLoader(data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=W5_BATCH,
+                             shuffle=True, generator=torch.Generator().manual_seed(0))
+
+    def train_step(xb, yb):
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    step = compile_fn(train_step) if compile_fn is not None else train_step
+
+    def run_epoch():
+        for xb, yb in loader:
+            loss = step(xb.to(device), yb.to(device))
+        loss.item()                      # waits for queued work on asynchronous devices
+    return run_epoch, model
+
+
+def w5_plugrad_compiled(device, quick):
+    import plugrad as torch
+    eager_epoch, eager_model = _w5_compiled_framework(torch, device, None)
+    run_epoch, model = _w5_compiled_framework(torch, device, torch.compile)
+    eager_epoch()
+    run_epoch()
+    equal = _equal(list(eager_model.parameters()), list(model.parameters()))
+    return {"times": _w5_epochs(run_epoch, quick), "equal": equal}
+
+
+def w5_torch_compile(quick):
+    import torch
+    run_epoch, _ = _w5_compiled_framework(torch, "cpu", torch.compile)
+    return _w5_epochs(run_epoch, quick)
+
+
 WORKLOADS = {
     "W1": {"title": "small graph, fwd+bwd", "unit": "us/iter", "plugrad": w1_plugrad, "numpy": w1_numpy,
-           "torch": w1_torch, "target": 3.0},
+           "torch": w1_torch, "target": 3.0, "plugrad_compiled": w1_plugrad_compiled,
+           "torch_compile": w1_torch_compile},
     "W2": {"title": "seeds' MLP, SGD step", "unit": "ms/iter", "plugrad": w2_plugrad, "numpy": w2_numpy,
-           "torch": w2_torch, "target": 1.05},
+           "torch": w2_torch, "target": 1.05, "plugrad_compiled": w2_plugrad_compiled,
+           "torch_compile": w2_torch_compile},
     "W3": {"title": "20 elementwise ops on 1M, fwd+bwd", "unit": "ms/iter", "plugrad": w3_plugrad,
-           "numpy": w3_numpy, "torch": w3_torch, "target": 1.1},
+           "numpy": w3_numpy, "torch": w3_torch, "target": 1.1, "plugrad_compiled": w3_plugrad_compiled},
     "W4": {"title": "1024^2 matmul, fwd+bwd", "unit": "ms/iter", "plugrad": w4_plugrad, "numpy": w4_numpy,
            "torch": w4_torch, "target": 1.05},
     "W5": {"title": "digits MLP, one epoch of Adam", "unit": "ms/epoch", "plugrad": w5_plugrad,
-           "numpy": w5_numpy, "torch": w5_torch},
+           "numpy": w5_numpy, "torch": w5_torch, "plugrad_compiled": w5_plugrad_compiled,
+           "torch_compile": w5_torch_compile},
     "MEM": {"title": "RSS growth over the W1 loop", "unit": "MB", "plugrad": mem_plugrad},
 }

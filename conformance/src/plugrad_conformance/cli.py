@@ -1,6 +1,7 @@
 """``plugrad-conformance``: run the suite against a device and print the matrix.
 
     plugrad-conformance --device opencl --profile thorough --markdown report.md --html report.html -k grad
+    plugrad-conformance --device cpu --compile     # every op through plugrad.compile, bit-equal to eager
 
 (``--json FILE`` writes every result, machine-readable.)
 
@@ -32,6 +33,9 @@ def _parser():
     p.add_argument("-k", dest="keyword", metavar="EXPR",
                    help="only the cases whose id matches this pytest -k expression (ids look like "
                         "'exp-forward-float32', 'add-broadcast-float32', 'matmul-grad-float64')")
+    p.add_argument("--compile", action="store_true",
+                   help="run every op's forward and gradients through plugrad.compile (recorded, then replayed) "
+                        "and require eager's bits")
     p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     p.add_argument("-v", "--verbose", action="store_true", help="list every case as it runs, with tracebacks")
     return p
@@ -55,6 +59,8 @@ def pytest_args(ns) -> list:
         args += ["-k", ns.keyword]
     if ns.exitfirst:
         args.append("-x")
+    if ns.compile:
+        args.append("--conformance-compile")
     return args
 
 

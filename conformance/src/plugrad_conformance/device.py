@@ -52,6 +52,7 @@ class DeviceUnderTest:
         self.deterministic = bool(getattr(self.backend, "deterministic", True))
         self.expectations = registry.expectations_for(self.device.type)
         self.has_float64 = "float64" in self.dtypes
+        self.compile_mode = False   # --compile: the suite runs the ops through plugrad.compile
 
     def __repr__(self):
         return f"<device under test '{self.name}'>"

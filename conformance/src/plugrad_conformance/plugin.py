@@ -33,6 +33,8 @@ def pytest_addoption(parser):
                     help="write the conformance matrix as an HTML page")
     group.addoption("--conformance-json", action="store", default=None, metavar="FILE",
                     help="write every conformance result as JSON")
+    group.addoption("--conformance-compile", action="store_true", default=False,
+                    help="run every op through plugrad.compile: values and gradients must equal eager's bit for bit")
 
 
 def pytest_configure(config):
@@ -53,6 +55,7 @@ def _device(config):
     if dut is None:
         from .device import DeviceUnderTest
         dut = DeviceUnderTest(device_name(config))
+        dut.compile_mode = bool(config.getoption("--conformance-compile"))
         config._conformance_device = dut
     return dut
 

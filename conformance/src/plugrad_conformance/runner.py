@@ -15,7 +15,7 @@ import zlib
 from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis.errors import HypothesisException, Unsatisfiable
 
-from .checks import CHECKS, ALIAS, Ctx, NotApplicable, by_name
+from .checks import CHECKS, ALIAS, COMPILED, Ctx, NotApplicable, by_name
 from .checks.base import CheckFailure
 from .opdb import OPS
 from .opinfo import data_arrays
@@ -62,12 +62,16 @@ def match_expectation(table: dict, op: str, check: str, dtype: str):
 
 def enumerate_cases(device, ops=None) -> list:
     """Every case of the matrix for ``device``, with skips (unsupported dtypes,
-    declared skips) and declared expected failures attached."""
+    declared skips) and declared expected failures attached. A device in compile mode
+    (``--compile``) has only the ``compiled`` check's cases."""
     ops = OPS if ops is None else ops
     exp = device.expectations
     cases = []
     for key, op in ops.items():
-        checks = (ALIAS,) if op.alias_target is not None else [c for c in CHECKS if c is not ALIAS]
+        if getattr(device, "compile_mode", False):   # --compile: every op through plugrad.compile, only that
+            checks = (COMPILED,)
+        else:
+            checks = (ALIAS,) if op.alias_target is not None else [c for c in CHECKS if c is not ALIAS]
         for check in checks:
             for label, skip in check.cases(op, device):
                 declared_skip = match_expectation(exp.skip, key, check.name, label)

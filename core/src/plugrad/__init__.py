@@ -33,6 +33,7 @@ from .ops.guard import guard_function_forms as _guard_function_forms
 from .ops.declare import public_functions as _public_functions
 from . import backends, nn, optim, utils
 from . import onnx  # torch.onnx: export (loads the optional onnx package when it runs)
+from .compiler import compile  # noqa: A001 (torch.compile)
 from . import amp, cuda
 from .utils.dlpack import from_dlpack, to_dlpack
 from .amp import GradScaler, autocast

@@ -103,7 +103,8 @@ class dtype:
         if self.kind == "b":
             return bool(value)
         if self.kind == "f":
-            v = float(value)
+            v = value if isinstance(value, float) else float(value)   # a float subclass stays itself: a
+            # symbolic number of plugrad.compile keeps its expression through this check
             if _math.isfinite(v) and abs(v) > _FLOAT_MAX[self.name]:
                 raise RuntimeError(f"value cannot be converted to type {self.name} without overflow")
             return self._py(v)

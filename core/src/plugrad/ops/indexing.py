@@ -18,6 +18,7 @@ from ..autograd.graph import Node, record
 from ..autograd.inplace import snapshot
 from ..creation import arange, empty, full, tensor, zeros
 from ..dtypes import bool_, int32, int64, uint8
+from ..hostchecks import validating
 from ..layout import broadcast_shapes, contiguous_strides
 from ..optable import ops
 from ..tensor import Tensor, make
@@ -840,10 +841,11 @@ def _wrapped(idx: Tensor, n: int, refuse) -> Tensor:
     """int64 ``idx`` with negative values counted from the end of a size-``n`` dim, after
     raising ``refuse(value)`` for a value outside ``[-n, n)`` (each op words its own error)."""
     if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
+        with validating:   # a bounds check: plugrad.compile's replays skip it (plugrad.hostchecks)
+            lo, hi = int(idx.min()), int(idx.max())
         if lo < -n or hi >= n:
             raise refuse(lo if lo < -n else hi)
-        if lo < 0:
+        if lo < 0 or validating.capturing:   # a replay cannot know the sign: it always wraps
             idx = idx + (idx < 0) * n
     return idx
 
@@ -857,7 +859,8 @@ def _check_in_range(idx: Tensor, n: int, d: int, fname: str) -> None:
     """Every value of ``idx`` must name one of the ``n`` slices along dim ``d``; unlike
     ``x[idx]``, index_select and index_add take no negative index (as PyTorch)."""
     if idx.numel():
-        lo, hi = int(idx.min()), int(idx.max())
+        with validating:
+            lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= n:
             raise IndexError(f"{fname}(): index {lo if lo < 0 else hi} is out of range for dimension {d} with size "
                              f"{n} (expected 0 <= index < {n})")

@@ -16,6 +16,7 @@ from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import Node, record
 from ..creation import zeros
 from ..dtypes import bool_, can_cast, get_default_dtype, int64, promote_types, uint8
+from ..hostchecks import validating
 from ..layout import broadcast_shapes
 from ..optable import ops
 from ..tensor import Tensor
@@ -280,10 +281,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         keep = t != ignore_index
         safe_t = where(keep, t, 0)   # an ignored target may be any number: it reads class 0 instead
         if t.numel():
-            if c:
-                lo, hi = int(safe_t.min()), int(safe_t.max())
-            else:   # no class at all: any target not ignored is out of bounds
-                lo, hi = int(where(keep, t, _INT64_MAX).min()), int(where(keep, t, -1).max())
+            with validating:   # a bounds check only: plugrad.compile's replays skip it (plugrad.hostchecks)
+                if c:
+                    lo, hi = int(safe_t.min()), int(safe_t.max())
+                else:   # no class at all: any target not ignored is out of bounds
+                    lo, hi = int(where(keep, t, _INT64_MAX).min()), int(where(keep, t, -1).max())
             if lo < 0 or hi >= c:
                 raise IndexError(f"Target {lo if lo < 0 else hi} is out of bounds.")
         if c:
@@ -427,7 +429,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     with no_grad():
         x, y = input.detach(), target.detach()
         for t, name in ((x, "input"), (y, "target")):   # a NaN is out of range too
-            if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            with validating:
+                bad = t.numel() and not bool(((t >= 0) & (t <= 1)).all())
+            if bad:
                 raise RuntimeError(f"all elements of {name} should be between 0 and 1")
         loss = -(y * log(x).clamp(min=-100) + (1 - y) * log(1 - x).clamp(min=-100))
         w = None
@@ -604,7 +608,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = ops.full(input._shape, float(var), dtype=input._dtype, device=input.device)
     else:
         check_tensor(var, "gaussian_nll_loss", "var")
-        if var.numel() and bool((var.detach() < 0).any()):
+        with validating:
+            negative = var.numel() and bool((var.detach() < 0).any())
+        if negative:
             raise ValueError("var has negative entry/entries")
         if not var._dtype.is_floating_point:   # PyTorch clamps a copy of var in place with a float eps
             raise RuntimeError(f"result type Float can't be cast to the desired output type {type_name(var._dtype)}")

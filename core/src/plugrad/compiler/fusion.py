@@ -1,0 +1,153 @@
+"""Grouping a recording's elementwise chains into ``Backend.fused_elementwise`` programs.
+
+Only for a backend whose ``fuses_elementwise`` is True (the contract is in
+``Backend.fused_elementwise``: bit-identical to the unfused kernels). A group is a run
+of consecutive ``unary``/``binary``/``where``/``copy`` calls on one backend whose outs are
+whole buffers of one shape (new ones, or a parameter's, an optimizer state's: in-place
+updates join the chain that computes them). Within a group, a value written by one step and read by a
+later one is a register; a buffer is written to memory only when something outside
+the group may read it (a later step, a view, the caller, an external tensor).
+
+A group stops before a step that would make registers and memory disagree: a read of
+another view of a buffer the group wrote, or a write into a buffer the group read
+through another view. An allocation inside a run (a per-call ``empty``) moves before
+the group; anything else (a view made per call) ends the group.
+"""
+
+from __future__ import annotations
+
+from .recorder import ELEMENTWISE, SlotRef
+
+__all__ = ["fuse"]
+
+
+def fuse(events: list, rec, backends: list, per_call: set, escaping: set) -> list:
+    """``events`` with each fusable run of two or more steps replaced by one
+    ``fused_elementwise`` step."""
+    uses = {}                        # root slot -> indices of the events that reference it
+    for i, (kind, item) in enumerate(events):
+        if kind == "step":
+            for k in _refs(item[2]) + _refs(list(item[3].values())):
+                uses.setdefault(rec.root[k], set()).add(i)
+    viewed = {rec.root[k] for k, d in enumerate(rec.slots) if rec.root[k] != k}
+    out, i, n = [], 0, len(events)
+    while i < n:
+        group, hoisted, j = _Group(rec, backends), [], i
+        while j < n:
+            kind, item = events[j]
+            if kind == "slot":
+                if rec.slots[item][0] == "empty":
+                    hoisted.append(events[j])
+                    j += 1
+                    continue
+                break
+            if not group.accept(item):
+                break
+            group.index.append(j)
+            j += 1
+        if len(group.steps) >= 2:
+            out += hoisted
+            out.append(("step", group.emit(uses, viewed, escaping)))
+            i = j
+        else:
+            out.append(events[i])
+            i += 1
+    return out
+
+
+#: positions of the operands of each elementwise kernel
+_OPERANDS = {"unary": (1,), "binary": (1, 2), "where": (0, 1, 2), "copy": (0,)}
+
+
+class _Group:
+    """A run of elementwise steps being grouped. Registers are ``("in", i)`` (input i)
+    or ``("st", j)`` (the value step j computed) until :meth:`emit` numbers them."""
+
+    def __init__(self, rec, backends):
+        self.rec, self.backends = rec, backends
+        self.steps, self.index, self.program = [], [], []
+        self.bi = self.shape = None
+        self.inputs = []             # templates of the inputs
+        self.input_reg = {}          # slot or constant key -> input index
+        self.reg_of = {}             # slot -> register of its current value
+        self.read_roots = {}         # root -> slots read from memory under it
+        self.written = set()         # roots written by the group
+
+    def _operand(self, t):
+        if isinstance(t, SlotRef):
+            k = t.k
+            if k in self.reg_of:
+                return self.reg_of[k]
+            root = self.rec.root[k]
+            if root in self.written:
+                return None
+            if k not in self.input_reg:
+                self.input_reg[k] = len(self.inputs)
+                self.inputs.append(t)
+                self.read_roots.setdefault(root, set()).add(k)
+            return ("in", self.input_reg[k])
+        key = ("const", id(t)) if hasattr(t, "expr") else ("const", type(t), repr(t))
+        if key not in self.input_reg:
+            self.input_reg[key] = len(self.inputs)
+            self.inputs.append(t)
+        return ("in", self.input_reg[key])
+
+    def accept(self, step) -> bool:
+        """Add ``step`` when it keeps the group's registers equal to memory."""
+        bi, name, targs, tkw, _res = step
+        if name not in ELEMENTWISE or tkw or not self.backends[bi].fuses_elementwise:
+            return False
+        out = targs[ELEMENTWISE[name]]
+        if not isinstance(out, SlotRef):
+            return False
+        desc = self.rec.slots[out.k]
+        if self.rec.root[out.k] != out.k:
+            return False
+        if desc[0] == "empty":
+            shape, dtype = desc[1], desc[2]
+        elif desc[0] == "ext" and desc[3] is not None:   # an in-place write into a parameter, a state tensor
+            shape, dtype = desc[3]
+        else:
+            return False
+        if self.steps and (bi != self.bi or shape != self.shape):
+            return False
+        if self.read_roots.get(out.k, set()) - {out.k}:
+            return False
+        saved = (dict(self.input_reg), list(self.inputs), {r: set(v) for r, v in self.read_roots.items()})
+        regs = [self._operand(targs[i]) for i in _OPERANDS[name]]
+        if any(r is None for r in regs):
+            self.input_reg, self.inputs, self.read_roots = saved
+            return False
+        self.bi, self.shape = bi, shape
+        op = targs[0] if name in ("unary", "binary") else None
+        self.program.append((name, op, tuple(regs), dtype))
+        self.reg_of[out.k] = ("st", len(self.steps))
+        self.written.add(out.k)
+        self.steps.append(step)
+        return True
+
+    def emit(self, uses: dict, viewed: set, escaping: set):
+        """The ``fused_elementwise`` step of the group."""
+        n_in = len(self.inputs)
+
+        def number(r):
+            return r[1] if r[0] == "in" else n_in + r[1]
+        program = tuple((name, op, tuple(number(r) for r in regs), dtype) for name, op, regs, dtype in self.program)
+        inside = set(self.index)
+        outs = []
+        for k, reg in self.reg_of.items():
+            outside = uses.get(k, set()) - inside
+            if outside or k in viewed or k in escaping or self.rec.slots[k][0] == "ext":
+                outs.append((number(reg), SlotRef(k)))
+        if not outs:
+            k, reg = list(self.reg_of.items())[-1]
+            outs.append((number(reg), SlotRef(k)))
+        return (self.bi, "fused_elementwise", [program, list(self.inputs), outs], {}, None)
+
+
+def _refs(t) -> list:
+    if isinstance(t, SlotRef):
+        return [t.k]
+    if isinstance(t, (list, tuple)):
+        return [k for v in t for k in _refs(v)]
+    return []
