@@ -333,7 +333,8 @@ def test_explain_reports_graphs_and_sources():
         return (x + 1).exp()
     report = explain(f)(torch.ones(3))
     assert report.graph_count == 1 and report.graph_break_count == 0
-    assert "_unary" in report.sources[0] and "Graph Count: 1" in repr(report)
+    # the two kernels, as two calls or (on a device that fuses) one fused program
+    assert ("_unary" in report.sources[0] or "fused" in report.sources[0]) and "Graph Count: 1" in repr(report)
 
 
 def test_compiled_module_training_outside_falls_back_and_trains_like_eager(device):

@@ -79,7 +79,7 @@ def enumerate_cases(device, ops=None) -> list:
                 if skip is None and declared_skip is not None:
                     skip = f"declared by the device plugin: {declared_skip}"
                 cases.append(Case(key, check.name, label, skip, xfail if skip is None else None))
-    if ops is OPS:      # the random streams: rows of their own, not ops of the database
+    if ops is OPS and not getattr(device, "compile_mode", False):   # the random streams: rows of their own
         for row, label, skip in stream_cases(device):
             declared_skip = match_expectation(exp.skip, row, STREAM_CHECK, label)
             xfail = match_expectation(exp.xfail, row, STREAM_CHECK, label)
