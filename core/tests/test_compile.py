@@ -459,3 +459,20 @@ def test_planned_buffers_share_memory_when_lifetimes_do_not_overlap(device):
     assert _same(g(x), f(x)) and _same(g(x), f(x))
     arrays = {id(v) for v in g._entries[0].__globals__.values() if type(v) is type(x._a)}
     assert len(arrays) <= 4   # 40 intermediate results of 16 elements live in a few buffers
+
+
+def test_a_buffer_dying_inside_a_fused_chain_keeps_its_memory_from_the_chain_out(device):
+    """A temporary read (transposed) by a chain's first step and dead after it must not
+    lend its memory to the chain's out: a fused program reads its inputs while it writes
+    its outs (found by --compile on opencl: eigh's symmetrizing backward)."""
+    def f(a, b):
+        t = a + b                     # a temporary, read once more through its transpose
+        return ((t - t.mT) * 0.5).sum(-1)   # sub, mul: one fused program on a fusing device,
+                                           # whose out is planned (not returned), like t
+
+    a = torch.randn(2, 24, 24, device=device)
+    b = torch.randn(2, 24, 24, device=device)
+    compiled = torch.compile(f)
+    eager = f(a, b)
+    compiled(a, b)
+    assert _same(compiled(a, b), eager) and compiled.stats.replays == 1

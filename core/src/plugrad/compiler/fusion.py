@@ -21,7 +21,7 @@ from .recorder import ELEMENTWISE, SlotRef
 __all__ = ["fuse"]
 
 
-def fuse(events: list, rec, backends: list, per_call: set, escaping: set) -> list:
+def fuse(events: list, rec, backends: list, escaping: set) -> list:
     """``events`` with each fusable run of two or more steps replaced by one
     ``fused_elementwise`` step."""
     uses = {}                        # root slot -> indices of the events that reference it

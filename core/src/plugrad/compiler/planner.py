@@ -228,12 +228,13 @@ def _share_buffers(plan: Plan, escaping: set) -> dict:
     its views; one allocated while another is still live never takes its memory, so a
     kernel never reads and writes one array through two names."""
     rec = plan.rec
+    events = _scheduled_events(plan)   # a fused program reads all its inputs while it writes its outs
     last = {}
-    for i, (kind, item) in enumerate(rec.events):
+    for i, (kind, item) in enumerate(events):
         refs = [item] if kind == "slot" else _refs(item[2]) + _refs(list(item[3].values()))
         for k in refs:
             last[rec.root[k]] = i
-    born = {item: i for i, (kind, item) in enumerate(rec.events) if kind == "slot"}
+    born = {item: i for i, (kind, item) in enumerate(events) if kind == "slot"}
     free, busy, arrays = {}, [], {}
     for k in sorted((k for k, d in enumerate(rec.slots) if d[0] == "empty" and rec.root[k] == k
                      and k not in escaping), key=born.__getitem__):
@@ -253,6 +254,16 @@ def _share_buffers(plan: Plan, escaping: set) -> dict:
     return arrays
 
 
+def _scheduled_events(plan: Plan) -> list:
+    """The recording's events as the replay runs them: on a fusing device, each
+    elementwise chain is one ``fused_elementwise`` step, which reads every input while it
+    writes its outs (so buffer lifetimes are measured on these events, not the recorded
+    ones: a buffer that dies inside a chain must not lend its memory to the chain's out)."""
+    if any(b.fuses_elementwise for b in plan.backends):
+        return fuse(plan.rec.events, plan.rec, plan.backends, plan.escaping)
+    return plan.rec.events
+
+
 def _refs(t) -> list:
     if isinstance(t, SlotRef):
         return [t.k]
@@ -265,9 +276,7 @@ def _body_lines(plan: Plan, src: Source, slot_name: _SlotNames) -> list:
     """The kernel calls, with the per-call allocations and views at their recorded places
     (elementwise chains grouped into ``fused_elementwise`` programs on a fusing device)."""
     rec = plan.rec
-    events = rec.events
-    if any(b.fuses_elementwise for b in plan.backends):
-        events = fuse(events, rec, plan.backends, plan.per_call, plan.escaping)
+    events = _scheduled_events(plan)
     lines = []
     methods = {}
 
