@@ -147,6 +147,9 @@ class Backend(abc.ABC):
     #: generated kernel); False when it is the default loop over the unfused kernels, so
     #: that a caller (``plugrad.compile``'s replay planner) does not group kernels for nothing
     fuses_elementwise: bool = False
+    #: the smallest result, in bytes, for which :meth:`fused_elementwise` beats the unfused
+    #: kernels (0: always); the replay planner leaves smaller chains unfused
+    fusion_min_bytes: int = 0
     #: where this device's memory lives, as a DLPack device type code (what
     #: ``Tensor.__dlpack_device__`` reports): 1 (kDLCPU) for host memory, 4 (kDLOpenCL)...;
     #: the default, 12, is DLPack's kDLExtDev, PyTorch's code for out-of-tree devices.

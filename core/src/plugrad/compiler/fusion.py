@@ -16,6 +16,7 @@ the group; anything else (a view made per call) ends the group.
 
 from __future__ import annotations
 
+from ..layout import numel
 from .recorder import ELEMENTWISE, SlotRef
 
 __all__ = ["fuse"]
@@ -111,6 +112,8 @@ class _Group:
             return False
         if self.steps and (bi != self.bi or shape != self.shape):
             return False
+        if not self.steps and numel(shape) * dtype.itemsize < self.backends[bi].fusion_min_bytes:
+            return False   # too small for this device's fused kernel to pay
         if self.read_roots.get(out.k, set()) - {out.k}:
             return False
         saved = (dict(self.input_reg), list(self.inputs), {r: set(v) for r, v in self.read_roots.items()})

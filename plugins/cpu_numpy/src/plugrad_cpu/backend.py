@@ -321,6 +321,7 @@ class NumpyBackend(Backend):
         np.bitwise_xor(o, b_bits, out=o)
 
     fuses_elementwise = True
+    fusion_min_bytes = 2 * FUSED_BLOCK_BYTES   # below two blocks fused_elementwise is the loop
 
     def fused_elementwise(self, program, inputs, outs):
         """The steps over one cache-sized block of the elements at a time, each with the
