@@ -44,13 +44,18 @@ def _stream_like(like: Tensor, kind: str, generator, args: tuple) -> Tensor:
     if n <= 1 or like.is_contiguous():
         return random_tensor(kind, like._shape, like._dtype, like.device, generator, args)
     flat = random_tensor(kind, (n,), like._dtype, like.device, generator, args)
+    rank = [0] * n
+    for k, i in enumerate(_memory_order(like)):
+        rank[i] = k
+    return flat[tensor(rank, dtype=int64, device=like.device)].reshape(like._shape)
+
+
+def _memory_order(like: Tensor) -> list:
+    """The row-major indices of ``like``'s elements, in the order they lie in memory."""
     offsets = [0]
     for size, stride in zip(like._shape, like._strides):
         offsets = [o + k * stride for o in offsets for k in range(size)]
-    rank = [0] * n
-    for k, i in enumerate(sorted(range(n), key=offsets.__getitem__)):
-        rank[i] = k
-    return flat[tensor(rank, dtype=int64, device=like.device)].reshape(like._shape)
+    return sorted(range(len(offsets)), key=offsets.__getitem__)
 
 
 # ---- multinomial ------------------------------------------------------------------------------
@@ -124,16 +129,17 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
     check_tensor(input, "bernoulli", "input")
     _check_generator(generator, "bernoulli")
     with no_grad():
+        like = input.detach().contiguous()   # PyTorch draws into a row-major result, whatever input's layout
         if p is None:
             if not input._dtype.is_floating_point:
                 raise NotImplementedError(f'"bernoulli_tensor_cpu_self_" not implemented for '
                                           f'\'{type_name(input._dtype)}\'')
             probs = input.detach()
             _check_probabilities(probs)
-            r = _bernoulli_tensor(input.detach(), probs, generator)
+            r = _bernoulli_tensor(like, probs, generator)
         else:
             p = _probability(p, "bernoulli_")
-            r = _stream_like(input.detach(), "bernoulli", generator, (p,))
+            r = _stream_like(like, "bernoulli", generator, (p,))
     if p is None and STATE.enabled and input._requires_grad:
         record(BernoulliBackward0(), (input,), r)
     return r if out is None else write_out(out, r, "bernoulli")
@@ -145,6 +151,8 @@ def _bernoulli_tensor(like: Tensor, probs: Tensor, generator) -> Tensor:
     one otherwise (PyTorch's ``bernoulli_tensor_cpu_p_``)."""
     values = probs.expand(like._shape).contiguous().tolist() if numel(like._shape) else []
     flat = _flatten_values(values, len(like._shape))
+    if numel(like._shape) > 1 and not like.is_contiguous():   # draw k is for the k-th element in memory
+        flat = [flat[i] for i in _memory_order(like)]
     return _stream_like(like, "bernoulli_tensor", generator, (flat, probs._dtype is float64))
 
 
