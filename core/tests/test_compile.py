@@ -15,6 +15,9 @@ import plugrad as torch
 from plugrad import nn
 from plugrad.compiler import CompiledFunction, OptimizedModule, Unsupported, explain
 
+#: reading torch.compile's signature imports PyTorch's dynamo, which warns about its own jit
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+
 
 def _same(a, b) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and torch.equal(a.cpu(), b.cpu())

@@ -35,6 +35,9 @@ pytestmark = [
     # (asserted in tests/test_deprecation_warnings.py): here they are noise
     pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning"),
     pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss:UserWarning"),
+    # PyTorch's own notes on the oracle side (index_reduce is beta, torch.qr is deprecated)
+    pytest.mark.filterwarnings("ignore:index_reduce.. is in beta:UserWarning"),
+    pytest.mark.filterwarnings("ignore:torch.qr is deprecated:UserWarning"),
 ]
 
 #: the dtypes samples are drawn in, by preference (float16 is left to the conformance suite)

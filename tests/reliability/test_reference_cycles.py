@@ -28,6 +28,13 @@ from plugrad_conformance.opinfo import Arr
 import module_cases
 from fault_support import docs_page
 
+#: deprecated forms and the nested-tensor note warn here as they do in PyTorch: noise for
+#: a cycle check (tests/test_deprecation_warnings.py compares such warnings with PyTorch)
+pytestmark = [pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated:UserWarning"),
+              pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss:UserWarning"),
+              pytest.mark.filterwarnings("ignore:`NLLLoss2d` has been deprecated:FutureWarning"),
+              pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")]
+
 #: the dtype an op's sample is made in: the first the op and the device share
 DTYPES = ("float32", "float64", "int64", "bool", "int32", "uint8", "int16", "int8", "float16")
 #: seeds tried for an op's sample: the first whose call runs is measured
