@@ -39,16 +39,7 @@ def _peak_rss_mb() -> float:
 
 def w1_plugrad(device, quick):
     import plugrad as torch
-    x = torch.ones(5, requires_grad=True, device=device)
-    w1 = torch.tensor(2.0, requires_grad=True, device=device)
-    w2 = torch.tensor(3.0, requires_grad=True, device=device)
-    b = torch.tensor(4.0, device=device)
-
-    def step():
-        y = ((x * w1 + b) * w2).mean()
-        y.backward()
-        x.grad = w1.grad = w2.grad = None
-    return _timed(step, 300 if quick else 5000, 50 if quick else 500)
+    return _timed(_w1_step(torch, device, False), 300 if quick else 5000, 50 if quick else 500)
 
 
 def w1_numpy(quick):
@@ -96,20 +87,7 @@ def _w2_data():
 
 def w2_plugrad(device, quick):
     import plugrad as torch
-    X, y, W1, W2 = (torch.from_numpy(a).to(device) for a in _w2_data())
-    W1.requires_grad_()
-    W2.requires_grad_()
-    lr = 1e-6
-
-    def step():
-        nonlocal W1, W2
-        loss = (X.mm(W1).clamp(min=0).mm(W2) - y).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            W1 -= lr * W1.grad
-            W2 -= lr * W2.grad
-            W1.grad.zero_()
-            W2.grad.zero_()
+    step, _ = _w2_step(torch, device)
     times = _timed(step, 50 if quick else 500, 5 if quick else 20)
     return {"times": times, "peak_rss_mb": _peak_rss_mb()}
 
@@ -444,7 +422,7 @@ def _equal(a, b) -> bool:
 
 def _w1_step(torch, device, returns: bool):
     """W1's step; with ``returns``, it also returns the loss and the gradients (to compare
-    compiled with eager), else it does exactly what ``w1_plugrad`` times."""
+    compiled with eager), else it is exactly what ``w1_plugrad`` times."""
     x = torch.ones(5, requires_grad=True, device=device)
     w1 = torch.tensor(2.0, requires_grad=True, device=device)
     w2 = torch.tensor(3.0, requires_grad=True, device=device)
