@@ -124,6 +124,30 @@ def test_errors_match_torch(case, device):
     check_raises_like_torch(fn, arrays, device)
 
 
+
+ADAPTIVE = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+            "adaptive_avg_pool3d", "adaptive_max_pool3d"]
+
+
+@pytest.mark.parametrize("name", ADAPTIVE)
+@pytest.mark.parametrize("batched", [False, True])
+def test_adaptive_pools_with_an_empty_dim_as_torch(name, batched, device):
+    """Each dim in turn empty: PyTorch's kernels disagree on which dims may be (the 2-d
+    average allows an empty channel dim, the 3-d average and every max do not), and
+    plugrad gives each its outcome: the result's shape, or the error and its message."""
+    nd = int(name[-2])
+    shape = (2,) * (nd + 1 + batched)
+    for empty in range(len(shape)):
+        x = np.ones(tuple(0 if d == empty else n for d, n in enumerate(shape)), np.float32)
+        try:
+            expected = getattr(torch.nn.functional, name)(torch.tensor(x), 3).shape
+        except RuntimeError as e:
+            with pytest.raises(RuntimeError) as got:
+                getattr(plugrad.nn.functional, name)(plugrad.tensor(x, device=device), 3)
+            assert str(got.value).split(": ", 1)[1] == str(e).split(": ", 1)[1]
+        else:
+            assert getattr(plugrad.nn.functional, name)(plugrad.tensor(x, device=device), 3).shape == expected
+
 # ---- layers ------------------------------------------------------------------------------------
 
 LAYERS = [

@@ -456,12 +456,21 @@ def _adaptive_size(input, output_size, nd, fname) -> tuple:
     return size
 
 
-def _adaptive_input(input, size, nd, fname):
-    """The batched, detached input of an adaptive pool, checked."""
+def _check_nonempty(input, first: int, fname: str) -> None:
+    """PyTorch's error for an adaptive pool's input with an empty dim from ``first`` on."""
+    empty = [d for d in range(first, input.dim()) if input._shape[d] == 0]
+    if empty:
+        raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                           f"sizes {list(input._shape)} with dimension {empty[0]} being empty")
+
+
+def _adaptive_input(input, size, nd, fname, first_nonempty=None):
+    """The batched, detached input of an adaptive pool, checked. The input's dims from
+    ``first_nonempty`` on (its spatial dims by default) must be non-empty, as in PyTorch,
+    whose kernels differ: ``adaptive_avg_pool2d`` (and 1d, built on it) refuses an empty
+    spatial dim only, the 3d average and every max an empty channel dim too."""
     x, squeeze = as_batched(input, nd, fname)
-    if not all(x._shape[2:]):
-        raise RuntimeError(f"{fname}(): expected an input whose last {nd} dims are non-zero, but got shape "
-                           f"{list(input._shape)}")
+    _check_nonempty(input, input.dim() - nd if first_nonempty is None else first_nonempty, fname)
     check_floating(x, fname)
     check_size(x._shape[:2] + size, x._dtype.itemsize)
     return x.detach(), squeeze
@@ -476,7 +485,7 @@ def _adaptive_avg(input, output_size, nd, node_cls) -> Tensor:
     size = _adaptive_size(input, output_size, nd, fname)
     if all(s == 1 for s in size):   # before the rank checks, as in PyTorch
         return input.mean(tuple(range(-nd, 0)), keepdim=True)
-    x, squeeze = _adaptive_input(input, size, nd, fname)
+    x, squeeze = _adaptive_input(input, size, nd, fname, None if nd < 3 else 1)
     in_size = x._shape[2:]
     tracked = STATE.enabled and input._requires_grad
     bands = None
@@ -529,10 +538,7 @@ def _adaptive_max(input, output_size, return_indices, nd, node_cls):
     flattened input, then reduced."""
     fname = f"adaptive_max_pool{nd}d"
     size = _adaptive_size(input, output_size, nd, fname)
-    x, squeeze = _adaptive_input(input, size, nd, fname)
-    if not all(input._shape[1:]):   # unlike the average, the max refuses an empty dim but the first
-        raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but input has "
-                           f"sizes {list(input._shape)}")
+    x, squeeze = _adaptive_input(input, size, nd, fname, 1)
     n, c = x._shape[:2]
     in_size = x._shape[2:]
     with no_grad():
@@ -577,6 +583,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     parts: ``adaptive_max_pool2d`` over a height of one."""
     size = ntuple(output_size, 1, "output_size", "adaptive_max_pool1d")
     x = _as_1d_pool(input, "adaptive_max_pool1d")
+    _check_nonempty(input, 1, "adaptive_max_pool1d")
     values, indices = adaptive_max_pool2d(x, (1,) + size, True)
     values, indices = values.squeeze(-2), indices.squeeze(-2)
     return (values, indices) if return_indices else values
