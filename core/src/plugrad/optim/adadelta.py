@@ -3,7 +3,7 @@ squared updates (Zeiler), with no learning-rate schedule needed."""
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar, _zeros
 
 __all__ = ["Adadelta"]
 
@@ -26,18 +26,8 @@ class Adadelta(Optimizer):
 
     def _update(self, group):
         lr, rho, eps, weight_decay = _to_scalar(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(p, 0.0)
-                state["square_avg"] = p.detach().new_zeros(p.shape)
-                state["acc_delta"] = p.detach().new_zeros(p.shape)
-            state["step"] += 1
-            if group["maximize"]:
-                grad = -grad
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(
+                step=_scalar_state(p, 0.0), **_zeros(p, "square_avg", "acc_delta"))):
             if weight_decay != 0:
                 grad = grad.add(p, alpha=weight_decay)
             square_avg, acc_delta = state["square_avg"], state["acc_delta"]

@@ -12,6 +12,15 @@ __all__ = ["Adafactor"]
 _EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}
 
 
+def _new_state(p, grad) -> dict:
+    """The factored second moment of a matrix (a row and a column mean per batch), the
+    full one of a vector."""
+    if grad.dim() > 1:
+        return dict(step=_scalar_state(p, 0.0), row_var=grad.new_zeros((*grad.shape[:-1], 1)),
+                    col_var=grad.new_zeros((*grad.shape[:-2], 1, grad.shape[-1])))
+    return dict(step=_scalar_state(p, 0.0), variance=grad.new_zeros(grad.shape))
+
+
 class Adafactor(Optimizer):
     """Adafactor (PyTorch's variant): the second-moment decay is ``1 - t^beta2_decay``;
     a matrix (or batch of matrices) keeps row and column means of ``g^2`` (states
@@ -41,23 +50,9 @@ class Adafactor(Optimizer):
         lr, beta2_decay, d = _to_scalar(group["lr"]), group["beta2_decay"], group["d"]
         eps1, eps2 = group["eps"]
         weight_decay = group["weight_decay"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(p, 0.0)
-                if grad.dim() > 1:
-                    state["row_var"] = grad.new_zeros((*grad.shape[:-1], 1))
-                    state["col_var"] = grad.new_zeros((*grad.shape[:-2], 1, grad.shape[-1]))
-                else:
-                    state["variance"] = grad.new_zeros(grad.shape)
-            if group["maximize"]:
-                grad = -grad
+        for p, grad, state in self._stepped(group, _new_state):
             if eps1 is None:   # as in PyTorch: the first parameter's dtype decides, for the whole group
                 eps1 = _EPS[p.dtype.name]
-            state["step"] += 1
             step = state["step"].item()
             one_minus_beta2_t = step ** beta2_decay
             rho_t = min(lr, 1 / (step ** 0.5))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _zeros
 
 __all__ = ["Adam", "AdamW"]
 
@@ -35,21 +35,9 @@ class Adam(Optimizer):
 
     def _update(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if maximize:
-                grad = -grad
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = p.detach().new_zeros(p.shape)
-                state["exp_avg_sq"] = p.detach().new_zeros(p.shape)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = p.detach().new_zeros(p.shape)
-            state["step"] += 1
+        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(
+                step=0, **_zeros(p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ())))):
             step = state["step"]
             if weight_decay != 0:
                 if self._decoupled:

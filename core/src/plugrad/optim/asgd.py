@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..creation import tensor
-from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar, _zeros
 
 __all__ = ["ASGD"]
 
@@ -25,19 +25,8 @@ class ASGD(Optimizer):
     def _update(self, group):
         lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
         weight_decay = group["weight_decay"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if group["maximize"]:
-                grad = -grad
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(p, 0.0)
-                state["eta"] = _scalar_state(p, lr)
-                state["mu"] = _scalar_state(p, 1.0)
-                state["ax"] = p.detach().new_zeros(p.shape)
-            state["step"] += 1
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(
+                step=_scalar_state(p, 0.0), eta=_scalar_state(p, lr), mu=_scalar_state(p, 1.0), **_zeros(p, "ax"))):
             if weight_decay != 0:
                 grad = grad.add(p, alpha=weight_decay)
             eta = state["eta"].item()

@@ -127,6 +127,24 @@ class Optimizer:
                 self._update(group)
         return loss
 
+    def _stepped(self, group: dict, new_state):
+        """``(param, gradient, state)`` for each parameter of ``group`` that has a gradient:
+        the prologue every update rule shares. The gradient is negated under ``maximize``;
+        a parameter's state is ``new_state(param, gradient)`` (a dict in PyTorch's key
+        order) before its first step; its ``step`` is counted before it is yielded."""
+        maximize = group["maximize"]
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            if maximize:
+                grad = -grad
+            state = self.state[p]
+            if not state:
+                state.update(new_state(p, grad))
+            state["step"] += 1
+            yield p, grad, state
+
     def _update(self, group: dict) -> None:  # pragma: no cover - every optimizer overrides it
         raise NotImplementedError(f"{type(self).__name__} does not define an update rule")
 
@@ -184,6 +202,12 @@ def _scalar_state(param, value: float) -> Tensor:
     dtype, float32 otherwise, so the running values round (and save) the same way."""
     dtype = float64 if get_default_dtype() == float64 else float32
     return tensor(value, dtype=dtype, device=param.device)
+
+
+def _zeros(param, *names: str) -> dict:
+    """``{name: zeros shaped like param}`` for each of ``names``: an optimizer's buffers
+    (``exp_avg``, ``square_avg``...) before the first step."""
+    return {name: param.detach().new_zeros(param.shape) for name in names}
 
 
 def _check_lr(lr) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .adam import _check
-from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar, _zeros
 
 __all__ = ["RAdam"]
 
@@ -25,18 +25,8 @@ class RAdam(Optimizer):
     def _update(self, group):
         lr, (beta1, beta2), eps = _to_scalar(group["lr"]), group["betas"], group["eps"]
         weight_decay = group["weight_decay"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if group["maximize"]:
-                grad = -grad
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(p, 0.0)
-                state["exp_avg"] = p.detach().new_zeros(p.shape)
-                state["exp_avg_sq"] = p.detach().new_zeros(p.shape)
-            state["step"] += 1
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(
+                step=_scalar_state(p, 0.0), **_zeros(p, "exp_avg", "exp_avg_sq"))):
             step = state["step"].item()
             if weight_decay != 0:
                 if group["decoupled_weight_decay"]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _zeros
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -28,21 +28,8 @@ class RMSprop(Optimizer):
     def _update(self, group):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if group["maximize"]:
-                grad = -grad
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = p.detach().new_zeros(p.shape)
-                if momentum > 0:
-                    state["momentum_buffer"] = p.detach().new_zeros(p.shape)
-                if centered:
-                    state["grad_avg"] = p.detach().new_zeros(p.shape)
-            state["step"] += 1
+        buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) + (("grad_avg",) if centered else ())
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(step=0, **_zeros(p, *buffers))):
             if weight_decay != 0:
                 grad = grad.add(p, alpha=weight_decay)
             square_avg = state["square_avg"]
@@ -72,21 +59,16 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
-        for group in self.param_groups:
+        for group in self.param_groups:   # PyTorch makes Adagrad's state at construction
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = 0
-                state["sum"] = p.detach().new_full(p.shape, float(group["initial_accumulator_value"]))
+                self.state[p].update(self._new_state(p, group))
+
+    @staticmethod
+    def _new_state(p, group) -> dict:
+        return dict(step=0, sum=p.detach().new_full(p.shape, float(group["initial_accumulator_value"])))
 
     def _update(self, group):
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if group["maximize"]:
-                grad = -grad
-            state = self.state[p]
-            state["step"] += 1
+        for p, grad, state in self._stepped(group, lambda p, grad: self._new_state(p, group)):
             if group["weight_decay"] != 0:
                 grad = grad.add(p, alpha=group["weight_decay"])
             clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

@@ -3,7 +3,7 @@ driven by the gradient's sign only."""
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _scalar_state, _to_scalar, _zeros
 
 __all__ = ["Rprop"]
 
@@ -25,18 +25,9 @@ class Rprop(Optimizer):
     def _update(self, group):
         etaminus, etaplus = group["etas"]
         step_size_min, step_size_max = group["step_sizes"]
-        for p in group["params"]:
-            grad = p._grad
-            if grad is None:
-                continue
-            if group["maximize"]:
-                grad = -grad
-            state = self.state[p]
-            if not state:
-                state["step"] = _scalar_state(p, 0.0)
-                state["prev"] = p.detach().new_zeros(p.shape)
-                state["step_size"] = grad.new_full(grad.shape, _to_scalar(group["lr"]))
-            state["step"] += 1
+        for p, grad, state in self._stepped(group, lambda p, grad: dict(
+                step=_scalar_state(p, 0.0), **_zeros(p, "prev"),
+                step_size=grad.new_full(grad.shape, _to_scalar(group["lr"])))):
             prev, step_size = state["prev"], state["step_size"]
             sign = grad.mul(prev).sign()
             sign = sign.masked_fill(sign.gt(0), etaplus).masked_fill(sign.lt(0), etaminus)
