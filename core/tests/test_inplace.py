@@ -228,6 +228,8 @@ REFUSED = [
     ("write into an expanded view", F32, lambda t: t[:1].expand(2, 3).add_(1), "single memory location"),
     ("setitem of a wrong shape", F32, lambda t: t.__setitem__(slice(None), plugrad.ones(5)), "size"),
     ("bool subtraction", plugrad.int64, lambda t: t.sub_(True), "Subtraction"),
+    ("bool subtraction scaled by alpha", F32, lambda t: t.sub_(plugrad.ones(3, dtype=plugrad.bool), alpha=2),
+     "Subtraction"),
     ("int into bool", plugrad.bool, lambda t: t.add_(1), "can't be cast"),
 ]
 

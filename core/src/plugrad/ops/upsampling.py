@@ -214,7 +214,9 @@ def _sizes(input, size, scale_factor, mode, recompute_scale_factor):
         if mode == "area" or recompute_scale_factor:
             out = [math.floor(float(n) * s) for n, s in zip(input._shape[2:], scales)]
             scales = [None] * nd
-        else:
+        else:   # (the branch above is Python arithmetic in PyTorch too: its errors are Python's)
+            if not all(math.isfinite(s) for s in scales):
+                raise RuntimeError("value cannot be converted to type int64_t without overflow")
             out = [int(n * s) for n, s in zip(input._shape[2:], scales)]
     else:
         raise ValueError("either size or scale_factor should be defined")

@@ -156,6 +156,7 @@ def sub(input, other, *, alpha=1, out=None) -> Tensor:
     if alpha.__class__ is int and alpha == 1 and isinstance(input, Tensor):
         r = _SUB(input, other)
     else:
+        _refuse_bool_subtraction(input, other, None)   # before alpha scales a bool operand into a number
         r = _with_alpha(_SUB.spec, input, other, alpha)
     return r if out is None else write_out(out, r, "sub")
 
