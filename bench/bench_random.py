@@ -7,15 +7,24 @@ its fused multiply-adds emulated exactly); NumPy's ``Generator.standard_normal``
 yardstick of a vectorised normal sampler. Both run in the same process, interleaved,
 best of ``--repeat`` in CPU time (each library computes on one thread here); the ratio
 is plugrad / NumPy (the issue's goal: at most 2).
-Also timed: torch's own ``randn`` and plugrad's ``rand`` and ``randperm``. Writes
-``random.md`` into ``--out`` and prints it.
+Also timed: torch's own ``randn`` and plugrad's ``rand``. The cpu device fills normals
+with compiled kernels when its ``jit`` extra (Numba) is installed, with NumPy otherwise
+(``PLUGRAD_CPU_JIT=0`` forces NumPy); the report names the engine and, for the compiled
+one, what the first ``randn`` of a fresh process costs (it also sets up the device and
+touches fresh memory) with NumPy's fills, with an empty Numba cache (it compiles) and
+with the cache that run filled (a temporary ``NUMBA_CACHE_DIR``). Writes ``random.md``
+into ``--out`` and prints it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -59,14 +68,54 @@ def measure(n: int, repeat: int) -> list:
     return [(k, min(v)) for k, v in found.items()]
 
 
-def report(n: int, rows: list) -> str:
+def engine() -> str:
+    """Which engine fills the cpu device's large normal tensors in this process."""
+    from plugrad_cpu import rng
+
+    if rng.JIT_MIN is None:
+        return "NumPy (PLUGRAD_CPU_JIT=0)"
+    jit = rng._jit_engine()
+    if jit is None:
+        return "NumPy (Numba is not installed)"
+    import numba
+    return f"compiled with Numba {numba.__version__} (from {rng.JIT_MIN:,} elements on; float64 too: {jit.FLOAT64})"
+
+
+_FIRST_CALL = """
+import time
+import plugrad
+for dtype in (plugrad.float32, plugrad.float64):
+    t = time.process_time()
+    plugrad.randn({n}, dtype=dtype)
+    print(time.process_time() - t)
+"""
+
+
+def first_calls(n: int) -> list:
+    """``(what, seconds)``: the first ``randn(n)`` of a fresh process, float32 then
+    float64, with NumPy's fills, then compiled with an empty Numba cache (compiling),
+    then with the cache that filled."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        runs = [("NumPy fills", {"PLUGRAD_CPU_JIT": "0"}), ("compiled, empty Numba cache: compiles", {}),
+                ("compiled, Numba cache filled", {})]
+        for state, extra in runs:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache, **extra)
+            out = subprocess.run([sys.executable, "-c", _FIRST_CALL.format(n=n)], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            rows += [(f"first `randn(n)` of a process, {dt} ({state})", float(s))
+                     for dt, s in zip(("float32", "float64"), out)]
+    return rows
+
+
+def report(n: int, rows: list, how: str, first: list) -> str:
     base = dict(rows)["NumPy `default_rng().standard_normal(n)` (float64)"]
     ours = dict(rows)["plugrad `randn(n)` (float32, PyTorch's bits)"]
     lines = [f"# Random streams on the cpu device (n = {n:,})", "",
              f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; best of the "
-             "interleaved repeats, CPU seconds.", "",
+             f"interleaved repeats, CPU seconds. Normal fills: {how}.", "",
              "| what | seconds | / NumPy standard_normal |", "| --- | ---: | ---: |"]
-    lines += [f"| {k} | {s:.4f} | {s / base:.2f} |" for k, s in rows]
+    lines += [f"| {k} | {s:.4f} | {s / base:.2f} |" for k, s in rows + first]
     lines += ["", f"**randn(n) / NumPy standard_normal(n) = {ours / base:.2f}** (goal: at most 2)", ""]
     return "\n".join(lines)
 
@@ -77,7 +126,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
-    md = report(args.n, measure(args.n, args.repeat))
+    how = engine()
+    first = first_calls(args.n) if how.startswith("compiled") else []
+    md = report(args.n, measure(args.n, args.repeat), how, first)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "random.md").write_text(md)
