@@ -11,8 +11,8 @@ computes the same bits with arrays. The words come from NumPy's own mt19937
   rounding error before the final rounding, so no value is rounded twice);
 * with the ``jit`` extra (Numba) installed, the normal fills of :data:`JIT_MIN` or more
   elements run compiled instead (``plugrad_cpu.rng_jit``: true FMAs, the same values,
-  about 4x faster in float32 and 6x in float64); ``PLUGRAD_CPU_JIT=0`` in the
-  environment, or ``JIT_MIN = None``, keeps them on NumPy;
+  about 4x faster in float32 and 6x in float64: bench/results/random.md);
+  ``PLUGRAD_CPU_JIT=0`` in the environment, or ``JIT_MIN = None``, keeps them on NumPy;
 * transcendental functions of doubles (``log``, ``log1p``, ``sin``, ``cos``, ``tan``)
   call Python's ``math`` (the C library PyTorch calls) element by element through
   ``np.frompyfunc``, because NumPy's own SIMD versions differ in the last bit;
