@@ -44,7 +44,7 @@ fi
 
 COMPLETE=1
 step "installing plugrad's distributions and the test tools (pytest, hypothesis, scikit-learn, matplotlib) with pip" \
-  "${PIP[@]}" -e "core[onnx]" -e plugins/cpu_numpy -e plugins/opencl_gpu -e conformance -e examples/backends/plugrad_pylist \
+  "${PIP[@]}" -e "core[onnx]" -e "plugins/cpu_numpy[jit]" -e plugins/opencl_gpu -e conformance -e examples/backends/plugrad_pylist \
   pytest pytest-xdist hypothesis scikit-learn matplotlib
 step "installing the documentation tools (mkdocs) with pip" \
   "${PIP[@]}" "mkdocs>=1.6,<2" "mkdocs-material>=9.5,<10" "mkdocstrings[python]>=0.26,<2"  # scripts/test.sh builds the site
