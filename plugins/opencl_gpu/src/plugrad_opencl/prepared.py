@@ -185,7 +185,8 @@ class Graphs:
         if len(gsize) != 1 or gsize[0] > self.max_items:
             return False
         text = info.source.kernel if info.dtype_name == "fused" else info.source
-        if "(I)get_global_id(0)" not in text or any(p in text for p in _PARALLEL):
+        uses = text.count("(I)get_global_id(0)")
+        if not uses or uses != text.count("get_global_id") or any(p in text for p in _PARALLEL):
             return False
         if group and info.idx is not group[0][0].plugrad.idx:
             return False
