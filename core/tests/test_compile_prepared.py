@@ -128,3 +128,23 @@ def test_prepare_runs_nothing_until_called_and_then_matches_the_calls():
     assert backend.to_bytes(outs[0]) == backend.to_bytes(outs[1])
     assert backend.to_bytes(tmp[0]) == backend.to_bytes(tmp[1])
     assert [k.function_name for k, _, _ in prepared.items] == ["pg_graph"]
+
+
+@pytest.mark.parametrize("op", ["amax", "sum"])
+def test_temporaries_of_prepared_calls_stay_theirs(device, op):
+    """A reduction over two axes that do not merge reduces one axis into a temporary
+    first; the prepared replay owns that temporary, which must not go back to the pool
+    while an array allocated at each replay (here ``out``, written before the prepared
+    calls and read after them) could receive its memory."""
+    p = torch.randn(3, 4, 5, generator=torch.Generator().manual_seed(3)).to(device)
+
+    def f(x):
+        out = x * 3
+        m = getattr(p * 2, op)((0, 2))
+        return out, m * 1
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(4)).to(device)
+    compiled = torch.compile(f)
+    for _ in range(4):
+        expected, got = f(x), compiled(x)
+        assert all(_same(e, c) for e, c in zip(expected, got))
+    assert compiled.stats.replays >= 2

@@ -88,12 +88,16 @@ def preset(knl, kargs):
 
 class Prepared:
     """The callable ``Backend.prepare`` returns: its items, in order, are preset launches
-    ``(kernel, global size, local size)`` and plain calls ``(method, args, kwargs)``."""
+    ``(kernel, global size, local size)`` and plain calls ``(method, args, kwargs)``.
+    ``keep`` holds every launch's arguments: a kernel object does not keep its buffers
+    alive, and a temporary a call allocated while it was captured (a reduction's
+    partial results) would otherwise go back to the pool and be handed out again."""
 
-    def __init__(self, backend, items):
+    def __init__(self, backend, items, keep):
         self.rt = backend.rt
         self.sync = backend._sync
         self.items = items
+        self.keep = keep
         self.launches = [it for it in items if isinstance(it[0], cl.Kernel)]
         self.plain = len(self.launches) != len(items)
 
@@ -124,7 +128,7 @@ class Prepared:
 
 def prepare(backend, calls):
     """``Backend.prepare`` of the OpenCL device (see the module docstring)."""
-    items, run = [], []
+    items, run, keep = [], [], []
     for name, args, kwargs in calls:
         launches = capture(backend, name, args, kwargs) if name in CAPTURED else None
         if launches is None:
@@ -133,8 +137,9 @@ def prepare(backend, calls):
             items.append((getattr(backend, name), tuple(args), dict(kwargs)))
         else:
             run += launches
+            keep += [kargs for _, _, _, kargs in launches]
     items += _launch_items(backend, run)
-    return Prepared(backend, items)
+    return Prepared(backend, items, keep)
 
 
 def _launch_items(backend, launches) -> list:
