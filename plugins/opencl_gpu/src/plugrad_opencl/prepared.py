@@ -178,7 +178,7 @@ class Graphs:
     def __init__(self, backend):
         self.backend = backend
         dev = backend.info.cl_device
-        self.max_items = 4 * backend.local         # work-items of one launch in a graph kernel
+        self.max_items = 4 * backend.local   # most work-items of a launch that joins one (a work-group runs it)
         self.max_param_bytes = dev.max_parameter_size - 64
         self.max_constants = dev.max_constant_args
         self._built = {}
