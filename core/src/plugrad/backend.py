@@ -394,6 +394,20 @@ class Backend(abc.ABC):
                 else:
                     self.copy(regs[reg], out)
 
+    def prepare(self, calls: list):
+        """A faster way to make these very calls again and again, or None.
+
+        ``calls`` is a list of ``(method name, args, kwargs)``: calls of this backend's
+        kernels (``unary``, ``reduce``, ``fused_elementwise``...) on arrays that stay the
+        same objects every time, in order. ``plugrad.compile``'s replay hands it each run
+        of such calls once, when it plans a recording; a callable returned here is then
+        called, with no arguments, at every replay in their place, and must do exactly
+        what the calls do, in order, with the same bits. It must not run them now. The
+        default returns None (the replay calls the kernels one by one); a device whose
+        calls cost more than their work (a kernel launch whose arguments could be set
+        once, several small launches that could be one) returns something faster."""
+        return None
+
     # ---- optional linalg kernels: matrix decompositions ----------------------------------
     # Each takes contiguous float32/float64 arrays holding ``batch`` matrices one after
     # the other, and preallocated contiguous outputs. The default reads the matrices to

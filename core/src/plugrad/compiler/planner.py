@@ -21,12 +21,13 @@ from __future__ import annotations
 import re
 
 from ..autograd.grad_mode import STATE
+from ..backend import Backend
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .codegen import Source, compare_code, expr_code, template_code
 from .fusion import fuse
 from .guards import MISS, guard_args, guard_holders, write_code
-from .recorder import SlotRef
+from .recorder import SlotRef, SymRef
 from .runtime import freed_node, graph_freed, new_storage, new_tensor
 from .symbolic import SymFloat, SymInt
 from .tracking import MISSING
@@ -285,13 +286,37 @@ def _body_lines(plan: Plan, src: Source, slot_name: _SlotNames) -> list:
             methods[bi, name] = src.const(getattr(plan.backends[bi], name), name)
         return methods[bi, name]
 
+    pending = []                     # constant steps of one preparing backend, not yet written
+
+    def flush():
+        if not pending:
+            return
+        bi = pending[0][0]
+        calls = [(name, _constant(targs, plan, slot_name, src), _constant(tkw, plan, slot_name, src))
+                 for _bi, name, targs, tkw, _res in pending]
+        prepared = plan.backends[bi].prepare(calls)
+        if prepared is None:
+            lines.extend(_call_line(step, method, slot_name, src) for step in pending)
+        else:
+            lines.append(f"{src.const(prepared, 'prepared')}()")
+        pending.clear()
+
     for kind, item in events:
         if kind == "step":
+            bi = item[0]
+            if type(plan.backends[bi]).prepare is not Backend.prepare and \
+                    _constant((item[2], item[3]), plan, slot_name, src) is not _DYNAMIC:
+                if pending and pending[0][0] != bi:
+                    flush()
+                pending.append(item)
+                continue
+            flush()
             lines.append(_call_line(item, method, slot_name, src))
             continue
         k = item
         if k not in plan.per_call:
             continue
+        flush()
         desc = rec.slots[k]
         bi = rec.slot_backend[k]
         if desc[0] == "empty":
@@ -303,7 +328,33 @@ def _body_lines(plan: Plan, src: Source, slot_name: _SlotNames) -> list:
         else:
             call = f"{method(bi, 'reshape')}({template_code(desc[1], slot_name, src)}, {src.const(desc[2])})"
         lines.append(f"{slot_name(k)} = {call}")
+    flush()
     return lines
+
+
+#: what :func:`_constant` returns for a template that changes between replays
+_DYNAMIC = object()
+
+
+def _constant(t, plan: Plan, slot_name: _SlotNames, src: Source):
+    """The value of a recorded argument when it is the same at every replay (arrays
+    planned once, the pinned arrays of parameters, constants), else :data:`_DYNAMIC`
+    (an array made per call, an argument's array, a symbolic number)."""
+    if isinstance(t, SlotRef):
+        return _DYNAMIC if t.k in plan.per_call else src.ns[slot_name(t.k)]
+    if isinstance(t, SymRef):
+        return _DYNAMIC
+    if isinstance(t, (list, tuple, dict)):
+        items = t.items() if isinstance(t, dict) else enumerate(t)
+        values = {}
+        for key, v in items:
+            values[key] = _constant(v, plan, slot_name, src)
+            if values[key] is _DYNAMIC:
+                return _DYNAMIC
+        if isinstance(t, dict):
+            return values
+        return type(t)(values.values()) if type(t) in (list, tuple) else t
+    return t
 
 
 def _call_line(step, method, slot_name, src: Source) -> str:

@@ -31,6 +31,7 @@ from .kernels.common import NARROW, WIDE
 from .kernels.ctype import CTYPES
 from .kernels.library import Target
 from .plans import Planner, coalesce, split_leading
+from .prepared import Graphs, prepare
 from .runtime import LAUNCHES_PER_MARK, Library, Runtime
 
 #: Arrays with at least this many elements (or views over such storages) use the
@@ -147,6 +148,7 @@ class OpenCLBackend(Backend):
         self._launch_lock = threading.Lock()
         self._reduce_plans = {}           # layouts reduced in one launch -> (descriptor, global size, wide)
         self._fused = FusedKernels(self.rt, info.fp64, self.run)
+        self._graphs = Graphs(self)
 
     def _label(self) -> str:
         return f"{self.device or 'opencl'} ({self.info.name})"
@@ -368,6 +370,11 @@ class OpenCLBackend(Backend):
         layout_buf = self.rt.constant(struct.pack(f"<{len(desc)}{fmt}", *desc))
         gsize = (planner.pad(rows * -(-cshape[-1] // self.run)),)
         self._run(knl, gsize, self._local, [layout_buf] + args, "fused_elementwise")
+
+    def prepare(self, calls):
+        """The calls as preset launches, runs of small ones as one graph kernel (see
+        :mod:`plugrad_opencl.prepared`)."""
+        return prepare(self, calls)
 
     # ---- reductions -------------------------------------------------------------------------
     def reduce(self, op, x, axes, out) -> None:

@@ -31,7 +31,7 @@ import pyopencl as cl
 from .errors import KernelBuildError
 from .kernels.ctype import CTYPES, convert
 from .kernels.ops import binary_expr, helpers, unary_expr
-from .runtime import BUILD_OPTIONS
+from .runtime import BUILD_OPTIONS, KernelInfo
 
 #: built kernels kept; the cache is emptied beyond this (a replayed program is rebuilt once)
 MAX_KERNELS = 512
@@ -61,7 +61,10 @@ class FusedSource:
 
     ``arrays`` lists the kernel's array operands in argument order (``("o", k)`` for
     the k-th out, ``("i", r)`` for input register r); ``scalars`` lists ``(register,
-    dtype name)`` for each scalar argument, passed in that dtype's compute type."""
+    dtype name)`` for each scalar argument, passed in that dtype's compute type.
+    ``source`` is the whole program; ``kernel`` its kernel function alone, and
+    ``helper_types`` the compute types whose helper functions it calls (what
+    :mod:`.prepared` needs to put the kernel into a larger program)."""
 
     def __init__(self, program, kinds, out_regs, layout, idx, run, fp64):
         ninputs = len(kinds)
@@ -69,6 +72,7 @@ class FusedSource:
         self.scalars = []
         self._helpers = {}
         lines = [self._step(ninputs + i, step) for i, step in enumerate(program)]
+        self.helper_types = list(self._helpers.values())
         out_cts = []
         for reg in out_regs:
             if self.ctypes[reg] is None:
@@ -99,7 +103,7 @@ class FusedSource:
         if layout == "c":
             index = "\n".join(f"    const I i_{v} = off_{v} + i;" for v in names)
             statements = "\n".join("    " + s for s in body)
-            self.source = head + f"""
+            self.kernel = f"""
 __kernel void fused(const I n, {plist}) {{
     const I i = (I)get_global_id(0);
     if (i >= n) return;
@@ -107,6 +111,7 @@ __kernel void fused(const I n, {plist}) {{
 {statements}
 }}
 """
+            self.source = head + self.kernel
             return
         nd = int(layout[1:])
         # L: rows, shape[nd] innermost first, then nd strides per operand (innermost first)
@@ -115,7 +120,7 @@ __kernel void fused(const I n, {plist}) {{
         inner = "\n".join(f"    const I s_{v} = L[{1 + nd * (k + 1)}];" for k, v in enumerate(names))
         index = "\n".join(f"        const I i_{v} = b_{v} + j * s_{v};" for v in names)
         statements = "\n".join("        " + s for s in body)
-        self.source = head + f"""
+        self.kernel = f"""
 __kernel void fused(__constant I* L, {plist}) {{
     const I t = (I)get_global_id(0);
     const I sh0 = L[1];
@@ -139,6 +144,7 @@ __kernel void fused(__constant I* L, {plist}) {{
     }}
 }}
 """
+        self.source = head + self.kernel
 
     def _operand(self, r: int, ct) -> str:
         """Register r read as ``ct``'s compute type: its variable, or the scalar argument."""
@@ -237,6 +243,7 @@ class FusedKernels:
         argtypes += [None, np.dtype(idx.np)] * len(src.arrays)
         argtypes += [np.dtype(CTYPES[d].scalar_np) for _, d in src.scalars]
         knl.set_scalar_arg_dtypes(argtypes)
+        knl.plugrad = KernelInfo(prg, "fused", tuple(argtypes), src, "fused", idx)
         return self._remember(key, (knl, src))
 
     def _remember(self, key, value):

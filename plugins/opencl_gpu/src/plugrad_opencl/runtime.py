@@ -142,6 +142,20 @@ class Runtime:
         self.unmarked = 0
 
 
+class KernelInfo:
+    """What a prepared replay (:mod:`.prepared`) needs to know of a built kernel: its
+    program and name (to make a kernel object of its own, arguments set once), its
+    argument dtypes, and its source (one kernel function) with the dtype of the program
+    it belongs to (``"fused"`` for a generated fused kernel, whose source is a
+    :class:`.fused.FusedSource`)."""
+
+    __slots__ = ("program", "name", "argtypes", "source", "dtype_name", "idx")
+
+    def __init__(self, program, name, argtypes, source, dtype_name, idx):
+        self.program, self.name, self.argtypes = program, name, argtypes
+        self.source, self.dtype_name, self.idx = source, dtype_name, idx
+
+
 class Library:
     """The kernels of one dtype and index width: one program, built on first use,
     and its ``cl.Kernel`` objects (argument dtypes set once), created on demand."""
@@ -177,8 +191,11 @@ class Library:
         k = self.kernels.get(name)
         if k is None:
             spec = self.specs[name]
-            k = cl.Kernel(self.build(), name)
-            k.set_scalar_arg_dtypes([None if t is None else np.dtype(t) for t in spec.argtypes])
+            prg = self.build()
+            k = cl.Kernel(prg, name)
+            argtypes = [None if t is None else np.dtype(t) for t in spec.argtypes]
+            k.set_scalar_arg_dtypes(argtypes)
+            k.plugrad = KernelInfo(prg, name, tuple(argtypes), spec.source, self.dtype_name, self.idx)
             self.kernels[name] = k
         return k
 
