@@ -257,3 +257,18 @@ def test_worker_processes_give_the_same_batches():
         return data.DataLoader(data.TensorDataset(*(lib.from_numpy(a) for a in arrays)), batch_size=8, shuffle=True,
                                num_workers=workers, generator=lib.Generator().manual_seed(7))
     _same_epochs(loader(plugrad, pdata, 2), loader(torch, tdata, 0), epochs=1)
+
+
+
+@pytest.mark.parametrize("device", [d for d in DEVICES if d != "cpu"])   # the samplers draw int64 on cpu
+def test_a_device_without_int64_takes_the_per_sample_path(monkeypatch, device):
+    """The gather's positions are int64; indexing one sample needs none."""
+    a = _arrays()[0]
+    backend = plugrad.from_numpy(a).to(device)._backend
+    monkeypatch.setattr(backend, "dtypes", frozenset(d for d in backend.dtypes if d is not plugrad.int64))
+
+    def loader(lib, data):
+        t = lib.from_numpy(a)
+        return data.DataLoader(data.TensorDataset(t.to(device) if lib is plugrad else t), batch_size=5,
+                               shuffle=True, generator=lib.Generator().manual_seed(8))
+    _same_epochs(*_both(loader), epochs=1)

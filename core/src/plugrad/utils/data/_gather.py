@@ -34,8 +34,9 @@ def int_indices(indices, n: int):
 
 def gatherable(t) -> bool:
     """Whether ``t``'s rows can be gathered with the result ``stack`` of its rows gives:
-    a plain tensor with at least one dim that needs no autograd graph."""
-    return type(t) is Tensor and not t._requires_grad and t._shape != ()
+    a plain tensor with at least one dim that needs no autograd graph, on a device with
+    int64 (the gather's positions are int64; indexing one sample needs none)."""
+    return type(t) is Tensor and not t._requires_grad and t._shape != () and int64 in t._backend.dtypes
 
 
 @lru_cache(maxsize=64)
