@@ -171,6 +171,17 @@ def test_getitems_set_on_the_instance_is_used():
     _same_epochs(*_both(loader), epochs=1)
 
 
+@pytest.mark.parametrize("value", [None, False])
+def test_a_false_getitems_means_none(value):
+    arrays = _arrays()[:2]
+
+    def loader(lib, data):
+        cls = type("NoBatchFetch", (data.TensorDataset,), {"__getitems__": value})
+        return data.DataLoader(cls(*(lib.from_numpy(a) for a in arrays)), batch_size=5, shuffle=True,
+                               generator=lib.Generator().manual_seed(9))
+    _same_epochs(*_both(loader), epochs=1)
+
+
 def test_tensors_requiring_grad_give_torch_graph():
     arrays = _arrays()[:2]
 

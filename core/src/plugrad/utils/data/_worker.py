@@ -113,8 +113,8 @@ class MapFetcher:
             batch = gather(indices) if gather is not None else None
             if batch is not None:
                 return batch
-        many = getattr(dataset, "__getitems__", None)
-        samples = many(indices) if many is not None else [dataset[i] for i in indices]
+        many = getattr(dataset, "__getitems__", None)   # a false value means none, as in PyTorch
+        samples = many(indices) if many else [dataset[i] for i in indices]
         return self.collate_fn(samples)
 
 

@@ -75,7 +75,7 @@ class TensorDataset(Dataset):
         tensor, or None where that could differ from the per-sample path (a subclass
         that fetches samples its own way, indices that are not ints in range, tensors
         that record autograd graphs): the DataLoader then takes that path."""
-        if type(self).__getitem__ is not _TENSOR_ROWS or getattr(self, "__getitems__", None) is not None:
+        if type(self).__getitem__ is not _TENSOR_ROWS or getattr(self, "__getitems__", None):
             return None
         tensors = self.tensors
         if not all(gatherable(t) for t in tensors):
