@@ -172,12 +172,14 @@ def test_getitems_set_on_the_instance_is_used():
 
 
 @pytest.mark.parametrize("value", [None, False])
-def test_a_false_getitems_means_none(value):
+@pytest.mark.parametrize("collate", ["default", "samples"])
+def test_a_false_getitems_means_none(value, collate):
     arrays = _arrays()[:2]
 
     def loader(lib, data):
         cls = type("NoBatchFetch", (data.TensorDataset,), {"__getitems__": value})
         return data.DataLoader(cls(*(lib.from_numpy(a) for a in arrays)), batch_size=5, shuffle=True,
+                               collate_fn=None if collate == "default" else list,
                                generator=lib.Generator().manual_seed(9))
     _same_epochs(*_both(loader), epochs=1)
 
