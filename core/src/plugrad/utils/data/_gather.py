@@ -20,11 +20,13 @@ from ...tensor import Tensor, make
 
 __all__ = ["int_indices", "gatherable", "gather_rows"]
 
+_INTS = {int}
+
 
 def int_indices(indices, n: int):
     """``indices`` as a list of ints in ``0..n-1`` (negative ones counted from the end),
     or None when one is not a Python int or is out of range, or there are none."""
-    if not indices or not all(type(i) is int for i in indices):
+    if not indices or set(map(type, indices)) != _INTS:
         return None
     low, high = min(indices), max(indices)
     if low < -n or high >= n:
