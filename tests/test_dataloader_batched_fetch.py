@@ -75,7 +75,8 @@ def test_shuffled_batches_equal_torch(device, batch_size, drop_last):
 @pytest.mark.parametrize("device", DEVICES)
 def test_gathered_batch_is_what_the_per_sample_path_gives(device):
     x = plugrad.arange(60.0, device=device).reshape(10, 3, 2)
-    views = [x, x.transpose(1, 2), x[2:, 1], x[::2], x.permute(2, 0, 1)[1], x[:, :, 0].t().contiguous().t()]
+    views = [x, x.transpose(1, 2), x[2:, 1], x[::2], x.permute(2, 0, 1)[1], x[:, :, 0].t().contiguous().t(),
+             x[:1].expand(10, 3, 2), x[:, :1].expand(10, 4, 2)]
     for t in views:
         ds = pdata.TensorDataset(t, plugrad.arange(t.shape[0], device=device))
         indices = [t.shape[0] - 1, 0, -1, 2, 2, -t.shape[0]]
