@@ -17,6 +17,7 @@ from ...dtypes import dtype_from_name
 from ...plugins.registry import backend_for
 from ...random import manual_seed
 from ...tensor import Tensor, make
+from .collate import default_collate
 
 __all__ = ["WorkerInfo", "get_worker_info", "worker_loop", "pack", "unpack", "WorkerError", "MapFetcher", "IterFetcher"]
 
@@ -93,16 +94,27 @@ def unpack(obj):
 
 class MapFetcher:
     """Builds the batch of a map-style dataset from a list of indices (or, without
-    automatic batching, converts the single sample at an index)."""
+    automatic batching, converts the single sample at an index).
+
+    With ``default_collate``, a dataset that can build the collated batch itself
+    (``_collated_batch(indices)``: a ``TensorDataset`` gathers each tensor's rows at
+    once) skips the per-sample fetches; it answers None when its batch could differ
+    from theirs, and the samples are fetched one by one as PyTorch does."""
 
     def __init__(self, collate_fn, auto_collation: bool):
         self.collate_fn, self.auto_collation = collate_fn, auto_collation
+        self.gathers = auto_collation and collate_fn is default_collate
 
     def __call__(self, dataset, indices):
         if not self.auto_collation:
             return self.collate_fn(dataset[indices])
-        many = getattr(dataset, "__getitems__", None)
-        samples = many(indices) if many is not None else [dataset[i] for i in indices]
+        if self.gathers:
+            gather = getattr(dataset, "_collated_batch", None)
+            batch = gather(indices) if gather is not None else None
+            if batch is not None:
+                return batch
+        many = getattr(dataset, "__getitems__", None)   # a false value means none, as in PyTorch
+        samples = many(indices) if many else [dataset[i] for i in indices]
         return self.collate_fn(samples)
 
 

@@ -10,6 +10,7 @@ import warnings
 from ...creation import randperm
 from ...random import default_generator
 from ...tensor import Tensor
+from ._gather import gather_rows, gatherable, int_indices
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
 
@@ -69,6 +70,24 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.tensors[0].size(0)
 
+    def _collated_batch(self, indices):
+        """``default_collate([self[i] for i in indices])`` built with one gather per
+        tensor, or None where that could differ from the per-sample path (a subclass
+        that fetches samples its own way, indices that are not ints in range, tensors
+        that record autograd graphs): the DataLoader then takes that path."""
+        if type(self).__getitem__ is not _TENSOR_ROWS or getattr(self, "__getitems__", None):
+            return None
+        tensors = self.tensors
+        if not all(gatherable(t) for t in tensors):
+            return None
+        rows = int_indices(indices, tensors[0]._shape[0])
+        if rows is None:
+            return None
+        return [gather_rows(t, rows) for t in tensors]
+
+
+_TENSOR_ROWS = TensorDataset.__getitem__
+
 
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order."""
@@ -89,6 +108,23 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def _collated_batch(self, indices):
+        """The inner dataset's collated batch at the mapped indices (see
+        ``TensorDataset._collated_batch``), or None where the per-sample path is needed."""
+        inner = getattr(self.dataset, "_collated_batch", None)
+        cls = type(self)
+        if inner is None or cls.__getitem__ is not _SUBSET_ITEM or cls.__getitems__ is not _SUBSET_ITEMS \
+                or "__getitems__" in vars(self) or type(self.indices) not in (list, range):
+            return None
+        rows = int_indices(indices, len(self.indices))
+        if rows is None:
+            return None
+        own = self.indices
+        return inner([own[i] for i in rows])
+
+
+_SUBSET_ITEM, _SUBSET_ITEMS = Subset.__getitem__, Subset.__getitems__
 
 
 class ConcatDataset(Dataset):

@@ -11,6 +11,7 @@ dataset in PyTorch's order.
 from __future__ import annotations
 
 import math
+from itertools import islice
 
 from ...creation import as_tensor, randint, randperm
 from ...ops.sampling import multinomial
@@ -162,13 +163,13 @@ class BatchSampler(Sampler):
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):
-        batch = []
-        for idx in self.sampler:
-            batch.append(idx)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        indices = iter(self.sampler)
+        while True:
+            batch = list(islice(indices, self.batch_size))   # draws lazily, as the loop PyTorch runs
+            if len(batch) < self.batch_size:
+                if batch and not self.drop_last:
+                    yield batch
+                return
             yield batch
 
     def __len__(self) -> int:
