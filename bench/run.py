@@ -4,7 +4,10 @@
 
 Each (workload, implementation, device) runs in a fresh interpreter, in the same
 order every time; timings are medians over repetitions after warm-ups, with the
-spread (interquartile range) beside them. Writes ``results.md``, ``results.json``
+spread (interquartile range) beside them. On an asynchronous device (opencl) a
+repetition ends by waiting for the device (W1 and W2 time blocks of steps and one
+wait, W3 and W5 wait at every step), so its rows count device time, not only the
+host's. Writes ``results.md``, ``results.json``
 and, when matplotlib is installed, ``results.png`` into ``--out``.
 """
 

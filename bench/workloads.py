@@ -14,15 +14,30 @@ import resource
 import time
 
 
-def _timed(step, repeats: int, warmup: int) -> list:
+def _timed(step, repeats: int, warmup: int, sync=None, block: int = 1) -> list:
+    """Seconds per step, ``repeats`` samples after ``warmup`` steps. With ``sync`` (an
+    asynchronous device's wait), each sample runs ``block`` steps and then waits for the
+    device, so a sample counts the device's time too, not only the host's queueing
+    (a host that queues launches ahead of the device would otherwise time itself)."""
     for _ in range(warmup):
         step()
+    if sync is not None:
+        sync()
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats if sync is None else max(1, repeats // block)):
         t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
+        for _ in range(1 if sync is None else block):
+            step()
+        if sync is not None:
+            sync()
+        times.append((time.perf_counter() - t0) / (1 if sync is None else block))
     return times
+
+
+def _device_sync(torch, device):
+    """The wait of an asynchronous device (``None`` for cpu, whose kernels run in the call)."""
+    kind = torch.device(device).type
+    return None if kind == "cpu" else getattr(torch, kind).synchronize
 
 
 def _rss_mb() -> float:
@@ -39,7 +54,8 @@ def _peak_rss_mb() -> float:
 
 def w1_plugrad(device, quick):
     import plugrad as torch
-    return _timed(_w1_step(torch, device, False), 300 if quick else 5000, 50 if quick else 500)
+    return _timed(_w1_step(torch, device, False), 300 if quick else 5000, 50 if quick else 500,
+                  _device_sync(torch, device), 25)
 
 
 def w1_numpy(quick):
@@ -88,7 +104,7 @@ def _w2_data():
 def w2_plugrad(device, quick):
     import plugrad as torch
     step, _ = _w2_step(torch, device)
-    times = _timed(step, 50 if quick else 500, 5 if quick else 20)
+    times = _timed(step, 50 if quick else 500, 5 if quick else 20, _device_sync(torch, device), 5)
     return {"times": times, "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -442,7 +458,7 @@ def w1_plugrad_compiled(device, quick):
     eager, checked = _w1_step(torch, device, True), torch.compile(_w1_step(torch, device, True))
     equal = all(_equal(eager(), checked()) for _ in range(3))
     compiled = torch.compile(_w1_step(torch, device, False))
-    times = _timed(compiled, 300 if quick else 5000, 50 if quick else 500)
+    times = _timed(compiled, 300 if quick else 5000, 50 if quick else 500, _device_sync(torch, device), 25)
     return {"times": times, "equal": equal, "replays": compiled.stats.replays}
 
 
@@ -476,7 +492,7 @@ def w2_plugrad_compiled(device, quick):
     (eager, we), (step, wc) = _w2_step(torch, device), _w2_step(torch, device)
     compiled = torch.compile(step)
     equal = all(_equal([eager()], [compiled()]) for _ in range(3)) and _equal(we, wc)
-    times = _timed(compiled, 50 if quick else 500, 5 if quick else 20)
+    times = _timed(compiled, 50 if quick else 500, 5 if quick else 20, _device_sync(torch, device), 5)
     return {"times": times, "peak_rss_mb": _peak_rss_mb(), "equal": equal, "replays": compiled.stats.replays}
 
 
