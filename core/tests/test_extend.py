@@ -29,9 +29,13 @@ CPU_SRC = ROOT / "plugins" / "cpu_numpy" / "src"
 
 
 def _declared_dependencies(src: Path) -> set:
-    """The import names of the distributions a plugin's pyproject.toml depends on, plugrad aside."""
+    """The import names of the distributions a plugin's pyproject.toml depends on, plugrad
+    aside: its dependencies and its extras' (an extra's import is guarded by the plugin)."""
     project = tomllib.loads((src.parent / "pyproject.toml").read_text())["project"]
-    names = {re.split(r"[<>=!~ \[;]", dep, maxsplit=1)[0].strip().lower() for dep in project.get("dependencies", ())}
+    deps = list(project.get("dependencies", ()))
+    for extra in project.get("optional-dependencies", {}).values():
+        deps += extra
+    names = {re.split(r"[<>=!~ \[;]", dep, maxsplit=1)[0].strip().lower() for dep in deps}
     return names - {"plugrad"}
 
 
