@@ -38,6 +38,7 @@ pytestmark = [
     # PyTorch's own notes on the oracle side (index_reduce is beta, torch.qr is deprecated)
     pytest.mark.filterwarnings("ignore:index_reduce.. is in beta:UserWarning"),
     pytest.mark.filterwarnings("ignore:torch.qr is deprecated:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim arg:UserWarning"),
 ]
 
 #: the dtypes samples are drawn in, by preference (float16 is left to the conformance suite)
