@@ -226,6 +226,15 @@ def regenerate_view_fn(t):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _edge(t):
+    """``edge_of(t)`` with its common cases first: no gradient, or an op's output."""
+    if not t._requires_grad:
+        return _NO_EDGE
+    if t._grad_fn is not None and t._base is None:
+        return (t._grad_fn, t._output_nr)
+    return edge_of(t)
 _NO_META = (None, None)
 
 
@@ -235,6 +244,30 @@ def record(node: Node, inputs, out) -> None:
 
     The node gets two flat tuples (see the module docstring): ``_next``, the edges, and
     ``_in_meta``, each input's shape and dtype name (``None, None`` for a None input)."""
+    if out.__class__ is not tuple:
+        # one output and one or two tensor inputs (nearly every op): the tuples built
+        # directly; anything else below
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            if a is not None and b is not None:
+                node._next = (*_edge(a), *_edge(b))
+                node._in_meta = (a._shape, a._dtype.name, b._shape, b._dtype.name)
+                node._seq = next(_sequence)
+                out._grad_fn = node
+                out._output_nr = 0
+                out._requires_grad = True
+                return
+        elif n == 1:
+            a = inputs[0]
+            if a is not None:
+                node._next = _edge(a)
+                node._in_meta = (a._shape, a._dtype.name)
+                node._seq = next(_sequence)
+                out._grad_fn = node
+                out._output_nr = 0
+                out._requires_grad = True
+                return
     edges = []
     metas = []
     add_edge, add_meta = edges.append, metas.append
