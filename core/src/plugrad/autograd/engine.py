@@ -68,10 +68,13 @@ def _adjusted(node, i, g, shape, dtype_name):
 def _sums_to(shape, target) -> bool:
     """True when ``target`` broadcasts to ``shape`` (so a gradient of ``shape`` sums
     down to ``target``)."""
-    if len(target) > len(shape):
-        return False
     lead = len(shape) - len(target)
-    return all(t == s or t == 1 for t, s in zip(target, shape[lead:]))
+    if lead < 0:
+        return False
+    for t, s in zip(target, shape[lead:]):
+        if t != s and t != 1:
+            return False
+    return True
 
 
 def _call_with_anomaly(node, buffer):
@@ -240,7 +243,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                 _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
         edges = node._next
-        if (needed is not None and node not in needed) or _all_none(buffer):
+        if (needed is not None and node not in needed) or (buffer[0] is None and _all_none(buffer)):
             grads = (None,) * (len(edges) // 2)
         else:
             grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)

@@ -90,14 +90,20 @@ class Node:
                 f"backward() or autograd.grad() call if you need to go through the graph again.")
         if saved is None:
             return ()
-        for i, (t, v) in enumerate(zip(saved, self._versions)):
+        for t, v in zip(saved, self._versions):
+            if t is not None and t._storage.version != v:
+                self._modified_error()
+        return saved
+
+    def _modified_error(self):
+        """Raise the error for the first saved tensor changed in place since it was saved."""
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t is not None and t._storage.version != v:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: [{t._type_label()} {list(t._shape)}], saved tensor {i} of "
                     f"{self.name()}, is at version {t._storage.version}; expected version {v} instead. "
                     f"Hint: use out-of-place ops (or .clone()) on tensors that a later backward needs.")
-        return saved
 
     def output_alias(self, saved, output_nr: int = 0):
         """A saved output of this node as backward should use it: linked back to this

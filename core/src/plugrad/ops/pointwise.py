@@ -32,6 +32,7 @@ import itertools
 import operator
 import sys
 
+from ..autograd import anomaly_mode
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..dtypes import bool_, combine_tiers, get_default_dtype, on_default_dtype_change, promote_types, scalar_dtype
@@ -168,6 +169,23 @@ def _saved_expression(name, users, requires):
     return f"({value} if {' or '.join(conditions)} else None)"
 
 
+def _new_node_lines(saved) -> list:
+    """The source lines that make ``node``, a ``cls``, saving the expressions ``saved``
+    (none: it saves nothing): what ``Node.__init__`` and ``Node.save`` do, written out,
+    as recording runs for every op."""
+    lines = ["    node = new(cls)",
+             "    node._pre_hooks = node._hooks = None",
+             "    node._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None"]
+    if not saved:
+        return lines + ["    node._saved = None"]
+    names = [f"s{i}" for i in range(len(saved))]
+    lines += [f"    {n} = {e}" for n, e in zip(names, saved)]
+    lines.append(f"    node._saved = ({', '.join(names)},)")
+    versions = ", ".join(f"{n}._storage.version if {n} is not None else 0" for n in names)
+    lines.append(f"    node._versions = ({versions},)")
+    return lines
+
+
 def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` for ``formulas`` (one per input of ``inputs``, None
     for an input that gets no gradient); ``defaults``: node attributes and their
@@ -188,7 +206,8 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
                         f"({', '.join(inputs)}), the result, nor a node attribute with a default")
     saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     users = {n: [i for i, a in enumerate(args) if n in a] for n in saves}
-    env = {"__name__": __name__, "record": record, **{f"F{i}": f for i, f in enumerate(formulas)}}
+    env = {"__name__": __name__, "record": record, "new": object.__new__, "anomaly_mode": anomaly_mode,
+           **{f"F{i}": f for i, f in enumerate(formulas)}}
     lines = ["def backward(self, g):"]
     if saves:
         nothing = (None,) * len(saves)   # what a node that saved nothing (none was needed) reads
@@ -215,23 +234,17 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     # recorders
     operand_list = ", ".join(inputs)
     requires = [f"{n}._requires_grad" for n in inputs]
-    saved = ", ".join(_saved_expression(n, users[n], requires) for n in saves)
-    lines += [f"def record_tensors(r, {operand_list}):",
-              "    node = cls()",
-              "    node.number = None"]
-    if saves:
-        lines.append(f"    node.save({saved},)")
-    lines += [f"    record(node, ({operand_list},), r)"]
+    saved = [_saved_expression(n, users[n], requires) for n in saves]
+    lines += [f"def record_tensors(r, {operand_list}):", *_new_node_lines(saved),
+              "    node.number = None",
+              f"    record(node, ({operand_list},), r)"]
     if inputs[0] == "a":
         # b a number: only a needs a gradient, and b is never saved (the node keeps the number)
         requires = [True, False]
         saved = [_saved_expression(n, users[n], requires) if n != "b" else "None" for n in saves]
-        lines += ["def record_number(r, a, b):",
-                  "    node = cls()",
-                  "    node.number = ('b', b)"]
-        if any(x != "None" for x in saved):
-            lines.append(f"    node.save({', '.join(saved)},)")
-        lines += [f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
+        lines += ["def record_number(r, a, b):", *_new_node_lines(saved if any(x != "None" for x in saved) else ()),
+                  "    node.number = ('b', b)",
+                  f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
     body = {"saves": saves, "attrs": attrs, "__module__": __name__,
             "save_codes": {needs: tuple(any(needs[i] for i in users[n]) for n in saves)
                            for needs in itertools.product((False, True), repeat=len(formulas))},
