@@ -5,12 +5,15 @@ its inputs (``next_functions``), the shapes and dtypes its input gradients must
 have, and the tensors it saved. The engine un-broadcasts and casts every gradient
 to the input's shape and dtype, so backward formulas never do it themselves.
 
-What a node keeps per input is laid out for Python's cycle collector: the edges in
-one flat tuple (``_next``: node, output_nr, node, output_nr...), the input shapes and
-dtype names in another (``_in_meta``), which holds no object the collector tracks and
-so is dropped from its lists at its first scan. A live graph then costs the
-collector one node and one tuple per op, so building a large graph stays as cheap
-per op as building a small one (``next_functions`` builds PyTorch's pairs on demand).
+What a node keeps per input is laid out for Python's cycle collector, whose full
+collections scan every object it tracks, so that a live graph costs it one object per
+op: the edges of the first two inputs sit in the node's own slots (``_n0``, ``_o0``:
+node and output_nr of input 0; ``_n1``, ``_o1``: input 1), those of further inputs in
+one flat tuple (``_nx``, None for up to two inputs); the input shapes and dtype names
+in a flat tuple (``_in_meta``), which holds no object the collector tracks and so is
+dropped from its lists at its first scan. ``_next`` reads (and sets) all the edges
+as one flat tuple (node, output_nr, node, output_nr...), and ``next_functions``
+builds PyTorch's pairs, both on demand.
 
 Lifetime rules, so that dropping the output frees everything:
 
@@ -35,6 +38,7 @@ __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "record", "edge_of", "re
 _sequence = itertools.count()
 next_sequence_number = _sequence.__next__
 _FREED = object()
+_NO_EDGE = (None, 0)
 
 
 class Node:
@@ -44,8 +48,8 @@ class Node:
     A node gets its sequence number (``_seq``) when its edges are final (in ``record``),
     so every edge points to an older node: the engine relies on it."""
 
-    __slots__ = ("_next", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
-                 "_hooks", "_trace", "__weakref__")
+    __slots__ = ("_arity", "_n0", "_o0", "_n1", "_o1", "_nx", "_in_meta", "_saved", "_versions", "_seq",
+                 "_pre_hooks", "_hooks", "_trace", "__weakref__")
 
     n_outputs = 1
 
@@ -56,6 +60,26 @@ class Node:
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
 
     # ---- edges ----------------------------------------------------------------
+    @property
+    def _next(self) -> tuple:
+        """The edges, flat: ``(node, output_nr, node, output_nr...)``, one pair per input."""
+        k = self._arity
+        if k == 1:
+            return (self._n0, self._o0)
+        if k == 2:
+            return (self._n0, self._o0, self._n1, self._o1)
+        if k == 0:
+            return ()
+        return (self._n0, self._o0, self._n1, self._o1) + self._nx
+
+    @_next.setter
+    def _next(self, edges):
+        k = len(edges) // 2
+        self._arity = k
+        self._n0, self._o0 = (edges[0], edges[1]) if k > 0 else _NO_EDGE
+        self._n1, self._o1 = (edges[2], edges[3]) if k > 1 else _NO_EDGE
+        self._nx = tuple(edges[4:]) if k > 2 else None
+
     @property
     def next_functions(self) -> tuple:
         """``((node, output_nr), ...)``, one edge per input (``(None, 0)`` when the input
@@ -196,7 +220,9 @@ class AccumulateGrad(Node):
         self._seq = next(_sequence)
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
         self.variable = variable
-        self._next = ()
+        self._arity = 0
+        self._n0 = self._n1 = self._nx = None
+        self._o0 = self._o1 = 0
         self._in_meta = ()
 
     def backward(self, grad):  # the engine accumulates; see engine.accumulate
@@ -231,16 +257,7 @@ def regenerate_view_fn(t):
     return node
 
 
-_NO_EDGE = (None, 0)
 
-
-def _edge(t):
-    """``edge_of(t)`` with its common cases first: no gradient, or an op's output."""
-    if not t._requires_grad:
-        return _NO_EDGE
-    if t._grad_fn is not None and t._base is None:
-        return (t._grad_fn, t._output_nr)
-    return edge_of(t)
 _NO_META = (None, None)
 
 
@@ -251,13 +268,30 @@ def record(node: Node, inputs, out) -> None:
     The node gets two flat tuples (see the module docstring): ``_next``, the edges, and
     ``_in_meta``, each input's shape and dtype name (``None, None`` for a None input)."""
     if out.__class__ is not tuple:
-        # one output and one or two tensor inputs (nearly every op): the tuples built
-        # directly; anything else below
+        # one output and one or two tensor inputs (nearly every op): the slots set
+        # directly (``_edge``'s common cases inlined); anything else below
         n = len(inputs)
         if n == 2:
             a, b = inputs
             if a is not None and b is not None:
-                node._next = (*_edge(a), *_edge(b))
+                node._arity = 2
+                if not a._requires_grad:
+                    node._n0 = None
+                    node._o0 = 0
+                elif a._grad_fn is not None and a._base is None:
+                    node._n0 = a._grad_fn
+                    node._o0 = a._output_nr
+                else:
+                    node._n0, node._o0 = edge_of(a)
+                if not b._requires_grad:
+                    node._n1 = None
+                    node._o1 = 0
+                elif b._grad_fn is not None and b._base is None:
+                    node._n1 = b._grad_fn
+                    node._o1 = b._output_nr
+                else:
+                    node._n1, node._o1 = edge_of(b)
+                node._nx = None
                 node._in_meta = (a._shape, a._dtype.name, b._shape, b._dtype.name)
                 node._seq = next(_sequence)
                 out._grad_fn = node
@@ -267,7 +301,14 @@ def record(node: Node, inputs, out) -> None:
         elif n == 1:
             a = inputs[0]
             if a is not None:
-                node._next = _edge(a)
+                node._arity = 1
+                if a._grad_fn is not None and a._base is None:   # requires_grad: it has a grad_fn
+                    node._n0 = a._grad_fn
+                    node._o0 = a._output_nr
+                else:
+                    node._n0, node._o0 = edge_of(a)
+                node._n1 = node._nx = None
+                node._o1 = 0
                 node._in_meta = (a._shape, a._dtype.name)
                 node._seq = next(_sequence)
                 out._grad_fn = node
