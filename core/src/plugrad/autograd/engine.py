@@ -27,9 +27,10 @@ from .graph import _FREED, AccumulateGrad
 __all__ = ["run_backward", "call_node", "accumulate"]
 
 
-def call_node(node, grads):
+def call_node(node, grads, edges=None):
     """Run one node's backward on the gradients of its outputs; return one adjusted
-    gradient (or None) per input edge."""
+    gradient (or None) per input edge (``edges``: the node's ``_next``, when the caller
+    has it)."""
     result = node.backward(*grads)
     if result.__class__ is not tuple:
         result = (result,)
@@ -37,7 +38,8 @@ def call_node(node, grads):
     if 2 * len(result) != len(metas):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(metas) // 2}, got {len(result)})")
-    edges = node._next
+    if edges is None:
+        edges = node._next
     out = result
     j = 0   # the flat index of input i's edge and meta: 2 * i
     for g in result:
@@ -246,7 +248,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
         if (needed is not None and node not in needed) or (buffer[0] is None and _all_none(buffer)):
             grads = (None,) * (len(edges) // 2)
         else:
-            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)
+            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer, edges)
             if node._hooks:
                 grads = _apply_hooks(node, grads, buffer, len(edges) // 2)
             if not retain_graph and node._saved is not None:

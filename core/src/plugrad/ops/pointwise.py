@@ -221,7 +221,8 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
         lines += [f"        {n} = value if name == {n!r} else {n}" for n in operands_saved]
     lines += [f"    {n} = self.{n}" for n in attrs if any(n in a for a in args)]
     # the node of each input's edge (None: that input takes no gradient), from the slots
-    lines += [f"    e{i} = self._n{i}" if i < 2 else f"    e{i} = self._nx[{2 * (i - 2)}]" for i in range(len(formulas))]
+    lines += [f"    e{i} = self._n{i}" if i < 2 else f"    e{i} = self._nx[{2 * (i - 2)}]"
+              for i in range(len(formulas))]
     grads = []
     for i, (f, a) in enumerate(zip(formulas, args)):
         if f is None:
