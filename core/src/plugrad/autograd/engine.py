@@ -252,7 +252,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             if node._hooks:
                 grads = _apply_hooks(node, grads, buffer, len(edges) // 2)
             if not retain_graph and node._saved is not None:
-                node._saved = _FREED  # only nodes that ran: a later backward may still use the others
+                # only nodes that ran: a later backward may still use the others (Node.release)
+                node._saved = _FREED
+                node._s0 = node._s1 = None
         j = 0   # 2 * the input's index: its edge is edges[j], edges[j + 1]
         for g in grads:
             nxt = edges[j]

@@ -48,8 +48,8 @@ class Node:
     A node gets its sequence number (``_seq``) when its edges are final (in ``record``),
     so every edge points to an older node: the engine relies on it."""
 
-    __slots__ = ("_arity", "_n0", "_o0", "_n1", "_o1", "_nx", "_in_meta", "_saved", "_versions", "_seq",
-                 "_pre_hooks", "_hooks", "_trace", "__weakref__")
+    __slots__ = ("_arity", "_n0", "_o0", "_n1", "_o1", "_nx", "_in_meta", "_saved", "_s0", "_v0", "_s1", "_v1",
+                 "_versions", "_seq", "_pre_hooks", "_hooks", "_trace", "__weakref__")
 
     n_outputs = 1
 
@@ -97,9 +97,21 @@ class Node:
         self._next = tuple(x for edge in edges for x in edge)
 
     # ---- saving tensors ---------------------------------------------------
+    # ``_saved``: None (nothing saved), _FREED (freed by a backward), 1 or 2 (that many
+    # tensors, in the slots ``_s0``/``_s1``, their versions in ``_v0``/``_v1``: no
+    # container for the collector to track), or a tuple of more (versions in ``_versions``)
     def save(self, *tensors):
         """Keep tensors (or None) for backward, remembering their versions so that a
         later in-place change is detected instead of giving a wrong gradient."""
+        n = len(tensors)
+        if n == 1 or n == 2:
+            t = self._s0 = tensors[0]
+            self._v0 = t._storage.version if t is not None else 0
+            if n == 2:
+                t = self._s1 = tensors[1]
+                self._v1 = t._storage.version if t is not None else 0
+            self._saved = n
+            return
         self._saved = tensors
         # a tuple of ints: untracked by the cycle collector (a list would stay tracked)
         self._versions = tuple([t._storage.version if t is not None else 0 for t in tensors])
@@ -107,13 +119,23 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         saved = self._saved
+        if saved is None:
+            return ()
+        if saved.__class__ is int:
+            t = self._s0
+            if t is not None and t._storage.version != self._v0:
+                self._modified_error()
+            if saved == 1:
+                return (t,)
+            u = self._s1
+            if u is not None and u._storage.version != self._v1:
+                self._modified_error()
+            return (t, u)
         if saved is _FREED:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (or to read the saved tensors of "
                 f"{self.name()} after backward freed them). Pass retain_graph=True to the first "
                 f"backward() or autograd.grad() call if you need to go through the graph again.")
-        if saved is None:
-            return ()
         for t, v in zip(saved, self._versions):
             if t is not None and t._storage.version != v:
                 self._modified_error()
@@ -121,7 +143,12 @@ class Node:
 
     def _modified_error(self):
         """Raise the error for the first saved tensor changed in place since it was saved."""
-        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+        saved = self._saved
+        if saved.__class__ is int:
+            pairs = [(self._s0, self._v0)] if saved == 1 else [(self._s0, self._v0), (self._s1, self._v1)]
+        else:
+            pairs = zip(saved, self._versions)
+        for i, (t, v) in enumerate(pairs):
             if t is not None and t._storage.version != v:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
@@ -145,6 +172,7 @@ class Node:
         """Free the saved tensors (after a backward without ``retain_graph``)."""
         if self._saved is not None:
             self._saved = _FREED
+            self._s0 = self._s1 = None
 
     # ---- introspection ------------------------------------------------------
     def name(self) -> str:

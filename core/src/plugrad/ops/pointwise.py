@@ -178,12 +178,12 @@ def _new_node_lines(saved) -> list:
              "    node._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None"]
     if not saved:
         return lines + ["    node._saved = None"]
-    names = [f"s{i}" for i in range(len(saved))]
-    lines += [f"    {n} = {e}" for n, e in zip(names, saved)]
-    lines.append(f"    node._saved = ({', '.join(names)},)")
-    versions = ", ".join(f"{n}._storage.version if {n} is not None else 0" for n in names)
-    lines.append(f"    node._versions = ({versions},)")
-    return lines
+    if len(saved) > 2:
+        return lines + [f"    node.save({', '.join(saved)})"]
+    for i, e in enumerate(saved):    # Node.save's slots for one or two tensors
+        lines += [f"    s = node._s{i} = {e}",
+                  f"    node._v{i} = s._storage.version if s is not None else 0"]
+    return lines + [f"    node._saved = {len(saved)}"]
 
 
 def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
