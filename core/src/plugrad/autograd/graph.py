@@ -13,7 +13,9 @@ one flat tuple (``_nx``, None for up to two inputs); the input shapes and dtype 
 in a flat tuple (``_in_meta``), which holds no object the collector tracks and so is
 dropped from its lists at its first scan. ``_next`` reads (and sets) all the edges
 as one flat tuple (node, output_nr, node, output_nr...), and ``next_functions``
-builds PyTorch's pairs, both on demand.
+builds PyTorch's pairs, both on demand. One or two saved tensors also sit in slots
+(see ``save``). What still costs the collector an object per saved tensor is the
+tensor itself and its storage record, when nothing else holds them.
 
 Lifetime rules, so that dropping the output frees everything:
 
