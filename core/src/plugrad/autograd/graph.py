@@ -287,7 +287,6 @@ def regenerate_view_fn(t):
     return node
 
 
-
 _NO_META = (None, None)
 
 
@@ -295,15 +294,15 @@ def record(node: Node, inputs, out) -> None:
     """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
     (``out`` may be a tuple of outputs for multi-output nodes).
 
-    The node gets two flat tuples (see the module docstring): ``_next``, the edges, and
-    ``_in_meta``, each input's shape and dtype name (``None, None`` for a None input)."""
+    The node gets its edges (in its slots, see the module docstring) and ``_in_meta``,
+    each input's shape and dtype name (``None, None`` for a None input)."""
     if out.__class__ is not tuple:
         # one output and one or two tensor inputs (nearly every op): the slots set
         # directly (``_edge``'s common cases inlined); anything else below
         n = len(inputs)
         if n == 2:
             a, b = inputs
-            if a is not None and b is not None:
+            if a is not None:   # b may be None: a Python number operand (``x * 2.0``)
                 node._arity = 2
                 if not a._requires_grad:
                     node._n0 = None
@@ -313,16 +312,21 @@ def record(node: Node, inputs, out) -> None:
                     node._o0 = a._output_nr
                 else:
                     node._n0, node._o0 = edge_of(a)
-                if not b._requires_grad:
+                if b is None:
                     node._n1 = None
                     node._o1 = 0
-                elif b._grad_fn is not None and b._base is None:
-                    node._n1 = b._grad_fn
-                    node._o1 = b._output_nr
+                    node._in_meta = (a._shape, a._dtype.name, None, None)
                 else:
-                    node._n1, node._o1 = edge_of(b)
+                    if not b._requires_grad:
+                        node._n1 = None
+                        node._o1 = 0
+                    elif b._grad_fn is not None and b._base is None:
+                        node._n1 = b._grad_fn
+                        node._o1 = b._output_nr
+                    else:
+                        node._n1, node._o1 = edge_of(b)
+                    node._in_meta = (a._shape, a._dtype.name, b._shape, b._dtype.name)
                 node._nx = None
-                node._in_meta = (a._shape, a._dtype.name, b._shape, b._dtype.name)
                 node._seq = next(_sequence)
                 out._grad_fn = node
                 out._output_nr = 0
