@@ -244,7 +244,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
                 _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
-        edges = node._next
+        k = node._arity   # node._next, without the property call for one or two inputs
+        edges = (node._n0, node._o0, node._n1, node._o1) if k == 2 else (node._n0, node._o0) if k == 1 \
+            else node._next
         if (needed is not None and node not in needed) or (buffer[0] is None and _all_none(buffer)):
             grads = (None,) * (len(edges) // 2)
         else:
