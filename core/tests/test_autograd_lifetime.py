@@ -71,7 +71,7 @@ def test_saved_tensors_are_freed_by_backward():
     h = x * 3
     storage = weakref.ref(h._storage)
     y = (h.exp() * 2).sum()  # ExpBackward0 saves exp's result; the MulBackward0 below it saves nothing of h
-    saved = weakref.ref(y.grad_fn.next_functions[0][0].next_functions[0][0]._saved[0]._storage)
+    saved = weakref.ref(y.grad_fn.next_functions[0][0].next_functions[0][0].saved_tensors[0]._storage)
     del h
     assert storage() is None  # nothing saved h itself
     y.backward()
@@ -83,7 +83,7 @@ def test_saved_tensors_are_freed_by_backward():
 def test_retain_graph_keeps_saved_tensors_until_the_last_backward():
     x = plugrad.tensor([0.5, 1.0], requires_grad=True)
     y = x.exp().sum()
-    saved = weakref.ref(y.grad_fn.next_functions[0][0]._saved[0]._storage)
+    saved = weakref.ref(y.grad_fn.next_functions[0][0].saved_tensors[0]._storage)
     y.backward(retain_graph=True)
     assert saved() is not None
     y.backward()

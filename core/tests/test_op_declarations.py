@@ -37,7 +37,7 @@ def test_a_node_saves_only_what_the_needed_formulas_read():
     x = plugrad.ones(3, requires_grad=True)
     w = plugrad.full((3,), 2.0)
     node = (x * w).grad_fn          # d/dx reads w; d/dw is not needed, so x is not kept
-    assert node._saved[0] is None and node._saved[1] is w
+    assert node.saved_tensors[0] is None and node.saved_tensors[1] is w
     assert (x + w).grad_fn._saved is None   # add's formulas read no tensor
     assert (x * 2.0).grad_fn._saved is None   # the number is kept on the node, not saved
 

@@ -70,6 +70,11 @@ def _roots(outputs, grads):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they
     depend on (only into ``inputs`` when given)."""
+    if tensors.__class__ is Tensor and grad_tensors is None and inputs is None and not create_graph \
+            and not tensors._shape and tensors._requires_grad and tensors._dtype.is_floating_point:
+        # ``loss.backward()``: a scalar output and its implicit gradient, checked as below
+        run_backward((edge_of(tensors),), (_ones_like(tensors),), bool(retain_graph), False)
+        return
     outputs = _tensors(tensors, "tensors")
     if grad_tensors is None:
         grad_tensors = [None] * len(outputs)

@@ -22,14 +22,15 @@ from ..optable import ops
 from ..tensor import make
 from . import anomaly_mode
 from .grad_mode import STATE
-from .graph import AccumulateGrad
+from .graph import _FREED, AccumulateGrad
 
 __all__ = ["run_backward", "call_node", "accumulate"]
 
 
-def call_node(node, grads):
+def call_node(node, grads, edges=None):
     """Run one node's backward on the gradients of its outputs; return one adjusted
-    gradient (or None) per input edge."""
+    gradient (or None) per input edge (``edges``: the node's ``_next``, when the caller
+    has it)."""
     result = node.backward(*grads)
     if result.__class__ is not tuple:
         result = (result,)
@@ -37,14 +38,21 @@ def call_node(node, grads):
     if 2 * len(result) != len(metas):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(metas) // 2}, got {len(result)})")
-    out = list(result)
-    for i, (g, nxt, shape, dtype_name) in enumerate(zip(result, node._next[::2], metas[::2], metas[1::2])):
-        if g is None:
-            continue
-        if nxt is None:
-            out[i] = None
-        elif g._shape != shape or g._dtype.name != dtype_name:
-            out[i] = _adjusted(node, i, g, shape, dtype_name)
+    if edges is None:
+        edges = node._next
+    out = result
+    j = 0   # the flat index of input i's edge and meta: 2 * i
+    for g in result:
+        if g is not None:
+            if edges[j] is None:
+                if out is result:
+                    out = list(result)
+                out[j >> 1] = None
+            elif g._shape != metas[j] or g._dtype.name != metas[j + 1]:
+                if out is result:
+                    out = list(result)
+                out[j >> 1] = _adjusted(node, j >> 1, g, metas[j], metas[j + 1])
+        j += 2
     return out
 
 
@@ -62,10 +70,13 @@ def _adjusted(node, i, g, shape, dtype_name):
 def _sums_to(shape, target) -> bool:
     """True when ``target`` broadcasts to ``shape`` (so a gradient of ``shape`` sums
     down to ``target``)."""
-    if len(target) > len(shape):
-        return False
     lead = len(shape) - len(target)
-    return all(t == s or t == 1 for t, s in zip(target, shape[lead:]))
+    if lead < 0:
+        return False
+    for t, s in zip(target, shape[lead:]):
+        if t != s and t != 1:
+            return False
+    return True
 
 
 def _call_with_anomaly(node, buffer):
@@ -233,34 +244,60 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
             if accumulate_into_leaves and buffer[0] is not None and (capture is None or (node, 0) not in capture):
                 _pend(pending, node.variable, _leaf_hooks(node.variable, buffer[0]))
             continue
-        edges = node._next
-        if (needed is not None and node not in needed) or (None in buffer and buffer.count(None) == len(buffer)):
+        k = node._arity   # node._next, without the property call for one or two inputs
+        edges = (node._n0, node._o0, node._n1, node._o1) if k == 2 else (node._n0, node._o0) if k == 1 \
+            else node._next
+        if (needed is not None and node not in needed) or (buffer[0] is None and _all_none(buffer)):
             grads = (None,) * (len(edges) // 2)
         else:
-            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer)
+            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer, edges)
             if node._hooks:
-                for fn in list(node._hooks):
-                    r = fn(tuple(grads), tuple(buffer))
-                    if r is not None:
-                        grads = list(r)
-            if not retain_graph:
-                node.release()  # only nodes that ran: a later backward may still use the others
-        for nxt, nr, g in zip(edges[::2], edges[1::2], grads):
-            if nxt is None:
-                continue
-            if direct_leaves and nxt.__class__ is AccumulateGrad and not nxt._pre_hooks \
-                    and not nxt.variable._hooks:
-                if g is not None:
-                    _pend(pending, nxt.variable, g)
-                continue
-            buf = buffers.get(nxt)
-            if buf is None:
-                buf = buffers[nxt] = [None] * nxt.n_outputs
-                push(waiting, (-nxt._seq, nxt))
-            if g is not None:
-                old = buf[nr]
-                buf[nr] = g if old is None else old + g
+                grads = _apply_hooks(node, grads, buffer, len(edges) // 2)
+            if not retain_graph and node._saved is not None:
+                # only nodes that ran: a later backward may still use the others (Node.release)
+                node._saved = _FREED
+                node._s0 = node._s1 = None
+        j = 0   # 2 * the input's index: its edge is edges[j], edges[j + 1]
+        for g in grads:
+            nxt = edges[j]
+            if nxt is not None:
+                if direct_leaves and nxt.__class__ is AccumulateGrad and not nxt._pre_hooks \
+                        and not nxt.variable._hooks:
+                    if g is not None:
+                        var = nxt.variable
+                        seen = pending.get(id(var))
+                        pending[id(var)] = (var, g if seen is None else seen[1] + g)
+                else:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt.n_outputs
+                        push(waiting, (-nxt._seq, nxt))
+                    if g is not None:
+                        nr = edges[j + 1]
+                        old = buf[nr]
+                        buf[nr] = g if old is None else old + g
+            j += 2
     return captured, pending
+
+
+def _apply_hooks(node, grads, buffer, n_inputs):
+    """Run the node's hooks (``fn(grad_inputs, grad_outputs)``), each of which may
+    return new grad_inputs; at most ``n_inputs`` of them are sent on."""
+    for fn in list(node._hooks):
+        r = fn(tuple(grads), tuple(buffer))
+        if r is not None:
+            grads = list(r)
+    return grads[:n_inputs]
+
+
+def _all_none(buffer) -> bool:
+    """True when no gradient reached any output of a node. By identity: ``None in
+    buffer`` would compare every tensor with None through ``Tensor.__eq__``, one
+    elementwise op per node."""
+    for g in buffer:
+        if g is not None:
+            return False
+    return True
 
 
 def _pend(pending: dict, var, grad) -> None:

@@ -5,12 +5,17 @@ its inputs (``next_functions``), the shapes and dtypes its input gradients must
 have, and the tensors it saved. The engine un-broadcasts and casts every gradient
 to the input's shape and dtype, so backward formulas never do it themselves.
 
-What a node keeps per input is laid out for Python's cycle collector: the edges in
-one flat tuple (``_next``: node, output_nr, node, output_nr...), the input shapes and
-dtype names in another (``_in_meta``), which holds no object the collector tracks and
-so is dropped from its lists at its first scan. A live graph then costs the
-collector one node and one tuple per op, so building a large graph stays as cheap
-per op as building a small one (``next_functions`` builds PyTorch's pairs on demand).
+What a node keeps per input is laid out for Python's cycle collector, whose full
+collections scan every object it tracks, so that a live graph costs it one object per
+op: the edges of the first two inputs sit in the node's own slots (``_n0``, ``_o0``:
+node and output_nr of input 0; ``_n1``, ``_o1``: input 1), those of further inputs in
+one flat tuple (``_nx``, None for up to two inputs); the input shapes and dtype names
+in a flat tuple (``_in_meta``), which holds no object the collector tracks and so is
+dropped from its lists at its first scan. ``_next`` reads (and sets) all the edges
+as one flat tuple (node, output_nr, node, output_nr...), and ``next_functions``
+builds PyTorch's pairs, both on demand. One or two saved tensors also sit in slots
+(see ``save``). What still costs the collector an object per saved tensor is the
+tensor itself and its storage record, when nothing else holds them.
 
 Lifetime rules, so that dropping the output frees everything:
 
@@ -35,6 +40,7 @@ __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "record", "edge_of", "re
 _sequence = itertools.count()
 next_sequence_number = _sequence.__next__
 _FREED = object()
+_NO_EDGE = (None, 0)
 
 
 class Node:
@@ -44,8 +50,8 @@ class Node:
     A node gets its sequence number (``_seq``) when its edges are final (in ``record``),
     so every edge points to an older node: the engine relies on it."""
 
-    __slots__ = ("_next", "_in_meta", "_saved", "_versions", "_seq", "_pre_hooks",
-                 "_hooks", "_trace", "__weakref__")
+    __slots__ = ("_arity", "_n0", "_o0", "_n1", "_o1", "_nx", "_in_meta", "_saved", "_s0", "_v0", "_s1", "_v1",
+                 "_versions", "_seq", "_pre_hooks", "_hooks", "_trace", "__weakref__")
 
     n_outputs = 1
 
@@ -56,6 +62,26 @@ class Node:
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
 
     # ---- edges ----------------------------------------------------------------
+    @property
+    def _next(self) -> tuple:
+        """The edges, flat: ``(node, output_nr, node, output_nr...)``, one pair per input."""
+        k = self._arity
+        if k == 1:
+            return (self._n0, self._o0)
+        if k == 2:
+            return (self._n0, self._o0, self._n1, self._o1)
+        if k == 0:
+            return ()
+        return (self._n0, self._o0, self._n1, self._o1) + self._nx
+
+    @_next.setter
+    def _next(self, edges):
+        k = len(edges) // 2
+        self._arity = k
+        self._n0, self._o0 = (edges[0], edges[1]) if k > 0 else _NO_EDGE
+        self._n1, self._o1 = (edges[2], edges[3]) if k > 1 else _NO_EDGE
+        self._nx = tuple(edges[4:]) if k > 2 else None
+
     @property
     def next_functions(self) -> tuple:
         """``((node, output_nr), ...)``, one edge per input (``(None, 0)`` when the input
@@ -73,9 +99,21 @@ class Node:
         self._next = tuple(x for edge in edges for x in edge)
 
     # ---- saving tensors ---------------------------------------------------
+    # ``_saved``: None (nothing saved), _FREED (freed by a backward), 1 or 2 (that many
+    # tensors, in the slots ``_s0``/``_s1``, their versions in ``_v0``/``_v1``: no
+    # container for the collector to track), or a tuple of more (versions in ``_versions``)
     def save(self, *tensors):
         """Keep tensors (or None) for backward, remembering their versions so that a
         later in-place change is detected instead of giving a wrong gradient."""
+        n = len(tensors)
+        if n == 1 or n == 2:
+            t = self._s0 = tensors[0]
+            self._v0 = t._storage.version if t is not None else 0
+            if n == 2:
+                t = self._s1 = tensors[1]
+                self._v1 = t._storage.version if t is not None else 0
+            self._saved = n
+            return
         self._saved = tensors
         # a tuple of ints: untracked by the cycle collector (a list would stay tracked)
         self._versions = tuple([t._storage.version if t is not None else 0 for t in tensors])
@@ -83,21 +121,42 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         saved = self._saved
+        if saved is None:
+            return ()
+        if saved.__class__ is int:
+            t = self._s0
+            if t is not None and t._storage.version != self._v0:
+                self._modified_error()
+            if saved == 1:
+                return (t,)
+            u = self._s1
+            if u is not None and u._storage.version != self._v1:
+                self._modified_error()
+            return (t, u)
         if saved is _FREED:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (or to read the saved tensors of "
                 f"{self.name()} after backward freed them). Pass retain_graph=True to the first "
                 f"backward() or autograd.grad() call if you need to go through the graph again.")
-        if saved is None:
-            return ()
-        for i, (t, v) in enumerate(zip(saved, self._versions)):
+        for t, v in zip(saved, self._versions):
+            if t is not None and t._storage.version != v:
+                self._modified_error()
+        return saved
+
+    def _modified_error(self):
+        """Raise the error for the first saved tensor changed in place since it was saved."""
+        saved = self._saved
+        if saved.__class__ is int:
+            pairs = [(self._s0, self._v0)] if saved == 1 else [(self._s0, self._v0), (self._s1, self._v1)]
+        else:
+            pairs = zip(saved, self._versions)
+        for i, (t, v) in enumerate(pairs):
             if t is not None and t._storage.version != v:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an "
                     f"inplace operation: [{t._type_label()} {list(t._shape)}], saved tensor {i} of "
                     f"{self.name()}, is at version {t._storage.version}; expected version {v} instead. "
                     f"Hint: use out-of-place ops (or .clone()) on tensors that a later backward needs.")
-        return saved
 
     def output_alias(self, saved, output_nr: int = 0):
         """A saved output of this node as backward should use it: linked back to this
@@ -115,6 +174,7 @@ class Node:
         """Free the saved tensors (after a backward without ``retain_graph``)."""
         if self._saved is not None:
             self._saved = _FREED
+            self._s0 = self._s1 = None
 
     # ---- introspection ------------------------------------------------------
     def name(self) -> str:
@@ -190,7 +250,9 @@ class AccumulateGrad(Node):
         self._seq = next(_sequence)
         self._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None
         self.variable = variable
-        self._next = ()
+        self._arity = 0
+        self._n0 = self._n1 = self._nx = None
+        self._o0 = self._o1 = 0
         self._in_meta = ()
 
     def backward(self, grad):  # the engine accumulates; see engine.accumulate
@@ -225,7 +287,6 @@ def regenerate_view_fn(t):
     return node
 
 
-_NO_EDGE = (None, 0)
 _NO_META = (None, None)
 
 
@@ -233,8 +294,61 @@ def record(node: Node, inputs, out) -> None:
     """Connect ``node`` to the edges of ``inputs`` and make it ``out``'s ``grad_fn``
     (``out`` may be a tuple of outputs for multi-output nodes).
 
-    The node gets two flat tuples (see the module docstring): ``_next``, the edges, and
-    ``_in_meta``, each input's shape and dtype name (``None, None`` for a None input)."""
+    The node gets its edges (in its slots, see the module docstring) and ``_in_meta``,
+    each input's shape and dtype name (``None, None`` for a None input)."""
+    if out.__class__ is not tuple:
+        # one output and one or two tensor inputs (nearly every op): the slots set
+        # directly (``_edge``'s common cases inlined); anything else below
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            if a is not None:   # b may be None: a Python number operand (``x * 2.0``)
+                node._arity = 2
+                if not a._requires_grad:
+                    node._n0 = None
+                    node._o0 = 0
+                elif a._grad_fn is not None and a._base is None:
+                    node._n0 = a._grad_fn
+                    node._o0 = a._output_nr
+                else:
+                    node._n0, node._o0 = edge_of(a)
+                if b is None:
+                    node._n1 = None
+                    node._o1 = 0
+                    node._in_meta = (a._shape, a._dtype.name, None, None)
+                else:
+                    if not b._requires_grad:
+                        node._n1 = None
+                        node._o1 = 0
+                    elif b._grad_fn is not None and b._base is None:
+                        node._n1 = b._grad_fn
+                        node._o1 = b._output_nr
+                    else:
+                        node._n1, node._o1 = edge_of(b)
+                    node._in_meta = (a._shape, a._dtype.name, b._shape, b._dtype.name)
+                node._nx = None
+                node._seq = next(_sequence)
+                out._grad_fn = node
+                out._output_nr = 0
+                out._requires_grad = True
+                return
+        elif n == 1:
+            a = inputs[0]
+            if a is not None:
+                node._arity = 1
+                if a._grad_fn is not None and a._base is None:   # requires_grad: it has a grad_fn
+                    node._n0 = a._grad_fn
+                    node._o0 = a._output_nr
+                else:
+                    node._n0, node._o0 = edge_of(a)
+                node._n1 = node._nx = None
+                node._o1 = 0
+                node._in_meta = (a._shape, a._dtype.name)
+                node._seq = next(_sequence)
+                out._grad_fn = node
+                out._output_nr = 0
+                out._requires_grad = True
+                return
     edges = []
     metas = []
     add_edge, add_meta = edges.append, metas.append

@@ -32,6 +32,7 @@ import itertools
 import operator
 import sys
 
+from ..autograd import anomaly_mode
 from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, record
 from ..dtypes import bool_, combine_tiers, get_default_dtype, on_default_dtype_change, promote_types, scalar_dtype
@@ -125,10 +126,12 @@ class PointwiseNode(Node):
     save, in order: x/a/b and ``result``), ``save_codes`` (by which inputs need a
     gradient, what to save: for each name of ``saves``, True to keep it), ``attrs``
     (node attributes the formulas read, like ``alpha``, whose defaults are class
-    attributes). ``number``: the operand that was a Python number, as ``(name,
-    value)`` (None when all were tensors)."""
+    attributes). ``number``: the value of the operand that was a Python number (None
+    when all were tensors), ``_number_a``: whether that operand was ``a`` (else ``b``).
+    Two slots rather than a ``(name, value)`` tuple: one object fewer per node for the
+    cycle collector to visit when it rescans a live graph."""
 
-    __slots__ = ("number",)
+    __slots__ = ("number", "_number_a")
     saves = ()
     save_codes = {}
     attrs = ()
@@ -168,6 +171,23 @@ def _saved_expression(name, users, requires):
     return f"({value} if {' or '.join(conditions)} else None)"
 
 
+def _new_node_lines(saved) -> list:
+    """The source lines that make ``node``, a ``cls``, saving the expressions ``saved``
+    (none: it saves nothing): what ``Node.__init__`` and ``Node.save`` do, written out,
+    as recording runs for every op."""
+    lines = ["    node = new(cls)",
+             "    node._pre_hooks = node._hooks = None",
+             "    node._trace = anomaly_mode.creation_trace() if anomaly_mode.ENABLED else None"]
+    if not saved:
+        return lines + ["    node._saved = None"]
+    if len(saved) > 2:
+        return lines + [f"    node.save({', '.join(saved)})"]
+    for i, e in enumerate(saved):    # Node.save's slots for one or two tensors
+        lines += [f"    s = node._s{i} = {e}",
+                  f"    node._v{i} = s._storage.version if s is not None else 0"]
+    return lines + [f"    node._saved = {len(saved)}"]
+
+
 def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` for ``formulas`` (one per input of ``inputs``, None
     for an input that gets no gradient); ``defaults``: node attributes and their
@@ -188,7 +208,8 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
                         f"({', '.join(inputs)}), the result, nor a node attribute with a default")
     saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     users = {n: [i for i, a in enumerate(args) if n in a] for n in saves}
-    env = {"__name__": __name__, "record": record, **{f"F{i}": f for i, f in enumerate(formulas)}}
+    env = {"__name__": __name__, "record": record, "new": object.__new__, "anomaly_mode": anomaly_mode,
+           **{f"F{i}": f for i, f in enumerate(formulas)}}
     lines = ["def backward(self, g):"]
     if saves:
         nothing = (None,) * len(saves)   # what a node that saved nothing (none was needed) reads
@@ -197,12 +218,15 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
         lines.append("    result = self.output_alias(result) if result is not None else None")
     operands_saved = [n for n in saves if n != "result"]
     if operands_saved:
-        lines.append("    if self.number is not None:")
-        lines.append("        name, value = self.number")
-        lines += [f"        {n} = value if name == {n!r} else {n}" for n in operands_saved]
+        replaced = [(n, cond) for n, cond in (("a", "self._number_a"), ("b", "not self._number_a"))
+                    if n in operands_saved]
+        if replaced:
+            lines.append("    if self.number is not None:")
+            lines += [f"        if {cond}:\n            {n} = self.number" for n, cond in replaced]
     lines += [f"    {n} = self.{n}" for n in attrs if any(n in a for a in args)]
-    edges = ", ".join(f"e{i}, _" for i in range(len(formulas)))
-    lines.append(f"    {edges}, = self._next")   # the flat edges: node, output_nr per input
+    # the node of each input's edge (None: that input takes no gradient), from the slots
+    lines += [f"    e{i} = self._n{i}" if i < 2 else f"    e{i} = self._nx[{2 * (i - 2)}]"
+              for i in range(len(formulas))]
     grads = []
     for i, (f, a) in enumerate(zip(formulas, args)):
         if f is None:
@@ -215,23 +239,18 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     # recorders
     operand_list = ", ".join(inputs)
     requires = [f"{n}._requires_grad" for n in inputs]
-    saved = ", ".join(_saved_expression(n, users[n], requires) for n in saves)
-    lines += [f"def record_tensors(r, {operand_list}):",
-              "    node = cls()",
-              "    node.number = None"]
-    if saves:
-        lines.append(f"    node.save({saved},)")
-    lines += [f"    record(node, ({operand_list},), r)"]
+    saved = [_saved_expression(n, users[n], requires) for n in saves]
+    lines += [f"def record_tensors(r, {operand_list}):", *_new_node_lines(saved),
+              "    node.number = None",
+              f"    record(node, ({operand_list},), r)"]
     if inputs[0] == "a":
         # b a number: only a needs a gradient, and b is never saved (the node keeps the number)
         requires = [True, False]
         saved = [_saved_expression(n, users[n], requires) if n != "b" else "None" for n in saves]
-        lines += ["def record_number(r, a, b):",
-                  "    node = cls()",
-                  "    node.number = ('b', b)"]
-        if any(x != "None" for x in saved):
-            lines.append(f"    node.save({', '.join(saved)},)")
-        lines += [f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
+        lines += ["def record_number(r, a, b):", *_new_node_lines(saved if any(x != "None" for x in saved) else ()),
+                  "    node.number = b",
+                  "    node._number_a = False",
+                  f"    record(node, {'(a, None)' if len(inputs) == 2 else '(a,)'}, r)"]
     body = {"saves": saves, "attrs": attrs, "__module__": __name__,
             "save_codes": {needs: tuple(any(needs[i] for i in users[n]) for n in saves)
                            for needs in itertools.product((False, True), repeat=len(formulas))},
@@ -254,7 +273,11 @@ def record_pointwise(node_cls, r: Tensor, operands: dict, inputs: tuple, number=
     tensors; ``number`` the operand that is a Python number, as ``(name, value)``), set
     ``attrs`` on the node, and connect it to ``inputs`` (None for a number operand)."""
     node = node_cls()
-    node.number = number
+    if number is None:
+        node.number = None
+    else:
+        node.number = number[1]
+        node._number_a = number[0] == "a"
     for k, v in attrs.items():
         setattr(node, k, v)
     if node_cls.saves:

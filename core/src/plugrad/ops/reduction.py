@@ -58,8 +58,12 @@ def run_reduce(op: str, x: Tensor, axes: tuple, keepdim: bool, out_dtype=None) -
     """Call the reduce kernel; the result has the reduced (or keepdim) shape."""
     backend = x._backend
     od = out_dtype or x._dtype
-    kd_shape = reduced_shape(x._shape, axes, True)
-    shape = kd_shape if keepdim else reduced_shape(x._shape, axes, False)
+    if len(axes) == len(x._shape):   # every dim (axes are normalised and distinct): sum(), mean()...
+        kd_shape = (1,) * len(axes)
+        shape = kd_shape if keepdim else ()
+    else:
+        kd_shape = reduced_shape(x._shape, axes, True)
+        shape = kd_shape if keepdim else reduced_shape(x._shape, axes, False)
     arr = backend.empty(shape, od)
     kernel_out = arr if shape == kd_shape else backend.reshape(arr, kd_shape)
     if axes:
