@@ -378,8 +378,10 @@ def expand_to(input, shape: tuple) -> Tensor:
     reduction's gradient going back to its input's shape): the same view, without the
     argument checks."""
     shape_in = input._shape
+    if not shape_in:   # the gradient of a full reduction (a loss): every stride 0
+        return _view_of(input, shape, (0,) * len(shape), input._offset, ExpandBackward0)
     lead = len(shape) - len(shape_in)
-    strides = (0,) * lead + tuple(st if n == m else 0 for n, m, st in zip(shape_in, shape[lead:], input._strides))
+    strides = (0,) * lead + tuple([st if n == m else 0 for n, m, st in zip(shape_in, shape[lead:], input._strides)])
     return _view_of(input, shape, strides, input._offset, ExpandBackward0)
 
 

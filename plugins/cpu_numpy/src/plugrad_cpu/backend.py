@@ -26,6 +26,9 @@ from .rng import random_stream
 _NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
 _BF16 = np.dtype(ml_dtypes.bfloat16)
 _F32 = np.dtype(np.float32)
+_ndarray = np.ndarray
+#: the dtypes NumPy computes itself (all but bfloat16): a kernel whose arrays all have one needs no widening
+_NATIVE = frozenset(d for d in _NP.values() if d != _BF16)
 # PyTorch does not warn on overflow, 0/0 or log(0). NumPy's floating-point warnings
 # are attributed to the calling frame, so this filter silences exactly the ones raised
 # by this module's kernel calls, at no cost on the per-op path.
@@ -219,9 +222,13 @@ class NumpyBackend(Backend):
         if 0 in shape:  # nothing is read: the offset and strides may lie past the end of the storage
             return np.ndarray(shape, base.dtype, buffer=base, strides=(0,) * len(shape))
         # a dim of size 1 never moves by its stride: NumPy gets 0 there, so that a huge one
-        # (PyTorch accepts any) stays within NumPy's byte range
-        return np.ndarray(shape, base.dtype, buffer=base, offset=offset * isz,
-                          strides=tuple(s * isz if n != 1 else 0 for n, s in zip(shape, strides)))
+        # (PyTorch accepts any) stays within NumPy's byte range. The arguments are positional
+        # (shape, dtype, buffer, offset, strides): NumPy parses keywords here at twice the cost
+        # of the view itself, which small tensors pay on every view and expand
+        if len(shape) == 1:
+            return _ndarray(shape, base.dtype, base, offset * isz, (strides[0] * isz if shape[0] != 1 else 0,))
+        return _ndarray(shape, base.dtype, base, offset * isz,
+                        tuple([s * isz if n != 1 else 0 for n, s in zip(shape, strides)]))
 
     def reshape(self, array, shape):
         return array.reshape(shape)
@@ -292,14 +299,16 @@ class NumpyBackend(Backend):
                 and a.__class__ is np.ndarray and a.dtype in _POW_DTYPES:
             _pow_by_products(a, b, out)
             return
-        if out.dtype == _BF16 or a.__class__ is np.ndarray and a.dtype == _BF16 \
-                or b.__class__ is np.ndarray and b.dtype == _BF16:
-            a, b = _widen(a), _widen(b)
-            if out.dtype == _BF16:
-                wide = np.empty(out.shape, _F32)
-                _BINARY[op](a, b, out=wide)
-                np.copyto(out, wide, casting="unsafe")
-                return
+        if out.dtype in _NATIVE and (a.__class__ is not np.ndarray or a.dtype in _NATIVE) \
+                and (b.__class__ is not np.ndarray or b.dtype in _NATIVE):
+            _BINARY[op](a, b, out=out)
+            return
+        a, b = _widen(a), _widen(b)   # bfloat16 somewhere: computed in float32
+        if out.dtype == _BF16:
+            wide = np.empty(out.shape, _F32)
+            _BINARY[op](a, b, out=wide)
+            np.copyto(out, wide, casting="unsafe")
+            return
         _BINARY[op](a, b, out=out)
 
     def where(self, cond, a, b, out):
