@@ -247,12 +247,22 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
         k = node._arity   # node._next, without the property call for one or two inputs
         edges = (node._n0, node._o0, node._n1, node._o1) if k == 2 else (node._n0, node._o0) if k == 1 \
             else node._next
+        metas = None   # set when the gradients below still need call_node's checks (its common case inlined)
         if (needed is not None and node not in needed) or (buffer[0] is None and _all_none(buffer)):
             grads = (None,) * (len(edges) // 2)
         else:
-            grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer, edges)
-            if node._hooks:
-                grads = _apply_hooks(node, grads, buffer, len(edges) // 2)
+            if anomaly or node._hooks:
+                grads = _call_with_anomaly(node, buffer) if anomaly else call_node(node, buffer, edges)
+                if node._hooks:
+                    grads = _apply_hooks(node, grads, buffer, len(edges) // 2)
+            else:
+                grads = node.backward(*buffer)
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
+                metas = node._in_meta
+                if 2 * len(grads) != len(metas):
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(metas) // 2}, got {len(grads)})")
             if not retain_graph and node._saved is not None:
                 # only nodes that ran: a later backward may still use the others (Node.release)
                 node._saved = _FREED
@@ -261,6 +271,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
         for g in grads:
             nxt = edges[j]
             if nxt is not None:
+                if metas is not None and g is not None and (g._shape != metas[j] or g._dtype.name != metas[j + 1]):
+                    g = _adjusted(node, j >> 1, g, metas[j], metas[j + 1])
                 if direct_leaves and nxt.__class__ is AccumulateGrad and not nxt._pre_hooks \
                         and not nxt.variable._hooks:
                     if g is not None:
