@@ -34,7 +34,7 @@ import sys
 
 from ..autograd import anomaly_mode
 from ..autograd.grad_mode import STATE
-from ..autograd.graph import Node, record
+from ..autograd.graph import Node, edge_of, next_sequence_number, record
 from ..dtypes import bool_, combine_tiers, get_default_dtype, on_default_dtype_change, promote_types, scalar_dtype
 from ..layout import broadcast_shapes
 from ..tensor import Tensor, make
@@ -188,6 +188,28 @@ def _new_node_lines(saved) -> list:
     return lines + [f"    node._saved = {len(saved)}"]
 
 
+def _edge_lines(inputs) -> list:
+    """The source lines that connect ``node`` to the edges of one or two tensor operands
+    and make it the grad_fn of ``r``, a fresh result (``output_nr`` 0 already): what
+    ``record`` does for them, written out, as it runs for every recorded op. The
+    recorders are called only when an operand requires a gradient (with one operand,
+    that one: it has a grad_fn or is a leaf)."""
+    lines = [f"    node._arity = {len(inputs)}"]
+    for i, n in enumerate(inputs):
+        test = "if" if len(inputs) == 1 else "elif"
+        if len(inputs) > 1:
+            lines += [f"    if not {n}._requires_grad:", f"        node._n{i} = None", f"        node._o{i} = 0"]
+        lines += [f"    {test} {n}._grad_fn is not None and {n}._base is None:",
+                  f"        node._n{i} = {n}._grad_fn", f"        node._o{i} = {n}._output_nr",
+                  "    else:", f"        node._n{i}, node._o{i} = edge_of({n})"]
+    if len(inputs) == 1:
+        lines += ["    node._n1 = None", "    node._o1 = 0"]
+    meta = ", ".join(f"{n}._shape, {n}._dtype.name" for n in inputs)
+    return lines + [f"    node._in_meta = ({meta})", "    node._nx = None",
+                    "    node._seq = next_sequence_number()",   # after the nodes of the operands' edges
+                    "    r._grad_fn = node", "    r._requires_grad = True"]
+
+
 def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     """The ``grad_fn`` class ``name`` for ``formulas`` (one per input of ``inputs``, None
     for an input that gets no gradient); ``defaults``: node attributes and their
@@ -208,7 +230,8 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
                         f"({', '.join(inputs)}), the result, nor a node attribute with a default")
     saves = tuple(n for n in (*inputs, "result") if any(n in a for a in args))
     users = {n: [i for i, a in enumerate(args) if n in a] for n in saves}
-    env = {"__name__": __name__, "record": record, "new": object.__new__, "anomaly_mode": anomaly_mode,
+    env = {"__name__": __name__, "record": record, "edge_of": edge_of, "next_sequence_number": next_sequence_number,
+           "new": object.__new__, "anomaly_mode": anomaly_mode,
            **{f"F{i}": f for i, f in enumerate(formulas)}}
     lines = ["def backward(self, g):"]
     if saves:
@@ -242,7 +265,7 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     saved = [_saved_expression(n, users[n], requires) for n in saves]
     lines += [f"def record_tensors(r, {operand_list}):", *_new_node_lines(saved),
               "    node.number = None",
-              f"    record(node, ({operand_list},), r)"]
+              *(_edge_lines(inputs) if len(inputs) <= 2 else [f"    record(node, ({operand_list},), r)"])]
     if inputs[0] == "a":
         # b a number: only a needs a gradient, and b is never saved (the node keeps the number)
         requires = [True, False]
