@@ -246,7 +246,7 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (a vector-Jacobian
         product with ``gradient`` when self is not a scalar)."""
-        ops.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        ops.backward(self, gradient, retain_graph, create_graph, inputs)   # by position: no keyword parsing
 
     def detach(self):
         """The same data, cut from the graph (shares storage and version counter)."""

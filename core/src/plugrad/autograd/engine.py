@@ -60,7 +60,7 @@ def _adjusted(node, i, g, shape, dtype_name):
     """``g`` summed down to its input's shape and cast to its dtype, after checking that
     the shape it has can be summed to that shape."""
     if g._shape != shape:
-        if not _sums_to(g._shape, shape):
+        if shape and not _sums_to(g._shape, shape):   # anything sums to a 0-d input's ()
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
                                f"{list(g._shape)} but expected shape compatible with {list(shape)}")
         g = ops.sum_to(g, shape)  # through the table: the ops sit above the engine (in-place ops call it)

@@ -171,11 +171,16 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:
     if not od.is_floating_point:
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {input._dtype.name.capitalize()}")
-    axes = reduce_axes(dim, len(input._shape), "mean")
-    n = 1
-    for a in axes:
-        n *= input._shape[a]
-    x = cast(input, od)
+    if dim is None:   # loss.mean(): every dim, n the number of elements
+        axes = _LEADING_AXES[len(input._shape)] if len(input._shape) < len(_LEADING_AXES) \
+            else tuple(range(len(input._shape)))
+        n = numel(input._shape)
+    else:
+        axes = reduce_axes(dim, len(input._shape), "mean")
+        n = 1
+        for a in axes:
+            n *= input._shape[a]
+    x = input if od is input._dtype else cast(input, od)
     r = run_reduce("sum", x, axes, keepdim)
     r._backend.binary("div", r._a, float(n) if n else float("nan"), r._a)
     if STATE.enabled and input._requires_grad:
