@@ -159,14 +159,18 @@ def _commit(pending: dict, create_graph: bool) -> None:
     everything that can fail runs before the first leaf changes, except the
     in-place additions into existing ``.grad`` tensors, which go first."""
     fresh = []
+    adds = False   # whether some leaf adds in place into the .grad it has
     for var, grad in pending.values():
         if var._grad is None:
             fresh.append((var, grad if create_graph or _unshared(grad) else _private_copy(grad)))
         elif create_graph:
             fresh.append((var, var._grad + grad))
-    for var, grad in pending.values():
-        if var._grad is not None and not create_graph:
-            var._grad.add_(grad.detach())
+        else:
+            adds = True
+    if adds:
+        for var, grad in pending.values():
+            if var._grad is not None:
+                var._grad.add_(grad.detach())
     for var, grad in fresh:
         var._grad = grad
 
@@ -282,8 +286,12 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, accumulate_into
                 else:
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * nxt.n_outputs
                         push(waiting, (-nxt._seq, nxt))
+                        if nxt.n_outputs == 1:   # the first gradient of a one-output node is its buffer
+                            buffers[nxt] = [g]
+                            j += 2
+                            continue
+                        buf = buffers[nxt] = [None] * nxt.n_outputs
                     if g is not None:
                         nr = edges[j + 1]
                         old = buf[nr]
