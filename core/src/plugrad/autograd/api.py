@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..creation import empty, zeros_like
 from ..ops.join import stack
 from ..optable import ops
-from ..tensor import Tensor, make
+from ..tensor import Tensor, empty_like_layout
 from .engine import accumulate, run_backward
 from .graph import edge_of
 
@@ -27,9 +27,8 @@ def _tensors(x, name):
 
 def _ones_like(out):
     """The implicit gradient of a scalar output (a fresh tensor of ones)."""
-    backend = out._backend
-    g = make(backend, backend.empty(out._shape, out._dtype), out._shape, out._dtype)
-    backend.fill(g._a, 1.0)
+    g = empty_like_layout(out._backend, out._shape, out._dtype)
+    g._backend.fill(g._a, 1.0)
     return g
 
 

@@ -37,7 +37,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.graph import Node, edge_of, next_sequence_number, record
 from ..dtypes import bool_, combine_tiers, get_default_dtype, on_default_dtype_change, promote_types, scalar_dtype
 from ..layout import broadcast_shapes
-from ..tensor import Tensor, make
+from ..tensor import Tensor, empty_like_layout, make
 from .dispatch import as_operand, cast, check_same_device, write_out
 from .declare import declare
 
@@ -498,10 +498,8 @@ def unary(name, kernel=None, *, grad=None, result="same", check=None, node=None,
         dt = input._dtype
         cd, od = plans.get(dt) or spec.plan(input)
         backend = input._backend
-        shape = input._shape
-        arr = backend.empty(shape, od)
-        backend.unary(kernel, input._a if dt is cd else cast(input, cd)._a, arr)
-        r = make(backend, arr, shape, od)
+        r = empty_like_layout(backend, input._shape, od)
+        backend.unary(kernel, input._a if dt is cd else cast(input, cd)._a, r._a)
         if node_cls is not None and input._requires_grad and STATE.enabled:
             node_cls.record_tensors(r, input)
         return r if out is None else write_out(out, r, name)
@@ -534,10 +532,9 @@ def _binary_function(name, spec, as_operator):
                     sa, sb = input._shape, other._shape
                     shape = sa if sa == sb else broadcast_shapes(sa, sb)
                     backend = input._backend
-                    arr = backend.empty(shape, od)
+                    r = empty_like_layout(backend, shape, od)
                     backend.binary(kernel, input._a if da is cd else cast(input, cd)._a,
-                                   other._a if db is cd else cast(other, cd)._a, arr)
-                    r = make(backend, arr, shape, od)
+                                   other._a if db is cd else cast(other, cd)._a, r._a)
                     if node_cls is not None and (input._requires_grad or other._requires_grad) and STATE.enabled:
                         node_cls.record_tensors(r, input, other)
                     return r if out is None else write_out(out, r, name)
@@ -546,10 +543,8 @@ def _binary_function(name, spec, as_operator):
                 if plan is not None and plan[2] is None:
                     cd, od = plan[0], plan[1]
                     backend = input._backend
-                    shape = input._shape
-                    arr = backend.empty(shape, od)
-                    backend.binary(kernel, input._a if input._dtype is cd else cast(input, cd)._a, cd._py(other), arr)
-                    r = make(backend, arr, shape, od)
+                    r = empty_like_layout(backend, input._shape, od)
+                    backend.binary(kernel, input._a if input._dtype is cd else cast(input, cd)._a, cd._py(other), r._a)
                     if node_cls is not None and input._requires_grad and STATE.enabled:
                         number_node.record_number(r, input, other)
                     return r if out is None else write_out(out, r, name)

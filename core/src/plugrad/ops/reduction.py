@@ -11,7 +11,7 @@ from ..creation import arange, eye, zeros
 from ..dtypes import bool_, dtype as dtype_, int64, uint8
 from ..layout import normalize_dim, numel, reduced_shape
 from ..optable import ops
-from ..tensor import Tensor, make
+from ..tensor import Tensor, empty_like_layout, make
 from .checks import check_bool, check_dim, check_floating, check_int, check_tensor
 from .dispatch import ALL_DIMS, cast, write_out
 from .elementwise import exp, log, where
@@ -64,13 +64,13 @@ def run_reduce(op: str, x: Tensor, axes: tuple, keepdim: bool, out_dtype=None) -
     else:
         kd_shape = reduced_shape(x._shape, axes, True)
         shape = kd_shape if keepdim else reduced_shape(x._shape, axes, False)
-    arr = backend.empty(shape, od)
-    kernel_out = arr if shape == kd_shape else backend.reshape(arr, kd_shape)
+    r = empty_like_layout(backend, shape, od)
+    kernel_out = r._a if shape == kd_shape else backend.reshape(r._a, kd_shape)
     if axes:
         backend.reduce(op, x._a, axes, kernel_out)
     else:
         backend.copy(x._a, kernel_out)
-    return make(backend, arr, shape, od)
+    return r
 
 
 def _expand_back(g: Tensor, in_shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
@@ -96,10 +96,10 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     if not STATE.enabled:
         # no double backward being recorded: one kernel straight into the target shape
         backend = g._backend
-        arr = backend.empty(shape, g._dtype)
+        r = empty_like_layout(backend, shape, g._dtype)
         kd_shape = (1,) * lead + shape if lead else shape
-        backend.reduce("sum", g._a, axes, arr if kd_shape == shape else backend.reshape(arr, kd_shape))
-        return make(backend, arr, shape, g._dtype)
+        backend.reduce("sum", g._a, axes, r._a if kd_shape == shape else backend.reshape(r._a, kd_shape))
+        return r
     r = sum(g, axes, keepdim=True)
     return r.reshape(shape) if r._shape != shape else r
 
