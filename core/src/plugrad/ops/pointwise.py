@@ -236,7 +236,19 @@ def node_class(name: str, formulas, inputs=("a", "b"), defaults=None, doc=None):
     lines = ["def backward(self, g):"]
     if saves:
         nothing = (None,) * len(saves)   # what a node that saved nothing (none was needed) reads
-        lines.append(f"    {', '.join(saves)}, = self.saved_tensors or {nothing}")
+        if len(saves) <= 2:
+            # the recorders keep one or two tensors in the slots (Node.save): read there, with
+            # saved_tensors' version check written out; anything else (freed, nothing saved)
+            # goes through saved_tensors and its errors
+            lines.append(f"    if self._saved == {len(saves)}:")
+            for i, n in enumerate(saves):
+                lines += [f"        {n} = self._s{i}",
+                          f"        if {n} is not None and {n}._storage.version != self._v{i}:",
+                          "            self._modified_error()"]
+            lines.append("    else:")
+            lines.append(f"        {', '.join(saves)}, = self.saved_tensors or {nothing}")
+        else:
+            lines.append(f"    {', '.join(saves)}, = self.saved_tensors or {nothing}")
     if "result" in saves:
         lines.append("    result = self.output_alias(result) if result is not None else None")
     operands_saved = [n for n in saves if n != "result"]
