@@ -26,7 +26,7 @@ from .rng import random_stream
 _NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
 _BF16 = np.dtype(ml_dtypes.bfloat16)
 _F32 = np.dtype(np.float32)
-_ndarray = np.ndarray
+_ndarray, _np_empty = np.ndarray, np.empty
 #: the dtypes NumPy computes itself (all but bfloat16): a kernel whose arrays all have one needs no widening
 _NATIVE = frozenset(d for d in _NP.values() if d != _BF16)
 # PyTorch does not warn on overflow, 0/0 or log(0). NumPy's floating-point warnings
@@ -191,14 +191,13 @@ class NumpyBackend(Backend):
 
     # ---- memory ----------------------------------------------------------------
     def empty(self, shape, dtype):
-        np_dtype = _NP[dtype]
-        nbytes = np_dtype.itemsize
+        nbytes = dtype.itemsize
         for n in shape:
             nbytes *= n
         try:
             if nbytes < self._cached_from:
-                return np.empty(shape, np_dtype)
-            return self.buffers.array(nbytes, shape, np_dtype)
+                return _np_empty(shape, _NP[dtype])
+            return self.buffers.array(nbytes, shape, _NP[dtype])
         except MemoryError:
             raise OutOfMemoryError(f"cpu: cannot allocate {nbytes} bytes for a {dtype.name} tensor of shape "
                                    f"{list(shape)}: not enough memory") from None
