@@ -454,25 +454,6 @@ def make_view(src: Tensor, shape: tuple, strides: tuple, offset: int) -> Tensor:
 
 
 def empty_like_layout(backend, shape: tuple, dtype) -> Tensor:
-    """A new uninitialised contiguous tensor on ``backend``: ``make`` over
-    ``backend.empty``, written out (one call fewer on the path of every op that
-    computes into a new tensor)."""
-    t = _new_object(Tensor)
-    t._a = array = backend.empty(shape, dtype)
-    t._shape = shape
-    t._strides = contiguous_strides(shape)
-    t._offset = 0
-    t._dtype = dtype
-    t._backend = backend
-    storage = t._storage = _new_object(Storage)
-    storage.base = array
-    storage.version = 0
-    t._base = None
-    t._requires_grad = False
-    t._grad = None
-    t._grad_fn = None
-    t._output_nr = 0
-    t._acc = None
-    t._retains_grad = False
-    t._hooks = None
-    return t
+    """A new uninitialised contiguous tensor on ``backend`` (what every op that computes
+    into a new tensor starts from)."""
+    return make(backend, backend.empty(shape, dtype), shape, dtype)

@@ -23,15 +23,13 @@ that the unfused kernels could not run either (an op a dtype lacks), raises
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pyopencl as cl
 
-from .errors import KernelBuildError
 from .kernels.ctype import CTYPES, convert
 from .kernels.ops import binary_expr, helpers, unary_expr
-from .runtime import BUILD_OPTIONS, KernelInfo
+from .runtime import KernelInfo, build_program
 
 #: built kernels kept; the cache is emptied beyond this (a replayed program is rebuilt once)
 MAX_KERNELS = 512
@@ -230,14 +228,7 @@ class FusedKernels:
         except Unfusable:
             self._remember(key, Unfusable)
             raise
-        prg = cl.Program(self.rt.ctx, src.source)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", cl.CompilerWarning)
-                prg.build(options=list(BUILD_OPTIONS))
-        except cl.Error as exc:
-            raise KernelBuildError(f"{self.rt.label()}: building a fused elementwise kernel failed", str(exc),
-                                   src.source) from exc
+        prg = build_program(self.rt.ctx, src.source, f"{self.rt.label()}: building a fused elementwise kernel failed")
         knl = cl.Kernel(prg, "fused")
         argtypes = [None if layout != "c" else np.dtype(idx.np)]
         argtypes += [None, np.dtype(idx.np)] * len(src.arrays)

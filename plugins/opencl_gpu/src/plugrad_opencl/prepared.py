@@ -38,7 +38,7 @@ from .fused import _tagged
 from .kernels.common import structs
 from .kernels.ctype import CTYPES
 from .kernels.ops import helpers
-from .runtime import BUILD_OPTIONS, LAUNCHES_PER_MARK
+from .runtime import LAUNCHES_PER_MARK, build_program
 
 #: the backend methods whose kernels are captured (the others are called at replay)
 CAPTURED = frozenset({"copy", "fill", "unary", "binary", "where", "fused_elementwise", "reduce", "arg_reduce",
@@ -206,14 +206,11 @@ class Graphs:
         source, args = _GraphSource(self.backend, group).result()
         prg = self._built.get(source)
         if prg is None:
-            prg = cl.Program(self.backend.rt.ctx, source)
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", cl.CompilerWarning)
-                    prg.build(options=list(BUILD_OPTIONS))
-            except cl.Error as exc:
-                warnings.warn(str(KernelBuildError(f"{self.backend._label()}: building a graph kernel failed; its "
-                                                   f"launches run one by one", str(exc), source)), stacklevel=2)
+                prg = build_program(self.backend.rt.ctx, source, f"{self.backend._label()}: building a graph kernel "
+                                    f"failed; its launches run one by one")
+            except KernelBuildError as exc:
+                warnings.warn(str(exc), stacklevel=2)
                 prg = False
             if len(self._built) >= MAX_GRAPHS:
                 self._built.clear()

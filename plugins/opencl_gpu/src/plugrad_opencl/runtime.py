@@ -43,6 +43,18 @@ _MAX_MARKS = 4
 _MAX_CONSTANTS = 4096
 
 
+def build_program(ctx, source: str, what: str):
+    """``source`` built for ``ctx`` with the project's options, the compiler's warnings
+    silenced (PoCL warns about code the generators write on purpose); a failure is a
+    ``KernelBuildError`` whose message starts with ``what``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cl.CompilerWarning)
+            return cl.Program(ctx, source).build(options=list(BUILD_OPTIONS))
+    except cl.Error as exc:
+        raise KernelBuildError(what, str(exc), source) from exc
+
+
 class Runtime:
     """Context, queue, pool and transfers of one device. ``label()`` names the device
     in error messages (``opencl:0 (device name)``)."""
@@ -171,16 +183,9 @@ class Library:
 
     def build(self):
         if self._program is None:
-            prg = cl.Program(self.rt.ctx, self.source)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", cl.CompilerWarning)
-                    prg.build(options=list(BUILD_OPTIONS))
-            except cl.Error as exc:
-                raise KernelBuildError(
-                    f"{self.rt.label()}: building the OpenCL program of the {self.dtype_name} kernels "
-                    f"({self.idx.c} indices) failed", str(exc), self.source) from exc
-            self._program = prg
+            self._program = build_program(
+                self.rt.ctx, self.source, f"{self.rt.label()}: building the OpenCL program of the "
+                f"{self.dtype_name} kernels ({self.idx.c} indices) failed")
         return self._program
 
     def has(self, name: str) -> bool:
