@@ -7,6 +7,8 @@ itself is PyTorch's (argument errors, ``OptimizedModule``), torch is the oracle.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch as real_torch
 from hypothesis import given, strategies as st
@@ -302,6 +304,75 @@ def test_fused_grouping_is_bit_equal_to_unfused(device, monkeypatch):
     assert "fused_elementwise" in g.replay_sources[0]
     for (a, b), (c, d) in zip(want, got):
         assert _same(a, c) and _same(b, d)
+
+
+def _sgd_with_zeroing(device):
+    """The seeds' manual SGD step: two weights of different shapes, both updated, then
+    both gradients zeroed (each zeroing comes after the other weight's update)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(16, 32, generator=gen).to(device)
+    w1 = torch.randn(32, 24, generator=gen).to(device).requires_grad_()
+    w2 = torch.randn(24, 8, generator=gen).to(device).requires_grad_()
+
+    def step():
+        nonlocal w1, w2
+        loss = x.mm(w1).clamp(min=0).mm(w2).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= 1e-3 * w1.grad
+            w2 -= 1e-3 * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss
+    return step, (w1, w2)
+
+
+def test_fused_update_takes_the_later_gradient_zeroing(device, monkeypatch):
+    """A fused group passes over steps it cannot take (the other weight's update) and
+    takes the zeroing of its gradient: one program updates the weight and zeroes the
+    gradient, and the weights, gradients and losses are eager's bits."""
+    eager, weights = _sgd_with_zeroing(device)
+    want = [eager() for _ in range(5)]
+    monkeypatch.setattr(type(weights[0]._backend), "fuses_elementwise", True)
+    monkeypatch.setattr(type(weights[0]._backend), "fusion_min_bytes", 0)
+    step, compiled_weights = _sgd_with_zeroing(device)
+    g = torch.compile(step)
+    got = [g() for _ in range(5)]
+    assert g.stats.replays == 3
+    steady = g.replay_sources[-1]
+    assert not re.search(r"_fill\d+\(_v\d+, 0\.0\)", steady), steady      # no zeroing of a gradient alone
+    assert steady.count("0.001, ") == 2, steady                             # each update in one program
+    assert all(_same(a, b) for a, b in zip(want, got))
+    for a, b in zip(weights, compiled_weights):
+        assert _same(a, b) and _same(a.grad, b.grad) and not b.grad.any()
+
+
+def test_a_group_never_moves_past_a_step_that_touches_its_buffers(device, monkeypatch):
+    """Steps passed over keep their order with every later step touching what they
+    touched: the in-place write into ``t`` (another shape) comes between two steps of
+    the chain that read ``t``, and a reduction reads the chain's first value."""
+    x = torch.linspace(-2, 2, 12, device=device)
+    t = torch.ones(12, device=device)
+    other = torch.zeros(3, device=device)
+
+    def f():
+        a = x * 2.0
+        other.add_(1.0)                 # another shape: passed over
+        b = a + t                       # reads t before the write below
+        t.mul_(3.0)                     # writes t in place: joins or not, the order holds
+        s = a.sum()                     # a reduction of a: passed over
+        c = b * t + s
+        return a, b, c
+    want = [f() for _ in range(3)]
+    monkeypatch.setattr(type(x._backend), "fuses_elementwise", True)
+    monkeypatch.setattr(type(x._backend), "fusion_min_bytes", 0)
+    t.fill_(1.0)
+    other.zero_()
+    g = torch.compile(f)
+    got = [g() for _ in range(3)]
+    for w, r in zip(want, got):
+        assert all(_same(p, q) for p, q in zip(w, r))
+    assert _same(t, torch.full((12,), 27.0, device=device)) and _same(other, torch.full((3,), 3.0, device=device))
 
 
 def test_rebinding_a_tensors_data_runs_eagerly(device):

@@ -351,7 +351,8 @@ class Backend(abc.ABC):
         ``program`` is a tuple of steps; step ``i`` writes register ``len(inputs) + i``
         (registers ``0 .. len(inputs) - 1`` are the inputs). A step is one of
         ``("unary", op, (a,), dtype)``, ``("binary", op, (a, b), dtype)``,
-        ``("where", None, (c, a, b), dtype)`` or ``("copy", None, (a,), dtype)`` (a cast),
+        ``("where", None, (c, a, b), dtype)`` or ``("copy", None, (a,), dtype)`` (a cast;
+        of a scalar register, a ``fill`` with that scalar),
         where ``op`` is a name of :data:`UNARY_OPS` / :data:`BINARY_OPS`, ``a``/``b``/``c``
         are register indices, and ``dtype`` is the dtype of the step's result (the dtype
         the unfused kernel's ``out`` would have). The operands of a step obey the
@@ -362,7 +363,9 @@ class Backend(abc.ABC):
 
         Contract: the results are bit-identical to running the steps one by one with the
         unfused kernels, each intermediate rounded to its step's dtype, so that a compiled
-        program gives eager's bits. This default is exactly that loop: intermediates not
+        program gives eager's bits. One freedom: where a step meets two NaNs of different
+        bits, either may come out (IEEE 754 leaves it open; a compiler may swap the operands
+        of a commutative operation). This default is exactly that loop: intermediates not
         written out go to temporaries from ``empty``. A device that evaluates the whole
         program in one pass overrides it and sets :attr:`fuses_elementwise`."""
         regs = list(inputs)
@@ -381,6 +384,8 @@ class Backend(abc.ABC):
                 self.unary(op, vals[0], out)
             elif kind == "where":
                 self.where(vals[0], vals[1], vals[2], out)
+            elif kind == "copy" and isinstance(vals[0], (bool, int, float)):
+                self.fill(out, vals[0])
             elif kind == "copy":
                 self.copy(vals[0], out)
             else:

@@ -8,7 +8,9 @@ elementwise steps (unary ops, binary ops with arrays and Python scalars, compari
 strided inputs and several outs, some strided. The device's ``fused_elementwise`` must
 write exactly the bits that the default (``plugrad.extend.Backend.fused_elementwise``,
 the unfused kernels step by step) writes on the same device: the contract that lets
-``plugrad.compile`` fuse a chain and still give eager's bits.
+``plugrad.compile`` fuse a chain and still give eager's bits. One freedom: where an
+operation meets two NaNs of different bits, which of them comes out (see
+:func:`_nans_alike`).
 
 Arrays are made and read through the kernel interface itself (``from_bytes``, ``view``,
 ``to_bytes``): the check exercises a kernel, not an op.
@@ -257,12 +259,32 @@ def run_fused(ctx, op, dtype, sample):
     want, got = fresh_outs(), fresh_outs()
     Backend.fused_elementwise(backend, program, inputs, [(r, a) for r, a in want])
     backend.fused_elementwise(program, inputs, [(r, a) for r, a in got])
-    for (reg, w), (_, g) in zip(want, got):
+    dtypes = [program[reg - len(inputs)][3].name for reg, _ in want]
+    for (reg, w), (_, g), dtype_name in zip(want, got, dtypes):
         wb, gb = backend.to_bytes(w), backend.to_bytes(g)
-        if wb != gb:
+        if wb != gb and _nans_alike(wb, dtype_name) != _nans_alike(gb, dtype_name):
             raise Mismatch(f"fused_elementwise wrote other bits than the unfused kernels for register {reg} "
                            f"of the program {program} (inputs {[type(x).__name__ for x in inputs]}, shape "
                            f"{sample.shape}, layouts {sample.inputs}): expected {wb.hex()}, got {gb.hex()}")
+
+
+#: (unsigned type, exponent mask, fraction mask) of each float dtype's bit pattern
+_FLOAT_BITS = {"float64": (np.uint64, 0x7FF0000000000000, 0x000FFFFFFFFFFFFF),
+               "float32": (np.uint32, 0x7F800000, 0x007FFFFF),
+               "float16": (np.uint16, 0x7C00, 0x03FF), "bfloat16": (np.uint16, 0x7F80, 0x007F)}
+
+
+def _nans_alike(data: bytes, dtype_name: str) -> bytes:
+    """The bytes with every NaN of a float dtype made the same NaN. Which NaN comes out of
+    an operation on two NaNs of different bits (sign, payload) is left open by IEEE 754,
+    and a compiler or a SIMD loop may take either operand's: the contract is every other
+    bit."""
+    if dtype_name not in _FLOAT_BITS:
+        return data
+    utype, exponent, fraction = _FLOAT_BITS[dtype_name]
+    bits = np.frombuffer(data, utype).copy()
+    bits[((bits & utype(exponent)) == exponent) & ((bits & utype(fraction)) != 0)] = exponent | fraction
+    return bits.tobytes()
 
 
 def _strategy(ctx, op, dtype):

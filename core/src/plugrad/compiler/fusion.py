@@ -2,15 +2,20 @@
 
 Only for a backend whose ``fuses_elementwise`` is True (the contract is in
 ``Backend.fused_elementwise``: bit-identical to the unfused kernels). A group is a run
-of consecutive ``unary``/``binary``/``where``/``copy`` calls on one backend whose outs are
+of ``unary``/``binary``/``where``/``copy``/``fill`` calls on one backend whose outs are
 whole buffers of one shape (new ones, or a parameter's, an optimizer state's: in-place
 updates join the chain that computes them). Within a group, a value written by one step and read by a
 later one is a register; a buffer is written to memory only when something outside
 the group may read it (a later step, a view, the caller, an external tensor).
 
-A group stops before a step that would make registers and memory disagree: a read of
-another view of a buffer the group wrote, or a write into a buffer the group read
-through another view. An allocation inside a run (a per-call ``empty``) moves before
+A ``fill`` of a whole buffer joins as a ``copy`` of its scalar: zeroing a gradient
+after the update that read it costs no pass of its own.
+
+A group does not take a step that would make registers and memory disagree (a read of
+another view of a buffer the group wrote, a write into a buffer the group read through
+another view) or that computes another shape: it passes over it, and over any other
+kernel, and later steps that touch none of the storages the passed steps reference still
+join (see :func:`_grow`). An allocation inside a run (a per-call ``empty``) moves before
 the group; anything else (a view made per call) ends the group.
 """
 
@@ -31,33 +36,63 @@ def fuse(events: list, rec, backends: list, escaping: set) -> list:
             for k in _refs(item[2]) + _refs(list(item[3].values())):
                 uses.setdefault(rec.root[k], set()).add(i)
     viewed = {rec.root[k] for k, d in enumerate(rec.slots) if rec.root[k] != k}
-    out, i, n = [], 0, len(events)
-    while i < n:
-        group, hoisted, j = _Group(rec, backends), [], i
-        while j < n:
-            kind, item = events[j]
-            if kind == "slot":
-                if rec.slots[item][0] == "empty":
-                    hoisted.append(events[j])
-                    j += 1
-                    continue
-                break
-            if not group.accept(item):
-                break
-            group.index.append(j)
-            j += 1
-        if len(group.steps) >= 2:
-            out += hoisted
-            out.append(("step", group.emit(uses, viewed, escaping)))
-            i = j
-        else:
-            out.append(events[i])
-            i += 1
+    out = []
+    pending = list(enumerate(events))   # (index in ``events``, event): a group's index is the first
+    while pending:
+        group = _Group(rec, backends)
+        end = _grow(group, pending, rec)
+        if end is None:
+            out.append(pending[0][1])
+            del pending[0]
+            continue
+        inside = set(group.index)
+        passed = [pending[k] for k in range(end) if pending[k][0] not in inside]
+        out += [e for _, e in passed if e[0] == "slot"]                  # allocations before the group
+        out.append(("step", group.emit(uses, viewed, escaping)))
+        pending = [p for p in passed if p[1][0] == "step"] + pending[end:]   # what it passed over, after it
     return out
 
 
+#: how many events past its start a group looks for more steps
+_LOOKAHEAD = 32
+
+
+def _grow(group, pending: list, rec):
+    """Add to ``group`` the steps of ``pending`` (``(index, event)`` pairs) from the first on
+    that it can take; return the position after its last step, or None when it took fewer
+    than two.
+
+    A step the group cannot take (another shape, a matmul...) is passed over, not an end,
+    when no later step of the group touches a storage it references: the group then runs
+    before it, which changes nothing, since the passed step neither reads nor writes what
+    the moved steps read or write (the steps passed over are grouped in turn afterwards).
+    An allocation is hoisted before the group; any other slot event (a view made per
+    call) ends it. So an optimizer's update of one parameter joins the zeroing of its
+    gradient that comes after the other parameters' updates."""
+    touched = set()                  # roots referenced by the steps passed over
+    end = None
+    for j, (index, (kind, item)) in enumerate(pending[:_LOOKAHEAD]):
+        if kind == "slot":
+            if rec.slots[item][0] != "empty":
+                break
+        elif not group.steps:
+            if not group.accept(item):
+                return None
+            group.index.append(index)
+        elif not {rec.root[k] for k in _step_refs(item)} & touched and group.accept(item):
+            group.index.append(index)
+            end = j + 1
+        else:
+            touched |= {rec.root[k] for k in _step_refs(item)}
+    return end
+
+
+def _step_refs(step) -> list:
+    return _refs(step[2]) + _refs(list(step[3].values()))
+
+
 #: positions of the operands of each elementwise kernel
-_OPERANDS = {"unary": (1,), "binary": (1, 2), "where": (0, 1, 2), "copy": (0,)}
+_OPERANDS = {"unary": (1,), "binary": (1, 2), "where": (0, 1, 2), "copy": (0,), "fill": (1,)}
 
 
 class _Group:
@@ -94,11 +129,12 @@ class _Group:
         return ("in", self.input_reg[key])
 
     def accept(self, step) -> bool:
-        """Add ``step`` when it keeps the group's registers equal to memory."""
+        """Add ``step`` when it keeps the group's registers equal to memory. A ``fill``
+        joins as a ``copy`` of its scalar (the program's form of a fill)."""
         bi, name, targs, tkw, _res = step
-        if name not in ELEMENTWISE or tkw or not self.backends[bi].fuses_elementwise:
+        if (name not in ELEMENTWISE and name != "fill") or tkw or not self.backends[bi].fuses_elementwise:
             return False
-        out = targs[ELEMENTWISE[name]]
+        out = targs[0 if name == "fill" else ELEMENTWISE[name]]
         if not isinstance(out, SlotRef):
             return False
         desc = self.rec.slots[out.k]
@@ -123,7 +159,7 @@ class _Group:
             return False
         self.bi, self.shape = bi, shape
         op = targs[0] if name in ("unary", "binary") else None
-        self.program.append((name, op, tuple(regs), dtype))
+        self.program.append(("copy" if name == "fill" else name, op, tuple(regs), dtype))
         self.reg_of[out.k] = ("st", len(self.steps))
         self.written.add(out.k)
         self.steps.append(step)

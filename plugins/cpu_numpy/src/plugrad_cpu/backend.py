@@ -19,13 +19,14 @@ import numpy as np
 
 from plugrad.extend import ALL_DTYPES, Backend, OutOfMemoryError, contiguous_strides
 
-from . import dlpack
+from . import dlpack, jit
 from .buffers import MIN_BYTES, BufferCache, limit_from_environment
 from .rng import random_stream
 
 _NP = {d: np.dtype(ml_dtypes.bfloat16 if d.name == "bfloat16" else d.name) for d in ALL_DTYPES}
 _BF16 = np.dtype(ml_dtypes.bfloat16)
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 _ndarray, _np_empty = np.ndarray, np.empty
 #: the dtypes NumPy computes itself (all but bfloat16): a kernel whose arrays all have one needs no widening
 _NATIVE = frozenset(d for d in _NP.values() if d != _BF16)
@@ -123,6 +124,11 @@ _REDUCE = {"sum": np.add.reduce, "prod": np.multiply.reduce, "max": np.maximum.r
 #: a fused program runs in blocks of this many bytes of its widest dtype: a block's
 #: intermediates (one per step) stay in the core's L2 cache between the steps
 FUSED_BLOCK_BYTES = 1 << 18
+#: fused programs run as one compiled loop (``plugrad_cpu.fused_jit``) where Numba is
+#: installed; they are worth fusing from this many bytes of result on (below it the
+#: replay's NumPy calls cost less than the compiled loop's call)
+JIT_FUSION = jit.ENABLED
+JIT_FUSION_MIN_BYTES = 1 << 12
 _STEP_KINDS = frozenset({"unary", "binary", "where", "copy"})
 
 _ARG = {"argmax": np.argmax, "argmin": np.argmin}
@@ -217,6 +223,11 @@ class NumpyBackend(Backend):
         return array.reshape(-1).tolist()
 
     def view(self, base, shape, strides, offset):
+        if offset == 0 and shape == base.shape and strides == contiguous_strides(shape):
+            # the whole storage as it is (bases are C-contiguous): the base array itself, as
+            # for a fresh tensor, so that a compiled replay sees one buffer (a parameter made
+            # by from_numpy can then be updated inside a fused program)
+            return base
         isz = base.itemsize
         if 0 in shape:  # nothing is read: the offset and strides may lie past the end of the storage
             return np.ndarray(shape, base.dtype, buffer=base, strides=(0,) * len(shape))
@@ -329,10 +340,13 @@ class NumpyBackend(Backend):
         np.bitwise_xor(o, b_bits, out=o)
 
     fuses_elementwise = True
-    fusion_min_bytes = 2 * FUSED_BLOCK_BYTES   # below two blocks fused_elementwise is the loop
+    #: below two blocks (without Numba) fused_elementwise is the NumPy steps' loop
+    fusion_min_bytes = JIT_FUSION_MIN_BYTES if JIT_FUSION else 2 * FUSED_BLOCK_BYTES
 
     def fused_elementwise(self, program, inputs, outs):
-        """The steps over one cache-sized block of the elements at a time, each with the
+        """One compiled loop over the elements where Numba is installed and the program is
+        one ``plugrad_cpu.fused_jit`` compiles (IEEE-exact steps on contiguous arrays);
+        else the steps over one cache-sized block of the elements at a time, each with the
         unfused kernel on that block: a block's intermediates stay in the cache instead of
         going through memory once per step, and no full-size temporary is allocated.
 
@@ -350,10 +364,13 @@ class NumpyBackend(Backend):
             return
         arrays = [a for a in inputs if a.__class__ is np.ndarray] + [out for _, out in outs]
         n = outs[0][1].size
+        flat = all(a.flags.c_contiguous and a.size == n for a in arrays)
+        jitted = _fused_jit() if flat and JIT_FUSION else None
+        if jitted is not None and jitted.run(program, inputs, outs):
+            return
         width = max([a.itemsize for a in arrays] + [_NP[step[3]].itemsize for step in program])
         block = FUSED_BLOCK_BYTES // width
-        if n < 2 * block or not all(a.flags.c_contiguous and a.size == n for a in arrays) \
-                or any(step[0] not in _STEP_KINDS for step in program):
+        if n < 2 * block or not flat or any(step[0] not in _STEP_KINDS for step in program):
             super().fused_elementwise(program, inputs, outs)
             return
         written = {}
@@ -377,8 +394,10 @@ class NumpyBackend(Backend):
                     self.unary(op, regs[args[0]], out)
                 elif kind == "where":
                     self.where(regs[args[0]], regs[args[1]], regs[args[2]], out)
-                else:
+                elif regs[args[0]].__class__ is np.ndarray:
                     self.copy(regs[args[0]], out)
+                else:                            # a copy of a scalar is a fill
+                    self.fill(out, regs[args[0]])
                 regs.append(out)
             for reg, targets in extra:
                 value = regs[reg]
@@ -404,13 +423,15 @@ class NumpyBackend(Backend):
         _SCAN[op](x, axis=axis, out=out)
 
     def matmul(self, a, b, out):
-        if out.dtype == np.bool_:
+        dt = out.dtype
+        if dt is _F32 or dt is _F64:        # the common case first: identity, not dtype equality
+            np.matmul(_blas_ready(a), _blas_ready(b), out=out)
+        elif dt == np.bool_:
             np.copyto(out, np.matmul(a.astype(np.uint8), b.astype(np.uint8)) != 0)
-            return
-        if out.dtype == _BF16:
+        elif dt == _BF16:
             np.copyto(out, np.matmul(a.astype(_F32), b.astype(_F32)), casting="unsafe")
-            return
-        np.matmul(_blas_ready(a), _blas_ready(b), out=out)
+        else:
+            np.matmul(_blas_ready(a), _blas_ready(b), out=out)
 
     def take(self, base, index, out):
         out[...] = base.reshape(-1)[index]
@@ -492,6 +513,11 @@ class NumpyBackend(Backend):
 
 #: the NumPy arrays ``from_numpy`` takes: as PyTorch, none of bfloat16 (NumPy has no such type)
 _SUPPORTED_NAMES = frozenset(d.name for d in ALL_DTYPES if d.name != "bfloat16")
+
+
+def _fused_jit():
+    """``plugrad_cpu.fused_jit``, imported on the first fused program (or None)."""
+    return jit.load("fused_jit")
 
 
 def _widen(x):

@@ -25,15 +25,15 @@ conformance suite's ``random_stream`` case and core/tests/test_random_streams.py
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 import threading
 
 import ml_dtypes
 import numpy as np
 
 from plugrad.extend import FLOAT_DIGITS, MATHFUN_F32, fma64, reference_stream
+
+from . import jit
 
 __all__ = ["random_stream", "JIT_MIN"]
 
@@ -44,7 +44,7 @@ _CHUNK = 1 << 18           # elements per block of the float32 normal transform 
 #: normal fills of this many elements or more run compiled when Numba is installed (below
 #: it NumPy's fill costs less than loading Numba, which the first large fill does); None:
 #: never (the environment's ``PLUGRAD_CPU_JIT=0`` sets it so)
-JIT_MIN = None if os.environ.get("PLUGRAD_CPU_JIT", "1").strip().lower() in ("0", "false", "no", "off") else 1 << 16
+JIT_MIN = 1 << 16 if jit.ENABLED else None
 _NP_DTYPE = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16, "float32": np.float32, "float64": np.float64,
              "bool": np.bool_, "uint8": np.uint8, "int8": np.int8, "int16": np.int16, "int32": np.int32,
              "int64": np.int64}
@@ -192,16 +192,10 @@ def _fill16_double(u: np.ndarray, mean, std) -> np.ndarray:
     return out + mean if std == 1 else _fma64(out, std, mean)      # fma(v, 1, mean) is v + mean
 
 
-@functools.cache
 def _jit_engine():
     """``plugrad_cpu.rng_jit`` (imported on first need: loading Numba takes a while), or
     None where Numba is not installed (or cannot be imported with this NumPy)."""
-    try:
-        import numba  # noqa: F401  (the jit extra)
-    except ImportError:
-        return None
-    from . import rng_jit
-    return rng_jit
+    return jit.load("rng_jit")
 
 
 def _filler(n: int, double: bool):

@@ -194,9 +194,12 @@ __kernel void fused(__constant I* L, {plist}) {{
             return f"const {out_ct.compute} r{r} = {value};"
         if kind == "copy":
             src = cts[0]
-            if src is None:
-                raise Unfusable("a copy of a scalar")
             self.ctypes.append(out_ct)
+            if src is None:                # a fill: the scalar as the fill kernel gets it, stored alike
+                value = self._operand(args[0], out_ct)
+                if out_ct.is_half:
+                    value = f"pg_round_half({value})"
+                return f"const {out_ct.compute} r{r} = {value};"
             if out_ct.is_half and src.name == "float64":          # one rounding, as the cast kernel
                 return f"const float r{r} = pg_round_half_d(r{args[0]});"
             value = convert(f"r{args[0]}", src, out_ct)
