@@ -298,7 +298,7 @@ def test_fused_grouping_is_bit_equal_to_unfused(device, monkeypatch):
         return loss, g
     want = [f(x) for _ in range(2)]
     monkeypatch.setattr(type(x._backend), "fuses_elementwise", True)
-    monkeypatch.setattr(type(x._backend), "fusion_min_bytes", 0)   # group even these small chains
+    monkeypatch.setattr(type(x._backend), "fusion_pays", lambda *a: True)   # group even these small chains
     g = torch.compile(f)
     got = [g(x) for _ in range(2)]
     assert "fused_elementwise" in g.replay_sources[0]
@@ -334,7 +334,7 @@ def test_fused_update_takes_the_later_gradient_zeroing(device, monkeypatch):
     eager, weights = _sgd_with_zeroing(device)
     want = [eager() for _ in range(5)]
     monkeypatch.setattr(type(weights[0]._backend), "fuses_elementwise", True)
-    monkeypatch.setattr(type(weights[0]._backend), "fusion_min_bytes", 0)
+    monkeypatch.setattr(type(weights[0]._backend), "fusion_pays", lambda *a: True)
     step, compiled_weights = _sgd_with_zeroing(device)
     g = torch.compile(step)
     got = [g() for _ in range(5)]
@@ -365,7 +365,7 @@ def test_a_group_never_moves_past_a_step_that_touches_its_buffers(device, monkey
         return a, b, c
     want = [f() for _ in range(3)]
     monkeypatch.setattr(type(x._backend), "fuses_elementwise", True)
-    monkeypatch.setattr(type(x._backend), "fusion_min_bytes", 0)
+    monkeypatch.setattr(type(x._backend), "fusion_pays", lambda *a: True)
     t.fill_(1.0)
     other.zero_()
     g = torch.compile(f)

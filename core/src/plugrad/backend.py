@@ -148,7 +148,8 @@ class Backend(abc.ABC):
     #: that a caller (``plugrad.compile``'s replay planner) does not group kernels for nothing
     fuses_elementwise: bool = False
     #: the smallest result, in bytes, for which :meth:`fused_elementwise` beats the unfused
-    #: kernels (0: always); the replay planner leaves smaller chains unfused
+    #: kernels (0: always); the replay planner leaves smaller chains unfused (see
+    #: :meth:`fusion_pays`)
     fusion_min_bytes: int = 0
     #: where this device's memory lives, as a DLPack device type code (what
     #: ``Tensor.__dlpack_device__`` reports): 1 (kDLCPU) for host memory, 4 (kDLOpenCL)...;
@@ -398,6 +399,14 @@ class Backend(abc.ABC):
                     self.fill(out, regs[reg])
                 else:
                     self.copy(regs[reg], out)
+
+    def fusion_pays(self, program: tuple, nbytes: int) -> bool:
+        """Whether running ``program`` (a :meth:`fused_elementwise` program) fused is worth
+        it for results of ``nbytes`` bytes (the largest step dtype's): the replay planner
+        asks for each group it formed, and leaves the steps unfused otherwise. By default
+        from :attr:`fusion_min_bytes` on; a device whose fused speed depends on the
+        program (a compiled loop for some steps only) answers by program."""
+        return nbytes >= self.fusion_min_bytes
 
     def prepare(self, calls: list):
         """A faster way to make these very calls again and again, or None.

@@ -106,15 +106,18 @@ def _op(name):
 
 def test_small_or_strided_programs_run_the_loop(monkeypatch):
     """Below two blocks (a program the compiled engine does not take: exp), or with a
-    broadcast operand, the loop runs (same bits either way)."""
+    broadcast row or a transposed operand, the loop runs (same bits either way)."""
     calls = []
     monkeypatch.setattr(Backend, "fused_elementwise", lambda self, *a: calls.append(a))
     x = plugrad.ones(10)
     BACKEND.fused_elementwise((("unary", "exp", (0,), plugrad.float32),), [x._a], [(1, plugrad.empty(10)._a)])
-    y = plugrad.ones(N)
-    row = plugrad.ones(1)
-    BACKEND.fused_elementwise((("binary", "add", (0, 1), plugrad.float32),), [y._a, row._a], [(2, plugrad.empty(N)._a)])
-    assert len(calls) == 2
+    y = plugrad.ones(N // 256, 256)
+    row = plugrad.ones(256)
+    square = plugrad.ones(512, 512)
+    add = (("binary", "add", (0, 1), plugrad.float32),)
+    BACKEND.fused_elementwise(add, [y._a, row._a], [(2, plugrad.empty(N // 256, 256)._a)])
+    BACKEND.fused_elementwise(add, [square._a, square.t()._a], [(2, plugrad.empty(512, 512)._a)])
+    assert len(calls) == 3
 
 
 def test_fuses_elementwise():

@@ -164,17 +164,25 @@ def test_each_pow_exponent_gets_its_loop():
     assert out.tobytes() == (x * x).tobytes()
 
 
-def test_the_device_fuses_from_a_few_kilobytes_with_the_extra():
-    assert cpu_backend.JIT_FUSION
-    assert cpu_backend.NumpyBackend.fusion_min_bytes == cpu_backend.JIT_FUSION_MIN_BYTES
+def test_the_device_fuses_small_programs_it_compiles():
+    """Below two blocks the device fuses a program it compiles from four steps, or from
+    JIT_FUSION_MIN_BYTES; not a program with a step it does not compile."""
+    assert cpu_backend.JIT_FUSION and cpu_backend.JIT_FUSION_MIN_STEPS == 4
+    f, small, big = plugrad.float32, 64, cpu_backend.JIT_FUSION_MIN_BYTES
+    three = (("binary", "add", (0, 1), f), ("binary", "mul", (3, 2), f), ("copy", None, (2,), f))
+    four = three + (("binary", "sub", (5, 0), f),)
+    with_exp = (("unary", "exp", (0,), f),) + four
+    assert not BACKEND.fusion_pays(three, small) and BACKEND.fusion_pays(three, big)
+    assert BACKEND.fusion_pays(four, small)
+    assert not BACKEND.fusion_pays(with_exp, big) and BACKEND.fusion_pays(with_exp, 2 * cpu_backend.FUSED_BLOCK_BYTES)
 
 
 def test_the_environment_switch_turns_compiled_fusion_off():
-    code = ("from plugrad_cpu import backend as b; print(b.JIT_FUSION, "
-            "b.NumpyBackend.fusion_min_bytes == 2 * b.FUSED_BLOCK_BYTES)")
+    code = ("from plugrad_cpu import backend as b; import plugrad; program = (('binary', 'add', (0, 1), "
+            "plugrad.float32),) * 4; print(b.JIT_FUSION, b.NumpyBackend().fusion_pays(program, 64))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PLUGRAD_CPU_JIT": "0", "PATH": ""})
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "False"]       # a small program is not worth fusing then
 
 
 def test_a_whole_storage_view_is_the_storage_array():

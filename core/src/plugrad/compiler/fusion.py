@@ -1,7 +1,8 @@
 """Grouping a recording's elementwise chains into ``Backend.fused_elementwise`` programs.
 
 Only for a backend whose ``fuses_elementwise`` is True (the contract is in
-``Backend.fused_elementwise``: bit-identical to the unfused kernels). A group is a run
+``Backend.fused_elementwise``: bit-identical to the unfused kernels), and only groups
+its ``fusion_pays`` accepts (by size, or by program). A group is a run
 of ``unary``/``binary``/``where``/``copy``/``fill`` calls on one backend whose outs are
 whole buffers of one shape (new ones, or a parameter's, an optimizer state's: in-place
 updates join the chain that computes them). Within a group, a value written by one step and read by a
@@ -45,10 +46,15 @@ def fuse(events: list, rec, backends: list, escaping: set) -> list:
             out.append(pending[0][1])
             del pending[0]
             continue
+        fused = group.emit(uses, viewed, escaping)
+        if not group.pays(fused[2][0]):
+            out.append(pending[0][1])
+            del pending[0]
+            continue
         inside = set(group.index)
         passed = [pending[k] for k in range(end) if pending[k][0] not in inside]
         out += [e for _, e in passed if e[0] == "slot"]                  # allocations before the group
-        out.append(("step", group.emit(uses, viewed, escaping)))
+        out.append(("step", fused))
         pending = [p for p in passed if p[1][0] == "step"] + pending[end:]   # what it passed over, after it
     return out
 
@@ -148,8 +154,6 @@ class _Group:
             return False
         if self.steps and (bi != self.bi or shape != self.shape):
             return False
-        if not self.steps and numel(shape) * dtype.itemsize < self.backends[bi].fusion_min_bytes:
-            return False   # too small for this device's fused kernel to pay
         if self.read_roots.get(out.k, set()) - {out.k}:
             return False
         saved = (dict(self.input_reg), list(self.inputs), {r: set(v) for r, v in self.read_roots.items()})
@@ -164,6 +168,11 @@ class _Group:
         self.written.add(out.k)
         self.steps.append(step)
         return True
+
+    def pays(self, program: tuple) -> bool:
+        """The device's word on running this program fused (``Backend.fusion_pays``)."""
+        nbytes = numel(self.shape) * max(step[3].itemsize for step in program)
+        return self.backends[self.bi].fusion_pays(program, nbytes)
 
     def emit(self, uses: dict, viewed: set, escaping: set):
         """The ``fused_elementwise`` step of the group."""

@@ -125,10 +125,13 @@ _REDUCE = {"sum": np.add.reduce, "prod": np.multiply.reduce, "max": np.maximum.r
 #: intermediates (one per step) stay in the core's L2 cache between the steps
 FUSED_BLOCK_BYTES = 1 << 18
 #: fused programs run as one compiled loop (``plugrad_cpu.fused_jit``) where Numba is
-#: installed; they are worth fusing from this many bytes of result on (below it the
-#: replay's NumPy calls cost less than the compiled loop's call)
+#: installed and the program is one it compiles
 JIT_FUSION = jit.ENABLED
-JIT_FUSION_MIN_BYTES = 1 << 12
+#: a compiled loop's call costs about what three NumPy calls on small arrays do (1.9 µs
+#: against 0.6-1 µs each): it pays from four steps on, or from this many bytes of
+#: result, where one pass over memory instead of one per step pays for itself
+JIT_FUSION_MIN_STEPS = 4
+JIT_FUSION_MIN_BYTES = 1 << 13
 _STEP_KINDS = frozenset({"unary", "binary", "where", "copy"})
 
 _ARG = {"argmax": np.argmax, "argmin": np.argmin}
@@ -340,8 +343,18 @@ class NumpyBackend(Backend):
         np.bitwise_xor(o, b_bits, out=o)
 
     fuses_elementwise = True
-    #: below two blocks (without Numba) fused_elementwise is the NumPy steps' loop
-    fusion_min_bytes = JIT_FUSION_MIN_BYTES if JIT_FUSION else 2 * FUSED_BLOCK_BYTES
+    #: below two blocks fused_elementwise is the NumPy steps' loop (unless compiled)
+    fusion_min_bytes = 2 * FUSED_BLOCK_BYTES
+
+    def fusion_pays(self, program, nbytes):
+        """Programs of two blocks or more (run block by block), and, with the jit extra,
+        programs it compiles into one loop: from :data:`JIT_FUSION_MIN_STEPS` steps, or
+        from :data:`JIT_FUSION_MIN_BYTES`."""
+        if nbytes >= self.fusion_min_bytes:
+            return True
+        jitted = _fused_jit() if JIT_FUSION else None
+        return jitted is not None and (len(program) >= JIT_FUSION_MIN_STEPS or nbytes >= JIT_FUSION_MIN_BYTES) \
+            and jitted.compilable(program)
 
     def fused_elementwise(self, program, inputs, outs):
         """One compiled loop over the elements where Numba is installed and the program is
@@ -362,12 +375,12 @@ class NumpyBackend(Backend):
         time of these NumPy calls, from 1e4 to 1e7 elements, in float32 and float64."""
         if not outs:
             return
+        jitted = _fused_jit() if JIT_FUSION else None
+        if jitted is not None and jitted.run(program, inputs, outs):
+            return
         arrays = [a for a in inputs if a.__class__ is np.ndarray] + [out for _, out in outs]
         n = outs[0][1].size
         flat = all(a.flags.c_contiguous and a.size == n for a in arrays)
-        jitted = _fused_jit() if flat and JIT_FUSION else None
-        if jitted is not None and jitted.run(program, inputs, outs):
-            return
         width = max([a.itemsize for a in arrays] + [_NP[step[3]].itemsize for step in program])
         block = FUSED_BLOCK_BYTES // width
         if n < 2 * block or not flat or any(step[0] not in _STEP_KINDS for step in program):

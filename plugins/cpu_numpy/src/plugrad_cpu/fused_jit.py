@@ -35,10 +35,12 @@ the process: a recorded training step compiles its update chains once.
 
 from __future__ import annotations
 
+import weakref
+
 import numba
 import numpy as np
 
-__all__ = ["run"]
+__all__ = ["run", "compilable"]
 
 _F32, _F64, _BOOL = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.bool_)
 #: sets, not tuples: NumPy's ``dtype == None`` is True for float64 (None means the default
@@ -60,15 +62,50 @@ _F32_MAX = float(np.finfo(np.float32).max)
 
 _kernels: dict = {}
 _exponents: dict = {}            # program -> the input registers that are pow exponents
+_recent: dict = {}               # id(program) -> its last call (a _Call)
+_ANY = object()
+
+
+def compilable(program: tuple) -> bool:
+    """Whether every step of ``program`` is one this module compiles (as far as the program
+    says: its operands' kinds and a ``pow`` exponent's value are seen at the call)."""
+    for kind, op, _args, dtype_ in program:
+        d = _DTYPES.get(getattr(dtype_, "name", None))
+        if not (kind == "binary" and (op in _ARITH or op == "pow") and d in _FLOATS
+                or kind == "binary" and op in _COMPARE and d is _BOOL
+                or kind == "unary" and op in _UNARY and d in _FLOATS
+                or kind in ("where", "copy") and d in _FLOATS):
+            return False
+    return True
 
 
 def run(program: tuple, inputs: list, outs: list) -> bool:
     """Compute ``program`` in one compiled loop (compiled at its first sight); False when
-    this module does not compile it (the program, its operands or its layout), or this
-    call's scalars would not convert as NumPy converts them: the caller then runs the
-    NumPy steps. A scalar ``pow`` exponent is part of the program (its value picks the
-    formula): each value gets its own loop."""
-    kinds = tuple([a.dtype if a.__class__ is np.ndarray else a.__class__ for a in inputs])
+    this module does not compile it (the program, its operands, or arrays that are not
+    whole contiguous buffers of the outs' size), or this call's scalars would not convert
+    as NumPy converts them: the caller then runs the NumPy steps. A scalar ``pow``
+    exponent is part of the program (its value picks the formula): each value gets its
+    own loop.
+
+    A replay calls a program again and again with the same arrays: a call with the very
+    arrays (and scalar types) of the program's last call skips the checks and the lookup."""
+    recent = _recent.get(id(program))
+    if recent is not None and recent.same(program, inputs, outs):
+        return recent.kernel(inputs, outs)
+    n = outs[0][1].size
+    if not all(out.flags.c_contiguous and out.size == n for _, out in outs):
+        return False
+    kinds = []
+    for a in inputs:
+        if a.__class__ is not np.ndarray:
+            kinds.append(a.__class__)
+        elif a.flags.c_contiguous and a.size == n:
+            kinds.append(a.dtype)
+        elif a.size == 1 or not any(a.strides):      # one element, broadcast (a 0-d tensor, an expand)
+            kinds.append((a.dtype, a.ndim))
+        else:
+            return False
+    kinds = tuple(kinds)
     try:
         exponents = _exponents[program]
     except KeyError:
@@ -82,7 +119,37 @@ def run(program: tuple, inputs: list, outs: list) -> bool:
         compiled = _kernels[key]
     except KeyError:
         compiled = _kernels[key] = _build(program, inputs, kinds, outs)
-    return compiled is not None and compiled(inputs, outs)
+    if compiled is None:
+        return False
+    _recent[id(program)] = _Call(program, inputs, outs, exponents, compiled)
+    return compiled(inputs, outs)
+
+
+class _Call:
+    """A program's last call: the arrays (weakly: a replay's buffers may be freed), the
+    scalars' types, the ``pow`` exponents' values, and the kernel it ran."""
+
+    __slots__ = ("program", "inputs", "outs", "kernel")
+
+    def __init__(self, program, inputs, outs, exponents, kernel):
+        self.program, self.kernel = program, kernel
+        self.inputs = [weakref.ref(a) if a.__class__ is np.ndarray else (a.__class__, a if i in exponents else _ANY)
+                       for i, a in enumerate(inputs)]
+        self.outs = [(reg, weakref.ref(out)) for reg, out in outs]
+
+    def same(self, program, inputs, outs) -> bool:
+        if program is not self.program or len(inputs) != len(self.inputs) or len(outs) != len(self.outs):
+            return False
+        for a, then in zip(inputs, self.inputs):
+            if then.__class__ is tuple:
+                if a.__class__ is not then[0] or then[1] is not _ANY and a != then[1]:
+                    return False
+            elif then() is not a:
+                return False
+        for (reg, out), (then_reg, then) in zip(outs, self.outs):
+            if reg != then_reg or then() is not out:
+                return False
+        return True
 
 
 def _exponent_key(v):
@@ -107,10 +174,11 @@ class _Kernel:
     scalars whose value may not convert as NumPy converts it (``(input, int limit, is
     it used as float32)``)."""
 
-    __slots__ = ("fn", "args", "outs", "checks", "source")
+    __slots__ = ("fn", "args", "outs", "checks", "ones", "source")
 
-    def __init__(self, fn, args, outs, checks, source):
+    def __init__(self, fn, args, outs, checks, ones, source):
         self.fn, self.args, self.outs, self.checks, self.source = fn, args, outs, checks, source
+        self.ones = ones         # (position in args, index of the element) of one-element inputs
 
     def __call__(self, inputs, outs) -> bool:
         for i, limit, as_f32 in self.checks:
@@ -119,19 +187,24 @@ class _Kernel:
                 return False
             if as_f32 and v.__class__ is float and abs(v) > _F32_MAX and v - v == 0.0:
                 return False
-        self.fn(outs[0][1].size, *[inputs[i] for i in self.args], *[outs[o][1] for o in self.outs])
+        args = [inputs[i] for i in self.args]
+        for k, index in self.ones:
+            args[k] = args[k][index]                   # the element, as a NumPy scalar of its dtype
+        self.fn(outs[0][1].size, *args, *[outs[o][1] for o in self.outs])
         return True
 
 
 def _build(program, inputs, kinds, outs):
     """The :class:`_Kernel` of a program, or None (``inputs`` give the ``pow`` exponents)."""
     n_in = len(kinds)
-    reg_dtype = [k if isinstance(k, np.dtype) else None for k in kinds]   # None: a Python scalar
+    # a register's dtype (None: a Python scalar); a one-element array is passed as its element
+    reg_dtype = [k[0] if k.__class__ is tuple else k if isinstance(k, np.dtype) else None for k in kinds]
+    ones = [i for i in range(n_in) if kinds[i].__class__ is tuple]
     if any(d is not None and d not in _CASTABLE for d in reg_dtype):
         return None
-    if any(not isinstance(k, np.dtype) and k not in (bool, int, float) for k in kinds):
+    if any(not isinstance(k, np.dtype) and k.__class__ is not tuple and k not in (bool, int, float) for k in kinds):
         return None
-    arrays = [i for i in range(n_in) if reg_dtype[i] is not None]
+    arrays = [i for i in range(n_in) if reg_dtype[i] is not None and i not in ones]
     scalars = {}                  # (input, dtype) -> argument name
     exponents = {i: inputs[i] for i in range(n_in) if kinds[i] is int or kinds[i] is float}
 
@@ -147,6 +220,7 @@ def _build(program, inputs, kinds, outs):
         return f"r{r}" if reg_dtype[r] is dtype_ else None
 
     body = [f"        r{i} = a{i}[k]" for i in arrays]
+    head = [f"    r{i} = e{i}" for i in ones]
     for j, step in enumerate(program):
         kind, op, args, dtype_ = step
         d = _DTYPES.get(getattr(dtype_, "name", None))
@@ -190,9 +264,10 @@ def _build(program, inputs, kinds, outs):
             separate.append(o)
     passed = sorted({i for i, _ in scalars})
     flat = [f"a{i}" for i in arrays] + [f"o{o}" for o in separate]
-    head = [f"    {v} = {v}.reshape(n)" for v in flat]
+    head += [f"    {v} = {v}.reshape(n)" for v in flat]
     head += [f"    {name} = np.{dtype_.name}(p{i})" for (i, dtype_), name in scalars.items()]
-    params = [f"a{i}" for i in arrays] + [f"p{i}" for i in passed] + [f"o{o}" for o in separate]
+    params = [f"a{i}" for i in arrays] + [f"e{i}" for i in ones] + [f"p{i}" for i in passed] \
+        + [f"o{o}" for o in separate]
     source = ("def fused(n, " + ", ".join(params) + "):\n" + "\n".join(head) + "\n    for k in range(n):\n"
               + "\n".join(body) + "\n")
     namespace = {"np": np}
@@ -200,4 +275,5 @@ def _build(program, inputs, kinds, outs):
     fn = numba.njit(error_model="numpy", nogil=True)(namespace["fused"])
     checks = [(i, min(_EXACT_INT[d] for j, d in scalars if j == i), any(d is _F32 for j, d in scalars if j == i))
               for i in passed]
-    return _Kernel(fn, arrays + passed, separate, checks, source)
+    elements = [(len(arrays) + k, (0,) * kinds[i][1]) for k, i in enumerate(ones)]
+    return _Kernel(fn, arrays + ones + passed, separate, checks, elements, source)
