@@ -25,12 +25,14 @@ step's dtype the way NumPy converts a "weak" scalar, once before the loop; a sca
 would not convert exactly as NumPy does (an int past 2**24 for float32, a float out of
 float32's range) sends the call back to the NumPy steps. Any other program, operand
 kind or layout makes :func:`run` return False, and the caller runs the NumPy steps.
-One limit of the contract: where both operands of an addition are NaNs with different
-payloads, which payload survives may differ (LLVM may swap a commutative operation's
-operands); arithmetic only ever makes the default NaN.
+Operands are whole contiguous arrays of the result's size, or one element broadcast
+(a 0-d tensor, an expanded scalar), which the loop reads once. One freedom the contract
+leaves: where an operation meets two NaNs of different bits, either may come out (LLVM
+may swap a commutative operation's operands, as NumPy's SIMD loops may).
 
-A kernel is compiled (about 0.1 s) the first time a program shape is seen, and kept for
-the process: a recorded training step compiles its update chains once.
+A loop is compiled the first time a program is seen with those operand kinds (about
+0.2 s; the first in a process about 1 s, Numba's own start) and kept for the process:
+a recorded training step compiles its update chains once.
 """
 
 from __future__ import annotations
