@@ -7,8 +7,6 @@ itself is PyTorch's (argument errors, ``OptimizedModule``), torch is the oracle.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import torch as real_torch
 from hypothesis import given, strategies as st
@@ -304,47 +302,6 @@ def test_fused_grouping_is_bit_equal_to_unfused(device, monkeypatch):
     assert "fused_elementwise" in g.replay_sources[0]
     for (a, b), (c, d) in zip(want, got):
         assert _same(a, c) and _same(b, d)
-
-
-def _sgd_with_zeroing(device):
-    """The seeds' manual SGD step: two weights of different shapes, both updated, then
-    both gradients zeroed (each zeroing comes after the other weight's update)."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(16, 32, generator=gen).to(device)
-    w1 = torch.randn(32, 24, generator=gen).to(device).requires_grad_()
-    w2 = torch.randn(24, 8, generator=gen).to(device).requires_grad_()
-
-    def step():
-        nonlocal w1, w2
-        loss = x.mm(w1).clamp(min=0).mm(w2).pow(2).sum()
-        loss.backward()
-        with torch.no_grad():
-            w1 -= 1e-3 * w1.grad
-            w2 -= 1e-3 * w2.grad
-            w1.grad.zero_()
-            w2.grad.zero_()
-        return loss
-    return step, (w1, w2)
-
-
-def test_fused_update_takes_the_later_gradient_zeroing(device, monkeypatch):
-    """A fused group passes over steps it cannot take (the other weight's update) and
-    takes the zeroing of its gradient: one program updates the weight and zeroes the
-    gradient, and the weights, gradients and losses are eager's bits."""
-    eager, weights = _sgd_with_zeroing(device)
-    want = [eager() for _ in range(5)]
-    monkeypatch.setattr(type(weights[0]._backend), "fuses_elementwise", True)
-    monkeypatch.setattr(type(weights[0]._backend), "fusion_pays", lambda *a: True)
-    step, compiled_weights = _sgd_with_zeroing(device)
-    g = torch.compile(step)
-    got = [g() for _ in range(5)]
-    assert g.stats.replays == 3
-    steady = g.replay_sources[-1]
-    assert not re.search(r"_fill\d+\(_v\d+, 0\.0\)", steady), steady      # no zeroing of a gradient alone
-    assert steady.count("0.001, ") == 2, steady                             # each update in one program
-    assert all(_same(a, b) for a, b in zip(want, got))
-    for a, b in zip(weights, compiled_weights):
-        assert _same(a, b) and _same(a.grad, b.grad) and not b.grad.any()
 
 
 def test_a_group_never_moves_past_a_step_that_touches_its_buffers(device, monkeypatch):

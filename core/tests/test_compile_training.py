@@ -9,6 +9,8 @@ every optimizer state tensor equals eager's. These are the optimizers whose numb
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import plugrad as torch
@@ -109,6 +111,25 @@ def _manual_sgd(device):
             w2.grad.zero_()
         return loss
     return step, w1, w2
+
+
+def test_fused_update_takes_the_later_gradient_zeroing(device, monkeypatch):
+    """A fused group passes over steps it cannot take (the other weight's update) and
+    takes the zeroing of its gradient: one program updates a weight and zeroes its
+    gradient, and the weights, gradients and losses are eager's bits."""
+    eager, *weights = _manual_sgd(device)
+    want = [eager() for _ in range(5)]
+    monkeypatch.setattr(type(weights[0]._backend), "fusion_pays", lambda *a: True)
+    step, *compiled_weights = _manual_sgd(device)
+    g = torch.compile(step)
+    got = [g() for _ in range(5)]
+    assert g.stats.replays == 3
+    steady = g.replay_sources[-1]
+    assert not re.search(r"_fill\d+\(_v\d+, 0\.0\)", steady), steady      # no zeroing of a gradient alone
+    assert steady.count("0.001, ") == 2, steady                             # each update in one program
+    assert all(torch.equal(a, b) for a, b in zip(want, got))
+    for a, b in zip(weights, compiled_weights):
+        assert torch.equal(a, b) and torch.equal(a.grad, b.grad) and not b.grad.any()
 
 
 def test_manual_sgd_in_place_updates(device):
