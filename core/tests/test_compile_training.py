@@ -119,6 +119,7 @@ def test_fused_update_takes_the_later_gradient_zeroing(device, monkeypatch):
     gradient, and the weights, gradients and losses are eager's bits."""
     eager, *weights = _manual_sgd(device)
     want = [eager() for _ in range(5)]
+    monkeypatch.setattr(type(weights[0]._backend), "fuses_elementwise", True)
     monkeypatch.setattr(type(weights[0]._backend), "fusion_pays", lambda *a: True)
     step, *compiled_weights = _manual_sgd(device)
     g = torch.compile(step)
