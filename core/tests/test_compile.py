@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch as real_torch
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import plugrad as torch
 from plugrad import nn
@@ -417,6 +417,63 @@ def test_fused_chains_with_in_place_writes_match_eager(program):
     want = f(x, y)
     for run in got:
         assert all(_same(a, b) for a, b in zip(run, want))
+
+
+#: steps on persistent state (long ``a``, ``b``; short ``c``, ``d``) and the input ``x``:
+#: elementwise ops of two shapes, in place and not, fills, a reduction feeding the other
+#: shape and a product, so that fused groups pass over steps and take fills
+_STATE_OPS = [
+    lambda s, x: s["a"].add_(x), lambda s, x: s["a"].mul_(1.5), lambda s, x: s["b"].copy_(s["a"] * 0.5 - x),
+    lambda s, x: s["b"].sub_(s["a"] * s["b"]), lambda s, x: s["a"].zero_(), lambda s, x: s["b"].fill_(-2.0),
+    lambda s, x: s["c"].fill_(0.25), lambda s, x: s["c"].add_(s["d"] * 2.0), lambda s, x: s["d"].mul_(s["c"]),
+    lambda s, x: s["d"].add_(s["a"].sum()), lambda s, x: s["c"].copy_(s["a"][:4] + s["d"]),
+    lambda s, x: s["a"].add_(s["b"].tanh()), lambda s, x: s["b"].copy_(torch.where(s["a"] > 0, s["a"], x)),
+    lambda s, x: s["d"].copy_(s["c"].reshape(2, 2).mm(s["d"].reshape(2, 2)).reshape(4)),
+]
+
+
+@pytest.mark.parametrize("device_name", ["cpu", "opencl", "pylist"])
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, len(_STATE_OPS) - 1), min_size=2, max_size=12))
+def test_fused_groups_moved_past_other_steps_match_eager(device_name, program):
+    """Random steps on state of two shapes, with fusion forced on: groups pass over the
+    steps they cannot take and take fills, and every state and result stays eager's."""
+    if not getattr(torch, device_name).is_available():
+        pytest.skip(f"{device_name} is not available")
+
+    def fresh():
+        return {"a": torch.linspace(-2, 2, 16, device=device_name), "b": torch.linspace(1, -3, 16, device=device_name),
+                "c": torch.linspace(0.5, 1, 4, device=device_name), "d": torch.linspace(-1, 1, 4, device=device_name)}
+
+    def run(state):
+        a, b, c, d = state["a"], state["b"], state["c"], state["d"]
+
+        def f(x):
+            s = {"a": a, "b": b, "c": c, "d": d}    # read from the closure's cells: tracked
+            for k in program:
+                _STATE_OPS[k](s, x)
+            return a * 2.0 + b
+        return f
+    x = torch.linspace(-1, 3, 16, device=device_name)
+    eager_state, compiled_state = fresh(), fresh()
+    backend = type(x._backend)
+    saved = {k: backend.__dict__.get(k) for k in ("fuses_elementwise", "fusion_pays")}
+    backend.fuses_elementwise, backend.fusion_pays = True, lambda *a: True
+    try:
+        g = torch.compile(run(compiled_state))
+        got = [g(x) for _ in range(3)]
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                delattr(backend, k)
+            else:
+                setattr(backend, k, v)
+    assert g.stats.replays == 2, g.stats
+    f = run(eager_state)
+    for result in got:
+        assert _same(result, f(x))
+    for k in "abcd":
+        assert _same(compiled_state[k], eager_state[k]), k
 
 
 def test_an_error_propagates_like_eager_and_leaves_plain_numbers():

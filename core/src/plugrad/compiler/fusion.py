@@ -16,14 +16,16 @@ A group does not take a step that would make registers and memory disagree (a re
 another view of a buffer the group wrote, a write into a buffer the group read through
 another view) or that computes another shape: it passes over it, and over any other
 kernel, and later steps that touch none of the storages the passed steps reference still
-join (see :func:`_grow`). An allocation inside a run (a per-call ``empty``) moves before
+join (see :func:`_grow`; a step holding a constant array, whose storage is unknown, is
+never passed over). An allocation inside a run (a per-call ``empty``) moves before
 the group; anything else (a view made per call) ends the group.
 """
 
 from __future__ import annotations
 
+from ..dtypes import dtype
 from ..layout import numel
-from .recorder import ELEMENTWISE, SlotRef
+from .recorder import ELEMENTWISE, SlotRef, SymRef
 
 __all__ = ["fuse"]
 
@@ -85,9 +87,13 @@ def _grow(group, pending: list, rec):
             if not group.accept(item):
                 return None
             group.index.append(index)
+        elif touched and _holds_constant_array(item):
+            break
         elif not {rec.root[k] for k in _step_refs(item)} & touched and group.accept(item):
             group.index.append(index)
             end = j + 1
+        elif _holds_constant_array(item):
+            break
         else:
             touched |= {rec.root[k] for k in _step_refs(item)}
     return end
@@ -95,6 +101,20 @@ def _grow(group, pending: list, rec):
 
 def _step_refs(step) -> list:
     return _refs(step[2]) + _refs(list(step[3].values()))
+
+
+def _holds_constant_array(step) -> bool:
+    """True when the step reads or writes a device array that is a constant of the
+    recording (a tensor the function reached without the tracking seeing it): which
+    storage it shares is unknown, so no step moves past it, and after a pass no step
+    holding one joins."""
+    return any(_is_array(v) for v in list(step[2]) + list(step[3].values()))
+
+
+def _is_array(t) -> bool:
+    if isinstance(t, (list, tuple)):
+        return any(_is_array(v) for v in t)
+    return not (t is None or isinstance(t, (SlotRef, SymRef, bool, int, float, str, dtype)))
 
 
 #: positions of the operands of each elementwise kernel
@@ -128,7 +148,9 @@ class _Group:
                 self.inputs.append(t)
                 self.read_roots.setdefault(root, set()).add(k)
             return ("in", self.input_reg[k])
-        key = ("const", id(t)) if hasattr(t, "expr") else ("const", type(t), repr(t))
+        # a Python number by value (2.0 twice is one input); anything else, a symbolic
+        # scalar or a constant array, by identity (two arrays may print alike)
+        key = ("const", type(t), repr(t)) if type(t) in (bool, int, float) else ("const", id(t))
         if key not in self.input_reg:
             self.input_reg[key] = len(self.inputs)
             self.inputs.append(t)
