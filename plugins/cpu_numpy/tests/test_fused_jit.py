@@ -44,6 +44,12 @@ def _programs(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
     n_arrays = draw(st.integers(1, 3))
     inputs = [_array(rng, dtype) for _ in range(n_arrays)]
+    for i in range(1, n_arrays):                     # some one-element operands: a 0-d tensor, an expand
+        shape = draw(st.sampled_from([None, (), (1,), "expand"]))
+        if shape == "expand":
+            inputs[i] = np.broadcast_to(inputs[i][:1], (_N,))
+        elif shape is not None:
+            inputs[i] = inputs[i][:1].reshape(shape)
     scalar, exponent = n_arrays, n_arrays + 1
     inputs.append(draw(st.sampled_from([0.5, -2.0, 1e-6, 3, -7, True, 0.0, np.nan, 1e30])))
     inputs.append(draw(st.sampled_from([2, 3, -1, -2, 2.0, -2.0])))
@@ -86,12 +92,13 @@ def _run(program, inputs, written, in_place, fused):
     NaNs of different bits an operation gives) of ``program``, run compiled (``fused``)
     or as the default loop. With ``in_place``, the last float register written goes into
     input 0's array."""
-    inputs = [a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
+    inputs = [a.copy() if isinstance(a, np.ndarray) and a.flags.writeable else a for a in inputs]
     n_in = len(inputs)
     outs = []
     for reg in written:
         d = program[reg - n_in][3]
-        if in_place and reg == written[-1] and d is not plugrad.bool and inputs[0].dtype.name == d.name:
+        if in_place and reg == written[-1] and d is not plugrad.bool and inputs[0].dtype.name == d.name \
+                and inputs[0].size == _N:
             outs.append((reg, inputs[0]))
         else:
             outs.append((reg, np.empty(_N, np.dtype(d.name))))
