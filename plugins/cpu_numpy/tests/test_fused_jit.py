@@ -172,15 +172,16 @@ def test_each_pow_exponent_gets_its_loop():
 
 
 def test_the_device_fuses_small_programs_it_compiles():
-    """Below two blocks the device fuses a program it compiles from four steps, or from
-    JIT_FUSION_MIN_BYTES; not a program with a step it does not compile."""
-    assert cpu_backend.JIT_FUSION and cpu_backend.JIT_FUSION_MIN_STEPS == 4
+    """Below two blocks the device fuses a program it compiles from JIT_FUSION_MIN_STEPS
+    steps, or from JIT_FUSION_MIN_BYTES; not a program with a step it does not compile."""
+    assert cpu_backend.JIT_FUSION
     f, small, big = plugrad.float32, 64, cpu_backend.JIT_FUSION_MIN_BYTES
-    three = (("binary", "add", (0, 1), f), ("binary", "mul", (3, 2), f), ("copy", None, (2,), f))
-    four = three + (("binary", "sub", (5, 0), f),)
-    with_exp = (("unary", "exp", (0,), f),) + four
-    assert not BACKEND.fusion_pays(three, small) and BACKEND.fusion_pays(three, big)
-    assert BACKEND.fusion_pays(four, small)
+    steps = (("binary", "add", (0, 1), f),) + tuple(("binary", "mul", (2 + k, 1), f)
+                                                    for k in range(cpu_backend.JIT_FUSION_MIN_STEPS))
+    enough, one_short = steps[:cpu_backend.JIT_FUSION_MIN_STEPS], steps[:cpu_backend.JIT_FUSION_MIN_STEPS - 1]
+    with_exp = (("unary", "exp", (0,), f),) + enough
+    assert not BACKEND.fusion_pays(one_short, small) and BACKEND.fusion_pays(one_short, big)
+    assert BACKEND.fusion_pays(enough, small)
     assert not BACKEND.fusion_pays(with_exp, big) and BACKEND.fusion_pays(with_exp, 2 * cpu_backend.FUSED_BLOCK_BYTES)
 
 
